@@ -1,0 +1,56 @@
+using Datapath.Actions;
+using Datapath.Flow;
+
+namespace Datapath.Caches;
+
+/// <summary>
+/// An installed datapath flow: a masked match and its actions (the analogue of dp_netdev_flow).
+/// Owned by one PMD; the EMC and the classifier reference it. Marking it dead makes every
+/// EMC entry that points at it miss, without touching the EMC.
+/// </summary>
+public sealed class Megaflow
+{
+    public Megaflow(in FlowKey key, in FlowKey mask, ActionList actions)
+    {
+        Mask = mask;
+        Key = FlowKey.And(in key, in mask);
+        Actions = actions;
+    }
+
+    /// <summary>The match, already masked.</summary>
+    public readonly FlowKey Key;
+
+    public readonly FlowKey Mask;
+
+    public ActionList Actions { get; }
+
+    public bool IsDead { get; private set; }
+
+    public MegaflowStats Stats;
+
+    public void MarkDead() => IsDead = true;
+
+    /// <summary>True when <paramref name="key"/> falls under this megaflow.</summary>
+    public bool Matches(in FlowKey key) => FlowKey.MatchesMasked(in key, in Mask, in Key);
+}
+
+/// <summary>Per-flow statistics (as dpctl/dump-flows shows them).</summary>
+public struct MegaflowStats
+{
+    public long Packets;
+    public long Bytes;
+
+    /// <summary>Last use, in the owner's clock (milliseconds).</summary>
+    public long UsedMs;
+
+    /// <summary>OR of the TCP flags of every packet counted.</summary>
+    public ushort TcpFlags;
+
+    public void Add(int bytes, ushort tcpFlags, long nowMs)
+    {
+        Packets++;
+        Bytes += bytes;
+        TcpFlags |= tcpFlags;
+        UsedMs = nowMs;
+    }
+}
