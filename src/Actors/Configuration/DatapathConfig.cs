@@ -1,0 +1,94 @@
+using System.Reflection;
+using Akka.Configuration;
+using Akka.Configuration.Hocon;
+
+namespace Actors.Configuration;
+
+/// <summary>Loads the HOCON configuration: the embedded default from hocon/, optionally under a user file.</summary>
+public static class DatapathConfig
+{
+    /// <summary>The name under which the embedded default reports its errors.</summary>
+    public const string EmbeddedName = "hocon/datapath.conf (embedded)";
+
+    public static string EmbeddedText()
+    {
+        using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream("datapath.conf")
+            ?? throw new InvalidOperationException("The embedded datapath.conf is missing from the build.");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
+
+    public static Config LoadEmbedded() => Parse(EmbeddedText(), EmbeddedName);
+
+    /// <summary>A user file over the embedded default: keys it sets win, the rest fall back.</summary>
+    public static Config LoadFile(string path)
+    {
+        if (!File.Exists(path))
+        {
+            throw new ConfigurationException(path, null, "the file does not exist");
+        }
+
+        var user = Parse(File.ReadAllText(path), path);
+        var embedded = LoadEmbedded();
+        RejectUnknownKeys(user, embedded, path);
+        return user.WithFallback(embedded);
+    }
+
+    /// <summary>
+    /// Akka's HOCON parser accepts almost any text, so a typo or a broken line would otherwise be
+    /// silently ignored. Every key of a user file under `datapath` must be one the embedded
+    /// default documents; top-level sections other than `datapath` and `akka` are refused.
+    /// </summary>
+    private static void RejectUnknownKeys(Config user, Config embedded, string source)
+    {
+        var known = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (key, _) in Leaves(string.Empty, embedded.Root))
+        {
+            known.Add(key);
+        }
+
+        foreach (var (key, value) in Leaves(string.Empty, user.Root))
+        {
+            bool akka = key.StartsWith("akka.", StringComparison.Ordinal);
+            if (!akka && !known.Contains(key))
+            {
+                throw new ConfigurationException(source, key, "unknown key (see hocon/datapath.conf for the keys there are)");
+            }
+
+            if (!akka && !value.IsString() && !value.IsArray())
+            {
+                throw new ConfigurationException(source, key, "has no value");
+            }
+        }
+    }
+
+    private static IEnumerable<(string Key, HoconValue Value)> Leaves(string prefix, HoconValue value)
+    {
+        if (value.IsObject())
+        {
+            foreach (var (name, child) in value.GetObject().Items)
+            {
+                foreach (var leaf in Leaves(prefix.Length == 0 ? name : prefix + "." + name, child))
+                {
+                    yield return leaf;
+                }
+            }
+        }
+        else if (prefix.Length > 0)
+        {
+            yield return (prefix, value);
+        }
+    }
+
+    private static Config Parse(string text, string source)
+    {
+        try
+        {
+            return ConfigurationFactory.ParseString(text);
+        }
+        catch (Exception e) when (e is not ConfigurationException)
+        {
+            throw new ConfigurationException(source, null, "it is not valid HOCON: " + e.Message);
+        }
+    }
+}

@@ -1,0 +1,94 @@
+using Actors.Configuration;
+
+namespace Actors.Tests.Configuration;
+
+public sealed class DatapathSettingsTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("dp-config-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public void The_embedded_default_uses_Open_vSwitch_EMC_defaults()
+    {
+        var settings = DatapathSettings.From(DatapathConfig.LoadEmbedded(), DatapathConfig.EmbeddedName);
+
+        // OVS: EM_FLOW_HASH_ENTRIES = 8192, DEFAULT_EM_FLOW_INSERT_INV_PROB = 100.
+        Assert.Equal(8192, settings.EmcEntries);
+        Assert.Equal(100, settings.EmcInsertInvProb);
+        Assert.InRange(settings.Generator.FrameSize, 64, 1514);
+    }
+
+    [Fact]
+    public void A_user_file_overrides_only_the_keys_it_sets()
+    {
+        string path = Write("datapath.emc-entries = 1024\n");
+
+        var settings = DatapathSettings.From(DatapathConfig.LoadFile(path), path);
+
+        Assert.Equal(1024, settings.EmcEntries);
+        Assert.Equal(100, settings.EmcInsertInvProb);
+    }
+
+    [Theory]
+    [InlineData("datapath.emc-entries = 1000", "datapath.emc-entries", "power of two")]
+    [InlineData("datapath.emc-entries = lots", "datapath.emc-entries", "not a whole number")]
+    [InlineData("datapath.emc-insert-inv-prob = -1", "datapath.emc-insert-inv-prob", "outside")]
+    [InlineData("datapath.generator.frame-size = 20", "datapath.generator.frame-size", "outside 64..1514")]
+    [InlineData("datapath.generator.connections = 0", "datapath.generator.connections", "outside")]
+    public void A_bad_value_is_reported_with_its_file_and_key(string line, string key, string problem)
+    {
+        string path = Write(line + "\n");
+
+        var error = Assert.Throws<ConfigurationException>(() => DatapathSettings.From(DatapathConfig.LoadFile(path), path));
+
+        Assert.Equal(key, error.Key);
+        Assert.Contains(path, error.Message, StringComparison.Ordinal);
+        Assert.Contains(key, error.Message, StringComparison.Ordinal);
+        Assert.Contains(problem, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_missing_file_is_reported_by_name()
+    {
+        string path = Path.Combine(_dir, "absent.conf");
+
+        var error = Assert.Throws<ConfigurationException>(() => DatapathConfig.LoadFile(path));
+
+        Assert.Contains(path, error.Message, StringComparison.Ordinal);
+        Assert.Contains("does not exist", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("datapath { emc-entires = 4096 }", "datapath.emc-entires", "unknown key")]
+    [InlineData("datapath.generator.conections = 5", "datapath.generator.conections", "unknown key")]
+    [InlineData("emc-entries = 4096", "emc-entries", "unknown key")]
+    [InlineData("datapath emc-entries 4096", "datapath emc-entries 4096", "unknown key")]
+    [InlineData("datapath { emc-entries = \n", "datapath.emc-entries", "has no value")]
+    public void A_broken_or_misspelt_line_is_an_error_not_ignored(string text, string key, string problem)
+    {
+        string path = Write(text);
+
+        var error = Assert.Throws<ConfigurationException>(() => DatapathConfig.LoadFile(path));
+
+        Assert.StartsWith(path + ": " + key + ":", error.Message, StringComparison.Ordinal);
+        Assert.Contains(problem, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Akka_settings_pass_through_untouched()
+    {
+        string path = Write("akka.loglevel = DEBUG\n");
+
+        var config = DatapathConfig.LoadFile(path);
+
+        Assert.Equal("DEBUG", config.GetString("akka.loglevel"));
+    }
+
+    private string Write(string text)
+    {
+        string path = Path.Combine(_dir, $"{Guid.NewGuid():N}.conf");
+        File.WriteAllText(path, text);
+        return path;
+    }
+}
