@@ -1,0 +1,229 @@
+using Datapath.Actions;
+using Datapath.Caches;
+using Datapath.Classifier;
+using Datapath.Flow;
+using Datapath.Packets;
+using Datapath.Stats;
+
+namespace Datapath.Pipeline;
+
+/// <summary>
+/// The per-PMD batch pipeline (the analogue of dp_netdev_input__: dfc_processing ->
+/// fast_path_processing -> handle_packet_upcall -> packet_batch_per_flow_execute).
+/// It owns one EMC and one megaflow classifier that nothing else touches, and scratch arrays
+/// sized to one batch. Packets leave through the action context; misses are compacted to the
+/// front of a scratch index map so arrival order is kept within each flow.
+/// </summary>
+public sealed class PmdPipeline
+{
+    private const int Max = PacketBatch.MaxSize;
+
+    private readonly ExactMatchCache? _emc;
+    private readonly MegaflowClassifier _classifier;
+    private readonly IUpcallHandler _upcall;
+    private readonly PacketBatchPool _batches;
+
+    // Scratch, one slot per packet of the batch being processed.
+    private readonly FlowKey[] _keys = new FlowKey[Max];
+    private readonly uint[] _hashes = new uint[Max];
+    private readonly int[] _missIndex = new int[Max];
+    private readonly FlowKey[] _missKeys = new FlowKey[Max];
+    private readonly Megaflow?[] _missFlows = new Megaflow?[Max];
+
+    // One output batch per distinct flow of the input batch, in order of first appearance.
+    private readonly Megaflow[] _flowOf = new Megaflow[Max];
+    private readonly PacketBatch[] _flowBatch = new PacketBatch[Max];
+    private int _flowCount;
+
+    // Packets whose upcall failed, released after the batch.
+    private PacketBatch? _failed;
+
+    /// <param name="emc">The exact-match cache, or null when the EMC is turned off.</param>
+    public PmdPipeline(ExactMatchCache? emc, MegaflowClassifier classifier, IUpcallHandler upcall, PacketBatchPool batches)
+    {
+        _emc = emc;
+        _classifier = classifier;
+        _upcall = upcall;
+        _batches = batches;
+    }
+
+    public PmdStats Stats { get; } = new();
+
+    public ExtractionStats ExtractionStats { get; } = new();
+
+    public ExecutionStats ExecutionStats { get; } = new();
+
+    public MegaflowClassifier Classifier => _classifier;
+
+    public ExactMatchCache? Emc => _emc;
+
+    /// <summary>
+    /// Classifies and executes one batch. The packets move on to the context (output, conntrack,
+    /// recirculation, release); <paramref name="input"/> is left empty for the caller to reuse.
+    /// </summary>
+    /// <param name="nowMs">The owner's clock, credited to megaflow statistics.</param>
+    public void Process<TContext>(PacketBatch input, long nowMs, ref TContext ctx)
+        where TContext : IActionContext
+    {
+        int count = input.Count;
+        if (count == 0)
+        {
+            return;
+        }
+
+        Stats.Batches++;
+        _flowCount = 0;
+        int misses = LookupExact(input, nowMs);
+        if (misses > 0)
+        {
+            misses = LookupMegaflows(input, misses, nowMs);
+        }
+
+        for (int m = 0; m < misses; m++)
+        {
+            HandleUpcall(input[_missIndex[m]], _missIndex[m], nowMs);
+        }
+
+        if (_failed is not null)
+        {
+            ctx.Release(_failed);
+            _failed = null;
+        }
+
+        input.Clear();
+        ExecuteFlows(ref ctx);
+    }
+
+    /// <summary>Extraction and EMC lookup; queues hits and compacts misses. Returns the miss count.</summary>
+    private int LookupExact(PacketBatch input, long nowMs)
+    {
+        int misses = 0;
+        var packets = input.Packets;
+        for (int i = 0; i < packets.Length; i++)
+        {
+            var packet = packets[i];
+            if (packet.Metadata.RecircId == 0)
+            {
+                Stats.PacketsReceived++;
+            }
+            else
+            {
+                Stats.Recirculations++;
+            }
+
+            ref var key = ref _keys[i];
+            FlowExtractor.Extract(packet, ref key, ExtractionStats);
+            _hashes[i] = FlowHash.Hash(in key);
+            var flow = _emc?.Lookup(in key, _hashes[i]);
+            if (flow is not null)
+            {
+                Stats.EmcHits++;
+                Queue(packet, flow, in key, nowMs);
+            }
+            else
+            {
+                _missIndex[misses++] = i;
+            }
+        }
+
+        return misses;
+    }
+
+    /// <summary>Megaflow lookup of the EMC misses; queues hits, leaves the rest compacted. Returns the remaining misses.</summary>
+    private int LookupMegaflows(PacketBatch input, int misses, long nowMs)
+    {
+        for (int m = 0; m < misses; m++)
+        {
+            _missKeys[m] = _keys[_missIndex[m]];
+        }
+
+        var found = _missFlows.AsSpan(0, misses);
+        long probesBefore = _classifier.SubtableLookups;
+        _classifier.LookupBatch(_missKeys.AsSpan(0, misses), found);
+        Stats.SubtableLookups += _classifier.SubtableLookups - probesBefore;
+
+        int remaining = 0;
+        for (int m = 0; m < misses; m++)
+        {
+            int i = _missIndex[m];
+            var flow = found[m];
+            if (flow is null)
+            {
+                _missIndex[remaining++] = i;
+                continue;
+            }
+
+            Stats.MegaflowHits++;
+            _emc?.ProbabilisticInsert(in _keys[i], _hashes[i], flow);
+            Queue(input[i], flow, in _keys[i], nowMs);
+        }
+
+        found.Clear();
+        return remaining;
+    }
+
+    /// <summary>
+    /// Translates a miss and installs its megaflow. An earlier miss of the same batch may already
+    /// have installed a megaflow covering this packet, so look again first (as OVS does under its flow mutex).
+    /// </summary>
+    private void HandleUpcall(Packet packet, int index, long nowMs)
+    {
+        ref var key = ref _keys[index];
+        var flow = _classifier.Lookup(in key);
+        if (flow is null)
+        {
+            if (!_upcall.Upcall(in key, packet, out var mask, out var actions))
+            {
+                // Counted here; the packets go back to their owner with the rest of the batch's drops.
+                Stats.UpcallsFailed++;
+                _failed ??= _batches.Rent();
+                _failed.Add(packet);
+                return;
+            }
+
+            Stats.UpcallsOk++;
+            flow = new Megaflow(in key, in mask, actions);
+            _classifier.Insert(flow);
+        }
+        else
+        {
+            Stats.MegaflowHits++;
+        }
+
+        _emc?.ProbabilisticInsert(in key, _hashes[index], flow);
+        Queue(packet, flow, in key, nowMs);
+    }
+
+    private void Queue(Packet packet, Megaflow flow, in FlowKey key, long nowMs)
+    {
+        flow.Stats.Add(packet.Length, key.TcpFlags, nowMs);
+        for (int f = 0; f < _flowCount; f++)
+        {
+            if (ReferenceEquals(_flowOf[f], flow))
+            {
+                _flowBatch[f].Add(packet);
+                return;
+            }
+        }
+
+        var batch = _batches.Rent();
+        batch.Add(packet);
+        _flowOf[_flowCount] = flow;
+        _flowBatch[_flowCount++] = batch;
+    }
+
+    private void ExecuteFlows<TContext>(ref TContext ctx)
+        where TContext : IActionContext
+    {
+        for (int f = 0; f < _flowCount; f++)
+        {
+            var batch = _flowBatch[f];
+            var actions = _flowOf[f].Actions;
+            _flowOf[f] = null!;
+            _flowBatch[f] = null!;
+            ActionExecutor.Execute(batch, actions, 0, ref ctx, ExecutionStats);
+        }
+
+        _flowCount = 0;
+    }
+}

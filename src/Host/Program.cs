@@ -1,0 +1,23 @@
+using System.CommandLine;
+using Host.Commands;
+
+namespace Host;
+
+/// <summary>The ovs-actors executable: one subcommand per job; `run` is the default.</summary>
+public static class Program
+{
+    public static int Main(string[] args)
+    {
+        var run = RunCommand.Create();
+        var root = new RootCommand("ovs-actors: the Open vSwitch userspace datapath as Akka.NET actors.");
+        foreach (var option in run.Options)
+        {
+            root.Options.Add(option);
+        }
+
+        root.SetAction(run.Action!);
+        root.Subcommands.Add(run);
+        root.Subcommands.Add(ParsePcapCommand.Create());
+        return root.Parse(args).Invoke();
+    }
+}
