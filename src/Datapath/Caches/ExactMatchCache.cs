@@ -141,27 +141,10 @@ public sealed class ExactMatchCache
         ref Entry first = ref entries[hash & _indexMask];
         ref Entry second = ref entries[SecondIndex(hash)];
 
-        ref Entry target = ref first;
-        if (HoldsKey(ref first, in key, hash))
-        {
-            target = ref first;
-        }
-        else if (HoldsKey(ref second, in key, hash))
-        {
-            target = ref second;
-        }
-        else if (!IsAlive(ref first))
-        {
-            target = ref first;
-        }
-        else if (!IsAlive(ref second))
-        {
-            target = ref second;
-        }
-        else if (second.Hash < first.Hash)
-        {
-            target = ref second;
-        }
+        bool useSecond = !HoldsKey(ref first, in key, hash)
+            && (HoldsKey(ref second, in key, hash)
+                || (IsAlive(ref first) && (!IsAlive(ref second) || second.Hash < first.Hash)));
+        ref Entry target = ref useSecond ? ref second : ref first;
 
         target.Key = key;
         target.Hash = hash;
