@@ -99,6 +99,26 @@ public sealed partial class PcapReaderCaptureTests
         Assert.Equal(new byte[] { 0x08, 0x06 }, frame[12..14].ToArray());
     }
 
+    [Fact]
+    public void Reading_records_after_the_first_allocates_nothing()
+    {
+        using var reader = PcapReader.Open(SharedFiles.Capture("tcp-long.pcap"));
+        var packet = new Packet();
+        Assert.True(reader.TryReadNext(packet, 1, out _));
+        Assert.True(reader.TryReadNext(out _));
+
+        int records = 0;
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        while (reader.TryReadNext(packet, 1, out _))
+        {
+            records++;
+        }
+
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(910, records);
+        Assert.Equal(0, allocated);
+    }
+
     private static (int Count, long Bytes) ReadAll(string path)
     {
         using var reader = PcapReader.Open(path);
