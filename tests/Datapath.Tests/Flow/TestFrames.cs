@@ -86,13 +86,13 @@ internal static class TestFrames
         };
 
     /// <summary>A TCP header with options (PacketDotNet cannot resize its header), parsed by PacketDotNet.</summary>
-    public static TcpPacket Tcp(ushort sport, ushort dport, ushort flags, byte[] options, int dataOffsetWords = -1)
+    public static TcpPacket Tcp(ushort sport, ushort dport, ushort flags, byte[] options)
     {
         var bytes = new byte[20 + options.Length + 5];
         BinaryPrimitives.WriteUInt16BigEndian(bytes, sport);
         BinaryPrimitives.WriteUInt16BigEndian(bytes.AsSpan(2), dport);
         BinaryPrimitives.WriteUInt32BigEndian(bytes.AsSpan(4), 0x1234_5678);
-        int words = dataOffsetWords >= 0 ? dataOffsetWords : (20 + options.Length) / 4;
+        int words = (20 + options.Length) / 4;
         BinaryPrimitives.WriteUInt16BigEndian(bytes.AsSpan(12), (ushort)((words << 12) | flags));
         BinaryPrimitives.WriteUInt16BigEndian(bytes.AsSpan(14), 65535);
         options.CopyTo(bytes, 20);
