@@ -78,6 +78,43 @@ public sealed class FlowExtractorCaptureTests
         }
     }
 
+    [Fact]
+    public void Extraction_and_hashing_allocate_nothing()
+    {
+        var packets = new List<Packet>();
+        foreach (string capture in new[] { "ipv6.pcap", "icmp.pcap", "tcp-http.pcap", Path.Combine("fragments", "ip-frag.pcap") })
+        {
+            foreach (byte[] frame in TestPcap.ReadFrames(SharedFiles.Capture(capture)))
+            {
+                var p = new Packet();
+                p.SetFrame(frame, inPort: 1);
+                packets.Add(p);
+            }
+        }
+
+        var stats = new ExtractionStats();
+        var key = default(FlowKey);
+        uint sink = 0;
+        for (int round = 0; round < 3; round++)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            foreach (var p in packets)
+            {
+                FlowExtractor.Extract(p, ref key, stats);
+                sink ^= ConnectionHash.SymmetricHash(in key) ^ ConnectionHash.RssHash(in key);
+            }
+
+            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            if (round > 0)
+            {
+                Assert.Equal(0, allocated);
+            }
+        }
+
+        Assert.NotEqual(0u, sink);
+        Assert.Equal(0, stats.Total);
+    }
+
     /// <summary>
     /// Bytes the headers need, read from the frame independently of the extractor: the whole IP
     /// datagram (OVS rejects a datagram shorter than its length field) or the 28-byte ARP body.
