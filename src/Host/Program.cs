@@ -15,7 +15,7 @@ public static class Program
             root.Options.Add(option);
         }
 
-        root.SetAction(run.Action!);
+        root.Action = run.Action;
         root.Subcommands.Add(run);
         root.Subcommands.Add(ParsePcapCommand.Create());
         return root.Parse(args).Invoke();

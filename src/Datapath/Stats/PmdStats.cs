@@ -26,8 +26,6 @@ public sealed class PmdStats
     public long UpcallsFailed;
 
     public long Batches;
-    public long OutputBatches;
-    public long OutputPackets;
 
     /// <summary>Nanoseconds spent processing, measured by the owner around batches.</summary>
     public long ProcessingNs;
@@ -35,7 +33,7 @@ public sealed class PmdStats
     public void Clear()
     {
         PacketsReceived = Recirculations = EmcHits = MegaflowHits = SubtableLookups = 0;
-        UpcallsOk = UpcallsFailed = Batches = OutputBatches = OutputPackets = ProcessingNs = 0;
+        UpcallsOk = UpcallsFailed = Batches = ProcessingNs = 0;
     }
 
     /// <summary>Writes the pmd-stats-show block for this PMD.</summary>
@@ -52,7 +50,6 @@ public sealed class PmdStats
         sb.Append(c, $"  avg. subtable lookups per megaflow hit: {Ratio(SubtableLookups, MegaflowHits):F2}\n");
         sb.Append(c, $"  miss with success upcall: {UpcallsOk}\n");
         sb.Append(c, $"  miss with failed upcall: {UpcallsFailed}\n");
-        sb.Append(c, $"  avg. packets per output batch: {Ratio(OutputPackets, OutputBatches):F2}\n");
         sb.Append(c, $"  avg. packets per input batch: {Ratio(passes, Batches):F2}\n");
         sb.Append(c, $"  processing ns: {ProcessingNs}\n");
         sb.Append(c, $"  avg. ns per packet: {Ratio(ProcessingNs, PacketsReceived):F1}\n");

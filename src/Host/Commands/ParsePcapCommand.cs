@@ -63,8 +63,8 @@ internal static class ParsePcapCommand
     internal static uint PortBySourceMac(ReadOnlySpan<byte> frame) =>
         frame.Length < 12 ? 0 : FlowKey.ReadMac(frame[6..12]) switch
         {
-            0x02_00_00_00_00_01 => 1,
-            0x02_00_00_00_00_02 => 2,
-            _ => 0,
+            0x02_00_00_00_00_01 => 1u,
+            0x02_00_00_00_00_02 => 2u,
+            _ => 0u,
         };
 }
