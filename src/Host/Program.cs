@@ -18,6 +18,7 @@ public static class Program
         root.Action = run.Action;
         root.Subcommands.Add(run);
         root.Subcommands.Add(ParsePcapCommand.Create());
+        root.Subcommands.Add(CtPcapCommand.Create());
         return root.Parse(args).Invoke();
     }
 }
