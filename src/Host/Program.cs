@@ -6,7 +6,10 @@ namespace Host;
 /// <summary>The ovs-actors executable: one subcommand per job; `run` is the default.</summary>
 public static class Program
 {
-    public static int Main(string[] args)
+    public static int Main(string[] args) => Run(args, Console.Out, Console.Error);
+
+    /// <summary>Parses and runs one command line, writing to <paramref name="output"/> and <paramref name="error"/> (tests pass string writers).</summary>
+    internal static int Run(string[] args, TextWriter output, TextWriter error)
     {
         var run = RunCommand.Create();
         var root = new RootCommand("ovs-actors: the Open vSwitch userspace datapath as Akka.NET actors.");
@@ -19,6 +22,6 @@ public static class Program
         root.Subcommands.Add(run);
         root.Subcommands.Add(ParsePcapCommand.Create());
         root.Subcommands.Add(CtPcapCommand.Create());
-        return root.Parse(args).Invoke();
+        return root.Parse(args).Invoke(new InvocationConfiguration { Output = output, Error = error });
     }
 }

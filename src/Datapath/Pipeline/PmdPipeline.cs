@@ -12,7 +12,9 @@ namespace Datapath.Pipeline;
 /// fast_path_processing -> handle_packet_upcall -> packet_batch_per_flow_execute).
 /// It owns one EMC and one megaflow classifier that nothing else touches, and scratch arrays
 /// sized to one batch. Packets leave through the action context; misses are compacted to the
-/// front of a scratch index map so arrival order is kept within each flow.
+/// front of a scratch index map, and each packet's megaflow is noted by its arrival position and
+/// batched only once every lookup is done, so arrival order is kept within each flow whichever
+/// stage found it (as OVS's packet_enqueue_to_flow_map does).
 /// </summary>
 public sealed class PmdPipeline
 {
@@ -29,6 +31,9 @@ public sealed class PmdPipeline
     private readonly int[] _missIndex = new int[Max];
     private readonly FlowKey[] _missKeys = new FlowKey[Max];
     private readonly Megaflow?[] _missFlows = new Megaflow?[Max];
+
+    // The megaflow of each packet by arrival position; null for a failed upcall.
+    private readonly Megaflow?[] _packetFlows = new Megaflow?[Max];
 
     // One output batch per distinct flow of the input batch, in order of first appearance.
     private readonly Megaflow[] _flowOf = new Megaflow[Max];
@@ -73,15 +78,15 @@ public sealed class PmdPipeline
 
         Stats.Batches++;
         _flowCount = 0;
-        int misses = LookupExact(input, nowMs);
+        int misses = LookupExact(input);
         if (misses > 0)
         {
-            misses = LookupMegaflows(input, misses, nowMs);
+            misses = LookupMegaflows(misses);
         }
 
         for (int m = 0; m < misses; m++)
         {
-            HandleUpcall(input[_missIndex[m]], _missIndex[m], nowMs);
+            HandleUpcall(input[_missIndex[m]], _missIndex[m]);
         }
 
         if (_failed is not null)
@@ -90,12 +95,13 @@ public sealed class PmdPipeline
             _failed = null;
         }
 
+        BatchByFlow(input, nowMs);
         input.Clear();
         ExecuteFlows(ref ctx);
     }
 
-    /// <summary>Extraction and EMC lookup; queues hits and compacts misses. Returns the miss count.</summary>
-    private int LookupExact(PacketBatch input, long nowMs)
+    /// <summary>Extraction and EMC lookup; notes hits and compacts misses. Returns the miss count.</summary>
+    private int LookupExact(PacketBatch input)
     {
         int misses = 0;
         var packets = input.Packets;
@@ -115,10 +121,10 @@ public sealed class PmdPipeline
             FlowExtractor.Extract(packet, ref key, ExtractionStats);
             _hashes[i] = FlowHash.Hash(in key);
             var flow = _emc?.Lookup(in key, _hashes[i]);
+            _packetFlows[i] = flow;
             if (flow is not null)
             {
                 Stats.EmcHits++;
-                Queue(packet, flow, in key, nowMs);
             }
             else
             {
@@ -129,8 +135,8 @@ public sealed class PmdPipeline
         return misses;
     }
 
-    /// <summary>Megaflow lookup of the EMC misses; queues hits, leaves the rest compacted. Returns the remaining misses.</summary>
-    private int LookupMegaflows(PacketBatch input, int misses, long nowMs)
+    /// <summary>Megaflow lookup of the EMC misses; notes hits, leaves the rest compacted. Returns the remaining misses.</summary>
+    private int LookupMegaflows(int misses)
     {
         for (int m = 0; m < misses; m++)
         {
@@ -155,7 +161,7 @@ public sealed class PmdPipeline
 
             Stats.MegaflowHits++;
             _emc?.ProbabilisticInsert(in _keys[i], _hashes[i], flow);
-            Queue(input[i], flow, in _keys[i], nowMs);
+            _packetFlows[i] = flow;
         }
 
         found.Clear();
@@ -166,10 +172,12 @@ public sealed class PmdPipeline
     /// Translates a miss and installs its megaflow. An earlier miss of the same batch may already
     /// have installed a megaflow covering this packet, so look again first (as OVS does under its flow mutex).
     /// </summary>
-    private void HandleUpcall(Packet packet, int index, long nowMs)
+    private void HandleUpcall(Packet packet, int index)
     {
         ref var key = ref _keys[index];
+        long probesBefore = _classifier.SubtableLookups;
         var flow = _classifier.Lookup(in key);
+        Stats.SubtableLookups += _classifier.SubtableLookups - probesBefore;
         if (flow is null)
         {
             if (!_upcall.Upcall(in key, packet, out var mask, out var actions))
@@ -191,7 +199,22 @@ public sealed class PmdPipeline
         }
 
         _emc?.ProbabilisticInsert(in key, _hashes[index], flow);
-        Queue(packet, flow, in key, nowMs);
+        _packetFlows[index] = flow;
+    }
+
+    /// <summary>Queues every packet that has a megaflow to its flow's batch, in arrival order.</summary>
+    private void BatchByFlow(PacketBatch input, long nowMs)
+    {
+        var packets = input.Packets;
+        for (int i = 0; i < packets.Length; i++)
+        {
+            var flow = _packetFlows[i];
+            if (flow is not null)
+            {
+                _packetFlows[i] = null;
+                Queue(packets[i], flow, in _keys[i], nowMs);
+            }
+        }
     }
 
     private void Queue(Packet packet, Megaflow flow, in FlowKey key, long nowMs)

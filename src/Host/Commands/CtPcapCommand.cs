@@ -26,7 +26,7 @@ internal static class CtPcapCommand
             DefaultValueFactory = _ => 1,
         };
         var command = new Command("ct-pcap", "Print each frame's ct_state after conntrack (zone 0, commit), as ovstest test-conntrack pcap.") { file, batch };
-        command.SetAction(parse => Run(parse.GetValue(file)!, parse.GetValue(batch), Console.Out, Console.Error));
+        command.SetAction(parse => Run(parse.GetValue(file)!, parse.GetValue(batch), parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error));
         return command;
     }
 

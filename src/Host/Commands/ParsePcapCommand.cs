@@ -19,7 +19,7 @@ internal static class ParsePcapCommand
     {
         var file = new Argument<FileInfo>("FILE") { Description = "A classic pcap file (Ethernet link type)." };
         var command = new Command("parse-pcap", "Print each frame's flow key in dpctl/dump-flows syntax.") { file };
-        command.SetAction(parse => Run(parse.GetValue(file)!, Console.Out, Console.Error));
+        command.SetAction(parse => Run(parse.GetValue(file)!, parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error));
         return command;
     }
 

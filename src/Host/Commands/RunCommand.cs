@@ -15,6 +15,8 @@ internal static class RunCommand
         var command = new Command("run", "Push synthetic traffic through a PMD pipeline and print its statistics.") { config, packets, connections };
         command.SetAction(parse =>
         {
+            var output = parse.InvocationConfiguration.Output;
+            var error = parse.InvocationConfiguration.Error;
             try
             {
                 var file = parse.GetValue(config);
@@ -27,17 +29,17 @@ internal static class RunCommand
                 };
                 if (generator.Packets <= 0 || generator.Connections <= 0)
                 {
-                    Console.Error.WriteLine("run: --packets and --connections must be positive");
+                    error.WriteLine("run: --packets and --connections must be positive");
                     return 2;
                 }
 
                 var result = CrossConnectJob.Run(settings with { Generator = generator });
-                Console.Out.Write(JobReport.Format(settings with { Generator = generator }, result));
+                output.Write(JobReport.Format(settings with { Generator = generator }, result));
                 return 0;
             }
             catch (ConfigurationException e)
             {
-                Console.Error.WriteLine("run: " + e.Message);
+                error.WriteLine("run: " + e.Message);
                 return 2;
             }
         });
