@@ -42,29 +42,49 @@ public static class DatapathConfig
     private static void RejectUnknownKeys(Config user, Config embedded, string source)
     {
         var known = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var (key, _) in Leaves(string.Empty, embedded.Root))
+        var maps = new List<string>();
+        foreach (var (key, value) in Leaves(string.Empty, embedded.Root))
         {
             known.Add(key);
+            if (value.IsObject())
+            {
+                maps.Add(key + ".");
+            }
         }
 
         foreach (var (key, value) in Leaves(string.Empty, user.Root))
         {
             bool akka = key.StartsWith("akka.", StringComparison.Ordinal);
-            if (!akka && !known.Contains(key))
+            if (!akka && !known.Contains(key) && !UnderMap(key, maps))
             {
                 throw new ConfigurationException(source, key, "unknown key (see hocon/datapath.conf for the keys there are)");
             }
 
-            if (!akka && !value.IsString() && !value.IsArray())
+            if (!akka && !value.IsString() && !value.IsArray() && !(value.IsObject() && known.Contains(key)))
             {
                 throw new ConfigurationException(source, key, "has no value");
             }
         }
     }
 
+    /// <summary>True when <paramref name="key"/> names an entry of a map the embedded default leaves empty (such as zone-limits).</summary>
+    private static bool UnderMap(string key, List<string> maps)
+    {
+        foreach (string map in maps)
+        {
+            if (key.StartsWith(map, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Every leaf value with its dotted key; an empty object counts as a leaf (a map to fill in).</summary>
     private static IEnumerable<(string Key, HoconValue Value)> Leaves(string prefix, HoconValue value)
     {
-        if (value.IsObject())
+        if (value.IsObject() && (prefix.Length == 0 || value.GetObject().Items.Count > 0))
         {
             foreach (var (name, child) in value.GetObject().Items)
             {

@@ -4,7 +4,7 @@ using Akka.Configuration;
 namespace Actors.Configuration;
 
 /// <summary>The validated `datapath` section.</summary>
-public sealed record DatapathSettings(int EmcEntries, int EmcInsertInvProb, GeneratorSettings Generator)
+public sealed record DatapathSettings(int EmcEntries, int EmcInsertInvProb, GeneratorSettings Generator, ConntrackSettings Conntrack)
 {
     public static DatapathSettings From(Config config, string source)
     {
@@ -21,7 +21,8 @@ public sealed record DatapathSettings(int EmcEntries, int EmcInsertInvProb, Gene
             new GeneratorSettings(
                 reader.Int("datapath.generator.connections", 1, 10_000_000),
                 reader.Long("datapath.generator.packets", 1, long.MaxValue),
-                reader.Int("datapath.generator.frame-size", 64, 1514)));
+                reader.Int("datapath.generator.frame-size", 64, 1514)),
+            ConntrackSettings.From(reader));
     }
 }
 

@@ -6,6 +6,8 @@ namespace Actors.Configuration;
 /// <summary>Reads typed values with range checks; every failure names the file and the key.</summary>
 internal sealed class SettingReader(Config config, string source)
 {
+    public string Source => source;
+
     public int Int(string key, int min, int max) => checked((int)Long(key, min, max));
 
     public long Long(string key, long min, long max)
@@ -22,6 +24,57 @@ internal sealed class SettingReader(Config config, string source)
         }
 
         return value;
+    }
+
+    /// <summary>A HOCON duration (`30s`, `15m`, `24h`, a bare number is milliseconds) within min..max.</summary>
+    public TimeSpan Duration(string key, TimeSpan min, TimeSpan max)
+    {
+        string raw = Raw(key);
+        TimeSpan value;
+        try
+        {
+            value = config.GetTimeSpan(key, allowInfinite: false);
+        }
+        catch (Exception e) when (e is not ConfigurationException)
+        {
+            throw new ConfigurationException(source, key, $"'{raw}' is not a duration (such as 30s, 15m, 24h)");
+        }
+
+        if (value < min || value > max)
+        {
+            throw new ConfigurationException(source, key, $"{raw} is outside {min}..{max}");
+        }
+
+        return value;
+    }
+
+    /// <summary>The entries of a map (an object of single values), in key order; empty when absent.</summary>
+    public IReadOnlyList<(string Key, string Value)> Map(string key)
+    {
+        var entries = new List<(string, string)>();
+        if (!config.HasPath(key))
+        {
+            return entries;
+        }
+
+        var value = config.GetValue(key);
+        if (!value.IsObject())
+        {
+            throw new ConfigurationException(source, key, "must be an object of name = value entries");
+        }
+
+        foreach (var (name, child) in value.GetObject().Items)
+        {
+            if (!child.IsString())
+            {
+                throw new ConfigurationException(source, key + "." + name, "not a single value");
+            }
+
+            entries.Add((name, child.GetString()));
+        }
+
+        entries.Sort((a, b) => string.CompareOrdinal(a.Item1, b.Item1));
+        return entries;
     }
 
     private string Raw(string key)

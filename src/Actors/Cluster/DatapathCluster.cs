@@ -1,0 +1,89 @@
+using Actors.Configuration;
+using Actors.Conntrack;
+using Akka.Actor;
+using Akka.Configuration;
+
+namespace Actors.Cluster;
+
+/// <summary>
+/// One node of the datapath: the actor system made from the loaded configuration, joined to its
+/// cluster, with the conntrack region started. By default (no seed nodes in the configuration)
+/// the node joins itself: a single-node cluster inside the process, nothing to install.
+/// Dispose, or <see cref="ShutdownAsync"/>, leaves the cluster gracefully (CoordinatedShutdown).
+/// </summary>
+public sealed class DatapathCluster : IAsyncDisposable
+{
+    private DatapathCluster(ActorSystem system, DatapathSettings settings, IActorRef conntrack)
+    {
+        System = system;
+        Settings = settings;
+        Conntrack = conntrack;
+    }
+
+    public ActorSystem System { get; }
+
+    public DatapathSettings Settings { get; }
+
+    /// <summary>This node's conntrack shard region.</summary>
+    public IActorRef Conntrack { get; }
+
+    /// <summary>This node's address (with the port the OS chose when the configuration says 0).</summary>
+    public Address Address => Akka.Cluster.Cluster.Get(System).SelfAddress;
+
+    /// <summary>
+    /// Starts a node and waits until it is Up. Joins <paramref name="seedNodes"/> when given,
+    /// else the configuration's seed nodes, else itself.
+    /// </summary>
+    /// <param name="config">The loaded configuration (<see cref="DatapathConfig"/>).</param>
+    /// <param name="source">The configuration's file name, for error messages.</param>
+    /// <exception cref="ConfigurationException">A setting is invalid.</exception>
+    /// <exception cref="TimeoutException">The node was not Up within <paramref name="upTimeout"/> (default 30 s); the system is shut down.</exception>
+    public static async Task<DatapathCluster> StartAsync(
+        Config config,
+        string source,
+        string systemName = "datapath",
+        IReadOnlyList<Address>? seedNodes = null,
+        TimeSpan? upTimeout = null)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        var settings = DatapathSettings.From(config, source);
+        var system = ActorSystem.Create(systemName, config);
+        try
+        {
+            var cluster = Akka.Cluster.Cluster.Get(system);
+            var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            cluster.RegisterOnMemberUp(() => up.TrySetResult());
+            if (seedNodes is { Count: > 0 })
+            {
+                cluster.JoinSeedNodes(seedNodes);
+            }
+            else if (cluster.Settings.SeedNodes.Count == 0)
+            {
+                cluster.Join(cluster.SelfAddress);
+            }
+
+            var region = await ConntrackSharding.StartAsync(system, settings.Conntrack).ConfigureAwait(false);
+            var timeout = upTimeout ?? TimeSpan.FromSeconds(30);
+            if (await Task.WhenAny(up.Task, Task.Delay(timeout)).ConfigureAwait(false) != up.Task)
+            {
+                throw new TimeoutException($"The node {cluster.SelfAddress} did not join its cluster within {timeout}.");
+            }
+
+            return new DatapathCluster(system, settings, region);
+        }
+        catch
+        {
+            await system.Terminate().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>Leaves the cluster (shards hand off) and terminates the actor system.</summary>
+    public async Task ShutdownAsync()
+    {
+        await Akka.Actor.CoordinatedShutdown.Get(System).Run(Akka.Actor.CoordinatedShutdown.ClusterLeavingReason.Instance).ConfigureAwait(false);
+        await System.WhenTerminated.ConfigureAwait(false);
+    }
+
+    public async ValueTask DisposeAsync() => await ShutdownAsync().ConfigureAwait(false);
+}
