@@ -106,6 +106,8 @@ public sealed class ConntrackShardActorTests : Akka.TestKit.Xunit2.TestKit
         Assert.All(ExpectMsg<ConnectionsTracked>().Results, r => Assert.Equal(NewTrk, r.State));
 
         // tcp-syn-sent is 30 s: one tick then finds all five expired.
+        var before = Statistics(shard);
+        Assert.Equal((5, 0L), (before.Connections, before[ConntrackCounter.Expired]));
         Scheduler.Advance(TimeSpan.FromSeconds(31));
 
         // The tick was queued before this request, the second slice after it.
