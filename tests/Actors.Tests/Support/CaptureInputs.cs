@@ -52,4 +52,30 @@ internal static class CaptureInputs
 
         return states;
     }
+
+    /// <summary>The three handshake packets (SYN, SYN-ACK, ACK) of the first <paramref name="count"/> TCP connections of a capture.</summary>
+    public static List<(ConntrackInput Syn, ConntrackInput SynAck, ConntrackInput Ack)> Handshakes(string captureName, int count)
+    {
+        const ushort Syn = 0x02, Ack = 0x10, Flags = 0x3f;
+        var inputs = Read(captureName).Select(x => x.Input).Where(i => i.IsValid && i.Key.Protocol == 6).ToList();
+        var handshakes = new List<(ConntrackInput, ConntrackInput, ConntrackInput)>();
+        for (int i = 0; i < inputs.Count && handshakes.Count < count; i++)
+        {
+            var syn = inputs[i];
+            if ((syn.TcpFlags & Flags) != Syn)
+            {
+                continue;
+            }
+
+            var reply = syn.Key.Reverse();
+            int synAck = inputs.FindIndex(i + 1, x => x.Key == reply && (x.TcpFlags & Flags) == (Syn | Ack));
+            int ack = synAck < 0 ? -1 : inputs.FindIndex(synAck + 1, x => x.Key == syn.Key && (x.TcpFlags & Flags) == Ack);
+            if (ack >= 0)
+            {
+                handshakes.Add((syn, inputs[synAck], inputs[ack]));
+            }
+        }
+
+        return handshakes;
+    }
 }
