@@ -62,12 +62,16 @@ public sealed class DatapathCluster : IAsyncDisposable
                 cluster.Join(cluster.SelfAddress);
             }
 
-            var region = await ConntrackSharding.StartAsync(system, settings.Conntrack).ConfigureAwait(false);
             var timeout = upTimeout ?? TimeSpan.FromSeconds(30);
             if (await Task.WhenAny(up.Task, Task.Delay(timeout)).ConfigureAwait(false) != up.Task)
             {
                 throw new TimeoutException($"The node {cluster.SelfAddress} did not join its cluster within {timeout}.");
             }
+
+            // Once Up, so that the coordinator singleton starts from a settled membership (see the
+            // two-node test: a coordinator already running when a second in-process node joined
+            // stalled its hand-over under Akka.NET 1.5.73).
+            var region = await ConntrackSharding.StartAsync(system, settings.Conntrack).ConfigureAwait(false);
 
             return new DatapathCluster(system, settings, region);
         }

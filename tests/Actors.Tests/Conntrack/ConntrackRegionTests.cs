@@ -34,8 +34,8 @@ public sealed class ConntrackRegionTests : Akka.TestKit.Xunit2.TestKit, IAsyncLi
         var up = new TaskCompletionSource();
         cluster.RegisterOnMemberUp(() => up.TrySetResult());
         cluster.Join(cluster.SelfAddress);
-        _region = await ConntrackSharding.StartAsync(Sys, _settings);
         await up.Task.WaitAsync(Patience);
+        _region = await ConntrackSharding.StartAsync(Sys, _settings);
     }
 
     public Task DisposeAsync() => Task.CompletedTask;
