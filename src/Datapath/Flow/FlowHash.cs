@@ -19,27 +19,28 @@ public static class FlowHash
     /// </summary>
     public static uint Hash(in FlowKey key)
     {
+        // Unrolled with the secrets inline: a constant table read through a span allocates in
+        // unoptimised (Debug) code, and the hot path must allocate nothing in every build.
         ReadOnlySpan<ulong> w = key.Words;
-        ReadOnlySpan<ulong> secret = PairSecrets;
         ulong acc = Seed;
-        for (int i = 0; i < FlowKey.WordCount; i += 2)
-        {
-            ulong hi = Math.BigMul(w[i] ^ secret[i], w[i + 1] ^ secret[i + 1], out ulong lo);
-            acc += hi ^ lo;
-        }
-
+        acc += Fold(w[0] ^ 0xA076_1D64_78BD_642FUL, w[1] ^ 0xE703_7ED1_A0B4_28DBUL);
+        acc += Fold(w[2] ^ 0x8EBC_6AF0_9C88_C6E3UL, w[3] ^ 0x5899_65CC_7537_4CC3UL);
+        acc += Fold(w[4] ^ 0x1D8E_4E27_C47D_124FUL, w[5] ^ 0xD6E8_FEB8_6659_FD93UL);
+        acc += Fold(w[6] ^ 0x9FB2_1C65_1E98_DF25UL, w[7] ^ 0xC2B2_AE3D_27D4_EB4FUL);
+        acc += Fold(w[8] ^ 0x1656_67B1_9E37_79F9UL, w[9] ^ 0x85EB_CA77_C2B2_AE63UL);
+        acc += Fold(w[10] ^ 0x27D4_EB2F_1656_67C5UL, w[11] ^ 0x9E37_79B1_85EB_CA87UL);
+        acc += Fold(w[12] ^ 0xF135_7AEA_2E62_A9C5UL, w[13] ^ 0xBF58_476D_1CE4_E5B9UL);
+        acc += Fold(w[14] ^ 0x94D0_49BB_1331_11EBUL, w[15] ^ 0xFF51_AFD7_ED55_8CCDUL);
+        acc += Fold(w[16] ^ 0xC4CE_B9FE_1A85_EC53UL, w[17] ^ 0x2127_599B_F432_5C37UL);
         return Finish(acc);
     }
 
-    // Random odd constants, one per word of the key (FlowKey.WordCount is even).
-    private static ReadOnlySpan<ulong> PairSecrets =>
-    [
-        0xA076_1D64_78BD_642FUL, 0xE703_7ED1_A0B4_28DBUL, 0x8EBC_6AF0_9C88_C6E3UL, 0x5899_65CC_7537_4CC3UL,
-        0x1D8E_4E27_C47D_124FUL, 0xD6E8_FEB8_6659_FD93UL, 0x9FB2_1C65_1E98_DF25UL, 0xC2B2_AE3D_27D4_EB4FUL,
-        0x1656_67B1_9E37_79F9UL, 0x85EB_CA77_C2B2_AE63UL, 0x27D4_EB2F_1656_67C5UL, 0x9E37_79B1_85EB_CA87UL,
-        0xF135_7AEA_2E62_A9C5UL, 0xBF58_476D_1CE4_E5B9UL, 0x94D0_49BB_1331_11EBUL, 0xFF51_AFD7_ED55_8CCDUL,
-        0xC4CE_B9FE_1A85_EC53UL, 0x2127_599B_F432_5C37UL,
-    ];
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong Fold(ulong a, ulong b)
+    {
+        ulong hi = Math.BigMul(a, b, out ulong lo);
+        return hi ^ lo;
+    }
 
     /// <summary>Hash of (key AND mask), reading only the words where the mask is non-zero.</summary>
     /// <param name="maskWords">Indices of the mask's non-zero words, ascending.</param>
