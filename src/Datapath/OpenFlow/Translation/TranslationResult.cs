@@ -51,6 +51,6 @@ public sealed class TranslationResult
     /// <summary><see cref="OpenFlowTables.Version"/> the translation saw.</summary>
     public long TablesVersion { get; }
 
-    /// <summary><see cref="Normal.MacLearningTable.Generation"/> the translation saw.</summary>
+    /// <summary><see cref="Normal.MacLearningTable.Generation"/> after the translation (including what it learned itself).</summary>
     public long MacGeneration { get; }
 }

@@ -48,7 +48,6 @@ internal sealed class Xlate
 
     public TranslationResult Run()
     {
-        long macGeneration = _owner.Macs.Generation;
         byte table = 0;
         if (_key.RecircId != 0)
         {
@@ -56,8 +55,8 @@ internal sealed class Xlate
             {
                 _error = string.Create(CultureInfo.InvariantCulture, $"recirculation id {_key.RecircId:x} is unknown (never allocated or already freed)");
                 _trace?.Report(TraceNodeType.Error, _error);
-                var failed = Finish(in _flow, macGeneration);
-                return new TranslationResult(failed.Actions, failed.Mask, failed.Rules, _error, false, in _flow, in _flow, failed.TablesVersion, macGeneration)
+                var failed = Finish(in _flow);
+                return new TranslationResult(failed.Actions, failed.Mask, failed.Rules, _error, false, in _flow, in _flow, failed.TablesVersion, failed.MacGeneration)
                 {
                     UnknownRecirculation = true,
                 };
@@ -82,12 +81,12 @@ internal sealed class Xlate
             _actions.Clear();
         }
 
-        return Finish(in initial, macGeneration);
+        return Finish(in initial);
     }
 
-    private TranslationResult Finish(in OfFlow initial, long macGeneration) =>
+    private TranslationResult Finish(in OfFlow initial) =>
         new(new ActionList(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_actions)), in _wc, _rules, _error, _usedMacs,
-            in initial, in _flow, _owner.Tables.Version, macGeneration);
+            in initial, in _flow, _owner.Tables.Version, _owner.Macs.Generation);
 
     private void ReleaseRecircs()
     {
