@@ -176,6 +176,13 @@ public sealed class Tracer
             m.Key.TcpFlags = 0x0fff;
         }
 
+        if (m.Key.TpSrc == byte.MaxValue)
+        {
+            // ICMP type and code: the whole 16-bit field is matched, as in Open vSwitch's flow.
+            m.Key.TpSrc = ushort.MaxValue;
+            m.Key.TpDst = ushort.MaxValue;
+        }
+
         for (int i = 0; i < OfRegisters.Count; i++)
         {
             m.Regs[i] = flow.Regs[i] != 0 ? uint.MaxValue : 0;

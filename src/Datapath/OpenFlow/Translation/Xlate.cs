@@ -293,13 +293,13 @@ internal sealed class Xlate
                 return;
             }
 
-            _trace?.Report(TraceNodeType.Detail, $"forwarding to learned port");
+            _trace?.Report(TraceNodeType.Detail, "forwarding to learned port");
             Commit();
             _actions.Add(DatapathAction.Output(port));
             return;
         }
 
-        _trace?.Report(TraceNodeType.Detail, (dst & MulticastBit) != 0 ? "multicast or broadcast destination, flooding" : "no learned MAC for destination, flooding");
+        _trace?.Report(TraceNodeType.Detail, "no learned MAC for destination, flooding");
         Flood();
     }
 
