@@ -21,6 +21,8 @@ public static class Program
         root.Action = run.Action;
         root.Subcommands.Add(run);
         root.Subcommands.Add(ParsePcapCommand.Create());
+        root.Subcommands.Add(DumpFlowsCommand.Create());
+        root.Subcommands.Add(TraceCommand.Create());
         return root.Parse(args).Invoke(new InvocationConfiguration { Output = output, Error = error });
     }
 }
