@@ -74,6 +74,14 @@ public sealed partial class ConnectionTable
     /// <summary>Restarts a linked connection's expiry in <paramref name="timeoutClass"/> (OVS conn_update_expiration).</summary>
     private void RenewExpiry(int slot, TimeoutClass timeoutClass, long nowMs)
     {
+        ref var entry = ref _entries[slot];
+        if (entry.Timeout == timeoutClass && _expiryTail[(int)timeoutClass] == slot)
+        {
+            // Already last of its list: the order holds with the new expiry (the usual busy connection).
+            entry.Expiration = nowMs + _timeoutMs[(int)timeoutClass];
+            return;
+        }
+
         UnlinkExpiry(slot);
         LinkExpiry(slot, timeoutClass, nowMs);
     }
