@@ -23,6 +23,7 @@ public static class Program
         root.Subcommands.Add(ParsePcapCommand.Create());
         root.Subcommands.Add(DumpFlowsCommand.Create());
         root.Subcommands.Add(TraceCommand.Create());
+        root.Subcommands.Add(CtPcapCommand.Create());
         return root.Parse(args).Invoke(new InvocationConfiguration { Output = output, Error = error });
     }
 }

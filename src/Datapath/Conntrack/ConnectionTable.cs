@@ -1,0 +1,282 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using Datapath.Actions;
+using Datapath.Flow;
+using Datapath.Packets;
+
+namespace Datapath.Conntrack;
+
+/// <summary>
+/// One partition of the connection tracker (the analogue of OVS's struct conntrack and
+/// conntrack_execute / process_one in lib/conntrack.c), owned by exactly one thread or actor: not
+/// thread-safe, no locks. All time is the caller's <c>nowMs</c>, so tests and replays run on
+/// virtual time.
+///
+/// Storage: connections live in one flat array of <see cref="ConnectionEntry"/> slots, chained in
+/// buckets by the symmetric hash (so both directions of a connection share one bucket and one
+/// slot), and linked per <see cref="TimeoutClass"/> in expiry order so that <see cref="Sweep"/>
+/// only looks at connections whose time is up. Execute allocates nothing once the arrays are grown.
+/// </summary>
+public sealed partial class ConnectionTable
+{
+    private const int MaxPendingRemovals = 65_536;
+
+    private readonly ConntrackOptions _options;
+    private readonly long[] _timeoutMs;
+    private readonly int[] _zoneCounts = new int[ushort.MaxValue + 1];
+    private readonly List<RemovedConnection> _pendingRemovals = new(64);
+
+    private ConnectionEntry[] _entries;
+    private int[] _buckets;
+    private int _bucketShift;
+    private int _freeHead = -1;
+    private int _highWater;
+
+    public ConnectionTable(ConntrackOptions? options = null)
+    {
+        _options = options ?? new ConntrackOptions();
+        ArgumentOutOfRangeException.ThrowIfNegative(_options.ConnectionLimit);
+        _timeoutMs = new long[Enum.GetValues<TimeoutClass>().Length];
+        for (int i = 0; i < _timeoutMs.Length; i++)
+        {
+            _timeoutMs[i] = _options.Timeouts.For((TimeoutClass)i);
+        }
+
+        int capacity = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(16, _options.InitialCapacity));
+        _entries = new ConnectionEntry[capacity];
+        _buckets = NewBuckets(capacity, out _bucketShift);
+        _expiryHead = new int[_timeoutMs.Length];
+        _expiryTail = new int[_timeoutMs.Length];
+        Array.Fill(_expiryHead, -1);
+        Array.Fill(_expiryTail, -1);
+    }
+
+    /// <summary>Committed connections in the table (expired ones count until swept or looked up).</summary>
+    public int Count { get; private set; }
+
+    public ConntrackStats Stats { get; } = new();
+
+    public ConntrackOptions Options => _options;
+
+    /// <summary>Connections in one zone.</summary>
+    public int CountInZone(ushort zone) => _zoneCounts[zone];
+
+    /// <summary>
+    /// Runs one packet through conntrack: ct(zone, commit?, mark/label under masks). The zone is the
+    /// input's (<see cref="ConntrackInput.Key"/>.Zone, set by the parser from the same ct action);
+    /// <paramref name="args"/> gives commit, mark and label.
+    /// </summary>
+    public ConntrackResult Execute(in ConntrackInput input, in ConntrackArgs args, long nowMs)
+    {
+        var result = default(ConntrackResult);
+        Execute(in input, in args, nowMs, ref result);
+        return result;
+    }
+
+    /// <summary>
+    /// Runs a batch in order (packets of one batch may belong to one connection, so order matters).
+    /// <paramref name="results"/> must be at least as long as <paramref name="inputs"/>.
+    /// </summary>
+    public void Execute(ReadOnlySpan<ConntrackInput> inputs, in ConntrackArgs args, long nowMs, Span<ConntrackResult> results)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(results.Length, inputs.Length);
+        for (int i = 0; i < inputs.Length; i++)
+        {
+            Execute(in inputs[i], in args, nowMs, ref results[i]);
+        }
+    }
+
+    private void Execute(in ConntrackInput input, in ConntrackArgs args, long nowMs, ref ConntrackResult result)
+    {
+        ushort zone = input.Key.Zone;
+        if (!input.IsValid)
+        {
+            result = InvalidResult(zone, input.InvalidReason);
+            return;
+        }
+
+        // A ct() in another zone starts from a clean state (OVS process_one).
+        CtState state = input.PreviousZone == zone ? input.PreviousState : CtState.None;
+        int slot = Lookup(in input.Key, input.ShardHash, nowMs, out bool reply);
+        bool create = false;
+        if (slot >= 0)
+        {
+            if (input.IcmpRelated)
+            {
+                state |= reply ? CtState.Related | CtState.Reply : CtState.Related;
+            }
+            else
+            {
+                switch (Update(slot, in input, reply, nowMs))
+                {
+                    case UpdateResult.Valid:
+                        state = (state & ~CtState.New) | (reply ? CtState.Established | CtState.Reply : CtState.Established);
+                        break;
+                    case UpdateResult.ValidNew:
+                        state |= CtState.New;
+                        break;
+                    case UpdateResult.Invalid:
+                        state = CtState.Invalid;
+                        Stats.Record(ConntrackCounter.TcpOutOfWindow);
+                        break;
+                    case UpdateResult.InvalidFlags:
+                        state = CtState.Invalid;
+                        Stats.Record(ConntrackCounter.TcpInvalidFlags);
+                        break;
+                    default:
+                        Remove(slot, RemovalReason.Replaced);
+                        slot = -1;
+                        create = true;
+                        break;
+                }
+            }
+        }
+        else if (input.IcmpRelated)
+        {
+            // An ICMP error never opens a connection.
+            state = CtState.Invalid;
+            Stats.Record(ConntrackCounter.IcmpErrorWithoutConnection);
+        }
+        else
+        {
+            create = true;
+        }
+
+        bool drop = false;
+        if (create)
+        {
+            slot = NotFound(in input, in args, nowMs, ref state, out drop);
+        }
+
+        result.State = state | CtState.Tracked;
+        result.Zone = zone;
+        result.Drop = drop;
+        if (slot >= 0)
+        {
+            ref var entry = ref _entries[slot];
+            if (args.Commit)
+            {
+                entry.Mark = (args.Mark & args.MarkMask) | (entry.Mark & ~args.MarkMask);
+                entry.Label = (args.Label & args.LabelMask) | (entry.Label & ~args.LabelMask);
+            }
+
+            result.Mark = entry.Mark;
+            result.Label = entry.Label;
+            result.OriginalTuple = ConntrackTuple.FromKey(in entry.Key);
+        }
+        else
+        {
+            result.Mark = 0;
+            result.Label = UInt128.Zero;
+            result.OriginalTuple = ConntrackTuple.FromKey(in input.Key);
+        }
+    }
+
+    /// <summary>The answer for a packet conntrack cannot key (non-IP, fragment, bad checksum...): inv|trk.</summary>
+    public static ConntrackResult InvalidResult(ushort zone) => new() { State = CtState.Invalid | CtState.Tracked, Zone = zone };
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private ConntrackResult InvalidResult(ushort zone, ConntrackCounter reason)
+    {
+        Stats.Record(reason);
+        return InvalidResult(zone);
+    }
+
+    /// <summary>OVS conn_not_found: may the packet open a connection, and does commit create it?</summary>
+    private int NotFound(in ConntrackInput input, in ConntrackArgs args, long nowMs, ref CtState state, out bool drop)
+    {
+        drop = false;
+        if (!ValidNew(in input))
+        {
+            state = CtState.Invalid;
+            Stats.Record(ConntrackCounter.InvalidNew);
+            return -1;
+        }
+
+        state = CtState.New;
+        if (!args.Commit)
+        {
+            return -1;
+        }
+
+        return Create(in input, nowMs, out drop);
+    }
+
+    private int Create(in ConntrackInput input, long nowMs, out bool drop)
+    {
+        ushort zone = input.Key.Zone;
+        drop = true;
+        if (_options.ZoneLimits.Count != 0 && _options.ZoneLimits.TryGetValue(zone, out int zoneLimit) && _zoneCounts[zone] >= zoneLimit)
+        {
+            Stats.Record(ConntrackCounter.ZoneLimitDrop);
+            return -1;
+        }
+
+        if (Count >= _options.ConnectionLimit)
+        {
+            Stats.Record(ConntrackCounter.GlobalLimitDrop);
+            return -1;
+        }
+
+        drop = false;
+        int slot = Allocate();
+        ref var entry = ref _entries[slot];
+        entry = default;
+        entry.Key = input.Key;
+        entry.Hash = input.ShardHash;
+        entry.InUse = true;
+        var timeout = Tracker(input.Key) switch
+        {
+            TrackerKind.Tcp => TcpTracker.Create(ref entry, in input),
+            TrackerKind.Icmp => IcmpTracker.Create(ref entry, in input),
+            _ => OtherTracker.Create(ref entry, in input),
+        };
+
+        LinkBucket(slot);
+        Count++;
+        _zoneCounts[zone]++;
+        LinkExpiry(slot, timeout, nowMs);
+        Stats.Record(ConntrackCounter.Created);
+        return slot;
+    }
+
+    private UpdateResult Update(int slot, in ConntrackInput input, bool reply, long nowMs)
+    {
+        ref var entry = ref _entries[slot];
+        TimeoutClass refresh;
+        bool renew;
+        var result = Tracker(entry.Key) switch
+        {
+            TrackerKind.Tcp => TcpTracker.Update(ref entry, in input, reply, out refresh, out renew),
+            TrackerKind.Icmp => IcmpTracker.Update(ref entry, in input, reply, out refresh, out renew),
+            _ => OtherTracker.Update(ref entry, in input, reply, out refresh, out renew),
+        };
+
+        if (renew)
+        {
+            RenewExpiry(slot, refresh, nowMs);
+        }
+
+        return result;
+    }
+
+    private static bool ValidNew(in ConntrackInput input) => Tracker(input.Key) switch
+    {
+        TrackerKind.Tcp => TcpTracker.ValidNew(in input),
+        TrackerKind.Icmp => IcmpTracker.ValidNew(in input),
+        _ => OtherTracker.ValidNew(in input),
+    };
+
+    private enum TrackerKind : byte
+    {
+        Other,
+        Tcp,
+        Icmp,
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TrackerKind Tracker(in ConntrackKey key) =>
+        key.Protocol == IpProtocols.Tcp ? TrackerKind.Tcp
+        : key.IsIcmp ? TrackerKind.Icmp
+        : TrackerKind.Other;
+}

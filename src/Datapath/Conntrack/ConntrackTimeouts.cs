@@ -1,0 +1,40 @@
+namespace Datapath.Conntrack;
+
+/// <summary>
+/// Expiry timeouts in milliseconds, per <see cref="TimeoutClass"/>. The defaults are Open vSwitch's
+/// userspace defaults (lib/conntrack-tp.c, ct_dpif_netdev_tp_def). Immutable; "other" protocols use
+/// the UDP values, as in OVS.
+/// </summary>
+public sealed record ConntrackTimeouts
+{
+    public static ConntrackTimeouts Default { get; } = new();
+
+    public long TcpSynSentMs { get; init; } = 30_000;
+    public long TcpSynRecvMs { get; init; } = 30_000;
+    public long TcpEstablishedMs { get; init; } = 24 * 60 * 60 * 1000L;
+    public long TcpFinWaitMs { get; init; } = 15 * 60 * 1000L;
+    public long TcpTimeWaitMs { get; init; } = 45_000;
+    public long TcpCloseMs { get; init; } = 30_000;
+    public long UdpFirstMs { get; init; } = 60_000;
+    public long UdpSingleMs { get; init; } = 60_000;
+    public long UdpMultipleMs { get; init; } = 30_000;
+    public long IcmpFirstMs { get; init; } = 60_000;
+    public long IcmpReplyMs { get; init; } = 30_000;
+
+    /// <summary>The timeout of one class (OVS tm_to_ct_dpif_tp).</summary>
+    public long For(TimeoutClass timeoutClass) => timeoutClass switch
+    {
+        TimeoutClass.TcpFirstPacket => TcpSynSentMs,
+        TimeoutClass.TcpOpening => TcpSynRecvMs,
+        TimeoutClass.TcpEstablished => TcpEstablishedMs,
+        TimeoutClass.TcpClosing => TcpFinWaitMs,
+        TimeoutClass.TcpFinWait => TcpTimeWaitMs,
+        TimeoutClass.TcpClosed => TcpCloseMs,
+        TimeoutClass.OtherFirst => UdpFirstMs,
+        TimeoutClass.OtherMultiple => UdpSingleMs,
+        TimeoutClass.OtherBidirectional => UdpMultipleMs,
+        TimeoutClass.IcmpFirst => IcmpFirstMs,
+        TimeoutClass.IcmpReply => IcmpReplyMs,
+        _ => throw new ArgumentOutOfRangeException(nameof(timeoutClass)),
+    };
+}
