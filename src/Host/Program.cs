@@ -24,6 +24,7 @@ public static class Program
         root.Subcommands.Add(DumpFlowsCommand.Create());
         root.Subcommands.Add(TraceCommand.Create());
         root.Subcommands.Add(CtPcapCommand.Create());
+        root.Subcommands.Add(ReplayCommand.Create());
         return root.Parse(args).Invoke(new InvocationConfiguration { Output = output, Error = error });
     }
 }

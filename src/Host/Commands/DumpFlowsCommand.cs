@@ -34,10 +34,28 @@ internal static class DumpFlowsCommand
     /// <summary>Reads and installs a flow file, reporting every problem on <paramref name="error"/>.</summary>
     internal static bool TryLoad(FileInfo file, TextWriter error, string command, out OpenFlowTables tables)
     {
+        string text;
+        try
+        {
+            text = File.ReadAllText(file.FullName);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            error.WriteLine($"{command}: {e.Message}");
+            tables = new OpenFlowTables();
+            return false;
+        }
+
+        return TryLoad(text, file.Name, error, out tables);
+    }
+
+    /// <summary>Installs flows given as text (a file's or the embedded firewall's), reporting every bad line.</summary>
+    internal static bool TryLoad(string text, string sourceName, TextWriter error, out OpenFlowTables tables)
+    {
         tables = new OpenFlowTables();
         try
         {
-            tables.AddFlows(File.ReadAllText(file.FullName), file.Name);
+            tables.AddFlows(text, sourceName);
             return true;
         }
         catch (FlowSyntaxException e)
@@ -47,11 +65,6 @@ internal static class DumpFlowsCommand
                 error.WriteLine(bad.ToString());
             }
 
-            return false;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            error.WriteLine($"{command}: {e.Message}");
             return false;
         }
     }

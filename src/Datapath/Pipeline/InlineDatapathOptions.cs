@@ -1,0 +1,17 @@
+namespace Datapath.Pipeline;
+
+/// <summary>Settings of an <see cref="InlineDatapath"/>.</summary>
+public sealed record InlineDatapathOptions
+{
+    /// <summary>Exact-match cache entries (a power of two); 0 turns the EMC off.</summary>
+    public int EmcEntries { get; init; } = 8192;
+
+    /// <summary>One EMC insertion per N megaflow hits (1 = always, 0 = never).</summary>
+    public int EmcInsertInvProb { get; init; } = 100;
+
+    /// <summary>Passes a packet may make through the pipeline before it is dropped as a loop.</summary>
+    public int MaxRecirculationDepth { get; init; } = 8;
+
+    /// <summary>Packets the datapath's own pool holds (held fragments included).</summary>
+    public int PacketPoolSize { get; init; } = 4096;
+}
