@@ -46,7 +46,7 @@ internal static class ReplayCommand
         {
             using var reader = PcapReader.Open(file.FullName);
             var translator = new Translator(tables, new RecircRegistry(), [1, 2]);
-            var datapath = new InlineDatapath(translator, new InlineDatapathOptions { EmcInsertInvProb = emcInsertInvProb });
+            var datapath = new InlineDatapath(translator, new PmdCoreOptions { EmcInsertInvProb = emcInsertInvProb });
             new VerdictReplay(datapath).Run(reader, output);
             return 0;
         }

@@ -72,7 +72,7 @@ public sealed class VerdictReplayTests
     [Fact]
     public void Every_packet_returns_to_the_pool_after_a_replay()
     {
-        var datapath = new InlineDatapath(new Translator(Firewall(), new RecircRegistry(), [1, 2]), new InlineDatapathOptions { PacketPoolSize = 64 });
+        var datapath = new InlineDatapath(new Translator(Firewall(), new RecircRegistry(), [1, 2]), new PmdCoreOptions { PacketPoolSize = 64 });
         using var reader = PcapReader.Open(SharedFiles.Capture("many-conns.pcap"));
 
         new VerdictReplay(datapath).Run(reader, TextWriter.Null);
@@ -92,7 +92,7 @@ public sealed class VerdictReplayTests
     {
         datapath = new InlineDatapath(
             new Translator(tables, new RecircRegistry(), [1, 2]),
-            new InlineDatapathOptions { EmcInsertInvProb = emcInsertInvProb });
+            new PmdCoreOptions { EmcInsertInvProb = emcInsertInvProb });
         using var reader = PcapReader.Open(pcap);
         var output = new StringWriter { NewLine = "\n" };
         new VerdictReplay(datapath).Run(reader, output);

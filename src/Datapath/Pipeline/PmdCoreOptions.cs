@@ -1,7 +1,7 @@
 namespace Datapath.Pipeline;
 
-/// <summary>Settings of an <see cref="InlineDatapath"/>.</summary>
-public sealed record InlineDatapathOptions
+/// <summary>Settings of a <see cref="PmdCore"/>.</summary>
+public sealed record PmdCoreOptions
 {
     /// <summary>Exact-match cache entries (a power of two); 0 turns the EMC off.</summary>
     public int EmcEntries { get; init; } = 8192;
