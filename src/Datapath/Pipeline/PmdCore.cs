@@ -139,7 +139,7 @@ public sealed class PmdCore
                 if (result.Drop)
                 {
                     Stats.ConntrackLimitDrops++;
-                    _packets.Return(packet);
+                    Recycle(packet);
                     continue;
                 }
 
@@ -183,7 +183,7 @@ public sealed class PmdCore
         Stats.FragmentsDropped += _reassembler.Expire(nowMs, _expired);
         foreach (var packet in _expired)
         {
-            _packets.Return(packet);
+            Recycle(packet);
         }
     }
 
@@ -280,10 +280,10 @@ public sealed class PmdCore
     private void DropRefusedFragments(Packet packet)
     {
         Stats.FragmentsDropped += 1 + _reassembler.DroppedWithDatagram.Count;
-        _packets.Return(packet);
+        Recycle(packet);
         foreach (var fragment in _reassembler.DroppedWithDatagram)
         {
-            _packets.Return(fragment);
+            Recycle(fragment);
         }
 
         _reassembler.DroppedWithDatagram.Clear();
@@ -298,7 +298,7 @@ public sealed class PmdCore
             if (packet.Metadata.RecircDepth > _maxDepth)
             {
                 Stats.RecirculationDepthExceeded++;
-                _packets.Return(packet);
+                Recycle(packet);
                 continue;
             }
 
@@ -311,9 +311,17 @@ public sealed class PmdCore
 
     private void Release(PacketBatch batch)
     {
-        _packets.Return(batch);
+        foreach (var packet in batch.Packets)
+        {
+            Recycle(packet);
+        }
+
+        batch.Clear();
         _batches.Return(batch);
     }
+
+    /// <summary>Packets go back to the pool they came from: this PMD's, or a port's.</summary>
+    private void Recycle(Packet packet) => (packet.Pool ?? _packets).Return(packet);
 
     /// <summary>The action context: a thin struct so the executor's calls are specialised.</summary>
     private readonly struct Context(PmdCore owner) : IActionContext
@@ -331,6 +339,6 @@ public sealed class PmdCore
 
         public void Release(PacketBatch batch) => owner.Release(batch);
 
-        public void Drop(Packet packet) => owner._packets.Return(packet);
+        public void Drop(Packet packet) => owner.Recycle(packet);
     }
 }
