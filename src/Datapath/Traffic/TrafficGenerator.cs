@@ -100,7 +100,7 @@ public sealed partial class TrafficGenerator
     /// idle for longer than the timeout.
     /// </summary>
     /// <returns>The number of frames added.</returns>
-    public int Fill(uint port, PacketBatch batch, PacketPool pool, long nowNs)
+    public int Fill(uint port, PacketBatch batch, IPacketPool pool, long nowNs)
     {
         ArgumentNullException.ThrowIfNull(batch);
         ArgumentNullException.ThrowIfNull(pool);
