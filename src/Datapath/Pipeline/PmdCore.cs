@@ -110,6 +110,11 @@ public sealed class PmdCore
     /// Revalidates the megaflows (see <see cref="PmdPipeline.Revalidate"/>) with the configured
     /// idle time: call it after the OpenFlow tables, the ports or the learned MACs changed, and
     /// periodically for idle expiry, always between batches, so that the next batch sees no stale flow.
+    /// Packets waiting for a conntrack answer keep the actions they started with (as in Open vSwitch);
+    /// if their megaflow dies meanwhile, the recirculation id in those actions may be freed, so their
+    /// recirculated pass fails its upcall and is dropped, or, should the id be reused before they
+    /// return, resumes the wrong continuation: an owner with answers outstanding should hold off
+    /// (or keep the ids referenced) until <see cref="OutstandingConntrack"/> is zero.
     /// </summary>
     /// <exception cref="InvalidOperationException">Called while a batch is being processed.</exception>
     public RevalidationResult Revalidate(IFlowRevalidator revalidator, long nowMs)
