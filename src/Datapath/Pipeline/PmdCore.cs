@@ -34,6 +34,7 @@ public sealed class PmdCore
     private readonly ExtractionStats _ctExtraction = new();
     private readonly List<Packet> _expired = [];
     private readonly int _maxDepth;
+    private readonly long _idleMs;
     private FlowKey _ctKey;
     private long _nowMs;
     private long _nextRequestId;
@@ -52,6 +53,7 @@ public sealed class PmdCore
         _reassembler = reassembler ?? new IpReassembler();
         _packets = new PacketPool(options.PacketPoolSize);
         _maxDepth = options.MaxRecirculationDepth;
+        _idleMs = options.MegaflowIdleMs;
     }
 
     public PmdPipeline Pipeline => _pipeline;
@@ -102,6 +104,31 @@ public sealed class PmdCore
         var context = new Context(this);
         _pipeline.Process(batch, nowMs, ref context);
         Exit();
+    }
+
+    /// <summary>
+    /// Revalidates the megaflows (see <see cref="PmdPipeline.Revalidate"/>) with the configured
+    /// idle time: call it after the OpenFlow tables, the ports or the learned MACs changed, and
+    /// periodically for idle expiry, always between batches, so that the next batch sees no stale flow.
+    /// Packets waiting for a conntrack answer keep the actions they started with (as in Open vSwitch);
+    /// if their megaflow dies meanwhile, the recirculation id in those actions may be freed, so their
+    /// recirculated pass fails its upcall and is dropped, or, should the id be reused before they
+    /// return, resumes the wrong continuation: an owner with answers outstanding should hold off
+    /// (or keep the ids referenced) until <see cref="OutstandingConntrack"/> is zero.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Called while a batch is being processed.</exception>
+    public RevalidationResult Revalidate(IFlowRevalidator revalidator, long nowMs)
+    {
+        ThrowIfBusy();
+        return _pipeline.Revalidate(revalidator, nowMs, _idleMs);
+    }
+
+    /// <summary>Credits the megaflows' traffic since the last push to the rules they came from; between batches.</summary>
+    /// <exception cref="InvalidOperationException">Called while a batch is being processed.</exception>
+    public void PushStatistics(IFlowRevalidator revalidator)
+    {
+        ThrowIfBusy();
+        _pipeline.PushStatistics(revalidator);
     }
 
     /// <summary>
@@ -184,6 +211,14 @@ public sealed class PmdCore
         foreach (var packet in _expired)
         {
             Recycle(packet);
+        }
+    }
+
+    private void ThrowIfBusy()
+    {
+        if (_busy != 0)
+        {
+            throw new InvalidOperationException("Megaflows can only be revalidated between batches.");
         }
     }
 

@@ -14,4 +14,7 @@ public sealed record PmdCoreOptions
 
     /// <summary>Packets the datapath's own pool holds (held fragments included).</summary>
     public int PacketPoolSize { get; init; } = 4096;
+
+    /// <summary>A megaflow no packet used for this long is removed by the next revalidation (Open vSwitch's max-idle, 10 s).</summary>
+    public long MegaflowIdleMs { get; init; } = 10_000;
 }

@@ -42,6 +42,9 @@ public sealed class TranslationResult
     /// <summary>The translation asked the MAC learning table (NORMAL): revalidate when its generation moves.</summary>
     public bool UsedMacLearning { get; }
 
+    /// <summary>The translation read the bridge's port list (flooding, NORMAL): revalidate when the ports change.</summary>
+    public bool UsedPorts { get; init; }
+
     /// <summary>The OpenFlow flow translation started from (registers restored after recirculation).</summary>
     public OfFlow InitialFlow { get; }
 

@@ -1,4 +1,5 @@
 using Datapath.Actions;
+using Datapath.Caches;
 using Datapath.Flow;
 using Datapath.OpenFlow.Normal;
 using Datapath.OpenFlow.Tables;
@@ -74,9 +75,16 @@ public sealed class Translator : IUpcallHandler
     /// recirc_id resumes the continuation that id names. <paramref name="trace"/>, when given,
     /// receives one line per table visited and per action.
     /// </summary>
-    public TranslationResult Translate(in FlowKey key, TraceRecorder? trace = null)
+    public TranslationResult Translate(in FlowKey key, TraceRecorder? trace = null) => Translate(in key, trace, mayLearn: true);
+
+    /// <summary>
+    /// <see cref="Translate(in FlowKey, TraceRecorder?)"/>; with <paramref name="mayLearn"/> false,
+    /// NORMAL learns nothing (revalidation translates a megaflow's key, not a packet that arrived:
+    /// learning from it could move an address back to a port it has left, as Open vSwitch's may_learn prevents).
+    /// </summary>
+    public TranslationResult Translate(in FlowKey key, TraceRecorder? trace, bool mayLearn)
     {
-        var xlate = new Xlate(this, in key, trace);
+        var xlate = new Xlate(this, in key, trace, mayLearn);
         return xlate.Run();
     }
 
@@ -87,12 +95,21 @@ public sealed class Translator : IUpcallHandler
     /// The caller owns the recirc references in <paramref name="actions"/> (release them through
     /// <see cref="RecircRegistry.ReleaseAll"/> when the megaflow dies).
     /// </summary>
-    public bool Upcall(in FlowKey key, Packet packet, out FlowKey mask, out ActionList actions)
+    public bool Upcall(in FlowKey key, Packet packet, out FlowKey mask, out ActionList actions) =>
+        Upcall(in key, packet, out mask, out actions, out _);
+
+    /// <summary>
+    /// <see cref="Upcall(in FlowKey, Packet, out FlowKey, out ActionList)"/>, also returning a
+    /// <see cref="TranslationOrigin"/> for the megaflow: its rules, what the translation depended
+    /// on, and this packet counted as already credited (so that pushes credit only later hits).
+    /// </summary>
+    public bool Upcall(in FlowKey key, Packet packet, out FlowKey mask, out ActionList actions, out MegaflowOrigin? origin)
     {
         ArgumentNullException.ThrowIfNull(packet);
         var result = Translate(in key);
         mask = result.Mask;
         actions = result.Actions;
+        origin = null;
         if (result.UnknownRecirculation)
         {
             FailedUpcalls++;
@@ -100,6 +117,9 @@ public sealed class Translator : IUpcallHandler
         }
 
         Tables.Credit(result.Rules, 1, packet.Length);
+        var made = new TranslationOrigin(result, PortsVersion);
+        made.MarkPushed(1, packet.Length);
+        origin = made;
         return true;
     }
 }

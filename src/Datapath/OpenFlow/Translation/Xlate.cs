@@ -26,11 +26,15 @@ internal sealed class Xlate
     private PendingWrites _pending;
     private int _depth;
     private string? _error;
+    private readonly bool _mayLearn;
     private bool _usedMacs;
+    private bool _usedPorts;
 
-    public Xlate(Translator owner, in FlowKey key, TraceRecorder? trace)
+    /// <param name="mayLearn">False when no packet stands behind the key (revalidation): NORMAL then learns nothing.</param>
+    public Xlate(Translator owner, in FlowKey key, TraceRecorder? trace, bool mayLearn = true)
     {
         _owner = owner;
+        _mayLearn = mayLearn;
         _key = key;
         _trace = trace;
         _flow = new OfFlow(in key);
@@ -86,7 +90,10 @@ internal sealed class Xlate
 
     private TranslationResult Finish(in OfFlow initial) =>
         new(new ActionList(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_actions)), in _wc, _rules, _error, _usedMacs,
-            in initial, in _flow, _owner.Tables.Version, _owner.Macs.Generation);
+            in initial, in _flow, _owner.Tables.Version, _owner.Macs.Generation)
+        {
+            UsedPorts = _usedPorts,
+        };
 
     private void ReleaseRecircs()
     {
@@ -247,6 +254,7 @@ internal sealed class Xlate
 
     private void Flood()
     {
+        _usedPorts = true;
         Commit();
         foreach (uint port in _owner.Ports)
         {
@@ -261,6 +269,7 @@ internal sealed class Xlate
     private void Normal()
     {
         _usedMacs = true;
+        _usedPorts = true;
         _wc.EthSrc = ulong.MaxValue;
         _wc.EthDst = ulong.MaxValue;
         _wc.Vlan0Tci |= 0x0fff | FlowKey.VlanPresent;
@@ -280,7 +289,7 @@ internal sealed class Xlate
         ushort vlan = (_flow.Key.Vlan0Tci & FlowKey.VlanPresent) != 0 ? (ushort)(_flow.Key.Vlan0Tci & 0x0fff) : (ushort)0;
         ulong src = _flow.Key.EthSrc;
         ulong dst = _flow.Key.EthDst;
-        if ((src & MulticastBit) == 0 && _owner.Macs.Learn(vlan, src, inPort))
+        if (_mayLearn && (src & MulticastBit) == 0 && _owner.Macs.Learn(vlan, src, inPort))
         {
             _trace?.Report(TraceNodeType.Detail, $"learned that {Mac(src)} is on port {inPort} in VLAN {vlan}");
         }
