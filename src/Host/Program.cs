@@ -21,7 +21,10 @@ public static class Program
         root.Action = run.Action;
         root.Subcommands.Add(run);
         root.Subcommands.Add(ParsePcapCommand.Create());
+        root.Subcommands.Add(DumpFlowsCommand.Create());
+        root.Subcommands.Add(TraceCommand.Create());
         root.Subcommands.Add(CtPcapCommand.Create());
+        root.Subcommands.Add(ReplayCommand.Create());
         return root.Parse(args).Invoke(new InvocationConfiguration { Output = output, Error = error });
     }
 }

@@ -10,10 +10,18 @@ public static class DatapathConfig
     /// <summary>The name under which the embedded default reports its errors.</summary>
     public const string EmbeddedName = "hocon/datapath.conf (embedded)";
 
-    public static string EmbeddedText()
+    /// <summary>The name under which the embedded firewall's flow errors are reported.</summary>
+    public const string EmbeddedFlowsName = "hocon/firewall.flows (embedded)";
+
+    public static string EmbeddedText() => Resource("datapath.conf");
+
+    /// <summary>The reference firewall of DESIGN.md, the default flow table.</summary>
+    public static string EmbeddedFirewallFlows() => Resource("firewall.flows");
+
+    private static string Resource(string name)
     {
-        using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream("datapath.conf")
-            ?? throw new InvalidOperationException("The embedded datapath.conf is missing from the build.");
+        using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream(name)
+            ?? throw new InvalidOperationException($"The embedded {name} is missing from the build.");
         using var reader = new StreamReader(stream);
         return reader.ReadToEnd();
     }

@@ -28,6 +28,13 @@ public sealed class Megaflow
 
     public MegaflowStats Stats;
 
+    /// <summary>
+    /// What the upcall handler that made this megaflow remembers about it (the rules it came from,
+    /// what its translation depended on, the statistics already credited), or null when the
+    /// handler keeps nothing. Read by revalidation; never touched on the packet path.
+    /// </summary>
+    public MegaflowOrigin? Origin { get; set; }
+
     public void MarkDead() => IsDead = true;
 
     /// <summary>True when <paramref name="key"/> falls under this megaflow.</summary>

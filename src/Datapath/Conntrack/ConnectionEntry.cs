@@ -10,7 +10,12 @@ internal struct ConnectionEntry
 {
     public ConntrackKey Key;
     public UInt128 Label;
+
+    /// <summary>When the connection expires (renewed in place by traffic).</summary>
     public long Expiration;
+
+    /// <summary>Its expiry when it was last linked into its class list: the list is ordered by this.</summary>
+    public long QueuedExpiration;
 
     /// <summary>TCP: the originator (OVS peer[0]).</summary>
     public TcpPeer Orig;
@@ -30,7 +35,12 @@ internal struct ConnectionEntry
     /// <summary>UDP/other and ICMP pseudo-state (<see cref="OtherState"/>, <see cref="IcmpState"/>).</summary>
     public byte L4State;
 
+    /// <summary>The class whose timeout applies now.</summary>
     public TimeoutClass Timeout;
+
+    /// <summary>The class list it is queued in (differs from <see cref="Timeout"/> until the sweep requeues it).</summary>
+    public TimeoutClass QueuedClass;
+
     public bool InUse;
 }
 

@@ -68,10 +68,31 @@ public sealed partial class ConnectionTable
     /// </summary>
     public ConntrackResult Execute(in ConntrackInput input, in ConntrackArgs args, long nowMs)
     {
+        var result = default(ConntrackResult);
+        Execute(in input, in args, nowMs, ref result);
+        return result;
+    }
+
+    /// <summary>
+    /// Runs a batch in order (packets of one batch may belong to one connection, so order matters).
+    /// <paramref name="results"/> must be at least as long as <paramref name="inputs"/>.
+    /// </summary>
+    public void Execute(ReadOnlySpan<ConntrackInput> inputs, in ConntrackArgs args, long nowMs, Span<ConntrackResult> results)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(results.Length, inputs.Length);
+        for (int i = 0; i < inputs.Length; i++)
+        {
+            Execute(in inputs[i], in args, nowMs, ref results[i]);
+        }
+    }
+
+    private void Execute(in ConntrackInput input, in ConntrackArgs args, long nowMs, ref ConntrackResult result)
+    {
         ushort zone = input.Key.Zone;
         if (!input.IsValid)
         {
-            return InvalidResult(zone, input.InvalidReason);
+            result = InvalidResult(zone, input.InvalidReason);
+            return;
         }
 
         // A ct() in another zone starts from a clean state (OVS process_one).
@@ -127,7 +148,6 @@ public sealed partial class ConnectionTable
             slot = NotFound(in input, in args, nowMs, ref state, out drop);
         }
 
-        var result = default(ConntrackResult);
         result.State = state | CtState.Tracked;
         result.Zone = zone;
         result.Drop = drop;
@@ -146,22 +166,9 @@ public sealed partial class ConnectionTable
         }
         else
         {
+            result.Mark = 0;
+            result.Label = UInt128.Zero;
             result.OriginalTuple = ConntrackTuple.FromKey(in input.Key);
-        }
-
-        return result;
-    }
-
-    /// <summary>
-    /// Runs a batch in order (packets of one batch may belong to one connection, so order matters).
-    /// <paramref name="results"/> must be at least as long as <paramref name="inputs"/>.
-    /// </summary>
-    public void Execute(ReadOnlySpan<ConntrackInput> inputs, in ConntrackArgs args, long nowMs, Span<ConntrackResult> results)
-    {
-        ArgumentOutOfRangeException.ThrowIfLessThan(results.Length, inputs.Length);
-        for (int i = 0; i < inputs.Length; i++)
-        {
-            results[i] = Execute(in inputs[i], in args, nowMs);
         }
     }
 

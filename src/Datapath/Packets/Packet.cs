@@ -17,6 +17,9 @@ public sealed class Packet
 
     public PacketMetadata Metadata;
 
+    /// <summary>The pool this packet returns to when its last owner is done with it.</summary>
+    public IPacketPool? Pool { get; init; }
+
     /// <summary>Offset of the L3 header (after VLAN tags), or -1.</summary>
     public int L3Offset = -1;
 

@@ -5,7 +5,7 @@ namespace Datapath.Packets;
 /// per-queue pools). Not thread-safe by design: a pool has one owner; packets given away to
 /// another owner come back through that owner's return path.
 /// </summary>
-public sealed class PacketPool
+public sealed class PacketPool : IPacketPool
 {
     private readonly Stack<Packet> _free;
     private readonly int _packetCapacity;
@@ -17,7 +17,7 @@ public sealed class PacketPool
         _free = new Stack<Packet>(size);
         for (int i = 0; i < size; i++)
         {
-            _free.Push(new Packet(packetCapacity));
+            _free.Push(new Packet(packetCapacity) { Pool = this });
         }
 
         Size = size;

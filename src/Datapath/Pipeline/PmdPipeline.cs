@@ -16,7 +16,7 @@ namespace Datapath.Pipeline;
 /// batched only once every lookup is done, so arrival order is kept within each flow whichever
 /// stage found it (as OVS's packet_enqueue_to_flow_map does).
 /// </summary>
-public sealed class PmdPipeline
+public sealed partial class PmdPipeline
 {
     private const int Max = PacketBatch.MaxSize;
 
@@ -180,7 +180,7 @@ public sealed class PmdPipeline
         Stats.SubtableLookups += _classifier.SubtableLookups - probesBefore;
         if (flow is null)
         {
-            if (!_upcall.Upcall(in key, packet, out var mask, out var actions))
+            if (!_upcall.Upcall(in key, packet, out var mask, out var actions, out var origin))
             {
                 // Counted here; the packets go back to their owner with the rest of the batch's drops.
                 Stats.UpcallsFailed++;
@@ -190,7 +190,7 @@ public sealed class PmdPipeline
             }
 
             Stats.UpcallsOk++;
-            flow = new Megaflow(in key, in mask, actions);
+            flow = new Megaflow(in key, in mask, actions) { Origin = origin };
             _classifier.Insert(flow);
         }
         else

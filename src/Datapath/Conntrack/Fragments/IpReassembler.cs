@@ -78,7 +78,7 @@ public sealed class IpReassembler
             return Drop(ReassemblyCounter.Malformed);
         }
 
-        if (piece.More && piece.DatagramLength <= (fkey.IsIpv6 ? _options.MinIpv6FragmentSize : _options.MinIpv4FragmentSize))
+        if (piece.More && piece.DatagramLength < (fkey.IsIpv6 ? _options.MinIpv6FragmentSize : _options.MinIpv4FragmentSize))
         {
             return Drop(ReassemblyCounter.TooSmall);
         }

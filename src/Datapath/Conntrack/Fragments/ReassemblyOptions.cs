@@ -15,9 +15,9 @@ public sealed record ReassemblyOptions
     /// <summary>How long an incomplete datagram waits for its missing fragments (OVS IPF_FRAG_LIST_TIMEOUT).</summary>
     public long TimeoutMs { get; init; } = 15_000;
 
-    /// <summary>Smallest IPv4 datagram size of a fragment that is not the last (OVS IPF_V4_FRAG_SIZE_MIN_DEF).</summary>
+    /// <summary>Smallest IPv4 datagram size (L3) of a fragment that is not the last (OVS IPF_V4_FRAG_SIZE_MIN_DEF).</summary>
     public int MinIpv4FragmentSize { get; init; } = 1200;
 
-    /// <summary>Smallest IPv6 datagram size of a fragment that is not the last (OVS IPF_V6_FRAG_SIZE_MIN_DEF).</summary>
+    /// <summary>Smallest IPv6 datagram size (L3) of a fragment that is not the last (OVS IPF_V6_FRAG_SIZE_MIN_DEF, the IPv6 minimum MTU).</summary>
     public int MinIpv6FragmentSize { get; init; } = 1280;
 }

@@ -1,0 +1,83 @@
+using Datapath.OpenFlow.Syntax;
+
+namespace Datapath.OpenFlow;
+
+/// <summary>One OpenFlow action of a rule (the analogue of Open vSwitch's struct ofpact). Immutable values.</summary>
+public abstract record OfAction;
+
+/// <summary>output:N.</summary>
+public sealed record OutputAction(uint Port) : OfAction;
+
+/// <summary>The reserved ports an action can name.</summary>
+public enum ReservedPort : byte
+{
+    InPort,
+    Normal,
+    Flood,
+    All,
+}
+
+/// <summary>IN_PORT, NORMAL, FLOOD, ALL (as actions or as output:NAME).</summary>
+public sealed record ReservedOutputAction(ReservedPort Port) : OfAction;
+
+/// <summary>resubmit(P,T): look up table T (default: the current one) as if the packet came in on P (default: its in_port).</summary>
+public sealed record ResubmitAction(uint? InPort, byte? Table) : OfAction;
+
+/// <summary>goto_table:T (always forward, always last).</summary>
+public sealed record GotoTableAction(byte Table) : OfAction;
+
+/// <summary>A register subfield NAME[a..b] (Open vSwitch's struct mf_subfield).</summary>
+public sealed record Subfield(OfField Field, int Offset, int Bits)
+{
+    public UInt128 Mask => (Bits >= 128 ? UInt128.MaxValue : (UInt128.One << Bits) - 1) << Offset;
+
+    public UInt128 Read(in OfFlow flow) => (Field.Get(in flow) >> Offset) & (Bits >= 128 ? UInt128.MaxValue : (UInt128.One << Bits) - 1);
+}
+
+/// <summary>ct(commit, zone=..., table=..., exec(...)); NAT is rejected at parse time.</summary>
+public sealed record ConntrackAction(bool Commit, ushort Zone, Subfield? ZoneSource, byte? Table, IReadOnlyList<SetFieldOfAction> Exec) : OfAction
+{
+    public bool Equals(ConntrackAction? other) =>
+        other is not null && Commit == other.Commit && Zone == other.Zone && Equals(ZoneSource, other.ZoneSource)
+        && Table == other.Table && Exec.SequenceEqual(other.Exec);
+
+    public override int GetHashCode() => HashCode.Combine(Commit, Zone, ZoneSource, Table, Exec.Count);
+}
+
+/// <summary>ct_clear.</summary>
+public sealed record CtClearAction : OfAction;
+
+/// <summary>How a field write was spelled, so dump-flows prints it back the same way.</summary>
+public enum SetFieldSpelling : byte
+{
+    SetField,
+    Load,
+    ModDlSrc,
+    ModDlDst,
+    ModNwSrc,
+    ModNwDst,
+    ModNwTos,
+    ModTpSrc,
+    ModTpDst,
+}
+
+/// <summary>
+/// A masked write of a field: set_field, load and the mod_* actions. <see cref="Value"/> is
+/// already shifted into place and masked; <see cref="Mask"/> marks the written bits.
+/// </summary>
+public sealed record SetFieldOfAction(OfField Field, UInt128 Value, UInt128 Mask, SetFieldSpelling Spelling) : OfAction;
+
+/// <summary>dec_ttl.</summary>
+public sealed record DecTtlAction : OfAction;
+
+/// <summary>push_vlan:TPID.</summary>
+public sealed record PushVlanAction(ushort Tpid) : OfAction;
+
+/// <summary>pop_vlan (or strip_vlan).</summary>
+public sealed record PopVlanAction(bool StripSpelling) : OfAction;
+
+/// <summary>mod_vlan_vid:N (pushes a tag when there is none, as Open vSwitch does).</summary>
+public sealed record ModVlanVidAction(ushort Vid) : OfAction;
+
+/// <summary>note:hex bytes; does nothing.</summary>
+public sealed record NoteAction(string Hex) : OfAction;

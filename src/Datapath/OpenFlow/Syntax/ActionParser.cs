@@ -1,0 +1,575 @@
+using System.Globalization;
+using Datapath.Flow;
+
+namespace Datapath.OpenFlow.Syntax;
+
+/// <summary>
+/// Parses an ovs-ofctl action list (Open vSwitch's ofpacts_parse, lib/ofp-actions.c) and checks
+/// each action against the rule's match (ofpacts_check: prerequisites, goto_table direction).
+/// Offsets in errors are 0-based positions in the whole line. Cold path.
+/// </summary>
+internal static class ActionParser
+{
+    public static IReadOnlyList<OfAction> Parse(string line, int start, int end, OfMatch match, byte table)
+    {
+        var actions = new List<OfAction>();
+        var parts = Split(line, start, end);
+        if (parts.Count == 0)
+        {
+            throw new LineSyntaxException(start, "expected at least one action after actions= (use actions=drop to drop)");
+        }
+
+        for (int i = 0; i < parts.Count; i++)
+        {
+            var (s, e) = parts[i];
+            string name = ActionName(line, s, e, out int argStart, out int argEnd, out bool parenthesised);
+            if (name.Equals("drop", StringComparison.OrdinalIgnoreCase))
+            {
+                if (parts.Count != 1)
+                {
+                    throw new LineSyntaxException(s, "\"drop\" must not be accompanied by any other action");
+                }
+
+                return [];
+            }
+
+            var action = ParseOne(line, name, s, argStart, argEnd, parenthesised, match, table);
+            if (action is null)
+            {
+                continue;
+            }
+
+            if (action is GotoTableAction && i != parts.Count - 1)
+            {
+                throw new LineSyntaxException(s, "goto_table must be the last action");
+            }
+
+            actions.Add(action);
+        }
+
+        return actions;
+    }
+
+    /// <summary>Splits at commas outside parentheses, checking that parentheses balance.</summary>
+    internal static List<(int Start, int End)> Split(string line, int start, int end)
+    {
+        var parts = new List<(int, int)>();
+        int depth = 0;
+        int partStart = start;
+        var opens = new Stack<int>();
+        for (int i = start; i < end; i++)
+        {
+            char c = line[i];
+            if (c == '(')
+            {
+                depth++;
+                opens.Push(i);
+            }
+            else if (c == ')')
+            {
+                if (depth == 0)
+                {
+                    throw new LineSyntaxException(i, "unbalanced parentheses: ')' without '('");
+                }
+
+                depth--;
+                opens.Pop();
+            }
+            else if (c == ',' && depth == 0)
+            {
+                AddPart(parts, line, partStart, i);
+                partStart = i + 1;
+            }
+        }
+
+        if (depth != 0)
+        {
+            throw new LineSyntaxException(opens.Peek(), "unbalanced parentheses: '(' is never closed");
+        }
+
+        AddPart(parts, line, partStart, end);
+        return parts;
+    }
+
+    private static void AddPart(List<(int, int)> parts, string line, int s, int e)
+    {
+        while (s < e && char.IsWhiteSpace(line[s]))
+        {
+            s++;
+        }
+
+        while (e > s && char.IsWhiteSpace(line[e - 1]))
+        {
+            e--;
+        }
+
+        if (s == e)
+        {
+            throw new LineSyntaxException(s, "empty action (two commas in a row?)");
+        }
+
+        parts.Add((s, e));
+    }
+
+    private static string ActionName(string line, int s, int e, out int argStart, out int argEnd, out bool parenthesised)
+    {
+        int i = s;
+        while (i < e && line[i] is not (':' or '=' or '('))
+        {
+            i++;
+        }
+
+        string name = line[s..i];
+        parenthesised = i < e && line[i] == '(';
+        if (i == e)
+        {
+            argStart = argEnd = e;
+        }
+        else if (parenthesised)
+        {
+            if (line[e - 1] != ')')
+            {
+                throw new LineSyntaxException(e - 1, $"{name}: unexpected text after ')'");
+            }
+
+            argStart = i + 1;
+            argEnd = e - 1;
+        }
+        else
+        {
+            argStart = i + 1;
+            argEnd = e;
+        }
+
+        return name;
+    }
+
+    private static OfAction? ParseOne(string line, string name, int s, int a, int b, bool parenthesised, OfMatch match, byte table)
+    {
+        string arg = line[a..b];
+        bool hasArg = a < b || parenthesised;
+        switch (name.ToLowerInvariant())
+        {
+            case "output":
+                if (!hasArg || arg.Length == 0)
+                {
+                    throw new LineSyntaxException(s, "output: missing port (output:N)");
+                }
+
+                return Port(arg, a);
+            case "in_port":
+                return new ReservedOutputAction(ReservedPort.InPort);
+            case "normal":
+                return new ReservedOutputAction(ReservedPort.Normal);
+            case "flood":
+                return new ReservedOutputAction(ReservedPort.Flood);
+            case "all":
+                return new ReservedOutputAction(ReservedPort.All);
+            case "local" or "controller" or "enqueue" or "learn" or "multipath" or "bundle" or "group" or "meter" or "clone" or "move" or "write_actions" or "sample":
+                throw new LineSyntaxException(s, $"action '{name}' is not supported");
+            case "resubmit":
+                return Resubmit(line, arg, a, parenthesised, s);
+            case "goto_table":
+                {
+                    byte t = Table(arg, a, "goto_table");
+                    if (t <= table)
+                    {
+                        throw new LineSyntaxException(a, $"goto_table:{t} must go to a later table than the rule's table {table}");
+                    }
+
+                    return new GotoTableAction(t);
+                }
+
+            case "ct":
+                return Conntrack(line, a, b, s, match);
+            case "ct_clear":
+                return new CtClearAction();
+            case "set_field":
+                return SetField(arg, a, s, match, insideCt: false);
+            case "load":
+                return Load(arg, a, s, match, insideCt: false);
+            case "mod_dl_src":
+                return Mod(OfFields.EthSrc, arg, a, s, match, SetFieldSpelling.ModDlSrc);
+            case "mod_dl_dst":
+                return Mod(OfFields.EthDst, arg, a, s, match, SetFieldSpelling.ModDlDst);
+            case "mod_nw_src":
+                return Mod(OfFields.Ipv4Src, arg, a, s, match, SetFieldSpelling.ModNwSrc);
+            case "mod_nw_dst":
+                return Mod(OfFields.Ipv4Dst, arg, a, s, match, SetFieldSpelling.ModNwDst);
+            case "mod_nw_tos":
+                {
+                    var action = Mod(OfFields.NwTos, arg, a, s, match, SetFieldSpelling.ModNwTos);
+                    if ((action.Value & 0x03) != 0)
+                    {
+                        throw new LineSyntaxException(a, $"mod_nw_tos:{arg}: the two ECN bits must be zero");
+                    }
+
+                    return action with { Mask = 0xfc };
+                }
+
+            case "mod_tp_src":
+                return Mod(OfFields.TpSrc, arg, a, s, match, SetFieldSpelling.ModTpSrc);
+            case "mod_tp_dst":
+                return Mod(OfFields.TpDst, arg, a, s, match, SetFieldSpelling.ModTpDst);
+            case "dec_ttl":
+                if (hasArg)
+                {
+                    throw new LineSyntaxException(a, "dec_ttl with controller ids is not supported");
+                }
+
+                return new DecTtlAction();
+            case "push_vlan":
+                {
+                    UInt128 tpid = FieldText.ParseInteger(arg, a, "push_vlan");
+                    if (tpid != EtherTypes.Vlan8021Q && tpid != EtherTypes.Vlan8021AD)
+                    {
+                        throw new LineSyntaxException(a, $"push_vlan:{arg}: expected ethertype 0x8100 or 0x88a8");
+                    }
+
+                    return new PushVlanAction((ushort)tpid);
+                }
+
+            case "pop_vlan":
+                return new PopVlanAction(false);
+            case "strip_vlan":
+                return new PopVlanAction(true);
+            case "mod_vlan_vid":
+                {
+                    UInt128 vid = FieldText.ParseInteger(arg, a, "mod_vlan_vid");
+                    if (vid > 4095)
+                    {
+                        throw new LineSyntaxException(a, $"mod_vlan_vid:{arg} out of range (0..4095)");
+                    }
+
+                    return new ModVlanVidAction((ushort)vid);
+                }
+
+            case "note":
+                return Note(arg, a);
+            default:
+                if (name.Length > 0 && name.All(char.IsAsciiDigit) && !hasArg)
+                {
+                    return Port(name, s);
+                }
+
+                throw new LineSyntaxException(s, $"unknown action '{name}'");
+        }
+    }
+
+    private static OfAction Port(string text, int offset)
+    {
+        switch (text.ToLowerInvariant())
+        {
+            case "in_port":
+                return new ReservedOutputAction(ReservedPort.InPort);
+            case "normal":
+                return new ReservedOutputAction(ReservedPort.Normal);
+            case "flood":
+                return new ReservedOutputAction(ReservedPort.Flood);
+            case "all":
+                return new ReservedOutputAction(ReservedPort.All);
+        }
+
+        if (!uint.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out uint port) || port == 0 || port >= 0xff00)
+        {
+            throw new LineSyntaxException(offset, $"output: expected a port number 1..65279 or IN_PORT, NORMAL, FLOOD, ALL; got '{text}'");
+        }
+
+        return new OutputAction(port);
+    }
+
+    private static byte Table(string text, int offset, string what)
+    {
+        if (text.Length == 0)
+        {
+            throw new LineSyntaxException(offset, $"{what}: missing table number");
+        }
+
+        UInt128 t = FieldText.ParseInteger(text, offset, what);
+        if (t > FlowEntry.MaxTable)
+        {
+            throw new LineSyntaxException(offset, $"{what}: table {text} out of range (0..{FlowEntry.MaxTable})");
+        }
+
+        return (byte)t;
+    }
+
+    private static ResubmitAction Resubmit(string line, string arg, int a, bool parenthesised, int s)
+    {
+        if (!parenthesised)
+        {
+            if (arg.Length == 0)
+            {
+                throw new LineSyntaxException(s, "resubmit: expected resubmit:PORT, resubmit(PORT,TABLE) or resubmit(,TABLE)");
+            }
+
+            return new ResubmitAction(ResubmitPort(arg, a), null);
+        }
+
+        string[] fields = arg.Split(',');
+        if (fields.Length > 2)
+        {
+            throw new LineSyntaxException(a, "resubmit: expected at most PORT,TABLE (the ct form is not supported)");
+        }
+
+        string portText = fields[0].Trim();
+        string tableText = fields.Length > 1 ? fields[1].Trim() : string.Empty;
+        if (portText.Length == 0 && tableText.Length == 0)
+        {
+            throw new LineSyntaxException(a, "resubmit: at least one of port and table must be given");
+        }
+
+        uint? port = portText.Length == 0 ? null : ResubmitPort(portText, a);
+        byte? table = tableText.Length == 0 ? null : Table(tableText, a + fields[0].Length + 1, "resubmit");
+        _ = line;
+        return new ResubmitAction(port, table);
+    }
+
+    private static uint? ResubmitPort(string text, int offset)
+    {
+        if (text.Equals("in_port", StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+
+        if (!uint.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out uint port) || port == 0 || port >= 0xff00)
+        {
+            throw new LineSyntaxException(offset, $"resubmit: expected a port number or in_port, got '{text}'");
+        }
+
+        return port;
+    }
+
+    private static ConntrackAction Conntrack(string line, int a, int b, int s, OfMatch match)
+    {
+        if (!Prerequisites.Satisfied(FieldPrerequisite.IpAny, in match.Value, in match.Mask))
+        {
+            throw new LineSyntaxException(s, "ct: the rule must match ip or ipv6 (conntrack needs an IP packet)");
+        }
+
+        bool commit = false;
+        ushort zone = 0;
+        Subfield? zoneSource = null;
+        byte? table = null;
+        IReadOnlyList<SetFieldOfAction> exec = [];
+        foreach (var (ps, pe) in a < b ? Split(line, a, b) : [])
+        {
+            string name = ActionName(line, ps, pe, out int va, out int vb, out bool parenthesised);
+            string value = line[va..vb];
+            switch (name)
+            {
+                case "commit":
+                    commit = true;
+                    break;
+                case "zone":
+                    if (value.StartsWith("NXM_", StringComparison.Ordinal) || value.StartsWith("OXM_", StringComparison.Ordinal))
+                    {
+                        zoneSource = ParseSubfield(value, va);
+                        if (zoneSource.Bits != 16)
+                        {
+                            throw new LineSyntaxException(va, $"ct: zone={value} must be 16 bits wide");
+                        }
+                    }
+                    else
+                    {
+                        UInt128 z = FieldText.ParseInteger(value, va, "ct zone");
+                        if (z > ushort.MaxValue)
+                        {
+                            throw new LineSyntaxException(va, $"ct: zone {value} out of range (0..65535)");
+                        }
+
+                        zone = (ushort)z;
+                    }
+
+                    break;
+                case "table":
+                    table = Table(value, va, "ct");
+                    break;
+                case "exec":
+                    if (!parenthesised)
+                    {
+                        throw new LineSyntaxException(ps, "ct: expected exec(ACTIONS)");
+                    }
+
+                    exec = Exec(line, va, vb, match);
+                    break;
+                case "nat":
+                    throw new LineSyntaxException(ps, "NAT is not supported yet");
+                default:
+                    throw new LineSyntaxException(ps, $"ct: unknown argument '{name}' (expected commit, zone=, table=, exec())");
+            }
+        }
+
+        if (exec.Count > 0 && !commit)
+        {
+            throw new LineSyntaxException(s, "ct: exec() sets ct_mark or ct_label, which needs commit");
+        }
+
+        return new ConntrackAction(commit, zone, zoneSource, table, exec);
+    }
+
+    private static List<SetFieldOfAction> Exec(string line, int a, int b, OfMatch match)
+    {
+        var list = new List<SetFieldOfAction>();
+        if (a >= b)
+        {
+            return list;
+        }
+
+        foreach (var (ps, pe) in Split(line, a, b))
+        {
+            string name = ActionName(line, ps, pe, out int va, out int vb, out _);
+            string value = line[va..vb];
+            var action = name switch
+            {
+                "set_field" => SetField(value, va, ps, match, insideCt: true),
+                "load" => Load(value, va, ps, match, insideCt: true),
+                "nat" => throw new LineSyntaxException(ps, "NAT is not supported yet"),
+                _ => throw new LineSyntaxException(ps, $"ct: exec() allows only set_field or load to ct_mark or ct_label, not '{name}'"),
+            };
+            if (!action.Field.ConntrackOnly)
+            {
+                throw new LineSyntaxException(ps, $"ct: exec() may only set ct_mark or ct_label, not {action.Field.Name}");
+            }
+
+            list.Add(action);
+        }
+
+        return list;
+    }
+
+    private static SetFieldOfAction SetField(string arg, int a, int s, OfMatch match, bool insideCt)
+    {
+        int arrow = arg.IndexOf("->", StringComparison.Ordinal);
+        if (arrow < 0)
+        {
+            throw new LineSyntaxException(s, "set_field: expected set_field:VALUE->FIELD");
+        }
+
+        string fieldName = arg[(arrow + 2)..];
+        var field = OfFields.Find(fieldName);
+        if (field is null)
+        {
+            throw new LineSyntaxException(a + arrow + 2, $"set_field: unknown field '{fieldName}'");
+        }
+
+        CheckWritable(field, a + arrow + 2, match, insideCt, "set_field");
+        var (value, mask) = FieldText.ParseMasked(field, arg[..arrow], a);
+        if (field == OfFields.NwTos)
+        {
+            mask = 0xfc;
+        }
+
+        return new SetFieldOfAction(field, value & mask, mask, SetFieldSpelling.SetField);
+    }
+
+    private static SetFieldOfAction Load(string arg, int a, int s, OfMatch match, bool insideCt)
+    {
+        int arrow = arg.IndexOf("->", StringComparison.Ordinal);
+        if (arrow < 0)
+        {
+            throw new LineSyntaxException(s, "load: expected load:VALUE->DST[START..END]");
+        }
+
+        var dst = ParseSubfield(arg[(arrow + 2)..], a + arrow + 2);
+        CheckWritable(dst.Field, a + arrow + 2, match, insideCt, "load");
+        UInt128 value = FieldText.ParseInteger(arg[..arrow], a, "load");
+        UInt128 limit = dst.Bits >= 128 ? UInt128.MaxValue : (UInt128.One << dst.Bits) - 1;
+        if (value > limit)
+        {
+            throw new LineSyntaxException(a, $"load: value {arg[..arrow]} does not fit in {dst.Bits} bits");
+        }
+
+        return new SetFieldOfAction(dst.Field, value << dst.Offset, dst.Mask, SetFieldSpelling.Load);
+    }
+
+    private static SetFieldOfAction Mod(OfField field, string arg, int a, int s, OfMatch match, SetFieldSpelling spelling)
+    {
+        if (arg.Length == 0)
+        {
+            throw new LineSyntaxException(s, "missing value after ':'");
+        }
+
+        CheckWritable(field, s, match, insideCt: false, "mod");
+        UInt128 value = FieldText.ParseValue(field, arg, a);
+        return new SetFieldOfAction(field, value, field.AllOnes, spelling);
+    }
+
+    private static void CheckWritable(OfField field, int offset, OfMatch match, bool insideCt, string what)
+    {
+        if (!field.Writable)
+        {
+            throw new LineSyntaxException(offset, $"{what}: field {field.Name} is not writable");
+        }
+
+        if (field.ConntrackOnly && !insideCt)
+        {
+            throw new LineSyntaxException(offset, $"{what}: {field.Name} may only be set inside ct(commit,exec(...))");
+        }
+
+        if (!Prerequisites.Satisfied(field.Prerequisite, in match.Value, in match.Mask))
+        {
+            throw new LineSyntaxException(offset, $"{what}: writing {field.Name} needs {Prerequisites.Describe(field.Prerequisite)} in the match");
+        }
+    }
+
+    /// <summary>NAME[], NAME[N] or NAME[START..END] (mf_parse_subfield).</summary>
+    internal static Subfield ParseSubfield(string text, int offset)
+    {
+        int bracket = text.IndexOf('[', StringComparison.Ordinal);
+        if (bracket < 0 || !text.EndsWith(']'))
+        {
+            throw new LineSyntaxException(offset, $"expected a subfield NAME[START..END], got '{text}'");
+        }
+
+        string name = text[..bracket];
+        var field = OfFields.FindNxm(name) ?? throw new LineSyntaxException(offset, $"unknown field '{name}' (expected an NXM/OXM name such as NXM_NX_REG0)");
+        string range = text[(bracket + 1)..^1];
+        int start;
+        int endBit;
+        if (range.Length == 0)
+        {
+            start = 0;
+            endBit = field.Width - 1;
+        }
+        else
+        {
+            int dots = range.IndexOf("..", StringComparison.Ordinal);
+            bool ok;
+            if (dots < 0)
+            {
+                ok = int.TryParse(range, NumberStyles.None, CultureInfo.InvariantCulture, out start);
+                endBit = start;
+            }
+            else
+            {
+                ok = int.TryParse(range[..dots], NumberStyles.None, CultureInfo.InvariantCulture, out start)
+                    & int.TryParse(range[(dots + 2)..], NumberStyles.None, CultureInfo.InvariantCulture, out endBit);
+            }
+
+            if (!ok || endBit < start || endBit >= field.Width)
+            {
+                throw new LineSyntaxException(offset + bracket, $"bad bit range [{range}] for {name} ({field.Width} bits wide)");
+            }
+        }
+
+        return new Subfield(field, start, endBit - start + 1);
+    }
+
+    private static NoteAction Note(string arg, int a)
+    {
+        var bytes = new List<string>();
+        string digits = arg.Replace(".", string.Empty, StringComparison.Ordinal);
+        if (digits.Length % 2 != 0 || !digits.All(char.IsAsciiHexDigit))
+        {
+            throw new LineSyntaxException(a, $"note: expected hex bytes such as 01.02.03, got '{arg}'");
+        }
+
+        for (int i = 0; i < digits.Length; i += 2)
+        {
+            bytes.Add(digits.Substring(i, 2).ToLowerInvariant());
+        }
+
+        return new NoteAction(string.Join('.', bytes));
+    }
+}

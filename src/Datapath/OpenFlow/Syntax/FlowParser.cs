@@ -1,0 +1,426 @@
+using System.Globalization;
+using Datapath.Flow;
+
+namespace Datapath.OpenFlow.Syntax;
+
+/// <summary>
+/// Parses the ovs-ofctl add-flows text format (Open vSwitch's parse_ofp_str / ofp-flow.c):
+/// one flow per line, '#' comments and blank lines ignored, fields separated by commas or spaces,
+/// "actions=" taking the rest of the line. Statistics that dump-flows prints (duration, n_packets,
+/// n_bytes, idle_age, hard_age) are accepted and ignored, so a dump can be fed back.
+/// A file with any bad line yields every error and no flow. Cold path.
+/// </summary>
+public static class FlowParser
+{
+    /// <summary>Parses a whole flow file; all or nothing.</summary>
+    /// <exception cref="FlowSyntaxException">Some line is bad; every bad line is reported.</exception>
+    public static IReadOnlyList<FlowEntry> ParseFile(string text, string fileName)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var entries = new List<FlowEntry>();
+        var errors = new List<FlowSyntaxError>();
+        int lineNumber = 0;
+        foreach (var range in text.AsSpan().EnumerateLines())
+        {
+            lineNumber++;
+            string line = range.ToString();
+            if (IsBlankOrComment(line))
+            {
+                continue;
+            }
+
+            try
+            {
+                entries.Add(ParseLineCore(line));
+            }
+            catch (LineSyntaxException e)
+            {
+                errors.Add(new FlowSyntaxError(fileName, lineNumber, e.Offset + 1, e.Message));
+            }
+        }
+
+        if (errors.Count > 0)
+        {
+            throw new FlowSyntaxException(errors);
+        }
+
+        return entries;
+    }
+
+    /// <summary>Parses one flow line.</summary>
+    /// <exception cref="FlowSyntaxException">The line is bad.</exception>
+    public static FlowEntry ParseLine(string line, string source = "<flow>")
+    {
+        ArgumentNullException.ThrowIfNull(line);
+        try
+        {
+            return ParseLineCore(line);
+        }
+        catch (LineSyntaxException e)
+        {
+            throw new FlowSyntaxException([new FlowSyntaxError(source, 1, e.Offset + 1, e.Message)]);
+        }
+    }
+
+    /// <summary>Parses a match alone (for trace): "in_port=1,tcp,nw_src=10.0.0.1,...".</summary>
+    /// <exception cref="FlowSyntaxException">The text is bad.</exception>
+    public static OfMatch ParseMatch(string text, string source = "<flow>")
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        try
+        {
+            var builder = new MatchBuilder();
+            foreach (var token in Tokenize(text, 0, text.Length))
+            {
+                if (!builder.TryApply(token))
+                {
+                    throw new LineSyntaxException(token.KeyOffset, $"unknown field '{token.Key}'");
+                }
+            }
+
+            return builder.Build();
+        }
+        catch (LineSyntaxException e)
+        {
+            throw new FlowSyntaxException([new FlowSyntaxError(source, 1, e.Offset + 1, e.Message)]);
+        }
+    }
+
+    private static bool IsBlankOrComment(string line)
+    {
+        var t = line.AsSpan().TrimStart();
+        return t.IsEmpty || t[0] == '#';
+    }
+
+    private static FlowEntry ParseLineCore(string line)
+    {
+        int actionsAt = -1;
+        var builder = new MatchBuilder();
+        byte table = 0;
+        ushort priority = FlowEntry.DefaultPriority;
+        ulong cookie = 0;
+        ushort idle = 0;
+        ushort hard = 0;
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var token in Tokenize(line, 0, line.Length))
+        {
+            if (token.Key is "actions" or "action")
+            {
+                if (token.Value is null)
+                {
+                    throw new LineSyntaxException(token.KeyOffset, "expected '=' after actions");
+                }
+
+                actionsAt = token.ValueOffset;
+                break;
+            }
+
+            switch (token.Key)
+            {
+                case "table":
+                    Once(seen, token);
+                    table = (byte)Number(token, FlowEntry.MaxTable, "table");
+                    break;
+                case "priority":
+                    Once(seen, token);
+                    priority = (ushort)Number(token, ushort.MaxValue, "priority");
+                    break;
+                case "cookie":
+                    Once(seen, token);
+                    cookie = (ulong)Number(token, ulong.MaxValue, "cookie");
+                    break;
+                case "idle_timeout":
+                    Once(seen, token);
+                    idle = (ushort)Number(token, ushort.MaxValue, "idle_timeout");
+                    break;
+                case "hard_timeout":
+                    Once(seen, token);
+                    hard = (ushort)Number(token, ushort.MaxValue, "hard_timeout");
+                    break;
+                case "duration" or "n_packets" or "n_bytes" or "idle_age" or "hard_age":
+                    // What dump-flows prints and add-flows ignores, as ovs-ofctl does.
+                    break;
+                default:
+                    if (!builder.TryApply(token))
+                    {
+                        throw new LineSyntaxException(token.KeyOffset, $"unknown field '{token.Key}'");
+                    }
+
+                    break;
+            }
+        }
+
+        if (actionsAt < 0)
+        {
+            throw new LineSyntaxException(line.TrimEnd().Length, "expected 'actions=...' (every flow needs actions; use actions=drop to drop)");
+        }
+
+        var match = builder.Build();
+        var actions = ActionParser.Parse(line, actionsAt, line.TrimEnd().Length, match, table);
+        return new FlowEntry(table, priority, cookie, idle, hard, match, actions);
+    }
+
+    private static void Once(HashSet<string> seen, in Token token)
+    {
+        if (!seen.Add(token.Key))
+        {
+            throw new LineSyntaxException(token.KeyOffset, $"{token.Key} given twice");
+        }
+    }
+
+    private static UInt128 Number(in Token token, UInt128 max, string what)
+    {
+        if (token.Value is null)
+        {
+            throw new LineSyntaxException(token.KeyOffset, $"{what} needs a value ({what}=N)");
+        }
+
+        UInt128 v = FieldText.ParseInteger(token.Value, token.ValueOffset, what);
+        if (v > max)
+        {
+            throw new LineSyntaxException(token.ValueOffset, $"{what} {token.Value} out of range (0..{max})");
+        }
+
+        return v;
+    }
+
+    /// <summary>One "key[=value]" of the match part, with 0-based offsets into the line.</summary>
+    internal readonly record struct Token(string Key, int KeyOffset, string? Value, int ValueOffset);
+
+    /// <summary>ofputil_parse_key_value for the match part: keys end at '=' ':' ',' or blank; values at ',' or blank.</summary>
+    internal static IEnumerable<Token> Tokenize(string text, int start, int end)
+    {
+        int i = start;
+        while (i < end)
+        {
+            while (i < end && IsDelimiter(text[i]))
+            {
+                i++;
+            }
+
+            if (i >= end)
+            {
+                yield break;
+            }
+
+            int keyStart = i;
+            while (i < end && !IsDelimiter(text[i]) && text[i] is not ('=' or ':'))
+            {
+                i++;
+            }
+
+            string key = text[keyStart..i];
+            if (key.Length == 0)
+            {
+                throw new LineSyntaxException(keyStart, $"expected a field name before '{text[i]}'");
+            }
+
+            if (i < end && text[i] is '=' or ':')
+            {
+                int valueStart = ++i;
+                if (key is "actions" or "action")
+                {
+                    yield return new Token(key, keyStart, text[valueStart..end], valueStart);
+                    yield break;
+                }
+
+                while (i < end && !IsDelimiter(text[i]))
+                {
+                    i++;
+                }
+
+                if (i == valueStart)
+                {
+                    throw new LineSyntaxException(valueStart, $"{key}: expected a value after '='");
+                }
+
+                yield return new Token(key, keyStart, text[valueStart..i], valueStart);
+            }
+            else
+            {
+                yield return new Token(key, keyStart, null, 0);
+            }
+        }
+    }
+
+    private static bool IsDelimiter(char c) => c is ',' or ' ' or '\t' or '\r' or '\n';
+
+    /// <summary>Accumulates match fields, enforcing no duplicates and, at the end, prerequisites.</summary>
+    private sealed class MatchBuilder
+    {
+        private readonly List<(OfField Field, int Offset)> _set = [];
+        private OfFlow _value;
+        private OfFlow _mask;
+        private int _ethTypeOffset = -1;
+        private string? _ethTypeSource;
+        private int _protoOffset = -1;
+        private string? _protoSource;
+
+        public bool TryApply(in Token token)
+        {
+            if (token.Value is null && TryShorthand(token.Key, token.KeyOffset))
+            {
+                return true;
+            }
+
+            switch (token.Key)
+            {
+                case "dl_vlan":
+                    Vlan(token, pcp: false);
+                    return true;
+                case "dl_vlan_pcp":
+                    Vlan(token, pcp: true);
+                    return true;
+            }
+
+            var field = OfFields.Find(token.Key);
+            if (field is null)
+            {
+                return false;
+            }
+
+            if (token.Value is null)
+            {
+                throw new LineSyntaxException(token.KeyOffset, $"{token.Key} needs a value ({token.Key}=VALUE)");
+            }
+
+            foreach (var (f, _) in _set)
+            {
+                if (ReferenceEquals(f, field))
+                {
+                    throw new LineSyntaxException(token.KeyOffset, $"field {field.Name} given twice");
+                }
+            }
+
+            var (value, mask) = FieldText.ParseMasked(field, token.Value, token.ValueOffset);
+            if (field == OfFields.NwTos && (value & 0x03) != 0)
+            {
+                throw new LineSyntaxException(token.ValueOffset, $"nw_tos {token.Value}: the two ECN bits must be zero (use nw_ecn)");
+            }
+
+            if (field == OfFields.EthType)
+            {
+                CheckConflict(ref _ethTypeSource, ref _ethTypeOffset, OfFields.EthType, (ushort)value, token.Key, token.KeyOffset);
+            }
+            else if (field == OfFields.NwProto)
+            {
+                CheckConflict(ref _protoSource, ref _protoOffset, OfFields.NwProto, (byte)value, token.Key, token.KeyOffset);
+            }
+
+            // nw_tos and nw_ecn share a byte: merge into the existing value and mask.
+            UInt128 fieldMask = field == OfFields.NwTos ? 0xfc
+                : field == OfFields.NwEcn ? 0x03
+                : field == OfFields.IcmpType || field == OfFields.IcmpCode ? ushort.MaxValue
+                : mask;
+            field.Set(ref _mask, field.Get(in _mask) | fieldMask);
+            field.Set(ref _value, value);
+            _set.Add((field, token.KeyOffset));
+            return true;
+        }
+
+        public OfMatch Build()
+        {
+            foreach (var (field, offset) in _set)
+            {
+                var prerequisite = field == OfFields.Ipv4Src || field == OfFields.Ipv4Dst ? FieldPrerequisite.Ipv4OrArp : field.Prerequisite;
+                if (!Prerequisites.Satisfied(prerequisite, in _value, in _mask))
+                {
+                    throw new LineSyntaxException(offset, $"{field.Name}: prerequisites not met: needs {Prerequisites.Describe(prerequisite)}");
+                }
+            }
+
+            return new OfMatch(in _value, in _mask);
+        }
+
+        private void Vlan(in Token token, bool pcp)
+        {
+            if (token.Value is null)
+            {
+                throw new LineSyntaxException(token.KeyOffset, $"{token.Key} needs a value");
+            }
+
+            UInt128 v = FieldText.ParseInteger(token.Value, token.ValueOffset, token.Key);
+            ushort tci = _value.Key.Vlan0Tci;
+            ushort mask = _mask.Key.Vlan0Tci;
+            if (pcp)
+            {
+                if (v > 7)
+                {
+                    throw new LineSyntaxException(token.ValueOffset, $"dl_vlan_pcp {token.Value} out of range (0..7)");
+                }
+
+                tci = (ushort)((tci & 0x1fff) | ((int)v << 13) | FlowKey.VlanPresent);
+                mask |= 0xf000;
+            }
+            else if (v == 0xffff)
+            {
+                // OFP_VLAN_NONE: only packets without a tag.
+                tci = 0;
+                mask = 0xffff;
+            }
+            else
+            {
+                if (v > 4095)
+                {
+                    throw new LineSyntaxException(token.ValueOffset, $"dl_vlan {token.Value} out of range (0..4095)");
+                }
+
+                tci = (ushort)((tci & 0xe000) | (int)v | FlowKey.VlanPresent);
+                mask |= 0x1fff;
+            }
+
+            _value.Key.Vlan0Tci = tci;
+            _mask.Key.Vlan0Tci = mask;
+        }
+
+        private bool TryShorthand(string name, int offset)
+        {
+            (ushort type, byte proto) = name switch
+            {
+                "ip" => (EtherTypes.Ipv4, (byte)0),
+                "ipv6" => (EtherTypes.Ipv6, (byte)0),
+                "arp" => (EtherTypes.Arp, (byte)0),
+                "rarp" => ((ushort)0x8035, (byte)0),
+                "tcp" => (EtherTypes.Ipv4, IpProtocols.Tcp),
+                "udp" => (EtherTypes.Ipv4, IpProtocols.Udp),
+                "sctp" => (EtherTypes.Ipv4, IpProtocols.Sctp),
+                "icmp" => (EtherTypes.Ipv4, IpProtocols.Icmp),
+                "tcp6" => (EtherTypes.Ipv6, IpProtocols.Tcp),
+                "udp6" => (EtherTypes.Ipv6, IpProtocols.Udp),
+                "sctp6" => (EtherTypes.Ipv6, IpProtocols.Sctp),
+                "icmp6" => (EtherTypes.Ipv6, IpProtocols.Icmpv6),
+                _ => ((ushort)0, (byte)0),
+            };
+            if (type == 0)
+            {
+                return false;
+            }
+
+            CheckConflict(ref _ethTypeSource, ref _ethTypeOffset, OfFields.EthType, type, name, offset);
+            _value.Key.EthType = type;
+            _mask.Key.EthType = ushort.MaxValue;
+            if (proto != 0)
+            {
+                CheckConflict(ref _protoSource, ref _protoOffset, OfFields.NwProto, proto, name, offset);
+                _value.Key.NwProto = proto;
+                _mask.Key.NwProto = byte.MaxValue;
+            }
+
+            return true;
+        }
+
+        private void CheckConflict(ref string? source, ref int sourceOffset, OfField field, UInt128 value, string name, int offset)
+        {
+            if (source is not null && field.Get(in _mask) != 0 && field.Get(in _value) != value)
+            {
+                throw new LineSyntaxException(offset, $"{name} conflicts with {source} at column {sourceOffset + 1} (both set {field.Name})");
+            }
+
+            source ??= name;
+            if (sourceOffset < 0)
+            {
+                sourceOffset = offset;
+            }
+        }
+    }
+}

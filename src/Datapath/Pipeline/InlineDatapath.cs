@@ -1,0 +1,52 @@
+using Datapath.Conntrack;
+using Datapath.Conntrack.Fragments;
+using Datapath.Packets;
+
+namespace Datapath.Pipeline;
+
+/// <summary>
+/// The whole datapath on one thread, without actors: a <see cref="PmdCore"/> whose conntrack stage
+/// answers in place from one <see cref="ConnectionTable"/>. It is the reference the actor datapath
+/// must agree with, and what `replay` runs.
+/// </summary>
+public sealed class InlineDatapath
+{
+    private readonly PmdCore _core;
+    private readonly ForwardingSink _sink = new();
+
+    public InlineDatapath(IUpcallHandler upcall, PmdCoreOptions? options = null, ConnectionTable? conntrack = null, IpReassembler? reassembler = null)
+    {
+        Conntrack = conntrack ?? new ConnectionTable();
+        _core = new PmdCore(upcall, new TableConntrackStage(Conntrack), _sink, options, reassembler);
+    }
+
+    public PmdCore Core => _core;
+
+    public ConnectionTable Conntrack { get; }
+
+    public PmdCoreStats Stats => _core.Stats;
+
+    public IpReassembler Reassembler => _core.Reassembler;
+
+    /// <inheritdoc cref="PmdCore.TryReceive"/>
+    public bool TryReceive(ReadOnlySpan<byte> frame, uint inPort, out Packet packet) => _core.TryReceive(frame, inPort, out packet);
+
+    /// <summary>
+    /// Runs <paramref name="batch"/> and everything it causes (conntrack, recirculation) to the end;
+    /// transmitted packets go to <paramref name="sink"/>. The batch is left empty.
+    /// </summary>
+    public void Process(PacketBatch batch, long nowMs, IPacketSink sink)
+    {
+        _sink.Target = sink;
+        _core.Process(batch, nowMs);
+        _core.ExpireFragments(nowMs);
+        _sink.Target = null;
+    }
+
+    private sealed class ForwardingSink : IPacketSink
+    {
+        public IPacketSink? Target { get; set; }
+
+        public void Transmit(uint port, Packet packet) => Target!.Transmit(port, packet);
+    }
+}

@@ -1,0 +1,379 @@
+using Datapath.Actions;
+using Datapath.Caches;
+using Datapath.Classifier;
+using Datapath.Conntrack;
+using Datapath.Conntrack.Fragments;
+using Datapath.Flow;
+using Datapath.Packets;
+
+namespace Datapath.Pipeline;
+
+/// <summary>
+/// Everything one PMD does to packets, as a plain class its owner drives (the actor PMD, or the
+/// single-threaded <see cref="InlineDatapath"/>): the <see cref="PmdPipeline"/> with its upcalls,
+/// ct actions through an <see cref="IConntrackStage"/> (IP fragments reassembled first, as Open
+/// vSwitch's ipf does), the continuation of each packet when its conntrack answer comes back,
+/// and recirculation. Recirculated batches queue behind the work in progress and run when the
+/// owner's call unwinds, because the pipeline's scratch belongs to one batch at a time (Open
+/// vSwitch recurses instead, with scratch on the stack). Transmitted packets go to the sink.
+/// Not thread-safe: one owner.
+/// </summary>
+public sealed class PmdCore
+{
+    private static readonly int[] Identity = Enumerable.Range(0, PacketBatch.MaxSize).ToArray();
+
+    private readonly PmdPipeline _pipeline;
+    private readonly IConntrackStage _conntrack;
+    private readonly IpReassembler _reassembler;
+    private readonly IPacketSink _sink;
+    private readonly PacketPool _packets;
+    private readonly PacketBatchPool _batches = new();
+    private readonly Queue<PacketBatch> _recirculated = new();
+    private readonly Dictionary<long, ConntrackRequest> _outstanding = [];
+    private readonly Stack<ConntrackRequest> _spareRequests = new();
+    private readonly ExtractionStats _ctExtraction = new();
+    private readonly List<Packet> _expired = [];
+    private readonly int _maxDepth;
+    private readonly long _idleMs;
+    private FlowKey _ctKey;
+    private long _nowMs;
+    private long _nextRequestId;
+    private int _busy;
+
+    public PmdCore(IUpcallHandler upcall, IConntrackStage conntrack, IPacketSink sink, PmdCoreOptions? options = null, IpReassembler? reassembler = null)
+    {
+        ArgumentNullException.ThrowIfNull(upcall);
+        ArgumentNullException.ThrowIfNull(conntrack);
+        ArgumentNullException.ThrowIfNull(sink);
+        options ??= new PmdCoreOptions();
+        var emc = options.EmcEntries == 0 ? null : new ExactMatchCache(options.EmcEntries, options.EmcInsertInvProb);
+        _pipeline = new PmdPipeline(emc, new MegaflowClassifier(), upcall, _batches);
+        _conntrack = conntrack;
+        _sink = sink;
+        _reassembler = reassembler ?? new IpReassembler();
+        _packets = new PacketPool(options.PacketPoolSize);
+        _maxDepth = options.MaxRecirculationDepth;
+        _idleMs = options.MegaflowIdleMs;
+    }
+
+    public PmdPipeline Pipeline => _pipeline;
+
+    public IpReassembler Reassembler => _reassembler;
+
+    public PmdCoreStats Stats { get; } = new();
+
+    /// <summary>Conntrack requests sent and not fully answered.</summary>
+    public int OutstandingConntrack => _outstanding.Count;
+
+    /// <summary>Packets waiting for a conntrack answer (lost if the owner dies now).</summary>
+    public int PacketsInFlight
+    {
+        get
+        {
+            int count = 0;
+            foreach (var request in _outstanding.Values)
+            {
+                for (int i = 0; i < request.Count; i++)
+                {
+                    count += request.IsAnswered(i) ? 0 : request.PacketsOf(i).Count;
+                }
+            }
+
+            return count;
+        }
+    }
+
+    /// <summary>A packet from this PMD's pool, holding <paramref name="frame"/> as received on <paramref name="inPort"/>.</summary>
+    public bool TryReceive(ReadOnlySpan<byte> frame, uint inPort, out Packet packet)
+    {
+        if (!_packets.TryRent(out packet))
+        {
+            Stats.PoolExhausted++;
+            return false;
+        }
+
+        packet.SetFrame(frame, inPort);
+        return true;
+    }
+
+    /// <summary>Runs a received batch (packets from <see cref="TryReceive"/>); leaves it empty.</summary>
+    public void Process(PacketBatch batch, long nowMs)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        Enter(nowMs);
+        var context = new Context(this);
+        _pipeline.Process(batch, nowMs, ref context);
+        Exit();
+    }
+
+    /// <summary>
+    /// Revalidates the megaflows (see <see cref="PmdPipeline.Revalidate"/>) with the configured
+    /// idle time: call it after the OpenFlow tables, the ports or the learned MACs changed, and
+    /// periodically for idle expiry, always between batches, so that the next batch sees no stale flow.
+    /// Packets waiting for a conntrack answer keep the actions they started with (as in Open vSwitch);
+    /// if their megaflow dies meanwhile, the recirculation id in those actions may be freed, so their
+    /// recirculated pass fails its upcall and is dropped, or, should the id be reused before they
+    /// return, resumes the wrong continuation: an owner with answers outstanding should hold off
+    /// (or keep the ids referenced) until <see cref="OutstandingConntrack"/> is zero.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Called while a batch is being processed.</exception>
+    public RevalidationResult Revalidate(IFlowRevalidator revalidator, long nowMs)
+    {
+        ThrowIfBusy();
+        return _pipeline.Revalidate(revalidator, nowMs, _idleMs);
+    }
+
+    /// <summary>Credits the megaflows' traffic since the last push to the rules they came from; between batches.</summary>
+    /// <exception cref="InvalidOperationException">Called while a batch is being processed.</exception>
+    public void PushStatistics(IFlowRevalidator revalidator)
+    {
+        ThrowIfBusy();
+        _pipeline.PushStatistics(revalidator);
+    }
+
+    /// <summary>
+    /// Continues the packets of the answered inputs of a conntrack request: each input's packets take
+    /// its result's ct fields and go on with the actions after the ct action. Answers for an
+    /// unknown request or an input answered before are ignored and counted.
+    /// </summary>
+    public void CompleteConntrack(long requestId, ReadOnlySpan<int> indices, ReadOnlySpan<ConntrackResult> results)
+    {
+        if (indices.Length != results.Length)
+        {
+            throw new ArgumentException("One result per index.", nameof(results));
+        }
+
+        if (!_outstanding.TryGetValue(requestId, out var request))
+        {
+            Stats.StaleConntrackAnswers += indices.Length;
+            return;
+        }
+
+        Enter(Math.Max(_nowMs, request.NowMs));
+        var context = new Context(this);
+        var continuing = _batches.Rent();
+        for (int k = 0; k < indices.Length; k++)
+        {
+            if (!request.Answer(indices[k]))
+            {
+                Stats.StaleConntrackAnswers++;
+                continue;
+            }
+
+            ref readonly var result = ref results[k];
+            foreach (var packet in request.PacketsOf(indices[k]))
+            {
+                if (result.Drop)
+                {
+                    Stats.ConntrackLimitDrops++;
+                    Recycle(packet);
+                    continue;
+                }
+
+                result.ApplyTo(ref packet.Metadata);
+                if (continuing.IsFull)
+                {
+                    ActionExecutor.Execute(continuing, request.Actions, request.ResumeAt, ref context, _pipeline.ExecutionStats);
+                    continuing = _batches.Rent();
+                }
+
+                continuing.Add(packet);
+            }
+        }
+
+        if (continuing.Count > 0)
+        {
+            ActionExecutor.Execute(continuing, request.Actions, request.ResumeAt, ref context, _pipeline.ExecutionStats);
+        }
+        else
+        {
+            _batches.Return(continuing);
+        }
+
+        if (request.Unanswered == 0)
+        {
+            _outstanding.Remove(requestId);
+            _spareRequests.Push(request);
+        }
+
+        Exit();
+    }
+
+    /// <summary>Answers every input of a request at once, in order (a synchronous stage's answer).</summary>
+    public void CompleteConntrack(long requestId, ReadOnlySpan<ConntrackResult> results) =>
+        CompleteConntrack(requestId, Identity.AsSpan(0, results.Length), results);
+
+    /// <summary>Frees fragments whose datagram timed out (call periodically).</summary>
+    public void ExpireFragments(long nowMs)
+    {
+        _expired.Clear();
+        Stats.FragmentsDropped += _reassembler.Expire(nowMs, _expired);
+        foreach (var packet in _expired)
+        {
+            Recycle(packet);
+        }
+    }
+
+    private void ThrowIfBusy()
+    {
+        if (_busy != 0)
+        {
+            throw new InvalidOperationException("Megaflows can only be revalidated between batches.");
+        }
+    }
+
+    private void Enter(long nowMs)
+    {
+        _busy++;
+        _nowMs = nowMs;
+    }
+
+    /// <summary>Leaving the outermost call: run the recirculations it queued, in order.</summary>
+    private void Exit()
+    {
+        if (_busy == 1)
+        {
+            var context = new Context(this);
+            while (_recirculated.TryDequeue(out var next))
+            {
+                _pipeline.Process(next, _nowMs, ref context);
+                _batches.Return(next);
+            }
+        }
+
+        _busy--;
+    }
+
+    /// <summary>
+    /// ct(args): fragments wait in the reassembler; everything else (and each completed datagram,
+    /// standing for all its fragments) becomes one input of a request to the conntrack stage.
+    /// </summary>
+    private void SubmitConntrack(PacketBatch batch, in ConntrackArgs args, ActionList actions, int resumeAt)
+    {
+        var request = StartRequest(in args, actions, resumeAt);
+        foreach (var packet in batch.Packets)
+        {
+            FlowExtractor.Extract(packet, ref _ctKey, _ctExtraction);
+            switch (_reassembler.Offer(packet, in _ctKey, args.Zone, _nowMs, out var datagram))
+            {
+                case FragmentVerdict.Held:
+                    Stats.FragmentsHeld++;
+                    continue;
+
+                case FragmentVerdict.Dropped:
+                    DropRefusedFragments(packet);
+                    continue;
+
+                case FragmentVerdict.Completed:
+                    Stats.DatagramsReassembled++;
+                    var whole = datagram!.Datagram;
+                    FlowExtractor.Extract(whole, ref _ctKey, _ctExtraction);
+                    ConntrackInput.TryParse(whole, in _ctKey, args.Zone, out var wholeInput);
+                    request.Add(in wholeInput).AddRange(datagram.Fragments);
+                    _reassembler.Release(datagram);
+                    break;
+
+                default:
+                    ConntrackInput.TryParse(packet, in _ctKey, args.Zone, out var input);
+                    request.Add(in input).Add(packet);
+                    break;
+            }
+
+            if (request.IsFull)
+            {
+                Submit(request);
+                request = StartRequest(in args, actions, resumeAt);
+            }
+        }
+
+        batch.Clear();
+        _batches.Return(batch);
+        if (request.Count > 0)
+        {
+            Submit(request);
+        }
+        else
+        {
+            _spareRequests.Push(request);
+        }
+    }
+
+    private ConntrackRequest StartRequest(in ConntrackArgs args, ActionList actions, int resumeAt)
+    {
+        var request = _spareRequests.Count > 0 ? _spareRequests.Pop() : new ConntrackRequest();
+        request.Start(++_nextRequestId, in args, _nowMs, actions, resumeAt);
+        return request;
+    }
+
+    private void Submit(ConntrackRequest request)
+    {
+        _outstanding.Add(request.Id, request);
+        Stats.ConntrackRequests++;
+        _conntrack.Submit(request, this);
+    }
+
+    private void DropRefusedFragments(Packet packet)
+    {
+        Stats.FragmentsDropped += 1 + _reassembler.DroppedWithDatagram.Count;
+        Recycle(packet);
+        foreach (var fragment in _reassembler.DroppedWithDatagram)
+        {
+            Recycle(fragment);
+        }
+
+        _reassembler.DroppedWithDatagram.Clear();
+    }
+
+    private void Recirculate(PacketBatch batch)
+    {
+        int kept = 0;
+        for (int i = 0; i < batch.Count; i++)
+        {
+            var packet = batch[i];
+            if (packet.Metadata.RecircDepth > _maxDepth)
+            {
+                Stats.RecirculationDepthExceeded++;
+                Recycle(packet);
+                continue;
+            }
+
+            batch.Set(kept++, packet);
+        }
+
+        batch.Truncate(kept);
+        _recirculated.Enqueue(batch);
+    }
+
+    private void Release(PacketBatch batch)
+    {
+        foreach (var packet in batch.Packets)
+        {
+            Recycle(packet);
+        }
+
+        batch.Clear();
+        _batches.Return(batch);
+    }
+
+    /// <summary>Packets go back to the pool they came from: this PMD's, or a port's.</summary>
+    private void Recycle(Packet packet) => (packet.Pool ?? _packets).Return(packet);
+
+    /// <summary>The action context: a thin struct so the executor's calls are specialised.</summary>
+    private readonly struct Context(PmdCore owner) : IActionContext
+    {
+        public void Output(uint port, Packet packet) => owner._sink.Transmit(port, packet);
+
+        public void Conntrack(PacketBatch batch, in ConntrackArgs args, ActionList actions, int resumeAt) =>
+            owner.SubmitConntrack(batch, in args, actions, resumeAt);
+
+        public void Recirculate(PacketBatch batch) => owner.Recirculate(batch);
+
+        public void Userspace(Packet packet, uint cookie)
+        {
+        }
+
+        public void Release(PacketBatch batch) => owner.Release(batch);
+
+        public void Drop(Packet packet) => owner.Recycle(packet);
+    }
+}

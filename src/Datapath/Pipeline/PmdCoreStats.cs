@@ -1,0 +1,18 @@
+namespace Datapath.Pipeline;
+
+/// <summary>Drops and hand-offs of a <see cref="PmdCore"/>, one named counter per reason.</summary>
+public sealed class PmdCoreStats
+{
+    public long RecirculationDepthExceeded;
+    public long ConntrackLimitDrops;
+    public long FragmentsHeld;
+    public long FragmentsDropped;
+    public long DatagramsReassembled;
+    public long PoolExhausted;
+
+    /// <summary>Conntrack requests sent (at most 32 inputs each).</summary>
+    public long ConntrackRequests;
+
+    /// <summary>Answers for a request no longer outstanding, or for an input answered already.</summary>
+    public long StaleConntrackAnswers;
+}

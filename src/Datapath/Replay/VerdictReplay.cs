@@ -1,0 +1,61 @@
+using System.Globalization;
+using System.Text;
+using Datapath.Packets;
+using Datapath.Packets.Pcap;
+using Datapath.Pipeline;
+
+namespace Datapath.Replay;
+
+/// <summary>
+/// Replays a capture through a datapath in capture order, each frame finished before the next,
+/// with the datapath clock following the capture's timestamps, and writes one verdict line per
+/// frame: `N IN_PORT -> OUT_PORTS` (one port per transmitted packet, so a frame that releases held
+/// fragments lists several) or `N IN_PORT -> drop`, as captures/expected/*.verdict.
+/// </summary>
+public sealed class VerdictReplay(InlineDatapath datapath)
+{
+    /// <summary>Replays every frame of <paramref name="reader"/>, writing a verdict line for each.</summary>
+    /// <returns>The number of frames replayed.</returns>
+    public long Run(PcapReader reader, TextWriter output)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        ArgumentNullException.ThrowIfNull(output);
+        var batch = new PacketBatch();
+        var sink = new RecordingSink();
+        var line = new StringBuilder();
+        long frames = 0;
+        while (reader.TryReadNext(out var header))
+        {
+            frames++;
+            uint port = ReplayPorts.BySourceMac(reader.CurrentFrame);
+            sink.Ports.Clear();
+            if (datapath.TryReceive(reader.CurrentFrame, port, out var packet))
+            {
+                batch.Add(packet);
+                datapath.Process(batch, header.TimestampNs / 1_000_000, sink);
+            }
+
+            line.Clear();
+            line.Append(CultureInfo.InvariantCulture, $"{header.RecordNumber} {port} -> ");
+            if (sink.Ports.Count == 0)
+            {
+                line.Append("drop");
+            }
+            else
+            {
+                line.AppendJoin(',', sink.Ports);
+            }
+
+            output.WriteLine(line.ToString());
+        }
+
+        return frames;
+    }
+
+    private sealed class RecordingSink : IPacketSink
+    {
+        public List<uint> Ports { get; } = [];
+
+        public void Transmit(uint port, Packet packet) => Ports.Add(port);
+    }
+}

@@ -1,0 +1,199 @@
+using Datapath.Conntrack;
+using Datapath.OpenFlow.Tables;
+using Datapath.OpenFlow.Translation;
+using Datapath.Packets;
+using Datapath.Packets.Pcap;
+using Datapath.Pipeline;
+using Datapath.Replay;
+using Datapath.Tests.Support;
+
+namespace Datapath.Tests.Pipeline;
+
+/// <summary>
+/// PmdCore with a conntrack stage that answers later, as the shard actors do: the packets wait,
+/// continue when their answer arrives, and end up exactly where the in-place datapath sends them.
+/// </summary>
+public sealed class PmdCoreTests
+{
+    [Fact]
+    public void Packets_wait_for_their_conntrack_answer_and_then_continue()
+    {
+        var (core, stage, sink) = Build();
+        var frames = Frames("udp-dns.pcap", 4);
+
+        Receive(core, frames[2]);
+
+        Assert.Empty(sink.Sent);
+        Assert.Equal(1, core.OutstandingConntrack);
+        Assert.Equal(1, core.PacketsInFlight);
+
+        // ct(table=1), then table 1's ct(commit) for a new connection: two round trips.
+        stage.AnswerAll(core);
+        Assert.Empty(sink.Sent);
+        stage.AnswerAll(core);
+
+        Assert.Equal([2u], sink.Sent.Select(s => s.Port));
+        Assert.Equal(0, core.OutstandingConntrack);
+    }
+
+    [Fact]
+    public void Answers_for_one_input_continue_only_its_packets()
+    {
+        var (core, stage, sink) = Build();
+        // Three DNS queries from port 1: one megaflow, so one ct action and one request.
+        var queries = Frames("udp-dns.pcap", 12).Where(f => f.Port == 1).Skip(1).Take(3).ToList();
+        var batch = new PacketBatch();
+        foreach (var frame in queries)
+        {
+            core.TryReceive(frame.Bytes, frame.Port, out var packet);
+            batch.Add(packet);
+        }
+
+        core.Process(batch, 0);
+        var request = Assert.Single(stage.Pending);
+        Assert.Equal(3, request.Count);
+        long id = request.Id;
+
+        stage.Answer(core, request, index: 1);
+        stage.AnswerAllBut(core, id);
+
+        Assert.Single(sink.Sent);
+        Assert.Equal(1, core.OutstandingConntrack);
+        Assert.Equal(2, core.PacketsInFlight);
+
+        stage.Answer(core, request, index: 0);
+        stage.Answer(core, request, index: 2);
+        stage.AnswerAllBut(core, id);
+
+        Assert.Equal(3, sink.Sent.Count);
+        Assert.Equal(0, core.OutstandingConntrack);
+    }
+
+    [Fact]
+    public void A_second_answer_for_the_same_input_is_ignored_and_counted()
+    {
+        var (core, stage, sink) = Build();
+        Receive(core, Frames("udp-dns.pcap", 3)[2]);
+        var request = stage.Pending.Single();
+        long id = request.Id;
+        var result = stage.Table.Execute(request.Inputs[0], request.Args, 0);
+
+        stage.Pending.Clear();
+        core.CompleteConntrack(id, [0], [result]);
+        stage.AnswerAllBut(core, id);
+        core.CompleteConntrack(id, [0], [result]);
+
+        Assert.Single(sink.Sent);
+        Assert.Equal(1, core.Stats.StaleConntrackAnswers);
+    }
+
+    [Theory]
+    [InlineData("tcp-http")]
+    [InlineData("icmp")]
+    public void Deferred_answers_in_order_give_the_in_place_datapath_verdicts(string capture)
+    {
+        var (core, stage, sink) = Build();
+        var lines = new List<string>();
+        foreach (var frame in Frames(capture + ".pcap", int.MaxValue))
+        {
+            sink.Sent.Clear();
+            Receive(core, frame);
+            while (stage.Pending.Count > 0)
+            {
+                stage.AnswerAll(core);
+            }
+
+            lines.Add($"{frame.Number} {frame.Port} -> " + (sink.Sent.Count == 0 ? "drop" : string.Join(',', sink.Sent.Select(s => s.Port))));
+        }
+
+        var expected = File.ReadAllLines(SharedFiles.Capture(Path.Combine("expected", capture + ".verdict")));
+        Assert.Equal(expected, lines);
+    }
+
+    private static void Receive(PmdCore core, Frame frame)
+    {
+        var batch = new PacketBatch();
+        core.TryReceive(frame.Bytes, frame.Port, out var packet);
+        batch.Add(packet);
+        core.Process(batch, frame.TimeMs);
+    }
+
+    private static (PmdCore Core, DeferredStage Stage, RecordingSink Sink) Build()
+    {
+        var tables = new OpenFlowTables();
+        tables.AddFlows(File.ReadAllText(SharedFiles.Capture("firewall.flows")), "firewall.flows");
+        var stage = new DeferredStage();
+        var sink = new RecordingSink();
+        var core = new PmdCore(new Translator(tables, new RecircRegistry(), [1, 2]), stage, sink);
+        return (core, stage, sink);
+    }
+
+    private static List<Frame> Frames(string capture, int count)
+    {
+        using var reader = PcapReader.Open(SharedFiles.Capture(capture));
+        var frames = new List<Frame>();
+        while (frames.Count < count && reader.TryReadNext(out var header))
+        {
+            frames.Add(new Frame(header.RecordNumber, ReplayPorts.BySourceMac(reader.CurrentFrame), reader.CurrentFrame.ToArray(), header.TimestampNs / 1_000_000));
+        }
+
+        return frames;
+    }
+
+    private sealed record Frame(long Number, uint Port, byte[] Bytes, long TimeMs);
+
+    private sealed class RecordingSink : IPacketSink
+    {
+        public List<(uint Port, byte[] Frame)> Sent { get; } = [];
+
+        public void Transmit(uint port, Packet packet) => Sent.Add((port, packet.Data.ToArray()));
+    }
+
+    /// <summary>Keeps requests until the test answers them, from its own connection table.</summary>
+    private sealed class DeferredStage : IConntrackStage
+    {
+        public ConnectionTable Table { get; } = new();
+
+        public List<ConntrackRequest> Pending { get; } = [];
+
+        public void Submit(ConntrackRequest request, PmdCore core) => Pending.Add(request);
+
+        public void Answer(PmdCore core, ConntrackRequest request, int index)
+        {
+            var result = Table.Execute(request.Inputs[index], request.Args, request.NowMs);
+            core.CompleteConntrack(request.Id, [index], [result]);
+        }
+
+        /// <summary>Answers every pending request but the held one, and the requests those answers cause.</summary>
+        public void AnswerAllBut(PmdCore core, long heldId)
+        {
+            while (Pending.Any(r => r.Id != heldId))
+            {
+                var others = Pending.Where(r => r.Id != heldId).ToList();
+                Pending.RemoveAll(r => r.Id != heldId);
+                AnswerEach(core, others);
+            }
+        }
+
+        public void AnswerAll(PmdCore core)
+        {
+            var requests = Pending.ToList();
+            Pending.Clear();
+            AnswerEach(core, requests);
+        }
+
+        private void AnswerEach(PmdCore core, List<ConntrackRequest> requests)
+        {
+            foreach (var request in requests)
+            {
+                var results = new ConntrackResult[request.Count];
+                for (int i = 0; i < request.Count; i++)
+                {
+                    results[i] = Table.Execute(request.Inputs[i], request.Args, request.NowMs);
+                }
+
+                core.CompleteConntrack(request.Id, results);
+            }
+        }
+    }
+}
