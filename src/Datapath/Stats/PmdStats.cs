@@ -30,6 +30,9 @@ public sealed class PmdStats
     /// <summary>Nanoseconds spent processing, measured by the owner around batches.</summary>
     public long ProcessingNs;
 
+    /// <summary>A copy to hand to another owner (a statistics reply).</summary>
+    public PmdStats Copy() => (PmdStats)MemberwiseClone();
+
     public void Clear()
     {
         PacketsReceived = Recirculations = EmcHits = MegaflowHits = SubtableLookups = 0;

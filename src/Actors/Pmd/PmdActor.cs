@@ -1,0 +1,318 @@
+using Actors.Conntrack;
+using Actors.Ports;
+using Akka.Actor;
+using Datapath.OpenFlow;
+using Datapath.OpenFlow.Normal;
+using Datapath.OpenFlow.Tables;
+using Datapath.OpenFlow.Translation;
+using Datapath.Packets;
+using Datapath.Pipeline;
+using Datapath.Stats;
+
+namespace Actors.Pmd;
+
+// The PMD's messages are local (INoSerializationVerificationNeeded): they carry packets, pools,
+// actor-local tables or counters, and a PMD only talks to ports and shards through them on its node.
+
+/// <summary>
+/// Frames received on a queue this PMD serves. Local only: an ownership transfer of the batch and
+/// its packets, which belong to the port's pool; never crosses a node.
+/// </summary>
+/// <param name="NowMs">The datapath clock (the capture's, in a replay).</param>
+/// <param name="AckTo">Told <see cref="BatchTaken"/> once the PMD has taken the batch (the port's window).</param>
+public sealed record ProcessBatch(PacketBatch Batch, long NowMs, IActorRef? AckTo) : INoSerializationVerificationNeeded;
+
+/// <summary>The PMD took a batch off its mailbox: the port may send another.</summary>
+public sealed record BatchTaken(int Pmd) : INoSerializationVerificationNeeded;
+
+/// <summary>The OpenFlow tables this PMD translates with, from the bridge; megaflows are revalidated before the next batch.</summary>
+public sealed record UseFlows(long Version, IReadOnlyList<FlowEntry> Entries) : INoSerializationVerificationNeeded;
+
+/// <summary>The bridge's ports; megaflows that flood are revalidated before the next batch.</summary>
+public sealed record UsePorts(IReadOnlyList<PortLink> Ports) : INoSerializationVerificationNeeded;
+
+/// <summary>Asks to be told when nothing the PMD received is still in flight (conntrack answers, recirculation).</summary>
+public sealed record Quiesce(long Token) : INoSerializationVerificationNeeded;
+
+/// <summary>Everything received before the matching <see cref="Quiesce"/> has been processed to the end.</summary>
+public sealed record Quiesced(int Pmd, long Token) : INoSerializationVerificationNeeded;
+
+/// <summary>Asks for the PMD's counters (pmd-stats-show).</summary>
+public sealed record GetPmdStatistics : INoSerializationVerificationNeeded
+{
+    public static GetPmdStatistics Instance { get; } = new();
+
+    private GetPmdStatistics()
+    {
+    }
+}
+
+/// <summary>A PMD's counters at one moment.</summary>
+public sealed record PmdStatistics(
+    int Pmd,
+    PmdStats Pipeline,
+    long MegaflowCount,
+    long ConntrackMessages,
+    long InFlightPackets,
+    long TransmitDropsNoPort,
+    long TransmitDropsPoolEmpty,
+    long RecirculationDepthExceeded,
+    long Revalidations,
+    long MegaflowsRemoved) : INoSerializationVerificationNeeded;
+
+/// <summary>Asks for the per-rule packet and byte counts this PMD has credited (after pushing its megaflows' statistics).</summary>
+public sealed record GetRuleStatistics : INoSerializationVerificationNeeded
+{
+    public static GetRuleStatistics Instance { get; } = new();
+
+    private GetRuleStatistics()
+    {
+    }
+}
+
+/// <summary>Per-rule counts of one PMD, keyed by the rule's definition.</summary>
+public sealed record RuleStatistics(int Pmd, IReadOnlyList<(FlowEntry Entry, long Packets, long Bytes)> Rules) : INoSerializationVerificationNeeded;
+
+/// <summary>
+/// One PMD (poll-mode driver thread in Open vSwitch): owns one <see cref="PmdCore"/> (its EMC,
+/// megaflow classifier, reassembly and pending conntrack work), its own copy of the OpenFlow tables
+/// with their statistics, its recirculation ids and MAC table; nothing else touches them. Batches
+/// come from ports; ct work goes to the conntrack shards and continues when they answer;
+/// transmitted frames go to the ports in batches. Table and port changes are applied before the
+/// next batch: if conntrack answers are outstanding, new batches wait until they are in, so no
+/// packet is forwarded by a stale megaflow and no recirculation id is reused under a packet in flight.
+/// </summary>
+public sealed class PmdActor : ReceiveActor, IWithTimers
+{
+    private readonly int _id;
+    private readonly PmdSettings _settings;
+    private readonly OpenFlowTables _tables = new();
+    private readonly Translator _translator;
+    private readonly TranslationRevalidator _revalidator;
+    private readonly ConntrackRoutes _routes;
+    private readonly ShardConntrackStage _conntrack;
+    private readonly PmdTransmitter _transmitter;
+    private readonly PmdCore _core;
+    private readonly Queue<ProcessBatch> _waiting = new();
+    private readonly List<(IActorRef ReplyTo, long Token)> _quiesceWaiters = [];
+    private readonly ConcurrentBatchPool _batches;
+    private bool _revalidationPending;
+    private long _nowMs;
+    private DateTimeOffset _nowSetAt;
+    private long _revalidations;
+    private long _megaflowsRemoved;
+
+    public PmdActor(int id, PmdSettings settings, IActorRef conntrackRegion, int shardCount, ConcurrentBatchPool batches)
+    {
+        _id = id;
+        _settings = settings;
+        _batches = batches;
+        _translator = new Translator(_tables, new RecircRegistry(), [], new MacLearningTable());
+        _revalidator = new TranslationRevalidator(_translator);
+        _routes = new ConntrackRoutes(conntrackRegion, shardCount, settings.DirectConntrackRoutes);
+        _conntrack = new ShardConntrackStage(_routes, Self);
+        _transmitter = new PmdTransmitter(batches, Self);
+        _core = new PmdCore(_translator, _conntrack, _transmitter, new PmdCoreOptions
+        {
+            EmcEntries = settings.EmcEntries,
+            EmcInsertInvProb = settings.EmcInsertInvProb,
+            MaxRecirculationDepth = settings.MaxRecirculationDepth,
+            MegaflowIdleMs = settings.MegaflowIdleMs,
+            PacketPoolSize = settings.PacketPoolSize,
+        });
+
+        Receive<ProcessBatch>(HandleBatch);
+        Receive<ConnectionsTracked>(HandleTracked);
+        Receive<UseFlows>(HandleFlows);
+        Receive<UsePorts>(HandlePorts);
+        Receive<Quiesce>(HandleQuiesce);
+        Receive<GetPmdStatistics>(_ => Sender.Tell(Statistics()));
+        Receive<GetRuleStatistics>(_ => HandleRuleStatistics());
+        Receive<Tick>(_ => HandleTick());
+        Receive<Terminated>(t => _routes.Forget(t.ActorRef));
+    }
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public static Props Props(int id, PmdSettings settings, IActorRef conntrackRegion, int shardCount, ConcurrentBatchPool batches) =>
+        Akka.Actor.Props.Create(() => new PmdActor(id, settings, conntrackRegion, shardCount, batches));
+
+    protected override void PreStart() =>
+        Timers.StartPeriodicTimer(nameof(Tick), Tick.Instance, _settings.RevalidateInterval);
+
+    /// <summary>Packets a restart loses: those waiting for conntrack, and batches waiting for a revalidation.</summary>
+    protected override void PostStop()
+    {
+        int lost = _core.PacketsInFlight;
+        foreach (var waiting in _waiting)
+        {
+            lost += waiting.Batch.Count;
+        }
+
+        if (lost > 0)
+        {
+            Context.System.EventStream.Publish(new PmdPacketsLost(_id, lost));
+        }
+    }
+
+    private void HandleBatch(ProcessBatch message)
+    {
+        message.AckTo?.Tell(new BatchTaken(_id));
+        if (_revalidationPending)
+        {
+            _waiting.Enqueue(message);
+            return;
+        }
+
+        Run(message);
+        AfterWork();
+    }
+
+    private void Run(ProcessBatch message)
+    {
+        Advance(message.NowMs);
+        _core.Process(message.Batch, _nowMs);
+        _batches.Return(message.Batch);
+    }
+
+    private void HandleTracked(ConnectionsTracked answer)
+    {
+        if (_routes.Learn(answer.Shard, Sender))
+        {
+            Context.Watch(Sender);
+        }
+
+        _conntrack.Complete(answer, _core);
+        AfterWork();
+    }
+
+    private void HandleFlows(UseFlows message)
+    {
+        ApplyFlows(message.Entries);
+        RequestRevalidation();
+    }
+
+    private void HandlePorts(UsePorts message)
+    {
+        _transmitter.UsePorts(message.Ports);
+        _translator.Ports = message.Ports.Select(p => p.Port).Order().ToArray();
+        RequestRevalidation();
+    }
+
+    private void HandleQuiesce(Quiesce message)
+    {
+        _quiesceWaiters.Add((Sender, message.Token));
+        AfterWork();
+    }
+
+    private void HandleTick()
+    {
+        if (_core.OutstandingConntrack > 0 || _revalidationPending)
+        {
+            return;
+        }
+
+        var result = _core.Revalidate(_revalidator, CurrentMs());
+        _revalidations++;
+        _megaflowsRemoved += result.Removed;
+        _core.ExpireFragments(CurrentMs());
+    }
+
+    private void HandleRuleStatistics()
+    {
+        if (_core.OutstandingConntrack == 0)
+        {
+            _core.PushStatistics(_revalidator);
+        }
+
+        var rules = _tables.AllRules().Select(r => (r.Entry, r.Packets, r.Bytes)).ToArray();
+        Sender.Tell(new RuleStatistics(_id, rules));
+    }
+
+    /// <summary>
+    /// Keeps the rules whose definition did not change (with their statistics), removes the others
+    /// and adds the new ones: the table's version moves, so revalidation re-translates every megaflow.
+    /// </summary>
+    private void ApplyFlows(IReadOnlyList<FlowEntry> entries)
+    {
+        var wanted = new HashSet<FlowEntry>(entries);
+        foreach (var rule in _tables.AllRules().ToList())
+        {
+            if (!wanted.Remove(rule.Entry))
+            {
+                _tables.Remove(rule);
+            }
+        }
+
+        if (wanted.Count > 0)
+        {
+            _tables.Add(entries.Where(wanted.Contains).ToList());
+        }
+    }
+
+    private void RequestRevalidation()
+    {
+        _revalidationPending = true;
+        AfterWork();
+    }
+
+    /// <summary>After each message: flush transmit batches, revalidate when nothing is in flight, run waiting batches, answer quiesce requests.</summary>
+    private void AfterWork()
+    {
+        while (_revalidationPending && _core.OutstandingConntrack == 0)
+        {
+            _revalidationPending = false;
+            var result = _core.Revalidate(_revalidator, CurrentMs());
+            _revalidations++;
+            _megaflowsRemoved += result.Removed;
+            while (!_revalidationPending && _waiting.TryDequeue(out var waiting))
+            {
+                Run(waiting);
+            }
+        }
+
+        _transmitter.Flush();
+        if (_quiesceWaiters.Count > 0 && _core.OutstandingConntrack == 0 && _waiting.Count == 0)
+        {
+            foreach (var (replyTo, token) in _quiesceWaiters)
+            {
+                replyTo.Tell(new Quiesced(_id, token));
+            }
+
+            _quiesceWaiters.Clear();
+        }
+    }
+
+    private PmdStatistics Statistics()
+    {
+        var classifier = _core.Pipeline.Classifier;
+        return new PmdStatistics(
+            _id,
+            _core.Pipeline.Stats.Copy(),
+            classifier.Count,
+            _conntrack.MessagesSent,
+            _core.PacketsInFlight,
+            _transmitter.DroppedNoPort,
+            _transmitter.DroppedPoolEmpty,
+            _core.Stats.RecirculationDepthExceeded,
+            _revalidations,
+            _megaflowsRemoved);
+    }
+
+    /// <summary>The datapath clock: the latest batch's time (the capture's in a replay), moved on by the scheduler's time since (virtual in tests).</summary>
+    private void Advance(long batchNowMs)
+    {
+        _nowMs = batchNowMs;
+        _nowSetAt = Context.System.Scheduler.Now;
+    }
+
+    private long CurrentMs() => _nowMs + (long)(Context.System.Scheduler.Now - _nowSetAt).TotalMilliseconds;
+
+    private sealed class Tick
+    {
+        public static Tick Instance { get; } = new();
+    }
+}
+
+/// <summary>Published when a PMD stops with packets still in flight (a restart loses them; counted, not hidden).</summary>
+public sealed record PmdPacketsLost(int Pmd, int Packets) : INoSerializationVerificationNeeded;

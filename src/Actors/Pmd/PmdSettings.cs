@@ -1,0 +1,23 @@
+namespace Actors.Pmd;
+
+/// <summary>What one PMD actor is configured with (from HOCON's `datapath` section).</summary>
+public sealed record PmdSettings
+{
+    public int EmcEntries { get; init; } = 8192;
+
+    public int EmcInsertInvProb { get; init; } = 100;
+
+    public int MaxRecirculationDepth { get; init; } = 8;
+
+    /// <summary>Megaflows unused this long are removed by the periodic revalidation (OVS: 10 s).</summary>
+    public long MegaflowIdleMs { get; init; } = 10_000;
+
+    /// <summary>How often statistics are pushed to the rules and idle megaflows expire.</summary>
+    public TimeSpan RevalidateInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Send to conntrack shard actors directly once their references are known (the region keeps ownership).</summary>
+    public bool DirectConntrackRoutes { get; init; } = true;
+
+    /// <summary>Packets of this PMD's own pool (recirculation copies and reassembly).</summary>
+    public int PacketPoolSize { get; init; } = 4096;
+}

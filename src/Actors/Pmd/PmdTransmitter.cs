@@ -1,0 +1,84 @@
+using Actors.Ports;
+using Akka.Actor;
+using Datapath.Packets;
+using Datapath.Pipeline;
+
+namespace Actors.Pmd;
+
+/// <summary>
+/// The PMD's transmit side: each output packet is copied into the port's transmit pool and
+/// batched per port (as dp_netdev's output batching); batches go to the port actor when full and
+/// whenever the PMD finishes a message. A missing port or an empty pool is a counted drop.
+/// </summary>
+internal sealed class PmdTransmitter(ConcurrentBatchPool batches, IActorRef self) : IPacketSink
+{
+    private readonly Dictionary<uint, Link> _ports = [];
+
+    public long Sent { get; private set; }
+
+    public long DroppedNoPort { get; private set; }
+
+    public long DroppedPoolEmpty { get; private set; }
+
+    public long BatchesSent { get; private set; }
+
+    public void UsePorts(IEnumerable<PortLink> ports)
+    {
+        Flush();
+        _ports.Clear();
+        foreach (var port in ports)
+        {
+            _ports[port.Port] = new Link(port);
+        }
+    }
+
+    public void Transmit(uint port, Packet packet)
+    {
+        if (!_ports.TryGetValue(port, out var link))
+        {
+            DroppedNoPort++;
+            return;
+        }
+
+        if (!link.Port.TransmitPool.TryRent(out var copy))
+        {
+            DroppedPoolEmpty++;
+            return;
+        }
+
+        copy.SetFrame(packet.Data, port);
+        link.Pending ??= batches.Rent();
+        link.Pending.Add(copy);
+        Sent++;
+        if (link.Pending.IsFull)
+        {
+            Send(link);
+        }
+    }
+
+    /// <summary>Sends every partly filled batch.</summary>
+    public void Flush()
+    {
+        foreach (var link in _ports.Values)
+        {
+            if (link.Pending is { Count: > 0 })
+            {
+                Send(link);
+            }
+        }
+    }
+
+    private void Send(Link link)
+    {
+        link.Port.Actor.Tell(new TransmitBatch(link.Port.Port, link.Pending!), self);
+        link.Pending = null;
+        BatchesSent++;
+    }
+
+    private sealed class Link(PortLink port)
+    {
+        public PortLink Port { get; } = port;
+
+        public PacketBatch? Pending { get; set; }
+    }
+}
