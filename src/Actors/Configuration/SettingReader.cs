@@ -26,6 +26,18 @@ internal sealed class SettingReader(Config config, string source)
         return value;
     }
 
+    /// <summary>A switch: on/off, true/false, yes/no.</summary>
+    public bool Bool(string key)
+    {
+        string raw = Raw(key);
+        return raw.ToLowerInvariant() switch
+        {
+            "on" or "true" or "yes" => true,
+            "off" or "false" or "no" => false,
+            _ => throw new ConfigurationException(source, key, $"'{raw}' is not on or off"),
+        };
+    }
+
     /// <summary>A HOCON duration (`30s`, `15m`, `24h`, a bare number is milliseconds) within min..max.</summary>
     public TimeSpan Duration(string key, TimeSpan min, TimeSpan max)
     {

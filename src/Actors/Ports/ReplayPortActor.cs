@@ -64,6 +64,13 @@ public sealed class ReplayPortActor : ReceiveActor
 
     private void SendNext()
     {
+        // Frames of neither port's host are reported, not replayed.
+        while (_next < _frames.Count && _frames[_next].Port == 0)
+        {
+            _verdicts.Add(string.Create(CultureInfo.InvariantCulture, $"{_frames[_next].Number} - -> skipped"));
+            _next++;
+        }
+
         if (_next == _frames.Count)
         {
             _requester.Tell(new ReplayFinished(_verdicts));

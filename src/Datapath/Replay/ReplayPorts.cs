@@ -4,18 +4,51 @@ namespace Datapath.Replay;
 
 /// <summary>
 /// The replay contract's port assignment (captures/README.md): a frame came in on port 1 when its
-/// source MAC is 02:00:00:00:00:01 (the inside host), on port 2 for 02:00:00:00:00:02, else port 0.
+/// source MAC is port 1's host (02:00:00:00:00:01 in the captures, the inside), on port 2 for port
+/// 2's host (02:00:00:00:00:02), else on no port (0: the replay skips it).
 /// </summary>
-public static class ReplayPorts
+public sealed record ReplayPorts(ulong Port1Mac, ulong Port2Mac)
 {
     public const ulong InsideMac = 0x02_00_00_00_00_01;
     public const ulong OutsideMac = 0x02_00_00_00_00_02;
 
-    public static uint BySourceMac(ReadOnlySpan<byte> frame) =>
-        frame.Length < 12 ? 0u : FlowKey.ReadMac(frame[6..12]) switch
+    /// <summary>The captures' hosts.</summary>
+    public static ReplayPorts Default { get; } = new(InsideMac, OutsideMac);
+
+    public uint PortOf(ReadOnlySpan<byte> frame)
+    {
+        if (frame.Length < 12)
         {
-            InsideMac => 1u,
-            OutsideMac => 2u,
-            _ => 0u,
-        };
+            return 0;
+        }
+
+        ulong source = FlowKey.ReadMac(frame[6..12]);
+        return source == Port1Mac ? 1u : source == Port2Mac ? 2u : 0u;
+    }
+
+    /// <summary>The port of a frame under the captures' MAC plan.</summary>
+    public static uint BySourceMac(ReadOnlySpan<byte> frame) => Default.PortOf(frame);
+
+    /// <summary>Parses a MAC address written as six colon-separated hex bytes.</summary>
+    public static bool TryParseMac(string text, out ulong mac)
+    {
+        mac = 0;
+        var parts = text.Split(':');
+        if (parts.Length != 6)
+        {
+            return false;
+        }
+
+        foreach (var part in parts)
+        {
+            if (part.Length is < 1 or > 2 || !byte.TryParse(part, System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture, out byte b))
+            {
+                return false;
+            }
+
+            mac = (mac << 8) | b;
+        }
+
+        return true;
+    }
 }

@@ -12,8 +12,13 @@ namespace Datapath.Replay;
 /// frame: `N IN_PORT -> OUT_PORTS` (one port per transmitted packet, so a frame that releases held
 /// fragments lists several) or `N IN_PORT -> drop`, as captures/expected/*.verdict.
 /// </summary>
-public sealed class VerdictReplay(InlineDatapath datapath)
+public sealed class VerdictReplay(InlineDatapath datapath, ReplayPorts? ports = null)
 {
+    private readonly ReplayPorts _ports = ports ?? ReplayPorts.Default;
+
+    /// <summary>Frames whose source MAC is neither port's host: reported as skipped, not replayed.</summary>
+    public long Skipped { get; private set; }
+
     /// <summary>Replays every frame of <paramref name="reader"/>, writing a verdict line for each.</summary>
     /// <returns>The number of frames replayed.</returns>
     public long Run(PcapReader reader, TextWriter output)
@@ -27,8 +32,15 @@ public sealed class VerdictReplay(InlineDatapath datapath)
         while (reader.TryReadNext(out var header))
         {
             frames++;
-            uint port = ReplayPorts.BySourceMac(reader.CurrentFrame);
+            uint port = _ports.PortOf(reader.CurrentFrame);
             sink.Ports.Clear();
+            if (port == 0)
+            {
+                Skipped++;
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{header.RecordNumber} - -> skipped"));
+                continue;
+            }
+
             if (datapath.TryReceive(reader.CurrentFrame, port, out var packet))
             {
                 batch.Add(packet);

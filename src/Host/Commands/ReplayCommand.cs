@@ -1,5 +1,12 @@
 using System.CommandLine;
+using Actors.Cluster;
 using Actors.Configuration;
+using Actors.Conntrack;
+using Actors.Node;
+using Actors.Ports;
+using Akka.Actor;
+using Akka.Configuration;
+using Datapath.OpenFlow;
 using Datapath.OpenFlow.Translation;
 using Datapath.Packets.Pcap;
 using Datapath.Pipeline;
@@ -8,52 +15,171 @@ using Datapath.Replay;
 namespace Host.Commands;
 
 /// <summary>
-/// `replay FILE [--flows FLOWFILE]`: runs a capture through the whole datapath (EMC, megaflows,
-/// upcalls to the OpenFlow tables, conntrack, recirculation) on ports 1 and 2 assigned by source
-/// MAC, frame by frame on the capture's clock, and prints one verdict per frame in the format of
-/// captures/expected/*.verdict. The default flow table is the embedded firewall (hocon/firewall.flows).
+/// `replay --pcap FILE [--flows FLOWFILE] [--port1-mac MAC] [--port2-mac MAC] [--verdicts FILE]`:
+/// frames enter port 1 or 2 by source MAC (others are reported as skipped), strictly in capture
+/// order, each finished before the next, with the datapath clock following the capture; one
+/// verdict line per frame in the format of captures/expected/*.verdict. It runs on the actor
+/// datapath (PMD actors, conntrack shard actors) unless `--inline` asks for the single-threaded
+/// reference. The default flow table is the embedded firewall (hocon/firewall.flows).
 /// </summary>
 internal static class ReplayCommand
 {
+    private static readonly TimeSpan Patience = TimeSpan.FromMinutes(10);
+
     public static Command Create()
     {
-        var file = new Argument<FileInfo>("FILE") { Description = "A classic pcap file (Ethernet link type)." };
+        var pcap = new Option<FileInfo>("--pcap") { Description = "A classic pcap file (Ethernet link type).", Required = true };
         var flows = new Option<FileInfo?>("--flows") { Description = "Flows in ovs-ofctl add-flows syntax (default: the embedded firewall)." };
-        var emcInsert = new Option<int>("--emc-insert-inv-prob") { Description = "One EMC insertion per N megaflow hits (1 = always, 0 = never).", DefaultValueFactory = _ => 100 };
-        var command = new Command("replay", "Replay a capture through the datapath and print a verdict per frame.") { file, flows, emcInsert };
-        command.SetAction(parse => Run(
-            parse.GetValue(file)!, parse.GetValue(flows), parse.GetValue(emcInsert), parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error));
+        var mac1 = new Option<string>("--port1-mac") { Description = "Source MAC of the frames that enter port 1.", DefaultValueFactory = _ => "02:00:00:00:00:01" };
+        var mac2 = new Option<string>("--port2-mac") { Description = "Source MAC of the frames that enter port 2.", DefaultValueFactory = _ => "02:00:00:00:00:02" };
+        var verdicts = new Option<FileInfo?>("--verdicts") { Description = "Write the verdicts to this file instead of standard output." };
+        var config = new Option<FileInfo?>("--config") { Description = "A HOCON file layered over the embedded default." };
+        var pmds = new Option<int?>("--pmds") { Description = "PMD actors (overrides datapath.pmds)." };
+        var inline = new Option<bool>("--inline") { Description = "Run the single-threaded reference datapath instead of the actors." };
+        var dump = new Option<bool>("--dump-conntrack") { Description = "After the replay, print the connection table (dpctl/dump-conntrack) and per-shard counts." };
+        var command = new Command("replay", "Replay a capture through the datapath and print a verdict per frame.")
+        {
+            pcap, flows, mac1, mac2, verdicts, config, pmds, inline, dump,
+        };
+        command.SetAction(async (parse, _) =>
+        {
+            var output = parse.InvocationConfiguration.Output;
+            var error = parse.InvocationConfiguration.Error;
+            var options = new Options(
+                parse.GetValue(pcap)!, parse.GetValue(flows), parse.GetValue(mac1)!, parse.GetValue(mac2)!, parse.GetValue(verdicts),
+                parse.GetValue(config), parse.GetValue(pmds), parse.GetValue(inline), parse.GetValue(dump));
+            return await RunAsync(options, output, error).ConfigureAwait(false);
+        });
         return command;
     }
 
-    internal static int Run(FileInfo file, FileInfo? flows, int emcInsertInvProb, TextWriter output, TextWriter error)
+    internal sealed record Options(FileInfo Pcap, FileInfo? Flows, string Port1Mac, string Port2Mac, FileInfo? Verdicts, FileInfo? Config, int? Pmds, bool Inline, bool DumpConntrack);
+
+    internal static async Task<int> RunAsync(Options options, TextWriter output, TextWriter error)
     {
-        bool loaded = flows is null
+        if (!ReplayPorts.TryParseMac(options.Port1Mac, out ulong mac1) || !ReplayPorts.TryParseMac(options.Port2Mac, out ulong mac2))
+        {
+            error.WriteLine("replay: a MAC address is six hex bytes separated by colons, e.g. 02:00:00:00:00:01");
+            return 2;
+        }
+
+        if (options.Pmds is < 1)
+        {
+            error.WriteLine("replay: --pmds must be 1 or more");
+            return 2;
+        }
+
+        bool loaded = options.Flows is null
             ? DumpFlowsCommand.TryLoad(DatapathConfig.EmbeddedFirewallFlows(), DatapathConfig.EmbeddedFlowsName, error, out var tables)
-            : DumpFlowsCommand.TryLoad(flows, error, "replay", out tables);
+            : DumpFlowsCommand.TryLoad(options.Flows, error, "replay", out tables);
         if (!loaded)
         {
             return 1;
         }
 
-        if (emcInsertInvProb < 0)
-        {
-            error.WriteLine("replay: --emc-insert-inv-prob must be 0 or more");
-            return 2;
-        }
-
         try
         {
-            using var reader = PcapReader.Open(file.FullName);
-            var translator = new Translator(tables, new RecircRegistry(), [1, 2]);
-            var datapath = new InlineDatapath(translator, new PmdCoreOptions { EmcInsertInvProb = emcInsertInvProb });
-            new VerdictReplay(datapath).Run(reader, output);
+            var config = options.Config is null ? DatapathConfig.LoadEmbedded() : DatapathConfig.LoadFile(options.Config.FullName);
+            var settings = DatapathSettings.From(config, options.Config?.FullName ?? DatapathConfig.EmbeddedName);
+            var ports = new ReplayPorts(mac1, mac2);
+            var writer = options.Verdicts is null ? output : new StreamWriter(options.Verdicts.FullName);
+            try
+            {
+                if (options.Inline)
+                {
+                    RunInline(options.Pcap, tables, ports, settings, writer);
+                }
+                else
+                {
+                    var entries = tables.AllRules().Select(r => r.Entry).ToList();
+                    await RunOnActorsAsync(options, config, settings, entries, ports, writer, output).ConfigureAwait(false);
+                }
+            }
+            finally
+            {
+                if (!ReferenceEquals(writer, output))
+                {
+                    await writer.DisposeAsync().ConfigureAwait(false);
+                }
+            }
+
             return 0;
+        }
+        catch (Actors.Configuration.ConfigurationException e)
+        {
+            error.WriteLine("replay: " + e.Message);
+            return 2;
         }
         catch (Exception e) when (e is PcapFormatException or IOException or UnauthorizedAccessException)
         {
             error.WriteLine("replay: " + e.Message);
             return 1;
         }
+    }
+
+    private static void RunInline(FileInfo pcap, Datapath.OpenFlow.Tables.OpenFlowTables tables, ReplayPorts ports, DatapathSettings settings, TextWriter writer)
+    {
+        using var reader = PcapReader.Open(pcap.FullName);
+        var translator = new Translator(tables, new RecircRegistry(), [1, 2]);
+        var datapath = new InlineDatapath(translator, new PmdCoreOptions
+        {
+            EmcEntries = settings.Pmd.EmcEntries,
+            EmcInsertInvProb = settings.Pmd.EmcInsertInvProb,
+            MaxRecirculationDepth = settings.Pmd.MaxRecirculationDepth,
+        });
+        new VerdictReplay(datapath, ports).Run(reader, writer);
+    }
+
+    private static async Task RunOnActorsAsync(Options options, Config config, DatapathSettings settings, IReadOnlyList<FlowEntry> flows, ReplayPorts ports, TextWriter writer, TextWriter output)
+    {
+        var frames = ReadFrames(options.Pcap, ports);
+        await using var cluster = await DatapathCluster.StartAsync(config, options.Config?.FullName ?? DatapathConfig.EmbeddedName).ConfigureAwait(false);
+        var node = DatapathNode.Start(cluster, options.Pmds ?? settings.Pmds, settings.Pmd);
+        foreach (var line in await ActorReplay.RunAsync(node, flows, frames, Patience).ConfigureAwait(false))
+        {
+            await writer.WriteLineAsync(line).ConfigureAwait(false);
+        }
+
+        if (options.DumpConntrack)
+        {
+            await DumpConntrackAsync(cluster, output).ConfigureAwait(false);
+        }
+
+        await node.StopAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Every shard's connections in dpctl/dump-conntrack form, then its count (asked off the packet path).</summary>
+    private static async Task DumpConntrackAsync(DatapathCluster cluster, TextWriter output)
+    {
+        int shards = cluster.Settings.Conntrack.Shards;
+        var counts = new List<string>();
+        for (int shard = 0; shard < shards; shard++)
+        {
+            var dumped = await cluster.Conntrack.Ask<ConnectionsDumped>(new ConntrackEnvelope(shard, new DumpConnections(null)), Patience).ConfigureAwait(false);
+            foreach (var line in dumped.Lines)
+            {
+                await output.WriteLineAsync(line).ConfigureAwait(false);
+            }
+
+            var stats = await cluster.Conntrack.Ask<ShardStatistics>(new ConntrackEnvelope(shard, GetShardStatistics.Instance), Patience).ConfigureAwait(false);
+            counts.Add($"shard {shard}: {stats.Connections} connections, {stats.Batches} batches, {stats.Packets} packets");
+        }
+
+        foreach (var line in counts)
+        {
+            await output.WriteLineAsync(line).ConfigureAwait(false);
+        }
+    }
+
+    private static List<ReplayFrame> ReadFrames(FileInfo pcap, ReplayPorts ports)
+    {
+        using var reader = PcapReader.Open(pcap.FullName);
+        var frames = new List<ReplayFrame>();
+        while (reader.TryReadNext(out var header))
+        {
+            frames.Add(new ReplayFrame(header.RecordNumber, ports.PortOf(reader.CurrentFrame), reader.CurrentFrame.ToArray(), header.TimestampNs / 1_000_000));
+        }
+
+        return frames;
     }
 }

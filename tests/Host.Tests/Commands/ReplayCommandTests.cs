@@ -10,11 +10,13 @@ public sealed class ReplayCommandTests : IDisposable
     public void Dispose() => _scratch.Dispose();
 
     [Theory]
-    [InlineData("icmp")]
-    [InlineData("tcp-rst")]
-    public void Replay_on_the_embedded_firewall_prints_Open_vSwitch_verdicts(string capture)
+    [InlineData("icmp", "--inline")]
+    [InlineData("tcp-rst", "--inline")]
+    [InlineData("icmp", "--pmds=1")]
+    [InlineData("tcp-rst", "--pmds=2")]
+    public void Replay_on_the_embedded_firewall_prints_Open_vSwitch_verdicts(string capture, string mode)
     {
-        var (exit, output, error) = Invoke("replay", SharedFiles.Capture(capture + ".pcap"));
+        var (exit, output, error) = Invoke("replay", "--pcap", SharedFiles.Capture(capture + ".pcap"), mode);
 
         Assert.Equal(0, exit);
         Assert.Empty(error);
@@ -26,7 +28,7 @@ public sealed class ReplayCommandTests : IDisposable
     {
         string flows = _scratch.Write("allow-all.flows", "in_port=1 actions=output:2\nin_port=2 actions=output:1\n");
 
-        var (exit, output, _) = Invoke("replay", SharedFiles.Capture("tcp-reverse.pcap"), "--flows", flows);
+        var (exit, output, _) = Invoke("replay", "--pcap", SharedFiles.Capture("tcp-reverse.pcap"), "--flows", flows, "--inline");
 
         Assert.Equal(0, exit);
         Assert.DoesNotContain("drop", output, StringComparison.Ordinal);
@@ -37,7 +39,7 @@ public sealed class ReplayCommandTests : IDisposable
     {
         string flows = _scratch.Write("bad.flows", "in_port=1 actions=output:2\nin_prot=2 actions=output:1\n");
 
-        var (exit, output, error) = Invoke("replay", SharedFiles.Capture("icmp.pcap"), "--flows", flows);
+        var (exit, output, error) = Invoke("replay", "--pcap", SharedFiles.Capture("icmp.pcap"), "--flows", flows);
 
         Assert.Equal(1, exit);
         Assert.Empty(output);
@@ -49,10 +51,47 @@ public sealed class ReplayCommandTests : IDisposable
     {
         string missing = Path.Combine(_scratch.Path, "absent.pcap");
 
-        var (exit, _, error) = Invoke("replay", missing);
+        var (exit, _, error) = Invoke("replay", "--pcap", missing);
 
         Assert.Equal(1, exit);
         Assert.Contains("absent.pcap", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Frames_of_other_hosts_are_reported_as_skipped()
+    {
+        string verdicts = Path.Combine(_scratch.Path, "out.verdict");
+
+        var (exit, _, error) = Invoke("replay", "--pcap", SharedFiles.Capture("udp-dns.pcap"), "--port1-mac", "02:00:00:00:00:01", "--port2-mac", "02:00:00:00:00:99", "--verdicts", verdicts, "--inline");
+
+        Assert.Equal(0, exit);
+        Assert.Empty(error);
+        var lines = File.ReadAllLines(verdicts);
+        Assert.Equal(42, lines.Length);
+        Assert.All(lines.Where(l => l.Contains(" - -> ", StringComparison.Ordinal)), l => Assert.EndsWith("skipped", l, StringComparison.Ordinal));
+        Assert.Equal(21, lines.Count(l => l.EndsWith("skipped", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public void A_bad_MAC_address_exits_2()
+    {
+        var (exit, _, error) = Invoke("replay", "--pcap", SharedFiles.Capture("udp-dns.pcap"), "--port1-mac", "02:00:00:00:01");
+
+        Assert.Equal(2, exit);
+        Assert.Contains("MAC address", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_connection_table_can_be_dumped_after_a_replay_in_Open_vSwitch_format()
+    {
+        var (exit, output, error) = Invoke("replay", "--pcap", SharedFiles.Capture("udp-dns.pcap"), "--dump-conntrack", "--pmds=1");
+
+        Assert.Equal(0, exit);
+        Assert.Empty(error);
+        var dump = output.ReplaceLineEndings("\n").Split('\n').Where(l => l.StartsWith("udp,", StringComparison.Ordinal)).ToList();
+        Assert.Equal(20, dump.Count);
+        Assert.All(dump, l => Assert.Matches(@"^udp,orig=\(src=10\.0\.0\.1,dst=10\.0\.0\.2,sport=\d+,dport=53\),reply=\(src=10\.0\.0\.2,dst=10\.0\.0\.1,sport=53,dport=\d+\)$", l));
+        Assert.Contains("shard 0: ", output, StringComparison.Ordinal);
     }
 
     private static (int Exit, string Output, string Error) Invoke(params string[] args)
