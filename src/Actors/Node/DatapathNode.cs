@@ -1,3 +1,4 @@
+using Actors.Bridge;
 using Actors.Cluster;
 using Actors.Pmd;
 using Actors.Ports;
@@ -8,15 +9,18 @@ using Datapath.Packets;
 namespace Actors.Node;
 
 /// <summary>
-/// The PMD actors of one node, on top of its cluster (conntrack region): starts them, hands them
-/// the flow table and the ports, and stops them. One PMD per receive queue in Open vSwitch's terms.
+/// The PMD actors of one node and its bridge, on top of its cluster (conntrack region): starts
+/// them and stops them. The bridge (<see cref="BridgeActor"/>) owns the flow table and the ports and
+/// hands them to the PMDs; flow commands go to <see cref="Bridge"/>. One PMD per receive queue in
+/// Open vSwitch's terms.
 /// </summary>
 public sealed class DatapathNode
 {
-    private DatapathNode(DatapathCluster cluster, IReadOnlyList<IActorRef> pmds, ConcurrentBatchPool batches)
+    private DatapathNode(DatapathCluster cluster, IReadOnlyList<IActorRef> pmds, IActorRef bridge, ConcurrentBatchPool batches)
     {
         Cluster = cluster;
         Pmds = pmds;
+        Bridge = bridge;
         Batches = batches;
     }
 
@@ -24,10 +28,14 @@ public sealed class DatapathNode
 
     public IReadOnlyList<IActorRef> Pmds { get; }
 
+    /// <summary>The bridge actor: flow commands (add/del/mod/replace-flows, dump-flows), ports, pmd-stats-show.</summary>
+    public IActorRef Bridge { get; }
+
     /// <summary>Batch objects shared by this node's ports and PMDs.</summary>
     public ConcurrentBatchPool Batches { get; }
 
-    public static DatapathNode Start(DatapathCluster cluster, int pmdCount, PmdSettings settings, string namePrefix = "pmd")
+    /// <summary>Starts <paramref name="pmdCount"/> PMDs and a bridge that serves them (named "<paramref name="namePrefix"/>-bridge").</summary>
+    public static DatapathNode Start(DatapathCluster cluster, int pmdCount, PmdSettings settings, string namePrefix = "pmd", BridgeSettings? bridgeSettings = null)
     {
         ArgumentNullException.ThrowIfNull(cluster);
         ArgumentOutOfRangeException.ThrowIfLessThan(pmdCount, 1);
@@ -40,28 +48,36 @@ public sealed class DatapathNode
                 $"{namePrefix}-{i}");
         }
 
-        return new DatapathNode(cluster, pmds, batches);
+        var bridge = cluster.System.ActorOf(BridgeActor.Props(pmds, bridgeSettings), $"{namePrefix}-bridge");
+        return new DatapathNode(cluster, pmds, bridge, batches);
     }
 
-    public void UseFlows(long version, IReadOnlyList<FlowEntry> entries)
+    /// <summary>
+    /// Makes <paramref name="entries"/> the bridge's whole table (the bridge numbers versions;
+    /// <paramref name="version"/> is kept for callers of the earlier API and not used). The PMDs get
+    /// it one hop later: before sending traffic that must see it, await <see cref="UseFlowsAsync"/>.
+    /// </summary>
+    public void UseFlows(long version, IReadOnlyList<FlowEntry> entries) => Bridge.Tell(new SetFlows(entries));
+
+    /// <summary>Makes <paramref name="ports"/> the bridge's port list (see <see cref="UseFlows"/> about timing).</summary>
+    public void UsePorts(IReadOnlyList<PortLink> ports) => Bridge.Tell(new SetPorts(ports));
+
+    /// <summary>Makes <paramref name="entries"/> the bridge's whole table; completes once every PMD was sent it (anything sent to a PMD afterwards is processed with it).</summary>
+    /// <returns>The bridge's new version.</returns>
+    public async Task<long> UseFlowsAsync(IReadOnlyList<FlowEntry> entries, TimeSpan timeout)
     {
-        foreach (var pmd in Pmds)
-        {
-            pmd.Tell(new UseFlows(version, entries));
-        }
+        var changed = await Bridge.Ask<FlowsChanged>(new SetFlows(entries), timeout).ConfigureAwait(false);
+        return changed.Version;
     }
 
-    public void UsePorts(IReadOnlyList<PortLink> ports)
-    {
-        foreach (var pmd in Pmds)
-        {
-            pmd.Tell(new UsePorts(ports));
-        }
-    }
+    /// <summary>Makes <paramref name="ports"/> the bridge's port list; completes once every PMD was sent it.</summary>
+    public Task UsePortsAsync(IReadOnlyList<PortLink> ports, TimeSpan timeout) =>
+        Bridge.Ask<PortsChanged>(new SetPorts(ports), timeout);
 
-    /// <summary>Stops the PMDs (their in-flight packets are counted as lost).</summary>
+    /// <summary>Stops the bridge and the PMDs (their in-flight packets are counted as lost).</summary>
     public async Task StopAsync()
     {
+        await Bridge.GracefulStop(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
         foreach (var pmd in Pmds)
         {
             await pmd.GracefulStop(TimeSpan.FromSeconds(10)).ConfigureAwait(false);

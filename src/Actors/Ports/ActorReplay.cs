@@ -5,18 +5,30 @@ using Datapath.Packets;
 
 namespace Actors.Ports;
 
-/// <summary>Runs a whole replay on a node's PMDs and returns its verdicts (off the packet path, so it may wait).</summary>
+/// <summary>Runs a replay on a node's PMDs and returns its verdicts (off the packet path, so it may wait).</summary>
 public static class ActorReplay
 {
+    /// <summary>Installs <paramref name="flows"/> through the node's bridge, then replays <paramref name="frames"/>.</summary>
     public static async Task<IReadOnlyList<string>> RunAsync(DatapathNode node, IReadOnlyList<FlowEntry> flows, IReadOnlyList<ReplayFrame> frames, TimeSpan timeout)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        await node.UseFlowsAsync(flows, timeout).ConfigureAwait(false);
+        return await RunAsync(node, frames, timeout).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Replays <paramref name="frames"/> with the flows the node's bridge has now: ports 1 and 2
+    /// become a new replay port. Calls can follow one another on one node (its caches and
+    /// conntrack state carry over), with flow changes through the bridge in between.
+    /// </summary>
+    public static async Task<IReadOnlyList<string>> RunAsync(DatapathNode node, IReadOnlyList<ReplayFrame> frames, TimeSpan timeout)
     {
         ArgumentNullException.ThrowIfNull(node);
         var transmitPool = new ConcurrentPacketPool(1024);
         var replay = node.Cluster.System.ActorOf(ReplayPortActor.Props(frames, node.Pmds, transmitPool, node.Batches));
         try
         {
-            node.UsePorts([new PortLink(1, replay, transmitPool), new PortLink(2, replay, transmitPool)]);
-            node.UseFlows(1, flows);
+            await node.UsePortsAsync([new PortLink(1, replay, transmitPool), new PortLink(2, replay, transmitPool)], timeout).ConfigureAwait(false);
             var finished = await replay.Ask<ReplayFinished>(StartReplay.Instance, timeout).ConfigureAwait(false);
             return finished.Verdicts;
         }

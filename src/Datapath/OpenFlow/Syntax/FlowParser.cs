@@ -10,7 +10,7 @@ namespace Datapath.OpenFlow.Syntax;
 /// n_bytes, idle_age, hard_age) are accepted and ignored, so a dump can be fed back.
 /// A file with any bad line yields every error and no flow. Cold path.
 /// </summary>
-public static class FlowParser
+public static partial class FlowParser
 {
     /// <summary>Parses a whole flow file; all or nothing.</summary>
     /// <exception cref="FlowSyntaxException">Some line is bad; every bad line is reported.</exception>
