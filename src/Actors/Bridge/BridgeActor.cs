@@ -48,6 +48,7 @@ public sealed class BridgeActor : ReceiveActor, IWithTimers
         Receive<RemovePort>(HandleRemovePort);
         Receive<SetPorts>(HandleSetPorts);
         Receive<RegisterPmd>(HandleRegister);
+        Receive<PmdRestarted>(HandleRestarted);
         Receive<Terminated>(t => _pmds.Remove(t.ActorRef));
         Receive<DumpFlows>(HandleDump);
         Receive<GetPmdStatistics>(_ => Gather<PmdStatistics>(GetPmdStatistics.Instance, new Pending(PendingKind.PmdStatistics, Sender, 0, false)));
@@ -70,6 +71,19 @@ public sealed class BridgeActor : ReceiveActor, IWithTimers
         }
 
         Timers.StartPeriodicTimer(nameof(ExpiryTick), ExpiryTick.Instance, _settings.ExpiryInterval);
+        Context.System.EventStream.Subscribe(Self, typeof(PmdRestarted));
+    }
+
+    protected override void PostStop() => Context.System.EventStream.Unsubscribe(Self);
+
+    /// <summary>One of this bridge's PMDs restarted empty: give it the current ports and tables.</summary>
+    private void HandleRestarted(PmdRestarted message)
+    {
+        if (_pmds.Contains(message.Pmd))
+        {
+            message.Pmd.Tell(new UsePorts(_ports.Values.ToArray()));
+            message.Pmd.Tell(new UseFlows(_flows.Version, _flows.Entries));
+        }
     }
 
     /// <summary>Runs one flow command; publishes the new version if it changed anything, and answers.</summary>

@@ -97,6 +97,9 @@ public sealed class PmdActor : ReceiveActor, IWithTimers
     private readonly List<(IActorRef ReplyTo, long Token)> _quiesceWaiters = [];
     private readonly ConcurrentBatchPool _batches;
     private bool _revalidationPending;
+
+    // A PMD (a fresh one, or one restarted empty) holds its batches until it has the bridge's tables.
+    private bool _hasFlows;
     private long _nowMs;
     private DateTimeOffset _nowSetAt;
     private long _revalidations;
@@ -130,6 +133,7 @@ public sealed class PmdActor : ReceiveActor, IWithTimers
         Receive<GetRuleStatistics>(_ => HandleRuleStatistics());
         Receive<Tick>(_ => HandleTick());
         Receive<Terminated>(t => _routes.Forget(t.ActorRef));
+        Receive<RestartPmd>(_ => throw new PmdRestartRequestedException($"PMD {_id}: restart requested."));
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -139,6 +143,13 @@ public sealed class PmdActor : ReceiveActor, IWithTimers
 
     protected override void PreStart() =>
         Timers.StartPeriodicTimer(nameof(Tick), Tick.Instance, _settings.RevalidateInterval);
+
+    /// <summary>A restarted PMD is empty: the bridge hears of it and sends the tables and ports again.</summary>
+    protected override void PostRestart(Exception reason)
+    {
+        base.PostRestart(reason);
+        Context.System.EventStream.Publish(new PmdRestarted(Self));
+    }
 
     /// <summary>Packets a restart loses: those waiting for conntrack, and batches waiting for a revalidation.</summary>
     protected override void PostStop()
@@ -158,7 +169,7 @@ public sealed class PmdActor : ReceiveActor, IWithTimers
     private void HandleBatch(ProcessBatch message)
     {
         message.AckTo?.Tell(new BatchTaken(_id));
-        if (_revalidationPending)
+        if (_revalidationPending || !_hasFlows)
         {
             _waiting.Enqueue(message);
             return;
@@ -189,6 +200,7 @@ public sealed class PmdActor : ReceiveActor, IWithTimers
     private void HandleFlows(UseFlows message)
     {
         ApplyFlows(message.Entries);
+        _hasFlows = true;
         RequestRevalidation();
     }
 
@@ -212,10 +224,16 @@ public sealed class PmdActor : ReceiveActor, IWithTimers
             return;
         }
 
+        Revalidate();
+        _core.ExpireFragments(CurrentMs());
+    }
+
+    /// <summary>Pushes megaflow statistics to the rules and removes megaflows that changed or idled.</summary>
+    private void Revalidate()
+    {
         var result = _core.Revalidate(_revalidator, CurrentMs());
         _revalidations++;
         _megaflowsRemoved += result.Removed;
-        _core.ExpireFragments(CurrentMs());
     }
 
     private void HandleRuleStatistics()
@@ -259,16 +277,15 @@ public sealed class PmdActor : ReceiveActor, IWithTimers
     /// <summary>After each message: flush transmit batches, revalidate when nothing is in flight, run waiting batches, answer quiesce requests.</summary>
     private void AfterWork()
     {
-        while (_revalidationPending && _core.OutstandingConntrack == 0)
+        if (_revalidationPending && _core.OutstandingConntrack == 0)
         {
             _revalidationPending = false;
-            var result = _core.Revalidate(_revalidator, CurrentMs());
-            _revalidations++;
-            _megaflowsRemoved += result.Removed;
-            while (!_revalidationPending && _waiting.TryDequeue(out var waiting))
-            {
-                Run(waiting);
-            }
+            Revalidate();
+        }
+
+        while (!_revalidationPending && _hasFlows && _waiting.TryDequeue(out var waiting))
+        {
+            Run(waiting);
         }
 
         _transmitter.Flush();
@@ -316,3 +333,35 @@ public sealed class PmdActor : ReceiveActor, IWithTimers
 
 /// <summary>Published when a PMD stops with packets still in flight (a restart loses them; counted, not hidden).</summary>
 public sealed record PmdPacketsLost(int Pmd, int Packets) : INoSerializationVerificationNeeded;
+
+/// <summary>Published when a PMD restarted under supervision: it is empty and asks its bridge for the tables and ports again.</summary>
+public sealed record PmdRestarted(IActorRef Pmd) : INoSerializationVerificationNeeded;
+
+/// <summary>Operator reset: the PMD throws, its supervisor restarts it; what it had in flight is lost and counted.</summary>
+public sealed record RestartPmd : INoSerializationVerificationNeeded
+{
+    public static RestartPmd Instance { get; } = new();
+
+    private RestartPmd()
+    {
+    }
+}
+
+/// <summary>Thrown by a PMD asked to restart (<see cref="RestartPmd"/>).</summary>
+public sealed class PmdRestartRequestedException : Exception
+{
+    public PmdRestartRequestedException()
+        : base("PMD restart requested.")
+    {
+    }
+
+    public PmdRestartRequestedException(string message)
+        : base(message)
+    {
+    }
+
+    public PmdRestartRequestedException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}
