@@ -107,6 +107,12 @@ public sealed class GeneratorPortActor : ReceiveActor, IWithTimers
 
         _running = true;
         Timers.StartPeriodicTimer(nameof(Tick), Tick.Instance, Paced ? _settings.PacingInterval : _settings.IdlePollInterval);
+        if (Paced)
+        {
+            // The rate counts from now, not from the first tick.
+            RunPacedRound();
+        }
+
         ScheduleRound();
     }
 

@@ -9,10 +9,11 @@ namespace Actors.Ports;
 /// the batches it got before the request (mailbox order) and their conntrack and recirculation work,
 /// and after flushing its transmissions, so by then the port has also received what they produced.
 /// </summary>
-internal sealed class PmdQuiescer(IReadOnlyList<IActorRef> pmds, IActorRef owner)
+/// <param name="tokenBase">Where this quiescer's tokens start, so two quiescers of one owner never take each other's answers.</param>
+internal sealed class PmdQuiescer(IReadOnlyList<IActorRef> pmds, IActorRef owner, long tokenBase = 0)
 {
     private readonly bool[] _waiting = new bool[pmds.Count];
-    private long _token;
+    private long _token = tokenBase;
     private int _remaining;
 
     /// <summary>A request is out and not fully answered.</summary>
