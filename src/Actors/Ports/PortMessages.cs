@@ -14,3 +14,90 @@ public sealed record PortLink(uint Port, IActorRef Actor, IPacketPool TransmitPo
 /// batch and its packets (the sender never touches them again); never crosses a node.
 /// </summary>
 public sealed record TransmitBatch(uint Port, PacketBatch Batch) : INoSerializationVerificationNeeded;
+
+/// <summary>A started port actor and the links the PMDs need to transmit on its ports (give them to <c>DatapathNode.UsePorts</c>).</summary>
+public sealed record PortHandle(IActorRef Actor, IReadOnlyList<PortLink> Links);
+
+/// <summary>Starts (or resumes) feeding frames to the PMDs.</summary>
+public sealed record StartTraffic : INoSerializationVerificationNeeded
+{
+    public static StartTraffic Instance { get; } = new();
+
+    private StartTraffic()
+    {
+    }
+}
+
+/// <summary>Stops feeding frames; batches already sent still run through the datapath. <see cref="StartTraffic"/> resumes.</summary>
+public sealed record StopTraffic : INoSerializationVerificationNeeded
+{
+    public static StopTraffic Instance { get; } = new();
+
+    private StopTraffic()
+    {
+    }
+}
+
+/// <summary>
+/// Ends the traffic and reports: a finite source (a pcap that does not loop, a generator with a
+/// frame limit) first runs to its end, an endless one stops at once; then the port waits until
+/// every PMD has finished what it received (conntrack round trips, recirculations, transmissions)
+/// and answers <see cref="PortDrained"/> (or <see cref="PortFailed"/>).
+/// </summary>
+public sealed record DrainAndReport : INoSerializationVerificationNeeded
+{
+    public static DrainAndReport Instance { get; } = new();
+
+    private DrainAndReport()
+    {
+    }
+}
+
+/// <summary>Nothing the port sent is still in the datapath: the final counters.</summary>
+public sealed record PortDrained(PortActorStatistics Statistics) : INoSerializationVerificationNeeded;
+
+/// <summary>The port cannot run (its input is unreadable); the reason names the file.</summary>
+public sealed record PortFailed(string Reason) : INoSerializationVerificationNeeded;
+
+/// <summary>Asks a port actor for its counters; answered with <see cref="PortActorStatistics"/>.</summary>
+public sealed record GetPortStatistics : INoSerializationVerificationNeeded
+{
+    public static GetPortStatistics Instance { get; } = new();
+
+    private GetPortStatistics()
+    {
+    }
+}
+
+/// <summary>
+/// One port's counters (ovs-ofctl dump-ports): frames handed to the PMDs (rx) and frames the PMDs
+/// transmitted on it (tx), with one counter per receive drop reason.
+/// </summary>
+/// <param name="RxDroppedOverload">Frames dropped because the PMD of their queue had its window of batches full.</param>
+/// <param name="RxDroppedPoolEmpty">Frames dropped because the port's receive pool had no free packet.</param>
+public sealed record PortStatistics(
+    uint Port,
+    long RxPackets,
+    long RxBytes,
+    long TxPackets,
+    long TxBytes,
+    long RxDroppedOverload,
+    long RxDroppedPoolEmpty) : INoSerializationVerificationNeeded
+{
+    public long RxDropped => RxDroppedOverload + RxDroppedPoolEmpty;
+}
+
+/// <summary>
+/// A port actor's counters at one moment: each of its ports, the generator's connection counters
+/// (generator ports) or the capture's progress (pcap ports).
+/// </summary>
+public sealed record PortActorStatistics(
+    IReadOnlyList<PortStatistics> Ports,
+    TrafficSummary? Traffic,
+    PcapProgress? Pcap) : INoSerializationVerificationNeeded
+{
+    /// <summary>The counters of <paramref name="port"/>.</summary>
+    /// <exception cref="KeyNotFoundException">The actor does not serve that port.</exception>
+    public PortStatistics this[uint port] =>
+        Ports.FirstOrDefault(p => p.Port == port) ?? throw new KeyNotFoundException($"No port {port}.");
+}
