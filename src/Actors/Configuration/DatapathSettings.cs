@@ -13,6 +13,15 @@ public sealed record DatapathSettings(int EmcEntries, int EmcInsertInvProb, Gene
     /// <summary>What every PMD actor is configured with.</summary>
     public PmdSettings Pmd { get; init; } = new();
 
+    /// <summary>The flow file, or null for the embedded firewall.</summary>
+    public string? FlowsPath { get; init; }
+
+    /// <summary>Receive queues per port (one per PMD when configured as 0).</summary>
+    public int QueuesPerPort { get; init; } = 1;
+
+    /// <summary>Batches a port may have outstanding at each PMD.</summary>
+    public int PortWindow { get; init; } = 4;
+
     public static DatapathSettings From(Config config, string source)
     {
         var reader = new SettingReader(config, source);
@@ -22,7 +31,7 @@ public sealed record DatapathSettings(int EmcEntries, int EmcInsertInvProb, Gene
             throw new ConfigurationException(source, "datapath.emc-entries", $"{emc} is not a power of two (or 0 to turn the EMC off)");
         }
 
-        int pmds = reader.Int("datapath.pmds", 0, 1024);
+        int pmds = reader.Int("datapath.pmds", 0, 1024) is var p && p > 0 ? p : Environment.ProcessorCount;
         int emcInsertInvProb = reader.Int("datapath.emc-insert-inv-prob", 0, int.MaxValue);
         var pmd = new PmdSettings
         {
@@ -36,17 +45,16 @@ public sealed record DatapathSettings(int EmcEntries, int EmcInsertInvProb, Gene
         return new DatapathSettings(
             emc,
             emcInsertInvProb,
-            new GeneratorSettings(
-                reader.Int("datapath.generator.connections", 1, 10_000_000),
-                reader.Long("datapath.generator.packets", 1, long.MaxValue),
-                reader.Int("datapath.generator.frame-size", 64, 1514)),
+            GeneratorSettings.From(reader),
             ConntrackSettings.From(reader))
         {
-            Pmds = pmds == 0 ? Environment.ProcessorCount : pmds,
+            Pmds = pmds,
             Pmd = pmd,
+            FlowsPath = reader.Text("datapath.flows") is { Length: > 0 } path ? path : null,
+            QueuesPerPort = reader.Int("datapath.queues-per-port", 0, 1024) is var q && q > 0 ? q : pmds,
+            PortWindow = reader.Int("datapath.port-window", 1, 1024),
         };
     }
 }
 
-/// <summary>The synthetic traffic of the main job.</summary>
-public sealed record GeneratorSettings(int Connections, long Packets, int FrameSize);
+

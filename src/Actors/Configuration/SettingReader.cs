@@ -26,6 +26,9 @@ internal sealed class SettingReader(Config config, string source)
         return value;
     }
 
+    /// <summary>A string value (may be empty).</summary>
+    public string Text(string key) => Raw(key);
+
     /// <summary>A switch: on/off, true/false, yes/no.</summary>
     public bool Bool(string key)
     {

@@ -4,16 +4,21 @@ using Host.MainJob;
 
 namespace Host.Commands;
 
-/// <summary>`run`: the main job on the embedded default configuration, or a file layered over it.</summary>
+/// <summary>
+/// `run [--config FILE] [--duration S]`: the main job. With no arguments, the embedded default:
+/// the firewall of DESIGN.md between two generator ports carrying 1,000 connections both ways for
+/// 10 seconds on all cores, a progress line each second on a terminal, and a summary at the end.
+/// </summary>
 internal static class RunCommand
 {
     public static Command Create()
     {
         var config = new Option<FileInfo?>("--config") { Description = "A HOCON file layered over the embedded default (hocon/datapath.conf)." };
-        var packets = new Option<long?>("--packets") { Description = "Frames to generate (overrides datapath.generator.packets)." };
+        var duration = new Option<double?>("--duration") { Description = "Seconds to run (overrides datapath.generator.duration)." };
+        var pmds = new Option<int?>("--pmds") { Description = "PMD actors (overrides datapath.pmds)." };
         var connections = new Option<int?>("--connections") { Description = "Concurrent connections (overrides datapath.generator.connections)." };
-        var command = new Command("run", "Push synthetic traffic through a PMD pipeline and print its statistics.") { config, packets, connections };
-        command.SetAction(parse =>
+        var command = new Command("run", "Run the firewall between two generator ports and print its statistics.") { config, duration, pmds, connections };
+        command.SetAction(async (parse, _) =>
         {
             var output = parse.InvocationConfiguration.Output;
             var error = parse.InvocationConfiguration.Error;
@@ -21,28 +26,70 @@ internal static class RunCommand
             {
                 var file = parse.GetValue(config);
                 var hocon = file is null ? DatapathConfig.LoadEmbedded() : DatapathConfig.LoadFile(file.FullName);
-                var settings = DatapathSettings.From(hocon, file?.FullName ?? DatapathConfig.EmbeddedName);
-                var generator = settings.Generator with
+                string source = file?.FullName ?? DatapathConfig.EmbeddedName;
+                var settings = DatapathSettings.From(hocon, source);
+                if (!TryOverride(settings, parse.GetValue(duration), parse.GetValue(pmds), parse.GetValue(connections), error, out settings))
                 {
-                    Packets = parse.GetValue(packets) ?? settings.Generator.Packets,
-                    Connections = parse.GetValue(connections) ?? settings.Generator.Connections,
-                };
-                if (generator.Packets <= 0 || generator.Connections <= 0)
-                {
-                    error.WriteLine("run: --packets and --connections must be positive");
                     return 2;
                 }
 
-                var result = CrossConnectJob.Run(settings with { Generator = generator });
-                output.Write(JobReport.Format(settings with { Generator = generator }, result));
-                return 0;
+                string flowsText = settings.FlowsPath is null ? DatapathConfig.EmbeddedFirewallFlows() : await File.ReadAllTextAsync(settings.FlowsPath).ConfigureAwait(false);
+                if (!DumpFlowsCommand.TryLoad(flowsText, settings.FlowsPath ?? DatapathConfig.EmbeddedFlowsName, error, out var tables))
+                {
+                    return 1;
+                }
+
+                bool live = ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected;
+                Action<JobProgress>? progress = live ? p => output.Write("\r" + JobReport.ProgressLine(p) + "   ") : null;
+                var result = await FirewallJob.RunAsync(hocon, source, settings, tables.AllRules().Select(r => r.Entry).ToList(), progress).ConfigureAwait(false);
+                if (live)
+                {
+                    output.WriteLine();
+                }
+
+                JobReport.Write(result, output);
+                return result.PortFailure is null ? 0 : 1;
             }
             catch (ConfigurationException e)
             {
                 error.WriteLine("run: " + e.Message);
                 return 2;
             }
+            catch (IOException e)
+            {
+                error.WriteLine("run: " + e.Message);
+                return 1;
+            }
         });
         return command;
+    }
+
+    private static bool TryOverride(DatapathSettings settings, double? duration, int? pmds, int? connections, TextWriter error, out DatapathSettings result)
+    {
+        result = settings;
+        if (duration is <= 0 || pmds is < 1 || connections is < 1)
+        {
+            error.WriteLine("run: --duration, --pmds and --connections must be positive");
+            return false;
+        }
+
+        var generator = settings.Generator;
+        if (duration is { } d)
+        {
+            generator = generator with { Duration = TimeSpan.FromSeconds(d) };
+        }
+
+        if (connections is { } c)
+        {
+            generator = generator with { Profile = generator.Profile with { Connections = c } };
+        }
+
+        result = settings with
+        {
+            Generator = generator,
+            Pmds = pmds ?? settings.Pmds,
+            QueuesPerPort = pmds is { } p && settings.QueuesPerPort == settings.Pmds ? p : settings.QueuesPerPort,
+        };
+        return true;
     }
 }

@@ -1,33 +1,108 @@
 using System.Globalization;
-using System.Text;
-using Actors.Configuration;
+using Spectre.Console;
+using Spectre.Console.Rendering;
 
 namespace Host.MainJob;
 
-/// <summary>The main job's summary: the configuration, throughput, pmd-stats-show, and per-port counters.</summary>
+/// <summary>The main job's words: the progress line while it runs and the summary after (Spectre.Console tables).</summary>
 internal static class JobReport
 {
-    public static string Format(DatapathSettings settings, JobResult result)
+    private static readonly CultureInfo C = CultureInfo.InvariantCulture;
+
+    /// <summary>One progress line: the last interval's rate and hit rates, running totals of upcalls and drops.</summary>
+    public static string ProgressLine(JobProgress interval) => string.Create(
+        C,
+        $"{interval.Elapsed.TotalSeconds,5:F1}s  {Mpps(interval.Packets, interval.IntervalSeconds),6:F2} Mpps  emc {Percent(interval.EmcHits, interval.Passes),5:F1}%  megaflow {Percent(interval.MegaflowHits, interval.Passes),5:F1}%  upcalls {interval.Upcalls}  drops {interval.Drops}");
+
+    /// <summary>The summary tables, written to <paramref name="output"/> (plain text when it is not a terminal).</summary>
+    public static void Write(JobResult result, TextWriter output)
     {
-        var c = CultureInfo.InvariantCulture;
-        var sb = new StringBuilder();
-        var g = settings.Generator;
-        var stats = result.Pipeline.Stats;
-        sb.Append(c, $"main job: {g.Packets} frames of {g.FrameSize} bytes, {g.Connections} bidirectional UDP connections, ports 1 <-> 2 cross-connected\n");
-        sb.Append(c, $"emc: {settings.EmcEntries} entries, insert 1 in {settings.EmcInsertInvProb}\n");
-        double seconds = result.Elapsed.TotalSeconds;
-        sb.Append(c, $"elapsed: {seconds:F3} s, {stats.PacketsReceived / seconds / 1e6:F2} Mpps including generation, ");
-        sb.Append(c, $"{stats.PacketsReceived / (stats.ProcessingNs / 1e9) / 1e6:F2} Mpps in the pipeline\n\n");
-        stats.Format(sb, "main");
-        sb.Append(c, $"  megaflows installed: {result.Pipeline.Classifier.Count} in {result.Pipeline.Classifier.SubtableCount} subtable(s)\n");
-        sb.Append(c, $"  malformed frames: {result.Pipeline.ExtractionStats.Total}\n\n");
-        for (int port = 1; port < result.Ports.Length; port++)
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
         {
-            var p = result.Ports[port];
-            sb.Append(c, $"port {port}: rx pkts={p.RxPackets}, bytes={p.RxBytes}; tx pkts={p.TxPackets}, bytes={p.TxBytes}\n");
+            Out = new AnsiConsoleOutput(output),
+            Ansi = ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected ? AnsiSupport.Detect : AnsiSupport.No,
+            ColorSystem = ColorSystemSupport.NoColors,
+        });
+        console.Profile.Width = 160;
+        var s = result.Settings;
+        var g = s.Generator.Profile;
+        double seconds = result.Elapsed.TotalSeconds;
+        long received = result.Pmds.Sum(p => p.Pipeline.PacketsReceived);
+        console.WriteLine(string.Create(C, $"main job: {s.Pmds} PMD(s), {s.QueuesPerPort} queue(s) per port, {s.Conntrack.Shards} conntrack shard(s), {g.Connections} connections ({g.TcpPercent}% TCP, {g.UdpPercent}% UDP, {g.IcmpPercent}% ICMP), frames {g.FrameSize.Min}-{g.FrameSize.Max} bytes"));
+        console.WriteLine(string.Create(C, $"throughput: {Mpps(received, seconds):F2} Mpps over {seconds:F1} s ({received} packets)"));
+        if (result.PortFailure is not null)
+        {
+            console.WriteLine("port failure: " + result.PortFailure);
         }
 
-        sb.Append(c, $"dropped: {result.Ports[0].Dropped}\n");
-        return sb.ToString();
+        console.Write(PmdTable(result));
+        console.Write(PortTable(result));
+        console.Write(TrafficTable(result));
+        output.WriteLine("flows (dump-flows):");
+        output.Write(result.DumpFlows);
     }
+
+    private static Table PmdTable(JobResult result)
+    {
+        var table = new Table().Title("PMDs (pmd-stats-show)");
+        foreach (var column in new[] { "pmd", "packets", "recirc", "emc hits", "megaflow hits", "upcalls", "failed upcalls", "megaflows", "ct messages", "avg pkts/batch" })
+        {
+            table.AddColumn(new TableColumn(column).RightAligned());
+        }
+
+        foreach (var pmd in result.Pmds)
+        {
+            var p = pmd.Pipeline;
+            long passes = p.PacketsReceived + p.Recirculations;
+            table.AddRow(Cells(
+                pmd.Pmd, p.PacketsReceived, p.Recirculations,
+                $"{p.EmcHits} ({Percent(p.EmcHits, passes):F1}%)", $"{p.MegaflowHits} ({Percent(p.MegaflowHits, passes):F1}%)",
+                p.UpcallsOk, p.UpcallsFailed, pmd.MegaflowCount, pmd.ConntrackMessages,
+                (p.Batches == 0 ? 0 : (double)passes / p.Batches).ToString("F1", C)));
+        }
+
+        return table;
+    }
+
+    private static Table PortTable(JobResult result)
+    {
+        var table = new Table().Title("ports (dump-ports)");
+        foreach (var column in new[] { "port", "rx pkts", "rx bytes", "tx pkts", "tx bytes", "rx drop: overload", "rx drop: pool empty" })
+        {
+            table.AddColumn(new TableColumn(column).RightAligned());
+        }
+
+        foreach (var port in result.Ports.Ports)
+        {
+            table.AddRow(Cells(port.Port, port.RxPackets, port.RxBytes, port.TxPackets, port.TxBytes, port.RxDroppedOverload, port.RxDroppedPoolEmpty));
+        }
+
+        return table;
+    }
+
+    private static Table TrafficTable(JobResult result)
+    {
+        var table = new Table().Title("connections (generator)");
+        foreach (var column in new[] { "protocol", "opened", "completed", "reset", "timed out" })
+        {
+            table.AddColumn(new TableColumn(column).RightAligned());
+        }
+
+        if (result.Ports.Traffic is { } t)
+        {
+            foreach (var (name, counts) in new[] { ("tcp", t.Tcp), ("udp", t.Udp), ("icmp", t.Icmp) })
+            {
+                table.AddRow(Cells(name, counts.Opened, counts.Completed, counts.Reset, counts.TimedOut));
+            }
+        }
+
+        return table;
+    }
+
+    private static IRenderable[] Cells(params object[] values) =>
+        values.Select(v => (IRenderable)new Text(Convert.ToString(v, C) ?? string.Empty)).ToArray();
+
+    private static double Mpps(long packets, double seconds) => seconds <= 0 ? 0 : packets / seconds / 1e6;
+
+    private static double Percent(long part, long whole) => whole == 0 ? 0 : 100.0 * part / whole;
 }

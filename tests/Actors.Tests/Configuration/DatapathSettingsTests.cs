@@ -16,7 +16,14 @@ public sealed class DatapathSettingsTests : IDisposable
         // OVS: EM_FLOW_HASH_ENTRIES = 8192, DEFAULT_EM_FLOW_INSERT_INV_PROB = 100.
         Assert.Equal(8192, settings.EmcEntries);
         Assert.Equal(100, settings.EmcInsertInvProb);
-        Assert.InRange(settings.Generator.FrameSize, 64, 1514);
+        // Issue 5's main job: 1,000 connections both ways for 10 seconds on all cores.
+        Assert.Equal(1000, settings.Generator.Profile.Connections);
+        Assert.Equal(TimeSpan.FromSeconds(10), settings.Generator.Duration);
+        Assert.Equal(Environment.ProcessorCount, settings.Pmds);
+        Assert.Equal(settings.Pmds, settings.QueuesPerPort);
+        Assert.Null(settings.FlowsPath);
+        Assert.Equal(8, settings.Pmd.MaxRecirculationDepth);
+        Assert.Equal(10_000, settings.Pmd.MegaflowIdleMs);
     }
 
     [Fact]
@@ -34,8 +41,15 @@ public sealed class DatapathSettingsTests : IDisposable
     [InlineData("datapath.emc-entries = 1000", "datapath.emc-entries", "power of two")]
     [InlineData("datapath.emc-entries = lots", "datapath.emc-entries", "not a whole number")]
     [InlineData("datapath.emc-insert-inv-prob = -1", "datapath.emc-insert-inv-prob", "outside")]
-    [InlineData("datapath.generator.frame-size = 20", "datapath.generator.frame-size", "outside 64..1514")]
+    [InlineData("datapath.generator.frame-size-min = 20", "datapath.generator.frame-size-min", "outside 64..1514")]
+    [InlineData("datapath.generator.frame-size-max = 100\ndatapath.generator.frame-size-min = 200", "datapath.generator.frame-size-max", "below frame-size-min")]
+    [InlineData("datapath.generator.tcp-percent = 90", "datapath.generator.tcp-percent", "add up to 110")]
     [InlineData("datapath.generator.connections = 0", "datapath.generator.connections", "outside")]
+    [InlineData("datapath.generator.duration = soon", "datapath.generator.duration", "not a duration")]
+    [InlineData("datapath.pmds = -1", "datapath.pmds", "outside")]
+    [InlineData("datapath.max-recirculation-depth = 0", "datapath.max-recirculation-depth", "outside")]
+    [InlineData("datapath.conntrack-direct-routes = maybe", "datapath.conntrack-direct-routes", "not on or off")]
+    [InlineData("datapath.port-window = 0", "datapath.port-window", "outside")]
     public void A_bad_value_is_reported_with_its_file_and_key(string line, string key, string problem)
     {
         string path = Write(line + "\n");
