@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Actors.Conntrack;
 using Actors.Ports;
 using Akka.Actor;
@@ -48,6 +49,7 @@ public sealed record GetPmdStatistics : INoSerializationVerificationNeeded
 }
 
 /// <summary>A PMD's counters at one moment.</summary>
+/// <param name="Drops">One counter per drop reason, named as the summary prints them.</param>
 public sealed record PmdStatistics(
     int Pmd,
     PmdStats Pipeline,
@@ -58,7 +60,8 @@ public sealed record PmdStatistics(
     long TransmitDropsPoolEmpty,
     long RecirculationDepthExceeded,
     long Revalidations,
-    long MegaflowsRemoved) : INoSerializationVerificationNeeded;
+    long MegaflowsRemoved,
+    IReadOnlyDictionary<string, long> Drops) : INoSerializationVerificationNeeded;
 
 /// <summary>Asks for the per-rule packet and byte counts this PMD has credited (after pushing its megaflows' statistics).</summary>
 public sealed record GetRuleStatistics : INoSerializationVerificationNeeded
@@ -182,7 +185,9 @@ public sealed class PmdActor : ReceiveActor, IWithTimers
     private void Run(ProcessBatch message)
     {
         Advance(message.NowMs);
+        long start = Stopwatch.GetTimestamp();
         _core.Process(message.Batch, _nowMs);
+        _core.Pipeline.Stats.ProcessingNs += (long)Stopwatch.GetElapsedTime(start).TotalNanoseconds;
         _batches.Return(message.Batch);
     }
 
@@ -193,7 +198,9 @@ public sealed class PmdActor : ReceiveActor, IWithTimers
             Context.Watch(Sender);
         }
 
+        long start = Stopwatch.GetTimestamp();
         _conntrack.Complete(answer, _core);
+        _core.Pipeline.Stats.ProcessingNs += (long)Stopwatch.GetElapsedTime(start).TotalNanoseconds;
         AfterWork();
     }
 
@@ -313,7 +320,34 @@ public sealed class PmdActor : ReceiveActor, IWithTimers
             _transmitter.DroppedPoolEmpty,
             _core.Stats.RecirculationDepthExceeded,
             _revalidations,
-            _megaflowsRemoved);
+            _megaflowsRemoved,
+            DropCounters());
+    }
+
+    private Dictionary<string, long> DropCounters()
+    {
+        var pipeline = _core.Pipeline;
+        var drops = new Dictionary<string, long>
+        {
+            ["upcall failed"] = pipeline.Stats.UpcallsFailed,
+            ["drop action"] = pipeline.ExecutionStats.PacketsDropped,
+            ["recirculation too deep"] = _core.Stats.RecirculationDepthExceeded,
+            ["conntrack limit"] = _core.Stats.ConntrackLimitDrops,
+            ["fragment refused or expired"] = _core.Stats.FragmentsDropped,
+            ["no headroom for vlan"] = pipeline.ExecutionStats.PacketsDroppedNoHeadroom,
+            ["tx: no such port"] = _transmitter.DroppedNoPort,
+            ["tx: pool empty"] = _transmitter.DroppedPoolEmpty,
+        };
+        foreach (var reason in Enum.GetValues<Datapath.Flow.MalformedReason>())
+        {
+            long count = pipeline.ExtractionStats[reason];
+            if (count > 0)
+            {
+                drops["malformed: " + reason] = count;
+            }
+        }
+
+        return drops;
     }
 
     /// <summary>The datapath clock: the latest batch's time (the capture's in a replay), moved on by the scheduler's time since (virtual in tests).</summary>

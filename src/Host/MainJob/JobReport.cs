@@ -36,6 +36,7 @@ internal static class JobReport
         }
 
         console.Write(PmdTable(result));
+        console.Write(DropTable(result));
         console.Write(PortTable(result));
         console.Write(TrafficTable(result));
         output.WriteLine("flows (dump-flows):");
@@ -45,7 +46,7 @@ internal static class JobReport
     private static Table PmdTable(JobResult result)
     {
         var table = new Table().Title("PMDs (pmd-stats-show)");
-        foreach (var column in new[] { "pmd", "packets", "recirc", "emc hits", "megaflow hits", "upcalls", "failed upcalls", "megaflows", "ct messages", "avg pkts/batch" })
+        foreach (var column in new[] { "pmd", "packets", "recirc", "emc hits", "megaflow hits", "upcalls", "failed upcalls", "megaflows", "ct messages", "avg pkts/batch", "avg ns/pkt" })
         {
             table.AddColumn(new TableColumn(column).RightAligned());
         }
@@ -58,7 +59,26 @@ internal static class JobReport
                 pmd.Pmd, p.PacketsReceived, p.Recirculations,
                 $"{p.EmcHits} ({Percent(p.EmcHits, passes):F1}%)", $"{p.MegaflowHits} ({Percent(p.MegaflowHits, passes):F1}%)",
                 p.UpcallsOk, p.UpcallsFailed, pmd.MegaflowCount, pmd.ConntrackMessages,
-                (p.Batches == 0 ? 0 : (double)passes / p.Batches).ToString("F1", C)));
+                (p.Batches == 0 ? 0 : (double)passes / p.Batches).ToString("F1", C),
+                (p.PacketsReceived == 0 ? 0 : (double)p.ProcessingNs / p.PacketsReceived).ToString("F0", C)));
+        }
+
+        return table;
+    }
+
+    private static Table DropTable(JobResult result)
+    {
+        var table = new Table().Title("drops by reason");
+        table.AddColumn("reason");
+        foreach (var pmd in result.Pmds)
+        {
+            table.AddColumn(new TableColumn("pmd " + pmd.Pmd.ToString(C)).RightAligned());
+        }
+
+        var reasons = result.Pmds.SelectMany(p => p.Drops.Keys).Distinct().Order(StringComparer.Ordinal);
+        foreach (var reason in reasons)
+        {
+            table.AddRow(new IRenderable[] { new Text(reason) }.Concat(result.Pmds.Select(p => (IRenderable)new Text(p.Drops.GetValueOrDefault(reason).ToString(C)))).ToArray());
         }
 
         return table;

@@ -233,5 +233,5 @@ public sealed class BridgeActorTests : Akka.TestKit.Xunit2.TestKit
     }
 
     private static PmdStatistics Stats(int pmd, long megaflows) =>
-        new(pmd, new PmdStats(), megaflows, 0, 0, 0, 0, 0, 0, 0);
+        new(pmd, new PmdStats(), megaflows, 0, 0, 0, 0, 0, 0, 0, new Dictionary<string, long>());
 }
