@@ -22,6 +22,9 @@ public sealed record DatapathSettings(int EmcEntries, int EmcInsertInvProb, Gene
     /// <summary>Batches a port may have outstanding at each PMD.</summary>
     public int PortWindow { get; init; } = 4;
 
+    /// <summary>The main job's ports: the pcap section when `ports = pcap`, else null (generator).</summary>
+    public PcapSettings? Pcap { get; init; }
+
     public static DatapathSettings From(Config config, string source)
     {
         var reader = new SettingReader(config, source);
@@ -53,6 +56,12 @@ public sealed record DatapathSettings(int EmcEntries, int EmcInsertInvProb, Gene
             FlowsPath = reader.Text("datapath.flows") is { Length: > 0 } path ? path : null,
             QueuesPerPort = reader.Int("datapath.queues-per-port", 0, 1024) is var q && q > 0 ? q : pmds,
             PortWindow = reader.Int("datapath.port-window", 1, 1024),
+            Pcap = reader.Text("datapath.ports") switch
+            {
+                "generator" => null,
+                "pcap" => PcapSettings.From(reader),
+                var other => throw new ConfigurationException(source, "datapath.ports", $"'{other}' is not a port type (generator or pcap)"),
+            },
         };
     }
 }

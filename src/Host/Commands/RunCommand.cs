@@ -55,7 +55,7 @@ internal static class RunCommand
                 error.WriteLine("run: " + e.Message);
                 return 2;
             }
-            catch (IOException e)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or Datapath.Packets.Pcap.PcapFormatException)
             {
                 error.WriteLine("run: " + e.Message);
                 return 1;

@@ -13,8 +13,9 @@ namespace Host.MainJob;
 
 /// <summary>
 /// The main job: the bridge's flows (the firewall of DESIGN.md by default) between two generator
-/// ports, on the configured PMDs (all cores by default), for the configured duration; a progress
-/// report once a second while it runs, then the summary. Everything it asks the actors happens off
+/// ports (or pcap ports), on the configured PMDs (all cores by default), for the configured
+/// duration (a capture that does not loop may end sooner: draining waits for its last frame); a
+/// progress report once a second while it runs, then the summary. Everything it asks the actors happens off
 /// the packet path.
 /// </summary>
 internal static class FirewallJob
@@ -26,8 +27,9 @@ internal static class FirewallJob
         await using var cluster = await DatapathCluster.StartAsync(config, source).ConfigureAwait(false);
         var node = DatapathNode.Start(cluster, settings.Pmds, settings.Pmd);
         await node.UseFlowsAsync(flows, Patience).ConfigureAwait(false);
-        var generator = GeneratorPortActor.Start(
-            cluster.System, settings.Generator.PortSettings(settings.QueuesPerPort, settings.PortWindow), node.Pmds, node.Batches, "generator");
+        var generator = settings.Pcap is { } pcap
+            ? PcapPortActor.Start(cluster.System, pcap.PortSettings(settings.QueuesPerPort, settings.PortWindow), node.Pmds, node.Batches, "pcap")
+            : GeneratorPortActor.Start(cluster.System, settings.Generator.PortSettings(settings.QueuesPerPort, settings.PortWindow), node.Pmds, node.Batches, "generator");
         await node.UsePortsAsync(generator.Links, Patience).ConfigureAwait(false);
 
         var clock = Stopwatch.StartNew();

@@ -28,7 +28,10 @@ internal static class JobReport
         var g = s.Generator.Profile;
         double seconds = result.Elapsed.TotalSeconds;
         long received = result.Pmds.Sum(p => p.Pipeline.PacketsReceived);
-        console.WriteLine(string.Create(C, $"main job: {s.Pmds} PMD(s), {s.QueuesPerPort} queue(s) per port, {s.Conntrack.Shards} conntrack shard(s), {g.Connections} connections ({g.TcpPercent}% TCP, {g.UdpPercent}% UDP, {g.IcmpPercent}% ICMP), frames {g.FrameSize.Min}-{g.FrameSize.Max} bytes"));
+        string traffic = s.Pcap is { } pcap
+            ? $"pcap ports reading {pcap.RxPath}{(pcap.Loop ? " in a loop" : string.Empty)}"
+            : string.Create(C, $"{g.Connections} connections ({g.TcpPercent}% TCP, {g.UdpPercent}% UDP, {g.IcmpPercent}% ICMP), frames {g.FrameSize.Min}-{g.FrameSize.Max} bytes");
+        console.WriteLine(string.Create(C, $"main job: {s.Pmds} PMD(s), {s.QueuesPerPort} queue(s) per port, {s.Conntrack.Shards} conntrack shard(s), {traffic}"));
         console.WriteLine(string.Create(C, $"throughput: {Mpps(received, seconds):F2} Mpps over {seconds:F1} s ({received} packets)"));
         if (result.PortFailure is not null)
         {
@@ -38,7 +41,10 @@ internal static class JobReport
         console.Write(PmdTable(result));
         console.Write(DropTable(result));
         console.Write(PortTable(result));
-        console.Write(TrafficTable(result));
+        if (result.Ports.Traffic is not null)
+        {
+            console.Write(TrafficTable(result));
+        }
         output.WriteLine("flows (dump-flows):");
         output.Write(result.DumpFlows);
     }

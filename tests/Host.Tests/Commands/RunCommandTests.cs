@@ -66,6 +66,44 @@ public sealed partial class RunCommandTests : IDisposable
     }
 
     [Fact]
+    public void Pcap_ports_replay_a_capture_through_the_firewall_and_write_what_it_transmits()
+    {
+        string capture = Datapath.Tests.Support.SharedFiles.Capture("udp-stream.pcap");
+        string tx2 = Path.Combine(_scratch.Path, "port2.pcap");
+        string path = _scratch.Write("pcap.conf", $"datapath.ports = pcap\ndatapath.pcap {{ rx = \"{capture}\", tx-port2 = \"{tx2}\" }}\n");
+
+        var (exit, report, error) = Invoke("run", "--config", path, "--duration", "1", "--pmds", "1");
+
+        Assert.Equal(0, exit);
+        Assert.Empty(error);
+        var verdicts = File.ReadAllLines(Datapath.Tests.Support.SharedFiles.Capture(Path.Combine("expected", "udp-stream.verdict")));
+        long toPort2 = verdicts.Count(v => v.EndsWith("-> 2", StringComparison.Ordinal));
+        Assert.Equal(toPort2, Row(report, "2")[2]);
+        using var written = Datapath.Packets.Pcap.PcapReader.Open(tx2);
+        long frames = 0;
+        while (written.TryReadNext(out _))
+        {
+            frames++;
+        }
+
+        Assert.Equal(toPort2, frames);
+    }
+
+    [Theory]
+    [InlineData("datapath.ports = tap", "datapath.ports", "not a port type")]
+    [InlineData("datapath.ports = pcap", "datapath.pcap.rx", "needs the capture")]
+    public void Bad_port_settings_exit_2_naming_the_key(string line, string key, string problem)
+    {
+        string path = _scratch.Write("ports.conf", line + "\n");
+
+        var (exit, _, error) = Invoke("run", "--config", path);
+
+        Assert.Equal(2, exit);
+        Assert.Contains(key, error, StringComparison.Ordinal);
+        Assert.Contains(problem, error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_config_file_with_an_unknown_key_exits_2_naming_the_key()
     {
         string path = _scratch.Write("typo.conf", "datapath.emc-entires = 4096\n");
