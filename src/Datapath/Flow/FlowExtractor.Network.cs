@@ -14,8 +14,6 @@ public static partial class FlowExtractor
 
     private const ushort Ipv4MoreFragments = 0x2000;
     private const ushort Ipv4FragOffsetMask = 0x1FFF;
-    private const ushort Ipv6FragOffsetMask = 0xFFF8;
-    private const byte AuthenticationHeader = 51;
 
     /// <summary>Ethernet/IPv4 ARP only; other hardware or protocol types leave the L3 fields zero.</summary>
     private static void ParseArp(ReadOnlySpan<byte> arp, ref FlowKey key, ExtractionStats stats)
@@ -143,7 +141,7 @@ public static partial class FlowExtractor
 
         ReadOnlySpan<byte> payload = ip.Slice(Ipv6HeaderLength, payloadLength);
         byte proto = ip[6];
-        if (!SkipIpv6Extensions(payload, ref proto, out int extLength, out byte frag))
+        if (!Ipv6ExtensionHeaders.Skip(payload, ref proto, out int extLength, out byte frag))
         {
             return Stop(stats, MalformedReason.BadIpv6Extension);
         }
@@ -159,73 +157,5 @@ public static partial class FlowExtractor
 
         ParseTransport(payload[extLength..], proto, ref key, stats);
         return l3 + Ipv6HeaderLength + extLength;
-    }
-
-    /// <summary>
-    /// Walks hop-by-hop, routing, destination options, AH and fragment headers (OVS
-    /// parse_ipv6_ext_hdrs). Each needs its first 8 bytes and its whole declared length. A fragment
-    /// header with a non-zero offset ends the walk with proto 44; one with any bit set marks a fragment.
-    /// </summary>
-    /// <returns>False when a header runs past <paramref name="payload"/>.</returns>
-    private static bool SkipIpv6Extensions(ReadOnlySpan<byte> payload, ref byte proto, out int length, out byte frag)
-    {
-        length = 0;
-        frag = 0;
-        while (true)
-        {
-            int headerLength;
-            switch (proto)
-            {
-                case IpProtocols.HopByHop:
-                case IpProtocols.Routing:
-                case IpProtocols.DestinationOptions:
-                    if (payload.Length - length < 8)
-                    {
-                        return false;
-                    }
-
-                    headerLength = (payload[length + 1] + 1) * 8;
-                    break;
-                case AuthenticationHeader:
-                    if (payload.Length - length < 8)
-                    {
-                        return false;
-                    }
-
-                    headerLength = (payload[length + 1] + 2) * 4;
-                    break;
-                case IpProtocols.Fragment:
-                    if (payload.Length - length < 8)
-                    {
-                        return false;
-                    }
-
-                    headerLength = 8;
-                    ushort offsetFlags = BinaryPrimitives.ReadUInt16BigEndian(payload[(length + 2)..]);
-                    if (offsetFlags != 0)
-                    {
-                        frag = FlowKey.FragAny;
-                        if ((offsetFlags & Ipv6FragOffsetMask) != 0)
-                        {
-                            // Later fragments carry no L4 header: proto stays "fragment", as in OVS.
-                            frag |= FlowKey.FragLater;
-                            length += headerLength;
-                            return true;
-                        }
-                    }
-
-                    break;
-                default:
-                    return true;
-            }
-
-            if (payload.Length - length < headerLength)
-            {
-                return false;
-            }
-
-            proto = payload[length];
-            length += headerLength;
-        }
     }
 }
