@@ -116,7 +116,7 @@ public sealed class PmdActor : ReceiveActor, IWithTimers
         _translator = new Translator(_tables, new RecircRegistry(), [], new MacLearningTable());
         _revalidator = new TranslationRevalidator(_translator);
         _routes = new ConntrackRoutes(conntrackRegion, shardCount, settings.DirectConntrackRoutes);
-        _conntrack = new ShardConntrackStage(_routes, Self);
+        _conntrack = new ShardConntrackStage(_routes, Self, Context.System.Scheduler);
         _transmitter = new PmdTransmitter(batches, Self);
         _core = new PmdCore(_translator, _conntrack, _transmitter, new PmdCoreOptions
         {
@@ -154,13 +154,31 @@ public sealed class PmdActor : ReceiveActor, IWithTimers
         Context.System.EventStream.Publish(new PmdRestarted(Self));
     }
 
-    /// <summary>Packets a restart loses: those waiting for conntrack, and batches waiting for a revalidation.</summary>
+    /// <summary>
+    /// Packets a stop or restart loses (waiting for conntrack or for their datagram, or in batches
+    /// waiting for a revalidation) go back to their pools and are counted, never leaked.
+    /// </summary>
     protected override void PostStop()
     {
-        int lost = _core.PacketsInFlight;
+        int lost = _core.ReleaseHeldPackets();
         foreach (var waiting in _waiting)
         {
             lost += waiting.Batch.Count;
+            foreach (var packet in waiting.Batch.Packets)
+            {
+                packet.Pool?.Return(packet);
+            }
+
+            _batches.Return(waiting.Batch);
+            waiting.AckTo?.Tell(new BatchTaken(_id));
+        }
+
+        _waiting.Clear();
+
+        // Nothing of this incarnation is in flight any more: whoever waits for quiet gets it.
+        foreach (var (replyTo, token) in _quiesceWaiters)
+        {
+            replyTo.Tell(new Quiesced(_id, token));
         }
 
         if (lost > 0)
@@ -171,9 +189,9 @@ public sealed class PmdActor : ReceiveActor, IWithTimers
 
     private void HandleBatch(ProcessBatch message)
     {
-        message.AckTo?.Tell(new BatchTaken(_id));
         if (_revalidationPending || !_hasFlows)
         {
+            // Acked when it runs: a parked batch still counts against the port's window.
             _waiting.Enqueue(message);
             return;
         }
@@ -184,6 +202,7 @@ public sealed class PmdActor : ReceiveActor, IWithTimers
 
     private void Run(ProcessBatch message)
     {
+        message.AckTo?.Tell(new BatchTaken(_id));
         Advance(message.NowMs);
         long start = Stopwatch.GetTimestamp();
         _core.Process(message.Batch, _nowMs);
@@ -224,15 +243,16 @@ public sealed class PmdActor : ReceiveActor, IWithTimers
         AfterWork();
     }
 
+    /// <summary>
+    /// Periodic work: gives up on lost conntrack answers, frees timed-out fragments, and asks for a
+    /// revalidation (statistics push and idle megaflow expiry). Revalidation waits for the
+    /// conntrack answers in flight, since removing a megaflow may free a recirculation id they carry.
+    /// </summary>
     private void HandleTick()
     {
-        if (_core.OutstandingConntrack > 0 || _revalidationPending)
-        {
-            return;
-        }
-
-        Revalidate();
+        _conntrack.ExpireOverdue(_core, _settings.ConntrackAnswerTimeout);
         _core.ExpireFragments(CurrentMs());
+        RequestRevalidation();
     }
 
     /// <summary>Pushes megaflow statistics to the rules and removes megaflows that changed or idled.</summary>
@@ -245,10 +265,8 @@ public sealed class PmdActor : ReceiveActor, IWithTimers
 
     private void HandleRuleStatistics()
     {
-        if (_core.OutstandingConntrack == 0)
-        {
-            _core.PushStatistics(_revalidator);
-        }
+        // Pushing only credits counters, so it needs no quiet moment (unlike revalidation).
+        _core.PushStatistics(_revalidator);
 
         var rules = _tables.AllRules().Select(r => (r.Entry, r.Packets, r.Bytes)).ToArray();
         Sender.Tell(new RuleStatistics(_id, rules));
@@ -333,6 +351,7 @@ public sealed class PmdActor : ReceiveActor, IWithTimers
             ["drop action"] = pipeline.ExecutionStats.PacketsDropped,
             ["recirculation too deep"] = _core.Stats.RecirculationDepthExceeded,
             ["conntrack limit"] = _core.Stats.ConntrackLimitDrops,
+            ["conntrack answer lost"] = _core.Stats.ConntrackAnswersLost,
             ["fragment refused or expired"] = _core.Stats.FragmentsDropped,
             ["no headroom for vlan"] = pipeline.ExecutionStats.PacketsDroppedNoHeadroom,
             ["tx: no such port"] = _transmitter.DroppedNoPort,

@@ -18,6 +18,9 @@ public sealed record PmdSettings
     /// <summary>Send to conntrack shard actors directly once their references are known (the region keeps ownership).</summary>
     public bool DirectConntrackRoutes { get; init; } = true;
 
+    /// <summary>A conntrack batch unanswered this long is given up (its shard stopped or restarted): its packets are dropped and counted.</summary>
+    public TimeSpan ConntrackAnswerTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Packets of this PMD's own pool (recirculation copies and reassembly).</summary>
     public int PacketPoolSize { get; init; } = 4096;
 }

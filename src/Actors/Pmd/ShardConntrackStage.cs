@@ -13,12 +13,18 @@ namespace Actors.Pmd;
 /// Inputs that conntrack would call invalid anyway (not parseable) are answered on the spot.
 /// Owned by one PMD actor.
 /// </summary>
-internal sealed class ShardConntrackStage(ConntrackRoutes routes, IActorRef self) : IConntrackStage
+internal sealed class ShardConntrackStage(ConntrackRoutes routes, IActorRef self, IScheduler scheduler) : IConntrackStage
 {
-    private readonly Dictionary<long, (long RequestId, int[] Indices)> _outstanding = [];
+    private readonly Dictionary<long, Pending> _outstanding = [];
     private readonly int[] _shardOf = new int[Datapath.Packets.PacketBatch.MaxSize];
     private readonly int[] _perShard = new int[Math.Max(1, routes.ShardCount)];
-    private long _nextBatchId;
+
+    // Batch ids start at a random point so that a restarted PMD (same actor reference, new stage)
+    // never takes an answer meant for its previous incarnation for one of its own.
+    private long _nextBatchId = Random.Shared.NextInt64(1L << 62);
+
+    /// <summary>Answers that came too late (after <see cref="ExpireOverdue"/> gave up on them).</summary>
+    public long LostAnswers { get; private set; }
 
     /// <summary>Messages sent to shards and not answered yet.</summary>
     public int Outstanding => _outstanding.Count;
@@ -63,14 +69,50 @@ internal sealed class ShardConntrackStage(ConntrackRoutes routes, IActorRef self
     /// <summary>A shard's answer: continues its packets. Returns false for an answer nobody waits for.</summary>
     public bool Complete(ConnectionsTracked answer, PmdCore core)
     {
-        if (!_outstanding.Remove(answer.BatchId, out var pending) || pending.Indices.Length != answer.Results.Length)
+        if (!_outstanding.TryGetValue(answer.BatchId, out var pending)
+            || pending.Shard != answer.Shard
+            || pending.Indices.Length != answer.Results.Length)
         {
             StaleAnswers++;
             return false;
         }
 
+        _outstanding.Remove(answer.BatchId);
         core.CompleteConntrack(pending.RequestId, pending.Indices, answer.Results);
         return true;
+    }
+
+    /// <summary>
+    /// Gives up on messages unanswered for longer than <paramref name="timeout"/> (a shard that
+    /// stopped or restarted loses what it was handling): their packets are dropped and counted, so
+    /// the PMD never waits forever.
+    /// </summary>
+    /// <returns>The number of messages given up on.</returns>
+    public int ExpireOverdue(PmdCore core, TimeSpan timeout)
+    {
+        var now = scheduler.Now;
+        List<long>? overdue = null;
+        foreach (var (batchId, pending) in _outstanding)
+        {
+            if (now - pending.SentAt > timeout)
+            {
+                (overdue ??= []).Add(batchId);
+            }
+        }
+
+        if (overdue is null)
+        {
+            return 0;
+        }
+
+        foreach (long batchId in overdue)
+        {
+            _outstanding.Remove(batchId, out var pending);
+            LostAnswers++;
+            core.AbandonConntrack(pending.RequestId, pending.Indices);
+        }
+
+        return overdue.Count;
     }
 
     private void Send(ConntrackRequest request, int shard, int count)
@@ -88,7 +130,7 @@ internal sealed class ShardConntrackStage(ConntrackRoutes routes, IActorRef self
         }
 
         long batchId = ++_nextBatchId;
-        _outstanding.Add(batchId, (request.Id, indices));
+        _outstanding.Add(batchId, new Pending(request.Id, shard, indices, scheduler.Now));
         MessagesSent++;
         routes.Send(new TrackConnections(shard, batchId, request.NowMs, request.Args, inputs), self);
     }
@@ -109,4 +151,6 @@ internal sealed class ShardConntrackStage(ConntrackRoutes routes, IActorRef self
 
         core.CompleteConntrack(request.Id, indices, results);
     }
+
+    private readonly record struct Pending(long RequestId, int Shard, int[] Indices, DateTimeOffset SentAt);
 }

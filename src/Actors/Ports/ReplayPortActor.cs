@@ -21,7 +21,8 @@ public sealed record StartReplay : INoSerializationVerificationNeeded
 }
 
 /// <summary>The replay ended: every verdict line, in frame order.</summary>
-public sealed record ReplayFinished(IReadOnlyList<string> Verdicts) : INoSerializationVerificationNeeded;
+/// <param name="RxDroppedPoolEmpty">Frames that could not enter because the receive pool was empty (counted drops).</param>
+public sealed record ReplayFinished(IReadOnlyList<string> Verdicts, long RxDroppedPoolEmpty) : INoSerializationVerificationNeeded;
 
 /// <summary>
 /// The `replay` port (ports 1 and 2 at once): frames enter in capture order, each sent to the PMD
@@ -40,6 +41,7 @@ public sealed class ReplayPortActor : ReceiveActor
     private readonly List<uint> _sentTo = [];
     private readonly ExtractionStats _extraction = new();
     private IActorRef _requester = ActorRefs.Nobody;
+    private long _rxDroppedPoolEmpty;
     private int _next;
     private FlowKey _key;
 
@@ -48,7 +50,7 @@ public sealed class ReplayPortActor : ReceiveActor
         _frames = frames;
         _pmds = pmds;
         _transmitPool = transmitPool;
-        _receivePool = new ConcurrentPacketPool(256);
+        _receivePool = new ConcurrentPacketPool(4096);
         _batches = batches;
         Receive<StartReplay>(_ =>
         {
@@ -56,6 +58,7 @@ public sealed class ReplayPortActor : ReceiveActor
             SendNext();
         });
         Receive<TransmitBatch>(HandleTransmit);
+        Receive<ContinueReplay>(_ => SendNext());
         Receive<Quiesced>(HandleQuiesced);
     }
 
@@ -73,13 +76,23 @@ public sealed class ReplayPortActor : ReceiveActor
 
         if (_next == _frames.Count)
         {
-            _requester.Tell(new ReplayFinished(_verdicts));
+            _requester.Tell(new ReplayFinished(_verdicts, _rxDroppedPoolEmpty));
             return;
         }
 
         var frame = _frames[_next];
         _sentTo.Clear();
-        _receivePool.TryRent(out var packet);
+        if (!_receivePool.TryRent(out var packet))
+        {
+            // Every receive packet is held by the datapath (fragments waiting for datagrams that
+            // never complete): the frame cannot enter, which is a drop at the receive side.
+            _rxDroppedPoolEmpty++;
+            _verdicts.Add(string.Create(CultureInfo.InvariantCulture, $"{frame.Number} {frame.Port} -> drop"));
+            _next++;
+            Self.Tell(ContinueReplay.Instance);
+            return;
+        }
+
         packet.SetFrame(frame.Bytes, frame.Port);
         var pmd = _pmds[PmdOf(packet)];
         var batch = _batches.Rent();
@@ -133,5 +146,10 @@ public sealed class ReplayPortActor : ReceiveActor
         _verdicts.Add(line.ToString());
         _next++;
         SendNext();
+    }
+
+    private sealed class ContinueReplay : INoSerializationVerificationNeeded
+    {
+        public static ContinueReplay Instance { get; } = new();
     }
 }

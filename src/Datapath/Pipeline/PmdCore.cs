@@ -199,6 +199,74 @@ public sealed class PmdCore
         Exit();
     }
 
+    /// <summary>
+    /// Gives up on inputs whose answer will never come (the stage lost it): their packets are dropped
+    /// and counted. Inputs answered already, or an unknown request, are ignored.
+    /// </summary>
+    public void AbandonConntrack(long requestId, ReadOnlySpan<int> indices)
+    {
+        if (!_outstanding.TryGetValue(requestId, out var request))
+        {
+            return;
+        }
+
+        foreach (int index in indices)
+        {
+            if (!request.Answer(index))
+            {
+                continue;
+            }
+
+            foreach (var packet in request.PacketsOf(index))
+            {
+                Stats.ConntrackAnswersLost++;
+                Recycle(packet);
+            }
+        }
+
+        if (request.Unanswered == 0)
+        {
+            _outstanding.Remove(requestId);
+            _spareRequests.Push(request);
+        }
+    }
+
+    /// <summary>
+    /// Returns every packet this core still holds (waiting for conntrack, or fragments waiting for
+    /// their datagram) to its pool, when the owner stops: they are lost, not leaked.
+    /// </summary>
+    /// <returns>The number of packets given back.</returns>
+    public int ReleaseHeldPackets()
+    {
+        int released = 0;
+        foreach (var request in _outstanding.Values)
+        {
+            for (int i = 0; i < request.Count; i++)
+            {
+                if (request.Answer(i))
+                {
+                    foreach (var packet in request.PacketsOf(i))
+                    {
+                        Recycle(packet);
+                        released++;
+                    }
+                }
+            }
+        }
+
+        _outstanding.Clear();
+        _expired.Clear();
+        _reassembler.Clear(_expired);
+        foreach (var fragment in _expired)
+        {
+            Recycle(fragment);
+            released++;
+        }
+
+        _expired.Clear();
+        return released;
+    }
+
     /// <summary>Answers every input of a request at once, in order (a synchronous stage's answer).</summary>
     public void CompleteConntrack(long requestId, ReadOnlySpan<ConntrackResult> results) =>
         CompleteConntrack(requestId, Identity.AsSpan(0, results.Length), results);

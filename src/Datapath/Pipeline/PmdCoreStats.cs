@@ -13,6 +13,9 @@ public sealed class PmdCoreStats
     /// <summary>Conntrack requests sent (at most 32 inputs each).</summary>
     public long ConntrackRequests;
 
+    /// <summary>Packets dropped because their conntrack answer never came (the stage gave up on it).</summary>
+    public long ConntrackAnswersLost;
+
     /// <summary>Answers for a request no longer outstanding, or for an input answered already.</summary>
     public long StaleConntrackAnswers;
 }
