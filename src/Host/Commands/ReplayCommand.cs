@@ -37,23 +37,61 @@ internal static class ReplayCommand
         var pmds = new Option<int?>("--pmds") { Description = "PMD actors (overrides datapath.pmds)." };
         var inline = new Option<bool>("--inline") { Description = "Run the single-threaded reference datapath instead of the actors." };
         var dump = new Option<bool>("--dump-conntrack") { Description = "After the replay, print the connection table (dpctl/dump-conntrack) and per-shard counts." };
+        var flush = new Option<string?>("--flush-conntrack") { Description = "After the replay (before any dump), flush the connection table: all zones, or the zone given (dpctl/flush-conntrack [zone]).", Arity = ArgumentArity.ZeroOrOne };
         var command = new Command("replay", "Replay a capture through the datapath and print a verdict per frame.")
         {
-            pcap, flows, mac1, mac2, verdicts, config, pmds, inline, dump,
+            pcap, flows, mac1, mac2, verdicts, config, pmds, inline, dump, flush,
         };
         command.SetAction(async (parse, _) =>
         {
             var output = parse.InvocationConfiguration.Output;
             var error = parse.InvocationConfiguration.Error;
+            var flushResult = parse.GetResult(flush);
+            if (!TryFlushZone(flushResult is null ? null : parse.GetValue(flush) ?? "all", error, out var flushZone))
+            {
+                return 2;
+            }
+
             var options = new Options(
                 parse.GetValue(pcap)!, parse.GetValue(flows), parse.GetValue(mac1)!, parse.GetValue(mac2)!, parse.GetValue(verdicts),
-                parse.GetValue(config), parse.GetValue(pmds), parse.GetValue(inline), parse.GetValue(dump));
+                parse.GetValue(config), parse.GetValue(pmds), parse.GetValue(inline), parse.GetValue(dump), flushZone);
             return await RunAsync(options, output, error).ConfigureAwait(false);
         });
         return command;
     }
 
-    internal sealed record Options(FileInfo Pcap, FileInfo? Flows, string Port1Mac, string Port2Mac, FileInfo? Verdicts, FileInfo? Config, int? Pmds, bool Inline, bool DumpConntrack);
+    /// <param name="Flush">Null: no flush; <see cref="FlushZone.All"/> or one zone.</param>
+    internal sealed record Options(FileInfo Pcap, FileInfo? Flows, string Port1Mac, string Port2Mac, FileInfo? Verdicts, FileInfo? Config, int? Pmds, bool Inline, bool DumpConntrack, FlushZone? Flush = null);
+
+    /// <summary>What --flush-conntrack flushes: every zone (Zone null) or one.</summary>
+    internal sealed record FlushZone(ushort? Zone)
+    {
+        public static FlushZone All { get; } = new((ushort?)null);
+    }
+
+    private static bool TryFlushZone(string? text, TextWriter error, out FlushZone? zone)
+    {
+        zone = null;
+        if (text is null)
+        {
+            return true;
+        }
+
+        if (text == "all")
+        {
+            zone = FlushZone.All;
+            return true;
+        }
+
+        if (ushort.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out ushort z))
+        {
+            zone = new FlushZone(z);
+            return true;
+        }
+
+        error.WriteLine($"replay: --flush-conntrack takes a zone (0-65535), not '{text}'");
+        return false;
+    }
 
     internal static async Task<int> RunAsync(Options options, TextWriter output, TextWriter error)
     {
@@ -140,12 +178,30 @@ internal static class ReplayCommand
             await writer.WriteLineAsync(line).ConfigureAwait(false);
         }
 
+        if (options.Flush is { } flush)
+        {
+            await FlushConntrackAsync(cluster, flush.Zone, output).ConfigureAwait(false);
+        }
+
         if (options.DumpConntrack)
         {
             await DumpConntrackAsync(cluster, output).ConfigureAwait(false);
         }
 
         await node.StopAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Flushes every shard (one zone or all), as dpctl/flush-conntrack does, and says how many connections went.</summary>
+    private static async Task FlushConntrackAsync(DatapathCluster cluster, ushort? zone, TextWriter output)
+    {
+        int flushed = 0;
+        for (int shard = 0; shard < cluster.Settings.Conntrack.Shards; shard++)
+        {
+            var answer = await cluster.Conntrack.Ask<ConnectionsFlushed>(new ConntrackEnvelope(shard, new FlushConnections(zone)), Patience).ConfigureAwait(false);
+            flushed += answer.Count;
+        }
+
+        await output.WriteLineAsync($"flushed {flushed} connection(s){(zone is { } z ? $" in zone {z}" : string.Empty)}").ConfigureAwait(false);
     }
 
     /// <summary>Every shard's connections in dpctl/dump-conntrack form, then its count (asked off the packet path).</summary>

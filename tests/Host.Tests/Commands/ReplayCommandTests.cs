@@ -94,6 +94,31 @@ public sealed class ReplayCommandTests : IDisposable
         Assert.Contains("shard 0: ", output, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(null, 20, 0)]
+    [InlineData("0", 20, 0)]
+    [InlineData("5", 0, 20)]
+    public void Flushing_conntrack_empties_the_zone_asked_for(string? zone, int flushed, int left)
+    {
+        string[] flush = zone is null ? ["--flush-conntrack"] : ["--flush-conntrack", zone];
+
+        var (exit, output, error) = Invoke(["replay", "--pcap", SharedFiles.Capture("udp-dns.pcap"), "--pmds=1", .. flush, "--dump-conntrack"]);
+
+        Assert.Equal(0, exit);
+        Assert.Empty(error);
+        Assert.Contains($"flushed {flushed} connection(s)", output, StringComparison.Ordinal);
+        Assert.Equal(left, output.ReplaceLineEndings("\n").Split('\n').Count(l => l.StartsWith("udp,", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public void A_bad_flush_zone_exits_2()
+    {
+        var (exit, _, error) = Invoke("replay", "--pcap", SharedFiles.Capture("udp-dns.pcap"), "--flush-conntrack", "zone7");
+
+        Assert.Equal(2, exit);
+        Assert.Contains("--flush-conntrack takes a zone", error, StringComparison.Ordinal);
+    }
+
     private static (int Exit, string Output, string Error) Invoke(params string[] args)
     {
         var (output, error) = (new StringWriter(), new StringWriter());
