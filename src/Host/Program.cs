@@ -22,6 +22,7 @@ public static class Program
         root.Subcommands.Add(run);
         root.Subcommands.Add(ParsePcapCommand.Create());
         root.Subcommands.Add(CtPcapCommand.Create());
+        root.Subcommands.Add(CtBenchCommand.Create());
         return root.Parse(args).Invoke(new InvocationConfiguration { Output = output, Error = error });
     }
 }
