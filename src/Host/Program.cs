@@ -25,6 +25,7 @@ public static class Program
         root.Subcommands.Add(TraceCommand.Create());
         root.Subcommands.Add(CtPcapCommand.Create());
         root.Subcommands.Add(ReplayCommand.Create());
+        root.Subcommands.Add(CtBenchCommand.Create());
         return root.Parse(args).Invoke(new InvocationConfiguration { Output = output, Error = error });
     }
 }

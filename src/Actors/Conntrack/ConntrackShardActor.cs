@@ -52,8 +52,9 @@ public sealed record GetShardStatistics : IWireMessage
 /// <param name="Connections">Connections in the table now.</param>
 /// <param name="Batches">TrackConnections messages handled.</param>
 /// <param name="Packets">Packets tracked.</param>
+/// <param name="SweepSlices">Sweep slices run (each removes at most the sweep budget).</param>
 /// <param name="Counters">The table's counters, indexed by <see cref="ConntrackCounter"/>.</param>
-public sealed record ShardStatistics(int Shard, int Connections, long Batches, long Packets, long[] Counters) : IWireMessage
+public sealed record ShardStatistics(int Shard, int Connections, long Batches, long Packets, long SweepSlices, long[] Counters) : IWireMessage
 {
     public long this[ConntrackCounter counter] => Counters[(int)counter];
 }
@@ -102,6 +103,7 @@ public sealed class ConntrackShardActor : ReceiveActor, IWithTimers
     private DateTimeOffset _clockAt;
     private long _batches;
     private long _packets;
+    private long _sweepSlices;
 
     public ConntrackShardActor(int shard, ConntrackSettings settings)
     {
@@ -145,6 +147,7 @@ public sealed class ConntrackShardActor : ReceiveActor, IWithTimers
     {
         int budget = _settings.SweepBudget;
         int expired = _table.Sweep(NowMs(), budget);
+        _sweepSlices++;
         if (expired == budget)
         {
             // More may be due: the next slice goes behind the packets already queued.
@@ -179,7 +182,7 @@ public sealed class ConntrackShardActor : ReceiveActor, IWithTimers
             counters[i] = _table.Stats[(ConntrackCounter)i];
         }
 
-        Sender.Tell(new ShardStatistics(_shard, _table.Count, _batches, _packets, counters));
+        Sender.Tell(new ShardStatistics(_shard, _table.Count, _batches, _packets, _sweepSlices, counters));
     }
 
     private void HandleRestart() => throw new ShardRestartRequestedException(_shard);

@@ -96,26 +96,24 @@ public sealed class ConntrackShardActorTests : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
-    public void The_sweep_removes_at_most_its_budget_per_slice_and_lets_queued_messages_in_between()
+    public void The_sweep_removes_at_most_its_budget_per_slice_and_runs_further_slices_without_waiting_for_the_timer()
     {
         var settings = ShardSettings.Default() with { SweepBudget = 2 };
         var shard = Sys.ActorOf(ConntrackShardActor.Props(0, settings));
-        var syns = CaptureInputs.Read("many-conns.pcap").Select(x => x.Input)
-            .Where(i => i.IsValid && (i.TcpFlags & 0x12) == 0x02).Take(5).ToArray();
+        var syns = CaptureInputs.Handshakes("many-conns.pcap", 5).Select(h => h.Syn).ToArray();
         shard.Tell(new TrackConnections(0, 1, 0, Commit, syns), TestActor);
         Assert.All(ExpectMsg<ConnectionsTracked>().Results, r => Assert.Equal(NewTrk, r.State));
-
-        // tcp-syn-sent is 30 s: one tick then finds all five expired.
         var before = Statistics(shard);
-        Assert.Equal((5, 0L), (before.Connections, before[ConntrackCounter.Expired]));
+        Assert.Equal((5, 0L, 0L), (before.Connections, before[ConntrackCounter.Expired], before.SweepSlices));
+
+        // tcp-syn-sent is 30 s: the one tick this fires finds all five expired.
         Scheduler.Advance(TimeSpan.FromSeconds(31));
 
-        // The tick was queued before this request, the second slice after it.
-        Assert.Equal(3, Statistics(shard).Connections);
-
-        // The remaining slices follow at once, with no more scheduler time.
+        // Budget 2: slices of 2, 2 and 1, the later ones queued by the shard itself, with no more scheduler time.
         AwaitAssert(() => Assert.Equal(0, Statistics(shard).Connections));
-        Assert.Equal(5, Statistics(shard)[ConntrackCounter.Expired]);
+        var after = Statistics(shard);
+        Assert.Equal(5, after[ConntrackCounter.Expired]);
+        Assert.Equal(3, after.SweepSlices);
     }
 
     [Fact]
