@@ -53,46 +53,7 @@ public static partial class FlowParser
 
     private static (FlowFilter Filter, int ActionsAt) ParseFilterCore(string text)
     {
-        var builder = new MatchBuilder();
-        byte? table = null;
-        ushort priority = FlowEntry.DefaultPriority;
-        int actionsAt = -1;
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var token in Tokenize(text, 0, text.Length))
-        {
-            if (token.Key is "actions" or "action")
-            {
-                if (token.Value is null)
-                {
-                    throw new LineSyntaxException(token.KeyOffset, "expected '=' after actions");
-                }
-
-                actionsAt = token.ValueOffset;
-                break;
-            }
-
-            switch (token.Key)
-            {
-                case "table":
-                    Once(seen, token);
-                    table = (byte)Number(token, FlowEntry.MaxTable, "table");
-                    break;
-                case "priority":
-                    Once(seen, token);
-                    priority = (ushort)Number(token, ushort.MaxValue, "priority");
-                    break;
-                case "cookie" or "idle_timeout" or "hard_timeout":
-                    throw new LineSyntaxException(token.KeyOffset, $"{token.Key} cannot select flows here");
-                default:
-                    if (!builder.TryApply(token))
-                    {
-                        throw new LineSyntaxException(token.KeyOffset, $"unknown field '{token.Key}'");
-                    }
-
-                    break;
-            }
-        }
-
-        return (new FlowFilter(table, priority, builder.Build()), actionsAt);
+        var head = ReadHead(text, definesFlow: false);
+        return (new FlowFilter(head.Table, head.Priority, head.Match.Build()), head.ActionsAt);
     }
 }

@@ -94,15 +94,29 @@ public static partial class FlowParser
 
     private static FlowEntry ParseLineCore(string line)
     {
-        int actionsAt = -1;
-        var builder = new MatchBuilder();
-        byte table = 0;
-        ushort priority = FlowEntry.DefaultPriority;
-        ulong cookie = 0;
-        ushort idle = 0;
-        ushort hard = 0;
+        var head = ReadHead(line, definesFlow: true);
+        if (head.ActionsAt < 0)
+        {
+            throw new LineSyntaxException(line.TrimEnd().Length, "expected 'actions=...' (every flow needs actions; use actions=drop to drop)");
+        }
+
+        byte table = head.Table ?? 0;
+        var match = head.Match.Build();
+        var actions = ActionParser.Parse(line, head.ActionsAt, line.TrimEnd().Length, match, table);
+        return new FlowEntry(table, head.Priority, head.Cookie, head.IdleTimeout, head.HardTimeout, match, actions);
+    }
+
+    /// <summary>
+    /// Reads a flow line up to its actions: table, priority, cookie, timeouts and the match. A line
+    /// that defines a flow (add-flows) may set cookie and timeouts and may carry the statistics
+    /// dump-flows prints (ignored, as ovs-ofctl does); a line that only selects flows (del-flows,
+    /// mod-flows) may not.
+    /// </summary>
+    private static LineHead ReadHead(string text, bool definesFlow)
+    {
+        var head = new LineHead();
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var token in Tokenize(line, 0, line.Length))
+        foreach (var token in Tokenize(text, 0, text.Length))
         {
             if (token.Key is "actions" or "action")
             {
@@ -111,7 +125,7 @@ public static partial class FlowParser
                     throw new LineSyntaxException(token.KeyOffset, "expected '=' after actions");
                 }
 
-                actionsAt = token.ValueOffset;
+                head.ActionsAt = token.ValueOffset;
                 break;
             }
 
@@ -119,45 +133,57 @@ public static partial class FlowParser
             {
                 case "table":
                     Once(seen, token);
-                    table = (byte)Number(token, FlowEntry.MaxTable, "table");
-                    break;
+                    head.Table = (byte)Number(token, FlowEntry.MaxTable, "table");
+                    continue;
                 case "priority":
                     Once(seen, token);
-                    priority = (ushort)Number(token, ushort.MaxValue, "priority");
-                    break;
+                    head.Priority = (ushort)Number(token, ushort.MaxValue, "priority");
+                    continue;
+                case "cookie" or "idle_timeout" or "hard_timeout" when !definesFlow:
+                    throw new LineSyntaxException(token.KeyOffset, $"{token.Key} cannot select flows here");
                 case "cookie":
                     Once(seen, token);
-                    cookie = (ulong)Number(token, ulong.MaxValue, "cookie");
-                    break;
+                    head.Cookie = (ulong)Number(token, ulong.MaxValue, "cookie");
+                    continue;
                 case "idle_timeout":
                     Once(seen, token);
-                    idle = (ushort)Number(token, ushort.MaxValue, "idle_timeout");
-                    break;
+                    head.IdleTimeout = (ushort)Number(token, ushort.MaxValue, "idle_timeout");
+                    continue;
                 case "hard_timeout":
                     Once(seen, token);
-                    hard = (ushort)Number(token, ushort.MaxValue, "hard_timeout");
-                    break;
-                case "duration" or "n_packets" or "n_bytes" or "idle_age" or "hard_age":
+                    head.HardTimeout = (ushort)Number(token, ushort.MaxValue, "hard_timeout");
+                    continue;
+                case "duration" or "n_packets" or "n_bytes" or "idle_age" or "hard_age" when definesFlow:
                     // What dump-flows prints and add-flows ignores, as ovs-ofctl does.
-                    break;
-                default:
-                    if (!builder.TryApply(token))
-                    {
-                        throw new LineSyntaxException(token.KeyOffset, $"unknown field '{token.Key}'");
-                    }
+                    continue;
+            }
 
-                    break;
+            if (!head.Match.TryApply(token))
+            {
+                throw new LineSyntaxException(token.KeyOffset, $"unknown field '{token.Key}'");
             }
         }
 
-        if (actionsAt < 0)
-        {
-            throw new LineSyntaxException(line.TrimEnd().Length, "expected 'actions=...' (every flow needs actions; use actions=drop to drop)");
-        }
+        return head;
+    }
 
-        var match = builder.Build();
-        var actions = ActionParser.Parse(line, actionsAt, line.TrimEnd().Length, match, table);
-        return new FlowEntry(table, priority, cookie, idle, hard, match, actions);
+    /// <summary>What precedes a flow line's actions.</summary>
+    private sealed class LineHead
+    {
+        public MatchBuilder Match { get; } = new();
+
+        public byte? Table { get; set; }
+
+        public ushort Priority { get; set; } = FlowEntry.DefaultPriority;
+
+        public ulong Cookie { get; set; }
+
+        public ushort IdleTimeout { get; set; }
+
+        public ushort HardTimeout { get; set; }
+
+        /// <summary>Where the actions start, or -1 when the line has none.</summary>
+        public int ActionsAt { get; set; } = -1;
     }
 
     private static void Once(HashSet<string> seen, in Token token)
