@@ -52,15 +52,6 @@ public sealed class DatapathNode
         return new DatapathNode(cluster, pmds, bridge, batches);
     }
 
-    /// <summary>
-    /// Makes <paramref name="entries"/> the bridge's whole table (the bridge numbers versions;
-    /// <paramref name="version"/> is kept for callers of the earlier API and not used). The PMDs get
-    /// it one hop later: before sending traffic that must see it, await <see cref="UseFlowsAsync"/>.
-    /// </summary>
-    public void UseFlows(long version, IReadOnlyList<FlowEntry> entries) => Bridge.Tell(new SetFlows(entries));
-
-    /// <summary>Makes <paramref name="ports"/> the bridge's port list (see <see cref="UseFlows"/> about timing).</summary>
-    public void UsePorts(IReadOnlyList<PortLink> ports) => Bridge.Tell(new SetPorts(ports));
 
     /// <summary>Makes <paramref name="entries"/> the bridge's whole table; completes once every PMD was sent it (anything sent to a PMD afterwards is processed with it).</summary>
     /// <returns>The bridge's new version.</returns>

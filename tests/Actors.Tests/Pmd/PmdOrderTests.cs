@@ -32,8 +32,8 @@ public sealed class PmdOrderTests : Akka.TestKit.Xunit2.TestKit
         var node = DatapathNode.Start(cluster, 1, new PmdSettings());
         var port2 = CreateTestProbe(cluster.System);
         var pool = new ConcurrentPacketPool(4096);
-        node.UsePorts([new PortLink(2, port2, pool), new PortLink(1, CreateTestProbe(cluster.System), pool)]);
-        node.UseFlows(1, Ports.ActorReplayTests.Firewall());
+        await node.UsePortsAsync([new PortLink(2, port2, pool), new PortLink(1, CreateTestProbe(cluster.System), pool)], Patience);
+        await node.UseFlowsAsync(Ports.ActorReplayTests.Firewall(), Patience);
 
         // udp-stream's datagrams from port 1 (8 interleaved connections), all at once in batches of 32:
         // the firewall forwards every one of them (new, then est) to port 2.

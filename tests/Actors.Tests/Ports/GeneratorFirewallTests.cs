@@ -81,8 +81,8 @@ public sealed class GeneratorFirewallTests
         await using var cluster = await DatapathCluster.StartAsync(TestConfigs.Cluster(), "test", upTimeout: Patience);
         var node = DatapathNode.Start(cluster, pmdCount, new PmdSettings());
         var port = GeneratorPortActor.Start(cluster.System, settings, node.Pmds, node.Batches);
-        node.UsePorts(port.Links);
-        node.UseFlows(1, ActorReplayTests.Firewall());
+        await node.UsePortsAsync(port.Links, Patience);
+        await node.UseFlowsAsync(ActorReplayTests.Firewall(), Patience);
         port.Actor.Tell(StartTraffic.Instance);
 
         if (until is not null)

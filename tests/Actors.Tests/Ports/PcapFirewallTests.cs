@@ -105,8 +105,8 @@ public sealed class PcapFirewallTests : IDisposable
         await using var cluster = await DatapathCluster.StartAsync(TestConfigs.Cluster(), "test", upTimeout: Patience);
         var node = DatapathNode.Start(cluster, pmdCount, new PmdSettings());
         var port = PcapPortActor.Start(cluster.System, settings, node.Pmds, node.Batches);
-        node.UsePorts(port.Links);
-        node.UseFlows(1, ActorReplayTests.Firewall());
+        await node.UsePortsAsync(port.Links, Patience);
+        await node.UseFlowsAsync(ActorReplayTests.Firewall(), Patience);
         port.Actor.Tell(StartTraffic.Instance);
 
         var drained = await port.Actor.Ask<PortDrained>(DrainAndReport.Instance, Patience);
