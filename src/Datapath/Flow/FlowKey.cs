@@ -123,6 +123,30 @@ public struct FlowKey : IEquatable<FlowKey>
         BinaryPrimitives.WriteUInt32BigEndian(sixBytes[2..], (uint)mac);
     }
 
+    /// <summary>Parses a MAC address written as six colon-separated hex bytes (xx:xx:xx:xx:xx:xx).</summary>
+    public static bool TryParseMac(string text, out ulong mac)
+    {
+        mac = 0;
+        string[] parts = text.Split(':');
+        if (parts.Length != 6)
+        {
+            return false;
+        }
+
+        foreach (string part in parts)
+        {
+            if (part.Length is < 1 or > 2 || !byte.TryParse(part, System.Globalization.NumberStyles.AllowHexSpecifier, System.Globalization.CultureInfo.InvariantCulture, out byte b))
+            {
+                mac = 0;
+                return false;
+            }
+
+            mac = (mac << 8) | b;
+        }
+
+        return true;
+    }
+
     public static IPAddress ToIPAddress(uint ipv4)
     {
         Span<byte> b = stackalloc byte[4];

@@ -28,27 +28,4 @@ public sealed record ReplayPorts(ulong Port1Mac, ulong Port2Mac)
 
     /// <summary>The port of a frame under the captures' MAC plan.</summary>
     public static uint BySourceMac(ReadOnlySpan<byte> frame) => Default.PortOf(frame);
-
-    /// <summary>Parses a MAC address written as six colon-separated hex bytes.</summary>
-    public static bool TryParseMac(string text, out ulong mac)
-    {
-        mac = 0;
-        var parts = text.Split(':');
-        if (parts.Length != 6)
-        {
-            return false;
-        }
-
-        foreach (var part in parts)
-        {
-            if (part.Length is < 1 or > 2 || !byte.TryParse(part, System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture, out byte b))
-            {
-                return false;
-            }
-
-            mac = (mac << 8) | b;
-        }
-
-        return true;
-    }
 }

@@ -4,6 +4,7 @@ using System.Text;
 using Datapath.Flow;
 using Datapath.Packets;
 using Datapath.Packets.Pcap;
+using Datapath.Replay;
 
 namespace Host.Commands;
 
@@ -34,7 +35,7 @@ internal static class ParsePcapCommand
             var line = new StringBuilder();
             while (reader.TryReadNext(out var header))
             {
-                packet.SetFrame(reader.CurrentFrame, PortBySourceMac(reader.CurrentFrame));
+                packet.SetFrame(reader.CurrentFrame, ReplayPorts.BySourceMac(reader.CurrentFrame));
                 FlowExtractor.Extract(packet, ref key, stats);
                 line.Clear();
                 line.Append(CultureInfo.InvariantCulture, $"{header.RecordNumber}: ");
@@ -58,13 +59,4 @@ internal static class ParsePcapCommand
             return 1;
         }
     }
-
-    /// <summary>The replay contract's port assignment: port 1 or 2 by source MAC.</summary>
-    internal static uint PortBySourceMac(ReadOnlySpan<byte> frame) =>
-        frame.Length < 12 ? 0 : FlowKey.ReadMac(frame[6..12]) switch
-        {
-            0x02_00_00_00_00_01 => 1u,
-            0x02_00_00_00_00_02 => 2u,
-            _ => 0u,
-        };
 }

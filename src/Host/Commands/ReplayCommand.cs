@@ -6,6 +6,7 @@ using Actors.Node;
 using Actors.Ports;
 using Akka.Actor;
 using Akka.Configuration;
+using Datapath.Flow;
 using Datapath.OpenFlow;
 using Datapath.OpenFlow.Translation;
 using Datapath.Packets.Pcap;
@@ -95,7 +96,7 @@ internal static class ReplayCommand
 
     internal static async Task<int> RunAsync(Options options, TextWriter output, TextWriter error)
     {
-        if (!ReplayPorts.TryParseMac(options.Port1Mac, out ulong mac1) || !ReplayPorts.TryParseMac(options.Port2Mac, out ulong mac2))
+        if (!FlowKey.TryParseMac(options.Port1Mac, out ulong mac1) || !FlowKey.TryParseMac(options.Port2Mac, out ulong mac2))
         {
             error.WriteLine("replay: a MAC address is six hex bytes separated by colons, e.g. 02:00:00:00:00:01");
             return 2;

@@ -88,27 +88,10 @@ internal static class FieldText
         return v;
     }
 
-    public static ulong ParseMac(string text, int offset)
-    {
-        string[] parts = text.Split(':');
-        if (parts.Length != 6)
-        {
-            throw new LineSyntaxException(offset, $"expected an Ethernet address xx:xx:xx:xx:xx:xx, got '{text}'");
-        }
-
-        ulong mac = 0;
-        foreach (string p in parts)
-        {
-            if (p.Length is < 1 or > 2 || !byte.TryParse(p, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out byte b))
-            {
-                throw new LineSyntaxException(offset, $"expected an Ethernet address xx:xx:xx:xx:xx:xx, got '{text}'");
-            }
-
-            mac = (mac << 8) | b;
-        }
-
-        return mac;
-    }
+    public static ulong ParseMac(string text, int offset) =>
+        FlowKey.TryParseMac(text, out ulong mac)
+            ? mac
+            : throw new LineSyntaxException(offset, $"expected an Ethernet address xx:xx:xx:xx:xx:xx, got '{text}'");
 
     public static uint ParseIpv4(string text, int offset)
     {
