@@ -40,6 +40,8 @@ public sealed record DatapathSettings(int EmcEntries, int EmcInsertInvProb, Gene
         {
             EmcEntries = emc,
             EmcInsertInvProb = emcInsertInvProb,
+            RecircBypass = reader.Bool("datapath.recirc-bypass"),
+            ShortcutEntries = reader.Int("datapath.recirc-bypass-shortcuts", 0, 1 << 24),
             MaxRecirculationDepth = reader.Int("datapath.max-recirculation-depth", 1, 64),
             MegaflowIdleMs = (long)reader.Duration("datapath.megaflow-idle", TimeSpan.FromMilliseconds(1), TimeSpan.FromDays(1)).TotalMilliseconds,
             RevalidateInterval = reader.Duration("datapath.revalidate-interval", TimeSpan.FromMilliseconds(10), TimeSpan.FromHours(1)),

@@ -124,6 +124,8 @@ public sealed class PmdActor : ReceiveActor, IWithTimers
             EmcInsertInvProb = settings.EmcInsertInvProb,
             MaxRecirculationDepth = settings.MaxRecirculationDepth,
             MegaflowIdleMs = settings.MegaflowIdleMs,
+            RecircBypass = settings.RecircBypass,
+            ShortcutEntries = settings.ShortcutEntries,
             PacketPoolSize = settings.PacketPoolSize,
         });
 

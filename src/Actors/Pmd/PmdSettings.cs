@@ -7,6 +7,12 @@ public sealed record PmdSettings
 
     public int EmcInsertInvProb { get; init; } = 100;
 
+    /// <summary>datapath.recirc-bypass: established connections skip recirculation through guarded combined flows.</summary>
+    public bool RecircBypass { get; init; } = true;
+
+    /// <summary>datapath.recirc-bypass-shortcuts: shortcut table entries; 0 keeps combined flows in the EMC only.</summary>
+    public int ShortcutEntries { get; init; } = 262_144;
+
     public int MaxRecirculationDepth { get; init; } = 8;
 
     /// <summary>Megaflows unused this long are removed by the periodic revalidation (OVS: 10 s).</summary>

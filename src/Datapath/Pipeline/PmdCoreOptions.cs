@@ -9,6 +9,12 @@ public sealed record PmdCoreOptions
     /// <summary>One EMC insertion per N megaflow hits (1 = always, 0 = never).</summary>
     public int EmcInsertInvProb { get; init; } = 100;
 
+    /// <summary>Established connections skip recirculation through guarded combined flows (DESIGN.md, recirculation bypass).</summary>
+    public bool RecircBypass { get; init; } = true;
+
+    /// <summary>Shortcut table entries (one per connection direction); 0 keeps combined flows in the EMC only.</summary>
+    public int ShortcutEntries { get; init; } = 262_144;
+
     /// <summary>Passes a packet may make through the pipeline before it is dropped as a loop.</summary>
     public int MaxRecirculationDepth { get; init; } = 8;
 

@@ -27,6 +27,18 @@ public sealed class PmdStats
 
     public long Batches;
 
+    /// <summary>Packets that took a combined flow (recirculation bypass) instead of ct + recirc.</summary>
+    public long ShortcutHits;
+
+    /// <summary>Combined flows built (one per connection direction and PMD).</summary>
+    public long ShortcutInstalls;
+
+    /// <summary>Combined flows removed: their connection left the established state, or a flow they were built from changed.</summary>
+    public long ShortcutRevocations;
+
+    /// <summary>Packets of a combined flow whose new conntrack fields failed its guard: they recirculated as usual.</summary>
+    public long ShortcutFallbacks;
+
     /// <summary>Nanoseconds spent processing, measured by the owner around batches.</summary>
     public long ProcessingNs;
 
@@ -37,6 +49,7 @@ public sealed class PmdStats
     {
         PacketsReceived = Recirculations = EmcHits = MegaflowHits = SubtableLookups = 0;
         UpcallsOk = UpcallsFailed = Batches = ProcessingNs = 0;
+        ShortcutHits = ShortcutInstalls = ShortcutRevocations = ShortcutFallbacks = 0;
     }
 
     /// <summary>Writes the pmd-stats-show block for this PMD.</summary>
@@ -53,6 +66,10 @@ public sealed class PmdStats
         sb.Append(c, $"  avg. subtable lookups per megaflow hit: {Ratio(SubtableLookups, MegaflowHits):F2}\n");
         sb.Append(c, $"  miss with success upcall: {UpcallsOk}\n");
         sb.Append(c, $"  miss with failed upcall: {UpcallsFailed}\n");
+        sb.Append(c, $"  shortcut hits: {ShortcutHits}\n");
+        sb.Append(c, $"  shortcut installs: {ShortcutInstalls}\n");
+        sb.Append(c, $"  shortcut revocations: {ShortcutRevocations}\n");
+        sb.Append(c, $"  shortcut guard fallbacks: {ShortcutFallbacks}\n");
         sb.Append(c, $"  avg. packets per input batch: {Ratio(passes, Batches):F2}\n");
         sb.Append(c, $"  processing ns: {ProcessingNs}\n");
         sb.Append(c, $"  avg. ns per packet: {Ratio(ProcessingNs, PacketsReceived):F1}\n");

@@ -38,10 +38,11 @@ internal static class ReplayCommand
         var pmds = new Option<int?>("--pmds") { Description = "PMD actors (overrides datapath.pmds)." };
         var inline = new Option<bool>("--inline") { Description = "Run the single-threaded reference datapath instead of the actors." };
         var dump = new Option<bool>("--dump-conntrack") { Description = "After the replay, print the connection table (dpctl/dump-conntrack) and per-shard counts." };
+        var bypass = BypassOption.Create();
         var flush = new Option<string?>("--flush-conntrack") { Description = "After the replay (before any dump), flush the connection table: all zones, or the zone given (dpctl/flush-conntrack [zone]).", Arity = ArgumentArity.ZeroOrOne };
         var command = new Command("replay", "Replay a capture through the datapath and print a verdict per frame.")
         {
-            pcap, flows, mac1, mac2, verdicts, config, pmds, inline, dump, flush,
+            pcap, flows, mac1, mac2, verdicts, config, pmds, inline, dump, flush, bypass,
         };
         command.SetAction(async (parse, _) =>
         {
@@ -55,14 +56,14 @@ internal static class ReplayCommand
 
             var options = new Options(
                 parse.GetValue(pcap)!, parse.GetValue(flows), parse.GetValue(mac1)!, parse.GetValue(mac2)!, parse.GetValue(verdicts),
-                parse.GetValue(config), parse.GetValue(pmds), parse.GetValue(inline), parse.GetValue(dump), flushZone);
+                parse.GetValue(config), parse.GetValue(pmds), parse.GetValue(inline), parse.GetValue(dump), flushZone, parse.GetValue(bypass));
             return await RunAsync(options, output, error).ConfigureAwait(false);
         });
         return command;
     }
 
     /// <param name="Flush">Null: no flush; <see cref="FlushZone.All"/> or one zone.</param>
-    internal sealed record Options(FileInfo Pcap, FileInfo? Flows, string Port1Mac, string Port2Mac, FileInfo? Verdicts, FileInfo? Config, int? Pmds, bool Inline, bool DumpConntrack, FlushZone? Flush = null);
+    internal sealed record Options(FileInfo Pcap, FileInfo? Flows, string Port1Mac, string Port2Mac, FileInfo? Verdicts, FileInfo? Config, int? Pmds, bool Inline, bool DumpConntrack, FlushZone? Flush = null, string? Bypass = null);
 
     /// <summary>What --flush-conntrack flushes: every zone (Zone null) or one.</summary>
     internal sealed record FlushZone(ushort? Zone)
@@ -119,7 +120,7 @@ internal static class ReplayCommand
         try
         {
             var config = options.Config is null ? DatapathConfig.LoadEmbedded() : DatapathConfig.LoadFile(options.Config.FullName);
-            var settings = DatapathSettings.From(config, options.Config?.FullName ?? DatapathConfig.EmbeddedName);
+            var settings = BypassOption.Apply(DatapathSettings.From(config, options.Config?.FullName ?? DatapathConfig.EmbeddedName), options.Bypass);
             var ports = new ReplayPorts(mac1, mac2);
             var writer = options.Verdicts is null ? output : new StreamWriter(options.Verdicts.FullName);
             try
@@ -165,6 +166,8 @@ internal static class ReplayCommand
             EmcEntries = settings.Pmd.EmcEntries,
             EmcInsertInvProb = settings.Pmd.EmcInsertInvProb,
             MaxRecirculationDepth = settings.Pmd.MaxRecirculationDepth,
+            RecircBypass = settings.Pmd.RecircBypass,
+            ShortcutEntries = settings.Pmd.ShortcutEntries,
         });
         new VerdictReplay(datapath, ports).Run(reader, writer);
     }

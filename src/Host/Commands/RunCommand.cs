@@ -17,7 +17,8 @@ internal static class RunCommand
         var duration = new Option<double?>("--duration") { Description = "Seconds to run (overrides datapath.generator.duration)." };
         var pmds = new Option<int?>("--pmds") { Description = "PMD actors (overrides datapath.pmds)." };
         var connections = new Option<int?>("--connections") { Description = "Concurrent connections (overrides datapath.generator.connections)." };
-        var command = new Command("run", "Run the firewall between two generator ports and print its statistics.") { config, duration, pmds, connections };
+        var bypass = BypassOption.Create();
+        var command = new Command("run", "Run the firewall between two generator ports and print its statistics.") { config, duration, pmds, connections, bypass };
         command.SetAction(async (parse, _) =>
         {
             var output = parse.InvocationConfiguration.Output;
@@ -27,7 +28,7 @@ internal static class RunCommand
                 var file = parse.GetValue(config);
                 var hocon = file is null ? DatapathConfig.LoadEmbedded() : DatapathConfig.LoadFile(file.FullName);
                 string source = file?.FullName ?? DatapathConfig.EmbeddedName;
-                var settings = DatapathSettings.From(hocon, source);
+                var settings = BypassOption.Apply(DatapathSettings.From(hocon, source), parse.GetValue(bypass));
                 if (!TryOverride(settings, parse.GetValue(duration), parse.GetValue(pmds), parse.GetValue(connections), error, out settings))
                 {
                     return 2;
