@@ -57,7 +57,7 @@ internal static class BenchChart
         plot.Axes.Margins(bottom: 0, top: 0.15);
         plot.XLabel("established connections");
         plot.YLabel("Mpps (received, both ports)");
-        plot.Title(string.Create(C, $"{report.Protocol.ToUpperInvariant()} firewall, median of {report.Reps} alternating runs of {report.DurationSeconds:F1} s ({report.Cores} cores)"));
+        plot.Title(string.Create(C, $"{report.Protocol.ToUpperInvariant()} firewall, 64-byte frames: medians of {report.Reps} run(s) of {report.DurationSeconds:F1} s, off/on alternating ({report.Cores} cores)"));
         plot.SavePng(path, Width, Height);
     }
 }

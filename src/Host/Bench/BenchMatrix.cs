@@ -44,9 +44,9 @@ internal sealed record MatrixReport(
 
 /// <summary>
 /// `bench --matrix`: runs the bench for every cell, each run on a fresh actor system, bypass off
-/// and on alternating (off, on, off, on, ...) so that drift of the machine touches both alike;
-/// then the medians and their ratio as a table, bench-matrix.json and bench-matrix.png in the
-/// output folder.
+/// and on alternating (off, on, off, on, ...) so that drift of the machine touches both alike,
+/// after one discarded run that pays for the JIT; then the medians and their ratio as a table,
+/// bench-matrix.json and bench-matrix.png in the output folder.
 /// </summary>
 internal static class BenchMatrix
 {
@@ -68,6 +68,10 @@ internal static class BenchMatrix
         var runs = new List<BenchResult>();
         int total = options.Connections.Count * options.Pmds.Count * options.Reps * 2;
         var single = new BenchOptions(options.Protocol, 0, options.Duration, options.Warmup);
+
+        // The first run of a process pays for the JIT; it is run once and thrown away.
+        await BenchRunner.RunAsync(config, source, settingsFor(options.Pmds[0], false), flows, single with { Connections = Math.Min(options.Connections[0], 10_000) }).ConfigureAwait(false);
+        await progress.WriteLineAsync("[0] discarded JIT warm-up run").ConfigureAwait(false);
         foreach (int connections in options.Connections)
         {
             foreach (int pmds in options.Pmds)
@@ -126,7 +130,7 @@ internal static class BenchMatrix
 
     public static void WriteTable(MatrixReport report, TextWriter output)
     {
-        var table = new Table().Title(string.Create(C, $"bench --matrix: {report.Protocol}, medians of {report.Reps} alternating runs of {report.DurationSeconds:F1} s, {report.Cores} cores"));
+        var table = new Table().Title(string.Create(C, $"bench --matrix: {report.Protocol}, medians of {report.Reps} run(s) of {report.DurationSeconds:F1} s per cell and setting (off and on alternating), {report.Cores} cores"));
         foreach (var column in new[] { "connections", "pmds", "mpps off", "mpps on", "on/off", "emc off", "emc on", "shortcut hits on" })
         {
             table.AddColumn(new TableColumn(column).RightAligned());
