@@ -35,8 +35,11 @@ public sealed partial class PmdPipeline
     // The megaflow of each packet by arrival position; null for a failed upcall.
     private readonly Megaflow?[] _packetFlows = new Megaflow?[Max];
 
-    // One output batch per distinct flow of the input batch, in order of first appearance.
-    private readonly Megaflow[] _flowOf = new Megaflow[Max];
+    // One output batch per distinct action list of the input batch, in order of first appearance.
+    // Flows are batched by their actions, not by identity: statistics are credited per packet in
+    // Queue, and the combined flows of one pair of megaflows (one per connection direction) share
+    // one action list, so a batch of many connections still runs their ct as one batch.
+    private readonly ActionList[] _flowOf = new ActionList[Max];
     private readonly PacketBatch[] _flowBatch = new PacketBatch[Max];
     private int _flowCount;
 
@@ -264,7 +267,7 @@ public sealed partial class PmdPipeline
         (flow.Shortcut?.Original ?? flow).Stats.Add(packet.Length, key.TcpFlags, nowMs);
         for (int f = 0; f < _flowCount; f++)
         {
-            if (ReferenceEquals(_flowOf[f], flow))
+            if (ReferenceEquals(_flowOf[f], flow.Actions))
             {
                 _flowBatch[f].Add(packet);
                 return;
@@ -273,7 +276,7 @@ public sealed partial class PmdPipeline
 
         var batch = _batches.Rent();
         batch.Add(packet);
-        _flowOf[_flowCount] = flow;
+        _flowOf[_flowCount] = flow.Actions;
         _flowBatch[_flowCount++] = batch;
     }
 
@@ -371,7 +374,7 @@ public sealed partial class PmdPipeline
         for (int f = 0; f < _flowCount; f++)
         {
             var batch = _flowBatch[f];
-            var actions = _flowOf[f].Actions;
+            var actions = _flowOf[f];
             _flowOf[f] = null!;
             _flowBatch[f] = null!;
             ActionExecutor.Execute(batch, actions, 0, ref ctx, ExecutionStats);
