@@ -33,6 +33,9 @@ public sealed class Packet
     /// </summary>
     internal Caches.Megaflow? BypassOrigin;
 
+    /// <summary>The TCP flags of a packet on a combined flow, for crediting the recirculated megaflow after the guard.</summary>
+    internal ushort BypassTcpFlags;
+
     public Packet(int capacity = DefaultCapacity)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, DefaultHeadroom + 64);

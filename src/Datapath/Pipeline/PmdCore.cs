@@ -501,7 +501,7 @@ public sealed class PmdCore : IShortcutObserver
             var packet = batch[i];
             if (guard.Passes(in packet.Metadata))
             {
-                guard.Recirculated.Stats.Add(packet.Length, 0, _nowMs);
+                guard.Recirculated.Stats.Add(packet.Length, packet.BypassTcpFlags, _nowMs);
                 batch.Set(kept++, packet);
                 continue;
             }

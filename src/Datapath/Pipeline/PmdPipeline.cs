@@ -264,7 +264,15 @@ public sealed partial class PmdPipeline
 
         // A combined flow's packets count for the original megaflow here and for the recirculated
         // one when they pass the guard: statistics read as if they had recirculated.
-        (flow.Shortcut?.Original ?? flow).Stats.Add(packet.Length, key.TcpFlags, nowMs);
+        if (flow.Shortcut is { } shortcut)
+        {
+            shortcut.Original.Stats.Add(packet.Length, key.TcpFlags, nowMs);
+            packet.BypassTcpFlags = key.TcpFlags;
+        }
+        else
+        {
+            flow.Stats.Add(packet.Length, key.TcpFlags, nowMs);
+        }
         for (int f = 0; f < _flowCount; f++)
         {
             if (ReferenceEquals(_flowOf[f], flow.Actions))
