@@ -20,27 +20,27 @@ internal static class ControlCommands
 
     public static IEnumerable<Command> Create()
     {
-        yield return Command("add-flow", "add-flow", "Add a flow to the running datapath (ovs-ofctl add-flow).", false, [Arg("FLOW", "A flow in ovs-ofctl syntax.")]);
+        yield return Command("add-flow", "add-flow", "Add a flow to the running datapath (ovs-ofctl add-flow).", [Arg("FLOW", "A flow in ovs-ofctl syntax.")]);
         yield return FileCommand("add-flows", "Add the flows of FILE (- for stdin) to the running datapath (ovs-ofctl add-flows).");
         yield return FileCommand("replace-flows", "Make the flows of FILE the running datapath's whole table, in one step (ovs-ofctl replace-flows).");
-        yield return Command("del-flows", "del-flows", "Delete the flows MATCH selects, every flow without one (ovs-ofctl del-flows).", false, [Arg("MATCH", "[table=N,][priority=P,]MATCH", optional: true)], strict: true);
-        yield return Command("mod-flows", "mod-flows", "Give the flows MATCH selects new actions (ovs-ofctl mod-flows).", false,
+        yield return Command("del-flows", "del-flows", "Delete the flows MATCH selects, every flow without one (ovs-ofctl del-flows).", [Arg("MATCH", "[table=N,][priority=P,]MATCH", optional: true)], strict: true);
+        yield return Command("mod-flows", "mod-flows", "Give the flows MATCH selects new actions (ovs-ofctl mod-flows).",
             [Arg("MATCH", "[table=N,][priority=P,]MATCH, or \"MATCH actions=ACTIONS\" in one argument."), Arg("ACTIONS", "The new actions.", optional: true)], strict: true);
-        yield return Command("dpctl/dump-flows", "dpctl/dump-flows", "Each PMD's megaflows (ovs-appctl dpctl/dump-flows).", true, []);
-        yield return Command("dpctl/del-flows", "dpctl/del-flows", "Remove every PMD's megaflows (ovs-appctl dpctl/del-flows).", false, []);
-        yield return Command("dump-conntrack", "dpctl/dump-conntrack", "The connections, of one zone if given (ovs-appctl dpctl/dump-conntrack).", true, [Arg("ZONE", "zone=N or N.", optional: true)], alias: "dpctl/dump-conntrack");
-        yield return Command("flush-conntrack", "dpctl/flush-conntrack", "Remove the connections, of one zone if given (ovs-appctl dpctl/flush-conntrack).", false, [Arg("ZONE", "zone=N or N.", optional: true)], alias: "dpctl/flush-conntrack");
-        yield return Command("pmd-stats-show", "dpif-netdev/pmd-stats-show", "Each PMD's counters (ovs-appctl dpif-netdev/pmd-stats-show).", true, [], alias: "dpif-netdev/pmd-stats-show");
-        yield return Command("pmd-stats-clear", "dpif-netdev/pmd-stats-clear", "Reset each PMD's counters (ovs-appctl dpif-netdev/pmd-stats-clear).", false, [], alias: "dpif-netdev/pmd-stats-clear");
-        yield return Command("pmd-rxq-show", "dpif-netdev/pmd-rxq-show", "Which receive queues each PMD serves, and how busy it is (ovs-appctl dpif-netdev/pmd-rxq-show).", true, [], alias: "dpif-netdev/pmd-rxq-show");
-        yield return Command("show", "show", "The ports with their rx/tx/drop counters (ovs-ofctl show, dump-ports).", true, []);
-        yield return Command("ofproto/trace", "ofproto/trace", "Trace a flow through the running datapath's tables (ovs-appctl ofproto/trace).", true,
+        yield return Command("dpctl/dump-flows", "dpctl/dump-flows", "Each PMD's megaflows (ovs-appctl dpctl/dump-flows).", []);
+        yield return Command("dpctl/del-flows", "dpctl/del-flows", "Remove every PMD's megaflows (ovs-appctl dpctl/del-flows).", []);
+        yield return Command("dump-conntrack", "dpctl/dump-conntrack", "The connections, of one zone if given (ovs-appctl dpctl/dump-conntrack).", [Arg("ZONE", "zone=N or N.", optional: true)], alias: "dpctl/dump-conntrack");
+        yield return Command("flush-conntrack", "dpctl/flush-conntrack", "Remove the connections, of one zone if given (ovs-appctl dpctl/flush-conntrack).", [Arg("ZONE", "zone=N or N.", optional: true)], alias: "dpctl/flush-conntrack");
+        yield return Command("pmd-stats-show", "dpif-netdev/pmd-stats-show", "Each PMD's counters (ovs-appctl dpif-netdev/pmd-stats-show).", [], alias: "dpif-netdev/pmd-stats-show");
+        yield return Command("pmd-stats-clear", "dpif-netdev/pmd-stats-clear", "Reset each PMD's counters (ovs-appctl dpif-netdev/pmd-stats-clear).", [], alias: "dpif-netdev/pmd-stats-clear");
+        yield return Command("pmd-rxq-show", "dpif-netdev/pmd-rxq-show", "Which receive queues each PMD serves, and how busy it is (ovs-appctl dpif-netdev/pmd-rxq-show).", [], alias: "dpif-netdev/pmd-rxq-show");
+        yield return Command("show", "show", "The ports with their rx/tx/drop counters (ovs-ofctl show, dump-ports).", []);
+        yield return Command("ofproto/trace", "ofproto/trace", "Trace a flow through the running datapath's tables (ovs-appctl ofproto/trace).",
             [Arg("FLOW", "The packet's flow in ovs-ofctl match syntax."), Arg("PACKET", "An Ethernet frame in hex.", optional: true)], ctNext: true);
-        yield return Command("add-port", "add-port", "Add a port (ovs-vsctl add-port): NAME TYPE [KEY=VALUE]...", false,
+        yield return Command("add-port", "add-port", "Add a port (ovs-vsctl add-port): NAME TYPE [KEY=VALUE]...",
             [Arg("NAME", "The port's name."), Arg("TYPE", "The port's type."), Arg("OPTIONS", "KEY=VALUE options of the type.", many: true)]);
-        yield return Command("del-port", "del-port", "Remove a port (ovs-vsctl del-port).", false, [Arg("NAME", "The port's name.")]);
-        yield return Command("exit", "exit", "Stop the running datapath gracefully: stop receiving, drain, print the summary, exit 0.", false, []);
-        yield return Command("list-commands", "list-commands", "The commands the running datapath serves (ovs-appctl list-commands).", false, []);
+        yield return Command("del-port", "del-port", "Remove a port (ovs-vsctl del-port).", [Arg("NAME", "The port's name.")]);
+        yield return Command("exit", "exit", "Stop the running datapath gracefully: stop receiving, drain, print the summary, exit 0.", []);
+        yield return Command("list-commands", "list-commands", "The commands the running datapath serves (ovs-appctl list-commands).", []);
     }
 
     /// <summary>The --target option every client command has.</summary>
@@ -88,7 +88,7 @@ internal static class ControlCommands
 
     private static ArgSpec Arg(string name, string description, bool optional = false, bool many = false) => new(name, description, optional, many);
 
-    private static Command Command(string name, string method, string description, bool read, ArgSpec[] specs, bool strict = false, bool ctNext = false, string? alias = null)
+    private static Command Command(string name, string method, string description, ArgSpec[] specs, bool strict = false, bool ctNext = false, string? alias = null)
     {
         var command = new Command(name, description);
         if (alias is not null)
@@ -98,11 +98,9 @@ internal static class ControlCommands
 
         var target = TargetOption();
         command.Options.Add(target);
-        var format = read ? FormatOption() : null;
-        if (format is not null)
-        {
-            command.Options.Add(format);
-        }
+        // Every command answers with data too (a change says what it changed), so all take --format.
+        var format = FormatOption();
+        command.Options.Add(format);
 
         var strictOption = strict ? new Option<bool>("--strict") { Description = "Select only the flow with exactly this priority and match." } : null;
         if (strictOption is not null)
@@ -150,7 +148,7 @@ internal static class ControlCommands
                 args.Add("--ct-next=" + flags);
             }
 
-            bool json = format is not null && parse.GetValue(format) == "json";
+            bool json = parse.GetValue(format) == "json";
             return Call(parse.GetValue(target)!, name, method, args, json, parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error);
         });
         return command;

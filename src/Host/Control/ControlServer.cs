@@ -188,8 +188,26 @@ internal sealed class ControlServer : IAsyncDisposable
         }
     }
 
-    private Task TooLargeAsync(Socket client) =>
-        TrySendAsync(client, JsonRpc.Error(null, JsonRpcCodes.RequestTooLarge, $"request longer than {_maxRequestBytes} bytes; closing the connection"));
+    /// <summary>
+    /// Answers an oversized request, then reads and discards what the client still sends (for a
+    /// bounded time) before closing: closing with unread data would reset the connection and the
+    /// client might lose the answer.
+    /// </summary>
+    private async Task TooLargeAsync(Socket client)
+    {
+        if (!await TrySendAsync(client, JsonRpc.Error(null, JsonRpcCodes.RequestTooLarge, $"request longer than {_maxRequestBytes} bytes; closing the connection")).ConfigureAwait(false))
+        {
+            return;
+        }
+
+        client.Shutdown(SocketShutdown.Send);
+        using var linger = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
+        linger.CancelAfter(TimeSpan.FromSeconds(5));
+        var discard = new byte[64 * 1024];
+        while (await client.ReceiveAsync(discard, SocketFlags.None, linger.Token).ConfigureAwait(false) > 0)
+        {
+        }
+    }
 
     /// <summary>Answers one request line; false when the client is gone.</summary>
     private async Task<bool> AnswerAsync(Socket client, ReadOnlySequence<byte> line, CancellationToken token)

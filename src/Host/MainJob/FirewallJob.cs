@@ -28,7 +28,7 @@ internal static class FirewallJob
     {
         // Bound first, so that a second datapath on the same socket fails before it starts anything.
         var control = settings.Control;
-        using var listener = control.Enabled ? ControlSocket.Listen(control.EffectiveSocketPath, control.MaxConnections) : null;
+        using var listener = control.Enabled ? ControlSocket.Listen(control.EffectiveSocketPath, backlog: 128) : null;
         var exit = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         await using var cluster = await DatapathCluster.StartAsync(config, source).ConfigureAwait(false);
         var node = DatapathNode.Start(cluster, settings.Pmds, settings.Pmd);
