@@ -26,10 +26,12 @@ public static class Program
         root.Subcommands.Add(CtPcapCommand.Create());
         root.Subcommands.Add(ReplayCommand.Create());
         root.Subcommands.Add(CtBenchCommand.Create());
+        root.Subcommands.Add(BenchCommand.Create());
         foreach (var command in ControlCommands.Create())
         {
             root.Subcommands.Add(command);
         }
+
         return root.Parse(args).Invoke(new InvocationConfiguration { Output = output, Error = error });
     }
 }

@@ -126,11 +126,13 @@ public sealed partial class PmdActor : ReceiveActor, IWithTimers
             MegaflowIdleMs = settings.MegaflowIdleMs,
             RecircBypass = settings.RecircBypass,
             ShortcutEntries = settings.ShortcutEntries,
+            ShortcutsInEmcOnly = settings.ShortcutsInEmcOnly,
             PacketPoolSize = settings.PacketPoolSize,
         });
 
         Receive<ProcessBatch>(HandleBatch);
         Receive<ConnectionsTracked>(HandleTracked);
+        Receive<ShortcutsRevoked>(HandleRevoked);
         Receive<UseFlows>(HandleFlows);
         Receive<UsePorts>(HandlePorts);
         Receive<Quiesce>(HandleQuiesce);
@@ -224,6 +226,15 @@ public sealed partial class PmdActor : ReceiveActor, IWithTimers
         _conntrack.Complete(answer, _core);
         _core.Pipeline.Stats.ProcessingNs += (long)Stopwatch.GetElapsedTime(start).TotalNanoseconds;
         AfterWork();
+    }
+
+    /// <summary>The connections' shard says they left the established state: their combined flows go (safe at any time, the guard decides each packet).</summary>
+    private void HandleRevoked(ShortcutsRevoked message)
+    {
+        for (int i = 0; i < message.Keys.Length && i < message.ShardHashes.Length; i++)
+        {
+            _core.RevokeShortcuts(in message.Keys[i], message.ShardHashes[i]);
+        }
     }
 
     private void HandleFlows(UseFlows message)
