@@ -27,6 +27,11 @@ public static class Program
         root.Subcommands.Add(ReplayCommand.Create());
         root.Subcommands.Add(CtBenchCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
+        foreach (var command in ControlCommands.Create())
+        {
+            root.Subcommands.Add(command);
+        }
+
         return root.Parse(args).Invoke(new InvocationConfiguration { Output = output, Error = error });
     }
 }

@@ -21,7 +21,7 @@ namespace Actors.Bridge;
 /// interval (the PMDs' own last-use times are not reported). When some rule has an idle_timeout,
 /// the tick first gathers the PMDs' rule statistics, then expires.</para>
 /// </summary>
-public sealed class BridgeActor : ReceiveActor, IWithTimers
+public sealed partial class BridgeActor : ReceiveActor, IWithTimers
 {
     private readonly BridgeSettings _settings;
     private readonly BridgeFlows _flows;
@@ -55,6 +55,7 @@ public sealed class BridgeActor : ReceiveActor, IWithTimers
         Receive<PmdAnswersGathered<RuleStatistics>>(HandleRuleStatistics);
         Receive<PmdAnswersGathered<PmdStatistics>>(HandlePmdStatistics);
         Receive<ExpiryTick>(_ => HandleExpiryTick());
+        ReceiveDatapathCommands();
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -173,13 +174,27 @@ public sealed class BridgeActor : ReceiveActor, IWithTimers
 
     private void HandleDump(DumpFlows message)
     {
+        FlowFilter? filter = null;
+        if (!string.IsNullOrWhiteSpace(message.Match))
+        {
+            try
+            {
+                filter = FlowParser.ParseFilter(message.Match, "dump-flows");
+            }
+            catch (FlowSyntaxException e)
+            {
+                Sender.Tell(new FlowsRejected(e.Errors.Count > 0 ? e.Errors.Select(x => x.ToString()).ToArray() : [e.Message]));
+                return;
+            }
+        }
+
         if (!message.WithStats)
         {
-            Sender.Tell(new FlowsDumped(_flows.Version, _flows.Dump(withStats: false), 0));
+            Sender.Tell(new FlowsDumped(_flows.Version, _flows.Dump(withStats: false, filter), 0));
             return;
         }
 
-        Gather<RuleStatistics>(GetRuleStatistics.Instance, new Pending(PendingKind.Dump, Sender, _flows.Version, true));
+        Gather<RuleStatistics>(GetRuleStatistics.Instance, new Pending(PendingKind.Dump, Sender, _flows.Version, true, filter));
     }
 
     private void HandleExpiryTick()
@@ -233,7 +248,7 @@ public sealed class BridgeActor : ReceiveActor, IWithTimers
         }
         else
         {
-            pending.ReplyTo.Tell(new FlowsDumped(_flows.Version, _flows.Dump(pending.WithStats), gathered.Missing));
+            pending.ReplyTo.Tell(new FlowsDumped(_flows.Version, _flows.Dump(pending.WithStats, pending.Filter), gathered.Missing));
         }
     }
 
@@ -267,7 +282,7 @@ public sealed class BridgeActor : ReceiveActor, IWithTimers
     }
 
     /// <summary>A fan-out in progress: who gets the answer, and the version current when it was asked.</summary>
-    private sealed record Pending(PendingKind Kind, IActorRef ReplyTo, long Version, bool WithStats);
+    private sealed record Pending(PendingKind Kind, IActorRef ReplyTo, long Version, bool WithStats, FlowFilter? Filter = null);
 
     private sealed class ExpiryTick
     {

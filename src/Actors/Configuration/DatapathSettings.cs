@@ -25,6 +25,9 @@ public sealed record DatapathSettings(int EmcEntries, int EmcInsertInvProb, Gene
     /// <summary>The main job's ports: the pcap section when `ports = pcap`, else null (generator).</summary>
     public PcapSettings? Pcap { get; init; }
 
+    /// <summary>The control socket of `run` (datapath.control).</summary>
+    public ControlSettings Control { get; init; } = new(null, 16, 16 << 20, TimeSpan.FromSeconds(10));
+
     public static DatapathSettings From(Config config, string source)
     {
         var reader = new SettingReader(config, source);
@@ -59,6 +62,7 @@ public sealed record DatapathSettings(int EmcEntries, int EmcInsertInvProb, Gene
             FlowsPath = reader.Text("datapath.flows") is { Length: > 0 } path ? path : null,
             QueuesPerPort = reader.Int("datapath.queues-per-port", 0, 1024) is var q && q > 0 ? q : pmds,
             PortWindow = reader.Int("datapath.port-window", 1, 1024),
+            Control = ControlSettings.From(reader),
             Pcap = reader.Text("datapath.ports") switch
             {
                 "generator" => null,

@@ -85,7 +85,7 @@ public sealed record RuleStatistics(int Pmd, IReadOnlyList<(FlowEntry Entry, lon
 /// next batch: if conntrack answers are outstanding, new batches wait until they are in, so no
 /// packet is forwarded by a stale megaflow and no recirculation id is reused under a packet in flight.
 /// </summary>
-public sealed class PmdActor : ReceiveActor, IWithTimers
+public sealed partial class PmdActor : ReceiveActor, IWithTimers
 {
     private readonly int _id;
     private readonly PmdSettings _settings;
@@ -141,6 +141,7 @@ public sealed class PmdActor : ReceiveActor, IWithTimers
         Receive<Tick>(_ => HandleTick());
         Receive<Terminated>(t => _routes.Forget(t.ActorRef));
         Receive<RestartPmd>(_ => throw new PmdRestartRequestedException($"PMD {_id}: restart requested."));
+        ReceiveDatapathCommands();
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -321,6 +322,7 @@ public sealed class PmdActor : ReceiveActor, IWithTimers
             Revalidate();
         }
 
+        FlushMegaflowsWhenQuiet();
         while (!_revalidationPending && _hasFlows && _waiting.TryDequeue(out var waiting))
         {
             Run(waiting);

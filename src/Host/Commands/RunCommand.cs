@@ -18,7 +18,8 @@ internal static class RunCommand
         var pmds = new Option<int?>("--pmds") { Description = "PMD actors (overrides datapath.pmds)." };
         var connections = new Option<int?>("--connections") { Description = "Concurrent connections (overrides datapath.generator.connections)." };
         var bypass = BypassOption.Create();
-        var command = new Command("run", "Run the firewall between two generator ports and print its statistics.") { config, duration, pmds, connections, bypass };
+        var control = new Option<string?>("--control") { Description = "The control socket (overrides datapath.control.socket; off: none)." };
+        var command = new Command("run", "Run the firewall between two generator ports and print its statistics.") { config, duration, pmds, connections, bypass, control };
         command.SetAction(async (parse, _) =>
         {
             var output = parse.InvocationConfiguration.Output;
@@ -32,6 +33,11 @@ internal static class RunCommand
                 if (!TryOverride(settings, parse.GetValue(duration), parse.GetValue(pmds), parse.GetValue(connections), error, out settings))
                 {
                     return 2;
+                }
+
+                if (parse.GetValue(control) is { Length: > 0 } socket)
+                {
+                    settings = settings with { Control = settings.Control with { SocketPath = socket } };
                 }
 
                 string flowsText = settings.FlowsPath is null ? DatapathConfig.EmbeddedFirewallFlows() : await File.ReadAllTextAsync(settings.FlowsPath).ConfigureAwait(false);
@@ -56,7 +62,7 @@ internal static class RunCommand
                 error.WriteLine("run: " + e.Message);
                 return 2;
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or Datapath.Packets.Pcap.PcapFormatException)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or Datapath.Packets.Pcap.PcapFormatException or Control.ControlSocketException)
             {
                 error.WriteLine("run: " + e.Message);
                 return 1;
