@@ -82,10 +82,11 @@ internal sealed class BypassRig
         Assert.Single(flushed);
     }
 
-    public void SweepConntrack(long nowMs)
+    /// <summary>Sweeps every lane's connection table at <paramref name="nowMs"/>; returns how many connections expired (the same in every lane).</summary>
+    public int SweepConntrack(long nowMs)
     {
         var expired = _lanes.Select(l => l.Datapath.SweepConntrack(nowMs)).Distinct().ToList();
-        Assert.Single(expired);
+        return Assert.Single(expired);
     }
 
     /// <summary>
