@@ -58,7 +58,8 @@ internal sealed class BypassRig
             {
                 if (reference[i] != verdicts[i])
                 {
-                    Assert.Fail($"Packet {i} of the batch at {nowMs} ms (in_port {frames[i].Port}): bypass off gives '{reference[i]}', {lane.Mode} gives '{verdicts[i]}'.");
+                    Assert.Fail($"Packet {i} of the batch at {nowMs} ms (in_port {frames[i].Port}): bypass off gives '{Ports(reference[i])}', {lane.Mode} gives '{Ports(verdicts[i])}'.\n"
+                        + $"Batch:\n{Describe(frames, reference, verdicts)}");
                 }
             }
         }
@@ -112,6 +113,24 @@ internal sealed class BypassRig
             Assert.True(lane.Stats.ShortcutInstalls > 0, $"{lane.Mode}: no combined flow was installed.");
             Assert.True(lane.Stats.ShortcutHits > 0, $"{lane.Mode}: no packet hit a combined flow.");
         }
+    }
+
+    /// <summary>One line per frame: in_port, protocol, ports, TCP flags, seq and ack, and both lanes' verdicts.</summary>
+    private static string Describe(IReadOnlyList<(byte[] Frame, uint Port)> frames, List<string> off, List<string> on)
+    {
+        var sb = new System.Text.StringBuilder();
+        for (int i = 0; i < frames.Count; i++)
+        {
+            var f = frames[i].Frame;
+            int l4 = 14 + ((f[14] & 0x0f) * 4);
+            string ports = $"{System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(f.AsSpan(l4))}->{System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(f.AsSpan(l4 + 2))}";
+            string l4Text = f[23] == 6
+                ? $"tcp {ports} flags=0x{f[l4 + 13]:x2} seq={System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(f.AsSpan(l4 + 4))} ack={System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(f.AsSpan(l4 + 8))}"
+                : $"udp {ports}";
+            sb.Append(System.Globalization.CultureInfo.InvariantCulture, $"  {i}: in_port={frames[i].Port} {l4Text} len={f.Length}: off {Ports(off[i])}, on {Ports(on[i])}\n");
+        }
+
+        return sb.ToString();
     }
 
     private static string Ports(string verdict) =>

@@ -65,6 +65,29 @@ public sealed class BypassSafetyTests
     }
 
     [Fact]
+    public void A_tcp_reset_between_two_data_segments_of_one_batch_gives_the_verdicts_of_no_bypass()
+    {
+        var rig = new BypassRig();
+        var tcp = new TcpSession(1, 33003, 80);
+        long t = 0;
+        SendAll(rig, tcp.Handshake(), ref t);
+        for (int i = 0; i < 4; i++)
+        {
+            Send(rig, tcp.Data(fromClient: true), t++);
+            Send(rig, tcp.Data(fromClient: false), t++);
+        }
+
+        var first = tcp.Data(fromClient: true);
+        var reset = tcp.Rst(fromClient: false);
+        var second = tcp.Data(fromClient: true);
+        var verdicts = rig.SendBatch([first, reset, second], t++);
+
+        Assert.Equal("2", verdicts[0]);
+        rig.AssertBypassTookPart();
+        rig.AssertSameRuleStatistics();
+    }
+
+    [Fact]
     public void A_fin_teardown_then_a_late_data_segment_gives_the_verdicts_of_no_bypass()
     {
         var rig = new BypassRig();
