@@ -51,6 +51,7 @@ public sealed partial class PmdPipeline
     private readonly ShortcutBuilder? _builder;
     private readonly bool _shortcutsInEmcOnly;
     private IShortcutObserver? _observer;
+    private long _passSequence;
 
     /// <param name="emc">The exact-match cache, or null when the EMC is turned off.</param>
     /// <param name="shortcuts">The combined flows (recirculation bypass), or null when the bypass is off.</param>
@@ -140,6 +141,7 @@ public sealed partial class PmdPipeline
                 Stats.Recirculations++;
             }
 
+            packet.PassSequence = ++_passSequence;
             ref var key = ref _keys[i];
             FlowExtractor.Extract(packet, ref key, ExtractionStats);
             _hashes[i] = FlowHash.Hash(in key);
