@@ -311,24 +311,24 @@ public sealed partial class PmdPipeline
 
     private void Install(Packet packet, Megaflow original, Megaflow recirculated, in FlowKey key)
     {
-        if (original.IsDead || _builder!.TryBuild(packet, in key, original, recirculated) is not { } combined)
+        if (original.IsDead || _builder!.TryBuild(packet, in key, original, recirculated, _shortcuts!, out bool built) is not { } combined)
         {
             return;
         }
 
         var shortcut = combined.Shortcut!;
-        if (_shortcuts!.Lookup(in combined.Key, shortcut.KeyHash) is { } existing)
+        if (!built)
         {
             // Already built by an earlier packet: in EMC-only mode it may have been evicted since.
             if (_shortcutsInEmcOnly)
             {
-                _emc!.Insert(in existing.Key, shortcut.KeyHash, existing);
+                _emc!.Insert(in combined.Key, shortcut.KeyHash, combined);
             }
 
             return;
         }
 
-        if (!_shortcuts.TryAdd(combined))
+        if (!_shortcuts!.TryAdd(combined))
         {
             return;
         }
