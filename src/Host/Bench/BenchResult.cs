@@ -13,6 +13,8 @@ namespace Host.Bench;
 /// <param name="EmcHitRate">EMC hits per pipeline pass (received packets plus recirculations), 0..1.</param>
 /// <param name="Drops">Every drop: the PMDs' drops by reason plus the ports' receive drops.</param>
 /// <param name="CtInvalid">Packets conntrack answered invalid.</param>
+/// <param name="PmdNsPerPacket">Time the PMDs spent in packet work (their processing ns, around batches and conntrack answers) per received packet.</param>
+/// <param name="PmdBusy">That time as a share of the window, per PMD (1 = a PMD never waited for work).</param>
 /// <param name="CtCreated">Connections conntrack created (0 when every packet belonged to an established connection).</param>
 internal sealed record BenchResult(
     double Mpps,
@@ -33,5 +35,7 @@ internal sealed record BenchResult(
     long CtCreated,
     long RxPackets,
     long TxPackets,
+    double PmdNsPerPacket,
+    double PmdBusy,
     double Seconds,
     double WarmupSeconds);

@@ -90,6 +90,8 @@ internal static class BenchRunner
             CtCreated: after.CtCreated - before.CtCreated,
             RxPackets: rx,
             TxPackets: tx,
+            PmdNsPerPacket: rx == 0 ? 0 : (after.ProcessingNs - before.ProcessingNs) / (double)rx,
+            PmdBusy: (after.ProcessingNs - before.ProcessingNs) / (seconds * 1e9 * settings.Pmds),
             Seconds: seconds,
             WarmupSeconds: options.Warmup.TotalSeconds);
     }
@@ -129,7 +131,8 @@ internal static class BenchRunner
             pmds.Sum(p => p.Drops.Values.Sum()) + portStats.Ports.Sum(p => p.RxDropped),
             portStats.Ports.Sum(p => p.TxPackets),
             invalid,
-            created);
+            created,
+            pmds.Sum(p => p.Pipeline.ProcessingNs));
     }
 
     private sealed record Snapshot(
@@ -144,5 +147,6 @@ internal static class BenchRunner
         long Drops,
         long Transmitted,
         long CtInvalid,
-        long CtCreated);
+        long CtCreated,
+        long ProcessingNs);
 }
