@@ -25,6 +25,9 @@ public sealed record DatapathSettings(int EmcEntries, int EmcInsertInvProb, Gene
     /// <summary>The main job's ports: the pcap section when `ports = pcap`, else null (generator).</summary>
     public PcapSettings? Pcap { get; init; }
 
+    /// <summary>The main job's ports as Linux interfaces when `ports = system`, else null.</summary>
+    public SystemPortsSettings? SystemPorts { get; init; }
+
     public static DatapathSettings From(Config config, string source)
     {
         var reader = new SettingReader(config, source);
@@ -60,10 +63,11 @@ public sealed record DatapathSettings(int EmcEntries, int EmcInsertInvProb, Gene
             PortWindow = reader.Int("datapath.port-window", 1, 1024),
             Pcap = reader.Text("datapath.ports") switch
             {
-                "generator" => null,
+                "generator" or "system" => null,
                 "pcap" => PcapSettings.From(reader),
-                var other => throw new ConfigurationException(source, "datapath.ports", $"'{other}' is not a port type (generator or pcap)"),
+                var other => throw new ConfigurationException(source, "datapath.ports", $"'{other}' is not a port type (generator, pcap or system)"),
             },
+            SystemPorts = reader.Text("datapath.ports") == "system" ? SystemPortsSettings.From(reader) : null,
         };
     }
 }
