@@ -46,6 +46,9 @@ public sealed class SystemPortTests
         Assert.All(shown.Ports, p => Assert.True(p.Counters!.RxPackets > 0 && p.Counters.TxPackets > 0, $"port {p.Number} carried no traffic"));
         Assert.All(shown.Ports, p => Assert.Equal(0, p.Counters!.RxDropped + p.Counters.TxDropped));
 
+        // The ports' own transmissions never come back in (a loop would flood the NORMAL flow): a few pings' worth.
+        Assert.All(shown.Ports, p => Assert.True(p.Counters!.RxPackets < 200, $"port {p.Number} received {p.Counters.RxPackets} frames"));
+
         // Its threads ended and its sockets are closed; it can be added again, with the lowest free number.
         Assert.True(await Eventually(() => PacketSocketsOn(h3.Interface) == 0), "the destroyed port's packet sockets are still open");
         Assert.Equal(new PortCreated(h3.Interface, 3), await datapath.AddAsync(h3.Interface, TwoQueues));
