@@ -26,6 +26,12 @@ public static class Program
         root.Subcommands.Add(CtPcapCommand.Create());
         root.Subcommands.Add(ReplayCommand.Create());
         root.Subcommands.Add(CtBenchCommand.Create());
+        root.Subcommands.Add(BenchCommand.Create());
+        foreach (var command in ControlCommands.Create())
+        {
+            root.Subcommands.Add(command);
+        }
+
         // Ctrl+C cancels the running command's token; `run` then stops its ports and prints its summary, which may take longer than the default 2 s.
         return root.Parse(args).Invoke(new InvocationConfiguration { Output = output, Error = error, ProcessTerminationTimeout = TimeSpan.FromSeconds(30) });
     }

@@ -68,6 +68,7 @@ public sealed partial class BridgeActor : ReceiveActor, IWithTimers
         Receive<PmdAnswersGathered<RuleStatistics>>(HandleRuleStatistics);
         Receive<PmdAnswersGathered<PmdStatistics>>(HandlePmdStatistics);
         Receive<ExpiryTick>(_ => HandleExpiryTick());
+        ReceiveDatapathCommands();
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -197,13 +198,27 @@ public sealed partial class BridgeActor : ReceiveActor, IWithTimers
 
     private void HandleDump(DumpFlows message)
     {
+        FlowFilter? filter = null;
+        if (!string.IsNullOrWhiteSpace(message.Match))
+        {
+            try
+            {
+                filter = FlowParser.ParseFilter(message.Match, "dump-flows");
+            }
+            catch (FlowSyntaxException e)
+            {
+                Sender.Tell(new FlowsRejected(e.Errors.Count > 0 ? e.Errors.Select(x => x.ToString()).ToArray() : [e.Message]));
+                return;
+            }
+        }
+
         if (!message.WithStats)
         {
-            Sender.Tell(new FlowsDumped(_flows.Version, _flows.Dump(withStats: false), 0));
+            Sender.Tell(new FlowsDumped(_flows.Version, _flows.Dump(withStats: false, filter), 0));
             return;
         }
 
-        Gather<RuleStatistics>(GetRuleStatistics.Instance, new Pending(PendingKind.Dump, Sender, _flows.Version, true));
+        Gather<RuleStatistics>(GetRuleStatistics.Instance, new Pending(PendingKind.Dump, Sender, _flows.Version, true, filter));
     }
 
     private void HandleExpiryTick()
@@ -257,7 +272,7 @@ public sealed partial class BridgeActor : ReceiveActor, IWithTimers
         }
         else
         {
-            pending.ReplyTo.Tell(new FlowsDumped(_flows.Version, _flows.Dump(pending.WithStats), gathered.Missing));
+            pending.ReplyTo.Tell(new FlowsDumped(_flows.Version, _flows.Dump(pending.WithStats, pending.Filter), gathered.Missing));
         }
     }
 
@@ -291,7 +306,7 @@ public sealed partial class BridgeActor : ReceiveActor, IWithTimers
     }
 
     /// <summary>A fan-out in progress: who gets the answer, and the version current when it was asked.</summary>
-    private sealed record Pending(PendingKind Kind, IActorRef ReplyTo, long Version, bool WithStats);
+    private sealed record Pending(PendingKind Kind, IActorRef ReplyTo, long Version, bool WithStats, FlowFilter? Filter = null);
 
     private sealed class ExpiryTick
     {

@@ -207,8 +207,8 @@ public sealed class BridgeFlows
         }
     }
 
-    /// <summary>ovs-ofctl dump-flows: one line per rule with the summed counters (or without, for --no-stats).</summary>
-    public string Dump(bool withStats = true) => _tables.DumpFlows(withStats);
+    /// <summary>ovs-ofctl dump-flows [MATCH]: one line per rule <paramref name="filter"/> selects (every rule without one), with the summed counters (or without, for --no-stats).</summary>
+    public string Dump(bool withStats = true, FlowFilter? filter = null) => _tables.DumpFlows(withStats, filter);
 
     /// <summary>The installed rule of an entry, if any (for its counters).</summary>
     public FlowRule? Find(FlowEntry entry) => _byEntry.GetValueOrDefault(entry);

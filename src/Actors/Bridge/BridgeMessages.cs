@@ -50,8 +50,12 @@ public sealed record FlowsRejected(IReadOnlyList<string> Errors) : INoSerializat
 /// <summary>Rules left the table by themselves (idle or hard timeout); published on the event stream.</summary>
 public sealed record FlowsExpired(long Version, IReadOnlyList<(FlowEntry Entry, string Reason)> Rules) : INoSerializationVerificationNeeded;
 
-/// <summary>ovs-ofctl dump-flows (--no-stats when <paramref name="WithStats"/> is false). Answer: <see cref="FlowsDumped"/>.</summary>
-public sealed record DumpFlows(bool WithStats = true) : INoSerializationVerificationNeeded;
+/// <summary>
+/// ovs-ofctl dump-flows [MATCH] (--no-stats when <paramref name="WithStats"/> is false): with
+/// <paramref name="Match"/> ("[table=N,]MATCH"), only the flows it selects loosely, as del-flows
+/// would. Answer: <see cref="FlowsDumped"/>, or <see cref="FlowsRejected"/> for a bad match.
+/// </summary>
+public sealed record DumpFlows(bool WithStats = true, string? Match = null) : INoSerializationVerificationNeeded;
 
 /// <summary>
 /// The dump: one line per rule in ovs-ofctl's format, counters summed over every PMD's report.

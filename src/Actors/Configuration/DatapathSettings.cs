@@ -28,6 +28,9 @@ public sealed record DatapathSettings(int EmcEntries, int EmcInsertInvProb, Gene
     /// <summary>The main job's ports as Linux interfaces when `ports = system`, else null.</summary>
     public SystemPortsSettings? SystemPorts { get; init; }
 
+    /// <summary>The control socket of `run` (datapath.control).</summary>
+    public ControlSettings Control { get; init; } = new(null, 16, 16 << 20, TimeSpan.FromSeconds(10));
+
     public static DatapathSettings From(Config config, string source)
     {
         var reader = new SettingReader(config, source);
@@ -44,7 +47,8 @@ public sealed record DatapathSettings(int EmcEntries, int EmcInsertInvProb, Gene
             EmcEntries = emc,
             EmcInsertInvProb = emcInsertInvProb,
             RecircBypass = reader.Bool("datapath.recirc-bypass"),
-            ShortcutEntries = reader.Int("datapath.recirc-bypass-shortcuts", 0, 1 << 24),
+            ShortcutEntries = reader.Int("datapath.recirc-bypass-shortcuts", 1, 1 << 24),
+            ShortcutsInEmcOnly = reader.Bool("datapath.recirc-bypass-emc-only"),
             MaxRecirculationDepth = reader.Int("datapath.max-recirculation-depth", 1, 64),
             MegaflowIdleMs = (long)reader.Duration("datapath.megaflow-idle", TimeSpan.FromMilliseconds(1), TimeSpan.FromDays(1)).TotalMilliseconds,
             RevalidateInterval = reader.Duration("datapath.revalidate-interval", TimeSpan.FromMilliseconds(10), TimeSpan.FromHours(1)),
@@ -61,6 +65,7 @@ public sealed record DatapathSettings(int EmcEntries, int EmcInsertInvProb, Gene
             FlowsPath = reader.Text("datapath.flows") is { Length: > 0 } path ? path : null,
             QueuesPerPort = reader.Int("datapath.queues-per-port", 0, 1024) is var q && q > 0 ? q : pmds,
             PortWindow = reader.Int("datapath.port-window", 1, 1024),
+            Control = ControlSettings.From(reader),
             Pcap = reader.Text("datapath.ports") switch
             {
                 "generator" or "system" => null,

@@ -105,6 +105,10 @@ public sealed class ConntrackShardActor : ReceiveActor, IWithTimers
     private long _packets;
     private long _sweepSlices;
 
+    // Recirculation bypass: the PMDs that watch connections, by holder bit (the table keeps the bits).
+    private readonly List<IActorRef> _holders = [];
+    private readonly List<ShortcutNotice> _notices = [];
+
     public ConntrackShardActor(int shard, ConntrackSettings settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
@@ -120,6 +124,7 @@ public sealed class ConntrackShardActor : ReceiveActor, IWithTimers
         Receive<DumpConnections>(HandleDump);
         Receive<GetShardStatistics>(_ => HandleStatistics());
         Receive<RestartShard>(_ => HandleRestart());
+        Receive<ShortcutInstalled>(HandleShortcutInstalled);
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -141,6 +146,63 @@ public sealed class ConntrackShardActor : ReceiveActor, IWithTimers
         _batches++;
         _packets += results.Length;
         Sender.Tell(new ConnectionsTracked(_shard, message.BatchId, results));
+        RevokeShortcuts();
+    }
+
+    private void HandleShortcutInstalled(ShortcutInstalled message)
+    {
+        var key = message.Key;
+        if (!_table.WatchShortcut(in key, message.ShardHash, HolderBit(Sender), NowMs()))
+        {
+            Sender.Tell(new ShortcutsRevoked(_shard, [key], [message.ShardHash]));
+        }
+    }
+
+    /// <summary>
+    /// The holder bit of a PMD. Past 63 PMDs the last bit is shared, and its notices go to every
+    /// PMD from the 64th on (a few needless revocations, never a missed one).
+    /// </summary>
+    private ulong HolderBit(IActorRef pmd)
+    {
+        int index = _holders.IndexOf(pmd);
+        if (index < 0)
+        {
+            _holders.Add(pmd);
+            index = _holders.Count - 1;
+        }
+
+        return 1UL << Math.Min(index, 63);
+    }
+
+    /// <summary>Tells each watching PMD, in one message, which of its connections left the established state.</summary>
+    private void RevokeShortcuts()
+    {
+        if (_table.PendingShortcutNotices == 0)
+        {
+            return;
+        }
+
+        _notices.Clear();
+        _table.DrainShortcutNotices(_notices);
+        for (int index = 0; index < _holders.Count; index++)
+        {
+            ulong bit = 1UL << Math.Min(index, 63);
+            var keys = new List<ConntrackKey>();
+            var hashes = new List<uint>();
+            foreach (var notice in _notices)
+            {
+                if ((notice.Holders & bit) != 0)
+                {
+                    keys.Add(notice.Key);
+                    hashes.Add(notice.ShardHash);
+                }
+            }
+
+            if (keys.Count > 0)
+            {
+                _holders[index].Tell(new ShortcutsRevoked(_shard, keys.ToArray(), hashes.ToArray()));
+            }
+        }
     }
 
     private void HandleSweep()
@@ -148,6 +210,7 @@ public sealed class ConntrackShardActor : ReceiveActor, IWithTimers
         int budget = _settings.SweepBudget;
         int expired = _table.Sweep(NowMs(), budget);
         _sweepSlices++;
+        RevokeShortcuts();
         if (expired == budget)
         {
             // More may be due: the next slice goes behind the packets already queued.
@@ -159,8 +222,11 @@ public sealed class ConntrackShardActor : ReceiveActor, IWithTimers
         }
     }
 
-    private void HandleFlush(FlushConnections message) =>
+    private void HandleFlush(FlushConnections message)
+    {
         Sender.Tell(new ConnectionsFlushed(_shard, _table.Flush(message.Zone)));
+        RevokeShortcuts();
+    }
 
     private void HandleDump(DumpConnections message)
     {

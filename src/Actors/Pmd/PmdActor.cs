@@ -85,7 +85,7 @@ public sealed record RuleStatistics(int Pmd, IReadOnlyList<(FlowEntry Entry, lon
 /// next batch: if conntrack answers are outstanding, new batches wait until they are in, so no
 /// packet is forwarded by a stale megaflow and no recirculation id is reused under a packet in flight.
 /// </summary>
-public sealed class PmdActor : ReceiveActor, IWithTimers
+public sealed partial class PmdActor : ReceiveActor, IWithTimers
 {
     private readonly int _id;
     private readonly PmdSettings _settings;
@@ -126,11 +126,13 @@ public sealed class PmdActor : ReceiveActor, IWithTimers
             MegaflowIdleMs = settings.MegaflowIdleMs,
             RecircBypass = settings.RecircBypass,
             ShortcutEntries = settings.ShortcutEntries,
+            ShortcutsInEmcOnly = settings.ShortcutsInEmcOnly,
             PacketPoolSize = settings.PacketPoolSize,
         });
 
         Receive<ProcessBatch>(HandleBatch);
         Receive<ConnectionsTracked>(HandleTracked);
+        Receive<ShortcutsRevoked>(HandleRevoked);
         Receive<UseFlows>(HandleFlows);
         Receive<UsePorts>(HandlePorts);
         Receive<Quiesce>(HandleQuiesce);
@@ -139,6 +141,7 @@ public sealed class PmdActor : ReceiveActor, IWithTimers
         Receive<Tick>(_ => HandleTick());
         Receive<Terminated>(t => _routes.Forget(t.ActorRef));
         Receive<RestartPmd>(_ => throw new PmdRestartRequestedException($"PMD {_id}: restart requested."));
+        ReceiveDatapathCommands();
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -223,6 +226,15 @@ public sealed class PmdActor : ReceiveActor, IWithTimers
         _conntrack.Complete(answer, _core);
         _core.Pipeline.Stats.ProcessingNs += (long)Stopwatch.GetElapsedTime(start).TotalNanoseconds;
         AfterWork();
+    }
+
+    /// <summary>The connections' shard says they left the established state: their combined flows go (safe at any time, the guard decides each packet).</summary>
+    private void HandleRevoked(ShortcutsRevoked message)
+    {
+        for (int i = 0; i < message.Keys.Length && i < message.ShardHashes.Length; i++)
+        {
+            _core.RevokeShortcuts(in message.Keys[i], message.ShardHashes[i]);
+        }
     }
 
     private void HandleFlows(UseFlows message)
@@ -310,6 +322,7 @@ public sealed class PmdActor : ReceiveActor, IWithTimers
             Revalidate();
         }
 
+        FlushMegaflowsWhenQuiet();
         while (!_revalidationPending && _hasFlows && _waiting.TryDequeue(out var waiting))
         {
             Run(waiting);

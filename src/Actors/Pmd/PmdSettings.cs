@@ -10,8 +10,11 @@ public sealed record PmdSettings
     /// <summary>datapath.recirc-bypass: established connections skip recirculation through guarded combined flows.</summary>
     public bool RecircBypass { get; init; } = true;
 
-    /// <summary>datapath.recirc-bypass-shortcuts: shortcut table entries; 0 keeps combined flows in the EMC only.</summary>
-    public int ShortcutEntries { get; init; } = 262_144;
+    /// <summary>datapath.recirc-bypass-shortcuts: most combined flows held (one per connection direction).</summary>
+    public int ShortcutEntries { get; init; } = 1 << 21;
+
+    /// <summary>datapath.recirc-bypass-emc-only: combined flows are looked up through the EMC alone (the seed's way).</summary>
+    public bool ShortcutsInEmcOnly { get; init; }
 
     public int MaxRecirculationDepth { get; init; } = 8;
 

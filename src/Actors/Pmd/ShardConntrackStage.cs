@@ -66,6 +66,10 @@ internal sealed class ShardConntrackStage(ConntrackRoutes routes, IActorRef self
         }
     }
 
+    /// <summary>The PMD built a combined flow: the connection's shard watches it and tells the PMD when it leaves the established state.</summary>
+    public void WatchShortcut(in ConntrackKey connection, uint connectionHash, PmdCore core) =>
+        routes.Send(ConntrackShards.ShardOf(connectionHash, routes.ShardCount), new ShortcutInstalled(connection, connectionHash), self);
+
     /// <summary>A shard's answer: continues its packets. Returns false for an answer nobody waits for.</summary>
     public bool Complete(ConnectionsTracked answer, PmdCore core)
     {

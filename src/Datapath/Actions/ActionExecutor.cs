@@ -71,6 +71,10 @@ public static class ActionExecutor
                     Userspace(batch, action.UserspaceCookie, ref ctx, stats);
                     break;
 
+                case ActionKind.CtGuard:
+                    ctx.Guard(batch, action.Guard!);
+                    break;
+
                 default:
                     ThrowUnknownKind(action.Kind);
                     break;

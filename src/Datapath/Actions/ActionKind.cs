@@ -11,4 +11,11 @@ public enum ActionKind : byte
     PushVlan,
     PopVlan,
     Userspace,
+
+    /// <summary>
+    /// Recirculation bypass: after a combined flow's ct action, packets whose new conntrack fields
+    /// fail the guard leave the batch and recirculate as the original flow would have; the rest go on.
+    /// Never produced by translation; only combined flows carry it.
+    /// </summary>
+    CtGuard,
 }

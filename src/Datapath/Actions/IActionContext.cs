@@ -45,4 +45,13 @@ public interface IActionContext
     /// removed it from its batch: the owner returns it to its pool.
     /// </summary>
     void Drop(Packet packet);
+
+    /// <summary>
+    /// Runs a combined flow's guard (recirculation bypass) on every packet of <paramref name="batch"/>:
+    /// a packet that fails leaves the batch (order kept) and recirculates with the guard's fallback id,
+    /// as the original flow would have sent it; the rest stay for the actions that follow. Only
+    /// contexts that install combined flows need it.
+    /// </summary>
+    void Guard(PacketBatch batch, Caches.CtGuard guard) =>
+        throw new NotSupportedException("This action context runs no combined flows.");
 }

@@ -35,6 +35,18 @@ public sealed class Megaflow
     /// </summary>
     public MegaflowOrigin? Origin { get; set; }
 
+    /// <summary>
+    /// Set on a combined flow (recirculation bypass): the megaflows it stands for and its guard.
+    /// Null on every megaflow the classifier holds.
+    /// </summary>
+    public Shortcut? Shortcut { get; init; }
+
+    /// <summary>
+    /// Dead, or a combined flow whose original or recirculated megaflow died: either way a lookup
+    /// that finds it must miss.
+    /// </summary>
+    public bool IsUnusable => IsDead || (Shortcut is { } s && s.IsStale);
+
     public void MarkDead() => IsDead = true;
 
     /// <summary>True when <paramref name="key"/> falls under this megaflow.</summary>

@@ -128,6 +128,11 @@ public sealed partial class ConnectionTable
             _ => ConntrackCounter.Flushed,
         });
 
+        if (entry.ShortcutHolders != 0)
+        {
+            NotifyShortcutHolders(ref entry, ShortcutNoticeReason.Removed);
+        }
+
         if (reason != RemovalReason.Flushed)
         {
             Notify(new RemovedConnection(entry.Key, entry.Hash, reason));

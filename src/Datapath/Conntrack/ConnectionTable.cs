@@ -156,8 +156,19 @@ public sealed partial class ConnectionTable
             ref var entry = ref _entries[slot];
             if (args.Commit)
             {
+                uint mark = entry.Mark;
+                var label = entry.Label;
                 entry.Mark = (args.Mark & args.MarkMask) | (entry.Mark & ~args.MarkMask);
                 entry.Label = (args.Label & args.LabelMask) | (entry.Label & ~args.LabelMask);
+                if (entry.ShortcutHolders != 0 && (mark != entry.Mark || label != entry.Label))
+                {
+                    NotifyShortcutHolders(ref entry, ShortcutNoticeReason.MarkOrLabelChanged);
+                }
+            }
+
+            if (entry.ShortcutHolders != 0 && !IsEstablished(result.State, entry.Timeout))
+            {
+                NotifyShortcutHolders(ref entry, (result.State & CtState.Invalid) != 0 ? ShortcutNoticeReason.Invalid : ShortcutNoticeReason.LeftEstablished);
             }
 
             result.Mark = entry.Mark;

@@ -26,6 +26,16 @@ public sealed class Packet
     /// <summary>Offset of the L4 header, or -1 (also -1 for IP fragments after the first).</summary>
     public int L4Offset = -1;
 
+    /// <summary>
+    /// Recirculation bypass: the first pass's megaflow when it ended in ct then recirc, so that the
+    /// recirculated pass can build a combined flow from both. Set by every first pass (null when
+    /// not applicable), so a recycled packet never carries a stale one into a second pass.
+    /// </summary>
+    internal Caches.Megaflow? BypassOrigin;
+
+    /// <summary>The TCP flags of a packet on a combined flow, for crediting the recirculated megaflow after the guard.</summary>
+    internal ushort BypassTcpFlags;
+
     public Packet(int capacity = DefaultCapacity)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, DefaultHeadroom + 64);

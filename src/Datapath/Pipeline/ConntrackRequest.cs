@@ -5,16 +5,20 @@ using Datapath.Packets;
 namespace Datapath.Pipeline;
 
 /// <summary>
-/// One ct action's worth of packets waiting for conntrack: the inputs the stage sends, and for
-/// each input the packets that continue with its answer (one packet, or every fragment of a
-/// reassembled datagram). Owned and recycled by <see cref="PmdCore"/>; a stage reads
-/// <see cref="Inputs"/> and keeps <see cref="Id"/> to answer, nothing else.
+/// Packets waiting for conntrack with the same ct arguments, gathered over every flow of a batch
+/// (so one batch costs one request per ct argument set, not one per flow: combined flows are one
+/// per connection direction): the inputs the stage sends, and for each input the packets that
+/// continue with its answer (one packet, or every fragment of a reassembled datagram) and where
+/// they continue (their flow's actions after the ct). Owned and recycled by <see cref="PmdCore"/>;
+/// a stage reads <see cref="Inputs"/> and keeps <see cref="Id"/> to answer, nothing else.
 /// </summary>
 public sealed class ConntrackRequest
 {
     private readonly ConntrackInput[] _inputs = new ConntrackInput[PacketBatch.MaxSize];
     private readonly List<Packet>[] _packets = new List<Packet>[PacketBatch.MaxSize];
     private readonly bool[] _answered = new bool[PacketBatch.MaxSize];
+    private readonly ActionList[] _actions = new ActionList[PacketBatch.MaxSize];
+    private readonly int[] _resumeAt = new int[PacketBatch.MaxSize];
 
     internal ConntrackRequest()
     {
@@ -36,30 +40,29 @@ public sealed class ConntrackRequest
 
     public ReadOnlySpan<ConntrackInput> Inputs => _inputs.AsSpan(0, Count);
 
-    internal ActionList Actions { get; private set; } = ActionList.Empty;
-
-    internal int ResumeAt { get; private set; }
-
     internal int Unanswered { get; private set; }
 
     internal bool IsFull => Count == PacketBatch.MaxSize;
 
-    internal void Start(long id, in ConntrackArgs args, long nowMs, ActionList actions, int resumeAt)
+    internal void Start(long id, in ConntrackArgs args, long nowMs)
     {
         Id = id;
         Args = args;
         NowMs = nowMs;
-        Actions = actions;
-        ResumeAt = resumeAt;
         Count = 0;
         Unanswered = 0;
     }
 
-    /// <summary>Adds an input; the packets that continue with its answer are added to <see cref="PacketsOf"/>.</summary>
-    internal List<Packet> Add(in ConntrackInput input)
+    /// <summary>
+    /// Adds an input whose packets continue with <paramref name="actions"/> from <paramref name="resumeAt"/>;
+    /// the packets are added to <see cref="PacketsOf"/>.
+    /// </summary>
+    internal List<Packet> Add(in ConntrackInput input, ActionList actions, int resumeAt)
     {
         _inputs[Count] = input;
         _answered[Count] = false;
+        _actions[Count] = actions;
+        _resumeAt[Count] = resumeAt;
         var packets = _packets[Count];
         packets.Clear();
         Count++;
@@ -68,6 +71,13 @@ public sealed class ConntrackRequest
     }
 
     internal List<Packet> PacketsOf(int index) => _packets[index];
+
+    internal ActionList ActionsOf(int index) => _actions[index];
+
+    internal int ResumeAtOf(int index) => _resumeAt[index];
+
+    /// <summary>Drops the references to action lists once every input is answered (the request is recycled).</summary>
+    internal void ForgetActions() => Array.Clear(_actions, 0, Count);
 
     internal bool IsAnswered(int index) => _answered[index];
 

@@ -1,3 +1,5 @@
+using Datapath.Conntrack;
+
 namespace Datapath.Pipeline;
 
 /// <summary>
@@ -10,4 +12,14 @@ public interface IConntrackStage
 {
     /// <summary>Starts conntrack on every input of <paramref name="request"/>, answering through <paramref name="core"/>; keeps no reference to the request past its last answer.</summary>
     void Submit(ConntrackRequest request, PmdCore core);
+
+    /// <summary>
+    /// <paramref name="core"/> built a combined flow for <paramref name="connection"/>: the stage
+    /// should call <see cref="PmdCore.RevokeShortcuts"/> once the connection leaves the established
+    /// state or the table. A stage that never does is still safe (the guard decides each packet);
+    /// the combined flow then lives until its guard fails or its megaflows die.
+    /// </summary>
+    void WatchShortcut(in ConntrackKey connection, uint connectionHash, PmdCore core)
+    {
+    }
 }

@@ -13,11 +13,13 @@ public sealed class InlineDatapath
 {
     private readonly PmdCore _core;
     private readonly ForwardingSink _sink = new();
+    private readonly TableConntrackStage _stage;
 
     public InlineDatapath(IUpcallHandler upcall, PmdCoreOptions? options = null, ConnectionTable? conntrack = null, IpReassembler? reassembler = null)
     {
         Conntrack = conntrack ?? new ConnectionTable();
-        _core = new PmdCore(upcall, new TableConntrackStage(Conntrack), _sink, options, reassembler);
+        _stage = new TableConntrackStage(Conntrack);
+        _core = new PmdCore(upcall, _stage, _sink, options, reassembler);
     }
 
     public PmdCore Core => _core;
@@ -41,6 +43,22 @@ public sealed class InlineDatapath
         _core.Process(batch, nowMs);
         _core.ExpireFragments(nowMs);
         _sink.Target = null;
+    }
+
+    /// <summary>flush-conntrack: removes every connection (or one zone's); their combined flows go with them.</summary>
+    public int FlushConntrack(ushort? zone = null)
+    {
+        int flushed = Conntrack.Flush(zone);
+        _stage.DeliverNotices(_core);
+        return flushed;
+    }
+
+    /// <summary>Expires what is due in the connection table, as the shards' sweep does; combined flows of expired connections go.</summary>
+    public int SweepConntrack(long nowMs)
+    {
+        int expired = Conntrack.Sweep(nowMs, int.MaxValue);
+        _stage.DeliverNotices(_core);
+        return expired;
     }
 
     private sealed class ForwardingSink : IPacketSink

@@ -18,7 +18,7 @@ namespace Datapath.Pipeline;
 /// vSwitch recurses instead, with scratch on the stack). Transmitted packets go to the sink.
 /// Not thread-safe: one owner.
 /// </summary>
-public sealed class PmdCore
+public sealed class PmdCore : IShortcutObserver
 {
     private static readonly int[] Identity = Enumerable.Range(0, PacketBatch.MaxSize).ToArray();
 
@@ -31,6 +31,9 @@ public sealed class PmdCore
     private readonly Queue<PacketBatch> _recirculated = new();
     private readonly Dictionary<long, ConntrackRequest> _outstanding = [];
     private readonly Stack<ConntrackRequest> _spareRequests = new();
+
+    // Requests gathering a pass's ct inputs, one per ct argument set, sent when the outermost call unwinds.
+    private readonly List<ConntrackRequest> _gathering = [];
     private readonly ExtractionStats _ctExtraction = new();
     private readonly List<Packet> _expired = [];
     private readonly int _maxDepth;
@@ -47,7 +50,11 @@ public sealed class PmdCore
         ArgumentNullException.ThrowIfNull(sink);
         options ??= new PmdCoreOptions();
         var emc = options.EmcEntries == 0 ? null : new ExactMatchCache(options.EmcEntries, options.EmcInsertInvProb);
-        _pipeline = new PmdPipeline(emc, new MegaflowClassifier(), upcall, _batches);
+        var shortcuts = options.RecircBypass ? new ShortcutTable(options.ShortcutEntries) : null;
+        _pipeline = new PmdPipeline(emc, new MegaflowClassifier(), upcall, _batches, shortcuts, options.ShortcutsInEmcOnly)
+        {
+            ShortcutObserver = this,
+        };
         _conntrack = conntrack;
         _sink = sink;
         _reassembler = reassembler ?? new IpReassembler();
@@ -151,17 +158,24 @@ public sealed class PmdCore
 
         Enter(Math.Max(_nowMs, request.NowMs));
         var context = new Context(this);
+
+        // Consecutive inputs that continue the same way run as one batch; order is kept.
         var continuing = _batches.Rent();
+        ActionList? actions = null;
+        int resumeAt = 0;
         for (int k = 0; k < indices.Length; k++)
         {
-            if (!request.Answer(indices[k]))
+            int index = indices[k];
+            if (!request.Answer(index))
             {
                 Stats.StaleConntrackAnswers++;
                 continue;
             }
 
             ref readonly var result = ref results[k];
-            foreach (var packet in request.PacketsOf(indices[k]))
+            var nextActions = request.ActionsOf(index);
+            int nextResumeAt = request.ResumeAtOf(index);
+            foreach (var packet in request.PacketsOf(index))
             {
                 if (result.Drop)
                 {
@@ -171,19 +185,21 @@ public sealed class PmdCore
                 }
 
                 result.ApplyTo(ref packet.Metadata);
-                if (continuing.IsFull)
+                if (continuing.Count > 0 && (continuing.IsFull || !ReferenceEquals(actions, nextActions) || resumeAt != nextResumeAt))
                 {
-                    ActionExecutor.Execute(continuing, request.Actions, request.ResumeAt, ref context, _pipeline.ExecutionStats);
+                    ActionExecutor.Execute(continuing, actions!, resumeAt, ref context, _pipeline.ExecutionStats);
                     continuing = _batches.Rent();
                 }
 
+                actions = nextActions;
+                resumeAt = nextResumeAt;
                 continuing.Add(packet);
             }
         }
 
         if (continuing.Count > 0)
         {
-            ActionExecutor.Execute(continuing, request.Actions, request.ResumeAt, ref context, _pipeline.ExecutionStats);
+            ActionExecutor.Execute(continuing, actions!, resumeAt, ref context, _pipeline.ExecutionStats);
         }
         else
         {
@@ -193,7 +209,7 @@ public sealed class PmdCore
         if (request.Unanswered == 0)
         {
             _outstanding.Remove(requestId);
-            _spareRequests.Push(request);
+            Recycle(request);
         }
 
         Exit();
@@ -227,7 +243,7 @@ public sealed class PmdCore
         if (request.Unanswered == 0)
         {
             _outstanding.Remove(requestId);
-            _spareRequests.Push(request);
+            Recycle(request);
         }
     }
 
@@ -267,6 +283,18 @@ public sealed class PmdCore
         return released;
     }
 
+    /// <summary>
+    /// Conntrack says <paramref name="connection"/> left the established state (or the table): its
+    /// combined flows (both directions) go, and its next packets recirculate until one builds a new
+    /// one. Returns how many were removed. Safe at any time: a packet already past the lookup keeps
+    /// its actions, and its guard still decides.
+    /// </summary>
+    public int RevokeShortcuts(in ConntrackKey connection, uint connectionHash) =>
+        _pipeline.RevokeConnection(in connection, connectionHash);
+
+    void IShortcutObserver.Installed(Shortcut shortcut) =>
+        _conntrack.WatchShortcut(in shortcut.Connection, shortcut.ConnectionHash, this);
+
     /// <summary>Answers every input of a request at once, in order (a synchronous stage's answer).</summary>
     public void CompleteConntrack(long requestId, ReadOnlySpan<ConntrackResult> results) =>
         CompleteConntrack(requestId, Identity.AsSpan(0, results.Length), results);
@@ -296,20 +324,41 @@ public sealed class PmdCore
         _nowMs = nowMs;
     }
 
-    /// <summary>Leaving the outermost call: run the recirculations it queued, in order.</summary>
+    /// <summary>
+    /// Leaving the outermost call: run the recirculations it queued, in order, and send the
+    /// conntrack requests gathered meanwhile (a synchronous stage answers at once, which may queue
+    /// more of both), until nothing is left.
+    /// </summary>
     private void Exit()
     {
         if (_busy == 1)
         {
             var context = new Context(this);
-            while (_recirculated.TryDequeue(out var next))
+            do
             {
-                _pipeline.Process(next, _nowMs, ref context);
-                _batches.Return(next);
+                while (_recirculated.TryDequeue(out var next))
+                {
+                    _pipeline.Process(next, _nowMs, ref context);
+                    _batches.Return(next);
+                }
+
+                SubmitGathered();
             }
+            while (_recirculated.Count > 0);
         }
 
         _busy--;
+    }
+
+    /// <summary>Sends every gathered request (in the order they were opened).</summary>
+    private void SubmitGathered()
+    {
+        while (_gathering.Count > 0)
+        {
+            var request = _gathering[0];
+            _gathering.RemoveAt(0);
+            Submit(request);
+        }
     }
 
     /// <summary>
@@ -318,7 +367,7 @@ public sealed class PmdCore
     /// </summary>
     private void SubmitConntrack(PacketBatch batch, in ConntrackArgs args, ActionList actions, int resumeAt)
     {
-        var request = StartRequest(in args, actions, resumeAt);
+        var request = Gathering(in args);
         foreach (var packet in batch.Packets)
         {
             FlowExtractor.Extract(packet, ref _ctKey, _ctExtraction);
@@ -337,47 +386,62 @@ public sealed class PmdCore
                     var whole = datagram!.Datagram;
                     FlowExtractor.Extract(whole, ref _ctKey, _ctExtraction);
                     ConntrackInput.TryParse(whole, in _ctKey, args.Zone, out var wholeInput);
-                    request.Add(in wholeInput).AddRange(datagram.Fragments);
+                    request.Add(in wholeInput, actions, resumeAt).AddRange(datagram.Fragments);
                     _reassembler.Release(datagram);
                     break;
 
                 default:
                     ConntrackInput.TryParse(packet, in _ctKey, args.Zone, out var input);
-                    request.Add(in input).Add(packet);
+                    request.Add(in input, actions, resumeAt).Add(packet);
                     break;
             }
 
             if (request.IsFull)
             {
+                _gathering.Remove(request);
                 Submit(request);
-                request = StartRequest(in args, actions, resumeAt);
+                request = Gathering(in args);
             }
         }
 
         batch.Clear();
         _batches.Return(batch);
-        if (request.Count > 0)
-        {
-            Submit(request);
-        }
-        else
-        {
-            _spareRequests.Push(request);
-        }
     }
 
-    private ConntrackRequest StartRequest(in ConntrackArgs args, ActionList actions, int resumeAt)
+    /// <summary>The request gathering inputs for these ct arguments (opened when there is none).</summary>
+    private ConntrackRequest Gathering(in ConntrackArgs args)
     {
+        foreach (var open in _gathering)
+        {
+            if (open.Args == args)
+            {
+                return open;
+            }
+        }
+
         var request = _spareRequests.Count > 0 ? _spareRequests.Pop() : new ConntrackRequest();
-        request.Start(++_nextRequestId, in args, _nowMs, actions, resumeAt);
+        request.Start(++_nextRequestId, in args, _nowMs);
+        _gathering.Add(request);
         return request;
     }
 
     private void Submit(ConntrackRequest request)
     {
+        if (request.Count == 0)
+        {
+            _spareRequests.Push(request);
+            return;
+        }
+
         _outstanding.Add(request.Id, request);
         Stats.ConntrackRequests++;
         _conntrack.Submit(request, this);
+    }
+
+    private void Recycle(ConntrackRequest request)
+    {
+        request.ForgetActions();
+        _spareRequests.Push(request);
     }
 
     private void DropRefusedFragments(Packet packet)
@@ -423,6 +487,41 @@ public sealed class PmdCore
         _batches.Return(batch);
     }
 
+    /// <summary>
+    /// A combined flow's guard (see <see cref="CtGuard"/>): passing packets are credited to the
+    /// recirculated megaflow and stay; failing ones recirculate with the fallback id, in order, and
+    /// their combined flow is removed.
+    /// </summary>
+    private void Guard(PacketBatch batch, CtGuard guard)
+    {
+        PacketBatch? fallback = null;
+        int kept = 0;
+        for (int i = 0; i < batch.Count; i++)
+        {
+            var packet = batch[i];
+            if (guard.Passes(in packet.Metadata))
+            {
+                guard.Recirculated.Stats.Add(packet.Length, packet.BypassTcpFlags, _nowMs);
+                batch.Set(kept++, packet);
+                continue;
+            }
+
+            _pipeline.Stats.ShortcutFallbacks++;
+            _pipeline.RevokeFailedGuard(packet);
+            packet.Metadata.RecircId = guard.FallbackRecircId;
+            packet.Metadata.RecircDepth++;
+            fallback ??= _batches.Rent();
+            fallback.Add(packet);
+        }
+
+        batch.Truncate(kept);
+        if (fallback is not null)
+        {
+            _pipeline.ExecutionStats.PacketsRecirculated += fallback.Count;
+            Recirculate(fallback);
+        }
+    }
+
     /// <summary>Packets go back to the pool they came from: this PMD's, or a port's.</summary>
     private void Recycle(Packet packet) => (packet.Pool ?? _packets).Return(packet);
 
@@ -443,5 +542,7 @@ public sealed class PmdCore
         public void Release(PacketBatch batch) => owner.Release(batch);
 
         public void Drop(Packet packet) => owner.Recycle(packet);
+
+        public void Guard(PacketBatch batch, CtGuard guard) => owner.Guard(batch, guard);
     }
 }

@@ -12,8 +12,11 @@ public sealed record PmdCoreOptions
     /// <summary>Established connections skip recirculation through guarded combined flows (DESIGN.md, recirculation bypass).</summary>
     public bool RecircBypass { get; init; } = true;
 
-    /// <summary>Shortcut table entries (one per connection direction); 0 keeps combined flows in the EMC only.</summary>
-    public int ShortcutEntries { get; init; } = 262_144;
+    /// <summary>Most combined flows held (one per connection direction); beyond it, installs are refused and counted.</summary>
+    public int ShortcutEntries { get; init; } = 1 << 21;
+
+    /// <summary>Look combined flows up through the EMC alone (the seed's way) instead of the shortcut table first.</summary>
+    public bool ShortcutsInEmcOnly { get; init; }
 
     /// <summary>Passes a packet may make through the pipeline before it is dropped as a loop.</summary>
     public int MaxRecirculationDepth { get; init; } = 8;

@@ -78,6 +78,11 @@ public sealed partial class PmdPipeline
 
         _sweep.Clear();
         _recheck.Clear();
+        if (changed + idle > 0)
+        {
+            RemoveStaleShortcuts();
+        }
+
         var result = new RevalidationResult(judged, judged - changed, changed, idle);
         RevalidationStats.Add(in result);
         return result;

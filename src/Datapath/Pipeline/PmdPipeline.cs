@@ -35,22 +35,45 @@ public sealed partial class PmdPipeline
     // The megaflow of each packet by arrival position; null for a failed upcall.
     private readonly Megaflow?[] _packetFlows = new Megaflow?[Max];
 
-    // One output batch per distinct flow of the input batch, in order of first appearance.
-    private readonly Megaflow[] _flowOf = new Megaflow[Max];
+    // One output batch per distinct action list of the input batch, in order of first appearance.
+    // Flows are batched by their actions, not by identity: statistics are credited per packet in
+    // Queue, and the combined flows of one pair of megaflows (one per connection direction) share
+    // one action list, so a batch of many connections still runs their ct as one batch.
+    private readonly ActionList[] _flowOf = new ActionList[Max];
     private readonly PacketBatch[] _flowBatch = new PacketBatch[Max];
     private int _flowCount;
 
     // Packets whose upcall failed, released after the batch.
     private PacketBatch? _failed;
 
+    // Recirculation bypass: null when it is off.
+    private readonly ShortcutTable? _shortcuts;
+    private readonly ShortcutBuilder? _builder;
+    private readonly bool _shortcutsInEmcOnly;
+    private IShortcutObserver? _observer;
+
     /// <param name="emc">The exact-match cache, or null when the EMC is turned off.</param>
-    public PmdPipeline(ExactMatchCache? emc, MegaflowClassifier classifier, IUpcallHandler upcall, PacketBatchPool batches)
+    /// <param name="shortcuts">The combined flows (recirculation bypass), or null when the bypass is off.</param>
+    /// <param name="shortcutsInEmcOnly">
+    /// Look combined flows up through the EMC alone (the seed patch's way: they are inserted there
+    /// always and evicted like any entry) instead of the shortcut table first.
+    /// </param>
+    public PmdPipeline(ExactMatchCache? emc, MegaflowClassifier classifier, IUpcallHandler upcall, PacketBatchPool batches, ShortcutTable? shortcuts = null, bool shortcutsInEmcOnly = false)
     {
         _emc = emc;
         _classifier = classifier;
         _upcall = upcall;
         _batches = batches;
+        _shortcuts = shortcuts;
+        _builder = shortcuts is null ? null : new ShortcutBuilder();
+        _shortcutsInEmcOnly = shortcutsInEmcOnly && emc is not null;
     }
+
+    /// <summary>The combined flows, or null when the bypass is off.</summary>
+    public ShortcutTable? Shortcuts => _shortcuts;
+
+    /// <summary>Told of every combined flow installed (its owner watches the connection); set once by the owner.</summary>
+    internal IShortcutObserver? ShortcutObserver { set => _observer = value; }
 
     public PmdStats Stats { get; } = new();
 
@@ -120,11 +143,26 @@ public sealed partial class PmdPipeline
             ref var key = ref _keys[i];
             FlowExtractor.Extract(packet, ref key, ExtractionStats);
             _hashes[i] = FlowHash.Hash(in key);
+            if (_shortcuts is not null && !_shortcutsInEmcOnly && packet.Metadata.RecircId == 0
+                && _shortcuts.Lookup(in key, _hashes[i]) is { } combined)
+            {
+                Stats.ShortcutHits++;
+                _packetFlows[i] = combined;
+                continue;
+            }
+
             var flow = _emc?.Lookup(in key, _hashes[i]);
             _packetFlows[i] = flow;
             if (flow is not null)
             {
-                Stats.EmcHits++;
+                if (flow.Shortcut is null)
+                {
+                    Stats.EmcHits++;
+                }
+                else
+                {
+                    Stats.ShortcutHits++;
+                }
             }
             else
             {
@@ -219,10 +257,25 @@ public sealed partial class PmdPipeline
 
     private void Queue(Packet packet, Megaflow flow, in FlowKey key, long nowMs)
     {
-        flow.Stats.Add(packet.Length, key.TcpFlags, nowMs);
+        if (_builder is not null)
+        {
+            Bypass(packet, flow, in key);
+        }
+
+        // A combined flow's packets count for the original megaflow here and for the recirculated
+        // one when they pass the guard: statistics read as if they had recirculated.
+        if (flow.Shortcut is { } shortcut)
+        {
+            shortcut.Original.Stats.Add(packet.Length, key.TcpFlags, nowMs);
+            packet.BypassTcpFlags = key.TcpFlags;
+        }
+        else
+        {
+            flow.Stats.Add(packet.Length, key.TcpFlags, nowMs);
+        }
         for (int f = 0; f < _flowCount; f++)
         {
-            if (ReferenceEquals(_flowOf[f], flow))
+            if (ReferenceEquals(_flowOf[f], flow.Actions))
             {
                 _flowBatch[f].Add(packet);
                 return;
@@ -231,8 +284,96 @@ public sealed partial class PmdPipeline
 
         var batch = _batches.Rent();
         batch.Add(packet);
-        _flowOf[_flowCount] = flow;
+        _flowOf[_flowCount] = flow.Actions;
         _flowBatch[_flowCount++] = batch;
+    }
+
+    /// <summary>
+    /// Recirculation bypass bookkeeping: a first pass notes a megaflow that ends in ct, recirc; the
+    /// recirculated pass of such a packet may build the combined flow of its connection direction.
+    /// </summary>
+    private void Bypass(Packet packet, Megaflow flow, in FlowKey key)
+    {
+        if (packet.Metadata.RecircId == 0)
+        {
+            packet.BypassOrigin = ShortcutBuilder.EndsInConntrackRecirculation(flow) ? flow : null;
+            return;
+        }
+
+        if (packet.BypassOrigin is { } original)
+        {
+            packet.BypassOrigin = null;
+            Install(packet, original, flow, in key);
+        }
+    }
+
+    private void Install(Packet packet, Megaflow original, Megaflow recirculated, in FlowKey key)
+    {
+        if (original.IsDead || _builder!.TryBuild(packet, in key, original, recirculated) is not { } combined)
+        {
+            return;
+        }
+
+        var shortcut = combined.Shortcut!;
+        if (_shortcuts!.Lookup(in combined.Key, shortcut.KeyHash) is { } existing)
+        {
+            // Already built by an earlier packet: in EMC-only mode it may have been evicted since.
+            if (_shortcutsInEmcOnly)
+            {
+                _emc!.Insert(in existing.Key, shortcut.KeyHash, existing);
+            }
+
+            return;
+        }
+
+        if (!_shortcuts.TryAdd(combined))
+        {
+            return;
+        }
+
+        Stats.ShortcutInstalls++;
+        if (_shortcutsInEmcOnly)
+        {
+            _emc!.Insert(in combined.Key, shortcut.KeyHash, combined);
+        }
+
+        _observer?.Installed(shortcut);
+    }
+
+    /// <summary>
+    /// Removes the combined flows of a connection (both directions) that left the established
+    /// state, as its conntrack owner said. Returns how many went.
+    /// </summary>
+    public int RevokeConnection(in Conntrack.ConntrackKey connection, uint connectionHash)
+    {
+        if (_shortcuts is null)
+        {
+            return 0;
+        }
+
+        int removed = _shortcuts.RemoveConnection(in connection, connectionHash);
+        Stats.ShortcutRevocations += removed;
+        return removed;
+    }
+
+    /// <summary>A packet of a combined flow failed its guard: that combined flow is stale, remove it.</summary>
+    internal void RevokeFailedGuard(Packet packet)
+    {
+        uint hash = _builder!.FirstPassKey(packet, out var key);
+        if (_shortcuts!.Lookup(in key, hash) is { } stale && _shortcuts.Remove(stale))
+        {
+            Stats.ShortcutRevocations++;
+        }
+    }
+
+    /// <summary>After megaflows died (revalidation): their combined flows go too.</summary>
+    private void RemoveStaleShortcuts()
+    {
+        if (_shortcuts is not null)
+        {
+            Stats.ShortcutRevocations += _shortcuts.RemoveStale();
+            _builder!.ForgetDead();
+        }
     }
 
     private void ExecuteFlows<TContext>(ref TContext ctx)
@@ -241,7 +382,7 @@ public sealed partial class PmdPipeline
         for (int f = 0; f < _flowCount; f++)
         {
             var batch = _flowBatch[f];
-            var actions = _flowOf[f].Actions;
+            var actions = _flowOf[f];
             _flowOf[f] = null!;
             _flowBatch[f] = null!;
             ActionExecutor.Execute(batch, actions, 0, ref ctx, ExecutionStats);

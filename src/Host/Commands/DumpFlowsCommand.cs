@@ -8,15 +8,41 @@ namespace Host.Commands;
 /// `dump-flows FLOWFILE`: parses an ovs-ofctl add-flows file, installs it and prints the tables
 /// back as `ovs-ofctl dump-flows` does. A bad line prints FILE:LINE:COLUMN: message for every
 /// bad line and exits 1; nothing is installed.
+/// `dump-flows [MATCH] [--target SOCKET]`: the running datapath's flows (those MATCH selects) with
+/// their counters, through the control socket. The argument is read as a file only when it names
+/// one and no --target is given.
 /// </summary>
 internal static class DumpFlowsCommand
 {
     public static Command Create()
     {
-        var file = new Argument<FileInfo>("FLOWFILE") { Description = "Flows in ovs-ofctl add-flows syntax." };
+        var argument = new Argument<string?>("FLOWFILE|MATCH") { Description = "A flow file in ovs-ofctl add-flows syntax; or, against the running datapath, a match selecting the flows to show.", Arity = ArgumentArity.ZeroOrOne };
         var noStats = new Option<bool>("--no-stats") { Description = "Leave out cookie, duration, table 0 and counters, as ovs-ofctl --no-stats." };
-        var command = new Command("dump-flows", "Parse a flow file and print it back in ovs-ofctl's normalised form.") { file, noStats };
-        command.SetAction(parse => Run(parse.GetValue(file)!, !parse.GetValue(noStats), parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error));
+        var target = ControlCommands.TargetOption();
+        var format = ControlCommands.FormatOption();
+        var command = new Command("dump-flows", "Print the running datapath's flows with their counters (ovs-ofctl dump-flows), or parse a flow file and print it back normalised.") { argument, noStats, target, format };
+        command.SetAction(parse =>
+        {
+            string? value = parse.GetValue(argument);
+            bool live = parse.GetResult(target) is { Implicit: false } || value is null || !File.Exists(value);
+            if (!live)
+            {
+                return Run(new FileInfo(value!), !parse.GetValue(noStats), parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error);
+            }
+
+            var args = new List<string>();
+            if (value is not null)
+            {
+                args.Add(value);
+            }
+
+            if (parse.GetValue(noStats))
+            {
+                args.Add("--no-stats");
+            }
+
+            return ControlCommands.Call(parse.GetValue(target)!, "dump-flows", "dump-flows", args, parse.GetValue(format) == "json", parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error);
+        });
         return command;
     }
 

@@ -168,6 +168,7 @@ internal static class ReplayCommand
             MaxRecirculationDepth = settings.Pmd.MaxRecirculationDepth,
             RecircBypass = settings.Pmd.RecircBypass,
             ShortcutEntries = settings.Pmd.ShortcutEntries,
+            ShortcutsInEmcOnly = settings.Pmd.ShortcutsInEmcOnly,
         });
         new VerdictReplay(datapath, ports).Run(reader, writer);
     }

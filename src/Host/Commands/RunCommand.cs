@@ -18,8 +18,9 @@ internal static class RunCommand
         var pmds = new Option<int?>("--pmds") { Description = "PMD actors (overrides datapath.pmds)." };
         var connections = new Option<int?>("--connections") { Description = "Concurrent connections (overrides datapath.generator.connections)." };
         var bypass = BypassOption.Create();
+        var control = new Option<string?>("--control") { Description = "The control socket (overrides datapath.control.socket; off: none)." };
         var untilInterrupted = new Option<bool>("--until-interrupted") { Description = "Run until Ctrl+C (or SIGTERM), whatever the duration; then print the summary." };
-        var command = new Command("run", "Run the firewall between two ports (generator, pcap or Linux interfaces) and print its statistics.") { config, duration, pmds, connections, bypass, untilInterrupted };
+        var command = new Command("run", "Run the firewall between two ports (generator, pcap or Linux interfaces) and print its statistics.") { config, duration, pmds, connections, bypass, control, untilInterrupted };
         command.SetAction(async (parse, stop) =>
         {
             var output = parse.InvocationConfiguration.Output;
@@ -33,6 +34,11 @@ internal static class RunCommand
                 if (!TryOverride(settings, parse.GetValue(duration), parse.GetValue(pmds), parse.GetValue(connections), error, out settings))
                 {
                     return 2;
+                }
+
+                if (parse.GetValue(control) is { Length: > 0 } socket)
+                {
+                    settings = settings with { Control = settings.Control with { SocketPath = socket } };
                 }
 
                 string flowsText = settings.FlowsPath is null ? DatapathConfig.EmbeddedFirewallFlows() : await File.ReadAllTextAsync(settings.FlowsPath).ConfigureAwait(false);
@@ -62,7 +68,7 @@ internal static class RunCommand
                 error.WriteLine("run: " + e.Message);
                 return 1;
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or Datapath.Packets.Pcap.PcapFormatException)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or Datapath.Packets.Pcap.PcapFormatException or Control.ControlSocketException)
             {
                 error.WriteLine("run: " + e.Message);
                 return 1;

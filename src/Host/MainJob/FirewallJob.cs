@@ -8,6 +8,7 @@ using Actors.Ports;
 using Akka.Actor;
 using Akka.Configuration;
 using Datapath.OpenFlow;
+using Host.Control;
 
 namespace Host.MainJob;
 
@@ -17,7 +18,8 @@ namespace Host.MainJob;
 /// cores by default), for the configured duration or until <c>stop</c> is cancelled (Ctrl+C; a
 /// capture that does not loop may end sooner: draining waits for its last frame); a progress
 /// report once a second while it runs, then the summary. Everything it asks the actors happens
-/// off the packet path.
+/// off the packet path. With a control socket (datapath.control), commands reach the running actors
+/// through it, and `exit` ends the job early with the same drain and summary.
 /// </summary>
 internal static class FirewallJob
 {
@@ -34,29 +36,33 @@ internal static class FirewallJob
         bool untilStopped = false,
         CancellationToken stop = default)
     {
+        // Bound first, so that a second datapath on the same socket fails before it starts anything.
+        var control = settings.Control;
+        using var listener = control.Enabled ? ControlSocket.Listen(control.EffectiveSocketPath, backlog: 128) : null;
+        var exit = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         await using var cluster = await DatapathCluster.StartAsync(config, source).ConfigureAwait(false);
         var bridgeSettings = new BridgeSettings { PortQueues = settings.QueuesPerPort, PortWindow = settings.PortWindow };
         var node = DatapathNode.Start(cluster, settings.Pmds, settings.Pmd, bridgeSettings: bridgeSettings);
         await node.UseFlowsAsync(flows, Patience).ConfigureAwait(false);
         var ports = await StartPortsAsync(cluster, node, settings).ConfigureAwait(false);
+        var targets = new ControlTargets(node.Bridge, cluster.Conntrack, cluster.Settings.Conntrack.Shards, settings.QueuesPerPort, control.RequestTimeout, () => exit.TrySetResult());
+        await using var server = listener is null
+            ? null
+            : ControlServer.Start(listener, control.EffectiveSocketPath, new DatapathControl(targets), control.MaxConnections, control.MaxRequestBytes);
 
         var clock = Stopwatch.StartNew();
         ports.Start();
         var previous = new JobProgress(TimeSpan.Zero, 0, 0, 0, 0, 0, 0, 0);
-        var duration = untilStopped ? Timeout.InfiniteTimeSpan : settings.Generator.Duration;
-        while (untilStopped || clock.Elapsed < duration)
+        var duration = settings.Generator.Duration;
+        bool Running() => !exit.Task.IsCompleted && !stop.IsCancellationRequested && (untilStopped || clock.Elapsed < duration);
+        while (Running())
         {
-            var wait = untilStopped || duration - clock.Elapsed > TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : duration - clock.Elapsed;
-            try
-            {
-                await Task.Delay(wait, stop).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                break;
-            }
+            var left = duration - clock.Elapsed;
+            var wait = untilStopped || left > TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : left < TimeSpan.Zero ? TimeSpan.Zero : left;
 
-            if (progress is not null && (untilStopped || clock.Elapsed < duration))
+            // A cancelled delay (Ctrl+C) ends the wait like the control channel's exit does.
+            await Task.WhenAny(Task.Delay(wait, stop), exit.Task).ConfigureAwait(false);
+            if (progress is not null && Running())
             {
                 var pmds = await node.Bridge.Ask<PmdStatisticsGathered>(GetPmdStatistics.Instance, Patience).ConfigureAwait(false);
                 var now = JobProgress.From(clock.Elapsed, pmds.Pmds, await ports.StatisticsAsync().ConfigureAwait(false));
@@ -70,6 +76,11 @@ internal static class FirewallJob
         var finalPorts = drained is PortDrained d ? d.Statistics : await ports.StatisticsAsync().ConfigureAwait(false);
         var finalPmds = await node.Bridge.Ask<PmdStatisticsGathered>(GetPmdStatistics.Instance, Patience).ConfigureAwait(false);
         var dump = await node.Bridge.Ask<FlowsDumped>(new DumpFlows(), Patience).ConfigureAwait(false);
+        if (server is not null)
+        {
+            await server.DisposeAsync().ConfigureAwait(false);
+        }
+
         await node.StopAsync().ConfigureAwait(false);
         return new JobResult(elapsed, settings, finalPmds.Pmds, finalPorts, dump.Text, (drained as PortFailed)?.Reason);
     }

@@ -20,33 +20,36 @@ public sealed class ActorReplayTests
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
 
-    public static TheoryData<string, int> CapturesAndPmds()
+    public static TheoryData<string, int, bool> CapturesPmdsAndBypass()
     {
-        var data = new TheoryData<string, int>();
+        var data = new TheoryData<string, int, bool>();
         foreach (var pcap in SharedFiles.AllCapturePcaps())
         {
-            data.Add(Path.GetFileNameWithoutExtension(pcap), 1);
-            data.Add(Path.GetFileNameWithoutExtension(pcap), 2);
+            foreach (bool bypass in new[] { true, false })
+            {
+                data.Add(Path.GetFileNameWithoutExtension(pcap), 1, bypass);
+                data.Add(Path.GetFileNameWithoutExtension(pcap), 2, bypass);
+            }
         }
 
         return data;
     }
 
     [Theory]
-    [MemberData(nameof(CapturesAndPmds))]
-    public async Task Replaying_through_the_actors_gives_Open_vSwitch_verdicts(string capture, int pmds)
+    [MemberData(nameof(CapturesPmdsAndBypass))]
+    public async Task Replaying_through_the_actors_gives_Open_vSwitch_verdicts(string capture, int pmds, bool bypass)
     {
         var expected = File.ReadAllLines(SharedFiles.Capture(Path.Combine("expected", capture + ".verdict")));
 
-        var verdicts = await Replay(SharedFiles.Capture(capture + ".pcap"), pmds);
+        var verdicts = await Replay(SharedFiles.Capture(capture + ".pcap"), pmds, settings: new PmdSettings { RecircBypass = bypass });
 
         Assert.Equal(expected, verdicts);
     }
 
-    internal static async Task<IReadOnlyList<string>> Replay(string pcap, int pmds, string extraConfig = "")
+    internal static async Task<IReadOnlyList<string>> Replay(string pcap, int pmds, string extraConfig = "", PmdSettings? settings = null)
     {
         await using var cluster = await DatapathCluster.StartAsync(TestConfigs.Cluster(extraConfig), "test", upTimeout: Patience);
-        var node = DatapathNode.Start(cluster, pmds, new PmdSettings());
+        var node = DatapathNode.Start(cluster, pmds, settings ?? new PmdSettings());
         var verdicts = await ActorReplay.RunAsync(node, Firewall(), Frames(pcap), Patience);
         await node.StopAsync();
         return verdicts;

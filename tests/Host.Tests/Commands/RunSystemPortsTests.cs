@@ -3,7 +3,11 @@ using Host.Tests.Support;
 
 namespace Host.Tests.Commands;
 
-/// <summary>`run` with `ports = system`: the errors a user meets first (no such interface, no privilege), and a short run on a lab.</summary>
+/// <summary>
+/// `run` with `ports = system`: the errors a user meets first (no such interface, no privilege),
+/// and a short run on a lab. Without a control socket, so they never contend with the other
+/// classes' runs for this process's one.
+/// </summary>
 public sealed class RunSystemPortsTests : IDisposable
 {
     private readonly ScratchDirectory _scratch = new();
@@ -16,7 +20,7 @@ public sealed class RunSystemPortsTests : IDisposable
         string missing = "nosuch" + LinuxLab.NewSuffix();
         string path = _scratch.Write("missing.conf", $"datapath {{ ports = system, system {{ port1 = {missing}, port2 = lo }} }}\n");
 
-        var (exit, _, error) = Invoke("run", "--config", path, "--duration", "1", "--pmds", "1");
+        var (exit, _, error) = Invoke("run", "--config", path, "--duration", "1", "--pmds", "1", "--control", "off");
 
         Assert.Equal(1, exit);
         Assert.Equal($"run: add-port: no such interface: {missing}", error.Trim());
@@ -31,7 +35,7 @@ public sealed class RunSystemPortsTests : IDisposable
         string path = _scratch.Write("lab.conf", $"datapath {{ ports = system, system {{ port1 = {h1.Interface}, port2 = {h2.Interface} }} }}\n");
         using var ping = lab.Start(h1, "ping", "-i", "0.2", "-w", "8", h2.Address);
 
-        var (exit, report, error) = await Task.Run(() => Invoke("run", "--config", path, "--duration", "3", "--pmds", "1"));
+        var (exit, report, error) = await Task.Run(() => Invoke("run", "--config", path, "--duration", "3", "--pmds", "1", "--control", "off"));
 
         Assert.Equal(0, exit);
         Assert.Empty(error);
@@ -55,7 +59,7 @@ public sealed class RunSystemPortsTests : IDisposable
         string path = _scratch.Write("lo.conf", "datapath { ports = system, system { port1 = lo, port2 = nosuch0 } }\n");
         string host = Path.Combine(AppContext.BaseDirectory, "ovs-actors.dll");
         string dotnet = Environment.ProcessPath!;
-        string[] run = [dotnet, host, "run", "--config", path, "--duration", "1", "--pmds", "1"];
+        string[] run = [dotnet, host, "run", "--config", path, "--duration", "1", "--pmds", "1", "--control", "off"];
 
         // As root, the child runs without the capability (dropped from its bounding set); otherwise it never had it.
         var result = await Shell.RunAsync(

@@ -153,13 +153,21 @@ public sealed class OpenFlowTables
         }
     }
 
-    /// <summary>ovs-ofctl dump-flows: one line per rule, with statistics unless <paramref name="withStats"/> is false.</summary>
-    public string DumpFlows(bool withStats = true)
+    /// <summary>
+    /// ovs-ofctl dump-flows [MATCH]: one line per rule (those <paramref name="filter"/> selects
+    /// loosely, when given), with statistics unless <paramref name="withStats"/> is false.
+    /// </summary>
+    public string DumpFlows(bool withStats = true, FlowFilter? filter = null)
     {
         var now = _clock.GetUtcNow();
         var sb = new StringBuilder();
         foreach (var rule in AllRules())
         {
+            if (filter is not null && !filter.Selects(rule.Entry, strict: false))
+            {
+                continue;
+            }
+
             // ovs-ofctl prints every flow with a leading space.
             sb.Append(' ');
             FlowDumpFormatter.Append(sb, rule.Entry, withStats ? (rule.Packets, rule.Bytes, now - rule.Installed) : null);

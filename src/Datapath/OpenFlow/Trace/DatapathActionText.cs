@@ -70,6 +70,10 @@ public static class DatapathActionText
             case ActionKind.SetField:
                 SetField(sb, a.Set, in flow);
                 break;
+            case ActionKind.CtGuard:
+                // No Open vSwitch counterpart: a combined flow's guard, with the recirculation it falls back to.
+                sb.Append("ct_guard(recirc(").AppendHashHex(a.RecircId).Append("))");
+                break;
         }
     }
 

@@ -1,0 +1,271 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using Datapath.Conntrack;
+using Datapath.Flow;
+
+namespace Datapath.Caches;
+
+/// <summary>
+/// The combined flows of one PMD (recirculation bypass), by exact flow key, so that an established
+/// connection's packets take one lookup even when the EMC misses (the seed patch only patched EMC
+/// entries); and by connection, so that conntrack's word that a connection left the established
+/// state removes its shortcuts. Open addressing with linear probing, hand-written because the
+/// lookup is on the packet path and must reuse the EMC hash the pipeline already computed (a
+/// Dictionary would hash the 144-byte key again). Grows up to <see cref="MaxEntries"/>; beyond
+/// that, installs are refused and counted. Not thread-safe: it belongs to its PMD.
+/// </summary>
+public sealed class ShortcutTable
+{
+    private const int InitialSlots = 1024;
+
+    private readonly Dictionary<uint, Megaflow> _byConnection = [];
+    private Megaflow?[] _slots = new Megaflow?[InitialSlots];
+    private int _mask = InitialSlots - 1;
+
+    /// <param name="maxEntries">The most combined flows held at once (one per connection direction).</param>
+    public ShortcutTable(int maxEntries)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxEntries, 1);
+        MaxEntries = maxEntries;
+    }
+
+    public int MaxEntries { get; }
+
+    public int Count { get; private set; }
+
+    /// <summary>Installs refused because the table was full.</summary>
+    public long Refused { get; private set; }
+
+    /// <summary>The live combined flow for <paramref name="key"/>, or null.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Megaflow? Lookup(in FlowKey key, uint hash)
+    {
+        var slots = _slots;
+        for (int i = (int)hash & _mask; ; i = (i + 1) & _mask)
+        {
+            var flow = slots[i];
+            if (flow is null)
+            {
+                return null;
+            }
+
+            if (flow.Shortcut!.KeyHash == hash && FlowKey.Equals(in flow.Key, in key))
+            {
+                return flow.IsUnusable ? null : flow;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Adds <paramref name="flow"/> (a combined flow), replacing a stale one of the same key.
+    /// Returns false when a live one already holds the key or the table is full.
+    /// </summary>
+    public bool TryAdd(Megaflow flow)
+    {
+        ArgumentNullException.ThrowIfNull(flow);
+        var shortcut = flow.Shortcut ?? throw new ArgumentException("Not a combined flow.", nameof(flow));
+        if (Find(in flow.Key, shortcut.KeyHash) is { } existing)
+        {
+            if (!existing.IsUnusable)
+            {
+                return false;
+            }
+
+            Remove(existing);
+        }
+
+        if (Count >= MaxEntries)
+        {
+            Refused++;
+            return false;
+        }
+
+        if ((Count + 1) * 2 > _slots.Length)
+        {
+            Grow();
+        }
+
+        Place(flow);
+        shortcut.NextOfConnection = _byConnection.TryGetValue(shortcut.ConnectionHash, out var head) ? head : null;
+        _byConnection[shortcut.ConnectionHash] = flow;
+        Count++;
+        return true;
+    }
+
+    /// <summary>Removes (and kills) every combined flow of <paramref name="connection"/>, both directions. Returns how many.</summary>
+    public int RemoveConnection(in ConntrackKey connection, uint connectionHash)
+    {
+        int removed = 0;
+        for (var flow = _byConnection.GetValueOrDefault(connectionHash); flow is not null;)
+        {
+            var next = flow.Shortcut!.NextOfConnection;
+            if (flow.Shortcut.BelongsTo(in connection))
+            {
+                Remove(flow);
+                removed++;
+            }
+
+            flow = next;
+        }
+
+        return removed;
+    }
+
+    /// <summary>Removes (and kills) every combined flow built from a megaflow that died. Returns how many.</summary>
+    public int RemoveStale()
+    {
+        var stale = new List<Megaflow>();
+        foreach (var flow in _slots)
+        {
+            if (flow is not null && flow.IsUnusable)
+            {
+                stale.Add(flow);
+            }
+        }
+
+        foreach (var flow in stale)
+        {
+            Remove(flow);
+        }
+
+        return stale.Count;
+    }
+
+    /// <summary>Removes (and kills) one combined flow; false when it is not in the table.</summary>
+    public bool Remove(Megaflow flow)
+    {
+        ArgumentNullException.ThrowIfNull(flow);
+        var shortcut = flow.Shortcut ?? throw new ArgumentException("Not a combined flow.", nameof(flow));
+        int slot = SlotOf(flow);
+        if (slot < 0)
+        {
+            return false;
+        }
+
+        flow.MarkDead();
+        DeleteSlot(slot);
+        Unchain(flow, shortcut);
+        Count--;
+        return true;
+    }
+
+    /// <summary>Every combined flow held (for dumps and tests).</summary>
+    public IEnumerable<Megaflow> Flows
+    {
+        get
+        {
+            foreach (var flow in _slots)
+            {
+                if (flow is not null)
+                {
+                    yield return flow;
+                }
+            }
+        }
+    }
+
+    private Megaflow? Find(in FlowKey key, uint hash)
+    {
+        for (int i = (int)hash & _mask; ; i = (i + 1) & _mask)
+        {
+            var flow = _slots[i];
+            if (flow is null)
+            {
+                return null;
+            }
+
+            if (flow.Shortcut!.KeyHash == hash && FlowKey.Equals(in flow.Key, in key))
+            {
+                return flow;
+            }
+        }
+    }
+
+    private int SlotOf(Megaflow target)
+    {
+        for (int i = (int)target.Shortcut!.KeyHash & _mask; ; i = (i + 1) & _mask)
+        {
+            var flow = _slots[i];
+            if (flow is null)
+            {
+                return -1;
+            }
+
+            if (ReferenceEquals(flow, target))
+            {
+                return i;
+            }
+        }
+    }
+
+    private void Place(Megaflow flow)
+    {
+        int i = (int)flow.Shortcut!.KeyHash & _mask;
+        while (_slots[i] is not null)
+        {
+            i = (i + 1) & _mask;
+        }
+
+        _slots[i] = flow;
+    }
+
+    /// <summary>Backward-shift deletion: later members of the probe run move up, so no tombstones are needed.</summary>
+    private void DeleteSlot(int hole)
+    {
+        _slots[hole] = null;
+        for (int i = (hole + 1) & _mask; _slots[i] is { } flow; i = (i + 1) & _mask)
+        {
+            int home = (int)flow.Shortcut!.KeyHash & _mask;
+
+            // Move the entry into the hole when its home does not lie cyclically in (hole, i].
+            bool homeBetween = hole <= i ? home > hole && home <= i : home > hole || home <= i;
+            if (!homeBetween)
+            {
+                _slots[hole] = flow;
+                _slots[i] = null;
+                hole = i;
+            }
+        }
+    }
+
+    private void Unchain(Megaflow flow, Shortcut shortcut)
+    {
+        var head = _byConnection[shortcut.ConnectionHash];
+        if (ReferenceEquals(head, flow))
+        {
+            if (shortcut.NextOfConnection is { } next)
+            {
+                _byConnection[shortcut.ConnectionHash] = next;
+            }
+            else
+            {
+                _byConnection.Remove(shortcut.ConnectionHash);
+            }
+
+            return;
+        }
+
+        for (var previous = head; previous.Shortcut!.NextOfConnection is { } current; previous = current)
+        {
+            if (ReferenceEquals(current, flow))
+            {
+                previous.Shortcut.NextOfConnection = shortcut.NextOfConnection;
+                return;
+            }
+        }
+    }
+
+    private void Grow()
+    {
+        var old = _slots;
+        _slots = new Megaflow?[(int)BitOperations.RoundUpToPowerOf2((uint)old.Length * 2)];
+        _mask = _slots.Length - 1;
+        foreach (var flow in old)
+        {
+            if (flow is not null)
+            {
+                Place(flow);
+            }
+        }
+    }
+}

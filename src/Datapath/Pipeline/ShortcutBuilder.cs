@@ -1,0 +1,156 @@
+using Datapath.Actions;
+using Datapath.Caches;
+using Datapath.Conntrack;
+using Datapath.Flow;
+using Datapath.Packets;
+
+namespace Datapath.Pipeline;
+
+/// <summary>
+/// Decides when a recirculated packet may leave a combined flow behind, and builds it (DESIGN.md,
+/// recirculation bypass). The conditions keep the combined flow exactly equivalent to the two
+/// passes it replaces:
+/// <list type="bullet">
+/// <item>the first pass's megaflow ends in ct then recirc to this pass's id, and nothing before the
+/// ct changes the packet (so the first pass's exact key can be told from this pass's key);</item>
+/// <item>this is the packet's first recirculation and it is no fragment;</item>
+/// <item>conntrack said established (+est+trk, not new, related or invalid);</item>
+/// <item>the recirculated megaflow ends the pipeline (no ct, recirc or guard of its own).</item>
+/// </list>
+/// Action lists and guards are shared by every connection through the same pair of megaflows.
+/// </summary>
+internal sealed class ShortcutBuilder
+{
+    private const CtState Checked = CtState.Established | CtState.Tracked | CtState.New | CtState.Invalid | CtState.Related;
+
+    private readonly Dictionary<(Megaflow Original, Megaflow Recirculated), (CtGuard Guard, ActionList Actions)> _shared = [];
+    private readonly ExtractionStats _extraction = new();
+    private FlowKey _firstPassKey;
+
+    /// <summary>True when a first pass through <paramref name="flow"/> may lead to a combined flow: its actions end in ct, recirc.</summary>
+    public static bool EndsInConntrackRecirculation(Megaflow flow)
+    {
+        var actions = flow.Actions.Actions;
+        int n = actions.Length;
+        if (n < 2 || actions[n - 1].Kind != ActionKind.Recirculate || actions[n - 2].Kind != ActionKind.Conntrack || flow.Shortcut is not null)
+        {
+            return false;
+        }
+
+        for (int i = 0; i < n - 2; i++)
+        {
+            if (actions[i].Kind is not (ActionKind.Output or ActionKind.Userspace))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// The combined flow for the first pass of <paramref name="packet"/> (now on its recirculated
+    /// pass with <paramref name="key"/>, having hit <paramref name="recirculated"/> after
+    /// <paramref name="original"/>), or null when the conditions do not hold. Allocates (once per
+    /// connection direction, like an upcall).
+    /// </summary>
+    public Megaflow? TryBuild(Packet packet, in FlowKey key, Megaflow original, Megaflow recirculated)
+    {
+        var originalActions = original.Actions.Actions;
+        var recirc = originalActions[^1];
+        if (packet.Metadata.RecircDepth != 1 || key.RecircId != recirc.RecircId || key.NwFrag != 0
+            || (key.CtState & Checked) != (CtState.Established | CtState.Tracked)
+            || !EndsThePipeline(recirculated))
+        {
+            return null;
+        }
+
+        var ct = originalActions[^2].Ct;
+        if (!ConntrackInput.TryParse(packet, in key, ct.Zone, out var input) || !input.IsValid)
+        {
+            return null;
+        }
+
+        // The first pass saw the packet as it came from its port: no recirculation, no ct fields yet.
+        _firstPassKey = key;
+        _firstPassKey[0] &= 0xFFFF_FFFFUL;
+        _firstPassKey[1] = 0;
+        _firstPassKey[2] = 0;
+        _firstPassKey[3] = 0;
+        uint hash = FlowHash.Hash(in _firstPassKey);
+        var (guard, actions) = Shared(original, recirculated, recirc.RecircId);
+        return new Megaflow(in _firstPassKey, FlowKey.AllOnes, actions)
+        {
+            Shortcut = new Shortcut(original, guard, in input.Key, input.ShardHash, hash),
+        };
+    }
+
+    /// <summary>The first-pass key and hash of a packet as it came from its port (to find its combined flow when its guard failed).</summary>
+    public uint FirstPassKey(Packet packet, out FlowKey key)
+    {
+        var metadata = default(PacketMetadata);
+        metadata.Reset(packet.Metadata.InPort);
+        key = default;
+        FlowExtractor.Extract(packet.Data, in metadata, ref key, _extraction, out _, out _);
+        return FlowHash.Hash(in key);
+    }
+
+    /// <summary>Forgets the shared lists of megaflows that died.</summary>
+    public void ForgetDead()
+    {
+        List<(Megaflow, Megaflow)>? dead = null;
+        foreach (var pair in _shared.Keys)
+        {
+            if (pair.Original.IsDead || pair.Recirculated.IsDead)
+            {
+                (dead ??= []).Add(pair);
+            }
+        }
+
+        if (dead is not null)
+        {
+            foreach (var pair in dead)
+            {
+                _shared.Remove(pair);
+            }
+        }
+    }
+
+    private static bool EndsThePipeline(Megaflow flow)
+    {
+        if (flow.Shortcut is not null)
+        {
+            return false;
+        }
+
+        foreach (ref readonly var action in flow.Actions.Actions)
+        {
+            if (action.Kind is ActionKind.Conntrack or ActionKind.Recirculate or ActionKind.CtGuard)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private (CtGuard Guard, ActionList Actions) Shared(Megaflow original, Megaflow recirculated, uint recircId)
+    {
+        if (_shared.TryGetValue((original, recirculated), out var shared))
+        {
+            return shared;
+        }
+
+        // The original's actions up to and including ct, the guard, then the recirculated flow's actions.
+        var guard = new CtGuard(recirculated, recircId);
+        var first = original.Actions.Actions[..^1];
+        var then = recirculated.Actions.Actions;
+        var combined = new DatapathAction[first.Length + 1 + then.Length];
+        first.CopyTo(combined);
+        combined[first.Length] = DatapathAction.CtGuard(guard);
+        then.CopyTo(combined.AsSpan(first.Length + 1));
+        shared = (guard, new ActionList(combined));
+        _shared[(original, recirculated)] = shared;
+        return shared;
+    }
+}

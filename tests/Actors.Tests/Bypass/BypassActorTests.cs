@@ -1,0 +1,118 @@
+using System.Text.RegularExpressions;
+using Actors.Bridge;
+using Actors.Cluster;
+using Actors.Conntrack;
+using Actors.Node;
+using Actors.Pmd;
+using Actors.Ports;
+using Actors.Tests.Ports;
+using Actors.Tests.Support;
+using Akka.Actor;
+using Datapath.Tests.Support;
+
+namespace Actors.Tests.Bypass;
+
+/// <summary>
+/// The recirculation bypass through the actors: combined flows are built and hit on the PMDs, the
+/// conntrack shards revoke them (FIN/RST, flush) with messages, and what users read (verdicts,
+/// dump-flows) is the same with the bypass on or off.
+/// </summary>
+public sealed partial class BypassActorTests
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+
+    [Theory]
+    [InlineData("udp-stream")]
+    [InlineData("tcp-http")]
+    [InlineData("many-conns")]
+    public async Task Dump_flows_reads_the_same_with_the_bypass_on_or_off_and_the_on_run_took_shortcuts(string capture)
+    {
+        var frames = ActorReplayTests.Frames(SharedFiles.Capture(capture + ".pcap"));
+
+        var on = await ReplayAndDump(frames, bypass: true);
+        var off = await ReplayAndDump(frames, bypass: false);
+
+        Assert.Equal(off.Verdicts, on.Verdicts);
+        Assert.Equal(WithoutDurations(off.Dump), WithoutDurations(on.Dump));
+        Assert.True(on.Stats.Sum(p => p.Pipeline.ShortcutInstalls) > 0, "no combined flow was installed");
+        Assert.True(on.Stats.Sum(p => p.Pipeline.ShortcutHits) > 0, "no packet took a combined flow");
+        Assert.Equal(0, off.Stats.Sum(p => p.Pipeline.ShortcutHits));
+        // Every packet that took a shortcut skipped one recirculation.
+        Assert.Equal(
+            off.Stats.Sum(p => p.Pipeline.Recirculations),
+            on.Stats.Sum(p => p.Pipeline.Recirculations + p.Pipeline.ShortcutHits - p.Pipeline.ShortcutFallbacks));
+    }
+
+    [Fact]
+    public async Task Shards_revoke_the_shortcuts_of_connections_that_close()
+    {
+        // tcp-http: every connection ends with FIN handshakes; the shards say so with ShortcutsRevoked.
+        var frames = ActorReplayTests.Frames(SharedFiles.Capture("tcp-http.pcap"));
+
+        var on = await ReplayAndDump(frames, bypass: true);
+
+        Assert.True(on.Stats.Sum(p => p.Pipeline.ShortcutRevocations) > 0, "no shortcut was revoked");
+    }
+
+    [Fact]
+    public async Task A_conntrack_flush_revokes_every_shortcut_and_later_verdicts_match_the_plain_datapath()
+    {
+        var frames = ActorReplayTests.Frames(SharedFiles.Capture("udp-stream.pcap"));
+        var before = frames.Take(400).ToList();
+        var after = frames.Skip(400).Take(400).ToList();
+
+        var on = await ReplayFlushReplay(before, after, bypass: true);
+        var off = await ReplayFlushReplay(before, after, bypass: false);
+
+        Assert.Equal(off.Verdicts, on.Verdicts);
+        Assert.True(on.RevokedByFlush > 0, "the flush revoked nothing");
+        // After the flush, port 2's packets are new again and dropped: no stale shortcut forwarded one.
+        Assert.Contains(on.Verdicts.Skip(before.Count), line => line.EndsWith(" -> drop", StringComparison.Ordinal));
+    }
+
+    private static async Task<(IReadOnlyList<string> Verdicts, string Dump, IReadOnlyList<PmdStatistics> Stats)> ReplayAndDump(IReadOnlyList<ReplayFrame> frames, bool bypass)
+    {
+        await using var cluster = await DatapathCluster.StartAsync(TestConfigs.Cluster(), "test", upTimeout: Patience);
+        var node = DatapathNode.Start(cluster, 2, new PmdSettings { RecircBypass = bypass });
+        var verdicts = await ActorReplay.RunAsync(node, ActorReplayTests.Firewall(), frames, Patience);
+        var dump = await node.Bridge.Ask<FlowsDumped>(new DumpFlows(), Patience);
+        var stats = await node.Bridge.Ask<PmdStatisticsGathered>(GetPmdStatistics.Instance, Patience);
+        await node.StopAsync();
+        return (verdicts, dump.Text, stats.Pmds);
+    }
+
+    private static async Task<(List<string> Verdicts, long RevokedByFlush)> ReplayFlushReplay(List<ReplayFrame> before, List<ReplayFrame> after, bool bypass)
+    {
+        await using var cluster = await DatapathCluster.StartAsync(TestConfigs.Cluster(), "test", upTimeout: Patience);
+        var node = DatapathNode.Start(cluster, 1, new PmdSettings { RecircBypass = bypass });
+        var verdicts = (await ActorReplay.RunAsync(node, ActorReplayTests.Firewall(), before, Patience)).ToList();
+        long revokedBefore = await Revocations(node);
+        for (int shard = 0; shard < cluster.Settings.Conntrack.Shards; shard++)
+        {
+            await cluster.Conntrack.Ask<ConnectionsFlushed>(new ConntrackEnvelope(shard, new FlushConnections(null)), Patience);
+        }
+
+        // The revocations travel shard -> PMD; wait for them (bounded) before the next packets.
+        long revoked = 0;
+        for (int attempt = 0; attempt < 100 && bypass && revoked == 0; attempt++)
+        {
+            revoked = await Revocations(node) - revokedBefore;
+            if (revoked == 0)
+            {
+                await Task.Delay(50);
+            }
+        }
+
+        verdicts.AddRange(await ActorReplay.RunAsync(node, after, Patience));
+        await node.StopAsync();
+        return (verdicts, revoked);
+    }
+
+    private static async Task<long> Revocations(DatapathNode node) =>
+        (await node.Bridge.Ask<PmdStatisticsGathered>(GetPmdStatistics.Instance, Patience)).Pmds.Sum(p => p.Pipeline.ShortcutRevocations);
+
+    private static string WithoutDurations(string dump) => Durations().Replace(dump, "duration=X");
+
+    [GeneratedRegex(@"duration=[0-9.]+s")]
+    private static partial Regex Durations();
+}
