@@ -21,19 +21,19 @@ public sealed partial class BridgeActor
         string name = message.Name?.Trim() ?? string.Empty;
         if (name.Length == 0)
         {
-            Sender.Tell(new PortCommandFailed("add-port: a port needs a name"));
+            Sender.Tell(new PortCommandFailed("a port needs a name"));
             return;
         }
 
         if (FindPort(name) is { } existing)
         {
-            Sender.Tell(new PortCommandFailed($"add-port: port {name} already exists (number {existing.Port})"));
+            Sender.Tell(new PortCommandFailed($"port {name} already exists (number {existing.Port})"));
             return;
         }
 
         if (!TryChooseNumber(message.Number, out uint number, out string? error))
         {
-            Sender.Tell(new PortCommandFailed($"add-port: {name}: {error}"));
+            Sender.Tell(new PortCommandFailed($"{name}: {error}"));
             return;
         }
 
@@ -44,7 +44,7 @@ public sealed partial class BridgeActor
         }
         catch (PortCommandException e)
         {
-            Sender.Tell(new PortCommandFailed("add-port: " + e.Message));
+            Sender.Tell(new PortCommandFailed(e.Message));
             return;
         }
 
@@ -63,7 +63,7 @@ public sealed partial class BridgeActor
         string name = message.Name?.Trim() ?? string.Empty;
         if (FindPort(name) is not { } link)
         {
-            Sender.Tell(new PortCommandFailed("del-port: no such port: " + name));
+            Sender.Tell(new PortCommandFailed("no such port: " + name));
             return;
         }
 

@@ -34,7 +34,7 @@ public sealed class BridgePortCommandTests : Akka.TestKit.Xunit2.TestKit
         bridge.Tell(new CreatePort(name, "system", NoOptions));
 
         var failed = ExpectMsg<PortCommandFailed>();
-        Assert.Equal("add-port: no such interface: " + name, failed.Error);
+        Assert.Equal("no such interface: " + name, failed.Error);
         pmd.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
         bridge.Tell(ShowPorts.Instance);
         Assert.Empty(ExpectMsg<PortsShown>().Ports);
@@ -52,11 +52,11 @@ public sealed class BridgePortCommandTests : Akka.TestKit.Xunit2.TestKit
     }
 
     [Theory]
-    [InlineData("tap0", "internal", null, "add-port: tap0: unknown port type 'internal' (known: system)")]
-    [InlineData("eth9", "system", "n_txq=2", "add-port: eth9: unknown option 'n_txq' for a system port (known: n_rxq)")]
-    [InlineData("eth9", "system", "n_rxq=0", "add-port: eth9: n_rxq must be a number of queues from 1 to 1024, not '0'")]
-    [InlineData("eth9", "system", "n_rxq=two", "add-port: eth9: n_rxq must be a number of queues from 1 to 1024, not 'two'")]
-    [InlineData(" ", "system", null, "add-port: a port needs a name")]
+    [InlineData("tap0", "internal", null, "tap0: unknown port type 'internal' (known: system)")]
+    [InlineData("eth9", "system", "n_txq=2", "eth9: unknown option 'n_txq' for a system port (known: n_rxq)")]
+    [InlineData("eth9", "system", "n_rxq=0", "eth9: n_rxq must be a number of queues from 1 to 1024, not '0'")]
+    [InlineData("eth9", "system", "n_rxq=two", "eth9: n_rxq must be a number of queues from 1 to 1024, not 'two'")]
+    [InlineData(" ", "system", null, "a port needs a name")]
     public void A_bad_add_port_is_refused_with_what_is_wrong(string name, string type, string? option, string expected)
     {
         var bridge = Sys.ActorOf(BridgeActor.Props([CreateTestProbe().Ref]));
@@ -75,13 +75,13 @@ public sealed class BridgePortCommandTests : Akka.TestKit.Xunit2.TestKit
         ExpectMsg<PortsChanged>();
 
         bridge.Tell(new CreatePort("p1", "system", NoOptions));
-        Assert.Equal("add-port: port p1 already exists (number 1)", ExpectMsg<PortCommandFailed>().Error);
+        Assert.Equal("port p1 already exists (number 1)", ExpectMsg<PortCommandFailed>().Error);
 
         bridge.Tell(new CreatePort("eth9", "system", NoOptions, Number: 1));
-        Assert.Equal("add-port: eth9: port number 1 is in use by p1", ExpectMsg<PortCommandFailed>().Error);
+        Assert.Equal("eth9: port number 1 is in use by p1", ExpectMsg<PortCommandFailed>().Error);
 
         bridge.Tell(new CreatePort("eth9", "system", NoOptions, Number: 0));
-        Assert.Equal("add-port: eth9: port number 0 is outside 1..65280", ExpectMsg<PortCommandFailed>().Error);
+        Assert.Equal("eth9: port number 0 is outside 1..65280", ExpectMsg<PortCommandFailed>().Error);
     }
 
     [Fact]
@@ -150,6 +150,6 @@ public sealed class BridgePortCommandTests : Akka.TestKit.Xunit2.TestKit
         Assert.Equal([1u], pmd.ExpectMsg<UsePorts>().Ports.Select(p => p.Port));
 
         bridge.Tell(new DestroyPort("p2"));
-        Assert.Equal("del-port: no such port: p2", ExpectMsg<PortCommandFailed>().Error);
+        Assert.Equal("no such port: p2", ExpectMsg<PortCommandFailed>().Error);
     }
 }

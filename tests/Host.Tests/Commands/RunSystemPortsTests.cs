@@ -23,7 +23,7 @@ public sealed class RunSystemPortsTests : IDisposable
         var (exit, _, error) = Invoke("run", "--config", path, "--duration", "1", "--pmds", "1", "--control", "off");
 
         Assert.Equal(1, exit);
-        Assert.Equal($"run: add-port: no such interface: {missing}", error.Trim());
+        Assert.Equal($"run: no such interface: {missing}", error.Trim());
     }
 
     [LinuxLabFact("ethtool", "ping")]
@@ -67,7 +67,7 @@ public sealed class RunSystemPortsTests : IDisposable
             Environment.IsPrivilegedProcess ? ["setpriv", "--bounding-set", "-net_raw", "--inh-caps", "-net_raw", "--", .. run] : run);
 
         Assert.Equal(1, result.ExitCode);
-        Assert.Equal("run: add-port: lo: packet socket: permission denied: packet sockets need CAP_NET_RAW (run as root, or grant it: setcap cap_net_raw+ep)", result.Error.Trim());
+        Assert.Equal("run: lo: packet socket: permission denied: packet sockets need CAP_NET_RAW (run as root, or grant it: setcap cap_net_raw+ep)", result.Error.Trim());
     }
 
     private static (int Exit, string Output, string Error) Invoke(params string[] args)
