@@ -72,8 +72,8 @@ public static class ActionExecutor
                     break;
 
                 case ActionKind.CtGuard:
-                    ctx.Guard(batch, action.Guard!);
-                    break;
+                    ctx.Guard(batch, action.Guard!, actions, i + 1);
+                    return;
 
                 default:
                     ThrowUnknownKind(action.Kind);

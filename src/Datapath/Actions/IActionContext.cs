@@ -47,11 +47,12 @@ public interface IActionContext
     void Drop(Packet packet);
 
     /// <summary>
-    /// Runs a combined flow's guard (recirculation bypass) on every packet of <paramref name="batch"/>:
-    /// a packet that fails leaves the batch (order kept) and recirculates with the guard's fallback id,
-    /// as the original flow would have sent it; the rest stay for the actions that follow. Only
+    /// Takes ownership of <paramref name="batch"/> and runs a combined flow's guard (recirculation
+    /// bypass) on each packet: one that passes continues with <paramref name="actions"/> from
+    /// <paramref name="resumeAt"/>; one that fails recirculates with the guard's fallback id, as the
+    /// original flow would have sent it. The context keeps the packets' order across both. Only
     /// contexts that install combined flows need it.
     /// </summary>
-    void Guard(PacketBatch batch, Caches.CtGuard guard) =>
+    void Guard(PacketBatch batch, Caches.CtGuard guard, ActionList actions, int resumeAt) =>
         throw new NotSupportedException("This action context runs no combined flows.");
 }

@@ -28,7 +28,7 @@ public sealed partial class ConnectionTable
         ArgumentOutOfRangeException.ThrowIfNegative(budget);
         int expired = 0;
         int looked = 0;
-        int maxLooks = 2 * budget;
+        int maxLooks = (int)Math.Min(int.MaxValue, 2L * budget);
         int classes = _expiryHead.Length;
 
         // Round-robin over the classes so that a long list cannot starve the others.

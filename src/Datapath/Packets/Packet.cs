@@ -33,6 +33,13 @@ public sealed class Packet
     /// </summary>
     internal Caches.Megaflow? BypassOrigin;
 
+    /// <summary>
+    /// When this packet entered its current pipeline pass (the PMD's counter): conntrack requests
+    /// keep their inputs in this order, whichever flows of the pass they came through, so a
+    /// connection's packets reach conntrack in arrival order with the bypass on or off.
+    /// </summary>
+    internal long PassSequence;
+
     /// <summary>The TCP flags of a packet on a combined flow, for crediting the recirculated megaflow after the guard.</summary>
     internal ushort BypassTcpFlags;
 

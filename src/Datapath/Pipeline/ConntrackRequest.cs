@@ -19,6 +19,7 @@ public sealed class ConntrackRequest
     private readonly bool[] _answered = new bool[PacketBatch.MaxSize];
     private readonly ActionList[] _actions = new ActionList[PacketBatch.MaxSize];
     private readonly int[] _resumeAt = new int[PacketBatch.MaxSize];
+    private readonly long[] _sequence = new long[PacketBatch.MaxSize];
 
     internal ConntrackRequest()
     {
@@ -54,16 +55,33 @@ public sealed class ConntrackRequest
     }
 
     /// <summary>
-    /// Adds an input whose packets continue with <paramref name="actions"/> from <paramref name="resumeAt"/>;
-    /// the packets are added to <see cref="PacketsOf"/>.
+    /// Adds an input whose packets continue with <paramref name="actions"/> from <paramref name="resumeAt"/>,
+    /// in the order of <paramref name="sequence"/> (when its packet entered its pass): flows run one
+    /// after another, but conntrack must see the packets as they arrived. The packets are added to
+    /// the returned list.
     /// </summary>
-    internal List<Packet> Add(in ConntrackInput input, ActionList actions, int resumeAt)
+    internal List<Packet> Add(in ConntrackInput input, ActionList actions, int resumeAt, long sequence)
     {
-        _inputs[Count] = input;
-        _answered[Count] = false;
-        _actions[Count] = actions;
-        _resumeAt[Count] = resumeAt;
+        int at = Count;
         var packets = _packets[Count];
+        while (at > 0 && _sequence[at - 1] > sequence)
+        {
+            // Shift the later input up by one; its packet list object moves with it.
+            _inputs[at] = _inputs[at - 1];
+            _answered[at] = _answered[at - 1];
+            _actions[at] = _actions[at - 1];
+            _resumeAt[at] = _resumeAt[at - 1];
+            _sequence[at] = _sequence[at - 1];
+            _packets[at] = _packets[at - 1];
+            at--;
+        }
+
+        _packets[at] = packets;
+        _inputs[at] = input;
+        _answered[at] = false;
+        _actions[at] = actions;
+        _resumeAt[at] = resumeAt;
+        _sequence[at] = sequence;
         packets.Clear();
         Count++;
         Unanswered++;

@@ -28,7 +28,10 @@ public sealed class PmdCore : IShortcutObserver
     private readonly IPacketSink _sink;
     private readonly PacketPool _packets;
     private readonly PacketBatchPool _batches = new();
-    private readonly Queue<PacketBatch> _recirculated = new();
+    // Work queued behind the call in progress, in order: recirculated passes, and combined flows'
+    // packets that passed their guard (they wait their turn so that no packet overtakes one that
+    // arrived before it and recirculated).
+    private readonly Queue<Work> _queued = new();
     private readonly Dictionary<long, ConntrackRequest> _outstanding = [];
     private readonly Stack<ConntrackRequest> _spareRequests = new();
 
@@ -336,15 +339,22 @@ public sealed class PmdCore : IShortcutObserver
             var context = new Context(this);
             do
             {
-                while (_recirculated.TryDequeue(out var next))
+                while (_queued.TryDequeue(out var next))
                 {
-                    _pipeline.Process(next, _nowMs, ref context);
-                    _batches.Return(next);
+                    if (next.Actions is null)
+                    {
+                        _pipeline.Process(next.Batch, _nowMs, ref context);
+                        _batches.Return(next.Batch);
+                    }
+                    else
+                    {
+                        ActionExecutor.Execute(next.Batch, next.Actions, next.ResumeAt, ref context, _pipeline.ExecutionStats);
+                    }
                 }
 
                 SubmitGathered();
             }
-            while (_recirculated.Count > 0);
+            while (_queued.Count > 0);
         }
 
         _busy--;
@@ -386,13 +396,13 @@ public sealed class PmdCore : IShortcutObserver
                     var whole = datagram!.Datagram;
                     FlowExtractor.Extract(whole, ref _ctKey, _ctExtraction);
                     ConntrackInput.TryParse(whole, in _ctKey, args.Zone, out var wholeInput);
-                    request.Add(in wholeInput, actions, resumeAt).AddRange(datagram.Fragments);
+                    request.Add(in wholeInput, actions, resumeAt, packet.PassSequence).AddRange(datagram.Fragments);
                     _reassembler.Release(datagram);
                     break;
 
                 default:
                     ConntrackInput.TryParse(packet, in _ctKey, args.Zone, out var input);
-                    request.Add(in input, actions, resumeAt).Add(packet);
+                    request.Add(in input, actions, resumeAt, packet.PassSequence).Add(packet);
                     break;
             }
 
@@ -473,7 +483,7 @@ public sealed class PmdCore : IShortcutObserver
         }
 
         batch.Truncate(kept);
-        _recirculated.Enqueue(batch);
+        _queued.Enqueue(new Work(batch, null, 0));
     }
 
     private void Release(PacketBatch batch)
@@ -489,41 +499,67 @@ public sealed class PmdCore : IShortcutObserver
 
     /// <summary>
     /// A combined flow's guard (see <see cref="CtGuard"/>): passing packets are credited to the
-    /// recirculated megaflow and stay; failing ones recirculate with the fallback id, in order, and
-    /// their combined flow is removed.
+    /// recirculated megaflow and continue after the guard; failing ones recirculate with the
+    /// fallback id, and their combined flow is removed. Both are queued in runs, in order, behind
+    /// the work in progress, as the recirculated passes they stand for would be.
     /// </summary>
-    private void Guard(PacketBatch batch, CtGuard guard)
+    private void Guard(PacketBatch batch, CtGuard guard, ActionList actions, int resumeAt)
     {
-        PacketBatch? fallback = null;
-        int kept = 0;
-        for (int i = 0; i < batch.Count; i++)
+        PacketBatch? run = null;
+        bool runPasses = false;
+        foreach (var packet in batch.Packets)
         {
-            var packet = batch[i];
-            if (guard.Passes(in packet.Metadata))
+            bool passes = guard.Passes(in packet.Metadata);
+            if (passes)
             {
                 guard.Recirculated.Stats.Add(packet.Length, packet.BypassTcpFlags, _nowMs);
-                batch.Set(kept++, packet);
-                continue;
+            }
+            else
+            {
+                _pipeline.Stats.ShortcutFallbacks++;
+                _pipeline.RevokeFailedGuard(packet);
+                packet.Metadata.RecircId = guard.FallbackRecircId;
+                packet.Metadata.RecircDepth++;
+                _pipeline.ExecutionStats.PacketsRecirculated++;
             }
 
-            _pipeline.Stats.ShortcutFallbacks++;
-            _pipeline.RevokeFailedGuard(packet);
-            packet.Metadata.RecircId = guard.FallbackRecircId;
-            packet.Metadata.RecircDepth++;
-            fallback ??= _batches.Rent();
-            fallback.Add(packet);
+            if (run is not null && runPasses != passes)
+            {
+                QueueGuarded(run, runPasses, actions, resumeAt);
+                run = null;
+            }
+
+            run ??= _batches.Rent();
+            runPasses = passes;
+            run.Add(packet);
         }
 
-        batch.Truncate(kept);
-        if (fallback is not null)
+        if (run is not null)
         {
-            _pipeline.ExecutionStats.PacketsRecirculated += fallback.Count;
-            Recirculate(fallback);
+            QueueGuarded(run, runPasses, actions, resumeAt);
+        }
+
+        batch.Clear();
+        _batches.Return(batch);
+    }
+
+    private void QueueGuarded(PacketBatch run, bool passed, ActionList actions, int resumeAt)
+    {
+        if (passed)
+        {
+            _queued.Enqueue(new Work(run, actions, resumeAt));
+        }
+        else
+        {
+            Recirculate(run);
         }
     }
 
     /// <summary>Packets go back to the pool they came from: this PMD's, or a port's.</summary>
     private void Recycle(Packet packet) => (packet.Pool ?? _packets).Return(packet);
+
+    /// <summary>A batch waiting its turn: a pipeline pass (no actions), or actions to continue from an index.</summary>
+    private readonly record struct Work(PacketBatch Batch, ActionList? Actions, int ResumeAt);
 
     /// <summary>The action context: a thin struct so the executor's calls are specialised.</summary>
     private readonly struct Context(PmdCore owner) : IActionContext
@@ -543,6 +579,6 @@ public sealed class PmdCore : IShortcutObserver
 
         public void Drop(Packet packet) => owner.Recycle(packet);
 
-        public void Guard(PacketBatch batch, CtGuard guard) => owner.Guard(batch, guard);
+        public void Guard(PacketBatch batch, CtGuard guard, ActionList actions, int resumeAt) => owner.Guard(batch, guard, actions, resumeAt);
     }
 }

@@ -51,6 +51,7 @@ public sealed partial class PmdPipeline
     private readonly ShortcutBuilder? _builder;
     private readonly bool _shortcutsInEmcOnly;
     private IShortcutObserver? _observer;
+    private long _passSequence;
 
     /// <param name="emc">The exact-match cache, or null when the EMC is turned off.</param>
     /// <param name="shortcuts">The combined flows (recirculation bypass), or null when the bypass is off.</param>
@@ -140,6 +141,7 @@ public sealed partial class PmdPipeline
                 Stats.Recirculations++;
             }
 
+            packet.PassSequence = ++_passSequence;
             ref var key = ref _keys[i];
             FlowExtractor.Extract(packet, ref key, ExtractionStats);
             _hashes[i] = FlowHash.Hash(in key);
@@ -309,24 +311,24 @@ public sealed partial class PmdPipeline
 
     private void Install(Packet packet, Megaflow original, Megaflow recirculated, in FlowKey key)
     {
-        if (original.IsDead || _builder!.TryBuild(packet, in key, original, recirculated) is not { } combined)
+        if (original.IsDead || _builder!.TryBuild(packet, in key, original, recirculated, _shortcuts!, out bool built) is not { } combined)
         {
             return;
         }
 
         var shortcut = combined.Shortcut!;
-        if (_shortcuts!.Lookup(in combined.Key, shortcut.KeyHash) is { } existing)
+        if (!built)
         {
             // Already built by an earlier packet: in EMC-only mode it may have been evicted since.
             if (_shortcutsInEmcOnly)
             {
-                _emc!.Insert(in existing.Key, shortcut.KeyHash, existing);
+                _emc!.Insert(in combined.Key, shortcut.KeyHash, combined);
             }
 
             return;
         }
 
-        if (!_shortcuts.TryAdd(combined))
+        if (!_shortcuts!.TryAdd(combined))
         {
             return;
         }

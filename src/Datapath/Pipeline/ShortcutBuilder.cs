@@ -51,11 +51,14 @@ internal sealed class ShortcutBuilder
     /// <summary>
     /// The combined flow for the first pass of <paramref name="packet"/> (now on its recirculated
     /// pass with <paramref name="key"/>, having hit <paramref name="recirculated"/> after
-    /// <paramref name="original"/>), or null when the conditions do not hold. Allocates (once per
-    /// connection direction, like an upcall).
+    /// <paramref name="original"/>), or null when the conditions do not hold: the live one of
+    /// <paramref name="table"/> if it has one (<paramref name="built"/> false), else a new one.
+    /// Allocates only when it builds (once per connection direction, like an upcall), not for every
+    /// recirculated packet of a connection whose combined flow the EMC evicted.
     /// </summary>
-    public Megaflow? TryBuild(Packet packet, in FlowKey key, Megaflow original, Megaflow recirculated)
+    public Megaflow? TryBuild(Packet packet, in FlowKey key, Megaflow original, Megaflow recirculated, ShortcutTable table, out bool built)
     {
+        built = false;
         var originalActions = original.Actions.Actions;
         var recirc = originalActions[^1];
         if (packet.Metadata.RecircDepth != 1 || key.RecircId != recirc.RecircId || key.NwFrag != 0
@@ -78,6 +81,12 @@ internal sealed class ShortcutBuilder
         _firstPassKey[2] = 0;
         _firstPassKey[3] = 0;
         uint hash = FlowHash.Hash(in _firstPassKey);
+        if (table.Lookup(in _firstPassKey, hash) is { } existing)
+        {
+            return existing;
+        }
+
+        built = true;
         var (guard, actions) = Shared(original, recirculated, recirc.RecircId);
         return new Megaflow(in _firstPassKey, FlowKey.AllOnes, actions)
         {

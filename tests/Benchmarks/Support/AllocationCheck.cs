@@ -51,6 +51,16 @@ internal static class AllocationCheck
             failures += Measure(output, $"Pipeline({megaflows}).RefillOnly", () => pipeline.RefillOnly());
         }
 
+        foreach (int connections in new[] { 100, 10_000 })
+        {
+            foreach (var mode in Enum.GetValues<BypassMode>())
+            {
+                var firewall = new FirewallBypassBenchmarks { Connections = connections, Mode = mode };
+                firewall.Setup();
+                failures += Measure(output, $"FirewallBypass({connections}, {mode}).Process", () => firewall.Process());
+            }
+        }
+
         output.WriteLine(failures == 0 ? "All benchmarks allocate 0 bytes per invocation." : $"{failures} benchmark(s) allocate.");
         return failures;
     }

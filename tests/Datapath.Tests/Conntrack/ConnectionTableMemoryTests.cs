@@ -5,7 +5,11 @@ using static Datapath.Tests.Conntrack.CtHarness;
 
 namespace Datapath.Tests.Conntrack;
 
-/// <summary>The memory budget of the issue: at most 256 bytes per established connection.</summary>
+/// <summary>
+/// The memory budget of the issue: at most 256 bytes per established connection. The heap is
+/// measured process-wide, so this class runs alone (its collection disables parallelization).
+/// </summary>
+[Collection(MemoryMeasurement.Name)]
 public class ConnectionTableMemoryTests
 {
     [Fact]
@@ -34,4 +38,11 @@ public class ConnectionTableMemoryTests
         Assert.InRange((after - before) / (double)connections, 1, 256);
         GC.KeepAlive(table);
     }
+}
+
+/// <summary>Tests that measure the whole process's heap: never run beside other tests.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class MemoryMeasurement
+{
+    public const string Name = "memory measurement";
 }
