@@ -32,6 +32,7 @@ public static class Program
             root.Subcommands.Add(command);
         }
 
-        return root.Parse(args).Invoke(new InvocationConfiguration { Output = output, Error = error });
+        // Ctrl+C cancels the running command's token; `run` then stops its ports and prints its summary, which may take longer than the default 2 s.
+        return root.Parse(args).Invoke(new InvocationConfiguration { Output = output, Error = error, ProcessTerminationTimeout = TimeSpan.FromSeconds(30) });
     }
 }

@@ -4,6 +4,7 @@ using Akka.Actor;
 using Datapath.OpenFlow;
 using Datapath.OpenFlow.Syntax;
 using Datapath.OpenFlow.Tables;
+using Datapath.Packets;
 
 namespace Actors.Bridge;
 
@@ -20,6 +21,12 @@ namespace Actors.Bridge;
 /// last statistics report that showed the rule used, so a rule's idleness is known to within one
 /// interval (the PMDs' own last-use times are not reported). When some rule has an idle_timeout,
 /// the tick first gathers the PMDs' rule statistics, then expires.</para>
+///
+/// <para>Named ports (<see cref="CreatePort"/>, <see cref="DestroyPort"/>, <see cref="ShowPorts"/>):
+/// the bridge starts a created port's actor as its child, gives the PMDs the new port list, then
+/// tells the port to start receiving; destroying one gives the PMDs the list without it and stops
+/// its actor (its threads and sockets). A port child that fails is stopped and leaves the list.
+/// Ports added as links (<see cref="AddPort"/>, <see cref="SetPorts"/>) are named by their link.</para>
 /// </summary>
 public sealed partial class BridgeActor : ReceiveActor, IWithTimers
 {
@@ -28,12 +35,14 @@ public sealed partial class BridgeActor : ReceiveActor, IWithTimers
     private readonly SortedDictionary<uint, PortLink> _ports = [];
     private readonly List<IActorRef> _pmds = [];
     private readonly Dictionary<long, Pending> _pending = [];
+    private readonly ConcurrentBatchPool _batches;
     private long _nextRequest;
     private bool _expiryGatherInFlight;
 
-    public BridgeActor(IReadOnlyList<IActorRef> pmds, BridgeSettings settings)
+    public BridgeActor(IReadOnlyList<IActorRef> pmds, BridgeSettings settings, ConcurrentBatchPool? batches = null)
     {
         _settings = settings;
+        _batches = batches ?? new ConcurrentBatchPool();
         _flows = new BridgeFlows(new SchedulerTimeProvider(Context.System.Scheduler));
         _pmds.AddRange(pmds);
 
@@ -49,7 +58,11 @@ public sealed partial class BridgeActor : ReceiveActor, IWithTimers
         Receive<SetPorts>(HandleSetPorts);
         Receive<RegisterPmd>(HandleRegister);
         Receive<PmdRestarted>(HandleRestarted);
-        Receive<Terminated>(t => _pmds.Remove(t.ActorRef));
+        Receive<Terminated>(HandleTerminated);
+        Receive<CreatePort>(HandleCreatePort);
+        Receive<DestroyPort>(HandleDestroyPort);
+        Receive<ShowPorts>(_ => HandleShowPorts());
+        Receive<PmdAnswersGathered<PortActorStatistics>>(HandlePortStatistics);
         Receive<DumpFlows>(HandleDump);
         Receive<GetPmdStatistics>(_ => Gather<PmdStatistics>(GetPmdStatistics.Instance, new Pending(PendingKind.PmdStatistics, Sender, 0, false)));
         Receive<PmdAnswersGathered<RuleStatistics>>(HandleRuleStatistics);
@@ -61,8 +74,12 @@ public sealed partial class BridgeActor : ReceiveActor, IWithTimers
     public ITimerScheduler Timers { get; set; } = null!;
 
     /// <param name="pmds">The PMDs known at start; more can join with <see cref="RegisterPmd"/>.</param>
-    public static Props Props(IReadOnlyList<IActorRef> pmds, BridgeSettings? settings = null) =>
-        Akka.Actor.Props.Create(() => new BridgeActor(pmds, settings ?? new BridgeSettings()));
+    /// <param name="batches">The batch pool of the node's ports and PMDs, for the ports the bridge creates (a new one when null).</param>
+    public static Props Props(IReadOnlyList<IActorRef> pmds, BridgeSettings? settings = null, ConcurrentBatchPool? batches = null) =>
+        Akka.Actor.Props.Create(() => new BridgeActor(pmds, settings ?? new BridgeSettings(), batches));
+
+    /// <summary>A child that fails (a created port, a gatherer) is stopped, not restarted: a port's sockets do not survive its restart.</summary>
+    protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(_ => Directive.Stop);
 
     protected override void PreStart()
     {
@@ -121,19 +138,24 @@ public sealed partial class BridgeActor : ReceiveActor, IWithTimers
 
     private void PublishPorts()
     {
+        SendPortsToPmds();
+        Sender.Tell(new PortsChanged(_ports.Keys.ToArray()));
+    }
+
+    private void SendPortsToPmds()
+    {
         var message = new UsePorts(_ports.Values.ToArray());
         foreach (var pmd in _pmds)
         {
             pmd.Tell(message);
         }
-
-        Sender.Tell(new PortsChanged(_ports.Keys.ToArray()));
     }
 
     private void HandleAddPort(AddPort message)
     {
         _ports[message.Link.Port] = message.Link;
         PublishPorts();
+        StopUnlistedPorts();
     }
 
     private void HandleRemovePort(RemovePort message)
@@ -141,6 +163,7 @@ public sealed partial class BridgeActor : ReceiveActor, IWithTimers
         if (_ports.Remove(message.Port))
         {
             PublishPorts();
+            StopUnlistedPorts();
         }
         else
         {
@@ -157,6 +180,7 @@ public sealed partial class BridgeActor : ReceiveActor, IWithTimers
         }
 
         PublishPorts();
+        StopUnlistedPorts();
     }
 
     private void HandleRegister(RegisterPmd message)

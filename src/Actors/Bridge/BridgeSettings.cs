@@ -8,4 +8,10 @@ public sealed record BridgeSettings
 
     /// <summary>How long a fan-out (dump-flows, pmd-stats-show, expiry) waits for the PMDs before answering with what it has.</summary>
     public TimeSpan GatherTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Receive queues of a port created with <see cref="CreatePort"/> and no n_rxq option; 0 means one per PMD.</summary>
+    public int PortQueues { get; init; }
+
+    /// <summary>Batches a created port may have outstanding at each PMD (datapath.port-window).</summary>
+    public int PortWindow { get; init; } = 4;
 }

@@ -25,6 +25,9 @@ public sealed record DatapathSettings(int EmcEntries, int EmcInsertInvProb, Gene
     /// <summary>The main job's ports: the pcap section when `ports = pcap`, else null (generator).</summary>
     public PcapSettings? Pcap { get; init; }
 
+    /// <summary>The main job's ports as Linux interfaces when `ports = system`, else null.</summary>
+    public SystemPortsSettings? SystemPorts { get; init; }
+
     /// <summary>The control socket of `run` (datapath.control).</summary>
     public ControlSettings Control { get; init; } = new(null, 16, 16 << 20, TimeSpan.FromSeconds(10));
 
@@ -65,10 +68,11 @@ public sealed record DatapathSettings(int EmcEntries, int EmcInsertInvProb, Gene
             Control = ControlSettings.From(reader),
             Pcap = reader.Text("datapath.ports") switch
             {
-                "generator" => null,
+                "generator" or "system" => null,
                 "pcap" => PcapSettings.From(reader),
-                var other => throw new ConfigurationException(source, "datapath.ports", $"'{other}' is not a port type (generator or pcap)"),
+                var other => throw new ConfigurationException(source, "datapath.ports", $"'{other}' is not a port type (generator, pcap or system)"),
             },
+            SystemPorts = reader.Text("datapath.ports") == "system" ? SystemPortsSettings.From(reader) : null,
         };
     }
 }

@@ -48,7 +48,7 @@ public sealed class DatapathNode
                 $"{namePrefix}-{i}");
         }
 
-        var bridge = cluster.System.ActorOf(BridgeActor.Props(pmds, bridgeSettings), $"{namePrefix}-bridge");
+        var bridge = cluster.System.ActorOf(BridgeActor.Props(pmds, bridgeSettings, batches), $"{namePrefix}-bridge");
         return new DatapathNode(cluster, pmds, bridge, batches);
     }
 

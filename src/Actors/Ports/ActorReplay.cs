@@ -28,7 +28,7 @@ public static class ActorReplay
         var replay = node.Cluster.System.ActorOf(ReplayPortActor.Props(frames, node.Pmds, transmitPool, node.Batches));
         try
         {
-            await node.UsePortsAsync([new PortLink(1, replay, transmitPool), new PortLink(2, replay, transmitPool)], timeout).ConfigureAwait(false);
+            await node.UsePortsAsync([new PortLink(1, replay, transmitPool, Type: "replay"), new PortLink(2, replay, transmitPool, Type: "replay")], timeout).ConfigureAwait(false);
             var finished = await replay.Ask<ReplayFinished>(StartReplay.Instance, timeout).ConfigureAwait(false);
             return finished.Verdicts;
         }

@@ -92,7 +92,7 @@ public sealed class GeneratorPortActor : ReceiveActor, IWithTimers
         var links = new PortLink[Ports];
         for (int i = 0; i < Ports; i++)
         {
-            links[i] = new PortLink((uint)(i + 1), actor, new ConcurrentPacketPool(settings.TransmitPoolSize, settings.PacketCapacity));
+            links[i] = new PortLink((uint)(i + 1), actor, new ConcurrentPacketPool(settings.TransmitPoolSize, settings.PacketCapacity), Type: "generator");
         }
 
         return new PortHandle(actor, links);

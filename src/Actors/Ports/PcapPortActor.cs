@@ -110,7 +110,7 @@ public sealed class PcapPortActor : ReceiveActor, IWithTimers
         ArgumentNullException.ThrowIfNull(factory);
         ArgumentNullException.ThrowIfNull(settings);
         var actor = factory.ActorOf(Props(settings, pmds, batches), name);
-        var links = settings.Ports.Select(port => new PortLink(port, actor, new ConcurrentPacketPool(settings.TransmitPoolSize))).ToArray();
+        var links = settings.Ports.Select(port => new PortLink(port, actor, new ConcurrentPacketPool(settings.TransmitPoolSize), Type: "pcap")).ToArray();
         return new PortHandle(actor, links);
     }
 

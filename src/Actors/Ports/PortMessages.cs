@@ -7,7 +7,9 @@ namespace Actors.Ports;
 /// How a PMD reaches a port's transmit side: the port actor, and the pool the PMD copies
 /// transmitted frames into (the port returns them after sending).
 /// </summary>
-public sealed record PortLink(uint Port, IActorRef Actor, IPacketPool TransmitPool) : INoSerializationVerificationNeeded;
+/// <param name="Name">The port's name as ovs-ofctl show lists it (null: "p" and its number).</param>
+/// <param name="Type">The port type ("generator", "pcap", "system"...), for show; null when unknown.</param>
+public sealed record PortLink(uint Port, IActorRef Actor, IPacketPool TransmitPool, string? Name = null, string? Type = null) : INoSerializationVerificationNeeded;
 
 /// <summary>
 /// Frames for a port to send, from one PMD, in order. Local only: an ownership transfer of the
@@ -75,6 +77,10 @@ public sealed record GetPortStatistics : INoSerializationVerificationNeeded
 /// </summary>
 /// <param name="RxDroppedOverload">Frames dropped because the PMD of their queue had its window of batches full.</param>
 /// <param name="RxDroppedPoolEmpty">Frames dropped because the port's receive pool had no free packet.</param>
+/// <param name="RxDroppedTooLong">Frames received longer than the interface's MTU allows (system ports: e.g. unsegmented GSO frames).</param>
+/// <param name="RxErrors">Receive calls that failed (system ports: the interface went down or away).</param>
+/// <param name="TxDroppedTooLong">Frames to transmit longer than the interface's MTU allows.</param>
+/// <param name="TxErrors">Frames the interface refused or had no room for (system ports: a full socket buffer, the interface down).</param>
 public sealed record PortStatistics(
     uint Port,
     long RxPackets,
@@ -82,9 +88,15 @@ public sealed record PortStatistics(
     long TxPackets,
     long TxBytes,
     long RxDroppedOverload,
-    long RxDroppedPoolEmpty) : INoSerializationVerificationNeeded
+    long RxDroppedPoolEmpty,
+    long RxDroppedTooLong = 0,
+    long RxErrors = 0,
+    long TxDroppedTooLong = 0,
+    long TxErrors = 0) : INoSerializationVerificationNeeded
 {
-    public long RxDropped => RxDroppedOverload + RxDroppedPoolEmpty;
+    public long RxDropped => RxDroppedOverload + RxDroppedPoolEmpty + RxDroppedTooLong;
+
+    public long TxDropped => TxDroppedTooLong + TxErrors;
 }
 
 /// <summary>

@@ -19,8 +19,9 @@ internal static class RunCommand
         var connections = new Option<int?>("--connections") { Description = "Concurrent connections (overrides datapath.generator.connections)." };
         var bypass = BypassOption.Create();
         var control = new Option<string?>("--control") { Description = "The control socket (overrides datapath.control.socket; off: none)." };
-        var command = new Command("run", "Run the firewall between two generator ports and print its statistics.") { config, duration, pmds, connections, bypass, control };
-        command.SetAction(async (parse, _) =>
+        var untilInterrupted = new Option<bool>("--until-interrupted") { Description = "Run until Ctrl+C (or SIGTERM), whatever the duration; then print the summary." };
+        var command = new Command("run", "Run the firewall between two ports (generator, pcap or Linux interfaces) and print its statistics.") { config, duration, pmds, connections, bypass, control, untilInterrupted };
+        command.SetAction(async (parse, stop) =>
         {
             var output = parse.InvocationConfiguration.Output;
             var error = parse.InvocationConfiguration.Error;
@@ -48,7 +49,7 @@ internal static class RunCommand
 
                 bool live = ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected;
                 Action<JobProgress>? progress = live ? p => output.Write("\r" + JobReport.ProgressLine(p) + "   ") : null;
-                var result = await FirewallJob.RunAsync(hocon, source, settings, tables.AllRules().Select(r => r.Entry).ToList(), progress).ConfigureAwait(false);
+                var result = await FirewallJob.RunAsync(hocon, source, settings, tables.AllRules().Select(r => r.Entry).ToList(), progress, parse.GetValue(untilInterrupted), stop).ConfigureAwait(false);
                 if (live)
                 {
                     output.WriteLine();
@@ -61,6 +62,11 @@ internal static class RunCommand
             {
                 error.WriteLine("run: " + e.Message);
                 return 2;
+            }
+            catch (Actors.Bridge.PortCommandException e)
+            {
+                error.WriteLine("run: " + e.Message);
+                return 1;
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or Datapath.Packets.Pcap.PcapFormatException or Control.ControlSocketException)
             {

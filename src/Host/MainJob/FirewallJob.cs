@@ -14,54 +14,66 @@ namespace Host.MainJob;
 
 /// <summary>
 /// The main job: the bridge's flows (the firewall of DESIGN.md by default) between two generator
-/// ports (or pcap ports), on the configured PMDs (all cores by default), for the configured
-/// duration (a capture that does not loop may end sooner: draining waits for its last frame); a
-/// progress report once a second while it runs, then the summary. Everything it asks the actors happens off
-/// the packet path. With a control socket (datapath.control), commands reach the running actors
+/// ports (or pcap ports, or two Linux interfaces as system ports), on the configured PMDs (all
+/// cores by default), for the configured duration or until <c>stop</c> is cancelled (Ctrl+C; a
+/// capture that does not loop may end sooner: draining waits for its last frame); a progress
+/// report once a second while it runs, then the summary. Everything it asks the actors happens
+/// off the packet path. With a control socket (datapath.control), commands reach the running actors
 /// through it, and `exit` ends the job early with the same drain and summary.
 /// </summary>
 internal static class FirewallJob
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
 
-    public static async Task<JobResult> RunAsync(Config config, string source, DatapathSettings settings, IReadOnlyList<FlowEntry> flows, Action<JobProgress>? progress)
+    /// <param name="untilStopped">Run until <paramref name="stop"/> is cancelled, whatever the configured duration.</param>
+    /// <exception cref="PortCommandException">A system port could not be opened (no such interface, no CAP_NET_RAW...).</exception>
+    public static async Task<JobResult> RunAsync(
+        Config config,
+        string source,
+        DatapathSettings settings,
+        IReadOnlyList<FlowEntry> flows,
+        Action<JobProgress>? progress,
+        bool untilStopped = false,
+        CancellationToken stop = default)
     {
         // Bound first, so that a second datapath on the same socket fails before it starts anything.
         var control = settings.Control;
         using var listener = control.Enabled ? ControlSocket.Listen(control.EffectiveSocketPath, backlog: 128) : null;
         var exit = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         await using var cluster = await DatapathCluster.StartAsync(config, source).ConfigureAwait(false);
-        var node = DatapathNode.Start(cluster, settings.Pmds, settings.Pmd);
+        var bridgeSettings = new BridgeSettings { PortQueues = settings.QueuesPerPort, PortWindow = settings.PortWindow };
+        var node = DatapathNode.Start(cluster, settings.Pmds, settings.Pmd, bridgeSettings: bridgeSettings);
         await node.UseFlowsAsync(flows, Patience).ConfigureAwait(false);
-        var generator = settings.Pcap is { } pcap
-            ? PcapPortActor.Start(cluster.System, pcap.PortSettings(settings.QueuesPerPort, settings.PortWindow), node.Pmds, node.Batches, "pcap")
-            : GeneratorPortActor.Start(cluster.System, settings.Generator.PortSettings(settings.QueuesPerPort, settings.PortWindow), node.Pmds, node.Batches, "generator");
-        await node.UsePortsAsync(generator.Links, Patience).ConfigureAwait(false);
+        var ports = await StartPortsAsync(cluster, node, settings).ConfigureAwait(false);
         var targets = new ControlTargets(node.Bridge, cluster.Conntrack, cluster.Settings.Conntrack.Shards, settings.QueuesPerPort, control.RequestTimeout, () => exit.TrySetResult());
         await using var server = listener is null
             ? null
             : ControlServer.Start(listener, control.EffectiveSocketPath, new DatapathControl(targets), control.MaxConnections, control.MaxRequestBytes);
 
         var clock = Stopwatch.StartNew();
-        generator.Actor.Tell(StartTraffic.Instance);
+        ports.Start();
         var previous = new JobProgress(TimeSpan.Zero, 0, 0, 0, 0, 0, 0, 0);
-        while (clock.Elapsed < settings.Generator.Duration && !exit.Task.IsCompleted)
+        var duration = settings.Generator.Duration;
+        bool Running() => !exit.Task.IsCompleted && !stop.IsCancellationRequested && (untilStopped || clock.Elapsed < duration);
+        while (Running())
         {
-            var wait = settings.Generator.Duration - clock.Elapsed;
-            await Task.WhenAny(Task.Delay(wait < TimeSpan.FromSeconds(1) ? wait : TimeSpan.FromSeconds(1)), exit.Task).ConfigureAwait(false);
-            if (progress is not null && clock.Elapsed < settings.Generator.Duration && !exit.Task.IsCompleted)
+            var left = duration - clock.Elapsed;
+            var wait = untilStopped || left > TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : left < TimeSpan.Zero ? TimeSpan.Zero : left;
+
+            // A cancelled delay (Ctrl+C) ends the wait like the control channel's exit does.
+            await Task.WhenAny(Task.Delay(wait, stop), exit.Task).ConfigureAwait(false);
+            if (progress is not null && Running())
             {
                 var pmds = await node.Bridge.Ask<PmdStatisticsGathered>(GetPmdStatistics.Instance, Patience).ConfigureAwait(false);
-                var ports = await generator.Actor.Ask<PortActorStatistics>(GetPortStatistics.Instance, Patience).ConfigureAwait(false);
-                var now = JobProgress.From(clock.Elapsed, pmds.Pmds, ports);
+                var now = JobProgress.From(clock.Elapsed, pmds.Pmds, await ports.StatisticsAsync().ConfigureAwait(false));
                 progress(now.Since(previous));
                 previous = now;
             }
         }
 
-        var drained = await generator.Actor.Ask<object>(DrainAndReport.Instance, Patience).ConfigureAwait(false);
+        var drained = await ports.DrainAsync().ConfigureAwait(false);
         var elapsed = clock.Elapsed;
-        var finalPorts = drained is PortDrained d ? d.Statistics : await generator.Actor.Ask<PortActorStatistics>(GetPortStatistics.Instance, Patience).ConfigureAwait(false);
+        var finalPorts = drained is PortDrained d ? d.Statistics : await ports.StatisticsAsync().ConfigureAwait(false);
         var finalPmds = await node.Bridge.Ask<PmdStatisticsGathered>(GetPmdStatistics.Instance, Patience).ConfigureAwait(false);
         var dump = await node.Bridge.Ask<FlowsDumped>(new DumpFlows(), Patience).ConfigureAwait(false);
         if (server is not null)
@@ -71,6 +83,70 @@ internal static class FirewallJob
 
         await node.StopAsync().ConfigureAwait(false);
         return new JobResult(elapsed, settings, finalPmds.Pmds, finalPorts, dump.Text, (drained as PortFailed)?.Reason);
+    }
+
+    /// <summary>The job's ports: a generator or pcap port actor given to the bridge as links, or two system ports the bridge creates by name.</summary>
+    private static async Task<JobPorts> StartPortsAsync(DatapathCluster cluster, DatapathNode node, DatapathSettings settings)
+    {
+        if (settings.SystemPorts is { } system)
+        {
+            foreach (var (port, name) in system.Ports)
+            {
+                var answer = await node.Bridge.Ask<object>(new CreatePort(name, SystemPortActor.TypeName, new Dictionary<string, string>(), port), Patience).ConfigureAwait(false);
+                if (answer is PortCommandFailed failed)
+                {
+                    await node.StopAsync().ConfigureAwait(false);
+                    throw new PortCommandException(failed.Error);
+                }
+            }
+
+            return new BridgePorts(node.Bridge);
+        }
+
+        var handle = settings.Pcap is { } pcap
+            ? PcapPortActor.Start(cluster.System, pcap.PortSettings(settings.QueuesPerPort, settings.PortWindow), node.Pmds, node.Batches, "pcap")
+            : GeneratorPortActor.Start(cluster.System, settings.Generator.PortSettings(settings.QueuesPerPort, settings.PortWindow), node.Pmds, node.Batches, "generator");
+        await node.UsePortsAsync(handle.Links, Patience).ConfigureAwait(false);
+        return new ActorPorts(handle.Actor);
+    }
+
+    private abstract class JobPorts
+    {
+        public abstract void Start();
+
+        public abstract Task<PortActorStatistics> StatisticsAsync();
+
+        /// <summary>Stops the traffic and waits for what is in flight: <see cref="PortDrained"/> or <see cref="PortFailed"/>; null when the ports have nothing to drain.</summary>
+        public abstract Task<object?> DrainAsync();
+    }
+
+    /// <summary>One port actor serving both ports (generator, pcap).</summary>
+    private sealed class ActorPorts(IActorRef actor) : JobPorts
+    {
+        public override void Start() => actor.Tell(StartTraffic.Instance);
+
+        public override Task<PortActorStatistics> StatisticsAsync() => actor.Ask<PortActorStatistics>(GetPortStatistics.Instance, Patience);
+
+        public override async Task<object?> DrainAsync() => await actor.Ask<object>(DrainAndReport.Instance, Patience).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Ports the bridge created (system ports): they receive from their creation, and live traffic
+    /// has no end to wait for, so the final counters are those of ovs-ofctl show at the end.
+    /// </summary>
+    private sealed class BridgePorts(IActorRef bridge) : JobPorts
+    {
+        public override void Start()
+        {
+        }
+
+        public override async Task<PortActorStatistics> StatisticsAsync()
+        {
+            var shown = await bridge.Ask<PortsShown>(ShowPorts.Instance, Patience).ConfigureAwait(false);
+            return new PortActorStatistics(shown.Ports.Select(p => p.Counters ?? new PortStatistics(p.Number, 0, 0, 0, 0, 0, 0)).ToArray(), null, null);
+        }
+
+        public override Task<object?> DrainAsync() => Task.FromResult<object?>(null);
     }
 }
 

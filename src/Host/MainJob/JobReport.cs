@@ -30,6 +30,8 @@ internal static class JobReport
         long received = result.Pmds.Sum(p => p.Pipeline.PacketsReceived);
         string traffic = s.Pcap is { } pcap
             ? $"pcap ports reading {pcap.RxPath}{(pcap.Loop ? " in a loop" : string.Empty)}"
+            : s.SystemPorts is { } system
+            ? $"system ports 1 = {system.Port1}, 2 = {system.Port2}"
             : string.Create(C, $"{g.Connections} connections ({g.TcpPercent}% TCP, {g.UdpPercent}% UDP, {g.IcmpPercent}% ICMP), frames {g.FrameSize.Min}-{g.FrameSize.Max} bytes");
         console.WriteLine(string.Create(C, $"main job: {s.Pmds} PMD(s), {s.QueuesPerPort} queue(s) per port, {s.Conntrack.Shards} conntrack shard(s), {traffic}"));
         console.WriteLine(string.Create(C, $"throughput: {Mpps(received, seconds):F2} Mpps over {seconds:F1} s ({received} packets)"));
@@ -94,14 +96,17 @@ internal static class JobReport
     private static Table PortTable(JobResult result)
     {
         var table = new Table().Title("ports (dump-ports)");
-        foreach (var column in new[] { "port", "rx pkts", "rx bytes", "tx pkts", "tx bytes", "rx drop: overload", "rx drop: pool empty" })
+        string[] interfaceColumns = ["rx drop: too long", "rx errors", "tx drop: too long", "tx errors"];
+        bool interfaces = result.Settings.SystemPorts is not null;
+        foreach (var column in new[] { "port", "rx pkts", "rx bytes", "tx pkts", "tx bytes", "rx drop: overload", "rx drop: pool empty" }.Concat(interfaces ? interfaceColumns : []))
         {
             table.AddColumn(new TableColumn(column).RightAligned());
         }
 
         foreach (var port in result.Ports.Ports)
         {
-            table.AddRow(Cells(port.Port, port.RxPackets, port.RxBytes, port.TxPackets, port.TxBytes, port.RxDroppedOverload, port.RxDroppedPoolEmpty));
+            object[] cells = [port.Port, port.RxPackets, port.RxBytes, port.TxPackets, port.TxBytes, port.RxDroppedOverload, port.RxDroppedPoolEmpty];
+            table.AddRow(Cells(interfaces ? [.. cells, port.RxDroppedTooLong, port.RxErrors, port.TxDroppedTooLong, port.TxErrors] : cells));
         }
 
         return table;
