@@ -19,7 +19,8 @@ public sealed class ShortcutTable
     private const int InitialSlots = 1024;
 
     private readonly Dictionary<uint, Megaflow> _byConnection = [];
-    private Megaflow?[] _slots = new Megaflow?[InitialSlots];
+    // Each slot keeps the key's hash beside the flow, so probing past other keys reads no flow object.
+    private Slot[] _slots = new Slot[InitialSlots];
     private int _mask = InitialSlots - 1;
 
     /// <param name="maxEntries">The most combined flows held at once (one per connection direction).</param>
@@ -43,13 +44,13 @@ public sealed class ShortcutTable
         var slots = _slots;
         for (int i = (int)hash & _mask; ; i = (i + 1) & _mask)
         {
-            var flow = slots[i];
-            if (flow is null)
+            ref readonly var slot = ref slots[i];
+            if (slot.Flow is not { } flow)
             {
                 return null;
             }
 
-            if (flow.Shortcut!.KeyHash == hash && FlowKey.Equals(in flow.Key, in key))
+            if (slot.Hash == hash && FlowKey.Equals(in flow.Key, in key))
             {
                 return flow.IsUnusable ? null : flow;
             }
@@ -115,9 +116,9 @@ public sealed class ShortcutTable
     public int RemoveStale()
     {
         var stale = new List<Megaflow>();
-        foreach (var flow in _slots)
+        foreach (var slot in _slots)
         {
-            if (flow is not null && flow.IsUnusable)
+            if (slot.Flow is { IsUnusable: true } flow)
             {
                 stale.Add(flow);
             }
@@ -154,9 +155,9 @@ public sealed class ShortcutTable
     {
         get
         {
-            foreach (var flow in _slots)
+            foreach (var slot in _slots)
             {
-                if (flow is not null)
+                if (slot.Flow is { } flow)
                 {
                     yield return flow;
                 }
@@ -168,13 +169,13 @@ public sealed class ShortcutTable
     {
         for (int i = (int)hash & _mask; ; i = (i + 1) & _mask)
         {
-            var flow = _slots[i];
-            if (flow is null)
+            var slot = _slots[i];
+            if (slot.Flow is not { } flow)
             {
                 return null;
             }
 
-            if (flow.Shortcut!.KeyHash == hash && FlowKey.Equals(in flow.Key, in key))
+            if (slot.Hash == hash && FlowKey.Equals(in flow.Key, in key))
             {
                 return flow;
             }
@@ -185,7 +186,7 @@ public sealed class ShortcutTable
     {
         for (int i = (int)target.Shortcut!.KeyHash & _mask; ; i = (i + 1) & _mask)
         {
-            var flow = _slots[i];
+            var flow = _slots[i].Flow;
             if (flow is null)
             {
                 return -1;
@@ -200,29 +201,30 @@ public sealed class ShortcutTable
 
     private void Place(Megaflow flow)
     {
-        int i = (int)flow.Shortcut!.KeyHash & _mask;
-        while (_slots[i] is not null)
+        uint hash = flow.Shortcut!.KeyHash;
+        int i = (int)hash & _mask;
+        while (_slots[i].Flow is not null)
         {
             i = (i + 1) & _mask;
         }
 
-        _slots[i] = flow;
+        _slots[i] = new Slot(hash, flow);
     }
 
     /// <summary>Backward-shift deletion: later members of the probe run move up, so no tombstones are needed.</summary>
     private void DeleteSlot(int hole)
     {
-        _slots[hole] = null;
-        for (int i = (hole + 1) & _mask; _slots[i] is { } flow; i = (i + 1) & _mask)
+        _slots[hole] = default;
+        for (int i = (hole + 1) & _mask; _slots[i].Flow is not null; i = (i + 1) & _mask)
         {
-            int home = (int)flow.Shortcut!.KeyHash & _mask;
+            int home = (int)_slots[i].Hash & _mask;
 
             // Move the entry into the hole when its home does not lie cyclically in (hole, i].
             bool homeBetween = hole <= i ? home > hole && home <= i : home > hole || home <= i;
             if (!homeBetween)
             {
-                _slots[hole] = flow;
-                _slots[i] = null;
+                _slots[hole] = _slots[i];
+                _slots[i] = default;
                 hole = i;
             }
         }
@@ -258,14 +260,16 @@ public sealed class ShortcutTable
     private void Grow()
     {
         var old = _slots;
-        _slots = new Megaflow?[(int)BitOperations.RoundUpToPowerOf2((uint)old.Length * 2)];
+        _slots = new Slot[(int)BitOperations.RoundUpToPowerOf2((uint)old.Length * 2)];
         _mask = _slots.Length - 1;
-        foreach (var flow in old)
+        foreach (var slot in old)
         {
-            if (flow is not null)
+            if (slot.Flow is { } flow)
             {
                 Place(flow);
             }
         }
     }
+
+    private readonly record struct Slot(uint Hash, Megaflow? Flow);
 }

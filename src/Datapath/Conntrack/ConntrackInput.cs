@@ -55,4 +55,11 @@ public struct ConntrackInput
         ArgumentNullException.ThrowIfNull(packet);
         return ConntrackInputParser.TryParse(packet.Data, packet.L3Offset, key.EthType, in packet.Metadata, zone, out input);
     }
+
+    /// <summary>Parses <paramref name="packet"/> using what its last flow extraction recorded on it (offsets, ethertype).</summary>
+    public static bool TryParse(Packet packet, ushort zone, out ConntrackInput input)
+    {
+        ArgumentNullException.ThrowIfNull(packet);
+        return ConntrackInputParser.TryParse(packet.Data, packet.L3Offset, packet.EthType, in packet.Metadata, zone, out input);
+    }
 }

@@ -25,9 +25,13 @@ public static partial class FlowExtractor
     private const int LlcSnapLength = 8;
     private const ushort ReverseArp = 0x8035;
 
-    /// <summary>Extracts <paramref name="packet"/>'s key and sets its L3/L4 offsets.</summary>
-    public static void Extract(Packet packet, ref FlowKey key, ExtractionStats stats) =>
+    /// <summary>Extracts <paramref name="packet"/>'s key and sets its L3/L4 offsets, ethertype and fragment bits.</summary>
+    public static void Extract(Packet packet, ref FlowKey key, ExtractionStats stats)
+    {
         Extract(packet.Data, in packet.Metadata, ref key, stats, out packet.L3Offset, out packet.L4Offset);
+        packet.EthType = key.EthType;
+        packet.NwFrag = key.NwFrag;
+    }
 
     /// <summary>Extracts the key of <paramref name="frame"/> received with <paramref name="metadata"/>.</summary>
     /// <param name="l3Offset">Start of the L3 header (after VLAN tags and LLC/SNAP), or -1 when the Ethernet header is incomplete.</param>

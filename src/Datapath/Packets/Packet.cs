@@ -27,6 +27,14 @@ public sealed class Packet
     public int L4Offset = -1;
 
     /// <summary>
+    /// The ethertype (after VLAN tags) and nw_frag bits of the last flow extraction, with the
+    /// offsets above: what conntrack and reassembly read, so a ct action needs no second extraction.
+    /// </summary>
+    public ushort EthType;
+
+    public byte NwFrag;
+
+    /// <summary>
     /// Recirculation bypass: the first pass's megaflow when it ended in ct then recirc, so that the
     /// recirculated pass can build a combined flow from both. Set by every first pass (null when
     /// not applicable), so a recycled packet never carries a stale one into a second pass.
@@ -71,6 +79,8 @@ public sealed class Packet
         Metadata.Reset(inPort);
         L3Offset = -1;
         L4Offset = -1;
+        EthType = 0;
+        NwFrag = 0;
     }
 
     /// <summary>Opens <paramref name="count"/> bytes at <paramref name="offset"/>, moving the bytes before it into the headroom.</summary>

@@ -380,8 +380,9 @@ public sealed class PmdCore : IShortcutObserver
         var request = Gathering(in args);
         foreach (var packet in batch.Packets)
         {
-            FlowExtractor.Extract(packet, ref _ctKey, _ctExtraction);
-            switch (_reassembler.Offer(packet, in _ctKey, args.Zone, _nowMs, out var datagram))
+            // The pass that led here extracted the packet and recorded what conntrack reads (offsets,
+            // ethertype, fragment bits); actions before a ct do not move or refragment headers.
+            switch (_reassembler.Offer(packet, packet.EthType, packet.NwFrag, args.Zone, _nowMs, out var datagram))
             {
                 case FragmentVerdict.Held:
                     Stats.FragmentsHeld++;
@@ -401,7 +402,7 @@ public sealed class PmdCore : IShortcutObserver
                     break;
 
                 default:
-                    ConntrackInput.TryParse(packet, in _ctKey, args.Zone, out var input);
+                    ConntrackInput.TryParse(packet, args.Zone, out var input);
                     request.Add(in input, actions, resumeAt, packet.PassSequence).Add(packet);
                     break;
             }

@@ -266,9 +266,9 @@ public sealed partial class PmdPipeline
 
         // A combined flow's packets count for the original megaflow here and for the recirculated
         // one when they pass the guard: statistics read as if they had recirculated.
-        if (flow.Shortcut is { } shortcut)
+        if (flow.BypassOriginal is { } original)
         {
-            shortcut.Original.Stats.Add(packet.Length, key.TcpFlags, nowMs);
+            original.Stats.Add(packet.Length, key.TcpFlags, nowMs);
             packet.BypassTcpFlags = key.TcpFlags;
         }
         else

@@ -55,11 +55,16 @@ public sealed class IpReassembler
     /// (Completed: <paramref name="datagram"/> is set and must be <see cref="Release"/>d before the
     /// next offer) or refused (Dropped); anything else comes back as NotFragment.
     /// </summary>
-    public FragmentVerdict Offer(Packet packet, in FlowKey key, ushort zone, long nowMs, out ReassembledDatagram? datagram)
+    public FragmentVerdict Offer(Packet packet, in FlowKey key, ushort zone, long nowMs, out ReassembledDatagram? datagram) =>
+        Offer(packet, key.EthType, key.NwFrag, zone, nowMs, out datagram);
+
+    /// <summary>As <see cref="Offer(Packet, in FlowKey, ushort, long, out ReassembledDatagram?)"/>, with the ethertype and nw_frag of the packet's flow key.</summary>
+    public FragmentVerdict Offer(Packet packet, ushort ethType, byte nwFrag, ushort zone, long nowMs, out ReassembledDatagram? datagram)
     {
         ArgumentNullException.ThrowIfNull(packet);
         datagram = null;
-        if (key.NwFrag == 0 || packet.L3Offset < 0 || !(key.IsIpv4 || key.IsIpv6))
+        bool ipv4 = ethType == EtherTypes.Ipv4;
+        if (nwFrag == 0 || packet.L3Offset < 0 || !(ipv4 || ethType == EtherTypes.Ipv6))
         {
             return FragmentVerdict.NotFragment;
         }
@@ -70,7 +75,7 @@ public sealed class IpReassembler
         }
 
         ReadOnlySpan<byte> l3 = packet.Data[packet.L3Offset..];
-        bool parsed = key.IsIpv4
+        bool parsed = ipv4
             ? TryParseIpv4(l3, zone, out var fkey, out var piece)
             : TryParseIpv6(l3, zone, out fkey, out piece);
         if (!parsed)
