@@ -20,6 +20,9 @@ public enum BypassMode
 
     /// <summary>Combined flows looked up through the EMC alone (the seed patch's way).</summary>
     Emc,
+
+    /// <summary>Combined flows as masked megaflows shared by every connection of a pair.</summary>
+    Megaflows,
 }
 
 /// <summary>
@@ -58,7 +61,7 @@ public class FirewallBypassBenchmarks
     [Params(1, 100, 10_000, 1_000_000)]
     public int Connections { get; set; }
 
-    [Params(BypassMode.Off, BypassMode.On, BypassMode.Emc)]
+    [Params(BypassMode.Off, BypassMode.On, BypassMode.Emc, BypassMode.Megaflows)]
     public BypassMode Mode { get; set; }
 
     /// <summary>Packets per invocation (one batch).</summary>
@@ -74,6 +77,7 @@ public class FirewallBypassBenchmarks
         {
             RecircBypass = Mode != BypassMode.Off,
             ShortcutsInEmcOnly = Mode == BypassMode.Emc,
+            CombinedMegaflows = Mode == BypassMode.Megaflows,
         };
         Check.That(options.ShortcutEntries >= 2 * Connections, "the shortcut table holds both directions of every connection");
         var conntrack = new ConnectionTable(new ConntrackOptions { InitialCapacity = Connections });
@@ -181,7 +185,7 @@ public class FirewallBypassBenchmarks
         // One batch alone, then a whole pass over the frames.
         Process();
         invocations++;
-        if (Mode == BypassMode.On)
+        if (Mode is BypassMode.On or BypassMode.Megaflows)
         {
             Check.That(stats.ShortcutHits - shortcutHits == BatchSize, "with the bypass on every packet of a batch takes a combined flow");
         }
@@ -204,7 +208,7 @@ public class FirewallBypassBenchmarks
             case BypassMode.Off:
                 Check.That(hits == 0, "with the bypass off every packet recirculates");
                 break;
-            case BypassMode.On:
+            case BypassMode.On or BypassMode.Megaflows:
                 Check.That(hits == packets, "with the bypass on every packet takes a combined flow");
                 break;
             default:

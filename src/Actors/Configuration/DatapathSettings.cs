@@ -49,6 +49,7 @@ public sealed record DatapathSettings(int EmcEntries, int EmcInsertInvProb, Gene
             RecircBypass = reader.Bool("datapath.recirc-bypass"),
             ShortcutEntries = reader.Int("datapath.recirc-bypass-shortcuts", 1, 1 << 24),
             ShortcutsInEmcOnly = reader.Bool("datapath.recirc-bypass-emc-only"),
+            CombinedMegaflows = reader.Bool("datapath.recirc-bypass-megaflows"),
             MaxRecirculationDepth = reader.Int("datapath.max-recirculation-depth", 1, 64),
             MegaflowIdleMs = (long)reader.Duration("datapath.megaflow-idle", TimeSpan.FromMilliseconds(1), TimeSpan.FromDays(1)).TotalMilliseconds,
             RevalidateInterval = reader.Duration("datapath.revalidate-interval", TimeSpan.FromMilliseconds(10), TimeSpan.FromHours(1)),

@@ -127,6 +127,7 @@ public sealed partial class PmdActor : ReceiveActor, IWithTimers
             RecircBypass = settings.RecircBypass,
             ShortcutEntries = settings.ShortcutEntries,
             ShortcutsInEmcOnly = settings.ShortcutsInEmcOnly,
+            CombinedMegaflows = settings.CombinedMegaflows,
             PacketPoolSize = settings.PacketPoolSize,
         });
 

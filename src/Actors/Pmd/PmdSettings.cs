@@ -16,6 +16,9 @@ public sealed record PmdSettings
     /// <summary>datapath.recirc-bypass-emc-only: combined flows are looked up through the EMC alone (the seed's way).</summary>
     public bool ShortcutsInEmcOnly { get; init; }
 
+    /// <summary>datapath.recirc-bypass-megaflows: combined flows are masked megaflows shared by every connection of a pair.</summary>
+    public bool CombinedMegaflows { get; init; }
+
     public int MaxRecirculationDepth { get; init; } = 8;
 
     /// <summary>Megaflows unused this long are removed by the periodic revalidation (OVS: 10 s).</summary>

@@ -54,7 +54,7 @@ public sealed class PmdCore : IShortcutObserver
         options ??= new PmdCoreOptions();
         var emc = options.EmcEntries == 0 ? null : new ExactMatchCache(options.EmcEntries, options.EmcInsertInvProb);
         var shortcuts = options.RecircBypass ? new ShortcutTable(options.ShortcutEntries) : null;
-        _pipeline = new PmdPipeline(emc, new MegaflowClassifier(), upcall, _batches, shortcuts, options.ShortcutsInEmcOnly)
+        _pipeline = new PmdPipeline(emc, new MegaflowClassifier(), upcall, _batches, shortcuts, options.ShortcutsInEmcOnly, options.CombinedMegaflows)
         {
             ShortcutObserver = this,
         };

@@ -18,6 +18,12 @@ public sealed record PmdCoreOptions
     /// <summary>Look combined flows up through the EMC alone (the seed's way) instead of the shortcut table first.</summary>
     public bool ShortcutsInEmcOnly { get; init; }
 
+    /// <summary>
+    /// Combined flows as masked megaflows shared by every connection through one pair of megaflows
+    /// (no per-connection shortcut), looked up after the EMC and before the megaflow classifier.
+    /// </summary>
+    public bool CombinedMegaflows { get; init; }
+
     /// <summary>Passes a packet may make through the pipeline before it is dropped as a loop.</summary>
     public int MaxRecirculationDepth { get; init; } = 8;
 

@@ -50,6 +50,10 @@ public sealed partial class PmdPipeline
     private readonly ShortcutTable? _shortcuts;
     private readonly ShortcutBuilder? _builder;
     private readonly bool _shortcutsInEmcOnly;
+
+    // Combined megaflows (one per pair of megaflows, masked: shared by every connection), looked up
+    // before the megaflow classifier; null unless the bypass runs in megaflow mode.
+    private readonly MegaflowClassifier? _combined;
     private IShortcutObserver? _observer;
     private long _passSequence;
 
@@ -59,8 +63,16 @@ public sealed partial class PmdPipeline
     /// Look combined flows up through the EMC alone (the seed patch's way: they are inserted there
     /// always and evicted like any entry) instead of the shortcut table first.
     /// </param>
-    public PmdPipeline(ExactMatchCache? emc, MegaflowClassifier classifier, IUpcallHandler upcall, PacketBatchPool batches, ShortcutTable? shortcuts = null, bool shortcutsInEmcOnly = false)
+    /// <param name="combinedMegaflows">
+    /// Build combined flows as masked megaflows shared by every connection through the same pair of
+    /// megaflows, kept in a classifier of their own looked up before the megaflow classifier,
+    /// instead of one exact-match flow per connection direction (<paramref name="shortcuts"/> is
+    /// then only the switch that turns the bypass on). No per-connection state: a connection that
+    /// leaves the established state simply fails the guard.
+    /// </param>
+    public PmdPipeline(ExactMatchCache? emc, MegaflowClassifier classifier, IUpcallHandler upcall, PacketBatchPool batches, ShortcutTable? shortcuts = null, bool shortcutsInEmcOnly = false, bool combinedMegaflows = false)
     {
+        _combined = shortcuts is not null && combinedMegaflows ? new MegaflowClassifier() : null;
         _emc = emc;
         _classifier = classifier;
         _upcall = upcall;
@@ -72,6 +84,9 @@ public sealed partial class PmdPipeline
 
     /// <summary>The combined flows, or null when the bypass is off.</summary>
     public ShortcutTable? Shortcuts => _shortcuts;
+
+    /// <summary>The combined megaflows (megaflow mode), or null.</summary>
+    public MegaflowClassifier? CombinedMegaflows => _combined;
 
     /// <summary>Told of every combined flow installed (its owner watches the connection); set once by the owner.</summary>
     internal IShortcutObserver? ShortcutObserver { set => _observer = value; }
@@ -145,7 +160,7 @@ public sealed partial class PmdPipeline
             ref var key = ref _keys[i];
             FlowExtractor.Extract(packet, ref key, ExtractionStats);
             _hashes[i] = FlowHash.Hash(in key);
-            if (_shortcuts is not null && !_shortcutsInEmcOnly && packet.Metadata.RecircId == 0
+            if (_shortcuts is not null && !_shortcutsInEmcOnly && _combined is null && packet.Metadata.RecircId == 0
                 && _shortcuts.Lookup(in key, _hashes[i]) is { } combined)
             {
                 Stats.ShortcutHits++;
@@ -178,6 +193,15 @@ public sealed partial class PmdPipeline
     /// <summary>Megaflow lookup of the EMC misses; notes hits, leaves the rest compacted. Returns the remaining misses.</summary>
     private int LookupMegaflows(int misses)
     {
+        if (_combined is { Count: > 0 })
+        {
+            misses = LookupCombined(misses);
+            if (misses == 0)
+            {
+                return 0;
+            }
+        }
+
         for (int m = 0; m < misses; m++)
         {
             _missKeys[m] = _keys[_missIndex[m]];
@@ -200,6 +224,36 @@ public sealed partial class PmdPipeline
             }
 
             Stats.MegaflowHits++;
+            _emc?.ProbabilisticInsert(in _keys[i], _hashes[i], flow);
+            _packetFlows[i] = flow;
+        }
+
+        found.Clear();
+        return remaining;
+    }
+
+    /// <summary>Combined megaflow lookup of the EMC misses (megaflow mode); leaves the rest compacted.</summary>
+    private int LookupCombined(int misses)
+    {
+        for (int m = 0; m < misses; m++)
+        {
+            _missKeys[m] = _keys[_missIndex[m]];
+        }
+
+        var found = _missFlows.AsSpan(0, misses);
+        _combined!.LookupBatch(_missKeys.AsSpan(0, misses), found);
+        int remaining = 0;
+        for (int m = 0; m < misses; m++)
+        {
+            int i = _missIndex[m];
+            var flow = found[m];
+            if (flow is null || flow.IsUnusable)
+            {
+                _missIndex[remaining++] = i;
+                continue;
+            }
+
+            Stats.ShortcutHits++;
             _emc?.ProbabilisticInsert(in _keys[i], _hashes[i], flow);
             _packetFlows[i] = flow;
         }
@@ -311,6 +365,12 @@ public sealed partial class PmdPipeline
 
     private void Install(Packet packet, Megaflow original, Megaflow recirculated, in FlowKey key)
     {
+        if (_combined is not null)
+        {
+            InstallCombined(packet, original, recirculated, in key);
+            return;
+        }
+
         if (original.IsDead || _builder!.TryBuild(packet, in key, original, recirculated, _shortcuts!, out bool built) is not { } combined)
         {
             return;
@@ -343,6 +403,28 @@ public sealed partial class PmdPipeline
     }
 
     /// <summary>
+    /// Megaflow mode: the combined megaflow of this pair of megaflows, installed once and shared; the
+    /// packet's EMC entry is pointed at it, so the connection's next packets find it at once.
+    /// </summary>
+    private void InstallCombined(Packet packet, Megaflow original, Megaflow recirculated, in FlowKey key)
+    {
+        if (original.IsDead || !_builder!.CanCombine(packet, in key, original, recirculated, out var firstPassKey))
+        {
+            return;
+        }
+
+        var combined = _combined!.Lookup(in firstPassKey);
+        if (combined is null || combined.IsUnusable)
+        {
+            combined = _builder.BuildMasked(in firstPassKey, original, recirculated);
+            _combined.Insert(combined);
+            Stats.ShortcutInstalls++;
+        }
+
+        _emc?.Insert(in firstPassKey, FlowHash.Hash(in firstPassKey), combined);
+    }
+
+    /// <summary>
     /// Removes the combined flows of a connection (both directions) that left the established
     /// state, as its conntrack owner said. Returns how many went.
     /// </summary>
@@ -361,6 +443,12 @@ public sealed partial class PmdPipeline
     /// <summary>A packet of a combined flow failed its guard: that combined flow is stale, remove it.</summary>
     internal void RevokeFailedGuard(Packet packet)
     {
+        if (_combined is not null)
+        {
+            // Shared by every connection of the pair: a failing packet says nothing about the others.
+            return;
+        }
+
         uint hash = _builder!.FirstPassKey(packet, out var key);
         if (_shortcuts!.Lookup(in key, hash) is { } stale && _shortcuts.Remove(stale))
         {
@@ -373,9 +461,34 @@ public sealed partial class PmdPipeline
     {
         if (_shortcuts is not null)
         {
-            Stats.ShortcutRevocations += _shortcuts.RemoveStale();
+            Stats.ShortcutRevocations += _shortcuts.RemoveStale() + RemoveStaleCombined();
             _builder!.ForgetDead();
         }
+    }
+
+    private int RemoveStaleCombined()
+    {
+        if (_combined is null)
+        {
+            return 0;
+        }
+
+        var stale = new List<Megaflow>();
+        foreach (var flow in _combined.Flows)
+        {
+            if (flow.IsUnusable)
+            {
+                stale.Add(flow);
+            }
+        }
+
+        foreach (var flow in stale)
+        {
+            _combined.Remove(flow);
+            flow.MarkDead();
+        }
+
+        return stale.Count;
     }
 
     private void ExecuteFlows<TContext>(ref TContext ctx)

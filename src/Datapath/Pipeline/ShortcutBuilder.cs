@@ -59,27 +59,18 @@ internal sealed class ShortcutBuilder
     public Megaflow? TryBuild(Packet packet, in FlowKey key, Megaflow original, Megaflow recirculated, ShortcutTable table, out bool built)
     {
         built = false;
-        var originalActions = original.Actions.Actions;
-        var recirc = originalActions[^1];
-        if (packet.Metadata.RecircDepth != 1 || key.RecircId != recirc.RecircId || key.NwFrag != 0
-            || (key.CtState & Checked) != (CtState.Established | CtState.Tracked)
-            || !EndsThePipeline(recirculated))
+        if (!Eligible(packet, in key, original, recirculated))
         {
             return null;
         }
 
-        var ct = originalActions[^2].Ct;
+        var ct = original.Actions.Actions[^2].Ct;
         if (!ConntrackInput.TryParse(packet, in key, ct.Zone, out var input) || !input.IsValid)
         {
             return null;
         }
 
-        // The first pass saw the packet as it came from its port: no recirculation, no ct fields yet.
-        _firstPassKey = key;
-        _firstPassKey[0] &= 0xFFFF_FFFFUL;
-        _firstPassKey[1] = 0;
-        _firstPassKey[2] = 0;
-        _firstPassKey[3] = 0;
+        FirstPass(in key, out _firstPassKey);
         uint hash = FlowHash.Hash(in _firstPassKey);
         if (table.Lookup(in _firstPassKey, hash) is { } existing)
         {
@@ -87,11 +78,66 @@ internal sealed class ShortcutBuilder
         }
 
         built = true;
-        var (guard, actions) = Shared(original, recirculated, recirc.RecircId);
+        var (guard, actions) = Shared(original, recirculated);
         return new Megaflow(in _firstPassKey, FlowKey.AllOnes, actions)
         {
             Shortcut = new Shortcut(original, guard, in input.Key, input.ShardHash, hash),
         };
+    }
+
+    /// <summary>
+    /// Megaflow mode: true when the packet's passes may be combined; <paramref name="firstPassKey"/>
+    /// is then the key of its first pass, to look the combined megaflow up with.
+    /// </summary>
+    public bool CanCombine(Packet packet, in FlowKey key, Megaflow original, Megaflow recirculated, out FlowKey firstPassKey)
+    {
+        firstPassKey = default;
+        if (!Eligible(packet, in key, original, recirculated))
+        {
+            return false;
+        }
+
+        FirstPass(in key, out firstPassKey);
+        return true;
+    }
+
+    /// <summary>
+    /// The combined megaflow of a pair: the original's match plus the recirculated flow's match on
+    /// packet fields (its recirculation id and conntrack fields are what the ct action and the guard
+    /// stand for). Every packet it matches would have hit the original, and, once its conntrack
+    /// fields pass the guard, the recirculated megaflow: so it is exact for every connection at once.
+    /// </summary>
+    public Megaflow BuildMasked(in FlowKey firstPassKey, Megaflow original, Megaflow recirculated)
+    {
+        var packetFields = recirculated.Mask;
+        packetFields[0] &= 0xFFFF_FFFFUL;
+        packetFields[1] = 0;
+        packetFields[2] = 0;
+        packetFields[3] = 0;
+        var mask = FlowKey.Or(in original.Mask, in packetFields);
+        var (guard, actions) = Shared(original, recirculated);
+        return new Megaflow(in firstPassKey, in mask, actions)
+        {
+            Shortcut = new Shortcut(original, guard, default, 0, 0),
+        };
+    }
+
+    private static bool Eligible(Packet packet, in FlowKey key, Megaflow original, Megaflow recirculated)
+    {
+        var recirc = original.Actions.Actions[^1];
+        return packet.Metadata.RecircDepth == 1 && key.RecircId == recirc.RecircId && key.NwFrag == 0
+            && (key.CtState & Checked) == (CtState.Established | CtState.Tracked)
+            && EndsThePipeline(recirculated);
+    }
+
+    /// <summary>The first pass saw the packet as it came from its port: no recirculation, no ct fields yet.</summary>
+    private static void FirstPass(in FlowKey key, out FlowKey firstPassKey)
+    {
+        firstPassKey = key;
+        firstPassKey[0] &= 0xFFFF_FFFFUL;
+        firstPassKey[1] = 0;
+        firstPassKey[2] = 0;
+        firstPassKey[3] = 0;
     }
 
     /// <summary>The first-pass key and hash of a packet as it came from its port (to find its combined flow when its guard failed).</summary>
@@ -143,8 +189,9 @@ internal sealed class ShortcutBuilder
         return true;
     }
 
-    private (CtGuard Guard, ActionList Actions) Shared(Megaflow original, Megaflow recirculated, uint recircId)
+    private (CtGuard Guard, ActionList Actions) Shared(Megaflow original, Megaflow recirculated)
     {
+        uint recircId = original.Actions.Actions[^1].RecircId;
         if (_shared.TryGetValue((original, recirculated), out var shared))
         {
             return shared;

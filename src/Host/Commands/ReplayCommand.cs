@@ -169,6 +169,7 @@ internal static class ReplayCommand
             RecircBypass = settings.Pmd.RecircBypass,
             ShortcutEntries = settings.Pmd.ShortcutEntries,
             ShortcutsInEmcOnly = settings.Pmd.ShortcutsInEmcOnly,
+            CombinedMegaflows = settings.Pmd.CombinedMegaflows,
         });
         new VerdictReplay(datapath, ports).Run(reader, writer);
     }

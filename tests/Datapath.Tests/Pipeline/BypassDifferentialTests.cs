@@ -70,7 +70,7 @@ public sealed class BypassDifferentialTests
         Assert.Contains("2", verdicts);
         Assert.Contains("drop", verdicts);
         rig.AssertBypassTookPart();
-        Assert.All(rig.BypassLanes, lane => Assert.True(lane.Stats.ShortcutRevocations > 0, $"{lane.Mode}: nothing revoked"));
+        Assert.All(rig.PerConnectionLanes, lane => Assert.True(lane.Stats.ShortcutRevocations > 0, $"{lane.Mode}: nothing revoked"));
         rig.AssertSameRuleStatistics();
     }
 

@@ -13,6 +13,7 @@ internal enum BypassMode
     Off,
     On,
     OnEmcOnly,
+    OnMegaflows,
 }
 
 /// <summary>
@@ -28,7 +29,9 @@ internal sealed class BypassRig
 
     public BypassRig(string? flows = null, bool withEmcOnly = true, PmdCoreOptions? options = null)
     {
-        var modes = withEmcOnly ? new[] { BypassMode.Off, BypassMode.On, BypassMode.OnEmcOnly } : new[] { BypassMode.Off, BypassMode.On };
+        var modes = withEmcOnly
+            ? new[] { BypassMode.Off, BypassMode.On, BypassMode.OnEmcOnly, BypassMode.OnMegaflows }
+            : new[] { BypassMode.Off, BypassMode.On, BypassMode.OnMegaflows };
         foreach (var mode in modes)
         {
             _lanes.Add(new Lane(mode, flows ?? Firewall.Text, options ?? new PmdCoreOptions()));
@@ -43,6 +46,9 @@ internal sealed class BypassRig
 
     /// <summary>Every lane but the one without bypass.</summary>
     public IEnumerable<Lane> BypassLanes => _lanes.Skip(1);
+
+    /// <summary>The lanes that keep one combined flow per connection direction (and revoke it when conntrack says so).</summary>
+    public IEnumerable<Lane> PerConnectionLanes => BypassLanes.Where(l => l.Mode != BypassMode.OnMegaflows);
 
     /// <summary>Runs one frame through every lane; returns its verdict (`OUT_PORTS` or `drop`) after asserting that all lanes agree.</summary>
     public string Send(byte[] frame, uint port, long nowMs) => SendBatch([(frame, port)], nowMs)[0];
@@ -151,6 +157,7 @@ internal sealed class BypassRig
             {
                 RecircBypass = mode != BypassMode.Off,
                 ShortcutsInEmcOnly = mode == BypassMode.OnEmcOnly,
+                CombinedMegaflows = mode == BypassMode.OnMegaflows,
             });
             Revalidator = new TranslationRevalidator(translator);
         }
