@@ -98,6 +98,35 @@ public sealed partial class MetricsEndpointTests : IDisposable
     }
 
     [Fact]
+    public async Task Pmd_stats_clear_shows_as_a_counter_reset_in_the_next_scrape()
+    {
+        int port = TcpListeners.FreePort();
+        string socket = Path.Combine(_scratch.Path, "ctl", "ovs-actors.ctl");
+        var run = Task.Run(() => Program.Run(["run", "--control", socket, "--metrics-port", port.ToString(CultureInfo.InvariantCulture), "--duration", "60", "--pmds", "1", "--connections", "20"], new StringWriter(), new StringWriter()));
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(20) };
+        try
+        {
+            // Enough traffic that what arrives between the clear and the next scrape is far less.
+            double before = 0;
+            while (before < 20_000)
+            {
+                await Task.Delay(100);
+                before = (await ScrapeUntilTrafficAsync(http, port, run)).By("ovs_actors_pmd_packets_received_total", "pmd")["0"];
+            }
+
+            Assert.Equal(0, Call("pmd-stats-clear", "--target", socket));
+            double after = PrometheusText.Parse(await http.GetStringAsync(Url(port))).By("ovs_actors_pmd_packets_received_total", "pmd")["0"];
+
+            Assert.True(after < before, $"after clearing: {after}, before: {before}");
+        }
+        finally
+        {
+            Call("exit", "--target", socket);
+            Assert.Equal(0, await run.WaitAsync(Patience));
+        }
+    }
+
+    [Fact]
     public void A_metrics_port_in_use_is_a_clear_error_before_the_datapath_starts()
     {
         using var taken = new TcpListener(IPAddress.Loopback, 0);
