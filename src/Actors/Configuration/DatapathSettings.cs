@@ -31,6 +31,9 @@ public sealed record DatapathSettings(int EmcEntries, int EmcInsertInvProb, Gene
     /// <summary>The control socket of `run` (datapath.control).</summary>
     public ControlSettings Control { get; init; } = new(null, 16, 16 << 20, TimeSpan.FromSeconds(10));
 
+    /// <summary>The Prometheus metrics endpoint of `run` (datapath.metrics); off unless configured.</summary>
+    public MetricsSettings Metrics { get; init; } = new(false, MetricsSettings.DefaultPort, TimeSpan.FromSeconds(8));
+
     public static DatapathSettings From(Config config, string source)
     {
         var reader = new SettingReader(config, source);
@@ -67,6 +70,7 @@ public sealed record DatapathSettings(int EmcEntries, int EmcInsertInvProb, Gene
             QueuesPerPort = reader.Int("datapath.queues-per-port", 0, 1024) is var q && q > 0 ? q : pmds,
             PortWindow = reader.Int("datapath.port-window", 1, 1024),
             Control = ControlSettings.From(reader),
+            Metrics = MetricsSettings.From(reader),
             Pcap = reader.Text("datapath.ports") switch
             {
                 "generator" or "system" => null,

@@ -19,8 +19,9 @@ internal static class RunCommand
         var connections = new Option<int?>("--connections") { Description = "Concurrent connections (overrides datapath.generator.connections)." };
         var bypass = BypassOption.Create();
         var control = new Option<string?>("--control") { Description = "The control socket (overrides datapath.control.socket; off: none)." };
+        var metricsPort = new Option<int?>("--metrics-port") { Description = "Serve Prometheus metrics on 127.0.0.1 at this port (turns datapath.metrics on)." };
         var untilInterrupted = new Option<bool>("--until-interrupted") { Description = "Run until Ctrl+C (or SIGTERM), whatever the duration; then print the summary." };
-        var command = new Command("run", "Run the firewall between two ports (generator, pcap or Linux interfaces) and print its statistics.") { config, duration, pmds, connections, bypass, control, untilInterrupted };
+        var command = new Command("run", "Run the firewall between two ports (generator, pcap or Linux interfaces) and print its statistics.") { config, duration, pmds, connections, bypass, control, metricsPort, untilInterrupted };
         command.SetAction(async (parse, stop) =>
         {
             var output = parse.InvocationConfiguration.Output;
@@ -39,6 +40,17 @@ internal static class RunCommand
                 if (parse.GetValue(control) is { Length: > 0 } socket)
                 {
                     settings = settings with { Control = settings.Control with { SocketPath = socket } };
+                }
+
+                if (parse.GetValue(metricsPort) is { } port)
+                {
+                    if (port is < 1 or > 65535)
+                    {
+                        error.WriteLine("run: --metrics-port must be 1 to 65535");
+                        return 2;
+                    }
+
+                    settings = settings with { Metrics = settings.Metrics with { Enabled = true, Port = port } };
                 }
 
                 string flowsText = settings.FlowsPath is null ? DatapathConfig.EmbeddedFirewallFlows() : await File.ReadAllTextAsync(settings.FlowsPath).ConfigureAwait(false);
@@ -68,7 +80,7 @@ internal static class RunCommand
                 error.WriteLine("run: " + e.Message);
                 return 1;
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or Datapath.Packets.Pcap.PcapFormatException or Control.ControlSocketException)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or Datapath.Packets.Pcap.PcapFormatException or Control.ControlSocketException or Metrics.MetricsEndpointException)
             {
                 error.WriteLine("run: " + e.Message);
                 return 1;

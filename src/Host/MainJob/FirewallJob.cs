@@ -9,6 +9,7 @@ using Akka.Actor;
 using Akka.Configuration;
 using Datapath.OpenFlow;
 using Host.Control;
+using Host.Metrics;
 
 namespace Host.MainJob;
 
@@ -19,7 +20,8 @@ namespace Host.MainJob;
 /// capture that does not loop may end sooner: draining waits for its last frame); a progress
 /// report once a second while it runs, then the summary. Everything it asks the actors happens
 /// off the packet path. With a control socket (datapath.control), commands reach the running actors
-/// through it, and `exit` ends the job early with the same drain and summary.
+/// through it, and `exit` ends the job early with the same drain and summary. With metrics
+/// (datapath.metrics), each scrape of the Prometheus endpoint asks the actors the same way.
 /// </summary>
 internal static class FirewallJob
 {
@@ -39,6 +41,7 @@ internal static class FirewallJob
         // Bound first, so that a second datapath on the same socket fails before it starts anything.
         var control = settings.Control;
         using var listener = control.Enabled ? ControlSocket.Listen(control.EffectiveSocketPath, backlog: 128) : null;
+        await using var metrics = settings.Metrics.Enabled ? MetricsEndpoint.Listen(settings.Metrics.Port) : null;
         var exit = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         await using var cluster = await DatapathCluster.StartAsync(config, source).ConfigureAwait(false);
         var bridgeSettings = new BridgeSettings { PortQueues = settings.QueuesPerPort, PortWindow = settings.PortWindow };
@@ -49,6 +52,7 @@ internal static class FirewallJob
         await using var server = listener is null
             ? null
             : ControlServer.Start(listener, control.EffectiveSocketPath, new DatapathControl(targets), control.MaxConnections, control.MaxRequestBytes);
+        metrics?.Serve(new MetricsGatherer(node.Bridge, cluster.Conntrack, cluster.Settings.Conntrack.Shards, settings.Metrics.Timeout));
 
         var clock = Stopwatch.StartNew();
         ports.Start();
@@ -79,6 +83,11 @@ internal static class FirewallJob
         if (server is not null)
         {
             await server.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (metrics is not null)
+        {
+            await metrics.DisposeAsync().ConfigureAwait(false);
         }
 
         await node.StopAsync().ConfigureAwait(false);

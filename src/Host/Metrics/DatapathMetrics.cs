@@ -1,0 +1,236 @@
+using System.Globalization;
+using Actors.Pmd;
+using Prometheus;
+
+namespace Host.Metrics;
+
+/// <summary>
+/// The datapath's counters as Prometheus metrics, refreshed from a <see cref="MetricsGatherer"/>
+/// before each scrape. Counters the datapath clears (pmd-stats-clear) or restarts (a PMD or port
+/// replaced) start a fresh series, so Prometheus sees a counter reset instead of a stuck value;
+/// series of PMDs, ports or shards that are gone are removed. What did not answer in time keeps
+/// its last values and counts in <c>ovs_actors_metrics_gather_failures_total</c>.
+/// </summary>
+internal sealed class DatapathMetrics
+{
+    private const string Prefix = "ovs_actors_";
+    private static readonly CultureInfo C = CultureInfo.InvariantCulture;
+
+    private readonly SemaphoreSlim _updating = new(1, 1);
+    private readonly Counter _pmdPackets;
+    private readonly Counter _pmdRecirculations;
+    private readonly Counter _pmdEmcHits;
+    private readonly Counter _pmdMegaflowHits;
+    private readonly Counter _pmdShortcutHits;
+    private readonly Counter _pmdShortcutInstalls;
+    private readonly Counter _pmdShortcutRevocations;
+    private readonly Counter _pmdShortcutFallbacks;
+    private readonly Counter _pmdUpcalls;
+    private readonly Counter _pmdDrops;
+    private readonly Gauge _pmdMegaflows;
+    private readonly Counter _portRxPackets;
+    private readonly Counter _portRxBytes;
+    private readonly Counter _portTxPackets;
+    private readonly Counter _portTxBytes;
+    private readonly Counter _portRxDropped;
+    private readonly Counter _portTxDropped;
+    private readonly Gauge _shardConnections;
+    private readonly Counter _shardPackets;
+    private readonly Counter _gatherFailures;
+    private MetricsGatherer? _gatherer;
+
+    public DatapathMetrics(IMetricFactory factory)
+    {
+        Counter PmdCounter(string name, string help, params string[] more) => factory.CreateCounter(Prefix + "pmd_" + name, help, ["pmd", .. more]);
+        _pmdPackets = PmdCounter("packets_received_total", "Packets received from ports (pmd-stats-show: packets received).");
+        _pmdRecirculations = PmdCounter("recirculations_total", "Passes of recirculated packets (pmd-stats-show: packet recirculations).");
+        _pmdEmcHits = PmdCounter("emc_hits_total", "Exact-match cache hits.");
+        _pmdMegaflowHits = PmdCounter("megaflow_hits_total", "Megaflow classifier hits.");
+        _pmdShortcutHits = PmdCounter("shortcut_hits_total", "Packets that took a combined flow (recirculation bypass) instead of ct + recirc.");
+        _pmdShortcutInstalls = PmdCounter("shortcut_installs_total", "Combined flows built.");
+        _pmdShortcutRevocations = PmdCounter("shortcut_revocations_total", "Combined flows removed (connection left the established state, or a flow they were built from changed).");
+        _pmdShortcutFallbacks = PmdCounter("shortcut_guard_fallbacks_total", "Packets of a combined flow whose conntrack guard failed: they recirculated as usual.");
+        _pmdUpcalls = PmdCounter("upcalls_total", "Cache misses sent to the OpenFlow tables, by result (ok: a megaflow was installed).", "result");
+        _pmdDrops = PmdCounter("drops_total", "Packets dropped by the PMD, by reason.", "reason");
+        _pmdMegaflows = factory.CreateGauge(Prefix + "pmd_megaflows", "Megaflows installed in the PMD's classifier.", ["pmd"]);
+
+        Counter PortCounter(string name, string help) => factory.CreateCounter(Prefix + "port_" + name, help, ["port", "name"]);
+        _portRxPackets = PortCounter("rx_packets_total", "Packets received by the port.");
+        _portRxBytes = PortCounter("rx_bytes_total", "Bytes received by the port.");
+        _portTxPackets = PortCounter("tx_packets_total", "Packets transmitted by the port.");
+        _portTxBytes = PortCounter("tx_bytes_total", "Bytes transmitted by the port.");
+        _portRxDropped = PortCounter("rx_dropped_total", "Received frames dropped (overload, no buffer, too long).");
+        _portTxDropped = PortCounter("tx_dropped_total", "Frames not transmitted (too long, send errors).");
+
+        _shardConnections = factory.CreateGauge(Prefix + "conntrack_connections", "Connections in the conntrack shard's table.", ["shard"]);
+        _shardPackets = factory.CreateCounter(Prefix + "conntrack_packets_total", "Packets the conntrack shard looked up.", ["shard"]);
+        _gatherFailures = factory.CreateCounter(Prefix + "metrics_gather_failures_total", "Scrapes in which an owner (pmds, ports, conntrack) did not answer in time: its series kept their last values.", ["source"]);
+        foreach (string source in new[] { "pmds", "ports", "conntrack" })
+        {
+            _gatherFailures.WithLabels(source).IncTo(0);
+        }
+    }
+
+    /// <summary>From now on, scrapes ask these actors; before it, a scrape shows no datapath series.</summary>
+    public void Attach(MetricsGatherer gatherer) => Volatile.Write(ref _gatherer, gatherer);
+
+    /// <summary>Registered as the registry's before-collect callback; concurrent scrapes take turns.</summary>
+    public async Task UpdateAsync(CancellationToken cancellation)
+    {
+        if (Volatile.Read(ref _gatherer) is not { } gatherer)
+        {
+            return;
+        }
+
+        await _updating.WaitAsync(cancellation).ConfigureAwait(false);
+        try
+        {
+            var snapshot = await gatherer.GatherAsync(cancellation).ConfigureAwait(false);
+            PublishPmds(snapshot);
+            PublishPorts(snapshot);
+            PublishShards(snapshot);
+        }
+        finally
+        {
+            _updating.Release();
+        }
+    }
+
+    private void PublishPmds(MetricsSnapshot snapshot)
+    {
+        if (snapshot.Pmds is not { } gathered || gathered.PmdsMissing > 0)
+        {
+            _gatherFailures.WithLabels("pmds").Inc();
+        }
+
+        if (snapshot.Pmds is null)
+        {
+            return;
+        }
+
+        var present = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var pmd in snapshot.Pmds.Pmds)
+        {
+            string id = pmd.Pmd.ToString(C);
+            present.Add(id);
+            PublishPmd(id, pmd);
+        }
+
+        // A PMD that did not answer this time may still be there: prune only after a full answer.
+        if (snapshot.Pmds.PmdsMissing == 0)
+        {
+            foreach (var collector in new Collector[] { _pmdPackets, _pmdRecirculations, _pmdEmcHits, _pmdMegaflowHits, _pmdShortcutHits, _pmdShortcutInstalls, _pmdShortcutRevocations, _pmdShortcutFallbacks, _pmdUpcalls, _pmdDrops, _pmdMegaflows })
+            {
+                Prune(collector, present);
+            }
+        }
+    }
+
+    private void PublishPmd(string id, PmdStatistics pmd)
+    {
+        var p = pmd.Pipeline;
+        Set(_pmdPackets, p.PacketsReceived, id);
+        Set(_pmdRecirculations, p.Recirculations, id);
+        Set(_pmdEmcHits, p.EmcHits, id);
+        Set(_pmdMegaflowHits, p.MegaflowHits, id);
+        Set(_pmdShortcutHits, p.ShortcutHits, id);
+        Set(_pmdShortcutInstalls, p.ShortcutInstalls, id);
+        Set(_pmdShortcutRevocations, p.ShortcutRevocations, id);
+        Set(_pmdShortcutFallbacks, p.ShortcutFallbacks, id);
+        Set(_pmdUpcalls, p.UpcallsOk, id, "ok");
+        Set(_pmdUpcalls, p.UpcallsFailed, id, "failed");
+        foreach (var (reason, count) in pmd.Drops)
+        {
+            Set(_pmdDrops, count, id, reason);
+        }
+
+        _pmdMegaflows.WithLabels(id).Set(pmd.MegaflowCount);
+    }
+
+    private void PublishPorts(MetricsSnapshot snapshot)
+    {
+        if (snapshot.Ports is null || snapshot.Ports.Ports.Any(p => p.Counters is null))
+        {
+            _gatherFailures.WithLabels("ports").Inc();
+        }
+
+        if (snapshot.Ports is null)
+        {
+            return;
+        }
+
+        var present = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var port in snapshot.Ports.Ports)
+        {
+            string number = port.Number.ToString(C);
+            present.Add(number);
+            if (port.Counters is not { } counters)
+            {
+                continue;
+            }
+
+            Set(_portRxPackets, counters.RxPackets, number, port.Name);
+            Set(_portRxBytes, counters.RxBytes, number, port.Name);
+            Set(_portTxPackets, counters.TxPackets, number, port.Name);
+            Set(_portTxBytes, counters.TxBytes, number, port.Name);
+            Set(_portRxDropped, counters.RxDropped, number, port.Name);
+            Set(_portTxDropped, counters.TxDropped, number, port.Name);
+        }
+
+        // The bridge lists every port it has, answered or not: one it does not list was deleted.
+        foreach (var collector in new Collector[] { _portRxPackets, _portRxBytes, _portTxPackets, _portTxBytes, _portRxDropped, _portTxDropped })
+        {
+            Prune(collector, present);
+        }
+    }
+
+    private void PublishShards(MetricsSnapshot snapshot)
+    {
+        if (snapshot.Shards.Count < snapshot.ShardsAsked)
+        {
+            _gatherFailures.WithLabels("conntrack").Inc();
+        }
+
+        foreach (var shard in snapshot.Shards)
+        {
+            string id = shard.Shard.ToString(C);
+            _shardConnections.WithLabels(id).Set(shard.Connections);
+            Set(_shardPackets, shard.Packets, id);
+        }
+    }
+
+    /// <summary>Moves a counter series to <paramref name="value"/>; a lower value (the source was cleared) starts the series anew.</summary>
+    private static void Set(Counter counter, long value, params string[] labels)
+    {
+        var child = counter.WithLabels(labels);
+        if (value < child.Value)
+        {
+            child.Remove();
+            child = counter.WithLabels(labels);
+        }
+
+        child.IncTo(value);
+    }
+
+    /// <summary>Removes the series whose first label (pmd, port) is not in <paramref name="present"/>.</summary>
+    private static void Prune(Collector collector, HashSet<string> present)
+    {
+        switch (collector)
+        {
+            case Counter counter:
+                foreach (string[] labels in counter.GetAllLabelValues().Where(l => !present.Contains(l[0])).ToArray())
+                {
+                    counter.RemoveLabelled(labels);
+                }
+
+                break;
+            case Gauge gauge:
+                foreach (string[] labels in gauge.GetAllLabelValues().Where(l => !present.Contains(l[0])).ToArray())
+                {
+                    gauge.RemoveLabelled(labels);
+                }
+
+                break;
+        }
+    }
+}

@@ -1,0 +1,207 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.RegularExpressions;
+using Host.Tests.Support;
+
+namespace Host.Tests.Metrics;
+
+/// <summary>The Prometheus endpoint of `run`, scraped over HTTP while the main job runs in this process.</summary>
+public sealed partial class MetricsEndpointTests : IDisposable
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+    private readonly ScratchDirectory _scratch = new();
+
+    public void Dispose() => _scratch.Dispose();
+
+    [Fact]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    public async Task A_run_with_metrics_on_serves_pmd_port_and_shard_series_on_loopback_consistent_with_its_summary()
+    {
+        int port = TcpListeners.FreePort();
+        string config = _scratch.Write("metrics.conf", $"datapath.metrics {{ enabled = on, port = {port} }}\n");
+        var (output, error) = (new StringWriter(), new StringWriter());
+        var run = Task.Run(() => Program.Run(["run", "--config", config, "--control", "off", "--duration", "5", "--pmds", "2", "--connections", "20"], output, error));
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(20) };
+
+        var first = await ScrapeUntilTrafficAsync(http, port, run);
+        Assert.Equal([IPAddress.Loopback], TcpListeners.On(port));
+        await Task.Delay(500);
+        var later = PrometheusText.Parse(await http.GetStringAsync(Url(port)));
+
+        Assert.Equal(0, await run.WaitAsync(Patience));
+        string summary = output.ToString();
+
+        // Per PMD: the same PMDs as the summary, counting up between scrapes, never past the final count.
+        var firstPackets = first.By("ovs_actors_pmd_packets_received_total", "pmd");
+        var laterPackets = later.By("ovs_actors_pmd_packets_received_total", "pmd");
+        var finalPackets = SummaryPmdPackets(summary);
+        Assert.Equal(finalPackets.Keys.Order(), laterPackets.Keys.Order());
+        Assert.All(finalPackets, p =>
+        {
+            Assert.True(laterPackets[p.Key] > 0, $"pmd {p.Key} received packets");
+            Assert.InRange(firstPackets[p.Key], 0, laterPackets[p.Key]);
+            Assert.InRange(laterPackets[p.Key], 1, p.Value);
+        });
+        Assert.Equal(["failed", "ok"], later.Where(s => s.Name == "ovs_actors_pmd_upcalls_total" && s.Labels["pmd"] == "0").Select(s => s.Labels["result"]).Order());
+        Assert.Contains(later, s => s.Name == "ovs_actors_pmd_drops_total" && s.Labels["reason"] == "drop action");
+
+        // Per port: both generator ports, with the traffic the summary reports at the end.
+        var rx = later.By("ovs_actors_port_rx_packets_total", "port");
+        Assert.Equal(["1", "2"], rx.Keys.Order());
+        Assert.All(rx, r => Assert.InRange(r.Value, 1, SummaryPortRxPackets(summary, r.Key)));
+        foreach (string name in new[] { "tx_packets_total", "rx_bytes_total", "tx_bytes_total", "rx_dropped_total", "tx_dropped_total" })
+        {
+            Assert.Equal(["1", "2"], later.By("ovs_actors_port_" + name, "port").Keys.Order());
+        }
+
+        // Per conntrack shard: one series for each shard the summary names, holding the connections.
+        var connections = later.By("ovs_actors_conntrack_connections", "shard");
+        int shards = int.Parse(ShardCount().Match(summary).Groups[1].Value, CultureInfo.InvariantCulture);
+        Assert.Equal(Enumerable.Range(0, shards).Select(s => s.ToString(CultureInfo.InvariantCulture)), connections.Keys.Order());
+        Assert.True(connections.Values.Sum() > 0, "connections tracked");
+        Assert.All(later.Where(s => s.Name == "ovs_actors_metrics_gather_failures_total"), s => Assert.Equal(0, s.Value));
+
+        // The endpoint ends with the run.
+        Assert.Empty(TcpListeners.On(port));
+    }
+
+    [Fact]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    public async Task With_metrics_off_nothing_listens_on_the_metrics_port()
+    {
+        int port = TcpListeners.FreePort();
+        string config = _scratch.Write("metrics-off.conf", $"datapath.metrics {{ enabled = off, port = {port} }}\n");
+        string socket = Path.Combine(_scratch.Path, "ctl", "ovs-actors.ctl");
+        var run = Task.Run(() => Program.Run(["run", "--config", config, "--control", socket, "--duration", "60", "--pmds", "1", "--connections", "5"], new StringWriter(), new StringWriter()));
+        try
+        {
+            // Up once the control channel answers: the datapath has started everything it starts.
+            var deadline = DateTime.UtcNow + Patience;
+            while (!run.IsCompleted && Call("pmd-stats-show", "--target", socket) != 0)
+            {
+                Assert.True(DateTime.UtcNow < deadline, "timed out waiting for the control socket");
+                await Task.Delay(100);
+            }
+
+            Assert.False(run.IsCompleted, "run ended early");
+            Assert.Empty(TcpListeners.On(port));
+            using var client = new TcpClient();
+            var refused = await Assert.ThrowsAsync<SocketException>(() => client.ConnectAsync(IPAddress.Loopback, port));
+            Assert.Equal(SocketError.ConnectionRefused, refused.SocketErrorCode);
+        }
+        finally
+        {
+            Call("exit", "--target", socket);
+            Assert.Equal(0, await run.WaitAsync(Patience));
+        }
+    }
+
+    [Fact]
+    public async Task Pmd_stats_clear_shows_as_a_counter_reset_in_the_next_scrape()
+    {
+        int port = TcpListeners.FreePort();
+        string socket = Path.Combine(_scratch.Path, "ctl", "ovs-actors.ctl");
+        var run = Task.Run(() => Program.Run(["run", "--control", socket, "--metrics-port", port.ToString(CultureInfo.InvariantCulture), "--duration", "60", "--pmds", "1", "--connections", "20"], new StringWriter(), new StringWriter()));
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(20) };
+        try
+        {
+            // Enough traffic that what arrives between the clear and the next scrape is far less.
+            double before = 0;
+            while (before < 20_000)
+            {
+                await Task.Delay(100);
+                before = (await ScrapeUntilTrafficAsync(http, port, run)).By("ovs_actors_pmd_packets_received_total", "pmd")["0"];
+            }
+
+            Assert.Equal(0, Call("pmd-stats-clear", "--target", socket));
+            double after = PrometheusText.Parse(await http.GetStringAsync(Url(port))).By("ovs_actors_pmd_packets_received_total", "pmd")["0"];
+
+            Assert.True(after < before, $"after clearing: {after}, before: {before}");
+        }
+        finally
+        {
+            Call("exit", "--target", socket);
+            Assert.Equal(0, await run.WaitAsync(Patience));
+        }
+    }
+
+    [Fact]
+    public void A_metrics_port_in_use_is_a_clear_error_before_the_datapath_starts()
+    {
+        using var taken = new TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        int port = ((IPEndPoint)taken.LocalEndpoint).Port;
+        var (output, error) = (new StringWriter(), new StringWriter());
+
+        int exit = Program.Run(["run", "--control", "off", "--duration", "1", "--pmds", "1", "--connections", "5", "--metrics-port", port.ToString(CultureInfo.InvariantCulture)], output, error);
+
+        Assert.Equal(1, exit);
+        Assert.StartsWith($"run: cannot serve metrics on 127.0.0.1:{port}", error.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("throughput", output.ToString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("65536")]
+    public void A_metrics_port_out_of_range_is_refused(string port)
+    {
+        var (output, error) = (new StringWriter(), new StringWriter());
+
+        int exit = Program.Run(["run", "--control", "off", "--metrics-port", port], output, error);
+
+        Assert.Equal(2, exit);
+        Assert.Contains("--metrics-port must be 1 to 65535", error.ToString(), StringComparison.Ordinal);
+    }
+
+    private static string Url(int port) => $"http://127.0.0.1:{port}/metrics";
+
+    private static int Call(params string[] args) => Program.Run(args, new StringWriter(), new StringWriter());
+
+    /// <summary>Scrapes until a PMD has counted packets (the endpoint opens before the datapath is attached).</summary>
+    private static async Task<List<Sample>> ScrapeUntilTrafficAsync(HttpClient http, int port, Task<int> run)
+    {
+        var deadline = DateTime.UtcNow + Patience;
+        while (true)
+        {
+            Assert.False(run.IsCompleted, "run ended before the scrape saw traffic");
+            Assert.True(DateTime.UtcNow < deadline, "timed out waiting for traffic in the metrics");
+            try
+            {
+                var samples = PrometheusText.Parse(await http.GetStringAsync(Url(port)));
+                if (samples.By("ovs_actors_pmd_packets_received_total", "pmd").Values.Any(v => v > 0))
+                {
+                    return samples;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+
+            await Task.Delay(100);
+        }
+    }
+
+    /// <summary>pmd -> packets of the summary's PMD table (between its title and the drops table).</summary>
+    private static Dictionary<string, double> SummaryPmdPackets(string summary)
+    {
+        string pmdTable = summary[summary.IndexOf("PMDs (pmd-stats-show)", StringComparison.Ordinal)..summary.IndexOf("drops by reason", StringComparison.Ordinal)];
+        return Rows(pmdTable).ToDictionary(cells => cells[0], cells => double.Parse(cells[1], CultureInfo.InvariantCulture), StringComparer.Ordinal);
+    }
+
+    private static double SummaryPortRxPackets(string summary, string port)
+    {
+        string portTable = summary[summary.IndexOf("ports (dump-ports)", StringComparison.Ordinal)..];
+        var row = Assert.Single(Rows(portTable), cells => cells[0] == port);
+        return double.Parse(row[1], CultureInfo.InvariantCulture);
+    }
+
+    private static IEnumerable<string[]> Rows(string table) =>
+        table.ReplaceLineEndings("\n").Split('\n')
+            .Select(line => line.Split('│', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            .Where(cells => cells.Length > 1 && cells[0].All(char.IsAsciiDigit));
+
+    [GeneratedRegex(@"(\d+) conntrack shard\(s\)")]
+    private static partial Regex ShardCount();
+}
