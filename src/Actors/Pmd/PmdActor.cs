@@ -103,6 +103,9 @@ public sealed partial class PmdActor : ReceiveActor, IWithTimers
 
     // A PMD (a fresh one, or one restarted empty) holds its batches until it has the bridge's tables.
     private bool _hasFlows;
+
+    // A table from the bridge waiting for the conntrack answers in flight (applied with the revalidation).
+    private IReadOnlyList<FlowEntry>? _pendingFlows;
     private long _nowMs;
     private DateTimeOffset _nowSetAt;
     private long _revalidations;
@@ -240,7 +243,10 @@ public sealed partial class PmdActor : ReceiveActor, IWithTimers
 
     private void HandleFlows(UseFlows message)
     {
-        ApplyFlows(message.Entries);
+        // The new table takes over when no packet is between its passes: a packet that ran its first
+        // pass on the old table resumes its recirculation on the old table too (no packet ever sees a
+        // mixture of two versions), and batches that arrive meanwhile wait for the new one.
+        _pendingFlows = message.Entries;
         _hasFlows = true;
         RequestRevalidation();
     }
@@ -320,6 +326,12 @@ public sealed partial class PmdActor : ReceiveActor, IWithTimers
         if (_revalidationPending && _core.OutstandingConntrack == 0)
         {
             _revalidationPending = false;
+            if (_pendingFlows is { } flows)
+            {
+                _pendingFlows = null;
+                ApplyFlows(flows);
+            }
+
             Revalidate();
         }
 
