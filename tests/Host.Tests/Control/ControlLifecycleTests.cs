@@ -53,7 +53,6 @@ public sealed partial class ControlLifecycleTests : IDisposable
 
         // After the drain, every frame a host sent was forwarded: nothing was lost to a mixture.
         Assert.Equal(0, await datapath.ExitAsync());
-        File.WriteAllText("/tmp/replace-flows-output.txt", datapath.Output);
         var port1 = Row(datapath.Output, "1");
         var port2 = Row(datapath.Output, "2");
         Assert.True(port1[0] > 0);
