@@ -17,7 +17,7 @@ public sealed record PmdSettings
     public bool ShortcutsInEmcOnly { get; init; }
 
     /// <summary>datapath.recirc-bypass-megaflows: combined flows are masked megaflows shared by every connection of a pair.</summary>
-    public bool CombinedMegaflows { get; init; }
+    public bool CombinedMegaflows { get; init; } = true;
 
     public int MaxRecirculationDepth { get; init; } = 8;
 

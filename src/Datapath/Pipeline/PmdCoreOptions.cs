@@ -22,7 +22,7 @@ public sealed record PmdCoreOptions
     /// Combined flows as masked megaflows shared by every connection through one pair of megaflows
     /// (no per-connection shortcut), looked up after the EMC and before the megaflow classifier.
     /// </summary>
-    public bool CombinedMegaflows { get; init; }
+    public bool CombinedMegaflows { get; init; } = true;
 
     /// <summary>Passes a packet may make through the pipeline before it is dropped as a loop.</summary>
     public int MaxRecirculationDepth { get; init; } = 8;

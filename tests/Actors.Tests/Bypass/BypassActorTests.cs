@@ -49,31 +49,36 @@ public sealed partial class BypassActorTests
         // tcp-http: every connection ends with FIN handshakes; the shards say so with ShortcutsRevoked.
         var frames = ActorReplayTests.Frames(SharedFiles.Capture("tcp-http.pcap"));
 
-        var on = await ReplayAndDump(frames, bypass: true);
+        var on = await ReplayAndDump(frames, bypass: true, megaflows: false);
 
         Assert.True(on.Stats.Sum(p => p.Pipeline.ShortcutRevocations) > 0, "no shortcut was revoked");
     }
 
-    [Fact]
-    public async Task A_conntrack_flush_revokes_every_shortcut_and_later_verdicts_match_the_plain_datapath()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_conntrack_flush_leaves_no_stale_shortcut_and_later_verdicts_match_the_plain_datapath(bool megaflows)
     {
         var frames = ActorReplayTests.Frames(SharedFiles.Capture("udp-stream.pcap"));
         var before = frames.Take(400).ToList();
         var after = frames.Skip(400).Take(400).ToList();
 
-        var on = await ReplayFlushReplay(before, after, bypass: true);
-        var off = await ReplayFlushReplay(before, after, bypass: false);
+        var on = await ReplayFlushReplay(before, after, bypass: true, megaflows);
+        var off = await ReplayFlushReplay(before, after, bypass: false, megaflows);
 
         Assert.Equal(off.Verdicts, on.Verdicts);
-        Assert.True(on.RevokedByFlush > 0, "the flush revoked nothing");
+
+        // Per-connection combined flows are revoked by the shards; shared combined megaflows stay
+        // and the guard sends the flushed connections' packets back through recirculation.
+        Assert.True(megaflows ? on.FellBack > 0 : on.RevokedByFlush > 0, "the flush revoked nothing and no guard failed");
         // After the flush, port 2's packets are new again and dropped: no stale shortcut forwarded one.
         Assert.Contains(on.Verdicts.Skip(before.Count), line => line.EndsWith(" -> drop", StringComparison.Ordinal));
     }
 
-    private static async Task<(IReadOnlyList<string> Verdicts, string Dump, IReadOnlyList<PmdStatistics> Stats)> ReplayAndDump(IReadOnlyList<ReplayFrame> frames, bool bypass)
+    private static async Task<(IReadOnlyList<string> Verdicts, string Dump, IReadOnlyList<PmdStatistics> Stats)> ReplayAndDump(IReadOnlyList<ReplayFrame> frames, bool bypass, bool megaflows = true)
     {
         await using var cluster = await DatapathCluster.StartAsync(TestConfigs.Cluster(), "test", upTimeout: Patience);
-        var node = DatapathNode.Start(cluster, 2, new PmdSettings { RecircBypass = bypass });
+        var node = DatapathNode.Start(cluster, 2, new PmdSettings { RecircBypass = bypass, CombinedMegaflows = megaflows });
         var verdicts = await ActorReplay.RunAsync(node, ActorReplayTests.Firewall(), frames, Patience);
         var dump = await node.Bridge.Ask<FlowsDumped>(new DumpFlows(), Patience);
         var stats = await node.Bridge.Ask<PmdStatisticsGathered>(GetPmdStatistics.Instance, Patience);
@@ -81,10 +86,10 @@ public sealed partial class BypassActorTests
         return (verdicts, dump.Text, stats.Pmds);
     }
 
-    private static async Task<(List<string> Verdicts, long RevokedByFlush)> ReplayFlushReplay(List<ReplayFrame> before, List<ReplayFrame> after, bool bypass)
+    private static async Task<(List<string> Verdicts, long RevokedByFlush, long FellBack)> ReplayFlushReplay(List<ReplayFrame> before, List<ReplayFrame> after, bool bypass, bool megaflows)
     {
         await using var cluster = await DatapathCluster.StartAsync(TestConfigs.Cluster(), "test", upTimeout: Patience);
-        var node = DatapathNode.Start(cluster, 1, new PmdSettings { RecircBypass = bypass });
+        var node = DatapathNode.Start(cluster, 1, new PmdSettings { RecircBypass = bypass, CombinedMegaflows = megaflows });
         var verdicts = (await ActorReplay.RunAsync(node, ActorReplayTests.Firewall(), before, Patience)).ToList();
         long revokedBefore = await Revocations(node);
         for (int shard = 0; shard < cluster.Settings.Conntrack.Shards; shard++)
@@ -94,7 +99,7 @@ public sealed partial class BypassActorTests
 
         // The revocations travel shard -> PMD; wait for them (bounded) before the next packets.
         long revoked = 0;
-        for (int attempt = 0; attempt < 100 && bypass && revoked == 0; attempt++)
+        for (int attempt = 0; attempt < 100 && bypass && !megaflows && revoked == 0; attempt++)
         {
             revoked = await Revocations(node) - revokedBefore;
             if (revoked == 0)
@@ -103,13 +108,18 @@ public sealed partial class BypassActorTests
             }
         }
 
+        long fellBackBefore = await Fallbacks(node);
         verdicts.AddRange(await ActorReplay.RunAsync(node, after, Patience));
+        long fellBack = await Fallbacks(node) - fellBackBefore;
         await node.StopAsync();
-        return (verdicts, revoked);
+        return (verdicts, revoked, fellBack);
     }
 
     private static async Task<long> Revocations(DatapathNode node) =>
         (await node.Bridge.Ask<PmdStatisticsGathered>(GetPmdStatistics.Instance, Patience)).Pmds.Sum(p => p.Pipeline.ShortcutRevocations);
+
+    private static async Task<long> Fallbacks(DatapathNode node) =>
+        (await node.Bridge.Ask<PmdStatisticsGathered>(GetPmdStatistics.Instance, Patience)).Pmds.Sum(p => p.Pipeline.ShortcutFallbacks);
 
     private static string WithoutDurations(string dump) => Durations().Replace(dump, "duration=X");
 

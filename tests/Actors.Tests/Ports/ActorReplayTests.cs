@@ -20,12 +20,13 @@ public sealed class ActorReplayTests
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
 
-    public static TheoryData<string, int, bool> CapturesPmdsAndBypass()
+    /// <summary>Recirculation bypass off, with combined megaflows (the default), and with per-connection combined flows.</summary>
+    public static TheoryData<string, int, string> CapturesPmdsAndBypass()
     {
-        var data = new TheoryData<string, int, bool>();
+        var data = new TheoryData<string, int, string>();
         foreach (var pcap in SharedFiles.AllCapturePcaps())
         {
-            foreach (bool bypass in new[] { true, false })
+            foreach (string bypass in new[] { "off", "megaflows", "per-connection" })
             {
                 data.Add(Path.GetFileNameWithoutExtension(pcap), 1, bypass);
                 data.Add(Path.GetFileNameWithoutExtension(pcap), 2, bypass);
@@ -37,11 +38,12 @@ public sealed class ActorReplayTests
 
     [Theory]
     [MemberData(nameof(CapturesPmdsAndBypass))]
-    public async Task Replaying_through_the_actors_gives_Open_vSwitch_verdicts(string capture, int pmds, bool bypass)
+    public async Task Replaying_through_the_actors_gives_Open_vSwitch_verdicts(string capture, int pmds, string bypass)
     {
         var expected = File.ReadAllLines(SharedFiles.Capture(Path.Combine("expected", capture + ".verdict")));
+        var settings = new PmdSettings { RecircBypass = bypass != "off", CombinedMegaflows = bypass == "megaflows" };
 
-        var verdicts = await Replay(SharedFiles.Capture(capture + ".pcap"), pmds, settings: new PmdSettings { RecircBypass = bypass });
+        var verdicts = await Replay(SharedFiles.Capture(capture + ".pcap"), pmds, settings: settings);
 
         Assert.Equal(expected, verdicts);
     }

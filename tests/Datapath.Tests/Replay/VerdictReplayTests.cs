@@ -14,14 +14,14 @@ namespace Datapath.Tests.Replay;
 /// </summary>
 public sealed class VerdictReplayTests
 {
-    public static TheoryData<string, int, bool> CapturesAndEmcSettings()
+    public static TheoryData<string, int, string> CapturesAndEmcSettings()
     {
-        var data = new TheoryData<string, int, bool>();
+        var data = new TheoryData<string, int, string>();
         foreach (var pcap in SharedFiles.AllCapturePcaps())
         {
             foreach (int emcInsertInvProb in new[] { 100, 1, 0 })
             {
-                foreach (bool bypass in new[] { false, true })
+                foreach (string bypass in new[] { "off", "megaflows", "per-connection" })
                 {
                     data.Add(Path.GetFileNameWithoutExtension(pcap), emcInsertInvProb, bypass);
                 }
@@ -33,14 +33,14 @@ public sealed class VerdictReplayTests
 
     [Theory]
     [MemberData(nameof(CapturesAndEmcSettings))]
-    public void Replaying_a_capture_through_the_firewall_gives_Open_vSwitch_verdicts(string capture, int emcInsertInvProb, bool bypass)
+    public void Replaying_a_capture_through_the_firewall_gives_Open_vSwitch_verdicts(string capture, int emcInsertInvProb, string bypass)
     {
         string expected = File.ReadAllText(SharedFiles.Capture(Path.Combine("expected", capture + ".verdict")));
 
         string actual = Replay(SharedFiles.Capture(capture + ".pcap"), Firewall(), emcInsertInvProb, out var datapath, bypass);
 
         Assert.Equal(expected, actual);
-        if (bypass && capture is "tcp-long" or "udp-stream" or "many-conns")
+        if (bypass != "off" && capture is "tcp-long" or "udp-stream" or "many-conns")
         {
             // Captures with long established streams: the verdicts above came (partly) through combined flows.
             Assert.True(datapath.Core.Pipeline.Stats.ShortcutHits > 0);
@@ -96,11 +96,11 @@ public sealed class VerdictReplayTests
         return tables;
     }
 
-    private static string Replay(string pcap, OpenFlowTables tables, int emcInsertInvProb, out InlineDatapath datapath, bool bypass = true)
+    private static string Replay(string pcap, OpenFlowTables tables, int emcInsertInvProb, out InlineDatapath datapath, string bypass = "megaflows")
     {
         datapath = new InlineDatapath(
             new Translator(tables, new RecircRegistry(), [1, 2]),
-            new PmdCoreOptions { EmcInsertInvProb = emcInsertInvProb, RecircBypass = bypass });
+            new PmdCoreOptions { EmcInsertInvProb = emcInsertInvProb, RecircBypass = bypass != "off", CombinedMegaflows = bypass == "megaflows" });
         using var reader = PcapReader.Open(pcap);
         var output = new StringWriter { NewLine = "\n" };
         new VerdictReplay(datapath).Run(reader, output);
