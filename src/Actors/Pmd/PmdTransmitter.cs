@@ -6,7 +6,8 @@ using Datapath.Pipeline;
 namespace Actors.Pmd;
 
 /// <summary>
-/// The PMD's transmit side: each output packet is copied into the port's transmit pool and
+/// The PMD's transmit side: each output packet is copied into the port's transmit pool (or, for
+/// an action list's last output, handed over itself) and
 /// batched per port (as dp_netdev's output batching); batches go to the port actor when full and
 /// whenever the PMD finishes a message. A missing port or an empty pool is a counted drop.
 /// </summary>
@@ -54,6 +55,25 @@ internal sealed class PmdTransmitter(ConcurrentBatchPool batches, IActorRef self
         {
             Send(link);
         }
+    }
+
+    /// <summary>Sends the packet itself (no copy) on a known port; the port returns it to its pool.</summary>
+    public bool TryTake(uint port, Packet packet)
+    {
+        if (!_ports.TryGetValue(port, out var link))
+        {
+            return false;
+        }
+
+        link.Pending ??= batches.Rent();
+        link.Pending.Add(packet);
+        Sent++;
+        if (link.Pending.IsFull)
+        {
+            Send(link);
+        }
+
+        return true;
     }
 
     /// <summary>Sends every partly filled batch.</summary>

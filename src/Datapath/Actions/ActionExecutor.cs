@@ -38,6 +38,14 @@ public static class ActionExecutor
             switch (action.Kind)
             {
                 case ActionKind.Output:
+                    if (i == list.Length - 1)
+                    {
+                        stats.PacketsOutput += batch.Count;
+                        stats.PacketsReleased += batch.Count;
+                        ctx.OutputLast(action.Port, batch);
+                        return;
+                    }
+
                     Output(batch, action.Port, ref ctx, stats);
                     break;
 

@@ -47,6 +47,21 @@ public interface IActionContext
     void Drop(Packet packet);
 
     /// <summary>
+    /// The list's last action outputs <paramref name="batch"/> to <paramref name="port"/>: nothing
+    /// touches the packets afterwards, so the context may send the packets themselves instead of
+    /// copies (dp_netdev's may_steal). It takes ownership of the batch, as <see cref="Release"/> does.
+    /// </summary>
+    void OutputLast(uint port, PacketBatch batch)
+    {
+        foreach (var packet in batch.Packets)
+        {
+            Output(port, packet);
+        }
+
+        Release(batch);
+    }
+
+    /// <summary>
     /// Takes ownership of <paramref name="batch"/> and runs a combined flow's guard (recirculation
     /// bypass) on each packet: one that passes continues with <paramref name="actions"/> from
     /// <paramref name="resumeAt"/>; one that fails recirculates with the guard's fallback id, as the

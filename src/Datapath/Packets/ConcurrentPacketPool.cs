@@ -11,6 +11,8 @@ public sealed class ConcurrentPacketPool : IPacketPool
 {
     private readonly ConcurrentQueue<Packet> _free = new();
 
+    public bool IsThreadSafe => true;
+
     public ConcurrentPacketPool(int size, int packetCapacity = Packet.DefaultCapacity)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(size);

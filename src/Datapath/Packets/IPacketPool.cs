@@ -6,4 +6,7 @@ public interface IPacketPool
     bool TryRent(out Packet packet);
 
     void Return(Packet packet);
+
+    /// <summary>True when any thread may return packets to this pool (so a packet may be handed to another owner).</summary>
+    bool IsThreadSafe => false;
 }

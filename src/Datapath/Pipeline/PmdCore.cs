@@ -556,6 +556,26 @@ public sealed class PmdCore : IShortcutObserver
         }
     }
 
+    /// <summary>
+    /// The last output of an action list: the sink takes the packets themselves when it can (a
+    /// port's thread-safe pool gets them back after sending), saving a copy and a pool round trip;
+    /// otherwise it gets copies and the packets go back to their pool.
+    /// </summary>
+    private void OutputLast(uint port, PacketBatch batch)
+    {
+        foreach (var packet in batch.Packets)
+        {
+            if (packet.Pool is not { IsThreadSafe: true } || !_sink.TryTake(port, packet))
+            {
+                _sink.Transmit(port, packet);
+                Recycle(packet);
+            }
+        }
+
+        batch.Clear();
+        _batches.Return(batch);
+    }
+
     /// <summary>Packets go back to the pool they came from: this PMD's, or a port's.</summary>
     private void Recycle(Packet packet) => (packet.Pool ?? _packets).Return(packet);
 
@@ -566,6 +586,8 @@ public sealed class PmdCore : IShortcutObserver
     private readonly struct Context(PmdCore owner) : IActionContext
     {
         public void Output(uint port, Packet packet) => owner._sink.Transmit(port, packet);
+
+        public void OutputLast(uint port, PacketBatch batch) => owner.OutputLast(port, batch);
 
         public void Conntrack(PacketBatch batch, in ConntrackArgs args, ActionList actions, int resumeAt) =>
             owner.SubmitConntrack(batch, in args, actions, resumeAt);

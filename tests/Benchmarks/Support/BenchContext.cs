@@ -31,6 +31,17 @@ internal struct BenchContext : IActionContext
         OutputBytes += packet.Length;
     }
 
+    // Implemented here, not inherited: the interface's default body would box this struct.
+    public void OutputLast(uint port, PacketBatch batch)
+    {
+        foreach (var packet in batch.Packets)
+        {
+            Output(port, packet);
+        }
+
+        Release(batch);
+    }
+
     public void Release(PacketBatch batch)
     {
         Released += batch.Count;

@@ -32,6 +32,17 @@ internal struct RecordingContext(Recording recording) : IActionContext
         Recording.Events.Add($"output:{port}");
     }
 
+    // Implemented here, not inherited: the interface's default body would box this struct.
+    public readonly void OutputLast(uint port, PacketBatch batch)
+    {
+        foreach (var packet in batch.Packets)
+        {
+            Output(port, packet);
+        }
+
+        Release(batch);
+    }
+
     public readonly void Conntrack(PacketBatch batch, in ConntrackArgs args, ActionList actions, int resumeAt)
     {
         Recording.ToConntrack.Add((batch, args, actions, resumeAt));
@@ -99,6 +110,17 @@ internal struct CountingContext : IActionContext
     public int Releases;
 
     public void Output(uint port, Packet packet) => Outputs++;
+
+    // Implemented here, not inherited: the interface's default body would box this struct.
+    public void OutputLast(uint port, PacketBatch batch)
+    {
+        foreach (var packet in batch.Packets)
+        {
+            Output(port, packet);
+        }
+
+        Release(batch);
+    }
 
     public readonly void Conntrack(PacketBatch batch, in ConntrackArgs args, ActionList actions, int resumeAt)
     {

@@ -59,6 +59,17 @@ internal readonly struct SinkContext(PipelineSink sink) : IActionContext
 {
     public void Output(uint port, Packet packet) => sink.Output(port, packet);
 
+    // Implemented here, not inherited: the interface's default body would box this struct.
+    public void OutputLast(uint port, PacketBatch batch)
+    {
+        foreach (var packet in batch.Packets)
+        {
+            Output(port, packet);
+        }
+
+        Release(batch);
+    }
+
     public void Conntrack(PacketBatch batch, in ConntrackArgs args, ActionList actions, int resumeAt) => sink.Release(batch);
 
     public void Recirculate(PacketBatch batch) => sink.Recirculate(batch);

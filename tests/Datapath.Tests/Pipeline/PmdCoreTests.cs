@@ -197,3 +197,73 @@ public sealed class PmdCoreTests
         }
     }
 }
+
+/// <summary>
+/// The last output of an action list hands the packet itself to a sink that can take it (no copy),
+/// but only a packet from a pool any thread may return to; anything else is sent as a copy.
+/// </summary>
+public sealed class PmdCoreOutputTests
+{
+    private const string Forward = "in_port=1 actions=output:2";
+
+    [Fact]
+    public void A_last_output_hands_over_a_packet_of_a_thread_safe_pool_itself()
+    {
+        var sink = new TakingSink();
+        var core = Core(sink);
+        var pool = new ConcurrentPacketPool(4);
+        Assert.True(pool.TryRent(out var packet));
+        packet.SetFrame(Frame(), 1);
+
+        var batch = new PacketBatch();
+        batch.Add(packet);
+        core.Process(batch, 0);
+
+        Assert.Same(packet, Assert.Single(sink.Taken).Packet);
+        Assert.Empty(sink.Copied);
+        Assert.Equal(3, pool.Available);
+    }
+
+    [Fact]
+    public void A_packet_of_the_pmds_own_pool_is_sent_as_a_copy_and_goes_back_to_its_pool()
+    {
+        var sink = new TakingSink();
+        var core = Core(sink);
+        Assert.True(core.TryReceive(Frame(), 1, out var packet));
+
+        var batch = new PacketBatch();
+        batch.Add(packet);
+        core.Process(batch, 0);
+
+        Assert.Empty(sink.Taken);
+        Assert.Equal(2u, Assert.Single(sink.Copied).Port);
+        Assert.True(core.TryReceive(Frame(), 1, out var again));
+        Assert.Same(packet, again);
+    }
+
+    private static PmdCore Core(IPacketSink sink)
+    {
+        var tables = new OpenFlowTables();
+        tables.AddFlows(Forward, "forward.flows");
+        return new PmdCore(new Translator(tables, new RecircRegistry(), [1, 2]), new TableConntrackStage(new ConnectionTable()), sink, new PmdCoreOptions { PacketPoolSize = 1 });
+    }
+
+    private static byte[] Frame() => File.Exists(SharedFiles.Capture("udp-dns.pcap"))
+        ? TestPcap.ReadFrames(SharedFiles.Capture("udp-dns.pcap"))[0]
+        : throw new FileNotFoundException("udp-dns.pcap");
+
+    private sealed class TakingSink : IPacketSink
+    {
+        public List<(uint Port, Packet Packet)> Taken { get; } = [];
+
+        public List<(uint Port, byte[] Frame)> Copied { get; } = [];
+
+        public void Transmit(uint port, Packet packet) => Copied.Add((port, packet.Data.ToArray()));
+
+        public bool TryTake(uint port, Packet packet)
+        {
+            Taken.Add((port, packet));
+            return true;
+        }
+    }
+}
