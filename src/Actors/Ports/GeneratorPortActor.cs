@@ -37,7 +37,7 @@ public sealed class GeneratorPortActor : ReceiveActor, IWithTimers
     private readonly ConcurrentBatchPool _batches;
     private readonly PacketBatch _scratch = new();
     private readonly PmdQuiescer _quiescer;
-    private readonly List<IActorRef> _drainWaiters = [];
+    private readonly DrainWaiters _drainWaiters = new();
     private readonly DateTimeOffset _epoch;
     private long _lastNs;
     private long _framesGenerated;
@@ -260,12 +260,7 @@ public sealed class GeneratorPortActor : ReceiveActor, IWithTimers
         if (_quiescer.Answered(message))
         {
             var drained = new PortDrained(Statistics());
-            foreach (var waiter in _drainWaiters)
-            {
-                waiter.Tell(drained);
-            }
-
-            _drainWaiters.Clear();
+            _drainWaiters.Answer(drained);
         }
     }
 

@@ -42,7 +42,7 @@ public sealed class PcapPortActor : ReceiveActor, IWithTimers
     private readonly PmdQuiescer _drain;
     private readonly bool[] _sentSinceBarrier;
     private readonly ConcurrentBatchPool _batches;
-    private readonly List<IActorRef> _drainWaiters = [];
+    private readonly DrainWaiters _drainWaiters = new();
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private PcapReader? _reader;
     private string? _failure;
@@ -213,12 +213,7 @@ public sealed class PcapPortActor : ReceiveActor, IWithTimers
             }
 
             var drained = new PortDrained(Statistics());
-            foreach (var waiter in _drainWaiters)
-            {
-                waiter.Tell(drained);
-            }
-
-            _drainWaiters.Clear();
+            _drainWaiters.Answer(drained);
         }
     }
 
@@ -393,12 +388,7 @@ public sealed class PcapPortActor : ReceiveActor, IWithTimers
         _log.Error("{0}", reason);
         var failed = new PortFailed(reason);
         Context.System.EventStream.Publish(failed);
-        foreach (var waiter in _drainWaiters)
-        {
-            waiter.Tell(failed);
-        }
-
-        _drainWaiters.Clear();
+        _drainWaiters.Answer(failed);
     }
 
     /// <summary>A frame taken but not sent when the input stops goes back to its pool (it was never received).</summary>

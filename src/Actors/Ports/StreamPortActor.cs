@@ -50,7 +50,7 @@ public sealed class StreamPortActor : ReceiveActor, IWithTimers
     private readonly ConcurrentBatchPool _batches;
     private readonly PmdQuiescer _stepQuiescer;
     private readonly PmdQuiescer _drainQuiescer;
-    private readonly List<IActorRef> _drainWaiters = [];
+    private readonly DrainWaiters _drainWaiters = new();
     private ushort[][]? _queueOf;
     private IActorRef? _establishWaiter;
     private Phase _phase = Phase.Idle;
@@ -302,12 +302,7 @@ public sealed class StreamPortActor : ReceiveActor, IWithTimers
         if (_drainQuiescer.Answered(message))
         {
             var drained = new PortDrained(Statistics());
-            foreach (var waiter in _drainWaiters)
-            {
-                waiter.Tell(drained);
-            }
-
-            _drainWaiters.Clear();
+            _drainWaiters.Answer(drained);
         }
     }
 

@@ -31,7 +31,7 @@ public sealed class SystemPortActor : ReceiveActor
     private readonly ConcurrentBatchPool _batches;
     private readonly SharedReceiveWindow _window;
     private readonly PmdQuiescer _drain;
-    private readonly List<IActorRef> _drainWaiters = [];
+    private readonly DrainWaiters _drainWaiters = new();
     private readonly List<SystemPortReceiver> _receivers = [];
     private long _txPackets;
     private long _txBytes;
@@ -192,12 +192,7 @@ public sealed class SystemPortActor : ReceiveActor
 
         _draining = false;
         var drained = new PortDrained(new PortActorStatistics([Statistics()], null, null));
-        foreach (var waiter in _drainWaiters)
-        {
-            waiter.Tell(drained);
-        }
-
-        _drainWaiters.Clear();
+        _drainWaiters.Answer(drained);
     }
 
     private void HandleTransmit(TransmitBatch message)

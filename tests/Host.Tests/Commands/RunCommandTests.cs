@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Text.RegularExpressions;
 using Host.Tests.Support;
 
 namespace Host.Tests.Commands;
@@ -8,7 +6,7 @@ namespace Host.Tests.Commands;
 /// The main job: the firewall between two generator ports on the actor datapath. Kept short
 /// (about a second of traffic) so the suite stays quick; what it asserts holds at any length.
 /// </summary>
-public sealed partial class RunCommandTests : IDisposable
+public sealed class RunCommandTests : IDisposable
 {
     private readonly ScratchDirectory _scratch = new();
 
@@ -25,15 +23,15 @@ public sealed partial class RunCommandTests : IDisposable
 
         // Every frame a host sent crossed the firewall (connections open from port 1 only): what
         // port 1 received, port 2 transmitted, and back.
-        var port1 = Row(report, "1");
-        var port2 = Row(report, "2");
+        var port1 = SummaryTables.Row(report, "1");
+        var port2 = SummaryTables.Row(report, "2");
         Assert.True(port1[0] > 0);
         Assert.Equal(port1[0], port2[2]);
         Assert.Equal(port2[0], port1[2]);
         Assert.Equal(0, port1[4] + port1[5] + port2[4] + port2[5]);
 
         // Real connections: handshakes answered, nothing timed out.
-        var tcp = Row(report, "tcp");
+        var tcp = SummaryTables.Row(report, "tcp");
         Assert.True(tcp[1] > 0, "TCP connections completed");
         Assert.Equal(0, tcp[3]);
 
@@ -60,7 +58,7 @@ public sealed partial class RunCommandTests : IDisposable
 
         Assert.Equal(0, exit);
         Assert.Empty(error);
-        var timedOut = Row(report, "tcp")[3] + Row(report, "udp")[3] + Row(report, "icmp")[3];
+        var timedOut = SummaryTables.Row(report, "tcp")[3] + SummaryTables.Row(report, "udp")[3] + SummaryTables.Row(report, "icmp")[3];
         Assert.True(timedOut > 0, "port-2-initiated connections time out");
         Assert.Matches(@"table=1, n_packets=[1-9]\d*, n_bytes=\d+, ct_state=\+new\+trk,ip,in_port=2 actions=drop", report);
     }
@@ -78,7 +76,7 @@ public sealed partial class RunCommandTests : IDisposable
         Assert.Empty(error);
         var verdicts = File.ReadAllLines(Datapath.Tests.Support.SharedFiles.Capture(Path.Combine("expected", "udp-stream.verdict")));
         long toPort2 = verdicts.Count(v => v.EndsWith("-> 2", StringComparison.Ordinal));
-        Assert.Equal(toPort2, Row(report, "2")[2]);
+        Assert.Equal(toPort2, SummaryTables.Row(report, "2")[2]);
         using var written = Datapath.Packets.Pcap.PcapReader.Open(tx2);
         long frames = 0;
         while (written.TryReadNext(out _))
@@ -135,18 +133,4 @@ public sealed partial class RunCommandTests : IDisposable
         int exit = Program.Run(args, output, error);
         return (exit, output.ToString(), error.ToString());
     }
-
-    /// <summary>The numbers of the table row whose first cell is <paramref name="first"/> (exactly one such row).</summary>
-    private static long[] Row(string report, string first)
-    {
-        var rows = report.ReplaceLineEndings("\n").Split('\n')
-            .Select(line => line.Split('│', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
-            .Where(cells => cells.Length > 1 && cells[0] == first)
-            .ToList();
-        var row = Assert.Single(rows);
-        return row.Skip(1).Select(c => long.Parse(NumberPrefix().Match(c).Value, CultureInfo.InvariantCulture)).ToArray();
-    }
-
-    [GeneratedRegex(@"^\d+")]
-    private static partial Regex NumberPrefix();
 }

@@ -43,8 +43,8 @@ public sealed class RunSystemPortsTests : IDisposable
         Assert.Contains("bytes from 10.0.0.2", ping.Output, StringComparison.Ordinal);
 
         // Requests in on 1 and out on 2; replies in on 2 and out on 1 (ARP too); nothing too long.
-        var port1 = Row(report, "1");
-        var port2 = Row(report, "2");
+        var port1 = SummaryTables.Row(report, "1", "ports (dump-ports)");
+        var port2 = SummaryTables.Row(report, "2", "ports (dump-ports)");
         Assert.True(port1[0] > 0 && port2[0] > 0, report);
         Assert.True(port1[2] > 0 && port2[2] > 0, report);
         Assert.Equal(0, port1[6] + port2[6] + port1[8] + port2[8]);
@@ -75,14 +75,6 @@ public sealed class RunSystemPortsTests : IDisposable
         var (output, error) = (new StringWriter(), new StringWriter());
         int exit = Program.Run(args, output, error);
         return (exit, output.ToString(), error.ToString());
-    }
-
-    /// <summary>The numbers of the dump-ports row of <paramref name="port"/>: rx pkts, rx bytes, tx pkts, tx bytes, then the drop and error columns.</summary>
-    private static long[] Row(string report, string port)
-    {
-        string ports = report[report.IndexOf("ports (dump-ports)", StringComparison.Ordinal)..report.IndexOf("flows (dump-flows)", StringComparison.Ordinal)];
-        var row = ports.Split('\n').Single(line => line.StartsWith("│ ", StringComparison.Ordinal) && line.Split('│', StringSplitOptions.TrimEntries)[1] == port);
-        return row.Split('│', StringSplitOptions.TrimEntries)[2..^1].Select(long.Parse).ToArray();
     }
 
     /// <summary>A fact that needs a process without CAP_NET_RAW: Linux, and setpriv to drop it when the tests run as root.</summary>

@@ -1,12 +1,10 @@
-using System.Globalization;
 using System.Net.Sockets;
-using System.Text.RegularExpressions;
 using Host.Tests.Support;
 
 namespace Host.Tests.Control;
 
 /// <summary>Control channels with a datapath of their own: atomic table swaps, exit, and the socket file's life.</summary>
-public sealed partial class ControlLifecycleTests : IDisposable
+public sealed class ControlLifecycleTests : IDisposable
 {
     // Two tables that forward everything, each through its own ct(table=N) continuation. A packet
     // whose first pass used one table and whose recirculated pass used the other meets the other
@@ -53,8 +51,8 @@ public sealed partial class ControlLifecycleTests : IDisposable
 
         // After the drain, every frame a host sent was forwarded: nothing was lost to a mixture.
         Assert.Equal(0, await datapath.ExitAsync());
-        var port1 = Row(datapath.Output, "1");
-        var port2 = Row(datapath.Output, "2");
+        var port1 = SummaryTables.Row(datapath.Output, "1", "ports (dump-ports)");
+        var port2 = SummaryTables.Row(datapath.Output, "2", "ports (dump-ports)");
         Assert.True(port1[0] > 0);
         Assert.Equal(port1[0], port2[2]);
         Assert.Equal(port2[0], port1[2]);
@@ -110,19 +108,4 @@ public sealed partial class ControlLifecycleTests : IDisposable
         Assert.Contains($"{path}: no such control socket", error.ToString(), StringComparison.Ordinal);
         Assert.Empty(output.ToString());
     }
-
-    /// <summary>The numbers of the row of the summary's port table whose first cell is <paramref name="first"/>.</summary>
-    private static long[] Row(string report, string first)
-    {
-        string ports = report[report.IndexOf("ports (dump-ports)", StringComparison.Ordinal)..];
-        var rows = ports.ReplaceLineEndings("\n").Split('\n')
-            .Select(line => line.Split('│', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
-            .Where(cells => cells.Length > 1 && cells[0] == first)
-            .ToList();
-        var row = Assert.Single(rows);
-        return row.Skip(1).Select(c => long.Parse(NumberPrefix().Match(c).Value, CultureInfo.InvariantCulture)).ToArray();
-    }
-
-    [GeneratedRegex(@"^\d+")]
-    private static partial Regex NumberPrefix();
 }
