@@ -121,18 +121,7 @@ public sealed partial class PmdActor : ReceiveActor, IWithTimers
         _routes = new ConntrackRoutes(conntrackRegion, shardCount, settings.DirectConntrackRoutes);
         _conntrack = new ShardConntrackStage(_routes, Self, Context.System.Scheduler);
         _transmitter = new PmdTransmitter(batches, Self);
-        _core = new PmdCore(_translator, _conntrack, _transmitter, new PmdCoreOptions
-        {
-            EmcEntries = settings.EmcEntries,
-            EmcInsertInvProb = settings.EmcInsertInvProb,
-            MaxRecirculationDepth = settings.MaxRecirculationDepth,
-            MegaflowIdleMs = settings.MegaflowIdleMs,
-            RecircBypass = settings.RecircBypass,
-            ShortcutEntries = settings.ShortcutEntries,
-            ShortcutsInEmcOnly = settings.ShortcutsInEmcOnly,
-            CombinedMegaflows = settings.CombinedMegaflows,
-            PacketPoolSize = settings.PacketPoolSize,
-        });
+        _core = new PmdCore(_translator, _conntrack, _transmitter, settings.CoreOptions());
 
         Receive<ProcessBatch>(HandleBatch);
         Receive<ConnectionsTracked>(HandleTracked);

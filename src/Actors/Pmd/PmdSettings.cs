@@ -1,3 +1,5 @@
+using Datapath.Pipeline;
+
 namespace Actors.Pmd;
 
 /// <summary>What one PMD actor is configured with (from HOCON's `datapath` section).</summary>
@@ -35,4 +37,18 @@ public sealed record PmdSettings
 
     /// <summary>Packets of this PMD's own pool (recirculation copies and reassembly).</summary>
     public int PacketPoolSize { get; init; } = 4096;
+
+    /// <summary>The options of the <see cref="PmdCore"/> a PMD with these settings drives (also the inline reference's, so both run alike).</summary>
+    public PmdCoreOptions CoreOptions() => new()
+    {
+        EmcEntries = EmcEntries,
+        EmcInsertInvProb = EmcInsertInvProb,
+        MaxRecirculationDepth = MaxRecirculationDepth,
+        MegaflowIdleMs = MegaflowIdleMs,
+        RecircBypass = RecircBypass,
+        ShortcutEntries = ShortcutEntries,
+        ShortcutsInEmcOnly = ShortcutsInEmcOnly,
+        CombinedMegaflows = CombinedMegaflows,
+        PacketPoolSize = PacketPoolSize,
+    };
 }

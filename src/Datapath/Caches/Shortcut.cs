@@ -44,9 +44,6 @@ public sealed class Shortcut
     /// <summary>Next shortcut of the same connection hash (the table's per-connection chain).</summary>
     internal Megaflow? NextOfConnection { get; set; }
 
-    /// <summary>True once either megaflow it was built from was removed (a table change, idle expiry).</summary>
-    public bool IsStale => Original.IsDead || Recirculated.IsDead;
-
     /// <summary>True when this shortcut belongs to <paramref name="connection"/> in either direction.</summary>
     public bool BelongsTo(in ConntrackKey connection) =>
         ConntrackKey.Equals(in Connection, in connection) || ConntrackKey.IsReverseOf(in Connection, in connection);

@@ -161,16 +161,7 @@ internal static class ReplayCommand
     {
         using var reader = PcapReader.Open(pcap.FullName);
         var translator = new Translator(tables, new RecircRegistry(), [1, 2]);
-        var datapath = new InlineDatapath(translator, new PmdCoreOptions
-        {
-            EmcEntries = settings.Pmd.EmcEntries,
-            EmcInsertInvProb = settings.Pmd.EmcInsertInvProb,
-            MaxRecirculationDepth = settings.Pmd.MaxRecirculationDepth,
-            RecircBypass = settings.Pmd.RecircBypass,
-            ShortcutEntries = settings.Pmd.ShortcutEntries,
-            ShortcutsInEmcOnly = settings.Pmd.ShortcutsInEmcOnly,
-            CombinedMegaflows = settings.Pmd.CombinedMegaflows,
-        });
+        var datapath = new InlineDatapath(translator, settings.Pmd.CoreOptions());
         new VerdictReplay(datapath, ports).Run(reader, writer);
     }
 
