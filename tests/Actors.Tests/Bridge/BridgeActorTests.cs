@@ -21,7 +21,7 @@ public sealed class BridgeActorTests : Akka.TestKit.Xunit2.TestKit
     {
     }
 
-    private static string FirewallText => File.ReadAllText(SharedFiles.Capture("firewall.flows"));
+    private static string FirewallText => File.ReadAllText(TestData.Capture("firewall.flows"));
 
     private TestScheduler Scheduler => (TestScheduler)Sys.Scheduler;
 

@@ -30,12 +30,12 @@ public sealed partial class BridgeClusterTests
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
 
-    private static string FirewallText => File.ReadAllText(SharedFiles.Capture("firewall.flows"));
+    private static string FirewallText => File.ReadAllText(TestData.Capture("firewall.flows"));
 
     [Fact]
     public async Task After_a_flow_change_under_traffic_every_verdict_follows_the_new_table_and_megaflows_were_removed()
     {
-        var frames = ActorReplayTests.Frames(SharedFiles.Capture("udp-stream.pcap"));
+        var frames = ActorReplayTests.Frames(TestData.Capture("udp-stream.pcap"));
         var before = frames.Take(600).ToList();
         var after = frames.Skip(600).Take(600).ToList();
         string portOneEstDropped = FirewallText.Replace("in_port=1 actions=output:2", "in_port=1 actions=drop", StringComparison.Ordinal);
@@ -51,7 +51,7 @@ public sealed partial class BridgeClusterTests
         await node.StopAsync();
 
         var reference = Reference([(FirewallText, before), (portOneEstDropped, after)]);
-        var old = File.ReadAllLines(SharedFiles.Capture(Path.Combine("expected", "udp-stream.verdict")));
+        var old = File.ReadAllLines(TestData.Capture(Path.Combine("expected", "udp-stream.verdict")));
         Assert.Equal(2, changed.Affected);
         Assert.Equal(old.Take(600), first);
         Assert.Equal(reference.Skip(600), second);
@@ -68,7 +68,7 @@ public sealed partial class BridgeClusterTests
     [Fact]
     public async Task Dump_flows_after_tcp_http_on_two_pmds_sums_the_counts_of_the_single_threaded_datapath()
     {
-        var frames = ActorReplayTests.Frames(SharedFiles.Capture("tcp-http.pcap"));
+        var frames = ActorReplayTests.Frames(TestData.Capture("tcp-http.pcap"));
         await using var cluster = await DatapathCluster.StartAsync(TestConfigs.Cluster(), "test", upTimeout: Patience);
         var node = DatapathNode.Start(cluster, 2, new PmdSettings());
 
@@ -89,7 +89,7 @@ public sealed partial class BridgeClusterTests
     [Fact]
     public async Task Del_flows_and_mod_flows_strict_and_loose_change_what_the_pmds_do()
     {
-        var frames = ActorReplayTests.Frames(SharedFiles.Capture("udp-stream.pcap"));
+        var frames = ActorReplayTests.Frames(TestData.Capture("udp-stream.pcap"));
         var stretches = Enumerable.Range(0, 5).Select(i => frames.Skip(i * 200).Take(200).ToList()).ToArray();
         string portTwoDropped = FirewallText.Replace("in_port=2 actions=output:1", "in_port=2 actions=drop", StringComparison.Ordinal);
         string noEstFromOne = string.Join('\n', FirewallText.Split('\n').Where(l => !l.Contains("+est+trk,ip,in_port=1", StringComparison.Ordinal)));

@@ -9,7 +9,7 @@ namespace Actors.Tests.Bridge;
 /// <summary>The bridge's table definition without an actor system: versions, all-or-nothing commands, summed counters, expiry.</summary>
 public sealed class BridgeFlowsTests
 {
-    private static string FirewallText => File.ReadAllText(SharedFiles.Capture("firewall.flows"));
+    private static string FirewallText => File.ReadAllText(TestData.Capture("firewall.flows"));
 
     [Fact]
     public void A_bad_line_installs_nothing_and_keeps_the_version()

@@ -27,7 +27,7 @@ public sealed partial class BypassActorTests
     [InlineData("many-conns")]
     public async Task Dump_flows_reads_the_same_with_the_bypass_on_or_off_and_the_on_run_took_shortcuts(string capture)
     {
-        var frames = ActorReplayTests.Frames(SharedFiles.Capture(capture + ".pcap"));
+        var frames = ActorReplayTests.Frames(TestData.Capture(capture + ".pcap"));
 
         var on = await ReplayAndDump(frames, bypass: true);
         var off = await ReplayAndDump(frames, bypass: false);
@@ -47,7 +47,7 @@ public sealed partial class BypassActorTests
     public async Task Shards_revoke_the_shortcuts_of_connections_that_close()
     {
         // tcp-http: every connection ends with FIN handshakes; the shards say so with ShortcutsRevoked.
-        var frames = ActorReplayTests.Frames(SharedFiles.Capture("tcp-http.pcap"));
+        var frames = ActorReplayTests.Frames(TestData.Capture("tcp-http.pcap"));
 
         var on = await ReplayAndDump(frames, bypass: true, megaflows: false);
 
@@ -59,7 +59,7 @@ public sealed partial class BypassActorTests
     [InlineData(true)]
     public async Task A_conntrack_flush_leaves_no_stale_shortcut_and_later_verdicts_match_the_plain_datapath(bool megaflows)
     {
-        var frames = ActorReplayTests.Frames(SharedFiles.Capture("udp-stream.pcap"));
+        var frames = ActorReplayTests.Frames(TestData.Capture("udp-stream.pcap"));
         var before = frames.Take(400).ToList();
         var after = frames.Skip(400).Take(400).ToList();
 

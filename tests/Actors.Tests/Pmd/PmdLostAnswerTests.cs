@@ -35,7 +35,7 @@ public sealed class PmdLostAnswerTests : Akka.TestKit.Xunit2.TestKit
         pmd.Tell(new UsePorts([new PortLink(1, port.Ref, pool), new PortLink(2, port.Ref, pool)]));
         pmd.Tell(new UseFlows(1, Ports.ActorReplayTests.Firewall()));
 
-        var frame = Ports.ActorReplayTests.Frames(SharedFiles.Capture("udp-dns.pcap")).First(f => f.Port == 1 && f.Bytes.Length > 60);
+        var frame = Ports.ActorReplayTests.Frames(TestData.Capture("udp-dns.pcap")).First(f => f.Port == 1 && f.Bytes.Length > 60);
         var rx = new ConcurrentPacketPool(1);
         rx.TryRent(out var packet);
         packet.SetFrame(frame.Bytes, frame.Port);

@@ -37,7 +37,7 @@ public sealed class PmdOrderTests : Akka.TestKit.Xunit2.TestKit
 
         // udp-stream's datagrams from port 1 (8 interleaved connections), all at once in batches of 32:
         // the firewall forwards every one of them (new, then est) to port 2.
-        var frames = Ports.ActorReplayTests.Frames(SharedFiles.Capture("udp-stream.pcap")).Where(f => f.Port == 1 && f.Bytes.Length > 42).ToList();
+        var frames = Ports.ActorReplayTests.Frames(TestData.Capture("udp-stream.pcap")).Where(f => f.Port == 1 && f.Bytes.Length > 42).ToList();
         var rx = new ConcurrentPacketPool(frames.Count);
         var pmd = node.Pmds[0];
         foreach (var chunk in frames.Chunk(PacketBatch.MaxSize))

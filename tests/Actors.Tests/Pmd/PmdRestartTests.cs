@@ -33,7 +33,7 @@ public sealed class PmdRestartTests : Akka.TestKit.Xunit2.TestKit
 
         // Datagrams from port 1 (all forwarded by the firewall): one batch, then a restart before
         // conntrack has answered, then a second batch.
-        var frames = Ports.ActorReplayTests.Frames(SharedFiles.Capture("udp-stream.pcap")).Where(f => f.Port == 1 && f.Bytes.Length > 42).ToList();
+        var frames = Ports.ActorReplayTests.Frames(TestData.Capture("udp-stream.pcap")).Where(f => f.Port == 1 && f.Bytes.Length > 42).ToList();
         var pmd = node.Pmds[0];
         var rx = new ConcurrentPacketPool(64);
         pmd.Tell(new ProcessBatch(Batch(rx, frames.Take(PacketBatch.MaxSize)), frames[0].TimeMs, null));

@@ -24,7 +24,7 @@ public sealed class ActorReplayTests
     public static TheoryData<string, int, string> CapturesPmdsAndBypass()
     {
         var data = new TheoryData<string, int, string>();
-        foreach (var pcap in SharedFiles.AllCapturePcaps())
+        foreach (var pcap in TestData.AllCapturePcaps())
         {
             foreach (string bypass in new[] { "off", "megaflows", "per-connection" })
             {
@@ -40,10 +40,10 @@ public sealed class ActorReplayTests
     [MemberData(nameof(CapturesPmdsAndBypass))]
     public async Task Replaying_through_the_actors_gives_Open_vSwitch_verdicts(string capture, int pmds, string bypass)
     {
-        var expected = File.ReadAllLines(SharedFiles.Capture(Path.Combine("expected", capture + ".verdict")));
+        var expected = File.ReadAllLines(TestData.Capture(Path.Combine("expected", capture + ".verdict")));
         var settings = new PmdSettings { RecircBypass = bypass != "off", CombinedMegaflows = bypass == "megaflows" };
 
-        var verdicts = await Replay(SharedFiles.Capture(capture + ".pcap"), pmds, settings: settings);
+        var verdicts = await Replay(TestData.Capture(capture + ".pcap"), pmds, settings: settings);
 
         Assert.Equal(expected, verdicts);
     }
@@ -60,7 +60,7 @@ public sealed class ActorReplayTests
     internal static IReadOnlyList<FlowEntry> Firewall()
     {
         var tables = new OpenFlowTables();
-        return tables.AddFlows(File.ReadAllText(SharedFiles.Capture("firewall.flows")), "firewall.flows").Select(r => r.Entry).ToList();
+        return tables.AddFlows(File.ReadAllText(TestData.Capture("firewall.flows")), "firewall.flows").Select(r => r.Entry).ToList();
     }
 
     internal static IReadOnlyList<ReplayFrame> Frames(string pcap)

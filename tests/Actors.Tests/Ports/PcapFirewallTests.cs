@@ -22,8 +22,8 @@ public sealed class PcapFirewallTests : IDisposable
     [InlineData(2)]
     public async Task Replaying_udp_stream_through_the_firewall_writes_the_frames_Open_vSwitch_forwarded_to_each_port(int pmds)
     {
-        var verdicts = File.ReadAllLines(SharedFiles.Capture(Path.Combine("expected", "udp-stream.verdict")));
-        var capture = Frames(SharedFiles.Capture("udp-stream.pcap"));
+        var verdicts = File.ReadAllLines(TestData.Capture(Path.Combine("expected", "udp-stream.verdict")));
+        var capture = Frames(TestData.Capture("udp-stream.pcap"));
         var settings = Settings(PcapOrdering.Causal, pmds);
 
         var stats = await Run(settings, pmds);
@@ -50,7 +50,7 @@ public sealed class PcapFirewallTests : IDisposable
     [Fact]
     public async Task A_pipelined_replay_on_two_PMDs_receives_every_frame_and_never_drops_at_the_receive_side()
     {
-        var verdicts = File.ReadAllLines(SharedFiles.Capture(Path.Combine("expected", "udp-stream.verdict")));
+        var verdicts = File.ReadAllLines(TestData.Capture(Path.Combine("expected", "udp-stream.verdict")));
         var settings = Settings(PcapOrdering.Pipelined, 2) with { Window = 1, ReceivePoolSize = 64 };
 
         var stats = await Run(settings, 2);
@@ -119,7 +119,7 @@ public sealed class PcapFirewallTests : IDisposable
 
     private PcapPortSettings Settings(PcapOrdering ordering, int queues) => new()
     {
-        RxPath = SharedFiles.Capture("udp-stream.pcap"),
+        RxPath = TestData.Capture("udp-stream.pcap"),
         TxPaths = new Dictionary<uint, string>
         {
             [1] = Path.Combine(_dir, "tx1.pcap"),

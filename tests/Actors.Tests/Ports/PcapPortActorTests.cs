@@ -23,7 +23,7 @@ public sealed class PcapPortActorTests : Akka.TestKit.Xunit2.TestKit
     {
     }
 
-    private static string UdpStream => SharedFiles.Capture("udp-stream.pcap");
+    private static string UdpStream => TestData.Capture("udp-stream.pcap");
 
     [Fact]
     public void A_full_window_makes_the_port_wait_instead_of_dropping_and_an_ack_lets_it_go_on()
@@ -56,7 +56,7 @@ public sealed class PcapPortActorTests : Akka.TestKit.Xunit2.TestKit
     public void Causal_ordering_finishes_the_frames_of_one_port_before_the_first_frame_of_the_other()
     {
         // The in_port of each frame, from the verdicts Open vSwitch wrote for the capture.
-        var ports = File.ReadLines(SharedFiles.Capture(Path.Combine("expected", "udp-stream.verdict")))
+        var ports = File.ReadLines(TestData.Capture(Path.Combine("expected", "udp-stream.verdict")))
             .Select(line => uint.Parse(line.Split(' ')[1], CultureInfo.InvariantCulture))
             .ToList();
         var pmd = CreateTestProbe();
@@ -147,7 +147,7 @@ public sealed class PcapPortActorTests : Akka.TestKit.Xunit2.TestKit
     [Fact]
     public void A_looping_capture_starts_again_with_the_clock_moving_on_and_drains_when_asked()
     {
-        string capture = SharedFiles.Capture("udp-dns.pcap");
+        string capture = TestData.Capture("udp-dns.pcap");
         int frames = Frames(capture).Count;
         var pmd = CreateTestProbe();
         var port = Start(new PcapPortSettings { RxPath = capture, InPort = 1, Ordering = PcapOrdering.Pipelined, Loop = true }, pmd);

@@ -6,7 +6,7 @@ using Datapath.Tests.Support;
 
 namespace Actors.Tests.Support;
 
-/// <summary>Conntrack inputs made from real captured frames (../shared/captures), as a PMD would make them.</summary>
+/// <summary>Conntrack inputs made from real captured frames (tests/data/captures), as a PMD would make them.</summary>
 internal static class CaptureInputs
 {
     /// <summary>Every frame of a capture as (input for ct(zone), capture time in ms), in capture order.</summary>
@@ -14,7 +14,7 @@ internal static class CaptureInputs
     {
         var list = new List<(ConntrackInput, long)>();
         var stats = new ExtractionStats();
-        using var reader = PcapReader.Open(SharedFiles.Capture(captureName));
+        using var reader = PcapReader.Open(TestData.Capture(captureName));
         var packet = new Packet();
         while (reader.TryReadNext(packet, 1, out var header))
         {
@@ -43,7 +43,7 @@ internal static class CaptureInputs
     /// <summary>The expected states of a capture, one flags string per frame ("new|trk").</summary>
     public static string[] ExpectedStates(string captureName)
     {
-        var lines = File.ReadAllLines(Path.Combine(SharedFiles.Captures, "expected", captureName + ".ct"));
+        var lines = File.ReadAllLines(Path.Combine(TestData.Captures, "expected", captureName + ".ct"));
         var states = new string[lines.Length];
         for (int i = 0; i < lines.Length; i++)
         {

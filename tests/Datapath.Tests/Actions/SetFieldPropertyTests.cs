@@ -63,7 +63,7 @@ public class SetFieldPropertyTests
     public void Random_set_fields_on_captured_frames_never_break_a_valid_checksum(string capture)
     {
         var random = new Random(capture.Length);
-        foreach (byte[] frame in ReadPcap(SharedFiles.Capture(capture)).Take(300))
+        foreach (byte[] frame in ReadPcap(TestData.Capture(capture)).Take(300))
         {
             var packet = TestFrames.Load(frame);
             string before = Validity(frame);

@@ -24,15 +24,15 @@ public class IpReassemblerTests
     {
         string expected = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Conntrack", "Expected", "ip-frag.ct"));
 
-        Assert.Equal(expected, Replay(SharedFiles.Capture(Path.Combine("fragments", "ip-frag.pcap")), 1));
-        Assert.Equal(expected, Replay(SharedFiles.Capture(Path.Combine("fragments", "ip-frag.pcap")), 32));
+        Assert.Equal(expected, Replay(TestData.Capture(Path.Combine("fragments", "ip-frag.pcap")), 1));
+        Assert.Equal(expected, Replay(TestData.Capture(Path.Combine("fragments", "ip-frag.pcap")), 32));
     }
 
     [Fact]
     public void The_fragment_capture_agrees_with_Open_vSwitch_on_every_unfragmented_frame()
     {
         string[] ours = File.ReadAllLines(Path.Combine(AppContext.BaseDirectory, "Conntrack", "Expected", "ip-frag.ct"));
-        string[] ovs = File.ReadAllLines(SharedFiles.Capture(Path.Combine("fragments", "ovs-expected", "ip-frag.ct")));
+        string[] ovs = File.ReadAllLines(TestData.Capture(Path.Combine("fragments", "ovs-expected", "ip-frag.ct")));
 
         Assert.Equal(ovs.Length, ours.Length);
         foreach (int line in new[] { 1, 2, 39, 40 })

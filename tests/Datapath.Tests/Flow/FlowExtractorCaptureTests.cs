@@ -11,7 +11,7 @@ public sealed class FlowExtractorCaptureTests
     public static TheoryData<string> Captures()
     {
         var data = new TheoryData<string>();
-        foreach (string path in SharedFiles.AllCapturePcaps())
+        foreach (string path in TestData.AllCapturePcaps())
         {
             data.Add(Path.GetFileName(path));
         }
@@ -24,7 +24,7 @@ public sealed class FlowExtractorCaptureTests
     [MemberData(nameof(Captures))]
     public void Every_captured_frame_extracts_without_a_stop_and_agrees_with_PacketDotNet(string capture)
     {
-        var frames = TestPcap.ReadFrames(SharedFiles.Capture(capture));
+        var frames = TestPcap.ReadFrames(TestData.Capture(capture));
         Assert.NotEmpty(frames);
         var stats = new ExtractionStats();
         var packet = new Packet();
@@ -47,7 +47,7 @@ public sealed class FlowExtractorCaptureTests
     [MemberData(nameof(Captures))]
     public void Every_prefix_of_every_captured_frame_stops_cleanly_and_counts_the_stop(string capture)
     {
-        var frames = TestPcap.ReadFrames(SharedFiles.Capture(capture));
+        var frames = TestPcap.ReadFrames(TestData.Capture(capture));
         var stats = new ExtractionStats();
         var metadata = default(PacketMetadata);
         var full = default(FlowKey);
@@ -84,7 +84,7 @@ public sealed class FlowExtractorCaptureTests
         var packets = new List<Packet>();
         foreach (string capture in new[] { "ipv6.pcap", "icmp.pcap", "tcp-http.pcap", Path.Combine("fragments", "ip-frag.pcap") })
         {
-            foreach (byte[] frame in TestPcap.ReadFrames(SharedFiles.Capture(capture)))
+            foreach (byte[] frame in TestPcap.ReadFrames(TestData.Capture(capture)))
             {
                 var p = new Packet();
                 p.SetFrame(frame, inPort: 1);

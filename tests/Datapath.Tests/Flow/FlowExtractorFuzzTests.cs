@@ -72,7 +72,7 @@ public sealed class FlowExtractorFuzzTests
     public void Captured_frames_with_random_byte_mutations_never_throw()
     {
         var random = new Random(4242);
-        foreach (string path in SharedFiles.AllCapturePcaps())
+        foreach (string path in TestData.AllCapturePcaps())
         {
             foreach (byte[] original in TestPcap.ReadFrames(path).Take(200))
             {

@@ -7,7 +7,7 @@ namespace Datapath.Tests.OpenFlow;
 /// <summary>The reference firewall of DESIGN.md, from the shared captures folder, on a two-port bridge.</summary>
 internal static class Firewall
 {
-    public static string Text => File.ReadAllText(SharedFiles.Capture("firewall.flows"));
+    public static string Text => File.ReadAllText(TestData.Capture("firewall.flows"));
 
     public static Translator NewTranslator(ManualClock? clock = null)
     {

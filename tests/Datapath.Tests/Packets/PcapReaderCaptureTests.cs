@@ -11,7 +11,7 @@ public sealed partial class PcapReaderCaptureTests
     public static TheoryData<string> CaptureNames()
     {
         var data = new TheoryData<string>();
-        foreach (string path in SharedFiles.AllCapturePcaps())
+        foreach (string path in TestData.AllCapturePcaps())
         {
             data.Add(Path.GetFileName(path));
         }
@@ -23,12 +23,12 @@ public sealed partial class PcapReaderCaptureTests
     public void The_readme_table_lists_every_capture_and_the_table_values_match_the_sizes_on_disk()
     {
         var table = ReadmeTable();
-        var onDisk = SharedFiles.AllCapturePcaps().Select(Path.GetFileName).ToHashSet();
+        var onDisk = TestData.AllCapturePcaps().Select(Path.GetFileName).ToHashSet();
 
         Assert.Equal(onDisk.Order(), table.Keys.Order());
         foreach (var (name, (_, bytes)) in table)
         {
-            Assert.Equal(bytes, new FileInfo(SharedFiles.Capture(name)).Length);
+            Assert.Equal(bytes, new FileInfo(TestData.Capture(name)).Length);
         }
 
         // A few counts quoted in the task that set this contract.
@@ -40,7 +40,7 @@ public sealed partial class PcapReaderCaptureTests
     [MemberData(nameof(CaptureNames))]
     public void Every_capture_reads_to_the_readme_packet_count_with_all_bytes_accounted_for(string name)
     {
-        string path = SharedFiles.Capture(name);
+        string path = TestData.Capture(name);
         var (count, totalBytes) = ReadAll(path);
 
         Assert.Equal(ReadmeTable()[name].Packets, count);
@@ -50,8 +50,8 @@ public sealed partial class PcapReaderCaptureTests
     [Fact]
     public void The_fragment_capture_reads_one_record_per_line_of_open_vswitch_conntrack_output()
     {
-        string path = Path.Combine(SharedFiles.Captures, "fragments", "ip-frag.pcap");
-        int expected = File.ReadAllLines(Path.Combine(SharedFiles.Captures, "fragments", "ovs-expected", "ip-frag.ct"))
+        string path = Path.Combine(TestData.Captures, "fragments", "ip-frag.pcap");
+        int expected = File.ReadAllLines(Path.Combine(TestData.Captures, "fragments", "ovs-expected", "ip-frag.ct"))
             .Count(l => l.Length > 0);
 
         var (count, totalBytes) = ReadAll(path);
@@ -63,7 +63,7 @@ public sealed partial class PcapReaderCaptureTests
     [Fact]
     public void Real_capture_headers_are_ethernet_microsecond_and_records_are_numbered_and_untruncated()
     {
-        using var reader = PcapReader.Open(SharedFiles.Capture("icmp.pcap"));
+        using var reader = PcapReader.Open(TestData.Capture("icmp.pcap"));
         Assert.Equal(PcapResolution.Microseconds, reader.Resolution);
         Assert.Equal(PcapFormat.LinkTypeEthernet, reader.LinkType);
         Assert.Equal(65535u, reader.SnapLength);
@@ -84,13 +84,13 @@ public sealed partial class PcapReaderCaptureTests
             expectedOffset += PcapFormat.RecordHeaderLength + header.CapturedLength;
         }
 
-        Assert.Equal(new FileInfo(SharedFiles.Capture("icmp.pcap")).Length, expectedOffset);
+        Assert.Equal(new FileInfo(TestData.Capture("icmp.pcap")).Length, expectedOffset);
     }
 
     [Fact]
     public void The_first_frame_of_a_capture_is_the_readme_arp_request_from_h1()
     {
-        using var reader = PcapReader.Open(SharedFiles.Capture("tcp-http.pcap"));
+        using var reader = PcapReader.Open(TestData.Capture("tcp-http.pcap"));
         Assert.True(reader.TryReadNext(out _));
         var frame = reader.CurrentFrame;
 
@@ -102,7 +102,7 @@ public sealed partial class PcapReaderCaptureTests
     [Fact]
     public void Reading_records_after_the_first_allocates_nothing()
     {
-        using var reader = PcapReader.Open(SharedFiles.Capture("tcp-long.pcap"));
+        using var reader = PcapReader.Open(TestData.Capture("tcp-long.pcap"));
         var packet = new Packet();
         Assert.True(reader.TryReadNext(packet, 1, out _));
         Assert.True(reader.TryReadNext(out _));
@@ -137,7 +137,7 @@ public sealed partial class PcapReaderCaptureTests
     private static Dictionary<string, (int Packets, long Bytes)> ReadmeTable()
     {
         var table = new Dictionary<string, (int, long)>(StringComparer.Ordinal);
-        foreach (string line in File.ReadLines(Path.Combine(SharedFiles.Captures, "README.md")))
+        foreach (string line in File.ReadLines(Path.Combine(TestData.Captures, "README.md")))
         {
             var m = TableRow().Match(line);
             if (m.Success)

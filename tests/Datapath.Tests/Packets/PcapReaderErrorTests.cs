@@ -156,7 +156,7 @@ public sealed class PcapReaderErrorTests : IDisposable
     [InlineData("tcp-http.pcap")]
     public void A_real_capture_cut_anywhere_inside_its_last_record_fails_at_that_record(string name)
     {
-        byte[] full = File.ReadAllBytes(SharedFiles.Capture(name));
+        byte[] full = File.ReadAllBytes(TestData.Capture(name));
         var (count, lastOffset) = CountAndLastOffset(full);
 
         // Cut exactly before the last record: a clean, shorter file.
@@ -174,7 +174,7 @@ public sealed class PcapReaderErrorTests : IDisposable
     [Fact]
     public void A_cut_capture_written_to_disk_fails_the_same_way_through_open()
     {
-        byte[] full = File.ReadAllBytes(SharedFiles.Capture("icmp.pcap"));
+        byte[] full = File.ReadAllBytes(TestData.Capture("icmp.pcap"));
         var (count, lastOffset) = CountAndLastOffset(full);
         string path = _dir.Write("icmp-cut.pcap", full[..^1]);
 

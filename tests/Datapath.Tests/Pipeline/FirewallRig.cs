@@ -18,7 +18,7 @@ internal sealed record CaptureFrame(long Number, uint Port, byte[] Bytes, long T
 {
     public static List<CaptureFrame> Read(string capture)
     {
-        using var reader = PcapReader.Open(SharedFiles.Capture(capture));
+        using var reader = PcapReader.Open(TestData.Capture(capture));
         var frames = new List<CaptureFrame>();
         while (reader.TryReadNext(out var header))
         {

@@ -84,6 +84,6 @@ public sealed class MegaflowIdleExpiryTests
             verdicts.Add($"{frames[i].Number} {frames[i].Port} -> {rig.Send(frames[i])}");
         }
 
-        Assert.Equal(File.ReadAllLines(SharedFiles.Capture(Path.Combine("expected", capture + ".verdict"))), verdicts);
+        Assert.Equal(File.ReadAllLines(TestData.Capture(Path.Combine("expected", capture + ".verdict"))), verdicts);
     }
 }

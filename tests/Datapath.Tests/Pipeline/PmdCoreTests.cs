@@ -106,7 +106,7 @@ public sealed class PmdCoreTests
             lines.Add($"{frame.Number} {frame.Port} -> " + (sink.Sent.Count == 0 ? "drop" : string.Join(',', sink.Sent.Select(s => s.Port))));
         }
 
-        var expected = File.ReadAllLines(SharedFiles.Capture(Path.Combine("expected", capture + ".verdict")));
+        var expected = File.ReadAllLines(TestData.Capture(Path.Combine("expected", capture + ".verdict")));
         Assert.Equal(expected, lines);
     }
 
@@ -121,7 +121,7 @@ public sealed class PmdCoreTests
     private static (PmdCore Core, DeferredStage Stage, RecordingSink Sink) Build()
     {
         var tables = new OpenFlowTables();
-        tables.AddFlows(File.ReadAllText(SharedFiles.Capture("firewall.flows")), "firewall.flows");
+        tables.AddFlows(File.ReadAllText(TestData.Capture("firewall.flows")), "firewall.flows");
         var stage = new DeferredStage();
         var sink = new RecordingSink();
         var core = new PmdCore(new Translator(tables, new RecircRegistry(), [1, 2]), stage, sink);
@@ -130,7 +130,7 @@ public sealed class PmdCoreTests
 
     private static List<Frame> Frames(string capture, int count)
     {
-        using var reader = PcapReader.Open(SharedFiles.Capture(capture));
+        using var reader = PcapReader.Open(TestData.Capture(capture));
         var frames = new List<Frame>();
         while (frames.Count < count && reader.TryReadNext(out var header))
         {
@@ -248,8 +248,8 @@ public sealed class PmdCoreOutputTests
         return new PmdCore(new Translator(tables, new RecircRegistry(), [1, 2]), new TableConntrackStage(new ConnectionTable()), sink, new PmdCoreOptions { PacketPoolSize = 1 });
     }
 
-    private static byte[] Frame() => File.Exists(SharedFiles.Capture("udp-dns.pcap"))
-        ? TestPcap.ReadFrames(SharedFiles.Capture("udp-dns.pcap"))[0]
+    private static byte[] Frame() => File.Exists(TestData.Capture("udp-dns.pcap"))
+        ? TestPcap.ReadFrames(TestData.Capture("udp-dns.pcap"))[0]
         : throw new FileNotFoundException("udp-dns.pcap");
 
     private sealed class TakingSink : IPacketSink

@@ -17,7 +17,7 @@ public sealed class VerdictReplayTests
     public static TheoryData<string, int, string> CapturesAndEmcSettings()
     {
         var data = new TheoryData<string, int, string>();
-        foreach (var pcap in SharedFiles.AllCapturePcaps())
+        foreach (var pcap in TestData.AllCapturePcaps())
         {
             foreach (int emcInsertInvProb in new[] { 100, 1, 0 })
             {
@@ -35,9 +35,9 @@ public sealed class VerdictReplayTests
     [MemberData(nameof(CapturesAndEmcSettings))]
     public void Replaying_a_capture_through_the_firewall_gives_Open_vSwitch_verdicts(string capture, int emcInsertInvProb, string bypass)
     {
-        string expected = File.ReadAllText(SharedFiles.Capture(Path.Combine("expected", capture + ".verdict")));
+        string expected = File.ReadAllText(TestData.Capture(Path.Combine("expected", capture + ".verdict")));
 
-        string actual = Replay(SharedFiles.Capture(capture + ".pcap"), Firewall(), emcInsertInvProb, out var datapath, bypass);
+        string actual = Replay(TestData.Capture(capture + ".pcap"), Firewall(), emcInsertInvProb, out var datapath, bypass);
 
         Assert.Equal(expected, actual);
         if (bypass != "off" && capture is "tcp-long" or "udp-stream" or "many-conns")
@@ -56,9 +56,9 @@ public sealed class VerdictReplayTests
     [Fact]
     public void Fragmented_datagrams_pass_whole_when_their_last_fragment_arrives()
     {
-        string expected = VerdictsByFragmentRule(SharedFiles.Capture(Path.Combine("fragments", "ip-frag.pcap")));
+        string expected = VerdictsByFragmentRule(TestData.Capture(Path.Combine("fragments", "ip-frag.pcap")));
 
-        string actual = Replay(SharedFiles.Capture(Path.Combine("fragments", "ip-frag.pcap")), Firewall(), 100, out var datapath);
+        string actual = Replay(TestData.Capture(Path.Combine("fragments", "ip-frag.pcap")), Firewall(), 100, out var datapath);
 
         Assert.Equal(expected, actual);
         Assert.Equal(0, datapath.Reassembler.HeldFragments);
@@ -71,7 +71,7 @@ public sealed class VerdictReplayTests
         var tables = new OpenFlowTables();
         tables.AddFlows("table=0, ip actions=ct(table=0)\n", "loop.flows");
 
-        string verdicts = Replay(SharedFiles.Capture("udp-dns.pcap"), tables, 100, out var datapath);
+        string verdicts = Replay(TestData.Capture("udp-dns.pcap"), tables, 100, out var datapath);
 
         Assert.All(verdicts.Split('\n', StringSplitOptions.RemoveEmptyEntries), line => Assert.EndsWith("-> drop", line, StringComparison.Ordinal));
         Assert.Equal(40, datapath.Stats.RecirculationDepthExceeded);
@@ -81,7 +81,7 @@ public sealed class VerdictReplayTests
     public void Every_packet_returns_to_the_pool_after_a_replay()
     {
         var datapath = new InlineDatapath(new Translator(Firewall(), new RecircRegistry(), [1, 2]), new PmdCoreOptions { PacketPoolSize = 64 });
-        using var reader = PcapReader.Open(SharedFiles.Capture("many-conns.pcap"));
+        using var reader = PcapReader.Open(TestData.Capture("many-conns.pcap"));
 
         new VerdictReplay(datapath).Run(reader, TextWriter.Null);
 
@@ -92,7 +92,7 @@ public sealed class VerdictReplayTests
     private static OpenFlowTables Firewall()
     {
         var tables = new OpenFlowTables();
-        tables.AddFlows(File.ReadAllText(SharedFiles.Capture("firewall.flows")), "firewall.flows");
+        tables.AddFlows(File.ReadAllText(TestData.Capture("firewall.flows")), "firewall.flows");
         return tables;
     }
 

@@ -12,7 +12,7 @@ public class CtPcapCommandTests
     public static TheoryData<string> Captures()
     {
         var data = new TheoryData<string>();
-        foreach (string pcap in SharedFiles.AllCapturePcaps())
+        foreach (string pcap in TestData.AllCapturePcaps())
         {
             data.Add(Path.GetFileNameWithoutExtension(pcap));
         }
@@ -23,7 +23,7 @@ public class CtPcapCommandTests
     [Fact]
     public void All_nine_captures_have_an_expected_ct_file()
     {
-        var names = SharedFiles.AllCapturePcaps().Select(Path.GetFileNameWithoutExtension).ToList();
+        var names = TestData.AllCapturePcaps().Select(Path.GetFileNameWithoutExtension).ToList();
         Assert.Equal(9, names.Count);
         Assert.All(names, name => Assert.True(File.Exists(ExpectedPath(name!)), name));
     }
@@ -74,13 +74,13 @@ public class CtPcapCommandTests
         Assert.StartsWith("ct-pcap: ", error.ToString(), StringComparison.Ordinal);
     }
 
-    private static string ExpectedPath(string name) => Path.Combine(SharedFiles.Captures, "expected", name + ".ct");
+    private static string ExpectedPath(string name) => Path.Combine(TestData.Captures, "expected", name + ".ct");
 
     private static (int Rc, string Output, string Error) Run(string name, int batch)
     {
         using var output = new StringWriter { NewLine = "\n" };
         using var error = new StringWriter();
-        int rc = CtPcapCommand.Run(new FileInfo(SharedFiles.Capture(name + ".pcap")), batch, output, error);
+        int rc = CtPcapCommand.Run(new FileInfo(TestData.Capture(name + ".pcap")), batch, output, error);
         return (rc, output.ToString(), error.ToString());
     }
 }

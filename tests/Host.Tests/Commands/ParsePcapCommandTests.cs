@@ -17,13 +17,13 @@ public sealed class ParsePcapCommandTests : IDisposable
 
     public void Dispose() => _scratch.Dispose();
 
-    public static TheoryData<string> Captures() => [.. SharedFiles.AllCapturePcaps().Select(p => Path.GetFileName(p))];
+    public static TheoryData<string> Captures() => [.. TestData.AllCapturePcaps().Select(p => Path.GetFileName(p))];
 
     [Theory]
     [MemberData(nameof(Captures))]
     public void Each_frame_prints_one_numbered_line_with_its_exact_flow(string capture)
     {
-        string path = SharedFiles.Capture(capture);
+        string path = TestData.Capture(capture);
         var (output, error) = (new StringWriter(), new StringWriter());
 
         int exit = ParsePcapCommand.Run(new FileInfo(path), output, error);
@@ -45,7 +45,7 @@ public sealed class ParsePcapCommandTests : IDisposable
     [MemberData(nameof(Captures))]
     public void Frames_get_their_port_from_their_source_MAC(string capture)
     {
-        string path = SharedFiles.Capture(capture);
+        string path = TestData.Capture(capture);
         var output = new StringWriter();
 
         ParsePcapCommand.Run(new FileInfo(path), output, new StringWriter());
@@ -66,7 +66,7 @@ public sealed class ParsePcapCommandTests : IDisposable
     [Fact]
     public void The_command_line_runs_parse_pcap_with_a_file_argument()
     {
-        string path = SharedFiles.Capture("icmp.pcap");
+        string path = TestData.Capture("icmp.pcap");
         var (direct, viaMain, error) = (new StringWriter(), new StringWriter(), new StringWriter());
         ParsePcapCommand.Run(new FileInfo(path), direct, new StringWriter());
 
@@ -99,7 +99,7 @@ public sealed class ParsePcapCommandTests : IDisposable
     [Fact]
     public void A_truncated_file_is_refused_naming_the_file()
     {
-        byte[] whole = File.ReadAllBytes(SharedFiles.Capture("udp-dns.pcap"));
+        byte[] whole = File.ReadAllBytes(TestData.Capture("udp-dns.pcap"));
         string path = _scratch.Write("cut.pcap", whole[..(whole.Length - 7)]);
 
         var error = AssertFailsNaming(path);

@@ -16,11 +16,11 @@ public sealed class ReplayCommandTests : IDisposable
     [InlineData("tcp-rst", "--pmds=2")]
     public void Replay_on_the_embedded_firewall_prints_Open_vSwitch_verdicts(string capture, string mode)
     {
-        var (exit, output, error) = Invoke("replay", "--pcap", SharedFiles.Capture(capture + ".pcap"), mode);
+        var (exit, output, error) = Invoke("replay", "--pcap", TestData.Capture(capture + ".pcap"), mode);
 
         Assert.Equal(0, exit);
         Assert.Empty(error);
-        Assert.Equal(File.ReadAllText(SharedFiles.Capture(Path.Combine("expected", capture + ".verdict"))), output.ReplaceLineEndings("\n"));
+        Assert.Equal(File.ReadAllText(TestData.Capture(Path.Combine("expected", capture + ".verdict"))), output.ReplaceLineEndings("\n"));
     }
 
     [Fact]
@@ -28,7 +28,7 @@ public sealed class ReplayCommandTests : IDisposable
     {
         string flows = _scratch.Write("allow-all.flows", "in_port=1 actions=output:2\nin_port=2 actions=output:1\n");
 
-        var (exit, output, _) = Invoke("replay", "--pcap", SharedFiles.Capture("tcp-reverse.pcap"), "--flows", flows, "--inline");
+        var (exit, output, _) = Invoke("replay", "--pcap", TestData.Capture("tcp-reverse.pcap"), "--flows", flows, "--inline");
 
         Assert.Equal(0, exit);
         Assert.DoesNotContain("drop", output, StringComparison.Ordinal);
@@ -39,7 +39,7 @@ public sealed class ReplayCommandTests : IDisposable
     {
         string flows = _scratch.Write("bad.flows", "in_port=1 actions=output:2\nin_prot=2 actions=output:1\n");
 
-        var (exit, output, error) = Invoke("replay", "--pcap", SharedFiles.Capture("icmp.pcap"), "--flows", flows);
+        var (exit, output, error) = Invoke("replay", "--pcap", TestData.Capture("icmp.pcap"), "--flows", flows);
 
         Assert.Equal(1, exit);
         Assert.Empty(output);
@@ -62,7 +62,7 @@ public sealed class ReplayCommandTests : IDisposable
     {
         string verdicts = Path.Combine(_scratch.Path, "out.verdict");
 
-        var (exit, _, error) = Invoke("replay", "--pcap", SharedFiles.Capture("udp-dns.pcap"), "--port1-mac", "02:00:00:00:00:01", "--port2-mac", "02:00:00:00:00:99", "--verdicts", verdicts, "--inline");
+        var (exit, _, error) = Invoke("replay", "--pcap", TestData.Capture("udp-dns.pcap"), "--port1-mac", "02:00:00:00:00:01", "--port2-mac", "02:00:00:00:00:99", "--verdicts", verdicts, "--inline");
 
         Assert.Equal(0, exit);
         Assert.Empty(error);
@@ -75,7 +75,7 @@ public sealed class ReplayCommandTests : IDisposable
     [Fact]
     public void A_bad_MAC_address_exits_2()
     {
-        var (exit, _, error) = Invoke("replay", "--pcap", SharedFiles.Capture("udp-dns.pcap"), "--port1-mac", "02:00:00:00:01");
+        var (exit, _, error) = Invoke("replay", "--pcap", TestData.Capture("udp-dns.pcap"), "--port1-mac", "02:00:00:00:01");
 
         Assert.Equal(2, exit);
         Assert.Contains("MAC address", error, StringComparison.Ordinal);
@@ -84,7 +84,7 @@ public sealed class ReplayCommandTests : IDisposable
     [Fact]
     public void The_connection_table_can_be_dumped_after_a_replay_in_Open_vSwitch_format()
     {
-        var (exit, output, error) = Invoke("replay", "--pcap", SharedFiles.Capture("udp-dns.pcap"), "--dump-conntrack", "--pmds=1");
+        var (exit, output, error) = Invoke("replay", "--pcap", TestData.Capture("udp-dns.pcap"), "--dump-conntrack", "--pmds=1");
 
         Assert.Equal(0, exit);
         Assert.Empty(error);
@@ -102,7 +102,7 @@ public sealed class ReplayCommandTests : IDisposable
     {
         string[] flush = zone is null ? ["--flush-conntrack"] : ["--flush-conntrack", zone];
 
-        var (exit, output, error) = Invoke(["replay", "--pcap", SharedFiles.Capture("udp-dns.pcap"), "--pmds=1", .. flush, "--dump-conntrack"]);
+        var (exit, output, error) = Invoke(["replay", "--pcap", TestData.Capture("udp-dns.pcap"), "--pmds=1", .. flush, "--dump-conntrack"]);
 
         Assert.Equal(0, exit);
         Assert.Empty(error);
@@ -113,7 +113,7 @@ public sealed class ReplayCommandTests : IDisposable
     [Fact]
     public void A_bad_flush_zone_exits_2()
     {
-        var (exit, _, error) = Invoke("replay", "--pcap", SharedFiles.Capture("udp-dns.pcap"), "--flush-conntrack", "zone7");
+        var (exit, _, error) = Invoke("replay", "--pcap", TestData.Capture("udp-dns.pcap"), "--flush-conntrack", "zone7");
 
         Assert.Equal(2, exit);
         Assert.Contains("--flush-conntrack takes a zone", error, StringComparison.Ordinal);

@@ -66,7 +66,7 @@ public sealed class RunCommandTests : IDisposable
     [Fact]
     public void Pcap_ports_replay_a_capture_through_the_firewall_and_write_what_it_transmits()
     {
-        string capture = Datapath.Tests.Support.SharedFiles.Capture("udp-stream.pcap");
+        string capture = Datapath.Tests.Support.TestData.Capture("udp-stream.pcap");
         string tx2 = Path.Combine(_scratch.Path, "port2.pcap");
         string path = _scratch.Write("pcap.conf", $"datapath.ports = pcap\ndatapath.pcap {{ rx = \"{capture}\", tx-port2 = \"{tx2}\" }}\n");
 
@@ -74,7 +74,7 @@ public sealed class RunCommandTests : IDisposable
 
         Assert.Equal(0, exit);
         Assert.Empty(error);
-        var verdicts = File.ReadAllLines(Datapath.Tests.Support.SharedFiles.Capture(Path.Combine("expected", "udp-stream.verdict")));
+        var verdicts = File.ReadAllLines(Datapath.Tests.Support.TestData.Capture(Path.Combine("expected", "udp-stream.verdict")));
         long toPort2 = verdicts.Count(v => v.EndsWith("-> 2", StringComparison.Ordinal));
         Assert.Equal(toPort2, SummaryTables.Row(report, "2")[2]);
         using var written = Datapath.Packets.Pcap.PcapReader.Open(tx2);
