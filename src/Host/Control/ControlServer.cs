@@ -130,20 +130,20 @@ internal sealed class ControlServer : IAsyncDisposable
     /// <summary>Serves <paramref name="client"/>, making room by evicting the longest-silent client if needed, or refuses it.</summary>
     private void Admit(Socket client)
     {
+        ControlConnection? evicted = null;
         lock (_lock)
         {
             if (_clients.Count >= _options.MaxConnections)
             {
-                var silent = _clients.Values.Select(c => c.Connection).Where(c => c.IsWaiting).MinBy(c => c.WaitingSince);
-                if (silent is null)
+                evicted = _clients.Values.Select(c => c.Connection).Where(c => c.IsWaiting).MinBy(c => c.WaitingSince);
+                if (evicted is null)
                 {
                     _ = RefuseAsync(client);
                     return;
                 }
 
-                _log.Log("control", VlogLevel.Info, $"client {silent.Id} evicted: silent while {_options.MaxConnections} clients are connected and another one came");
-                CountEviction();
-                silent.Abort();
+                // Out of the count now; its task removes nothing else when it ends.
+                _clients.Remove(evicted.Id);
             }
 
             long id = ++_nextClient;
@@ -152,6 +152,14 @@ internal sealed class ControlServer : IAsyncDisposable
             // In the table before its task can end and remove it.
             _clients[id] = (connection, Task.CompletedTask);
             _clients[id] = (connection, ServeAsync(connection));
+        }
+
+        if (evicted is not null)
+        {
+            // Aborted outside the lock: cancellation runs the evicted client's continuations.
+            _log.Log("control", VlogLevel.Info, $"client {evicted.Id} evicted: silent while {_options.MaxConnections} clients are connected and another one came");
+            CountEviction();
+            evicted.Abort();
         }
     }
 

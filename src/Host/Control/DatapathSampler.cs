@@ -37,9 +37,12 @@ internal sealed partial class DatapathSampler : IAsyncDisposable
     private readonly ControlTargets _targets;
     private readonly Lock _lock = new();
     private readonly LinkedList<DatapathSample> _samples = new();
-    private readonly Dictionary<string, (long Last, long Total)> _events = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string Source, string Name), (long Last, long Total)> _events = [];
     private readonly Dictionary<int, (long Last, long Total)> _busy = [];
     private readonly CancellationTokenSource _stop = new();
+
+    // One reading at a time: readings recorded out of order would look like counter resets.
+    private readonly SemaphoreSlim _reading = new(1, 1);
     private Task _loop = Task.CompletedTask;
 
     public DatapathSampler(ControlTargets targets)
@@ -52,6 +55,19 @@ internal sealed partial class DatapathSampler : IAsyncDisposable
 
     /// <summary>A reading taken now; <paramref name="keep"/> adds it to the history (the timer's readings).</summary>
     public async Task<DatapathSample> ReadAsync(CancellationToken cancellation, bool keep = false)
+    {
+        await _reading.WaitAsync(cancellation).ConfigureAwait(false);
+        try
+        {
+            return await ReadOnceAsync(keep, cancellation).ConfigureAwait(false);
+        }
+        finally
+        {
+            _reading.Release();
+        }
+    }
+
+    private async Task<DatapathSample> ReadOnceAsync(bool keep, CancellationToken cancellation)
     {
         var pmds = await _targets.Bridge.Ask<PmdStatisticsGathered>(GetPmdStatistics.Instance, _targets.Timeout, cancellation).ConfigureAwait(false);
         var ports = await _targets.Bridge.Ask<PortsShown>(ShowPorts.Instance, _targets.Timeout, cancellation).ConfigureAwait(false);
@@ -74,6 +90,7 @@ internal sealed partial class DatapathSampler : IAsyncDisposable
         await _stop.CancelAsync().ConfigureAwait(false);
         await _loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         _stop.Dispose();
+        _reading.Dispose();
     }
 
     /// <summary>Open vSwitch's coverage name for one of our counters: its own where it has one (lib/dpif-netdev.c, lib/odp-execute.c, lib/conntrack.c, lib/netdev.c), else ours in its style.</summary>
@@ -90,10 +107,14 @@ internal sealed partial class DatapathSampler : IAsyncDisposable
 
     internal DatapathSample Record(IReadOnlyList<PmdStatistics> pmds, IReadOnlyList<PortDescription> ports, IReadOnlyList<ShardStatistics> shards, bool keep)
     {
-        var raw = new Dictionary<string, long>(StringComparer.Ordinal);
-        void Add(string name, long value) => raw[name] = raw.GetValueOrDefault(name) + value;
+        // Kept per source (PMD, port, shard) and summed by name after: one restarted PMD is a reset
+        // of its own counters, not of everyone's.
+        var raw = new Dictionary<(string Source, string Name), long>();
+        string source = string.Empty;
+        void Add(string name, long value) => raw[(source, name)] = raw.GetValueOrDefault((source, name)) + value;
         foreach (var pmd in pmds)
         {
+            source = "pmd" + pmd.Pmd.ToString(System.Globalization.CultureInfo.InvariantCulture);
             var p = pmd.Pipeline;
             Add("dpif_netdev_packets_received", p.PacketsReceived);
             Add("dpif_netdev_recirculations", p.Recirculations);
@@ -114,6 +135,7 @@ internal sealed partial class DatapathSampler : IAsyncDisposable
 
         foreach (var port in ports)
         {
+            source = "port" + port.Number.ToString(System.Globalization.CultureInfo.InvariantCulture);
             if (port.Counters is { } c)
             {
                 Add("netdev_received", c.RxPackets);
@@ -125,6 +147,7 @@ internal sealed partial class DatapathSampler : IAsyncDisposable
 
         foreach (var shard in shards)
         {
+            source = "shard" + shard.Shard.ToString(System.Globalization.CultureInfo.InvariantCulture);
             foreach (var counter in Enum.GetValues<ConntrackCounter>())
             {
                 if (counter != ConntrackCounter.None && (int)counter < shard.Counters.Length)
@@ -137,7 +160,18 @@ internal sealed partial class DatapathSampler : IAsyncDisposable
         long now = Stopwatch.GetTimestamp();
         lock (_lock)
         {
-            var events = raw.ToDictionary(e => e.Key, e => Accumulate(_events, e.Key, e.Value), StringComparer.Ordinal);
+            foreach (var (key, value) in raw)
+            {
+                Accumulate(_events, key, value);
+            }
+
+            // Every source ever seen: a port deleted keeps what it counted, as a total should.
+            var events = new Dictionary<string, long>(StringComparer.Ordinal);
+            foreach (var ((_, name), (_, total)) in _events)
+            {
+                events[name] = events.GetValueOrDefault(name) + total;
+            }
+
             var busy = pmds.ToDictionary(p => p.Pmd, p => Accumulate(_busy, p.Pmd, p.Pipeline.ProcessingNs));
             var rxq = new Dictionary<(int, uint, int), long>();
             foreach (var pmd in pmds)
