@@ -5,8 +5,17 @@ namespace Actors.Configuration;
 /// and the limits that keep a misbehaving client from hurting the datapath.
 /// </summary>
 /// <param name="SocketPath">The socket's path, null for <see cref="DefaultSocketPath"/>, or <see cref="Off"/>.</param>
-public sealed record ControlSettings(string? SocketPath, int MaxConnections, int MaxRequestBytes, TimeSpan RequestTimeout)
+/// <param name="IdleTimeout">How long a client may stay silent before its request, or leave its answer unread, before it is disconnected.</param>
+public sealed record ControlSettings(string? SocketPath, int MaxConnections, int MaxRequestBytes, TimeSpan RequestTimeout, TimeSpan IdleTimeout)
 {
+    /// <summary>The default idle timeout (datapath.control.idle-timeout).</summary>
+    public static readonly TimeSpan DefaultIdleTimeout = TimeSpan.FromSeconds(30);
+
+    public ControlSettings(string? socketPath, int maxConnections, int maxRequestBytes, TimeSpan requestTimeout)
+        : this(socketPath, maxConnections, maxRequestBytes, requestTimeout, DefaultIdleTimeout)
+    {
+    }
+
     private const string Section = "datapath.control";
 
     /// <summary>The value of `socket` (or `run --control`) that turns the control channel off.</summary>
@@ -35,5 +44,6 @@ public sealed record ControlSettings(string? SocketPath, int MaxConnections, int
         reader.Text(Section + ".socket") is { Length: > 0 } path ? path : null,
         reader.Int(Section + ".max-connections", 1, 1024),
         reader.Int(Section + ".max-request-bytes", 1024, 256 << 20),
-        reader.Duration(Section + ".request-timeout", TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(10)));
+        reader.Duration(Section + ".request-timeout", TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(10)),
+        reader.Duration(Section + ".idle-timeout", TimeSpan.FromMilliseconds(100), TimeSpan.FromHours(1)));
 }

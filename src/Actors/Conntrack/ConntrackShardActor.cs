@@ -32,11 +32,19 @@ public sealed record FlushConnections(ushort? Zone) : IWireMessage;
 /// <summary>How many connections a <see cref="FlushConnections"/> removed.</summary>
 public sealed record ConnectionsFlushed(int Shard, int Count) : IWireMessage;
 
-/// <summary>Asks for the shard's connections (or one zone's) as dump-conntrack lines; answered with <see cref="ConnectionsDumped"/>.</summary>
-public sealed record DumpConnections(ushort? Zone) : IWireMessage;
+/// <summary>
+/// Asks for the shard's connections (or one zone's) as dump-conntrack lines; answered with
+/// <see cref="ConnectionsDumped"/>. With <paramref name="MaxLines"/>, one page of at most that many
+/// from slot <paramref name="FromSlot"/> on (a dump of any size in bounded messages, the shard free
+/// to track packets between pages); without, all of them.
+/// </summary>
+public sealed record DumpConnections(ushort? Zone, int FromSlot = 0, int? MaxLines = null) : IWireMessage;
 
-/// <summary>One line per connection in Open vSwitch's dpctl/dump-conntrack format (<see cref="ConntrackFormatter.FormatEntry"/>).</summary>
-public sealed record ConnectionsDumped(int Shard, string[] Lines) : IWireMessage;
+/// <summary>
+/// One line per connection in Open vSwitch's dpctl/dump-conntrack format (<see cref="ConntrackFormatter.FormatEntry"/>);
+/// <paramref name="NextSlot"/> is where the next page starts, -1 when there is no more.
+/// </summary>
+public sealed record ConnectionsDumped(int Shard, string[] Lines, int NextSlot = -1) : IWireMessage;
 
 /// <summary>Asks for the shard's counts; answered with <see cref="ShardStatistics"/>.</summary>
 public sealed record GetShardStatistics : IWireMessage
@@ -230,14 +238,25 @@ public sealed class ConntrackShardActor : ReceiveActor, IWithTimers
 
     private void HandleDump(DumpConnections message)
     {
-        var snapshot = _table.Snapshot(message.Zone);
+        int next = -1;
+        List<ConnectionSnapshot> snapshot;
+        if (message.MaxLines is { } max)
+        {
+            snapshot = new List<ConnectionSnapshot>(Math.Clamp(max, 0, 4096));
+            next = _table.SnapshotPage(message.Zone, message.FromSlot, Math.Max(max, 1), snapshot);
+        }
+        else
+        {
+            snapshot = _table.Snapshot(message.Zone);
+        }
+
         var lines = new string[snapshot.Count];
         for (int i = 0; i < lines.Length; i++)
         {
             lines[i] = ConntrackFormatter.FormatEntry(snapshot[i]);
         }
 
-        Sender.Tell(new ConnectionsDumped(_shard, lines));
+        Sender.Tell(new ConnectionsDumped(_shard, lines, next));
     }
 
     private void HandleStatistics()

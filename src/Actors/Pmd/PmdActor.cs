@@ -21,7 +21,8 @@ namespace Actors.Pmd;
 /// </summary>
 /// <param name="NowMs">The datapath clock (the capture's, in a replay).</param>
 /// <param name="AckTo">Told <see cref="BatchTaken"/> once the PMD has taken the batch (the port's window).</param>
-public sealed record ProcessBatch(PacketBatch Batch, long NowMs, IActorRef? AckTo) : INoSerializationVerificationNeeded;
+/// <param name="Queue">The receive queue of the port the frames came from (pmd-rxq-show's per-queue load).</param>
+public sealed record ProcessBatch(PacketBatch Batch, long NowMs, IActorRef? AckTo, int Queue = 0) : INoSerializationVerificationNeeded;
 
 /// <summary>The PMD took a batch off its mailbox: the port may send another.</summary>
 public sealed record BatchTaken(int Pmd) : INoSerializationVerificationNeeded;
@@ -50,6 +51,7 @@ public sealed record GetPmdStatistics : INoSerializationVerificationNeeded
 
 /// <summary>A PMD's counters at one moment.</summary>
 /// <param name="Drops">One counter per drop reason, named as the summary prints them.</param>
+/// <param name="RxqProcessingNs">Nanoseconds spent on the batches of each receive queue (port number, queue), since the PMD started (pmd-stats-clear keeps them).</param>
 public sealed record PmdStatistics(
     int Pmd,
     PmdStats Pipeline,
@@ -61,7 +63,8 @@ public sealed record PmdStatistics(
     long RecirculationDepthExceeded,
     long Revalidations,
     long MegaflowsRemoved,
-    IReadOnlyDictionary<string, long> Drops) : INoSerializationVerificationNeeded;
+    IReadOnlyDictionary<string, long> Drops,
+    IReadOnlyDictionary<(uint Port, int Queue), long>? RxqProcessingNs = null) : INoSerializationVerificationNeeded;
 
 /// <summary>Asks for the per-rule packet and byte counts this PMD has credited (after pushing its megaflows' statistics).</summary>
 public sealed record GetRuleStatistics : INoSerializationVerificationNeeded
@@ -99,6 +102,9 @@ public sealed partial class PmdActor : ReceiveActor, IWithTimers
     private readonly Queue<ProcessBatch> _waiting = new();
     private readonly List<(IActorRef ReplyTo, long Token)> _quiesceWaiters = [];
     private readonly ConcurrentBatchPool _batches;
+
+    // Processing time per receive queue (port, queue): one dictionary update per batch, never per packet.
+    private readonly Dictionary<(uint Port, int Queue), long> _rxqNs = [];
     private bool _revalidationPending;
 
     // A PMD (a fresh one, or one restarted empty) holds its batches until it has the bridge's tables.
@@ -202,9 +208,12 @@ public sealed partial class PmdActor : ReceiveActor, IWithTimers
     {
         message.AckTo?.Tell(new BatchTaken(_id));
         Advance(message.NowMs);
+        uint port = message.Batch.Count > 0 ? message.Batch[0].Metadata.InPort : 0;
         long start = Stopwatch.GetTimestamp();
         _core.Process(message.Batch, _nowMs);
-        _core.Pipeline.Stats.ProcessingNs += (long)Stopwatch.GetElapsedTime(start).TotalNanoseconds;
+        long ns = (long)Stopwatch.GetElapsedTime(start).TotalNanoseconds;
+        _core.Pipeline.Stats.ProcessingNs += ns;
+        System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_rxqNs, (port, message.Queue), out _) += ns;
         _batches.Return(message.Batch);
     }
 
@@ -356,7 +365,8 @@ public sealed partial class PmdActor : ReceiveActor, IWithTimers
             _core.Stats.RecirculationDepthExceeded,
             _revalidations,
             _megaflowsRemoved,
-            DropCounters());
+            DropCounters(),
+            new Dictionary<(uint Port, int Queue), long>(_rxqNs));
     }
 
     private Dictionary<string, long> DropCounters()

@@ -138,7 +138,7 @@ internal sealed class ReceiveQueues
         open.Add(packet);
         if (open.IsFull)
         {
-            Send(open, pmd, nowMs);
+            Send(open, pmd, queue, nowMs);
             open = null;
         }
 
@@ -152,7 +152,7 @@ internal sealed class ReceiveQueues
         {
             if (_open[i] is { } batch)
             {
-                Send(batch, PmdOfQueue(i % QueuesPerPort), nowMs);
+                Send(batch, PmdOfQueue(i % QueuesPerPort), i % QueuesPerPort, nowMs);
                 _open[i] = null;
             }
         }
@@ -167,6 +167,6 @@ internal sealed class ReceiveQueues
         }
     }
 
-    private void Send(PacketBatch batch, int pmd, long nowMs) =>
-        _pmds[pmd].Tell(new ProcessBatch(batch, nowMs, _owner), _owner);
+    private void Send(PacketBatch batch, int pmd, int queue, long nowMs) =>
+        _pmds[pmd].Tell(new ProcessBatch(batch, nowMs, _owner, queue), _owner);
 }

@@ -245,7 +245,7 @@ internal sealed class SystemPortReceiver : IDisposable
         }
     }
 
-    private void Send(PacketBatch batch) => _pmdActor.Tell(new ProcessBatch(batch, _nowMs(), _owner), _owner);
+    private void Send(PacketBatch batch) => _pmdActor.Tell(new ProcessBatch(batch, _nowMs(), _owner, Queue), _owner);
 
     private static void Bump(ref long counter) => Volatile.Write(ref counter, counter + 1);
 }

@@ -37,4 +37,28 @@ public sealed partial class ConnectionTable
 
         return list;
     }
+
+    /// <summary>
+    /// One page of a dump: up to <paramref name="max"/> connections (of one zone, or all) from slot
+    /// <paramref name="fromSlot"/> on, added to <paramref name="page"/>. Slots stay put while
+    /// connections come and go, so a dump that resumes at the returned slot sees every connection
+    /// that lived through it once (as Open vSwitch's dump, not a snapshot of one instant).
+    /// </summary>
+    /// <returns>The slot to resume from, or -1 when the table has no more.</returns>
+    public int SnapshotPage(ushort? zone, int fromSlot, int max, List<ConnectionSnapshot> page)
+    {
+        ArgumentNullException.ThrowIfNull(page);
+        int slot = Math.Max(fromSlot, 0);
+        for (; slot < _highWater && max > 0; slot++)
+        {
+            ref var e = ref _entries[slot];
+            if (e.InUse && (zone is null || e.Key.Zone == zone.Value))
+            {
+                page.Add(new ConnectionSnapshot(e.Key, e.Mark, e.Label, e.Orig.State, e.Reply.State, e.Timeout, e.Expiration));
+                max--;
+            }
+        }
+
+        return slot < _highWater ? slot : -1;
+    }
 }

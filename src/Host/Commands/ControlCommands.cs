@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Text.Encodings.Web;
 using System.Text.Json;
 using Actors.Configuration;
 using Host.Control;
@@ -16,7 +15,6 @@ namespace Host.Commands;
 internal static class ControlCommands
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public static IEnumerable<Command> Create()
     {
@@ -55,16 +53,7 @@ internal static class ControlCommands
     {
         try
         {
-            var (text, data) = ControlClient.CallAsync(target, method, args, Patience).GetAwaiter().GetResult();
-            if (json)
-            {
-                output.WriteLine(JsonSerializer.Serialize(data, Indented));
-            }
-            else
-            {
-                output.Write(text);
-            }
-
+            ControlClient.CallAsync(target, method, args, json, output, Patience).GetAwaiter().GetResult();
             return 0;
         }
         catch (ControlException e)

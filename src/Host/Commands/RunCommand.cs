@@ -61,7 +61,7 @@ internal static class RunCommand
 
                 bool live = ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected;
                 Action<JobProgress>? progress = live ? p => output.Write("\r" + JobReport.ProgressLine(p) + "   ") : null;
-                var result = await FirewallJob.RunAsync(hocon, source, settings, tables.AllRules().Select(r => r.Entry).ToList(), progress, parse.GetValue(untilInterrupted), stop).ConfigureAwait(false);
+                var result = await FirewallJob.RunAsync(hocon, source, settings, tables.AllRules().Select(r => r.Entry).ToList(), progress, parse.GetValue(untilInterrupted), stop, error).ConfigureAwait(false);
                 if (live)
                 {
                     output.WriteLine();

@@ -1,53 +1,73 @@
-using System.Buffers;
-using System.Collections.Concurrent;
-using System.IO.Pipelines;
 using System.Net.Sockets;
-using Akka.Actor;
 
 namespace Host.Control;
 
+/// <summary>The limits that keep one client from hurting the others or the datapath.</summary>
+/// <param name="MaxConnections">Clients served at once.</param>
+/// <param name="MaxRequestBytes">The largest request accepted; a longer one is answered with an error and its connection closed.</param>
+/// <param name="IdleTimeout">How long a client may stay silent before its request, or leave an answer unread, before it is disconnected.</param>
+internal sealed record ControlServerOptions(int MaxConnections, int MaxRequestBytes, TimeSpan IdleTimeout);
+
 /// <summary>
 /// The unixctl server of `run` (Open vSwitch's lib/unixctl.c): accepts clients on the control
-/// socket, reads one JSON-RPC request per line from each, runs it through the handler and writes
-/// the response. Each client has its own loop and requests are answered in order; at most
-/// <c>maxConnections</c> clients at once (one more gets an error and is closed). A bad line gets
-/// an error response and the connection goes on; a line over <c>maxRequestBytes</c> gets an error
-/// and the connection is closed. Nothing a client sends can stop the server: every failure of a
-/// request becomes its error response.
+/// socket and serves each on its own <see cref="ControlConnection"/>, which tells Open vSwitch's
+/// framing (ovs-appctl) from ours per connection.
+///
+/// Nobody can lock the others out: at most <see cref="ControlServerOptions.MaxConnections"/> clients
+/// at once, and when all are taken a new client takes the place of the one that has been silent the
+/// longest (a client waiting for its request); only when every client has a command running is the
+/// new one refused. Silent clients are also dropped after the idle timeout, and so are clients that
+/// leave an answer unread that long. Stopping the server cancels every client's work and closes
+/// every connection, whatever the clients do: a client that does not read cannot keep `run` alive.
 /// </summary>
 internal sealed class ControlServer : IAsyncDisposable
 {
+    private static readonly TimeSpan StopPatience = TimeSpan.FromSeconds(5);
     private readonly Socket _listener;
     private readonly string _path;
     private readonly IControlHandler _handler;
-    private readonly int _maxConnections;
-    private readonly int _maxRequestBytes;
+    private readonly ControlServerOptions _options;
+    private readonly VlogModules _log;
     private readonly CancellationTokenSource _stop = new();
-    private readonly ConcurrentDictionary<long, Task> _clients = new();
+    private readonly Lock _lock = new();
+    private readonly Dictionary<long, (ControlConnection Connection, Task Served)> _clients = [];
     private long _nextClient;
+    private long _evictions;
     private Task _acceptLoop = Task.CompletedTask;
 
-    private ControlServer(Socket listener, string path, IControlHandler handler, int maxConnections, int maxRequestBytes)
+    private ControlServer(Socket listener, string path, IControlHandler handler, ControlServerOptions options, VlogModules log)
     {
         _listener = listener;
         _path = path;
         _handler = handler;
-        _maxConnections = maxConnections;
-        _maxRequestBytes = maxRequestBytes;
+        _options = options;
+        _log = log;
     }
 
     /// <summary>The clients being served now.</summary>
-    public int ActiveConnections => _clients.Count;
+    public int ActiveConnections
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _clients.Count;
+            }
+        }
+    }
+
+    /// <summary>Clients disconnected to make room for a new one, or for being idle too long, since the start.</summary>
+    public long Evictions => Interlocked.Read(ref _evictions);
 
     /// <summary>Starts serving on <paramref name="listener"/> (from <see cref="ControlSocket.Listen"/>), which the server owns from now on.</summary>
-    public static ControlServer Start(Socket listener, string path, IControlHandler handler, int maxConnections, int maxRequestBytes)
+    public static ControlServer Start(Socket listener, string path, IControlHandler handler, ControlServerOptions options, VlogModules log)
     {
-        var server = new ControlServer(listener, path, handler, maxConnections, maxRequestBytes);
+        var server = new ControlServer(listener, path, handler, options, log);
         server._acceptLoop = Task.Run(server.AcceptLoopAsync);
         return server;
     }
 
-    /// <summary>Stops accepting, cancels what clients are waiting for, closes them and removes the socket file.</summary>
+    /// <summary>Stops accepting, cancels every client's work, closes every connection and removes the socket file.</summary>
     public async ValueTask DisposeAsync()
     {
         if (_stop.IsCancellationRequested)
@@ -58,7 +78,19 @@ internal sealed class ControlServer : IAsyncDisposable
         await _stop.CancelAsync().ConfigureAwait(false);
         _listener.Dispose();
         await _acceptLoop.ConfigureAwait(false);
-        await Task.WhenAll(_clients.Values).ConfigureAwait(false);
+        Task[] served;
+        lock (_lock)
+        {
+            foreach (var (connection, _) in _clients.Values)
+            {
+                connection.Abort();
+            }
+
+            served = _clients.Values.Select(c => c.Served).ToArray();
+        }
+
+        // Aborted sockets end their reads and writes at once; the bound only guards against a bug.
+        await Task.WhenAll(served).WaitAsync(StopPatience).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         _stop.Dispose();
         try
         {
@@ -69,6 +101,8 @@ internal sealed class ControlServer : IAsyncDisposable
             // The socket file is someone else's concern now; the next run replaces a stale one.
         }
     }
+
+    internal void CountEviction() => Interlocked.Increment(ref _evictions);
 
     private async Task AcceptLoopAsync()
     {
@@ -89,208 +123,79 @@ internal sealed class ControlServer : IAsyncDisposable
                 continue;
             }
 
-            // The placeholder is in the table before the client's task can end and remove it.
-            long id = ++_nextClient;
-            bool refuse = _clients.Count >= _maxConnections;
-            _clients[id] = Task.CompletedTask;
-            var served = refuse ? RefuseAsync(client, id) : ServeAsync(client, id);
-            _clients.TryUpdate(id, served, Task.CompletedTask);
+            Admit(client);
         }
     }
 
-    private async Task RefuseAsync(Socket client, long id)
+    /// <summary>Serves <paramref name="client"/>, making room by evicting the longest-silent client if needed, or refuses it.</summary>
+    private void Admit(Socket client)
     {
-        await Task.Yield();
-        using (client)
+        ControlConnection? evicted = null;
+        lock (_lock)
         {
-            await TrySendAsync(client, JsonRpc.Error(null, JsonRpcCodes.TooManyConnections, $"too many clients (at most {_maxConnections}); try again later")).ConfigureAwait(false);
+            if (_clients.Count >= _options.MaxConnections)
+            {
+                evicted = _clients.Values.Select(c => c.Connection).Where(c => c.IsWaiting).MinBy(c => c.WaitingSince);
+                if (evicted is null)
+                {
+                    _ = RefuseAsync(client);
+                    return;
+                }
+
+                // Out of the count now; its task removes nothing else when it ends.
+                _clients.Remove(evicted.Id);
+            }
+
+            long id = ++_nextClient;
+            var connection = new ControlConnection(id, client, _handler, _options, _log, this, _stop.Token);
+
+            // In the table before its task can end and remove it.
+            _clients[id] = (connection, Task.CompletedTask);
+            _clients[id] = (connection, ServeAsync(connection));
         }
 
-        _clients.TryRemove(id, out _);
+        if (evicted is not null)
+        {
+            // Aborted outside the lock: cancellation runs the evicted client's continuations.
+            _log.Log("control", VlogLevel.Info, $"client {evicted.Id} evicted: silent while {_options.MaxConnections} clients are connected and another one came");
+            CountEviction();
+            evicted.Abort();
+        }
     }
 
-    private async Task ServeAsync(Socket client, long id)
+    private async Task ServeAsync(ControlConnection connection)
     {
         await Task.Yield();
         try
         {
-            await ServeAsync(client).ConfigureAwait(false);
+            await connection.RunAsync().ConfigureAwait(false);
         }
         finally
         {
-            _clients.TryRemove(id, out _);
+            lock (_lock)
+            {
+                _clients.Remove(connection.Id);
+            }
         }
     }
 
-    private async Task ServeAsync(Socket client)
+    private async Task RefuseAsync(Socket client)
     {
+        await Task.Yield();
+        _log.Log("control", VlogLevel.Warn, $"client refused: {_options.MaxConnections} clients have commands running");
         using (client)
         {
-            var stream = new NetworkStream(client, ownsSocket: false);
-            await using (stream.ConfigureAwait(false))
+            try
             {
-                var reader = PipeReader.Create(stream, new StreamPipeReaderOptions(leaveOpen: true));
-                try
-                {
-                    await ReadRequestsAsync(client, reader).ConfigureAwait(false);
-                }
-                catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
-                {
-                    // The client went away or the server is stopping: nothing of this client is left.
-                }
-                finally
-                {
-                    await reader.CompleteAsync().ConfigureAwait(false);
-                }
+                // Our framing's error line: a client of ours prints it; ovs-appctl reports a protocol error.
+                using var send = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+                byte[] error = JsonRpc.Error(null, JsonRpcCodes.TooManyConnections, $"too many clients (at most {_options.MaxConnections}, all with commands running); try again later");
+                await client.SendAsync(error, SocketFlags.None, send.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is SocketException or OperationCanceledException or ObjectDisposedException)
+            {
+                // It is gone or does not read: closing is all that is left.
             }
         }
-    }
-
-    private async Task ReadRequestsAsync(Socket client, PipeReader reader)
-    {
-        var token = _stop.Token;
-        while (true)
-        {
-            var read = await reader.ReadAsync(token).ConfigureAwait(false);
-            var buffer = read.Buffer;
-            while (TryTakeLine(ref buffer, out var line))
-            {
-                if (line.Length > _maxRequestBytes)
-                {
-                    await TooLargeAsync(client).ConfigureAwait(false);
-                    return;
-                }
-
-                if (!await AnswerAsync(client, line, token).ConfigureAwait(false))
-                {
-                    return;
-                }
-            }
-
-            if (buffer.Length > _maxRequestBytes)
-            {
-                await TooLargeAsync(client).ConfigureAwait(false);
-                return;
-            }
-
-            if (read.IsCompleted)
-            {
-                // A last request without its newline is still a request.
-                if (!buffer.IsEmpty && !IsBlank(buffer))
-                {
-                    await AnswerAsync(client, buffer, token).ConfigureAwait(false);
-                }
-
-                return;
-            }
-
-            reader.AdvanceTo(buffer.Start, buffer.End);
-        }
-    }
-
-    /// <summary>
-    /// Answers an oversized request, then reads and discards what the client still sends (for a
-    /// bounded time) before closing: closing with unread data would reset the connection and the
-    /// client might lose the answer.
-    /// </summary>
-    private async Task TooLargeAsync(Socket client)
-    {
-        if (!await TrySendAsync(client, JsonRpc.Error(null, JsonRpcCodes.RequestTooLarge, $"request longer than {_maxRequestBytes} bytes; closing the connection")).ConfigureAwait(false))
-        {
-            return;
-        }
-
-        client.Shutdown(SocketShutdown.Send);
-        using var linger = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
-        linger.CancelAfter(TimeSpan.FromSeconds(5));
-        var discard = new byte[64 * 1024];
-        while (await client.ReceiveAsync(discard, SocketFlags.None, linger.Token).ConfigureAwait(false) > 0)
-        {
-        }
-    }
-
-    /// <summary>Answers one request line; false when the client is gone.</summary>
-    private async Task<bool> AnswerAsync(Socket client, ReadOnlySequence<byte> line, CancellationToken token)
-    {
-        if (IsBlank(line))
-        {
-            return true;
-        }
-
-        byte[]? response;
-        string? id = null;
-        try
-        {
-            var request = JsonRpc.Parse(line, out id);
-            var reply = await _handler.HandleAsync(request.Method, request.Params, token).ConfigureAwait(false);
-            response = request.Id is null ? null : JsonRpc.Result(request.Id, reply);
-        }
-        catch (ControlException e)
-        {
-            response = JsonRpc.Error(id, e.Code, e.Message);
-        }
-        catch (AskTimeoutException)
-        {
-            response = JsonRpc.Error(id, JsonRpcCodes.Timeout, "the datapath did not answer in time");
-        }
-        catch (OperationCanceledException) when (token.IsCancellationRequested)
-        {
-            response = JsonRpc.Error(id, JsonRpcCodes.CommandFailed, "the datapath is shutting down");
-        }
-        catch (Exception e)
-        {
-            // Whatever a command throws is the client's error response, never the server's end.
-            response = JsonRpc.Error(id, JsonRpcCodes.InternalError, e.GetType().Name + ": " + e.Message);
-        }
-
-        return response is null || await TrySendAsync(client, response).ConfigureAwait(false);
-    }
-
-    private static async Task<bool> TrySendAsync(Socket client, byte[] response)
-    {
-        try
-        {
-            int sent = 0;
-            while (sent < response.Length)
-            {
-                sent += await client.SendAsync(response.AsMemory(sent), SocketFlags.None).ConfigureAwait(false);
-            }
-
-            return true;
-        }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException)
-        {
-            return false;
-        }
-    }
-
-    private static bool TryTakeLine(ref ReadOnlySequence<byte> buffer, out ReadOnlySequence<byte> line)
-    {
-        var newline = buffer.PositionOf((byte)'\n');
-        if (newline is null)
-        {
-            line = default;
-            return false;
-        }
-
-        line = buffer.Slice(0, newline.Value);
-        buffer = buffer.Slice(buffer.GetPosition(1, newline.Value));
-        return true;
-    }
-
-    private static bool IsBlank(ReadOnlySequence<byte> line)
-    {
-        foreach (var segment in line)
-        {
-            foreach (byte b in segment.Span)
-            {
-                if (b is not ((byte)' ' or (byte)'\t' or (byte)'\r'))
-                {
-                    return false;
-                }
-            }
-        }
-
-        return true;
     }
 }

@@ -1,5 +1,6 @@
 using System.Net.Sockets;
-using System.Runtime.Versioning;
+using Mono.Unix;
+using Mono.Unix.Native;
 
 namespace Host.Control;
 
@@ -8,16 +9,16 @@ internal sealed class ControlSocketException(string message) : Exception(message
 
 /// <summary>
 /// Creates the listening Unix domain socket of `run` with owner-only permissions (0600), as
-/// Open vSwitch's unixctl server does for its .ctl files. The socket is bound inside a fresh
-/// 0700 directory beside the target, made 0600 there and only then moved into place, so no other
-/// user can connect in between. A socket file that nobody answers on (left by a run that
-/// crashed) is replaced; one that answers belongs to a live datapath and is an error.
+/// Open vSwitch's unixctl server does for its .ctl files, in a directory that only this user can
+/// change (<see cref="PrivateDirectory"/>). The socket is bound inside a fresh 0700 directory beside
+/// the target, made 0600 there and only then moved into place, so no other user can connect in
+/// between. A socket file that nobody answers on (left by a run that crashed) is replaced; one that
+/// answers belongs to a live datapath and is an error; anything else at the path is refused.
 /// </summary>
 internal static class ControlSocket
 {
     private const UnixFileMode OwnerOnlyDirectory = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
     private const UnixFileMode OwnerOnlySocket = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-    private const UnixFileMode WritableByOthers = UnixFileMode.GroupWrite | UnixFileMode.OtherWrite;
 
     /// <exception cref="ControlSocketException">The path is taken by a live datapath or by something that is not a socket, or its directory is unsafe.</exception>
     public static Socket Listen(string path, int backlog)
@@ -29,7 +30,7 @@ internal static class ControlSocket
 
         path = Path.GetFullPath(path);
         string directory = Path.GetDirectoryName(path) ?? throw new ControlSocketException($"{path}: not a file path");
-        PrepareDirectory(directory);
+        PrivateDirectory.Prepare(directory);
         RemoveStale(path);
 
         string staging = Path.Combine(directory, $".{Path.GetFileName(path)}.{Environment.ProcessId}.{Guid.NewGuid():N}");
@@ -70,35 +71,22 @@ internal static class ControlSocket
         }
     }
 
-    /// <summary>Creates a missing directory with mode 0700; refuses one that other users may write into (they could swap the socket).</summary>
-    [UnsupportedOSPlatform("windows")]
-    private static void PrepareDirectory(string directory)
-    {
-        try
-        {
-            if (!Directory.Exists(directory))
-            {
-                Directory.CreateDirectory(directory, OwnerOnlyDirectory);
-                return;
-            }
-
-            var mode = File.GetUnixFileMode(directory);
-            if ((mode & WritableByOthers) != 0 && (mode & UnixFileMode.StickyBit) == 0)
-            {
-                throw new ControlSocketException($"{directory} is writable by other users: choose a private directory for the control socket");
-            }
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new ControlSocketException($"cannot prepare {directory}: {e.Message}");
-        }
-    }
-
+    /// <summary>
+    /// Clears the way for the socket: nothing there is fine; a socket nobody answers on (a run that
+    /// crashed) is removed; anything else is refused without being opened (opening a FIFO would
+    /// block until a writer came) or removed.
+    /// </summary>
     private static void RemoveStale(string path)
     {
-        if (!File.Exists(path))
+        if (Syscall.lstat(path, out var stat) != 0)
         {
             return;
+        }
+
+        var type = stat.st_mode & FilePermissions.S_IFMT;
+        if (type != FilePermissions.S_IFSOCK)
+        {
+            throw new ControlSocketException($"{path} exists and is not a socket (it is {Describe(type)}): remove it or choose another path");
         }
 
         if (IsLive(path))
@@ -106,18 +94,20 @@ internal static class ControlSocket
             throw new ControlSocketException($"another datapath is listening on {path}");
         }
 
-        // Linux refuses a connect to a regular file just as to a dead socket; only a socket
-        // cannot be opened as a file (ENXIO), so a user's file is never removed.
-        try
+        if (Syscall.unlink(path) != 0)
         {
-            using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read);
+            throw new ControlSocketException($"cannot remove the stale socket {path}: {UnixMarshal.GetErrorDescription(Stdlib.GetLastError())}");
         }
-        catch (IOException)
-        {
-            File.Delete(path);
-            return;
-        }
-
-        throw new ControlSocketException($"{path} exists and is not a socket");
     }
+
+    private static string Describe(FilePermissions type) => type switch
+    {
+        FilePermissions.S_IFIFO => "a FIFO",
+        FilePermissions.S_IFREG => "a regular file",
+        FilePermissions.S_IFDIR => "a directory",
+        FilePermissions.S_IFLNK => "a symbolic link",
+        FilePermissions.S_IFCHR => "a character device",
+        FilePermissions.S_IFBLK => "a block device",
+        _ => "not a socket",
+    };
 }

@@ -5,7 +5,8 @@ namespace Host.Control;
 /// <summary>
 /// What the control channel talks to: the bridge (flows, ports, PMDs through its fan-out), the
 /// conntrack shard region, how receive queues map to PMDs (for pmd-rxq-show), how long a command
-/// waits for the actors, and how to ask the main job to end.
+/// waits for the actors, how to ask the main job to end, and the actor system (whose log level
+/// vlog/set changes).
 /// </summary>
 internal sealed record ControlTargets(
     IActorRef Bridge,
@@ -13,4 +14,5 @@ internal sealed record ControlTargets(
     int ConntrackShards,
     int QueuesPerPort,
     TimeSpan Timeout,
-    Action RequestExit);
+    Action RequestExit,
+    ActorSystem? System = null);

@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Reflection;
+using System.Runtime.CompilerServices;
 using System.Text;
 using Actors.Bridge;
 using Actors.Conntrack;
@@ -17,60 +19,155 @@ namespace Host.Control;
 /// of the same name prints (ovs-ofctl, ovs-appctl dpctl/..., dpif-netdev/...), with the same
 /// facts as data for `--format json`.
 /// </summary>
-internal sealed class DatapathControl : IControlHandler
+internal sealed class DatapathControl : IControlHandler, IAsyncDisposable
 {
+    /// <summary>Connections per page of a streamed dpctl/dump-conntrack: a message of a few tens of kilobytes.</summary>
+    public const int ConntrackPage = 256;
+
+    /// <summary>Our datapath's name, as dpctl commands take it (Open vSwitch's userspace datapath).</summary>
+    public const string DatapathName = "netdev@ovs-netdev";
+
+    /// <summary>The bridge's name, as ofproto/trace takes it.</summary>
+    public const string BridgeName = "br0";
+
     private static readonly CultureInfo C = CultureInfo.InvariantCulture;
     private readonly ControlTargets _targets;
-    private readonly Dictionary<string, (string Usage, Func<IReadOnlyList<string>, CancellationToken, Task<ControlReply>> Run)> _commands;
-    private readonly PmdUsage _usage = new();
+    private readonly VlogModules _log;
+    private readonly Dictionary<string, Command> _commands;
+    private readonly DatapathSampler _sampler;
+    private long _conntrackPages;
+    private int _conntrackLinesHeld;
+    private int _conntrackLinesHeldMax;
 
-    public DatapathControl(ControlTargets targets)
+    public DatapathControl(ControlTargets targets, VlogModules log)
     {
         _targets = targets;
+        _log = log;
+        _sampler = new DatapathSampler(targets);
+        if (targets.System is { } system)
+        {
+            var akka = Akka.Event.Logging.LogLevelFor(system.Settings.LogLevel) switch
+            {
+                Akka.Event.LogLevel.DebugLevel => VlogLevel.Dbg,
+                Akka.Event.LogLevel.InfoLevel => VlogLevel.Info,
+                Akka.Event.LogLevel.WarningLevel => VlogLevel.Warn,
+                _ => VlogLevel.Err,
+            };
+            log.Add("akka", akka, level => system.EventStream.SetLogLevel(level switch
+            {
+                VlogLevel.Dbg => Akka.Event.LogLevel.DebugLevel,
+                VlogLevel.Info => Akka.Event.LogLevel.InfoLevel,
+                VlogLevel.Warn => Akka.Event.LogLevel.WarningLevel,
+                _ => Akka.Event.LogLevel.ErrorLevel,
+            }));
+        }
+
         _commands = new(StringComparer.Ordinal)
         {
-            ["add-flow"] = ("FLOW", (a, ct) => AddFlowsAsync("add-flow", a, ct)),
-            ["add-flows"] = ("TEXT [SOURCE]", (a, ct) => AddFlowsAsync("add-flows", a, ct)),
-            ["replace-flows"] = ("TEXT [SOURCE]", ReplaceFlowsAsync),
-            ["del-flows"] = ("[MATCH] [--strict]", DeleteFlowsAsync),
-            ["mod-flows"] = ("MATCH ACTIONS | \"MATCH actions=ACTIONS\" [--strict]", ModifyFlowsAsync),
-            ["dump-flows"] = ("[MATCH] [--no-stats]", DumpFlowsAsync),
-            ["dpctl/dump-flows"] = (string.Empty, DumpDatapathFlowsAsync),
-            ["dpctl/del-flows"] = (string.Empty, DeleteDatapathFlowsAsync),
-            ["dpctl/dump-conntrack"] = ("[zone=N]", DumpConntrackAsync),
-            ["dpctl/flush-conntrack"] = ("[zone=N]", FlushConntrackAsync),
-            ["dpif-netdev/pmd-stats-show"] = (string.Empty, PmdStatsShowAsync),
-            ["dpif-netdev/pmd-stats-clear"] = (string.Empty, PmdStatsClearAsync),
-            ["dpif-netdev/pmd-rxq-show"] = (string.Empty, PmdRxqShowAsync),
-            ["show"] = (string.Empty, ShowAsync),
-            ["ofproto/trace"] = ("FLOW [PACKET] [--ct-next FLAGS]...", TraceAsync),
-            ["add-port"] = ("NAME TYPE [KEY=VALUE]...", AddPortAsync),
-            ["del-port"] = ("NAME", DeletePortAsync),
-            ["exit"] = (string.Empty, ExitAsync),
-            ["list-commands"] = (string.Empty, ListCommands),
+            ["add-flow"] = new("FLOW", 1, 1, (a, ct) => AddFlowsAsync("add-flow", a, ct)),
+            ["add-flows"] = new("TEXT [SOURCE]", 1, 2, (a, ct) => AddFlowsAsync("add-flows", a, ct)),
+            ["replace-flows"] = new("TEXT [SOURCE]", 1, 2, ReplaceFlowsAsync),
+            ["del-flows"] = new("[MATCH] [--strict]", 0, 2, DeleteFlowsAsync),
+            ["mod-flows"] = new("MATCH ACTIONS [--strict]", 1, 3, ModifyFlowsAsync),
+            ["dump-flows"] = new("[MATCH] [--no-stats]", 0, 2, DumpFlowsAsync),
+            ["dpctl/dump-flows"] = new("[dp]", 0, 1, DumpDatapathFlowsAsync),
+            ["dpctl/del-flows"] = new("[dp]", 0, 1, DeleteDatapathFlowsAsync),
+            ["dpctl/dump-conntrack"] = new("[dp] [zone=N]", 0, 2, DumpConntrackAsync),
+            ["dpctl/flush-conntrack"] = new("[dp] [zone=N]", 0, 2, FlushConntrackAsync),
+            ["dpif-netdev/pmd-stats-show"] = new("[-pmd core] [dp]", 0, 3, PmdStatsShowAsync),
+            ["dpif-netdev/pmd-stats-clear"] = new("[-pmd core] [dp]", 0, 3, PmdStatsClearAsync),
+            ["dpif-netdev/pmd-rxq-show"] = new("[-pmd core] [dp]", 0, 3, PmdRxqShowAsync),
+            ["show"] = new(string.Empty, 0, 0, ShowAsync),
+            ["ofproto/trace"] = new("[bridge] FLOW [PACKET] [--ct-next FLAGS]...", 1, int.MaxValue, TraceAsync),
+            ["add-port"] = new("NAME TYPE [KEY=VALUE]...", 2, int.MaxValue, AddPortAsync),
+            ["del-port"] = new("NAME", 1, 1, DeletePortAsync),
+            ["exit"] = new("[--cleanup]", 0, 1, ExitAsync),
+            ["list-commands"] = new(string.Empty, 0, 0, ListCommands),
+            ["version"] = new(string.Empty, 0, 0, Version),
+            ["vlog/list"] = new(string.Empty, 0, 0, (_, _) => Task.FromResult(new ControlReply(_log.List()))),
+            ["vlog/set"] = new("{spec | PATTERN:destination:pattern}", 1, int.MaxValue, VlogSet),
+            ["coverage/show"] = new(string.Empty, 0, 0, CoverageShowAsync),
         };
     }
 
+    /// <summary>Pages of connections asked of the conntrack shards by dpctl/dump-conntrack, since the start.</summary>
+    public long ConntrackPagesAsked => Interlocked.Read(ref _conntrackPages);
+
+    /// <summary>The most connection lines any dump held at once (a page, never the table).</summary>
+    public int ConntrackLinesHeldMax => Volatile.Read(ref _conntrackLinesHeldMax);
+
+    /// <summary>Starts the readings every 5 s behind coverage/show and pmd-rxq-show.</summary>
+    public void Start() => _sampler.Start();
+
+    public ValueTask DisposeAsync() => _sampler.DisposeAsync();
+
     public Task<ControlReply> HandleAsync(string method, IReadOnlyList<string> args, CancellationToken cancellation)
     {
+        // The checks and messages of unixctl.c process_command.
         if (!_commands.TryGetValue(method, out var command))
         {
-            throw new ControlException(JsonRpcCodes.MethodNotFound, $"\"{method}\" is not a valid command (use list-commands to see the commands there are)");
+            throw new ControlException(JsonRpcCodes.MethodNotFound, $"\"{method}\" is not a valid command (use \"list-commands\" to see a list of valid commands)");
+        }
+
+        if (args.Count < command.Min)
+        {
+            throw new ControlException(JsonRpcCodes.InvalidParams, $"\"{method}\" command requires at least {command.Min} arguments");
+        }
+
+        if (args.Count > command.Max)
+        {
+            throw new ControlException(JsonRpcCodes.InvalidParams, $"\"{method}\" command takes at most {command.Max} arguments");
         }
 
         return command.Run(args, cancellation);
     }
 
+    private sealed record Command(string Usage, int Min, int Max, Func<IReadOnlyList<string>, CancellationToken, Task<ControlReply>> Run);
+
     private Task<ControlReply> ListCommands(IReadOnlyList<string> args, CancellationToken cancellation)
     {
-        CommandArguments.Parse("list-commands", args, 0, 0);
+        // unixctl_list_commands: sorted, "  %-23s %s".
         var sb = new StringBuilder("The available commands are:\n");
-        foreach (var (name, (usage, _)) in _commands.OrderBy(c => c.Key, StringComparer.Ordinal))
+        foreach (var (name, command) in _commands.OrderBy(c => c.Key, StringComparer.Ordinal))
         {
-            sb.Append(C, $"  {name,-32}{usage}\n");
+            sb.Append(C, $"  {name,-23} {command.Usage}\n");
         }
 
         return Task.FromResult(new ControlReply(sb.ToString(), _commands.Keys.Order(StringComparer.Ordinal).ToArray()));
+    }
+
+    /// <summary>ovs_get_program_version's form, "PROGRAM (PACKAGE) VERSION", with our program and package.</summary>
+    private static Task<ControlReply> Version(IReadOnlyList<string> args, CancellationToken cancellation)
+    {
+        string version = typeof(DatapathControl).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
+        return Task.FromResult(new ControlReply($"ovs-actors (ovs-actors) {version}\n", new { Program = "ovs-actors", Version = version }));
+    }
+
+    private Task<ControlReply> VlogSet(IReadOnlyList<string> args, CancellationToken cancellation)
+    {
+        foreach (string spec in args)
+        {
+            if (_log.Set(spec) is { } error)
+            {
+                throw new ControlException(JsonRpcCodes.InvalidParams, error);
+            }
+        }
+
+        return Task.FromResult(ControlReply.Empty);
+    }
+
+    private async Task<ControlReply> CoverageShowAsync(IReadOnlyList<string> args, CancellationToken cancellation)
+    {
+        var history = _sampler.History();
+        if (history.Count == 0)
+        {
+            // Nothing read yet (the first reading is at start-up): read now so the totals are there.
+            await _sampler.ReadAsync(cancellation, keep: true).ConfigureAwait(false);
+            history = _sampler.History();
+        }
+
+        var latest = history[^1].Events;
+        return new ControlReply(CoverageText.Format(history), new { Events = latest.Where(e => e.Value > 0).OrderBy(e => e.Key, StringComparer.Ordinal).ToDictionary() });
     }
 
     private async Task<T> AskAsync<T>(IActorRef target, object message, CancellationToken cancellation)
@@ -135,7 +232,7 @@ internal sealed class DatapathControl : IControlHandler
 
     private async Task<ControlReply> DumpDatapathFlowsAsync(IReadOnlyList<string> args, CancellationToken cancellation)
     {
-        CommandArguments.Parse("dpctl/dump-flows", args, 0, 0);
+        CommandArguments.Parse("dpctl/dump-flows", WithoutDatapath("dpctl/dump-flows", args), 0, 0);
         var dumped = await AskAsync<DatapathFlowsDumped>(_targets.Bridge, DumpDatapathFlows.Instance, cancellation).ConfigureAwait(false);
         var sb = new StringBuilder();
         foreach (var pmd in dumped.Pmds)
@@ -153,24 +250,104 @@ internal sealed class DatapathControl : IControlHandler
 
     private async Task<ControlReply> DeleteDatapathFlowsAsync(IReadOnlyList<string> args, CancellationToken cancellation)
     {
-        CommandArguments.Parse("dpctl/del-flows", args, 0, 0);
+        CommandArguments.Parse("dpctl/del-flows", WithoutDatapath("dpctl/del-flows", args), 0, 0);
         var deleted = await AskAsync<DatapathFlowsDeleted>(_targets.Bridge, DeleteDatapathFlows.Instance, cancellation).ConfigureAwait(false);
         return new ControlReply(string.Empty, deleted);
     }
 
-    private async Task<ControlReply> DumpConntrackAsync(IReadOnlyList<string> args, CancellationToken cancellation)
+    /// <summary>
+    /// Streamed: one page of <see cref="ConntrackPage"/> connections asked of one shard at a time,
+    /// the next only once the client's socket took the previous one. A dump of any size holds one
+    /// page, and stops asking when the client goes away (the enumeration is cancelled).
+    /// </summary>
+    private Task<ControlReply> DumpConntrackAsync(IReadOnlyList<string> args, CancellationToken cancellation)
     {
-        ushort? zone = ParseZone("dpctl/dump-conntrack", args);
-        var dumps = await Task.WhenAll(Enumerable.Range(0, _targets.ConntrackShards).Select(shard =>
-            AskAsync<ConnectionsDumped>(_targets.Conntrack, new ConntrackEnvelope(shard, new DumpConnections(zone)), cancellation))).ConfigureAwait(false);
-        var lines = dumps.SelectMany(d => d.Lines).ToArray();
-        var text = lines.Length == 0 ? string.Empty : string.Join('\n', lines) + "\n";
-        return new ControlReply(text, new { Connections = lines, Shards = dumps.Select(d => new { d.Shard, Count = d.Lines.Length }).ToArray() });
+        ushort? zone = ParseZone("dpctl/dump-conntrack", WithoutDatapath("dpctl/dump-conntrack", args));
+        return Task.FromResult(new ControlReply(string.Empty) { Stream = new ReplyStream("connections", ConntrackPagesAsync(zone, cancellation)) });
+    }
+
+    private async IAsyncEnumerable<ReplyChunk> ConntrackPagesAsync(ushort? zone, [EnumeratorCancellation] CancellationToken cancellation)
+    {
+        for (int shard = 0; shard < _targets.ConntrackShards; shard++)
+        {
+            int from = 0;
+            while (from >= 0)
+            {
+                cancellation.ThrowIfCancellationRequested();
+                Interlocked.Increment(ref _conntrackPages);
+                var page = await AskAsync<ConnectionsDumped>(_targets.Conntrack, new ConntrackEnvelope(shard, new DumpConnections(zone, from, ConntrackPage)), cancellation).ConfigureAwait(false);
+                from = page.NextSlot;
+                if (page.Lines.Length == 0)
+                {
+                    continue;
+                }
+
+                int held = Interlocked.Add(ref _conntrackLinesHeld, page.Lines.Length);
+                InterlockedMax(ref _conntrackLinesHeldMax, held);
+                try
+                {
+                    var text = new StringBuilder();
+                    foreach (string line in page.Lines)
+                    {
+                        text.Append(line).Append('\n');
+                    }
+
+                    yield return new ReplyChunk(text.ToString(), page.Lines);
+                }
+                finally
+                {
+                    Interlocked.Add(ref _conntrackLinesHeld, -page.Lines.Length);
+                }
+            }
+        }
+    }
+
+    private static void InterlockedMax(ref int target, int value)
+    {
+        int seen = Volatile.Read(ref target);
+        while (value > seen && Interlocked.CompareExchange(ref target, value, seen) is var now && now != seen)
+        {
+            seen = now;
+        }
+    }
+
+    /// <summary>dpctl commands take the datapath's name first, optionally; ours is the only one.</summary>
+    private static IReadOnlyList<string> WithoutDatapath(string method, IReadOnlyList<string> args)
+    {
+        if (args.Count > 0 && !args[0].StartsWith('-') && !args[0].Contains('=', StringComparison.Ordinal) && (args[0].Contains('@', StringComparison.Ordinal) || args[0] == "ovs-netdev"))
+        {
+            return args[0] is DatapathName or "ovs-netdev"
+                ? args.Skip(1).ToArray()
+                : throw CommandArguments.Bad(method, $"no such datapath \"{args[0]}\" (this one is {DatapathName})");
+        }
+
+        return args;
+    }
+
+    /// <summary>"-pmd N" (one PMD's block only) and an optional datapath name, as dpif-netdev's show commands take them.</summary>
+    private static int? ParsePmdFilter(string method, IReadOnlyList<string> args)
+    {
+        var rest = new List<string>(args);
+        int? pmd = null;
+        int at = rest.IndexOf("-pmd");
+        if (at >= 0)
+        {
+            if (at + 1 >= rest.Count || !int.TryParse(rest[at + 1], NumberStyles.None, C, out int core))
+            {
+                throw CommandArguments.Bad(method, "-pmd needs a core number");
+            }
+
+            pmd = core;
+            rest.RemoveRange(at, 2);
+        }
+
+        CommandArguments.Parse(method, WithoutDatapath(method, rest), 0, 0);
+        return pmd;
     }
 
     private async Task<ControlReply> FlushConntrackAsync(IReadOnlyList<string> args, CancellationToken cancellation)
     {
-        ushort? zone = ParseZone("dpctl/flush-conntrack", args);
+        ushort? zone = ParseZone("dpctl/flush-conntrack", WithoutDatapath("dpctl/flush-conntrack", args));
         var flushed = await Task.WhenAll(Enumerable.Range(0, _targets.ConntrackShards).Select(shard =>
             AskAsync<ConnectionsFlushed>(_targets.Conntrack, new ConntrackEnvelope(shard, new FlushConnections(zone)), cancellation))).ConfigureAwait(false);
         return new ControlReply(string.Empty, new { Flushed = flushed.Sum(f => f.Count) });
@@ -193,53 +370,41 @@ internal sealed class DatapathControl : IControlHandler
 
     private async Task<ControlReply> PmdStatsShowAsync(IReadOnlyList<string> args, CancellationToken cancellation)
     {
-        CommandArguments.Parse("dpif-netdev/pmd-stats-show", args, 0, 0);
+        int? only = ParsePmdFilter("dpif-netdev/pmd-stats-show", args);
         var gathered = await AskAsync<PmdStatisticsGathered>(_targets.Bridge, GetPmdStatistics.Instance, cancellation).ConfigureAwait(false);
+        // Per-queue times are pmd-rxq-show's (and keyed by tuples, which JSON has no form for).
+        var pmds = gathered.Pmds.Where(p => only is null || p.Pmd == only).Select(p => p with { RxqProcessingNs = null }).ToList();
         var sb = new StringBuilder();
-        foreach (var pmd in gathered.Pmds)
+        foreach (var pmd in pmds)
         {
             pmd.Pipeline.Format(sb, PmdName(pmd.Pmd));
             sb.Append(C, $"  megaflows: {pmd.MegaflowCount}\n");
         }
 
-        return new ControlReply(sb.ToString(), new { gathered.Pmds, gathered.PmdsMissing });
+        return new ControlReply(sb.ToString(), new { Pmds = pmds, gathered.PmdsMissing });
     }
 
     private async Task<ControlReply> PmdStatsClearAsync(IReadOnlyList<string> args, CancellationToken cancellation)
     {
-        CommandArguments.Parse("dpif-netdev/pmd-stats-clear", args, 0, 0);
+        ParsePmdFilter("dpif-netdev/pmd-stats-clear", args);
         var cleared = await AskAsync<PmdsCleared>(_targets.Bridge, ClearAllPmdStatistics.Instance, cancellation).ConfigureAwait(false);
-        _usage.Reset();
         return new ControlReply(string.Empty, cleared);
     }
 
+    /// <summary>Each PMD's queues with their measured share of its time over the last minute (<see cref="RxqText"/>).</summary>
     private async Task<ControlReply> PmdRxqShowAsync(IReadOnlyList<string> args, CancellationToken cancellation)
     {
-        CommandArguments.Parse("dpif-netdev/pmd-rxq-show", args, 0, 0);
+        int? only = ParsePmdFilter("dpif-netdev/pmd-rxq-show", args);
+        var history = _sampler.History();
+        var now = await _sampler.ReadAsync(cancellation).ConfigureAwait(false);
         var stats = await AskAsync<PmdStatisticsGathered>(_targets.Bridge, GetPmdStatistics.Instance, cancellation).ConfigureAwait(false);
-        var table = await AskAsync<FlowTableSnapshot>(_targets.Bridge, GetFlowTable.Instance, cancellation).ConfigureAwait(false);
-        var usage = _usage.Sample(stats.Pmds);
-        int pmds = stats.Pmds.Count + stats.PmdsMissing;
-        var rows = RxqLayout.Assign(table.Ports, _targets.QueuesPerPort, pmds);
-        var sb = new StringBuilder();
-        foreach (var pmd in stats.Pmds)
-        {
-            sb.Append(C, $"pmd thread {PmdName(pmd.Pmd)}:\n  isolated : false\n");
-            foreach (var (port, queue) in rows[pmd.Pmd])
-            {
-                sb.Append(C, $"  port: {port,-16}  queue-id: {queue,2} (enabled)   pmd usage: NOT AVAIL\n");
-            }
-
-            sb.Append(C, $"  pmd usage: {usage[pmd.Pmd],3:F0} %\n");
-        }
-
-        var data = stats.Pmds.Select(p => new
-        {
-            p.Pmd,
-            UsagePercent = usage[p.Pmd],
-            Queues = rows[p.Pmd].Select(r => new { r.Port, r.Queue }).ToArray(),
-        }).ToArray();
-        return new ControlReply(sb.ToString(), data);
+        var shown = await AskAsync<PortsShown>(_targets.Bridge, ShowPorts.Instance, cancellation).ConfigureAwait(false);
+        int pmdCount = stats.Pmds.Count + stats.PmdsMissing;
+        var layout = RxqLayout.Assign(shown.Ports.Select(p => p.Number).ToArray(), _targets.QueuesPerPort, pmdCount);
+        var names = shown.Ports.ToDictionary(p => p.Number, p => p.Name);
+        var pmds = stats.Pmds.Select(p => p.Pmd).Where(p => only is null || p == only).Order().ToArray();
+        var usage = RxqText.Measure(history, now, pmds, layout, names);
+        return new ControlReply(RxqText.Format(usage), usage);
     }
 
     private async Task<ControlReply> ShowAsync(IReadOnlyList<string> args, CancellationToken cancellation)
@@ -266,14 +431,31 @@ internal sealed class DatapathControl : IControlHandler
 
     private async Task<ControlReply> TraceAsync(IReadOnlyList<string> args, CancellationToken cancellation)
     {
-        var a = CommandArguments.Parse("ofproto/trace", args, 1, 2, valued: ["--ct-next"]);
+        var a = CommandArguments.Parse("ofproto/trace", args, 1, 3, valued: ["--ct-next"]);
+        var positionals = a.Positionals.ToList();
+        if (positionals.Count == 3 || (positionals.Count == 2 && positionals[0] == BridgeName))
+        {
+            // ofproto/trace BRIDGE FLOW [PACKET], as Open vSwitch takes it.
+            if (positionals[0] != BridgeName)
+            {
+                throw CommandArguments.Bad("ofproto/trace", $"no bridge named {positionals[0]} (this datapath's is {BridgeName})");
+            }
+
+            positionals.RemoveAt(0);
+        }
+
+        if (positionals.Contains("-generate"))
+        {
+            throw CommandArguments.Bad("ofproto/trace", "-generate is not supported: give the packet in hex");
+        }
+
         var snapshot = await AskAsync<FlowTableSnapshot>(_targets.Bridge, GetFlowTable.Instance, cancellation).ConfigureAwait(false);
         string text;
         try
         {
             var states = a.Values("--ct-next").Select(Tracer.ParseCtState).ToList();
-            var key = Tracer.ParseFlow(a.Positionals[0]);
-            if (a.At(1) is { } hex)
+            var key = Tracer.ParseFlow(positionals[0]);
+            if (positionals.Count > 1 && positionals[1] is { } hex)
             {
                 var ct = key.CtState;
                 key = Tracer.ParsePacket(hex, key.InPort);
@@ -324,7 +506,8 @@ internal sealed class DatapathControl : IControlHandler
 
     private Task<ControlReply> ExitAsync(IReadOnlyList<string> args, CancellationToken cancellation)
     {
-        CommandArguments.Parse("exit", args, 0, 0);
+        // --cleanup (Open vSwitch: remove datapath state): a run's state ends with it anyway.
+        CommandArguments.Parse("exit", args, 0, 0, flags: ["--cleanup"]);
         _targets.RequestExit();
         return Task.FromResult(ControlReply.Empty);
     }

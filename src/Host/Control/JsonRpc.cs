@@ -32,21 +32,48 @@ internal sealed class ControlException(int code, string message) : Exception(mes
     public int Code { get; } = code;
 }
 
-/// <summary>A command's answer: the text Open vSwitch's tool would print, and the same facts for `--format json`.</summary>
+/// <summary>
+/// A command's answer: the text Open vSwitch's tool would print, and the same facts for `--format
+/// json`. A large answer comes as a <see cref="Stream"/> instead: its chunks are written to the
+/// client one at a time, each only once the socket took the previous one (the client's reading
+/// paces the work), and the enumeration is cancelled when the client goes away.
+/// </summary>
 internal sealed record ControlReply(string Text, object? Data = null)
 {
     public static ControlReply Empty { get; } = new(string.Empty);
+
+    /// <summary>When set, the answer is <see cref="Text"/> followed by the chunks' text; as data, {ItemsName: [every chunk's items]}.</summary>
+    public ReplyStream? Stream { get; init; }
+}
+
+/// <summary>A streamed answer: its chunks, and the name of the data array their items make up.</summary>
+internal sealed record ReplyStream(string ItemsName, IAsyncEnumerable<ReplyChunk> Chunks);
+
+/// <summary>A piece of a streamed answer: its text and its data items.</summary>
+internal sealed record ReplyChunk(string Text, IReadOnlyList<object> Items);
+
+/// <summary>Which forms of the answer a client wants (our framing's "format"; absent: both, or text for a stream).</summary>
+internal enum ReplyFormat
+{
+    Both,
+    Text,
+    Json,
 }
 
 /// <summary>One parsed request line. <paramref name="Id"/> is the raw JSON of the id, null for a notification (no response).</summary>
-internal sealed record JsonRpcRequest(string Method, IReadOnlyList<string> Params, string? Id);
+internal sealed record JsonRpcRequest(string Method, IReadOnlyList<string> Params, string? Id, ReplyFormat Format = ReplyFormat.Both);
 
 /// <summary>
-/// The wire format, as Open vSwitch's unixctl speaks it (lib/jsonrpc.c) but in JSON-RPC 2.0:
-/// {"jsonrpc":"2.0","method":M,"params":[strings],"id":N} answered by
-/// {"jsonrpc":"2.0","result":{"text":...,"data":...},"id":N} or {"jsonrpc":"2.0","error":{"code":C,"message":...},"id":N}.
-/// Params are the command's arguments as strings, like ovs-appctl's argv. One message per line:
-/// a serialized message never contains a raw newline.
+/// Our own client's wire format (Open vSwitch's, JSON-RPC 1.0, is <see cref="OvsJsonRpc"/>; the
+/// server tells them apart per connection): JSON-RPC 2.0, one message per line (a serialized
+/// message never contains a raw newline).
+/// {"jsonrpc":"2.0","method":M,"params":[strings],"id":N[,"format":"text"|"json"]} is answered by
+/// {"jsonrpc":"2.0","result":{"text":...,"data":...},"id":N} (only the form asked for, both when
+/// no format is given) or {"jsonrpc":"2.0","error":{"code":C,"message":...},"id":N}.
+/// Params are the command's arguments as strings, like ovs-appctl's argv. A streamed answer comes
+/// as lines {"jsonrpc":"2.0","partial":{"text":...}|{"name":ITEMS,"items":[...]},"id":N}, one per
+/// chunk (the json form's items all belong to the data's array ITEMS), then
+/// the result (or an error, if the stream failed midway) ends it.
 /// </summary>
 internal static class JsonRpc
 {
@@ -125,12 +152,24 @@ internal static class JsonRpc
                 }
             }
 
-            return new JsonRpcRequest(method.GetString()!, args, id);
+            var format = ReplyFormat.Both;
+            if (root.TryGetProperty("format", out var formatElement))
+            {
+                format = formatElement.ValueKind == JsonValueKind.String ? formatElement.GetString() switch
+                {
+                    "text" => ReplyFormat.Text,
+                    "json" => ReplyFormat.Json,
+                    _ => throw new ControlException(JsonRpcCodes.InvalidRequest, "format must be \"text\" or \"json\""),
+                }
+                : throw new ControlException(JsonRpcCodes.InvalidRequest, "format must be \"text\" or \"json\"");
+            }
+
+            return new JsonRpcRequest(method.GetString()!, args, id, format);
         }
     }
 
     /// <summary>Writes a request line (the client's side).</summary>
-    public static byte[] Request(string method, IReadOnlyList<string> args, long id)
+    public static byte[] Request(string method, IReadOnlyList<string> args, long id, ReplyFormat format = ReplyFormat.Both)
     {
         var buffer = new ArrayBufferWriter<byte>();
         using (var w = new Utf8JsonWriter(buffer))
@@ -146,24 +185,65 @@ internal static class JsonRpc
 
             w.WriteEndArray();
             w.WriteNumber("id", id);
+            if (format != ReplyFormat.Both)
+            {
+                w.WriteString("format", format == ReplyFormat.Json ? "json" : "text");
+            }
+
             w.WriteEndObject();
         }
 
         return Line(buffer);
     }
 
-    /// <summary>A result response line.</summary>
-    public static byte[] Result(string? id, ControlReply reply)
+    /// <summary>A result response line: the text, the data, or both (<paramref name="format"/>).</summary>
+    public static byte[] Result(string? id, ControlReply reply, ReplyFormat format = ReplyFormat.Both)
     {
         var buffer = new ArrayBufferWriter<byte>();
-        using (var w = new Utf8JsonWriter(buffer))
+        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = DataOptions.Encoder }))
         {
             w.WriteStartObject();
             w.WriteString("jsonrpc", Version);
             w.WriteStartObject("result");
-            w.WriteString("text", reply.Text);
-            w.WritePropertyName("data");
-            JsonSerializer.Serialize(w, reply.Data, reply.Data?.GetType() ?? typeof(object), DataOptions);
+            if (format != ReplyFormat.Json)
+            {
+                w.WriteString("text", reply.Text);
+            }
+
+            if (format != ReplyFormat.Text)
+            {
+                w.WritePropertyName("data");
+                JsonSerializer.Serialize(w, reply.Data, reply.Data?.GetType() ?? typeof(object), DataOptions);
+            }
+
+            w.WriteEndObject();
+            WriteId(w, id);
+            w.WriteEndObject();
+        }
+
+        return Line(buffer);
+    }
+
+    /// <summary>One chunk of a streamed answer: its text, or its items for the json format.</summary>
+    public static byte[] Partial(string? id, ReplyChunk chunk, ReplyFormat format, string itemsName = "items")
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = DataOptions.Encoder }))
+        {
+            w.WriteStartObject();
+            w.WriteString("jsonrpc", Version);
+            w.WriteStartObject("partial");
+            if (format == ReplyFormat.Json)
+            {
+                w.WriteString("name", itemsName);
+                w.WritePropertyName("items");
+                JsonSerializer.Serialize(w, chunk.Items, DataOptions);
+            }
+            else
+            {
+                w.WriteString("text", chunk.Text);
+            }
+
             w.WriteEndObject();
             WriteId(w, id);
             w.WriteEndObject();

@@ -36,11 +36,11 @@ internal static class FirewallJob
         IReadOnlyList<FlowEntry> flows,
         Action<JobProgress>? progress,
         bool untilStopped = false,
-        CancellationToken stop = default)
+        CancellationToken stop = default,
+        TextWriter? log = null)
     {
         // Bound first, so that a second datapath on the same socket fails before it starts anything.
-        var control = settings.Control;
-        using var listener = control.Enabled ? ControlSocket.Listen(control.EffectiveSocketPath, backlog: 128) : null;
+        await using var control = ControlChannel.Bind(settings.Control, log ?? TextWriter.Null);
         await using var metrics = settings.Metrics.Enabled ? MetricsEndpoint.Listen(settings.Metrics.Port) : null;
         var exit = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         await using var cluster = await DatapathCluster.StartAsync(config, source).ConfigureAwait(false);
@@ -48,10 +48,7 @@ internal static class FirewallJob
         var node = DatapathNode.Start(cluster, settings.Pmds, settings.Pmd, bridgeSettings: bridgeSettings);
         await node.UseFlowsAsync(flows, Patience).ConfigureAwait(false);
         var ports = await StartPortsAsync(cluster, node, settings).ConfigureAwait(false);
-        var targets = new ControlTargets(node.Bridge, cluster.Conntrack, cluster.Settings.Conntrack.Shards, settings.QueuesPerPort, control.RequestTimeout, () => exit.TrySetResult());
-        await using var server = listener is null
-            ? null
-            : ControlServer.Start(listener, control.EffectiveSocketPath, new DatapathControl(targets), control.MaxConnections, control.MaxRequestBytes);
+        control?.Serve(new ControlTargets(node.Bridge, cluster.Conntrack, cluster.Settings.Conntrack.Shards, settings.QueuesPerPort, settings.Control.RequestTimeout, () => exit.TrySetResult(), cluster.System));
         metrics?.Serve(new MetricsGatherer(node.Bridge, cluster.Conntrack, cluster.Settings.Conntrack.Shards, settings.Metrics.Timeout));
 
         var clock = Stopwatch.StartNew();
@@ -80,9 +77,9 @@ internal static class FirewallJob
         var finalPorts = drained is PortDrained d ? d.Statistics : await ports.StatisticsAsync().ConfigureAwait(false);
         var finalPmds = await node.Bridge.Ask<PmdStatisticsGathered>(GetPmdStatistics.Instance, Patience).ConfigureAwait(false);
         var dump = await node.Bridge.Ask<FlowsDumped>(new DumpFlows(), Patience).ConfigureAwait(false);
-        if (server is not null)
+        if (control is not null)
         {
-            await server.DisposeAsync().ConfigureAwait(false);
+            await control.DisposeAsync().ConfigureAwait(false);
         }
 
         if (metrics is not null)

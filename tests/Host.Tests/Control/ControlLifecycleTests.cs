@@ -84,6 +84,24 @@ public sealed class ControlLifecycleTests : IDisposable
     }
 
     [Fact]
+    public async Task A_client_that_never_reads_its_answers_does_not_keep_the_run_alive_after_exit()
+    {
+        // Idle timeout far beyond the test: only the shutdown can free the stuck connection.
+        await using var datapath = await RunningDatapath.StartAsync(config: "datapath.control.idle-timeout = 10m\n");
+        using var greedy = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        await greedy.ConnectAsync(new UnixDomainSocketEndPoint(datapath.Socket));
+        byte[] request = System.Text.Encoding.UTF8.GetBytes("{\"jsonrpc\":\"2.0\",\"method\":\"list-commands\",\"id\":1}\n");
+        byte[] flood = [.. Enumerable.Range(0, 20_000).SelectMany(_ => request)];
+        _ = greedy.SendAsync(flood);
+
+        // Answers pile up unread on the client's side: the server is writing into a full socket.
+        await RunningDatapath.Eventually(() => greedy.Available > 100_000, "unread answers piling up");
+
+        Assert.Equal(0, await datapath.ExitAsync());
+        Assert.Contains("throughput:", datapath.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_file_in_the_way_of_the_socket_is_left_alone_and_run_exits_1()
     {
         string path = _scratch.Write("not-a-socket.ctl", "precious");
@@ -92,7 +110,7 @@ public sealed class ControlLifecycleTests : IDisposable
         int exit = Program.Run(["run", "--control", path, "--duration", "1", "--pmds", "1"], output, error);
 
         Assert.Equal(1, exit);
-        Assert.Contains("exists and is not a socket", error.ToString(), StringComparison.Ordinal);
+        Assert.Contains($"{path} exists and is not a socket (it is a regular file)", error.ToString(), StringComparison.Ordinal);
         Assert.Equal("precious", File.ReadAllText(path));
     }
 

@@ -18,11 +18,12 @@ public sealed partial class RunningDatapath : IAsyncDisposable
     private readonly StringWriter _error = new();
     private Task<int>? _run;
 
-    public RunningDatapath(string? flows = null, string? socket = null)
+    /// <param name="config">More HOCON for the run's configuration file.</param>
+    public RunningDatapath(string? flows = null, string? socket = null, string? config = null)
     {
         Scratch = new ScratchDirectory();
         Socket = socket ?? Path.Combine(Scratch.Path, "ctl", "ovs-actors.ctl");
-        string config = flows is null ? string.Empty : $"datapath.flows = \"{Scratch.Write("table.flows", flows)}\"\n";
+        config = (flows is null ? string.Empty : $"datapath.flows = \"{Scratch.Write("table.flows", flows)}\"\n") + config;
         ConfigPath = Scratch.Write("run.conf", config);
     }
 
@@ -36,9 +37,9 @@ public sealed partial class RunningDatapath : IAsyncDisposable
 
     public string Error => _error.ToString();
 
-    public static async Task<RunningDatapath> StartAsync(string? flows = null, string? socket = null)
+    public static async Task<RunningDatapath> StartAsync(string? flows = null, string? socket = null, string? config = null)
     {
-        var datapath = new RunningDatapath(flows, socket);
+        var datapath = new RunningDatapath(flows, socket, config);
         await datapath.StartAndWaitAsync().ConfigureAwait(false);
         return datapath;
     }
@@ -89,6 +90,9 @@ public sealed partial class RunningDatapath : IAsyncDisposable
         Ok("exit");
         return await _run!.WaitAsync(Patience).ConfigureAwait(false);
     }
+
+    /// <summary>Waits for the run to end (after an exit sent some other way); its exit code.</summary>
+    public Task<int> WaitForExitAsync() => _run!.WaitAsync(Patience);
 
     /// <summary>Sends raw request lines on one connection and reads one response line per request.</summary>
     public async Task<List<JsonElement>> RawAsync(IEnumerable<string> lines, int responses)
