@@ -107,7 +107,7 @@ public sealed class ConntrackShardActor : ReceiveActor, IWithTimers
 
     // Recirculation bypass: the PMDs that watch connections, by holder bit (the table keeps the bits).
     private readonly List<IActorRef> _holders = [];
-    private readonly List<ShortcutNotice> _notices = [];
+    private readonly List<BypassNotice> _notices = [];
 
     public ConntrackShardActor(int shard, ConntrackSettings settings)
     {
@@ -152,7 +152,7 @@ public sealed class ConntrackShardActor : ReceiveActor, IWithTimers
     private void HandleBypassFlowInstalled(BypassFlowInstalled message)
     {
         var key = message.Key;
-        if (!_table.WatchShortcut(in key, message.ShardHash, HolderBit(Sender), NowMs()))
+        if (!_table.WatchBypassFlow(in key, message.ShardHash, HolderBit(Sender), NowMs()))
         {
             Sender.Tell(new BypassFlowsRevoked(_shard, [key], [message.ShardHash]));
         }
@@ -177,13 +177,13 @@ public sealed class ConntrackShardActor : ReceiveActor, IWithTimers
     /// <summary>Tells each watching PMD, in one message, which of its connections left the established state.</summary>
     private void RevokeBypassFlows()
     {
-        if (_table.PendingShortcutNotices == 0)
+        if (_table.PendingBypassNotices == 0)
         {
             return;
         }
 
         _notices.Clear();
-        _table.DrainShortcutNotices(_notices);
+        _table.DrainBypassNotices(_notices);
         for (int index = 0; index < _holders.Count; index++)
         {
             ulong bit = 1UL << Math.Min(index, 63);

@@ -16,7 +16,7 @@ public sealed class TableConntrackStage : IConntrackStage
     private readonly ConnectionTable _table;
     private readonly IConntrackAnswers _answers;
     private readonly ConntrackResult[] _results = new ConntrackResult[Packets.PacketBatch.MaxSize];
-    private readonly List<ShortcutNotice> _notices = [];
+    private readonly List<BypassNotice> _notices = [];
     private long _nowMs;
 
     public TableConntrackStage(ConnectionTable table, IConntrackAnswers answers)
@@ -46,7 +46,7 @@ public sealed class TableConntrackStage : IConntrackStage
 
     public void Watch(in ConntrackKey connection, uint connectionHash)
     {
-        if (!_table.WatchShortcut(in connection, connectionHash, Holder, _nowMs))
+        if (!_table.WatchBypassFlow(in connection, connectionHash, Holder, _nowMs))
         {
             _answers.RevokeBypassFlows(in connection, connectionHash);
         }
@@ -55,13 +55,13 @@ public sealed class TableConntrackStage : IConntrackStage
     /// <summary>Passes the table's notices (packets, expiry, flush) to the core; call after touching the table from outside.</summary>
     public void DeliverNotices()
     {
-        if (_table.PendingShortcutNotices == 0)
+        if (_table.PendingBypassNotices == 0)
         {
             return;
         }
 
         _notices.Clear();
-        _table.DrainShortcutNotices(_notices);
+        _table.DrainBypassNotices(_notices);
         foreach (var notice in _notices)
         {
             var key = notice.Key;
