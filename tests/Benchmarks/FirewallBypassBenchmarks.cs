@@ -1,5 +1,6 @@
 using Benchmarks.Support;
 using BenchmarkDotNet.Attributes;
+using Datapath.Bypass;
 using Datapath.Conntrack;
 using Datapath.OpenFlow.Tables;
 using Datapath.OpenFlow.Translation;
@@ -9,34 +10,18 @@ using Datapath.Traffic;
 
 namespace Benchmarks;
 
-/// <summary>How a <see cref="FirewallBypassBenchmarks"/> datapath treats established connections.</summary>
-public enum BypassMode
-{
-    /// <summary>No bypass: every packet runs ct, then recirculates.</summary>
-    Off,
-
-    /// <summary>Combined flows in the shortcut table, looked up before the EMC.</summary>
-    On,
-
-    /// <summary>Combined flows looked up through the EMC alone (the seed patch's way).</summary>
-    Emc,
-
-    /// <summary>Combined flows as masked megaflows shared by every connection of a pair.</summary>
-    Megaflows,
-}
-
 /// <summary>
 /// The packet work of one PMD without actors: an <see cref="InlineDatapath"/> (conntrack answered
 /// in place) running the firewall of DESIGN.md (the embedded hocon/firewall.flows) on
 /// <see cref="Connections"/> established bidirectional UDP connections, 64-byte frames, with the
-/// recirculation bypass off, on (shortcut table) or in the EMC only. Each invocation receives one
+/// recirculation bypass in each <see cref="BypassMode"/>. Each invocation receives one
 /// batch of 32 frames into packets of the datapath's pool (a receive's rent and copy) and processes
 /// it to the end; the sink counts and keeps nothing, so the packets go back to the pool. Frames
 /// alternate directions and go round-robin over the connections, so from 32 connections up every
 /// packet of a batch belongs to a different connection, as a NIC would deliver them. Setup
 /// establishes every connection (handshake through the datapath) and warms the caches, then checks
-/// the steady state: every packet forwarded, no upcall, and every packet either takes a combined
-/// flow (on) or recirculates (off). Times are per packet.
+/// the steady state: every packet forwarded, no upcall, and every packet either takes a bypass
+/// flow or recirculates (off). Times are per packet.
 /// </summary>
 [MemoryDiagnoser]
 public class FirewallBypassBenchmarks
@@ -49,7 +34,7 @@ public class FirewallBypassBenchmarks
     private InlineDatapath _datapath = null!;
 
     // Connection directions up to which the EMC (8192 entries, two ways per hash) held every
-    // combined flow when this benchmark was written: beyond it some packets recirculate.
+    // bypass flow when this benchmark was written: beyond it some packets recirculate.
     private const int EmcHoldsAll = 200;
 
     // Frame j of the set is _frames[j * _frameLength ..], received on _ports[j & 1].
@@ -61,7 +46,7 @@ public class FirewallBypassBenchmarks
     [Params(1, 100, 10_000, 1_000_000)]
     public int Connections { get; set; }
 
-    [Params(BypassMode.Off, BypassMode.On, BypassMode.Emc, BypassMode.Megaflows)]
+    [Params(BypassMode.Off, BypassMode.PerConnection, BypassMode.EmcOnly, BypassMode.Megaflow)]
     public BypassMode Mode { get; set; }
 
     /// <summary>Packets per invocation (one batch).</summary>
@@ -73,13 +58,8 @@ public class FirewallBypassBenchmarks
         var tables = new OpenFlowTables();
         tables.AddFlows(FirewallFlows(), "firewall.flows");
         var translator = new Translator(tables, new RecircRegistry(), [EstablishedStreams.ClientPort, EstablishedStreams.ServerPort]);
-        var options = new PmdCoreOptions
-        {
-            RecircBypass = Mode != BypassMode.Off,
-            ShortcutsInEmcOnly = Mode == BypassMode.Emc,
-            CombinedMegaflows = Mode == BypassMode.Megaflows,
-        };
-        Check.That(options.ShortcutEntries >= 2 * Connections, "the shortcut table holds both directions of every connection");
+        var options = new PmdCoreOptions { Bypass = Mode };
+        Check.That(options.MaxBypassFlows >= 2 * Connections, "the bypass flow table holds both directions of every connection");
         var conntrack = new ConnectionTable(new ConntrackOptions { InitialCapacity = Connections });
         _datapath = new InlineDatapath(translator, options, conntrack);
 
@@ -87,7 +67,7 @@ public class FirewallBypassBenchmarks
         Establish(streams);
         BuildFrames(streams);
 
-        // Every connection direction once through the slow pass (shortcut installs), then enough
+        // Every connection direction once through the slow pass (bypass installs), then enough
         // batches for the EMC's probabilistic insertion to settle.
         int cycle = (_frameCount + BatchSize - 1) / BatchSize;
         for (int i = 0, warm = Math.Max(2 * cycle, 2_000); i < warm; i++)
@@ -177,7 +157,7 @@ public class FirewallBypassBenchmarks
         var stats = _datapath.Core.Pipeline.Stats;
         long transmitted = _sink.Transmitted;
         long upcalls = stats.UpcallsOk + stats.UpcallsFailed;
-        long shortcutHits = stats.ShortcutHits;
+        long bypassHits = stats.BypassHits;
         long recirculations = stats.Recirculations;
         long received = stats.PacketsReceived;
         int invocations = 0;
@@ -185,9 +165,9 @@ public class FirewallBypassBenchmarks
         // One batch alone, then a whole pass over the frames.
         Process();
         invocations++;
-        if (Mode is BypassMode.On or BypassMode.Megaflows)
+        if (Mode is BypassMode.PerConnection or BypassMode.Megaflow)
         {
-            Check.That(stats.ShortcutHits - shortcutHits == BatchSize, "with the bypass on every packet of a batch takes a combined flow");
+            Check.That(stats.BypassHits - bypassHits == BatchSize, "with the bypass on every packet of a batch takes a bypass flow");
         }
 
         for (; invocations < cycle; invocations++)
@@ -196,25 +176,25 @@ public class FirewallBypassBenchmarks
         }
 
         long packets = (long)invocations * BatchSize;
-        long hits = stats.ShortcutHits - shortcutHits;
+        long hits = stats.BypassHits - bypassHits;
         long recirculated = stats.Recirculations - recirculations;
         Check.That(stats.PacketsReceived - received == packets, "every packet is received");
         Check.That(_sink.Transmitted - transmitted == packets && _sink.Misrouted == 0, "every packet is forwarded to its peer");
         Check.That(stats.UpcallsOk + stats.UpcallsFailed == upcalls, "no upcall in steady state");
         Check.That(_datapath.Core.OutstandingConntrack == 0 && _datapath.Core.PacketsInFlight == 0, "no packet waits for conntrack after a batch");
-        Check.That(hits + recirculated == packets, "every packet takes a combined flow or recirculates once");
+        Check.That(hits + recirculated == packets, "every packet takes a bypass flow or recirculates once");
         switch (Mode)
         {
             case BypassMode.Off:
                 Check.That(hits == 0, "with the bypass off every packet recirculates");
                 break;
-            case BypassMode.On or BypassMode.Megaflows:
-                Check.That(hits == packets, "with the bypass on every packet takes a combined flow");
+            case BypassMode.PerConnection or BypassMode.Megaflow:
+                Check.That(hits == packets, "with the bypass on every packet takes a bypass flow");
                 break;
             default:
-                // Combined flows in the EMC alone: what the EMC holds takes one, the rest recirculates.
-                Check.That(hits == packets || 2 * Connections > EmcHoldsAll, "with combined flows in the EMC only, every packet takes one while the EMC holds them all");
-                Console.WriteLine($"// {nameof(FirewallBypassBenchmarks)} Emc, {Connections} connections: {100.0 * hits / packets:F1}% of packets take a combined flow");
+                // Bypass flows in the EMC alone: what the EMC holds takes one, the rest recirculates.
+                Check.That(hits == packets || 2 * Connections > EmcHoldsAll, "with bypass flows in the EMC only, every packet takes one while the EMC holds them all");
+                Console.WriteLine($"// {nameof(FirewallBypassBenchmarks)} EmcOnly, {Connections} connections: {100.0 * hits / packets:F1}% of packets take a bypass flow");
                 break;
         }
     }

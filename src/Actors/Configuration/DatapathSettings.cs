@@ -1,6 +1,7 @@
 using System.Numerics;
 using Actors.Pmd;
 using Akka.Configuration;
+using Datapath.Bypass;
 
 namespace Actors.Configuration;
 
@@ -34,6 +35,15 @@ public sealed record DatapathSettings(int EmcEntries, int EmcInsertInvProb, Gene
     /// <summary>The Prometheus metrics endpoint of `run` (datapath.metrics); off unless configured.</summary>
     public MetricsSettings Metrics { get; init; } = new(false, MetricsSettings.DefaultPort, TimeSpan.FromSeconds(8));
 
+    /// <summary>datapath.recirc-bypass: one of <see cref="BypassModes.Names"/> (on is megaflow).</summary>
+    private static BypassMode Bypass(SettingReader reader, string key)
+    {
+        string text = reader.Text(key);
+        return BypassModes.TryParse(text, out var mode)
+            ? mode
+            : throw new ConfigurationException(reader.Source, key, $"'{text}' is not one of {string.Join(", ", BypassModes.Names)}");
+    }
+
     public static DatapathSettings From(Config config, string source)
     {
         var reader = new SettingReader(config, source);
@@ -49,10 +59,8 @@ public sealed record DatapathSettings(int EmcEntries, int EmcInsertInvProb, Gene
         {
             EmcEntries = emc,
             EmcInsertInvProb = emcInsertInvProb,
-            RecircBypass = reader.Bool("datapath.recirc-bypass"),
-            ShortcutEntries = reader.Int("datapath.recirc-bypass-shortcuts", 1, 1 << 24),
-            ShortcutsInEmcOnly = reader.Bool("datapath.recirc-bypass-emc-only"),
-            CombinedMegaflows = reader.Bool("datapath.recirc-bypass-megaflows"),
+            Bypass = Bypass(reader, "datapath.recirc-bypass"),
+            MaxBypassFlows = reader.Int("datapath.recirc-bypass-max-flows", 1, 1 << 24),
             MaxRecirculationDepth = reader.Int("datapath.max-recirculation-depth", 1, 64),
             MegaflowIdleMs = (long)reader.Duration("datapath.megaflow-idle", TimeSpan.FromMilliseconds(1), TimeSpan.FromDays(1)).TotalMilliseconds,
             RevalidateInterval = reader.Duration("datapath.revalidate-interval", TimeSpan.FromMilliseconds(10), TimeSpan.FromHours(1)),

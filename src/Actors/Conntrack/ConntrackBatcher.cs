@@ -4,37 +4,28 @@ using Datapath.Conntrack;
 namespace Actors.Conntrack;
 
 /// <summary>
-/// One PMD batch on its way through the conntrack shards (a plain class, no actor). <see cref="Split"/>
-/// groups the batch's inputs by shard into at most one <see cref="TrackConnections"/> per shard,
-/// keeping arrival order within each shard (packets of one connection stay in order) and an index
-/// map; <see cref="Merge"/> puts each <see cref="ConnectionsTracked"/> reply's results back at
-/// their packets' positions, and <see cref="IsComplete"/> says when every shard has answered.
-/// Like Open vSwitch's batch stages, it keeps arrival order with an index map. Reusable: a PMD
-/// keeps one per outstanding batch. Not thread-safe.
+/// One batch on its way through the conntrack shards for a sender that waits for the whole batch
+/// (ct-bench; a plain class, no actor). <see cref="Split"/> groups the inputs by shard with the
+/// PMD's <see cref="ShardSplitter"/> into at most one <see cref="TrackConnections"/> per shard and
+/// answers the invalid ones on the spot, as the PMD does; <see cref="Merge"/> puts each
+/// <see cref="ConnectionsTracked"/> reply's results back at their inputs' positions, and
+/// <see cref="IsComplete"/> says when every shard has answered. Reusable. Not thread-safe.
 /// </summary>
 public sealed class ConntrackBatcher
 {
-    private readonly int[] _shardFill;
-    private readonly int[] _shardStart;
-    private readonly int[] _touched;
+    private readonly ShardSplitter _splitter;
     private readonly bool[] _answered;
-    private int[] _order = new int[32];
-    private int[] _shardOfInput = new int[32];
     private ConntrackResult[] _results = new ConntrackResult[32];
     private int _count;
-    private int _touchedCount;
     private int _pending;
 
     public ConntrackBatcher(int shardCount)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(shardCount, 1);
-        _shardFill = new int[shardCount];
-        _shardStart = new int[shardCount];
-        _touched = new int[shardCount];
+        _splitter = new ShardSplitter(shardCount);
         _answered = new bool[shardCount];
     }
 
-    public int ShardCount => _shardFill.Length;
+    public int ShardCount => _splitter.ShardCount;
 
     /// <summary>The batch being tracked (the BatchId of its messages).</summary>
     public long BatchId { get; private set; }
@@ -42,7 +33,7 @@ public sealed class ConntrackBatcher
     /// <summary>Messages of this batch not answered yet.</summary>
     public int Pending => _pending;
 
-    /// <summary>True when every message of the batch has been answered (and right after splitting an empty batch).</summary>
+    /// <summary>True when every message of the batch has been answered (and right after splitting a batch that needs none).</summary>
     public bool IsComplete => _pending == 0;
 
     /// <summary>The results in the inputs' order; complete once <see cref="IsComplete"/>.</summary>
@@ -56,52 +47,34 @@ public sealed class ConntrackBatcher
     public int Split(ReadOnlySpan<ConntrackInput> inputs, in ConntrackArgs args, long nowMs, long batchId, List<TrackConnections> messages)
     {
         ArgumentNullException.ThrowIfNull(messages);
-        Reset(inputs.Length);
         BatchId = batchId;
-
-        int shards = _shardFill.Length;
-        for (int i = 0; i < inputs.Length; i++)
+        _count = inputs.Length;
+        if (_results.Length < inputs.Length)
         {
-            int shard = ConntrackShards.ShardOf(inputs[i].ShardHash, shards);
-            _shardOfInput[i] = shard;
-            if (_shardFill[shard]++ == 0)
-            {
-                _touched[_touchedCount++] = shard;
-            }
+            _results = new ConntrackResult[inputs.Length];
         }
 
-        // Counting sort by shard: stable, so each shard keeps arrival order.
-        Array.Sort(_touched, 0, _touchedCount);
-        int offset = 0;
-        for (int t = 0; t < _touchedCount; t++)
+        Array.Clear(_answered);
+        int groups = _splitter.Split(inputs);
+        for (int g = 0; g < groups; g++)
         {
-            int shard = _touched[t];
-            _shardStart[shard] = offset;
-            offset += _shardFill[shard];
-            _shardFill[shard] = 0;
-        }
-
-        for (int i = 0; i < inputs.Length; i++)
-        {
-            int shard = _shardOfInput[i];
-            _order[_shardStart[shard] + _shardFill[shard]++] = i;
-        }
-
-        for (int t = 0; t < _touchedCount; t++)
-        {
-            int shard = _touched[t];
-            var part = new ConntrackInput[_shardFill[shard]];
-            int start = _shardStart[shard];
+            var group = _splitter.Group(g);
+            var part = new ConntrackInput[group.Length];
             for (int j = 0; j < part.Length; j++)
             {
-                part[j] = inputs[_order[start + j]];
+                part[j] = inputs[group[j]];
             }
 
-            messages.Add(new TrackConnections(shard, batchId, nowMs, args, part));
+            messages.Add(new TrackConnections(_splitter.ShardOf(g), batchId, nowMs, args, part));
         }
 
-        _pending = _touchedCount;
-        return _touchedCount;
+        foreach (int i in _splitter.Invalid)
+        {
+            _results[i] = ConnectionTable.InvalidResult(args.Zone);
+        }
+
+        _pending = groups;
+        return groups;
     }
 
     /// <summary>Takes one shard's answer.</summary>
@@ -111,40 +84,20 @@ public sealed class ConntrackBatcher
     {
         ArgumentNullException.ThrowIfNull(reply);
         int shard = reply.Shard;
-        if (reply.BatchId != BatchId || (uint)shard >= (uint)_shardFill.Length || _answered[shard]
-            || _shardFill[shard] == 0 || reply.Results.Length != _shardFill[shard])
+        int group = _splitter.GroupOfShard(shard);
+        if (reply.BatchId != BatchId || group < 0 || _answered[shard] || reply.Results.Length != _splitter.Group(group).Length)
         {
             throw new ArgumentException($"Reply of shard {shard} for batch {reply.BatchId} does not belong to batch {BatchId}.", nameof(reply));
         }
 
         _answered[shard] = true;
-        int start = _shardStart[shard];
+        var positions = _splitter.Group(group);
         var results = reply.Results;
         for (int j = 0; j < results.Length; j++)
         {
-            _results[_order[start + j]] = results[j];
+            _results[positions[j]] = results[j];
         }
 
         return --_pending == 0;
-    }
-
-    private void Reset(int count)
-    {
-        for (int t = 0; t < _touchedCount; t++)
-        {
-            int shard = _touched[t];
-            _shardFill[shard] = 0;
-            _answered[shard] = false;
-        }
-
-        _touchedCount = 0;
-        _pending = 0;
-        _count = count;
-        if (_order.Length < count)
-        {
-            _order = new int[count];
-            _shardOfInput = new int[count];
-            _results = new ConntrackResult[count];
-        }
     }
 }

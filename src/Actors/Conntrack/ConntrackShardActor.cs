@@ -115,7 +115,7 @@ public sealed class ConntrackShardActor : ReceiveActor, IWithTimers
 
     // Recirculation bypass: the PMDs that watch connections, by holder bit (the table keeps the bits).
     private readonly List<IActorRef> _holders = [];
-    private readonly List<ShortcutNotice> _notices = [];
+    private readonly List<BypassNotice> _notices = [];
 
     public ConntrackShardActor(int shard, ConntrackSettings settings)
     {
@@ -132,7 +132,7 @@ public sealed class ConntrackShardActor : ReceiveActor, IWithTimers
         Receive<DumpConnections>(HandleDump);
         Receive<GetShardStatistics>(_ => HandleStatistics());
         Receive<RestartShard>(_ => HandleRestart());
-        Receive<ShortcutInstalled>(HandleShortcutInstalled);
+        Receive<BypassFlowInstalled>(HandleBypassFlowInstalled);
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -154,15 +154,15 @@ public sealed class ConntrackShardActor : ReceiveActor, IWithTimers
         _batches++;
         _packets += results.Length;
         Sender.Tell(new ConnectionsTracked(_shard, message.BatchId, results));
-        RevokeShortcuts();
+        RevokeBypassFlows();
     }
 
-    private void HandleShortcutInstalled(ShortcutInstalled message)
+    private void HandleBypassFlowInstalled(BypassFlowInstalled message)
     {
         var key = message.Key;
-        if (!_table.WatchShortcut(in key, message.ShardHash, HolderBit(Sender), NowMs()))
+        if (!_table.WatchBypassFlow(in key, message.ShardHash, HolderBit(Sender), NowMs()))
         {
-            Sender.Tell(new ShortcutsRevoked(_shard, [key], [message.ShardHash]));
+            Sender.Tell(new BypassFlowsRevoked(_shard, [key], [message.ShardHash]));
         }
     }
 
@@ -183,15 +183,15 @@ public sealed class ConntrackShardActor : ReceiveActor, IWithTimers
     }
 
     /// <summary>Tells each watching PMD, in one message, which of its connections left the established state.</summary>
-    private void RevokeShortcuts()
+    private void RevokeBypassFlows()
     {
-        if (_table.PendingShortcutNotices == 0)
+        if (_table.PendingBypassNotices == 0)
         {
             return;
         }
 
         _notices.Clear();
-        _table.DrainShortcutNotices(_notices);
+        _table.DrainBypassNotices(_notices);
         for (int index = 0; index < _holders.Count; index++)
         {
             ulong bit = 1UL << Math.Min(index, 63);
@@ -208,7 +208,7 @@ public sealed class ConntrackShardActor : ReceiveActor, IWithTimers
 
             if (keys.Count > 0)
             {
-                _holders[index].Tell(new ShortcutsRevoked(_shard, keys.ToArray(), hashes.ToArray()));
+                _holders[index].Tell(new BypassFlowsRevoked(_shard, keys.ToArray(), hashes.ToArray()));
             }
         }
     }
@@ -218,7 +218,7 @@ public sealed class ConntrackShardActor : ReceiveActor, IWithTimers
         int budget = _settings.SweepBudget;
         int expired = _table.Sweep(NowMs(), budget);
         _sweepSlices++;
-        RevokeShortcuts();
+        RevokeBypassFlows();
         if (expired == budget)
         {
             // More may be due: the next slice goes behind the packets already queued.
@@ -233,7 +233,7 @@ public sealed class ConntrackShardActor : ReceiveActor, IWithTimers
     private void HandleFlush(FlushConnections message)
     {
         Sender.Tell(new ConnectionsFlushed(_shard, _table.Flush(message.Zone)));
-        RevokeShortcuts();
+        RevokeBypassFlows();
     }
 
     private void HandleDump(DumpConnections message)

@@ -2,7 +2,7 @@ using Akka.Actor;
 using Datapath.Caches;
 using Datapath.Flow;
 using Datapath.OpenFlow.Trace;
-using Datapath.Pipeline;
+using Datapath.Upcalls;
 
 namespace Actors.Pmd;
 
@@ -21,7 +21,7 @@ public sealed partial class PmdActor
         });
         Receive<ClearPmdStatistics>(_ =>
         {
-            _core.Pipeline.Stats.Clear();
+            _core.ClearStatistics();
             Sender.Tell(new PmdStatisticsCleared(_id));
         });
     }
@@ -29,8 +29,8 @@ public sealed partial class PmdActor
     private List<MegaflowDescription> DescribeMegaflows()
     {
         long now = CurrentMs();
-        var flows = new List<MegaflowDescription>(_core.Pipeline.Classifier.Count);
-        foreach (var flow in _core.Pipeline.Classifier.Flows)
+        var flows = new List<MegaflowDescription>();
+        foreach (var flow in _core.Megaflows)
         {
             long? used = flow.Stats.Packets == 0 ? null : Math.Max(0, now - flow.Stats.UsedMs);
             flows.Add(new MegaflowDescription(

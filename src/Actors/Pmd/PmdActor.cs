@@ -125,13 +125,16 @@ public sealed partial class PmdActor : ReceiveActor, IWithTimers
         _translator = new Translator(_tables, new RecircRegistry(), [], new MacLearningTable());
         _revalidator = new TranslationRevalidator(_translator);
         _routes = new ConntrackRoutes(conntrackRegion, shardCount, settings.DirectConntrackRoutes);
-        _conntrack = new ShardConntrackStage(_routes, Self, Context.System.Scheduler);
         _transmitter = new PmdTransmitter(batches, Self);
-        _core = new PmdCore(_translator, _conntrack, _transmitter, settings.CoreOptions());
+        ShardConntrackStage? conntrack = null;
+        var self = Self;
+        var scheduler = Context.System.Scheduler;
+        _core = new PmdCore(_translator, answers => conntrack = new ShardConntrackStage(_routes, self, scheduler, answers), _transmitter, settings.CoreOptions());
+        _conntrack = conntrack!;
 
         Receive<ProcessBatch>(HandleBatch);
         Receive<ConnectionsTracked>(HandleTracked);
-        Receive<ShortcutsRevoked>(HandleRevoked);
+        Receive<BypassFlowsRevoked>(_conntrack.Revoked);
         Receive<UseFlows>(HandleFlows);
         Receive<UsePorts>(HandlePorts);
         Receive<Quiesce>(HandleQuiesce);
@@ -212,7 +215,7 @@ public sealed partial class PmdActor : ReceiveActor, IWithTimers
         long start = Stopwatch.GetTimestamp();
         _core.Process(message.Batch, _nowMs);
         long ns = (long)Stopwatch.GetElapsedTime(start).TotalNanoseconds;
-        _core.Pipeline.Stats.ProcessingNs += ns;
+        _core.AddProcessingTime(ns);
         System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_rxqNs, (port, message.Queue), out _) += ns;
         _batches.Return(message.Batch);
     }
@@ -225,18 +228,9 @@ public sealed partial class PmdActor : ReceiveActor, IWithTimers
         }
 
         long start = Stopwatch.GetTimestamp();
-        _conntrack.Complete(answer, _core);
-        _core.Pipeline.Stats.ProcessingNs += (long)Stopwatch.GetElapsedTime(start).TotalNanoseconds;
+        _conntrack.Complete(answer);
+        _core.AddProcessingTime((long)Stopwatch.GetElapsedTime(start).TotalNanoseconds);
         AfterWork();
-    }
-
-    /// <summary>The connections' shard says they left the established state: their combined flows go (safe at any time, the guard decides each packet).</summary>
-    private void HandleRevoked(ShortcutsRevoked message)
-    {
-        for (int i = 0; i < message.Keys.Length && i < message.ShardHashes.Length; i++)
-        {
-            _core.RevokeShortcuts(in message.Keys[i], message.ShardHashes[i]);
-        }
     }
 
     private void HandleFlows(UseFlows message)
@@ -269,7 +263,7 @@ public sealed partial class PmdActor : ReceiveActor, IWithTimers
     /// </summary>
     private void HandleTick()
     {
-        _conntrack.ExpireOverdue(_core, _settings.ConntrackAnswerTimeout);
+        _conntrack.ExpireOverdue(_settings.ConntrackAnswerTimeout);
         _core.ExpireFragments(CurrentMs());
         RequestRevalidation();
     }
@@ -353,47 +347,25 @@ public sealed partial class PmdActor : ReceiveActor, IWithTimers
 
     private PmdStatistics Statistics()
     {
-        var classifier = _core.Pipeline.Classifier;
-        return new PmdStatistics(
-            _id,
-            _core.Pipeline.Stats.Copy(),
-            classifier.Count,
-            _conntrack.MessagesSent,
-            _core.PacketsInFlight,
-            _transmitter.DroppedNoPort,
-            _transmitter.DroppedPoolEmpty,
-            _core.Stats.RecirculationDepthExceeded,
-            _revalidations,
-            _megaflowsRemoved,
-            DropCounters(),
-            new Dictionary<(uint Port, int Queue), long>(_rxqNs));
-    }
-
-    private Dictionary<string, long> DropCounters()
-    {
-        var pipeline = _core.Pipeline;
-        var drops = new Dictionary<string, long>
+        var core = _core.Snapshot();
+        var drops = new Dictionary<string, long>(core.Drops)
         {
-            ["upcall failed"] = pipeline.Stats.UpcallsFailed,
-            ["drop action"] = pipeline.ExecutionStats.PacketsDropped,
-            ["recirculation too deep"] = _core.Stats.RecirculationDepthExceeded,
-            ["conntrack limit"] = _core.Stats.ConntrackLimitDrops,
-            ["conntrack answer lost"] = _core.Stats.ConntrackAnswersLost,
-            ["fragment refused or expired"] = _core.Stats.FragmentsDropped,
-            ["no headroom for vlan"] = pipeline.ExecutionStats.PacketsDroppedNoHeadroom,
             ["tx: no such port"] = _transmitter.DroppedNoPort,
             ["tx: pool empty"] = _transmitter.DroppedPoolEmpty,
         };
-        foreach (var reason in Enum.GetValues<Datapath.Flow.MalformedReason>())
-        {
-            long count = pipeline.ExtractionStats[reason];
-            if (count > 0)
-            {
-                drops["malformed: " + reason] = count;
-            }
-        }
-
-        return drops;
+        return new PmdStatistics(
+            _id,
+            core.Pipeline,
+            core.Megaflows,
+            _conntrack.MessagesSent,
+            core.PacketsInFlight,
+            _transmitter.DroppedNoPort,
+            _transmitter.DroppedPoolEmpty,
+            core.Core.RecirculationDepthExceeded,
+            _revalidations,
+            _megaflowsRemoved,
+            drops,
+            new Dictionary<(uint Port, int Queue), long>(_rxqNs));
     }
 
     /// <summary>The datapath clock: the latest batch's time (the capture's in a replay), moved on by the scheduler's time since (virtual in tests).</summary>

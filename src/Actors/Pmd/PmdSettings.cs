@@ -1,3 +1,4 @@
+using Datapath.Bypass;
 using Datapath.Pipeline;
 
 namespace Actors.Pmd;
@@ -9,17 +10,11 @@ public sealed record PmdSettings
 
     public int EmcInsertInvProb { get; init; } = 100;
 
-    /// <summary>datapath.recirc-bypass: established connections skip recirculation through guarded combined flows.</summary>
-    public bool RecircBypass { get; init; } = true;
+    /// <summary>datapath.recirc-bypass: how established connections skip recirculation through guarded bypass flows.</summary>
+    public BypassMode Bypass { get; init; } = BypassMode.Megaflow;
 
-    /// <summary>datapath.recirc-bypass-shortcuts: most combined flows held (one per connection direction).</summary>
-    public int ShortcutEntries { get; init; } = 1 << 21;
-
-    /// <summary>datapath.recirc-bypass-emc-only: combined flows are looked up through the EMC alone (the seed's way).</summary>
-    public bool ShortcutsInEmcOnly { get; init; }
-
-    /// <summary>datapath.recirc-bypass-megaflows: combined flows are masked megaflows shared by every connection of a pair.</summary>
-    public bool CombinedMegaflows { get; init; } = true;
+    /// <summary>datapath.recirc-bypass-max-flows: per-connection modes, the most bypass flows held (one per connection direction).</summary>
+    public int MaxBypassFlows { get; init; } = 1 << 21;
 
     public int MaxRecirculationDepth { get; init; } = 8;
 
@@ -45,10 +40,8 @@ public sealed record PmdSettings
         EmcInsertInvProb = EmcInsertInvProb,
         MaxRecirculationDepth = MaxRecirculationDepth,
         MegaflowIdleMs = MegaflowIdleMs,
-        RecircBypass = RecircBypass,
-        ShortcutEntries = ShortcutEntries,
-        ShortcutsInEmcOnly = ShortcutsInEmcOnly,
-        CombinedMegaflows = CombinedMegaflows,
+        Bypass = Bypass,
+        MaxBypassFlows = MaxBypassFlows,
         PacketPoolSize = PacketPoolSize,
     };
 }

@@ -6,22 +6,35 @@ using Datapath.Pipeline;
 namespace Actors.Pmd;
 
 /// <summary>
-/// The PMD's conntrack stage on the shard actors: a request's inputs are grouped by shard into
-/// at most one <see cref="TrackConnections"/> per shard (never one message per packet), and each
-/// shard's answer continues its packets as soon as it arrives, so a slow shard never holds back
-/// another shard's packets and the packets of one connection (one shard) keep their order.
-/// Inputs that conntrack would call invalid anyway (not parseable) are answered on the spot.
-/// Owned by one PMD actor.
+/// The PMD's conntrack stage on the shard actors: a request's inputs are grouped by shard
+/// (<see cref="ShardSplitter"/>) into at most one <see cref="TrackConnections"/> per shard (never
+/// one message per packet), and each shard's answer continues its packets as soon as it arrives, so
+/// a slow shard never holds back another shard's packets and the packets of one connection (one
+/// shard) keep their order. Inputs that conntrack would call invalid anyway (not parseable) are
+/// answered on the spot. Shards' revocations of bypass flows are passed on to the core. Owned by one
+/// PMD actor, which hands it the shards' messages.
 /// </summary>
-internal sealed class ShardConntrackStage(ConntrackRoutes routes, IActorRef self, IScheduler scheduler) : IConntrackStage
+internal sealed class ShardConntrackStage : IConntrackStage
 {
+    private readonly ConntrackRoutes _routes;
+    private readonly IActorRef _self;
+    private readonly IScheduler _scheduler;
+    private readonly IConntrackAnswers _answers;
+    private readonly ShardSplitter _splitter;
     private readonly Dictionary<long, Pending> _outstanding = [];
-    private readonly int[] _shardOf = new int[Datapath.Packets.PacketBatch.MaxSize];
-    private readonly int[] _perShard = new int[Math.Max(1, routes.ShardCount)];
 
     // Batch ids start at a random point so that a restarted PMD (same actor reference, new stage)
     // never takes an answer meant for its previous incarnation for one of its own.
     private long _nextBatchId = Random.Shared.NextInt64(1L << 62);
+
+    public ShardConntrackStage(ConntrackRoutes routes, IActorRef self, IScheduler scheduler, IConntrackAnswers answers)
+    {
+        _routes = routes;
+        _self = self;
+        _scheduler = scheduler;
+        _answers = answers;
+        _splitter = new ShardSplitter(routes.ShardCount);
+    }
 
     /// <summary>Answers that came too late (after <see cref="ExpireOverdue"/> gave up on them).</summary>
     public long LostAnswers { get; private set; }
@@ -33,45 +46,27 @@ internal sealed class ShardConntrackStage(ConntrackRoutes routes, IActorRef self
 
     public long StaleAnswers { get; private set; }
 
-    public void Submit(ConntrackRequest request, PmdCore core)
+    public void Submit(ConntrackRequest request)
     {
         var inputs = request.Inputs;
-        Array.Clear(_perShard);
-        int invalid = 0;
-        for (int i = 0; i < inputs.Length; i++)
+        int groups = _splitter.Split(inputs);
+        for (int g = 0; g < groups; g++)
         {
-            if (!inputs[i].IsValid)
-            {
-                _shardOf[i] = -1;
-                invalid++;
-                continue;
-            }
-
-            int shard = ConntrackShards.ShardOf(inputs[i].ShardHash, routes.ShardCount);
-            _shardOf[i] = shard;
-            _perShard[shard]++;
+            Send(request, _splitter.ShardOf(g), _splitter.Group(g));
         }
 
-        for (int shard = 0; shard < _perShard.Length; shard++)
+        if (_splitter.Invalid.Length > 0)
         {
-            if (_perShard[shard] > 0)
-            {
-                Send(request, shard, _perShard[shard]);
-            }
-        }
-
-        if (invalid > 0)
-        {
-            AnswerInvalid(request, core, invalid);
+            AnswerInvalid(request, _splitter.Invalid);
         }
     }
 
-    /// <summary>The PMD built a combined flow: the connection's shard watches it and tells the PMD when it leaves the established state.</summary>
-    public void WatchShortcut(in ConntrackKey connection, uint connectionHash, PmdCore core) =>
-        routes.Send(ConntrackShards.ShardOf(connectionHash, routes.ShardCount), new ShortcutInstalled(connection, connectionHash), self);
+    /// <summary>The PMD built a bypass flow: the connection's shard watches it and tells the PMD when it leaves the established state.</summary>
+    public void Watch(in ConntrackKey connection, uint connectionHash) =>
+        _routes.Send(ConntrackShards.ShardOf(connectionHash, _routes.ShardCount), new BypassFlowInstalled(connection, connectionHash), _self);
 
     /// <summary>A shard's answer: continues its packets. Returns false for an answer nobody waits for.</summary>
-    public bool Complete(ConnectionsTracked answer, PmdCore core)
+    public bool Complete(ConnectionsTracked answer)
     {
         if (!_outstanding.TryGetValue(answer.BatchId, out var pending)
             || pending.Shard != answer.Shard
@@ -82,8 +77,17 @@ internal sealed class ShardConntrackStage(ConntrackRoutes routes, IActorRef self
         }
 
         _outstanding.Remove(answer.BatchId);
-        core.CompleteConntrack(pending.RequestId, pending.Indices, answer.Results);
+        _answers.Complete(pending.RequestId, pending.Indices, answer.Results);
         return true;
+    }
+
+    /// <summary>A shard says these connections left the established state: their bypass flows go (safe at any time, the guard decides each packet).</summary>
+    public void Revoked(BypassFlowsRevoked message)
+    {
+        for (int i = 0; i < message.Keys.Length && i < message.ShardHashes.Length; i++)
+        {
+            _answers.RevokeBypassFlows(in message.Keys[i], message.ShardHashes[i]);
+        }
     }
 
     /// <summary>
@@ -92,9 +96,9 @@ internal sealed class ShardConntrackStage(ConntrackRoutes routes, IActorRef self
     /// the PMD never waits forever.
     /// </summary>
     /// <returns>The number of messages given up on.</returns>
-    public int ExpireOverdue(PmdCore core, TimeSpan timeout)
+    public int ExpireOverdue(TimeSpan timeout)
     {
-        var now = scheduler.Now;
+        var now = _scheduler.Now;
         List<long>? overdue = null;
         foreach (var (batchId, pending) in _outstanding)
         {
@@ -113,47 +117,35 @@ internal sealed class ShardConntrackStage(ConntrackRoutes routes, IActorRef self
         {
             _outstanding.Remove(batchId, out var pending);
             LostAnswers++;
-            core.AbandonConntrack(pending.RequestId, pending.Indices);
+            _answers.Abandon(pending.RequestId, pending.Indices);
         }
 
         return overdue.Count;
     }
 
-    private void Send(ConntrackRequest request, int shard, int count)
+    private void Send(ConntrackRequest request, int shard, ReadOnlySpan<int> group)
     {
-        var indices = new int[count];
-        var inputs = new ConntrackInput[count];
-        int n = 0;
-        for (int i = 0; i < request.Count; i++)
+        var indices = group.ToArray();
+        var inputs = new ConntrackInput[indices.Length];
+        var all = request.Inputs;
+        for (int n = 0; n < indices.Length; n++)
         {
-            if (_shardOf[i] == shard)
-            {
-                indices[n] = i;
-                inputs[n++] = request.Inputs[i];
-            }
+            inputs[n] = all[indices[n]];
         }
 
         long batchId = ++_nextBatchId;
-        _outstanding.Add(batchId, new Pending(request.Id, shard, indices, scheduler.Now));
+        _outstanding.Add(batchId, new Pending(request.Id, shard, indices, _scheduler.Now));
         MessagesSent++;
-        routes.Send(new TrackConnections(shard, batchId, request.NowMs, request.Args, inputs), self);
+        _routes.Send(new TrackConnections(shard, batchId, request.NowMs, request.Args, inputs), _self);
     }
 
-    private void AnswerInvalid(ConntrackRequest request, PmdCore core, int count)
+    /// <summary>Answers the invalid inputs in place (copied out first: the answer may submit again and split anew).</summary>
+    private void AnswerInvalid(ConntrackRequest request, ReadOnlySpan<int> invalid)
     {
-        var indices = new int[count];
-        var results = new ConntrackResult[count];
-        int n = 0;
-        for (int i = 0; i < request.Count; i++)
-        {
-            if (_shardOf[i] < 0)
-            {
-                indices[n] = i;
-                results[n++] = ConnectionTable.InvalidResult(request.Args.Zone);
-            }
-        }
-
-        core.CompleteConntrack(request.Id, indices, results);
+        var indices = invalid.ToArray();
+        var results = new ConntrackResult[indices.Length];
+        Array.Fill(results, ConnectionTable.InvalidResult(request.Args.Zone));
+        _answers.Complete(request.Id, indices, results);
     }
 
     private readonly record struct Pending(long RequestId, int Shard, int[] Indices, DateTimeOffset SentAt);

@@ -13,9 +13,9 @@ public enum ActionKind : byte
     Userspace,
 
     /// <summary>
-    /// Recirculation bypass: after a combined flow's ct action, packets whose new conntrack fields
+    /// Recirculation bypass: after a bypass flow's ct action, packets whose new conntrack fields
     /// fail the guard leave the batch and recirculate as the original flow would have; the rest go on.
-    /// Never produced by translation; only combined flows carry it.
+    /// Never produced by translation; only bypass flows carry it.
     /// </summary>
     CtGuard,
 }

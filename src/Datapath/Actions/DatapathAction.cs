@@ -29,8 +29,8 @@ public readonly record struct DatapathAction
     /// <summary>Opaque cookie passed to the userspace handler (Userspace).</summary>
     public uint UserspaceCookie { get; init; }
 
-    /// <summary>The guard of a combined flow (CtGuard).</summary>
-    public Caches.CtGuard? Guard { get; init; }
+    /// <summary>The guard of a bypass flow (CtGuard).</summary>
+    public IConntrackGuard? Guard { get; init; }
 
     public static DatapathAction Output(uint port) => new() { Kind = ActionKind.Output, Port = port };
 
@@ -48,7 +48,7 @@ public readonly record struct DatapathAction
 
     public static DatapathAction Userspace(uint cookie) => new() { Kind = ActionKind.Userspace, UserspaceCookie = cookie };
 
-    public static DatapathAction CtGuard(Caches.CtGuard guard) => new() { Kind = ActionKind.CtGuard, Guard = guard, RecircId = guard.FallbackRecircId };
+    public static DatapathAction CtGuard(IConntrackGuard guard) => new() { Kind = ActionKind.CtGuard, Guard = guard, RecircId = guard.FallbackRecircId };
 }
 
 /// <summary>Arguments of ct(...) (the analogue of OVS_CT_ATTR_*). NAT is reserved for later.</summary>

@@ -62,12 +62,12 @@ public interface IActionContext
     }
 
     /// <summary>
-    /// Takes ownership of <paramref name="batch"/> and runs a combined flow's guard (recirculation
+    /// Takes ownership of <paramref name="batch"/> and runs a bypass flow's guard (recirculation
     /// bypass) on each packet: one that passes continues with <paramref name="actions"/> from
     /// <paramref name="resumeAt"/>; one that fails recirculates with the guard's fallback id, as the
     /// original flow would have sent it. The context keeps the packets' order across both. Only
-    /// contexts that install combined flows need it.
+    /// contexts that install bypass flows need it.
     /// </summary>
-    void Guard(PacketBatch batch, Caches.CtGuard guard, ActionList actions, int resumeAt) =>
-        throw new NotSupportedException("This action context runs no combined flows.");
+    void Guard(PacketBatch batch, IConntrackGuard guard, ActionList actions, int resumeAt) =>
+        throw new NotSupportedException("This action context runs no bypass flows.");
 }

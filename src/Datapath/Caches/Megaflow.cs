@@ -29,38 +29,42 @@ public sealed class Megaflow
     public MegaflowStats Stats;
 
     /// <summary>
-    /// What the upcall handler that made this megaflow remembers about it (the rules it came from,
-    /// what its translation depended on, the statistics already credited), or null when the
-    /// handler keeps nothing. Read by revalidation; never touched on the packet path.
+    /// What the maker of this megaflow remembers about it: the upcall handler (the rules it came
+    /// from, what its translation depended on, the statistics already credited) or the
+    /// recirculation bypass (the connection a bypass flow was built for); null when the maker keeps
+    /// nothing. Never read on the lookup path.
     /// </summary>
     public MegaflowOrigin? Origin { get; set; }
 
     /// <summary>
-    /// Set on a combined flow (recirculation bypass): the megaflows it stands for and its guard.
-    /// Null on every megaflow the classifier holds.
+    /// Set on a bypass flow (recirculation bypass): the megaflow of the first pass (its actions end
+    /// in ct, recirc), credited with every packet of the bypass flow. Null on every megaflow an
+    /// upcall made. A bypass flow's actions are the original's up to its ct action, a guard, then
+    /// the recirculated megaflow's actions.
     /// </summary>
-    public Shortcut? Shortcut
+    public Megaflow? BypassOriginal
     {
-        get => _shortcut;
-        init
-        {
-            _shortcut = value;
-            _original = value?.Original;
-            _recirculated = value?.Recirculated;
-        }
+        get => _original;
+        init => _original = value;
     }
 
-    // A combined flow's two megaflows, also here so that a lookup checks them without reading the
-    // per-connection Shortcut (one cache miss less per packet with a million connections).
-    private readonly Shortcut? _shortcut;
+    /// <summary>Set on a bypass flow: the megaflow its packets would hit after recirculating (its guard's); null otherwise.</summary>
+    public Megaflow? BypassRecirculated
+    {
+        get => _recirculated;
+        init => _recirculated = value;
+    }
+
+    // A bypass flow's two megaflows, fields of the flow itself so that a lookup checks them without
+    // reading anything else (one cache miss less per packet with a million connections).
     private readonly Megaflow? _original;
     private readonly Megaflow? _recirculated;
 
-    /// <summary>A combined flow's original megaflow (the one its packets are credited to first), or null.</summary>
-    public Megaflow? BypassOriginal => _original;
+    /// <summary>True for a bypass flow (it stands for two megaflows).</summary>
+    public bool IsBypassFlow => _original is not null;
 
     /// <summary>
-    /// Dead, or a combined flow whose original or recirculated megaflow died: either way a lookup
+    /// Dead, or a bypass flow whose original or recirculated megaflow died: either way a lookup
     /// that finds it must miss.
     /// </summary>
     public bool IsUnusable => IsDead || (_original is not null && (_original.IsDead || _recirculated!.IsDead));

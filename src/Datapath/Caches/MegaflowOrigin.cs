@@ -1,9 +1,9 @@
 namespace Datapath.Caches;
 
 /// <summary>
-/// The slow path's record of one megaflow it installed (the part of Open vSwitch's udpif_key that
-/// the revalidator uses). Each upcall handler derives its own kind; this base keeps what every
-/// kind needs for statistics: how much of the megaflow's traffic was already credited to its
+/// The record a maker keeps of one megaflow it installed (for the slow path, the part of Open
+/// vSwitch's udpif_key that the revalidator uses). Each maker (an upcall handler, the recirculation
+/// bypass) derives its own kind; this base keeps what every kind needs for statistics: how much of the megaflow's traffic was already credited to its
 /// sources, so that each packet is credited exactly once however often statistics are pushed.
 /// Owned by the PMD that owns the megaflow.
 /// </summary>

@@ -26,8 +26,8 @@ internal struct ConnectionEntry
     public uint Mark;
     public uint Hash;
 
-    /// <summary>Holders of combined flows for this connection (one bit each, the owner's numbering), told when it leaves the established state.</summary>
-    public ulong ShortcutHolders;
+    /// <summary>Holders of bypass flows for this connection (one bit each, the owner's numbering), told when it leaves the established state.</summary>
+    public ulong BypassHolders;
 
     /// <summary>Next slot in the bucket chain (or in the free list); -1 ends it.</summary>
     public int Next;

@@ -128,9 +128,9 @@ public sealed partial class ConnectionTable
             _ => ConntrackCounter.Flushed,
         });
 
-        if (entry.ShortcutHolders != 0)
+        if (entry.BypassHolders != 0)
         {
-            NotifyShortcutHolders(ref entry, ShortcutNoticeReason.Removed);
+            NotifyBypassHolders(ref entry, BypassNoticeReason.Removed);
         }
 
         if (reason != RemovalReason.Flushed)

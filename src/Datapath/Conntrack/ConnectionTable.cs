@@ -160,15 +160,15 @@ public sealed partial class ConnectionTable
                 var label = entry.Label;
                 entry.Mark = (args.Mark & args.MarkMask) | (entry.Mark & ~args.MarkMask);
                 entry.Label = (args.Label & args.LabelMask) | (entry.Label & ~args.LabelMask);
-                if (entry.ShortcutHolders != 0 && (mark != entry.Mark || label != entry.Label))
+                if (entry.BypassHolders != 0 && (mark != entry.Mark || label != entry.Label))
                 {
-                    NotifyShortcutHolders(ref entry, ShortcutNoticeReason.MarkOrLabelChanged);
+                    NotifyBypassHolders(ref entry, BypassNoticeReason.MarkOrLabelChanged);
                 }
             }
 
-            if (entry.ShortcutHolders != 0 && !IsEstablished(result.State, entry.Timeout))
+            if (entry.BypassHolders != 0 && !IsEstablished(result.State, entry.Timeout))
             {
-                NotifyShortcutHolders(ref entry, (result.State & CtState.Invalid) != 0 ? ShortcutNoticeReason.Invalid : ShortcutNoticeReason.LeftEstablished);
+                NotifyBypassHolders(ref entry, (result.State & CtState.Invalid) != 0 ? BypassNoticeReason.Invalid : BypassNoticeReason.LeftEstablished);
             }
 
             result.Mark = entry.Mark;

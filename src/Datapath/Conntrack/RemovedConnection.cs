@@ -15,7 +15,7 @@ public enum RemovalReason : byte
 
 /// <summary>
 /// A connection that left the table, so that the owner can tell PMDs that cached its state (for
-/// example an established-connection shortcut) that it is gone. A plain value.
+/// example the bypass flows of an established connection) that it is gone. A plain value.
 /// </summary>
 /// <param name="Key">The original-direction key (zone included).</param>
 /// <param name="ShardHash">The connection's symmetric hash, as <see cref="ConntrackInput.ShardHash"/>.</param>

@@ -35,11 +35,13 @@ public sealed class Packet
     public byte NwFrag;
 
     /// <summary>
-    /// Recirculation bypass: the first pass's megaflow when it ended in ct then recirc, so that the
-    /// recirculated pass can build a combined flow from both. Set by every first pass (null when
-    /// not applicable), so a recycled packet never carries a stale one into a second pass.
+    /// What one pipeline pass leaves for the packet's next pass, opaque to packets: the
+    /// recirculation bypass keeps the first pass's flow here, to build a bypass flow from both
+    /// passes. Whoever sets it sets it on every first pass (null when there is nothing to keep), so a
+    /// recycled packet never carries a stale one into a second pass. An object, not a typed
+    /// reference, so that packets depend on no layer above them.
     /// </summary>
-    internal Caches.Megaflow? BypassOrigin;
+    internal object? PassNote;
 
     /// <summary>
     /// When this packet entered its current pipeline pass (the PMD's counter): conntrack requests
@@ -48,8 +50,8 @@ public sealed class Packet
     /// </summary>
     internal long PassSequence;
 
-    /// <summary>The TCP flags of a packet on a combined flow, for crediting the recirculated megaflow after the guard.</summary>
-    internal ushort BypassTcpFlags;
+    /// <summary>The TCP flags of the current pass's flow key, kept for statistics credited later in the pass (a bypass flow's guard).</summary>
+    internal ushort PassTcpFlags;
 
     public Packet(int capacity = DefaultCapacity)
     {

@@ -6,7 +6,7 @@ namespace Datapath.Pipeline;
 
 /// <summary>
 /// Packets waiting for conntrack with the same ct arguments, gathered over every flow of a batch
-/// (so one batch costs one request per ct argument set, not one per flow: combined flows are one
+/// (so one batch costs one request per ct argument set, not one per flow: bypass flows are one
 /// per connection direction): the inputs the stage sends, and for each input the packets that
 /// continue with its answer (one packet, or every fragment of a reassembled datagram) and where
 /// they continue (their flow's actions after the ct). Owned and recycled by <see cref="PmdCore"/>;

@@ -1,6 +1,7 @@
 using Datapath.Conntrack;
 using Datapath.Conntrack.Fragments;
 using Datapath.Packets;
+using Datapath.Upcalls;
 
 namespace Datapath.Pipeline;
 
@@ -17,9 +18,11 @@ public sealed class InlineDatapath
 
     public InlineDatapath(IUpcallHandler upcall, PmdCoreOptions? options = null, ConnectionTable? conntrack = null, IpReassembler? reassembler = null)
     {
-        Conntrack = conntrack ?? new ConnectionTable();
-        _stage = new TableConntrackStage(Conntrack);
-        _core = new PmdCore(upcall, _stage, _sink, options, reassembler);
+        var table = conntrack ?? new ConnectionTable();
+        Conntrack = table;
+        TableConntrackStage? stage = null;
+        _core = new PmdCore(upcall, answers => stage = new TableConntrackStage(table, answers), _sink, options, reassembler);
+        _stage = stage!;
     }
 
     public PmdCore Core => _core;
@@ -45,19 +48,19 @@ public sealed class InlineDatapath
         _sink.Target = null;
     }
 
-    /// <summary>flush-conntrack: removes every connection (or one zone's); their combined flows go with them.</summary>
+    /// <summary>flush-conntrack: removes every connection (or one zone's); their bypass flows go with them.</summary>
     public int FlushConntrack(ushort? zone = null)
     {
         int flushed = Conntrack.Flush(zone);
-        _stage.DeliverNotices(_core);
+        _stage.DeliverNotices();
         return flushed;
     }
 
-    /// <summary>Expires what is due in the connection table, as the shards' sweep does; combined flows of expired connections go.</summary>
+    /// <summary>Expires what is due in the connection table, as the shards' sweep does; bypass flows of expired connections go.</summary>
     public int SweepConntrack(long nowMs)
     {
         int expired = Conntrack.Sweep(nowMs, int.MaxValue);
-        _stage.DeliverNotices(_core);
+        _stage.DeliverNotices();
         return expired;
     }
 

@@ -1,118 +1,99 @@
 using Datapath.Actions;
+using Datapath.Bypass;
 using Datapath.Caches;
 using Datapath.Classifier;
 using Datapath.Conntrack;
 using Datapath.Conntrack.Fragments;
 using Datapath.Flow;
 using Datapath.Packets;
+using Datapath.Stats;
+using Datapath.Upcalls;
 
 namespace Datapath.Pipeline;
 
 /// <summary>
 /// Everything one PMD does to packets, as a plain class its owner drives (the actor PMD, or the
-/// single-threaded <see cref="InlineDatapath"/>): the <see cref="PmdPipeline"/> with its upcalls,
-/// ct actions through an <see cref="IConntrackStage"/> (IP fragments reassembled first, as Open
-/// vSwitch's ipf does), the continuation of each packet when its conntrack answer comes back,
-/// and recirculation. Recirculated batches queue behind the work in progress and run when the
-/// owner's call unwinds, because the pipeline's scratch belongs to one batch at a time (Open
-/// vSwitch recurses instead, with scratch on the stack). Transmitted packets go to the sink.
+/// single-threaded <see cref="InlineDatapath"/>). It puts the parts together and owns the order of
+/// work: the <see cref="PmdPipeline"/> with its upcalls and bypass; ct actions gathered
+/// (<see cref="ConntrackGatherer"/>, fragments reassembled first) and sent to an
+/// <see cref="IConntrackStage"/>; their answers continued (<see cref="ConntrackContinuations"/>);
+/// recirculation and guarded runs queued behind the call in progress
+/// (<see cref="RecirculationQueue"/>) and run when the owner's outermost call unwinds, because the
+/// pipeline's scratch belongs to one batch at a time; transmission (<see cref="OutputStage"/>).
 /// Not thread-safe: one owner.
 /// </summary>
-public sealed class PmdCore : IShortcutObserver
+public sealed class PmdCore : IConntrackAnswers, IContinuationRunner
 {
     private static readonly int[] Identity = Enumerable.Range(0, PacketBatch.MaxSize).ToArray();
 
     private readonly PmdPipeline _pipeline;
-    private readonly IConntrackStage _conntrack;
-    private readonly IpReassembler _reassembler;
-    private readonly IPacketSink _sink;
-    private readonly PacketPool _packets;
-    private readonly PacketBatchPool _batches = new();
-    // Work queued behind the call in progress, in order: recirculated passes, and combined flows'
-    // packets that passed their guard (they wait their turn so that no packet overtakes one that
-    // arrived before it and recirculated).
-    private readonly Queue<Work> _queued = new();
-    private readonly Dictionary<long, ConntrackRequest> _outstanding = [];
-    private readonly Stack<ConntrackRequest> _spareRequests = new();
-
-    // Requests gathering a pass's ct inputs, one per ct argument set, sent when the outermost call unwinds.
-    private readonly List<ConntrackRequest> _gathering = [];
-    private readonly ExtractionStats _ctExtraction = new();
-    private readonly List<Packet> _expired = [];
-    private readonly int _maxDepth;
+    private readonly IRecirculationBypass _bypass;
+    private readonly PmdPackets _packets;
+    private readonly RecirculationQueue _queue;
+    private readonly ReassemblyStage _reassembly;
+    private readonly ConntrackGatherer _gatherer;
+    private readonly ConntrackContinuations _continuations;
+    private readonly PmdClock _clock = new();
     private readonly long _idleMs;
-    private FlowKey _ctKey;
-    private long _nowMs;
-    private long _nextRequestId;
+    private PmdActionContext _context;
     private int _busy;
 
-    public PmdCore(IUpcallHandler upcall, IConntrackStage conntrack, IPacketSink sink, PmdCoreOptions? options = null, IpReassembler? reassembler = null)
+    /// <param name="upcall">The slow path.</param>
+    /// <param name="conntrack">Makes the conntrack stage, given what it answers to (called once, here).</param>
+    /// <param name="sink">Where transmitted packets go.</param>
+    public PmdCore(IUpcallHandler upcall, Func<IConntrackAnswers, IConntrackStage> conntrack, IPacketSink sink, PmdCoreOptions? options = null, IpReassembler? reassembler = null)
     {
         ArgumentNullException.ThrowIfNull(upcall);
         ArgumentNullException.ThrowIfNull(conntrack);
         ArgumentNullException.ThrowIfNull(sink);
         options ??= new PmdCoreOptions();
+        var batches = new PacketBatchPool();
+        var requests = new ConntrackRequestPool();
+        _packets = new PmdPackets(options.PacketPoolSize, batches, Stats);
+        _queue = new RecirculationQueue(options.MaxRecirculationDepth, _packets, Stats);
+        _continuations = new ConntrackContinuations(this, requests, _packets, Stats);
+        var stage = conntrack(this) ?? throw new ArgumentException("The factory made no conntrack stage.", nameof(conntrack));
+
+        var stats = new PmdStats();
         var emc = options.EmcEntries == 0 ? null : new ExactMatchCache(options.EmcEntries, options.EmcInsertInvProb);
-        var shortcuts = options.RecircBypass ? new ShortcutTable(options.ShortcutEntries) : null;
-        _pipeline = new PmdPipeline(emc, new MegaflowClassifier(), upcall, _batches, shortcuts, options.ShortcutsInEmcOnly, options.CombinedMegaflows)
-        {
-            ShortcutObserver = this,
-        };
-        _conntrack = conntrack;
-        _sink = sink;
-        _reassembler = reassembler ?? new IpReassembler();
-        _packets = new PacketPool(options.PacketPoolSize);
-        _maxDepth = options.MaxRecirculationDepth;
+        _bypass = RecirculationBypass.Create(options.Bypass, emc, stats, stage, options.MaxBypassFlows);
+        _pipeline = new PmdPipeline(emc, new MegaflowClassifier(), upcall, batches, _bypass, stats);
+
+        _reassembly = new ReassemblyStage(reassembler ?? new IpReassembler(), _packets, Stats);
+        _gatherer = new ConntrackGatherer(stage, _continuations, requests, _reassembly, Stats, batches, _clock);
+        var guard = new GuardStage(_bypass, stats, _pipeline.ExecutionStats, _queue, batches, _clock);
+        _context = new PmdActionContext(new OutputStage(sink, _packets), _gatherer, _queue, guard, _packets);
         _idleMs = options.MegaflowIdleMs;
     }
 
-    public PmdPipeline Pipeline => _pipeline;
-
-    public IpReassembler Reassembler => _reassembler;
+    public IpReassembler Reassembler => _reassembly.Reassembler;
 
     public PmdCoreStats Stats { get; } = new();
 
+    /// <summary>The pipeline, for tests and benchmarks of this library; owners read <see cref="Snapshot"/>.</summary>
+    internal PmdPipeline Pipeline => _pipeline;
+
+    /// <summary>The recirculation bypass (its mode and how many bypass flows it holds).</summary>
+    public IRecirculationBypass Bypass => _bypass;
+
     /// <summary>Conntrack requests sent and not fully answered.</summary>
-    public int OutstandingConntrack => _outstanding.Count;
+    public int OutstandingConntrack => _continuations.Outstanding;
 
     /// <summary>Packets waiting for a conntrack answer (lost if the owner dies now).</summary>
-    public int PacketsInFlight
-    {
-        get
-        {
-            int count = 0;
-            foreach (var request in _outstanding.Values)
-            {
-                for (int i = 0; i < request.Count; i++)
-                {
-                    count += request.IsAnswered(i) ? 0 : request.PacketsOf(i).Count;
-                }
-            }
+    public int PacketsInFlight => _continuations.PacketsWaiting;
 
-            return count;
-        }
-    }
+    /// <summary>The megaflows installed now (for dumps; not while a batch runs).</summary>
+    public MegaflowClassifier.FlowEnumerable Megaflows => _pipeline.Classifier.Flows;
 
     /// <summary>A packet from this PMD's pool, holding <paramref name="frame"/> as received on <paramref name="inPort"/>.</summary>
-    public bool TryReceive(ReadOnlySpan<byte> frame, uint inPort, out Packet packet)
-    {
-        if (!_packets.TryRent(out packet))
-        {
-            Stats.PoolExhausted++;
-            return false;
-        }
+    public bool TryReceive(ReadOnlySpan<byte> frame, uint inPort, out Packet packet) => _packets.TryReceive(frame, inPort, out packet);
 
-        packet.SetFrame(frame, inPort);
-        return true;
-    }
-
-    /// <summary>Runs a received batch (packets from <see cref="TryReceive"/>); leaves it empty.</summary>
+    /// <summary>Runs a received batch (packets from <see cref="TryReceive"/> or a port's pool); leaves it empty.</summary>
     public void Process(PacketBatch batch, long nowMs)
     {
         ArgumentNullException.ThrowIfNull(batch);
         Enter(nowMs);
-        var context = new Context(this);
-        _pipeline.Process(batch, nowMs, ref context);
+        _pipeline.Process(batch, nowMs, ref _context);
         Exit();
     }
 
@@ -141,176 +122,75 @@ public sealed class PmdCore : IShortcutObserver
         _pipeline.PushStatistics(revalidator);
     }
 
-    /// <summary>
-    /// Continues the packets of the answered inputs of a conntrack request: each input's packets take
-    /// its result's ct fields and go on with the actions after the ct action. Answers for an
-    /// unknown request or an input answered before are ignored and counted.
-    /// </summary>
-    public void CompleteConntrack(long requestId, ReadOnlySpan<int> indices, ReadOnlySpan<ConntrackResult> results)
-    {
-        if (indices.Length != results.Length)
-        {
-            throw new ArgumentException("One result per index.", nameof(results));
-        }
+    /// <summary>The counters now, copied (pmd-stats-show, metrics).</summary>
+    public PmdCoreSnapshot Snapshot() =>
+        new(_pipeline.Stats.Copy(), Stats.Copy(), _pipeline.Classifier.Count, PacketsInFlight, Drops());
 
-        if (!_outstanding.TryGetValue(requestId, out var request))
-        {
-            Stats.StaleConntrackAnswers += indices.Length;
-            return;
-        }
+    /// <summary>Adds time the owner measured processing this core's work (pmd-stats-show's processing ns).</summary>
+    public void AddProcessingTime(long nanoseconds) => _pipeline.Stats.ProcessingNs += nanoseconds;
 
-        Enter(Math.Max(_nowMs, request.NowMs));
-        var context = new Context(this);
-
-        // Consecutive inputs that continue the same way run as one batch; order is kept.
-        var continuing = _batches.Rent();
-        ActionList? actions = null;
-        int resumeAt = 0;
-        for (int k = 0; k < indices.Length; k++)
-        {
-            int index = indices[k];
-            if (!request.Answer(index))
-            {
-                Stats.StaleConntrackAnswers++;
-                continue;
-            }
-
-            ref readonly var result = ref results[k];
-            var nextActions = request.ActionsOf(index);
-            int nextResumeAt = request.ResumeAtOf(index);
-            foreach (var packet in request.PacketsOf(index))
-            {
-                if (result.Drop)
-                {
-                    Stats.ConntrackLimitDrops++;
-                    Recycle(packet);
-                    continue;
-                }
-
-                result.ApplyTo(ref packet.Metadata);
-                if (continuing.Count > 0 && (continuing.IsFull || !ReferenceEquals(actions, nextActions) || resumeAt != nextResumeAt))
-                {
-                    ActionExecutor.Execute(continuing, actions!, resumeAt, ref context, _pipeline.ExecutionStats);
-                    continuing = _batches.Rent();
-                }
-
-                actions = nextActions;
-                resumeAt = nextResumeAt;
-                continuing.Add(packet);
-            }
-        }
-
-        if (continuing.Count > 0)
-        {
-            ActionExecutor.Execute(continuing, actions!, resumeAt, ref context, _pipeline.ExecutionStats);
-        }
-        else
-        {
-            _batches.Return(continuing);
-        }
-
-        if (request.Unanswered == 0)
-        {
-            _outstanding.Remove(requestId);
-            Recycle(request);
-        }
-
-        Exit();
-    }
-
-    /// <summary>
-    /// Gives up on inputs whose answer will never come (the stage lost it): their packets are dropped
-    /// and counted. Inputs answered already, or an unknown request, are ignored.
-    /// </summary>
-    public void AbandonConntrack(long requestId, ReadOnlySpan<int> indices)
-    {
-        if (!_outstanding.TryGetValue(requestId, out var request))
-        {
-            return;
-        }
-
-        foreach (int index in indices)
-        {
-            if (!request.Answer(index))
-            {
-                continue;
-            }
-
-            foreach (var packet in request.PacketsOf(index))
-            {
-                Stats.ConntrackAnswersLost++;
-                Recycle(packet);
-            }
-        }
-
-        if (request.Unanswered == 0)
-        {
-            _outstanding.Remove(requestId);
-            Recycle(request);
-        }
-    }
+    /// <summary>pmd-stats-clear: zeroes the pipeline's counters.</summary>
+    public void ClearStatistics() => _pipeline.Stats.Clear();
 
     /// <summary>
     /// Returns every packet this core still holds (waiting for conntrack, or fragments waiting for
     /// their datagram) to its pool, when the owner stops: they are lost, not leaked.
     /// </summary>
     /// <returns>The number of packets given back.</returns>
-    public int ReleaseHeldPackets()
+    public int ReleaseHeldPackets() => _continuations.ReleaseAll() + _reassembly.ReleaseHeld();
+
+    /// <summary>Frees fragments whose datagram timed out (call periodically).</summary>
+    public void ExpireFragments(long nowMs) => _reassembly.Expire(nowMs);
+
+    void IConntrackAnswers.Complete(long requestId, ReadOnlySpan<int> indices, ReadOnlySpan<ConntrackResult> results)
     {
-        int released = 0;
-        foreach (var request in _outstanding.Values)
+        if (indices.Length != results.Length)
         {
-            for (int i = 0; i < request.Count; i++)
+            throw new ArgumentException("One result per index.", nameof(results));
+        }
+
+        if (!_continuations.TryFind(requestId, indices.Length, out var request))
+        {
+            return;
+        }
+
+        Enter(Math.Max(_clock.NowMs, request.NowMs));
+        _continuations.Continue(request, indices, results);
+        Exit();
+    }
+
+    void IConntrackAnswers.Complete(long requestId, ReadOnlySpan<ConntrackResult> results) =>
+        ((IConntrackAnswers)this).Complete(requestId, Identity.AsSpan(0, results.Length), results);
+
+    void IConntrackAnswers.Abandon(long requestId, ReadOnlySpan<int> indices) => _continuations.Abandon(requestId, indices);
+
+    int IConntrackAnswers.RevokeBypassFlows(in ConntrackKey connection, uint connectionHash) => _bypass.Revoke(in connection, connectionHash);
+
+    void IContinuationRunner.Continue(PacketBatch batch, ActionList actions, int resumeAt) =>
+        ActionExecutor.Execute(batch, actions, resumeAt, ref _context, _pipeline.ExecutionStats);
+
+    private Dictionary<string, long> Drops()
+    {
+        var drops = new Dictionary<string, long>
+        {
+            ["upcall failed"] = _pipeline.Stats.UpcallsFailed,
+            ["drop action"] = _pipeline.ExecutionStats.PacketsDropped,
+            ["recirculation too deep"] = Stats.RecirculationDepthExceeded,
+            ["conntrack limit"] = Stats.ConntrackLimitDrops,
+            ["conntrack answer lost"] = Stats.ConntrackAnswersLost,
+            ["fragment refused or expired"] = Stats.FragmentsDropped,
+            ["no headroom for vlan"] = _pipeline.ExecutionStats.PacketsDroppedNoHeadroom,
+        };
+        foreach (var reason in Enum.GetValues<MalformedReason>())
+        {
+            long count = _pipeline.ExtractionStats[reason];
+            if (count > 0)
             {
-                if (request.Answer(i))
-                {
-                    foreach (var packet in request.PacketsOf(i))
-                    {
-                        Recycle(packet);
-                        released++;
-                    }
-                }
+                drops["malformed: " + reason] = count;
             }
         }
 
-        _outstanding.Clear();
-        _expired.Clear();
-        _reassembler.Clear(_expired);
-        foreach (var fragment in _expired)
-        {
-            Recycle(fragment);
-            released++;
-        }
-
-        _expired.Clear();
-        return released;
-    }
-
-    /// <summary>
-    /// Conntrack says <paramref name="connection"/> left the established state (or the table): its
-    /// combined flows (both directions) go, and its next packets recirculate until one builds a new
-    /// one. Returns how many were removed. Safe at any time: a packet already past the lookup keeps
-    /// its actions, and its guard still decides.
-    /// </summary>
-    public int RevokeShortcuts(in ConntrackKey connection, uint connectionHash) =>
-        _pipeline.RevokeConnection(in connection, connectionHash);
-
-    void IShortcutObserver.Installed(Shortcut shortcut) =>
-        _conntrack.WatchShortcut(in shortcut.Connection, shortcut.ConnectionHash, this);
-
-    /// <summary>Answers every input of a request at once, in order (a synchronous stage's answer).</summary>
-    public void CompleteConntrack(long requestId, ReadOnlySpan<ConntrackResult> results) =>
-        CompleteConntrack(requestId, Identity.AsSpan(0, results.Length), results);
-
-    /// <summary>Frees fragments whose datagram timed out (call periodically).</summary>
-    public void ExpireFragments(long nowMs)
-    {
-        _expired.Clear();
-        Stats.FragmentsDropped += _reassembler.Expire(nowMs, _expired);
-        foreach (var packet in _expired)
-        {
-            Recycle(packet);
-        }
+        return drops;
     }
 
     private void ThrowIfBusy()
@@ -324,284 +204,38 @@ public sealed class PmdCore : IShortcutObserver
     private void Enter(long nowMs)
     {
         _busy++;
-        _nowMs = nowMs;
+        _clock.NowMs = nowMs;
     }
 
     /// <summary>
-    /// Leaving the outermost call: run the recirculations it queued, in order, and send the
-    /// conntrack requests gathered meanwhile (a synchronous stage answers at once, which may queue
+    /// Leaving the outermost call: run the work it queued, in order, and send the conntrack
+    /// requests gathered meanwhile (a stage that answers in place answers at once, which may queue
     /// more of both), until nothing is left.
     /// </summary>
     private void Exit()
     {
         if (_busy == 1)
         {
-            var context = new Context(this);
             do
             {
-                while (_queued.TryDequeue(out var next))
+                while (_queue.TryDequeue(out var next))
                 {
                     if (next.Actions is null)
                     {
-                        _pipeline.Process(next.Batch, _nowMs, ref context);
-                        _batches.Return(next.Batch);
+                        _pipeline.Process(next.Batch, _clock.NowMs, ref _context);
+                        _packets.Batches.Return(next.Batch);
                     }
                     else
                     {
-                        ActionExecutor.Execute(next.Batch, next.Actions, next.ResumeAt, ref context, _pipeline.ExecutionStats);
+                        ActionExecutor.Execute(next.Batch, next.Actions, next.ResumeAt, ref _context, _pipeline.ExecutionStats);
                     }
                 }
 
-                SubmitGathered();
+                _gatherer.SubmitGathered();
             }
-            while (_queued.Count > 0);
+            while (_queue.Count > 0);
         }
 
         _busy--;
-    }
-
-    /// <summary>Sends every gathered request (in the order they were opened).</summary>
-    private void SubmitGathered()
-    {
-        while (_gathering.Count > 0)
-        {
-            var request = _gathering[0];
-            _gathering.RemoveAt(0);
-            Submit(request);
-        }
-    }
-
-    /// <summary>
-    /// ct(args): fragments wait in the reassembler; everything else (and each completed datagram,
-    /// standing for all its fragments) becomes one input of a request to the conntrack stage.
-    /// </summary>
-    private void SubmitConntrack(PacketBatch batch, in ConntrackArgs args, ActionList actions, int resumeAt)
-    {
-        var request = Gathering(in args);
-        foreach (var packet in batch.Packets)
-        {
-            // The pass that led here extracted the packet and recorded what conntrack reads (offsets,
-            // ethertype, fragment bits); actions before a ct do not move or refragment headers.
-            switch (_reassembler.Offer(packet, packet.EthType, packet.NwFrag, args.Zone, _nowMs, out var datagram))
-            {
-                case FragmentVerdict.Held:
-                    Stats.FragmentsHeld++;
-                    continue;
-
-                case FragmentVerdict.Dropped:
-                    DropRefusedFragments(packet);
-                    continue;
-
-                case FragmentVerdict.Completed:
-                    Stats.DatagramsReassembled++;
-                    var whole = datagram!.Datagram;
-                    FlowExtractor.Extract(whole, ref _ctKey, _ctExtraction);
-                    ConntrackInput.TryParse(whole, in _ctKey, args.Zone, out var wholeInput);
-                    request.Add(in wholeInput, actions, resumeAt, packet.PassSequence).AddRange(datagram.Fragments);
-                    _reassembler.Release(datagram);
-                    break;
-
-                default:
-                    ConntrackInput.TryParse(packet, args.Zone, out var input);
-                    request.Add(in input, actions, resumeAt, packet.PassSequence).Add(packet);
-                    break;
-            }
-
-            if (request.IsFull)
-            {
-                _gathering.Remove(request);
-                Submit(request);
-                request = Gathering(in args);
-            }
-        }
-
-        batch.Clear();
-        _batches.Return(batch);
-    }
-
-    /// <summary>The request gathering inputs for these ct arguments (opened when there is none).</summary>
-    private ConntrackRequest Gathering(in ConntrackArgs args)
-    {
-        foreach (var open in _gathering)
-        {
-            if (open.Args == args)
-            {
-                return open;
-            }
-        }
-
-        var request = _spareRequests.Count > 0 ? _spareRequests.Pop() : new ConntrackRequest();
-        request.Start(++_nextRequestId, in args, _nowMs);
-        _gathering.Add(request);
-        return request;
-    }
-
-    private void Submit(ConntrackRequest request)
-    {
-        if (request.Count == 0)
-        {
-            _spareRequests.Push(request);
-            return;
-        }
-
-        _outstanding.Add(request.Id, request);
-        Stats.ConntrackRequests++;
-        _conntrack.Submit(request, this);
-    }
-
-    private void Recycle(ConntrackRequest request)
-    {
-        request.ForgetActions();
-        _spareRequests.Push(request);
-    }
-
-    private void DropRefusedFragments(Packet packet)
-    {
-        Stats.FragmentsDropped += 1 + _reassembler.DroppedWithDatagram.Count;
-        Recycle(packet);
-        foreach (var fragment in _reassembler.DroppedWithDatagram)
-        {
-            Recycle(fragment);
-        }
-
-        _reassembler.DroppedWithDatagram.Clear();
-    }
-
-    private void Recirculate(PacketBatch batch)
-    {
-        int kept = 0;
-        for (int i = 0; i < batch.Count; i++)
-        {
-            var packet = batch[i];
-            if (packet.Metadata.RecircDepth > _maxDepth)
-            {
-                Stats.RecirculationDepthExceeded++;
-                Recycle(packet);
-                continue;
-            }
-
-            batch.Set(kept++, packet);
-        }
-
-        batch.Truncate(kept);
-        _queued.Enqueue(new Work(batch, null, 0));
-    }
-
-    private void Release(PacketBatch batch)
-    {
-        foreach (var packet in batch.Packets)
-        {
-            Recycle(packet);
-        }
-
-        batch.Clear();
-        _batches.Return(batch);
-    }
-
-    /// <summary>
-    /// A combined flow's guard (see <see cref="CtGuard"/>): passing packets are credited to the
-    /// recirculated megaflow and continue after the guard; failing ones recirculate with the
-    /// fallback id, and their combined flow is removed. Both are queued in runs, in order, behind
-    /// the work in progress, as the recirculated passes they stand for would be.
-    /// </summary>
-    private void Guard(PacketBatch batch, CtGuard guard, ActionList actions, int resumeAt)
-    {
-        PacketBatch? run = null;
-        bool runPasses = false;
-        foreach (var packet in batch.Packets)
-        {
-            bool passes = guard.Passes(in packet.Metadata);
-            if (passes)
-            {
-                guard.Recirculated.Stats.Add(packet.Length, packet.BypassTcpFlags, _nowMs);
-            }
-            else
-            {
-                _pipeline.Stats.ShortcutFallbacks++;
-                _pipeline.RevokeFailedGuard(packet);
-                packet.Metadata.RecircId = guard.FallbackRecircId;
-                packet.Metadata.RecircDepth++;
-                _pipeline.ExecutionStats.PacketsRecirculated++;
-            }
-
-            if (run is not null && runPasses != passes)
-            {
-                QueueGuarded(run, runPasses, actions, resumeAt);
-                run = null;
-            }
-
-            run ??= _batches.Rent();
-            runPasses = passes;
-            run.Add(packet);
-        }
-
-        if (run is not null)
-        {
-            QueueGuarded(run, runPasses, actions, resumeAt);
-        }
-
-        batch.Clear();
-        _batches.Return(batch);
-    }
-
-    private void QueueGuarded(PacketBatch run, bool passed, ActionList actions, int resumeAt)
-    {
-        if (passed)
-        {
-            _queued.Enqueue(new Work(run, actions, resumeAt));
-        }
-        else
-        {
-            Recirculate(run);
-        }
-    }
-
-    /// <summary>
-    /// The last output of an action list: the sink takes the packets themselves when it can (a
-    /// port's thread-safe pool gets them back after sending), saving a copy and a pool round trip;
-    /// otherwise it gets copies and the packets go back to their pool.
-    /// </summary>
-    private void OutputLast(uint port, PacketBatch batch)
-    {
-        foreach (var packet in batch.Packets)
-        {
-            if (packet.Pool is not { IsThreadSafe: true } || !_sink.TryTake(port, packet))
-            {
-                _sink.Transmit(port, packet);
-                Recycle(packet);
-            }
-        }
-
-        batch.Clear();
-        _batches.Return(batch);
-    }
-
-    /// <summary>Packets go back to the pool they came from: this PMD's, or a port's.</summary>
-    private void Recycle(Packet packet) => (packet.Pool ?? _packets).Return(packet);
-
-    /// <summary>A batch waiting its turn: a pipeline pass (no actions), or actions to continue from an index.</summary>
-    private readonly record struct Work(PacketBatch Batch, ActionList? Actions, int ResumeAt);
-
-    /// <summary>The action context: a thin struct so the executor's calls are specialised.</summary>
-    private readonly struct Context(PmdCore owner) : IActionContext
-    {
-        public void Output(uint port, Packet packet) => owner._sink.Transmit(port, packet);
-
-        public void OutputLast(uint port, PacketBatch batch) => owner.OutputLast(port, batch);
-
-        public void Conntrack(PacketBatch batch, in ConntrackArgs args, ActionList actions, int resumeAt) =>
-            owner.SubmitConntrack(batch, in args, actions, resumeAt);
-
-        public void Recirculate(PacketBatch batch) => owner.Recirculate(batch);
-
-        public void Userspace(Packet packet, uint cookie)
-        {
-        }
-
-        public void Release(PacketBatch batch) => owner.Release(batch);
-
-        public void Drop(Packet packet) => owner.Recycle(packet);
-
-        public void Guard(PacketBatch batch, CtGuard guard, ActionList actions, int resumeAt) => owner.Guard(batch, guard, actions, resumeAt);
     }
 }

@@ -1,3 +1,5 @@
+using Datapath.Bypass;
+
 namespace Datapath.Pipeline;
 
 /// <summary>Settings of a <see cref="PmdCore"/>.</summary>
@@ -9,20 +11,11 @@ public sealed record PmdCoreOptions
     /// <summary>One EMC insertion per N megaflow hits (1 = always, 0 = never).</summary>
     public int EmcInsertInvProb { get; init; } = 100;
 
-    /// <summary>Established connections skip recirculation through guarded combined flows (DESIGN.md, recirculation bypass).</summary>
-    public bool RecircBypass { get; init; } = true;
+    /// <summary>The recirculation bypass: how established connections skip recirculation through guarded bypass flows (DESIGN.md).</summary>
+    public BypassMode Bypass { get; init; } = BypassMode.Megaflow;
 
-    /// <summary>Most combined flows held (one per connection direction); beyond it, installs are refused and counted.</summary>
-    public int ShortcutEntries { get; init; } = 1 << 21;
-
-    /// <summary>Look combined flows up through the EMC alone (the seed's way) instead of the shortcut table first.</summary>
-    public bool ShortcutsInEmcOnly { get; init; }
-
-    /// <summary>
-    /// Combined flows as masked megaflows shared by every connection through one pair of megaflows
-    /// (no per-connection shortcut), looked up after the EMC and before the megaflow classifier.
-    /// </summary>
-    public bool CombinedMegaflows { get; init; } = true;
+    /// <summary>Per-connection modes: the most bypass flows held (one per connection direction); beyond it, installs are refused and counted.</summary>
+    public int MaxBypassFlows { get; init; } = 1 << 21;
 
     /// <summary>Passes a packet may make through the pipeline before it is dropped as a loop.</summary>
     public int MaxRecirculationDepth { get; init; } = 8;

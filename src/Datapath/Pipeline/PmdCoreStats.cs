@@ -18,4 +18,7 @@ public sealed class PmdCoreStats
 
     /// <summary>Answers for a request no longer outstanding, or for an input answered already.</summary>
     public long StaleConntrackAnswers;
+
+    /// <summary>A copy to hand to another owner.</summary>
+    public PmdCoreStats Copy() => (PmdCoreStats)MemberwiseClone();
 }

@@ -1,5 +1,6 @@
 using Datapath.Caches;
 using Datapath.Stats;
+using Datapath.Upcalls;
 
 namespace Datapath.Pipeline;
 
@@ -80,7 +81,7 @@ public sealed partial class PmdPipeline
         _recheck.Clear();
         if (changed + idle > 0)
         {
-            RemoveStaleShortcuts();
+            _bypass.OnMegaflowsRemoved();
         }
 
         var result = new RevalidationResult(judged, judged - changed, changed, idle);

@@ -1,9 +1,11 @@
 using Datapath.Actions;
+using Datapath.Bypass;
 using Datapath.Caches;
 using Datapath.Classifier;
 using Datapath.Flow;
 using Datapath.Packets;
 using Datapath.Stats;
+using Datapath.Upcalls;
 
 namespace Datapath.Pipeline;
 
@@ -14,7 +16,10 @@ namespace Datapath.Pipeline;
 /// sized to one batch. Packets leave through the action context; misses are compacted to the
 /// front of a scratch index map, and each packet's megaflow is noted by its arrival position and
 /// batched only once every lookup is done, so arrival order is kept within each flow whichever
-/// stage found it (as OVS's packet_enqueue_to_flow_map does).
+/// stage found it (as OVS's packet_enqueue_to_flow_map does). The recirculation bypass is one
+/// collaborator behind <see cref="IRecirculationBypass"/>, called once per batch at fixed points:
+/// before the EMC, after an EMC miss, when the pass's packets have their flows, and after
+/// revalidation removed megaflows; the pipeline itself knows no bypass mode.
 /// </summary>
 public sealed partial class PmdPipeline
 {
@@ -37,7 +42,7 @@ public sealed partial class PmdPipeline
 
     // One output batch per distinct action list of the input batch, in order of first appearance.
     // Flows are batched by their actions, not by identity: statistics are credited per packet in
-    // Queue, and the combined flows of one pair of megaflows (one per connection direction) share
+    // Queue, and the bypass flows of one pair of megaflows (one per connection direction) share
     // one action list, so a batch of many connections still runs their ct as one batch.
     private readonly ActionList[] _flowOf = new ActionList[Max];
     private readonly PacketBatch[] _flowBatch = new PacketBatch[Max];
@@ -46,52 +51,25 @@ public sealed partial class PmdPipeline
     // Packets whose upcall failed, released after the batch.
     private PacketBatch? _failed;
 
-    // Recirculation bypass: null when it is off.
-    private readonly ShortcutTable? _shortcuts;
-    private readonly ShortcutBuilder? _builder;
-    private readonly bool _shortcutsInEmcOnly;
-
-    // Combined megaflows (one per pair of megaflows, masked: shared by every connection), looked up
-    // before the megaflow classifier; null unless the bypass runs in megaflow mode.
-    private readonly MegaflowClassifier? _combined;
-    private IShortcutObserver? _observer;
+    private readonly IRecirculationBypass _bypass;
     private long _passSequence;
 
     /// <param name="emc">The exact-match cache, or null when the EMC is turned off.</param>
-    /// <param name="shortcuts">The combined flows (recirculation bypass), or null when the bypass is off.</param>
-    /// <param name="shortcutsInEmcOnly">
-    /// Look combined flows up through the EMC alone (the seed patch's way: they are inserted there
-    /// always and evicted like any entry) instead of the shortcut table first.
-    /// </param>
-    /// <param name="combinedMegaflows">
-    /// Build combined flows as masked megaflows shared by every connection through the same pair of
-    /// megaflows, kept in a classifier of their own looked up before the megaflow classifier,
-    /// instead of one exact-match flow per connection direction (<paramref name="shortcuts"/> is
-    /// then only the switch that turns the bypass on). No per-connection state: a connection that
-    /// leaves the established state simply fails the guard.
-    /// </param>
-    public PmdPipeline(ExactMatchCache? emc, MegaflowClassifier classifier, IUpcallHandler upcall, PacketBatchPool batches, ShortcutTable? shortcuts = null, bool shortcutsInEmcOnly = false, bool combinedMegaflows = false)
+    /// <param name="bypass">The recirculation bypass (it shares <paramref name="emc"/> and <paramref name="stats"/>); off when null.</param>
+    /// <param name="stats">The counters this pipeline and its bypass write; new ones when null.</param>
+    public PmdPipeline(ExactMatchCache? emc, MegaflowClassifier classifier, IUpcallHandler upcall, PacketBatchPool batches, IRecirculationBypass? bypass = null, PmdStats? stats = null)
     {
-        _combined = shortcuts is not null && combinedMegaflows ? new MegaflowClassifier() : null;
         _emc = emc;
         _classifier = classifier;
         _upcall = upcall;
         _batches = batches;
-        _shortcuts = shortcuts;
-        _builder = shortcuts is null ? null : new ShortcutBuilder();
-        _shortcutsInEmcOnly = shortcutsInEmcOnly && emc is not null;
+        _bypass = bypass ?? new NoBypass();
+        Stats = stats ?? new PmdStats();
     }
 
-    /// <summary>The combined flows, or null when the bypass is off.</summary>
-    public ShortcutTable? Shortcuts => _shortcuts;
+    public IRecirculationBypass Bypass => _bypass;
 
-    /// <summary>The combined megaflows (megaflow mode), or null.</summary>
-    public MegaflowClassifier? CombinedMegaflows => _combined;
-
-    /// <summary>Told of every combined flow installed (its owner watches the connection); set once by the owner.</summary>
-    internal IShortcutObserver? ShortcutObserver { set => _observer = value; }
-
-    public PmdStats Stats { get; } = new();
+    public PmdStats Stats { get; }
 
     public ExtractionStats ExtractionStats { get; } = new();
 
@@ -134,15 +112,18 @@ public sealed partial class PmdPipeline
             _failed = null;
         }
 
+        _bypass.OnClassified(input.Packets, _packetFlows.AsSpan(0, count), _keys.AsSpan(0, count));
         BatchByFlow(input, nowMs);
         input.Clear();
         ExecuteFlows(ref ctx);
     }
 
-    /// <summary>Extraction and EMC lookup; notes hits and compacts misses. Returns the miss count.</summary>
+    /// <summary>
+    /// Extraction, then the bypass's exact lookup, then the EMC for the rest; notes hits and compacts
+    /// misses. Returns the miss count.
+    /// </summary>
     private int LookupExact(PacketBatch input)
     {
-        int misses = 0;
         var packets = input.Packets;
         for (int i = 0; i < packets.Length; i++)
         {
@@ -160,25 +141,29 @@ public sealed partial class PmdPipeline
             ref var key = ref _keys[i];
             FlowExtractor.Extract(packet, ref key, ExtractionStats);
             _hashes[i] = FlowHash.Hash(in key);
-            if (_shortcuts is not null && !_shortcutsInEmcOnly && _combined is null && packet.Metadata.RecircId == 0
-                && _shortcuts.Lookup(in key, _hashes[i]) is { } combined)
+        }
+
+        // _packetFlows is all null here (BatchByFlow clears what it queues).
+        int found = _bypass.LookupBeforeEmc(packets, _keys.AsSpan(0, packets.Length), _hashes.AsSpan(0, packets.Length), _packetFlows.AsSpan(0, packets.Length));
+        int misses = 0;
+        for (int i = 0; i < packets.Length; i++)
+        {
+            if (found > 0 && _packetFlows[i] is not null)
             {
-                Stats.ShortcutHits++;
-                _packetFlows[i] = combined;
                 continue;
             }
 
-            var flow = _emc?.Lookup(in key, _hashes[i]);
+            var flow = _emc?.Lookup(in _keys[i], _hashes[i]);
             _packetFlows[i] = flow;
             if (flow is not null)
             {
-                if (flow.Shortcut is null)
+                if (flow.IsBypassFlow)
                 {
-                    Stats.EmcHits++;
+                    Stats.BypassHits++;
                 }
                 else
                 {
-                    Stats.ShortcutHits++;
+                    Stats.EmcHits++;
                 }
             }
             else
@@ -190,16 +175,16 @@ public sealed partial class PmdPipeline
         return misses;
     }
 
-    /// <summary>Megaflow lookup of the EMC misses; notes hits, leaves the rest compacted. Returns the remaining misses.</summary>
+    /// <summary>
+    /// The bypass's lookup, then the megaflow lookup of the EMC misses; notes hits, leaves the rest
+    /// compacted. Returns the remaining misses.
+    /// </summary>
     private int LookupMegaflows(int misses)
     {
-        if (_combined is { Count: > 0 })
+        misses = _bypass.LookupAfterEmc(_keys, _hashes, _missIndex, misses, _packetFlows);
+        if (misses == 0)
         {
-            misses = LookupCombined(misses);
-            if (misses == 0)
-            {
-                return 0;
-            }
+            return 0;
         }
 
         for (int m = 0; m < misses; m++)
@@ -224,36 +209,6 @@ public sealed partial class PmdPipeline
             }
 
             Stats.MegaflowHits++;
-            _emc?.ProbabilisticInsert(in _keys[i], _hashes[i], flow);
-            _packetFlows[i] = flow;
-        }
-
-        found.Clear();
-        return remaining;
-    }
-
-    /// <summary>Combined megaflow lookup of the EMC misses (megaflow mode); leaves the rest compacted.</summary>
-    private int LookupCombined(int misses)
-    {
-        for (int m = 0; m < misses; m++)
-        {
-            _missKeys[m] = _keys[_missIndex[m]];
-        }
-
-        var found = _missFlows.AsSpan(0, misses);
-        _combined!.LookupBatch(_missKeys.AsSpan(0, misses), found);
-        int remaining = 0;
-        for (int m = 0; m < misses; m++)
-        {
-            int i = _missIndex[m];
-            var flow = found[m];
-            if (flow is null || flow.IsUnusable)
-            {
-                _missIndex[remaining++] = i;
-                continue;
-            }
-
-            Stats.ShortcutHits++;
             _emc?.ProbabilisticInsert(in _keys[i], _hashes[i], flow);
             _packetFlows[i] = flow;
         }
@@ -313,17 +268,12 @@ public sealed partial class PmdPipeline
 
     private void Queue(Packet packet, Megaflow flow, in FlowKey key, long nowMs)
     {
-        if (_builder is not null)
-        {
-            Bypass(packet, flow, in key);
-        }
-
-        // A combined flow's packets count for the original megaflow here and for the recirculated
+        // A bypass flow's packets count for the original megaflow here and for the recirculated
         // one when they pass the guard: statistics read as if they had recirculated.
         if (flow.BypassOriginal is { } original)
         {
             original.Stats.Add(packet.Length, key.TcpFlags, nowMs);
-            packet.BypassTcpFlags = key.TcpFlags;
+            packet.PassTcpFlags = key.TcpFlags;
         }
         else
         {
@@ -342,153 +292,6 @@ public sealed partial class PmdPipeline
         batch.Add(packet);
         _flowOf[_flowCount] = flow.Actions;
         _flowBatch[_flowCount++] = batch;
-    }
-
-    /// <summary>
-    /// Recirculation bypass bookkeeping: a first pass notes a megaflow that ends in ct, recirc; the
-    /// recirculated pass of such a packet may build the combined flow of its connection direction.
-    /// </summary>
-    private void Bypass(Packet packet, Megaflow flow, in FlowKey key)
-    {
-        if (packet.Metadata.RecircId == 0)
-        {
-            packet.BypassOrigin = ShortcutBuilder.EndsInConntrackRecirculation(flow) ? flow : null;
-            return;
-        }
-
-        if (packet.BypassOrigin is { } original)
-        {
-            packet.BypassOrigin = null;
-            Install(packet, original, flow, in key);
-        }
-    }
-
-    private void Install(Packet packet, Megaflow original, Megaflow recirculated, in FlowKey key)
-    {
-        if (_combined is not null)
-        {
-            InstallCombined(packet, original, recirculated, in key);
-            return;
-        }
-
-        if (original.IsDead || _builder!.TryBuild(packet, in key, original, recirculated, _shortcuts!, out bool built) is not { } combined)
-        {
-            return;
-        }
-
-        var shortcut = combined.Shortcut!;
-        if (!built)
-        {
-            // Already built by an earlier packet: in EMC-only mode it may have been evicted since.
-            if (_shortcutsInEmcOnly)
-            {
-                _emc!.Insert(in combined.Key, shortcut.KeyHash, combined);
-            }
-
-            return;
-        }
-
-        if (!_shortcuts!.TryAdd(combined))
-        {
-            return;
-        }
-
-        Stats.ShortcutInstalls++;
-        if (_shortcutsInEmcOnly)
-        {
-            _emc!.Insert(in combined.Key, shortcut.KeyHash, combined);
-        }
-
-        _observer?.Installed(shortcut);
-    }
-
-    /// <summary>
-    /// Megaflow mode: the combined megaflow of this pair of megaflows, installed once and shared; the
-    /// packet's EMC entry is pointed at it, so the connection's next packets find it at once.
-    /// </summary>
-    private void InstallCombined(Packet packet, Megaflow original, Megaflow recirculated, in FlowKey key)
-    {
-        if (original.IsDead || !_builder!.CanCombine(packet, in key, original, recirculated, out var firstPassKey))
-        {
-            return;
-        }
-
-        var combined = _combined!.Lookup(in firstPassKey);
-        if (combined is null || combined.IsUnusable)
-        {
-            combined = _builder.BuildMasked(in firstPassKey, original, recirculated);
-            _combined.Insert(combined);
-            Stats.ShortcutInstalls++;
-        }
-
-        _emc?.Insert(in firstPassKey, FlowHash.Hash(in firstPassKey), combined);
-    }
-
-    /// <summary>
-    /// Removes the combined flows of a connection (both directions) that left the established
-    /// state, as its conntrack owner said. Returns how many went.
-    /// </summary>
-    public int RevokeConnection(in Conntrack.ConntrackKey connection, uint connectionHash)
-    {
-        if (_shortcuts is null)
-        {
-            return 0;
-        }
-
-        int removed = _shortcuts.RemoveConnection(in connection, connectionHash);
-        Stats.ShortcutRevocations += removed;
-        return removed;
-    }
-
-    /// <summary>A packet of a combined flow failed its guard: that combined flow is stale, remove it.</summary>
-    internal void RevokeFailedGuard(Packet packet)
-    {
-        if (_combined is not null)
-        {
-            // Shared by every connection of the pair: a failing packet says nothing about the others.
-            return;
-        }
-
-        uint hash = _builder!.FirstPassKey(packet, out var key);
-        if (_shortcuts!.Lookup(in key, hash) is { } stale && _shortcuts.Remove(stale))
-        {
-            Stats.ShortcutRevocations++;
-        }
-    }
-
-    /// <summary>After megaflows died (revalidation): their combined flows go too.</summary>
-    private void RemoveStaleShortcuts()
-    {
-        if (_shortcuts is not null)
-        {
-            Stats.ShortcutRevocations += _shortcuts.RemoveStale() + RemoveStaleCombined();
-            _builder!.ForgetDead();
-        }
-    }
-
-    private int RemoveStaleCombined()
-    {
-        if (_combined is null)
-        {
-            return 0;
-        }
-
-        var stale = new List<Megaflow>();
-        foreach (var flow in _combined.Flows)
-        {
-            if (flow.IsUnusable)
-            {
-                stale.Add(flow);
-            }
-        }
-
-        foreach (var flow in stale)
-        {
-            _combined.Remove(flow);
-            flow.MarkDead();
-        }
-
-        return stale.Count;
     }
 
     private void ExecuteFlows<TContext>(ref TContext ctx)

@@ -27,17 +27,17 @@ public sealed class PmdStats
 
     public long Batches;
 
-    /// <summary>Packets that took a combined flow (recirculation bypass) instead of ct + recirc.</summary>
-    public long ShortcutHits;
+    /// <summary>Packets that took a bypass flow (recirculation bypass) instead of ct + recirc.</summary>
+    public long BypassHits;
 
-    /// <summary>Combined flows built (one per connection direction and PMD).</summary>
-    public long ShortcutInstalls;
+    /// <summary>Bypass flows built (per pair of megaflows, or per connection direction, and per PMD).</summary>
+    public long BypassInstalls;
 
-    /// <summary>Combined flows removed: their connection left the established state, or a flow they were built from changed.</summary>
-    public long ShortcutRevocations;
+    /// <summary>Bypass flows removed: their connection left the established state, their guard failed, or a megaflow they stand for died.</summary>
+    public long BypassRevocations;
 
-    /// <summary>Packets of a combined flow whose new conntrack fields failed its guard: they recirculated as usual.</summary>
-    public long ShortcutFallbacks;
+    /// <summary>Packets of a bypass flow whose new conntrack fields failed its guard: they recirculated as usual.</summary>
+    public long BypassGuardFallbacks;
 
     /// <summary>Nanoseconds spent processing, measured by the owner around batches.</summary>
     public long ProcessingNs;
@@ -49,7 +49,7 @@ public sealed class PmdStats
     {
         PacketsReceived = Recirculations = EmcHits = MegaflowHits = SubtableLookups = 0;
         UpcallsOk = UpcallsFailed = Batches = ProcessingNs = 0;
-        ShortcutHits = ShortcutInstalls = ShortcutRevocations = ShortcutFallbacks = 0;
+        BypassHits = BypassInstalls = BypassRevocations = BypassGuardFallbacks = 0;
     }
 
     /// <summary>Writes the pmd-stats-show block for this PMD.</summary>
@@ -66,10 +66,10 @@ public sealed class PmdStats
         sb.Append(c, $"  avg. subtable lookups per megaflow hit: {Ratio(SubtableLookups, MegaflowHits):F2}\n");
         sb.Append(c, $"  miss with success upcall: {UpcallsOk}\n");
         sb.Append(c, $"  miss with failed upcall: {UpcallsFailed}\n");
-        sb.Append(c, $"  shortcut hits: {ShortcutHits}\n");
-        sb.Append(c, $"  shortcut installs: {ShortcutInstalls}\n");
-        sb.Append(c, $"  shortcut revocations: {ShortcutRevocations}\n");
-        sb.Append(c, $"  shortcut guard fallbacks: {ShortcutFallbacks}\n");
+        sb.Append(c, $"  bypass hits: {BypassHits}\n");
+        sb.Append(c, $"  bypass installs: {BypassInstalls}\n");
+        sb.Append(c, $"  bypass revocations: {BypassRevocations}\n");
+        sb.Append(c, $"  bypass guard fallbacks: {BypassGuardFallbacks}\n");
         sb.Append(c, $"  avg. packets per input batch: {Ratio(passes, Batches):F2}\n");
         sb.Append(c, $"  processing ns: {ProcessingNs}\n");
         sb.Append(c, $"  avg. ns per packet: {Ratio(ProcessingNs, PacketsReceived):F1}\n");

@@ -24,7 +24,7 @@ public sealed class RevalidationStats
     /// <summary>Megaflows removed because they were idle.</summary>
     public long RemovedIdle;
 
-    public void Add(in Pipeline.RevalidationResult result)
+    public void Add(in RevalidationResult result)
     {
         Passes++;
         Checked += result.Checked;

@@ -28,7 +28,7 @@ internal sealed record MatrixCell(
     double Ratio,
     double OffEmcHitRate,
     double OnEmcHitRate,
-    long OnShortcutHits,
+    long OnBypassHits,
     IReadOnlyList<double> OffRuns,
     IReadOnlyList<double> OnRuns);
 
@@ -84,7 +84,7 @@ internal static class BenchMatrix
                         runs.Add(result);
                         await progress.WriteLineAsync(string.Create(
                             C,
-                            $"[{runs.Count}/{total}] {result.Protocol} connections={connections} pmds={pmds} bypass={result.Bypass} rep={rep + 1}: {result.Mpps:F3} Mpps, emc {result.EmcHitRate:P1}, shortcut hits {result.ShortcutHits}, drops {result.Drops}")).ConfigureAwait(false);
+                            $"[{runs.Count}/{total}] {result.Protocol} connections={connections} pmds={pmds} bypass={result.Bypass} rep={rep + 1}: {result.Mpps:F3} Mpps, emc {result.EmcHitRate:P1}, bypass hits {result.BypassHits}, drops {result.Drops}")).ConfigureAwait(false);
                     }
                 }
             }
@@ -110,7 +110,7 @@ internal static class BenchMatrix
         .Select(g =>
         {
             var off = g.Where(r => r.Bypass == "off").ToList();
-            var on = g.Where(r => r.Bypass == "on").ToList();
+            var on = g.Where(r => r.Bypass != "off").ToList();
             double offMpps = Median(off.Select(r => r.Mpps));
             double onMpps = Median(on.Select(r => r.Mpps));
             return new MatrixCell(
@@ -122,7 +122,7 @@ internal static class BenchMatrix
                 offMpps == 0 ? 0 : onMpps / offMpps,
                 Median(off.Select(r => r.EmcHitRate)),
                 Median(on.Select(r => r.EmcHitRate)),
-                (long)Median(on.Select(r => (double)r.ShortcutHits)),
+                (long)Median(on.Select(r => (double)r.BypassHits)),
                 off.Select(r => r.Mpps).ToList(),
                 on.Select(r => r.Mpps).ToList());
         })
@@ -131,7 +131,7 @@ internal static class BenchMatrix
     public static void WriteTable(MatrixReport report, TextWriter output)
     {
         var table = new Table().Title(string.Create(C, $"bench --matrix: {report.Protocol}, medians of {report.Reps} run(s) of {report.DurationSeconds:F1} s per cell and setting (off and on alternating), {report.Cores} cores"));
-        foreach (var column in new[] { "connections", "pmds", "mpps off", "mpps on", "on/off", "emc off", "emc on", "shortcut hits on" })
+        foreach (var column in new[] { "connections", "pmds", "mpps off", "mpps on", "on/off", "emc off", "emc on", "bypass hits on" })
         {
             table.AddColumn(new TableColumn(column).RightAligned());
         }
@@ -140,7 +140,7 @@ internal static class BenchMatrix
         {
             table.AddRow(BenchReport.Cells(
                 cell.Connections, cell.Pmds, cell.OffMpps.ToString("F3", C), cell.OnMpps.ToString("F3", C), cell.Ratio.ToString("F2", C) + "x",
-                cell.OffEmcHitRate.ToString("P1", C), cell.OnEmcHitRate.ToString("P1", C), cell.OnShortcutHits));
+                cell.OffEmcHitRate.ToString("P1", C), cell.OnEmcHitRate.ToString("P1", C), cell.OnBypassHits));
         }
 
         BenchReport.Console(output).Write(table);

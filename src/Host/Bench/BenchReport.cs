@@ -18,14 +18,14 @@ internal static class BenchReport
     public static void WriteTable(BenchResult r, TextWriter output)
     {
         var table = new Table().Title(string.Create(C, $"bench: {r.Seconds:F1} s after a {r.WarmupSeconds:F1} s warm-up"));
-        foreach (var column in new[] { "mpps rx", "mpps tx", "pmds", "connections", "protocol", "bypass", "emc_hit_rate", "shortcut_hits", "recirculations", "upcalls", "drops", "ct invalid", "ct created" })
+        foreach (var column in new[] { "mpps rx", "mpps tx", "pmds", "connections", "protocol", "bypass", "emc_hit_rate", "bypass_hits", "recirculations", "upcalls", "drops", "ct invalid", "ct created" })
         {
             table.AddColumn(new TableColumn(column).RightAligned());
         }
 
         table.AddRow(Cells(
             r.RxMpps.ToString("F3", C), r.TxMpps.ToString("F3", C), r.Pmds, r.Connections, r.Protocol, r.Bypass,
-            r.EmcHitRate.ToString("P1", C), r.ShortcutHits, r.Recirculations, r.Upcalls, r.Drops, r.CtInvalid, r.CtCreated));
+            r.EmcHitRate.ToString("P1", C), r.BypassHits, r.Recirculations, r.Upcalls, r.Drops, r.CtInvalid, r.CtCreated));
         Console(output).Write(table);
     }
 

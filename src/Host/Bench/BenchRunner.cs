@@ -8,6 +8,7 @@ using Actors.Pmd;
 using Actors.Ports;
 using Akka.Actor;
 using Akka.Configuration;
+using Datapath.Bypass;
 using Datapath.Conntrack;
 using Datapath.OpenFlow;
 
@@ -78,11 +79,11 @@ internal static class BenchRunner
             Pmds: settings.Pmds,
             Connections: options.Connections,
             Protocol: BenchOptions.NameOf(options.Protocol),
-            Bypass: settings.Pmd.RecircBypass ? "on" : "off",
+            Bypass: settings.Pmd.Bypass.Name(),
             EmcHitRate: passes == 0 ? 0 : (double)emcHits / passes,
-            ShortcutHits: after.ShortcutHits - before.ShortcutHits,
-            ShortcutInstalls: after.ShortcutInstalls - before.ShortcutInstalls,
-            ShortcutFallbacks: after.ShortcutFallbacks - before.ShortcutFallbacks,
+            BypassHits: after.BypassHits - before.BypassHits,
+            BypassInstalls: after.BypassInstalls - before.BypassInstalls,
+            BypassGuardFallbacks: after.BypassGuardFallbacks - before.BypassGuardFallbacks,
             Recirculations: after.Recirculations - before.Recirculations,
             Upcalls: after.Upcalls - before.Upcalls,
             Drops: after.Drops - before.Drops,
@@ -125,9 +126,9 @@ internal static class BenchRunner
             pmds.Sum(p => p.Pipeline.Recirculations),
             pmds.Sum(p => p.Pipeline.EmcHits),
             pmds.Sum(p => p.Pipeline.UpcallsOk + p.Pipeline.UpcallsFailed),
-            pmds.Sum(p => p.Pipeline.ShortcutHits),
-            pmds.Sum(p => p.Pipeline.ShortcutInstalls),
-            pmds.Sum(p => p.Pipeline.ShortcutFallbacks),
+            pmds.Sum(p => p.Pipeline.BypassHits),
+            pmds.Sum(p => p.Pipeline.BypassInstalls),
+            pmds.Sum(p => p.Pipeline.BypassGuardFallbacks),
             pmds.Sum(p => p.Drops.Values.Sum()) + portStats.Ports.Sum(p => p.RxDropped),
             portStats.Ports.Sum(p => p.TxPackets),
             invalid,
@@ -141,9 +142,9 @@ internal static class BenchRunner
         long Recirculations,
         long EmcHits,
         long Upcalls,
-        long ShortcutHits,
-        long ShortcutInstalls,
-        long ShortcutFallbacks,
+        long BypassHits,
+        long BypassInstalls,
+        long BypassGuardFallbacks,
         long Drops,
         long Transmitted,
         long CtInvalid,

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using Actors.Configuration;
+using Datapath.Bypass;
 using Datapath.OpenFlow;
 using Datapath.Traffic;
 using Host.Bench;
@@ -80,7 +81,7 @@ internal static class BenchCommand
 
                     var options = new MatrixOptions(proto, counts, pmdCounts, parse.GetValue(reps), runTime, warmTime, parse.GetValue(outDir)!);
                     bool asJson = parse.GetValue(json);
-                    var report = await BenchMatrix.RunAsync(hocon, source, (p, on) => For(settings, p, on), flows, options, asJson ? error : output).ConfigureAwait(false);
+                    var report = await BenchMatrix.RunAsync(hocon, source, (p, on) => For(settings, p, on ? OnMode(settings) : BypassMode.Off), flows, options, asJson ? error : output).ConfigureAwait(false);
                     if (asJson)
                     {
                         output.WriteLine(JsonSerializer.Serialize(report, BenchReport.Json));
@@ -94,7 +95,7 @@ internal static class BenchCommand
                     return 0;
                 }
 
-                var single = BypassOption.Apply(For(settings, parse.GetValue(pmds), settings.Pmd.RecircBypass), parse.GetValue(bypass));
+                var single = BypassOption.Apply(For(settings, parse.GetValue(pmds), settings.Pmd.Bypass), parse.GetValue(bypass));
                 var result = await BenchRunner.RunAsync(hocon, source, single, flows, new BenchOptions(proto, parse.GetValue(connections), runTime, warmTime)).ConfigureAwait(false);
                 if (parse.GetValue(json))
                 {
@@ -122,12 +123,15 @@ internal static class BenchCommand
     }
 
     /// <summary>The settings of a run: <paramref name="pmds"/> PMDs (one queue per port each, unless the configuration fixed the queues) and the bypass as given.</summary>
-    private static DatapathSettings For(DatapathSettings settings, int pmds, bool bypass) => settings with
+    private static DatapathSettings For(DatapathSettings settings, int pmds, BypassMode bypass) => settings with
     {
         Pmds = pmds,
         QueuesPerPort = settings.QueuesPerPort == settings.Pmds ? pmds : settings.QueuesPerPort,
-        Pmd = settings.Pmd with { RecircBypass = bypass },
+        Pmd = settings.Pmd with { Bypass = bypass },
     };
+
+    /// <summary>The matrix's "on": the configured mode, or the default one when the configuration has the bypass off.</summary>
+    private static BypassMode OnMode(DatapathSettings settings) => settings.Pmd.Bypass == BypassMode.Off ? BypassMode.Megaflow : settings.Pmd.Bypass;
 
     private static bool TryParseList(string text, int max, out IReadOnlyList<int> values)
     {

@@ -121,10 +121,10 @@ internal sealed partial class DatapathSampler : IAsyncDisposable
             Add("dpif_netdev_emc_hits", p.EmcHits);
             Add("dpif_netdev_megaflow_hits", p.MegaflowHits);
             Add("dpif_netdev_upcall_ok", p.UpcallsOk);
-            Add("bypass_hits", p.ShortcutHits);
-            Add("bypass_installs", p.ShortcutInstalls);
-            Add("bypass_revocations", p.ShortcutRevocations);
-            Add("bypass_guard_fallbacks", p.ShortcutFallbacks);
+            Add("bypass_hits", p.BypassHits);
+            Add("bypass_installs", p.BypassInstalls);
+            Add("bypass_revocations", p.BypassRevocations);
+            Add("bypass_guard_fallbacks", p.BypassGuardFallbacks);
             Add("dpif_netdev_revalidations", pmd.Revalidations);
             Add("dpif_netdev_megaflows_removed", pmd.MegaflowsRemoved);
             foreach (var (reason, count) in pmd.Drops)

@@ -54,7 +54,7 @@ internal static class JobReport
     private static Table PmdTable(JobResult result)
     {
         var table = new Table().Title("PMDs (pmd-stats-show)");
-        foreach (var column in new[] { "pmd", "packets", "recirc", "emc hits", "megaflow hits", "shortcut hits", "upcalls", "failed upcalls", "megaflows", "ct messages", "avg pkts/batch", "avg ns/pkt" })
+        foreach (var column in new[] { "pmd", "packets", "recirc", "emc hits", "megaflow hits", "bypass hits", "upcalls", "failed upcalls", "megaflows", "ct messages", "avg pkts/batch", "avg ns/pkt" })
         {
             table.AddColumn(new TableColumn(column).RightAligned());
         }
@@ -66,7 +66,7 @@ internal static class JobReport
             table.AddRow(Cells(
                 pmd.Pmd, p.PacketsReceived, p.Recirculations,
                 $"{p.EmcHits} ({Percent(p.EmcHits, passes):F1}%)", $"{p.MegaflowHits} ({Percent(p.MegaflowHits, passes):F1}%)",
-                $"{p.ShortcutHits} ({Percent(p.ShortcutHits, passes):F1}%)",
+                $"{p.BypassHits} ({Percent(p.BypassHits, passes):F1}%)",
                 p.UpcallsOk, p.UpcallsFailed, pmd.MegaflowCount, pmd.ConntrackMessages,
                 (p.Batches == 0 ? 0 : (double)passes / p.Batches).ToString("F1", C),
                 (p.PacketsReceived == 0 ? 0 : (double)p.ProcessingNs / p.PacketsReceived).ToString("F0", C)));

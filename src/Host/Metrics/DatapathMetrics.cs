@@ -21,10 +21,10 @@ internal sealed class DatapathMetrics
     private readonly Counter _pmdRecirculations;
     private readonly Counter _pmdEmcHits;
     private readonly Counter _pmdMegaflowHits;
-    private readonly Counter _pmdShortcutHits;
-    private readonly Counter _pmdShortcutInstalls;
-    private readonly Counter _pmdShortcutRevocations;
-    private readonly Counter _pmdShortcutFallbacks;
+    private readonly Counter _pmdBypassHits;
+    private readonly Counter _pmdBypassInstalls;
+    private readonly Counter _pmdBypassRevocations;
+    private readonly Counter _pmdBypassGuardFallbacks;
     private readonly Counter _pmdUpcalls;
     private readonly Counter _pmdDrops;
     private readonly Gauge _pmdMegaflows;
@@ -46,10 +46,10 @@ internal sealed class DatapathMetrics
         _pmdRecirculations = PmdCounter("recirculations_total", "Passes of recirculated packets (pmd-stats-show: packet recirculations).");
         _pmdEmcHits = PmdCounter("emc_hits_total", "Exact-match cache hits.");
         _pmdMegaflowHits = PmdCounter("megaflow_hits_total", "Megaflow classifier hits.");
-        _pmdShortcutHits = PmdCounter("shortcut_hits_total", "Packets that took a combined flow (recirculation bypass) instead of ct + recirc.");
-        _pmdShortcutInstalls = PmdCounter("shortcut_installs_total", "Combined flows built.");
-        _pmdShortcutRevocations = PmdCounter("shortcut_revocations_total", "Combined flows removed (connection left the established state, or a flow they were built from changed).");
-        _pmdShortcutFallbacks = PmdCounter("shortcut_guard_fallbacks_total", "Packets of a combined flow whose conntrack guard failed: they recirculated as usual.");
+        _pmdBypassHits = PmdCounter("bypass_hits_total", "Packets that took a bypass flow (recirculation bypass) instead of ct + recirc.");
+        _pmdBypassInstalls = PmdCounter("bypass_installs_total", "Bypass flows built.");
+        _pmdBypassRevocations = PmdCounter("bypass_revocations_total", "Bypass flows removed (connection left the established state, guard failed, or a megaflow they stand for died).");
+        _pmdBypassGuardFallbacks = PmdCounter("bypass_guard_fallbacks_total", "Packets of a bypass flow whose conntrack guard failed: they recirculated as usual.");
         _pmdUpcalls = PmdCounter("upcalls_total", "Cache misses sent to the OpenFlow tables, by result (ok: a megaflow was installed).", "result");
         _pmdDrops = PmdCounter("drops_total", "Packets dropped by the PMD, by reason.", "reason");
         _pmdMegaflows = factory.CreateGauge(Prefix + "pmd_megaflows", "Megaflows installed in the PMD's classifier.", ["pmd"]);
@@ -119,7 +119,7 @@ internal sealed class DatapathMetrics
         // A PMD that did not answer this time may still be there: prune only after a full answer.
         if (snapshot.Pmds.PmdsMissing == 0)
         {
-            foreach (var collector in new Collector[] { _pmdPackets, _pmdRecirculations, _pmdEmcHits, _pmdMegaflowHits, _pmdShortcutHits, _pmdShortcutInstalls, _pmdShortcutRevocations, _pmdShortcutFallbacks, _pmdUpcalls, _pmdDrops, _pmdMegaflows })
+            foreach (var collector in new Collector[] { _pmdPackets, _pmdRecirculations, _pmdEmcHits, _pmdMegaflowHits, _pmdBypassHits, _pmdBypassInstalls, _pmdBypassRevocations, _pmdBypassGuardFallbacks, _pmdUpcalls, _pmdDrops, _pmdMegaflows })
             {
                 Prune(collector, present);
             }
@@ -133,10 +133,10 @@ internal sealed class DatapathMetrics
         Set(_pmdRecirculations, p.Recirculations, id);
         Set(_pmdEmcHits, p.EmcHits, id);
         Set(_pmdMegaflowHits, p.MegaflowHits, id);
-        Set(_pmdShortcutHits, p.ShortcutHits, id);
-        Set(_pmdShortcutInstalls, p.ShortcutInstalls, id);
-        Set(_pmdShortcutRevocations, p.ShortcutRevocations, id);
-        Set(_pmdShortcutFallbacks, p.ShortcutFallbacks, id);
+        Set(_pmdBypassHits, p.BypassHits, id);
+        Set(_pmdBypassInstalls, p.BypassInstalls, id);
+        Set(_pmdBypassRevocations, p.BypassRevocations, id);
+        Set(_pmdBypassGuardFallbacks, p.BypassGuardFallbacks, id);
         Set(_pmdUpcalls, p.UpcallsOk, id, "ok");
         Set(_pmdUpcalls, p.UpcallsFailed, id, "failed");
         foreach (var (reason, count) in pmd.Drops)

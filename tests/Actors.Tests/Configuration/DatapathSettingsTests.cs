@@ -1,4 +1,5 @@
 using Actors.Configuration;
+using Datapath.Bypass;
 
 namespace Actors.Tests.Configuration;
 
@@ -50,6 +51,8 @@ public sealed class DatapathSettingsTests : IDisposable
     [InlineData("datapath.max-recirculation-depth = 0", "datapath.max-recirculation-depth", "outside")]
     [InlineData("datapath.conntrack-direct-routes = maybe", "datapath.conntrack-direct-routes", "not on or off")]
     [InlineData("datapath.port-window = 0", "datapath.port-window", "outside")]
+    [InlineData("datapath.recirc-bypass = shortcut", "datapath.recirc-bypass", "not one of off, megaflow, per-connection, emc-only, on")]
+    [InlineData("datapath.recirc-bypass-max-flows = 0", "datapath.recirc-bypass-max-flows", "outside")]
     public void A_bad_value_is_reported_with_its_file_and_key(string line, string key, string problem)
     {
         string path = Write(line + "\n");
@@ -60,6 +63,31 @@ public sealed class DatapathSettingsTests : IDisposable
         Assert.Contains(path, error.Message, StringComparison.Ordinal);
         Assert.Contains(key, error.Message, StringComparison.Ordinal);
         Assert.Contains(problem, error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("off", BypassMode.Off)]
+    [InlineData("on", BypassMode.Megaflow)]
+    [InlineData("megaflow", BypassMode.Megaflow)]
+    [InlineData("per-connection", BypassMode.PerConnection)]
+    [InlineData("emc-only", BypassMode.EmcOnly)]
+    public void The_recirculation_bypass_is_one_mode_word(string word, BypassMode mode)
+    {
+        string path = Write($"datapath.recirc-bypass = {word}\n");
+
+        var settings = DatapathSettings.From(DatapathConfig.LoadFile(path), path);
+
+        Assert.Equal(mode, settings.Pmd.Bypass);
+        Assert.Equal(mode, settings.Pmd.CoreOptions().Bypass);
+    }
+
+    [Fact]
+    public void The_embedded_default_bypass_is_megaflow()
+    {
+        var settings = DatapathSettings.From(DatapathConfig.LoadEmbedded(), DatapathConfig.EmbeddedName);
+
+        Assert.Equal(BypassMode.Megaflow, settings.Pmd.Bypass);
+        Assert.Equal(1 << 21, settings.Pmd.MaxBypassFlows);
     }
 
     [Fact]
@@ -79,6 +107,8 @@ public sealed class DatapathSettingsTests : IDisposable
     [InlineData("emc-entries = 4096", "emc-entries", "unknown key")]
     [InlineData("datapath emc-entries 4096", "datapath emc-entries 4096", "unknown key")]
     [InlineData("datapath { emc-entries = \n", "datapath.emc-entries", "has no value")]
+    [InlineData("datapath.recirc-bypass-megaflows = on", "datapath.recirc-bypass-megaflows", "unknown key")]
+    [InlineData("datapath.recirc-bypass-emc-only = on", "datapath.recirc-bypass-emc-only", "unknown key")]
     public void A_broken_or_misspelt_line_is_an_error_not_ignored(string text, string key, string problem)
     {
         string path = Write(text);

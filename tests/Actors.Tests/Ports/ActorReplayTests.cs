@@ -3,6 +3,7 @@ using Actors.Node;
 using Actors.Pmd;
 using Actors.Ports;
 using Actors.Tests.Support;
+using Datapath.Bypass;
 using Datapath.OpenFlow;
 using Datapath.OpenFlow.Tables;
 using Datapath.Packets.Pcap;
@@ -20,13 +21,13 @@ public sealed class ActorReplayTests
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
 
-    /// <summary>Recirculation bypass off, with combined megaflows (the default), and with per-connection combined flows.</summary>
+    /// <summary>Recirculation bypass off, in megaflow mode (the default), and per connection.</summary>
     public static TheoryData<string, int, string> CapturesPmdsAndBypass()
     {
         var data = new TheoryData<string, int, string>();
         foreach (var pcap in TestData.AllCapturePcaps())
         {
-            foreach (string bypass in new[] { "off", "megaflows", "per-connection" })
+            foreach (string bypass in new[] { "off", "megaflow", "per-connection" })
             {
                 data.Add(Path.GetFileNameWithoutExtension(pcap), 1, bypass);
                 data.Add(Path.GetFileNameWithoutExtension(pcap), 2, bypass);
@@ -41,7 +42,7 @@ public sealed class ActorReplayTests
     public async Task Replaying_through_the_actors_gives_Open_vSwitch_verdicts(string capture, int pmds, string bypass)
     {
         var expected = File.ReadAllLines(TestData.Capture(Path.Combine("expected", capture + ".verdict")));
-        var settings = new PmdSettings { RecircBypass = bypass != "off", CombinedMegaflows = bypass == "megaflows" };
+        var settings = new PmdSettings { Bypass = BypassModes.TryParse(bypass, out var mode) ? mode : throw new ArgumentException(bypass, nameof(bypass)) };
 
         var verdicts = await Replay(TestData.Capture(capture + ".pcap"), pmds, settings: settings);
 

@@ -36,8 +36,8 @@ public sealed class WireMessageSerializationTests : Akka.TestKit.Xunit2.TestKit
         yield return new ShardStatistics(4, 9, 10, 320, 77, [1, 2, 3, long.MaxValue]);
         yield return RestartShard.Instance;
         yield return new ConntrackEnvelope(6, new FlushConnections(3));
-        yield return new ShortcutInstalled(inputs[2].Key, inputs[2].ShardHash);
-        yield return new ShortcutsRevoked(1, [inputs[0].Key, inputs[3].Key], [inputs[0].ShardHash, inputs[3].ShardHash]);
+        yield return new BypassFlowInstalled(inputs[2].Key, inputs[2].ShardHash);
+        yield return new BypassFlowsRevoked(1, [inputs[0].Key, inputs[3].Key], [inputs[0].ShardHash, inputs[3].ShardHash]);
     }
 
     [Fact]
@@ -94,8 +94,8 @@ public sealed class WireMessageSerializationTests : Akka.TestKit.Xunit2.TestKit
                 Assert.Equal((e.Shard, e.BatchId), (t.Shard, t.BatchId));
                 Assert.Equal(e.Results, t.Results);
                 break;
-            case ShortcutsRevoked e:
-                var r = (ShortcutsRevoked)actual;
+            case BypassFlowsRevoked e:
+                var r = (BypassFlowsRevoked)actual;
                 Assert.Equal(e.Shard, r.Shard);
                 Assert.Equal(e.Keys, r.Keys);
                 Assert.Equal(e.ShardHashes, r.ShardHashes);

@@ -1,3 +1,5 @@
+using Datapath.Bypass;
+
 namespace Benchmarks.Support;
 
 /// <summary>

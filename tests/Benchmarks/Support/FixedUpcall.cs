@@ -1,7 +1,7 @@
 using Datapath.Actions;
 using Datapath.Flow;
 using Datapath.Packets;
-using Datapath.Pipeline;
+using Datapath.Upcalls;
 
 namespace Benchmarks.Support;
 

@@ -260,7 +260,7 @@ public class IpReassemblerTests
     }
 
     /// <summary>Cuts an unfragmented IPv4 frame (20-byte header) into fragments of <paramref name="size"/> payload bytes.</summary>
-    private static List<byte[]> SplitIpv4(byte[] frame, int size, ushort id = 0x1234)
+    internal static List<byte[]> SplitIpv4(byte[] frame, int size, ushort id = 0x1234)
     {
         var payload = frame.AsSpan(34);
         var list = new List<byte[]>();

@@ -1,3 +1,4 @@
+using Datapath.Bypass;
 using Datapath.OpenFlow.Tables;
 using Datapath.OpenFlow.Translation;
 using Datapath.Packets;
@@ -7,18 +8,9 @@ using Datapath.Tests.OpenFlow;
 
 namespace Datapath.Tests.Pipeline;
 
-/// <summary>How a lane of the <see cref="BypassRig"/> runs the recirculation bypass.</summary>
-internal enum BypassMode
-{
-    Off,
-    On,
-    OnEmcOnly,
-    OnMegaflows,
-}
-
 /// <summary>
 /// The same flow table on several <see cref="InlineDatapath"/>s that differ only in the
-/// recirculation bypass (off, on, on through the EMC alone). Every frame goes through every lane at
+/// recirculation bypass mode (off, per-connection, emc-only, megaflow). Every frame goes through every lane at
 /// the same virtual time; each call asserts that the lanes agree on every packet's verdict (ports
 /// and bytes sent), so a scenario only has to say what happens, and the rig says whether the bypass
 /// changed it.
@@ -30,8 +22,8 @@ internal sealed class BypassRig
     public BypassRig(string? flows = null, bool withEmcOnly = true, PmdCoreOptions? options = null)
     {
         var modes = withEmcOnly
-            ? new[] { BypassMode.Off, BypassMode.On, BypassMode.OnEmcOnly, BypassMode.OnMegaflows }
-            : new[] { BypassMode.Off, BypassMode.On, BypassMode.OnMegaflows };
+            ? new[] { BypassMode.Off, BypassMode.PerConnection, BypassMode.EmcOnly, BypassMode.Megaflow }
+            : new[] { BypassMode.Off, BypassMode.PerConnection, BypassMode.Megaflow };
         foreach (var mode in modes)
         {
             _lanes.Add(new Lane(mode, flows ?? Firewall.Text, options ?? new PmdCoreOptions()));
@@ -47,8 +39,8 @@ internal sealed class BypassRig
     /// <summary>Every lane but the one without bypass.</summary>
     public IEnumerable<Lane> BypassLanes => _lanes.Skip(1);
 
-    /// <summary>The lanes that keep one combined flow per connection direction (and revoke it when conntrack says so).</summary>
-    public IEnumerable<Lane> PerConnectionLanes => BypassLanes.Where(l => l.Mode != BypassMode.OnMegaflows);
+    /// <summary>The lanes that keep one bypass flow per connection direction (and revoke it when conntrack says so).</summary>
+    public IEnumerable<Lane> PerConnectionLanes => BypassLanes.Where(l => l.Mode != BypassMode.Megaflow);
 
     /// <summary>Runs one frame through every lane; returns its verdict (`OUT_PORTS` or `drop`) after asserting that all lanes agree.</summary>
     public string Send(byte[] frame, uint port, long nowMs) => SendBatch([(frame, port)], nowMs)[0];
@@ -110,14 +102,14 @@ internal sealed class BypassRig
         }
     }
 
-    /// <summary>Asserts that every bypass lane hit combined flows (so the test did not pass with the bypass idle).</summary>
+    /// <summary>Asserts that every bypass lane hit bypass flows (so the test did not pass with the bypass idle).</summary>
     public void AssertBypassTookPart()
     {
-        Assert.Equal(0, Off.Stats.ShortcutHits + Off.Stats.ShortcutInstalls);
+        Assert.Equal(0, Off.Stats.BypassHits + Off.Stats.BypassInstalls);
         foreach (var lane in BypassLanes)
         {
-            Assert.True(lane.Stats.ShortcutInstalls > 0, $"{lane.Mode}: no combined flow was installed.");
-            Assert.True(lane.Stats.ShortcutHits > 0, $"{lane.Mode}: no packet hit a combined flow.");
+            Assert.True(lane.Stats.BypassInstalls > 0, $"{lane.Mode}: no bypass flow was installed.");
+            Assert.True(lane.Stats.BypassHits > 0, $"{lane.Mode}: no packet hit a bypass flow.");
         }
     }
 
@@ -153,12 +145,7 @@ internal sealed class BypassRig
             Tables = new OpenFlowTables(new ManualClock());
             Tables.AddFlows(flows, "bypass.flows");
             var translator = new Translator(Tables, new RecircRegistry(), [1, 2]);
-            Datapath = new InlineDatapath(translator, options with
-            {
-                RecircBypass = mode != BypassMode.Off,
-                ShortcutsInEmcOnly = mode == BypassMode.OnEmcOnly,
-                CombinedMegaflows = mode == BypassMode.OnMegaflows,
-            });
+            Datapath = new InlineDatapath(translator, options with { Bypass = mode });
             Revalidator = new TranslationRevalidator(translator);
         }
 

@@ -4,16 +4,16 @@ namespace Datapath.Tests.Pipeline;
 
 /// <summary>
 /// The recirculation bypass never changes what happens to a packet (issue 6, "Safety"): each
-/// scenario runs one packet sequence with the bypass off, on, and on through the EMC alone, and the
+/// scenario runs one packet sequence with the bypass off and in each of its three modes, and the
 /// <see cref="BypassRig"/> asserts identical verdicts per packet; the rule counters must read the same
-/// after a push, and the bypass lanes must really have used combined flows.
+/// after a push, and the bypass lanes must really have used bypass flows.
 /// </summary>
 public sealed class BypassSafetyTests
 {
     private const string Est1 = "ct_state=+est+trk,ip,in_port=1";
 
     [Fact]
-    public void An_established_udp_stream_both_ways_hits_shortcuts_with_the_verdicts_and_rule_counters_of_no_bypass()
+    public void An_established_udp_stream_both_ways_hits_bypass_flows_with_the_verdicts_and_rule_counters_of_no_bypass()
     {
         var rig = new BypassRig();
         var verdicts = new List<string>();
@@ -28,17 +28,17 @@ public sealed class BypassSafetyTests
         rig.AssertBypassTookPart();
         foreach (var lane in rig.BypassLanes)
         {
-            // One combined flow per direction; every later packet of the stream hits one.
-            Assert.Equal(2, lane.Stats.ShortcutInstalls);
-            Assert.True(lane.Stats.ShortcutHits >= 36, $"{lane.Mode}: {lane.Stats.ShortcutHits} hits");
-            Assert.Equal(0, lane.Stats.ShortcutFallbacks + lane.Stats.ShortcutRevocations);
+            // One bypass flow per direction; every later packet of the stream hits one.
+            Assert.Equal(2, lane.Stats.BypassInstalls);
+            Assert.True(lane.Stats.BypassHits >= 36, $"{lane.Mode}: {lane.Stats.BypassHits} hits");
+            Assert.Equal(0, lane.Stats.BypassGuardFallbacks + lane.Stats.BypassRevocations);
         }
 
         rig.AssertSameRuleStatistics();
     }
 
     [Fact]
-    public void A_tcp_reset_between_data_segments_gives_the_verdicts_of_no_bypass_and_revokes_the_shortcuts()
+    public void A_tcp_reset_between_data_segments_gives_the_verdicts_of_no_bypass_and_revokes_the_bypass_flows()
     {
         var rig = new BypassRig();
         var tcp = new TcpSession(1, 33000, 80);
@@ -50,7 +50,7 @@ public sealed class BypassSafetyTests
             Assert.Equal("1", Send(rig, tcp.Data(fromClient: false), t++));
         }
 
-        long hitsBeforeReset = rig.On.Stats.ShortcutHits;
+        long hitsBeforeReset = rig.On.Stats.BypassHits;
         Send(rig, tcp.Rst(fromClient: false), t++);
         for (int i = 0; i < 4; i++)
         {
@@ -129,26 +129,26 @@ public sealed class BypassSafetyTests
     }
 
     [Fact]
-    public void An_expired_udp_connection_removed_by_a_sweep_takes_its_shortcuts_and_drops_the_next_packet_from_port_2()
+    public void An_expired_udp_connection_removed_by_a_sweep_takes_its_bypass_flows_and_drops_the_next_packet_from_port_2()
     {
         var rig = EstablishedUdp(40011);
 
         long later = 4 + 31_000;
         Assert.Equal(1, rig.SweepConntrack(later));
-        Assert.All(rig.PerConnectionLanes, lane => Assert.Equal(0, lane.Datapath.Core.Pipeline.Shortcuts!.Count));
-        Assert.All(rig.PerConnectionLanes, lane => Assert.Equal(2, lane.Stats.ShortcutRevocations));
+        Assert.All(rig.PerConnectionLanes, lane => Assert.Equal(0, lane.Datapath.Core.Bypass.Count));
+        Assert.All(rig.PerConnectionLanes, lane => Assert.Equal(2, lane.Stats.BypassRevocations));
 
         Assert.Equal("drop", Send(rig, BypassFrames.Udp(2, 40011, 53), later));
         Assert.Equal("2", Send(rig, BypassFrames.Udp(1, 40011, 53), later + 1));
         Assert.Equal("1", Send(rig, BypassFrames.Udp(2, 40011, 53), later + 2));
 
         rig.AssertBypassTookPart();
-        Assert.All(rig.PerConnectionLanes, lane => Assert.Equal(0, lane.Stats.ShortcutFallbacks));
+        Assert.All(rig.PerConnectionLanes, lane => Assert.Equal(0, lane.Stats.BypassGuardFallbacks));
         rig.AssertSameRuleStatistics();
     }
 
     [Fact]
-    public void A_modified_flow_after_shortcuts_exist_drops_the_next_packets_in_every_lane()
+    public void A_modified_flow_after_bypass_flows_exist_drops_the_next_packets_in_every_lane()
     {
         var rig = new BypassRig();
         for (int i = 0; i < 5; i++)
@@ -157,7 +157,7 @@ public sealed class BypassSafetyTests
             Send(rig, BypassFrames.Udp(2, 40002, 53), i);
         }
 
-        Assert.All(rig.BypassLanes, lane => Assert.True(lane.Stats.ShortcutHits > 0));
+        Assert.All(rig.BypassLanes, lane => Assert.True(lane.Stats.BypassHits > 0));
         rig.ChangeTables(tables => tables.AddFlows($"table=1, {Est1} actions=drop", "change.flows"), 10);
 
         Assert.Equal("drop", Send(rig, BypassFrames.Udp(1, 40002, 53), 11));
@@ -165,12 +165,12 @@ public sealed class BypassSafetyTests
         Assert.Equal("drop", Send(rig, BypassFrames.Udp(1, 40002, 53), 13));
 
         rig.AssertBypassTookPart();
-        Assert.All(rig.PerConnectionLanes, lane => Assert.True(lane.Stats.ShortcutRevocations > 0, $"{lane.Mode}: nothing revoked"));
+        Assert.All(rig.PerConnectionLanes, lane => Assert.True(lane.Stats.BypassRevocations > 0, $"{lane.Mode}: nothing revoked"));
         rig.AssertSameRuleStatistics();
     }
 
     [Fact]
-    public void A_deleted_flow_after_shortcuts_exist_stops_forwarding_in_every_lane()
+    public void A_deleted_flow_after_bypass_flows_exist_stops_forwarding_in_every_lane()
     {
         var rig = new BypassRig();
         for (int i = 0; i < 5; i++)
@@ -185,7 +185,7 @@ public sealed class BypassSafetyTests
         Assert.Equal("drop", Send(rig, BypassFrames.Udp(2, 40003, 53), 12));
 
         rig.AssertBypassTookPart();
-        Assert.All(rig.PerConnectionLanes, lane => Assert.True(lane.Stats.ShortcutRevocations > 0, $"{lane.Mode}: nothing revoked"));
+        Assert.All(rig.PerConnectionLanes, lane => Assert.True(lane.Stats.BypassRevocations > 0, $"{lane.Mode}: nothing revoked"));
         rig.AssertSameRuleStatistics();
     }
 
@@ -214,15 +214,15 @@ public sealed class BypassSafetyTests
         Send(rig, tcp.Data(fromClient: false), t++);
 
         rig.AssertBypassTookPart();
-        Assert.All(rig.PerConnectionLanes, lane => Assert.True(lane.Stats.ShortcutRevocations >= 4, $"{lane.Mode}: {lane.Stats.ShortcutRevocations} revoked"));
+        Assert.All(rig.PerConnectionLanes, lane => Assert.True(lane.Stats.BypassRevocations >= 4, $"{lane.Mode}: {lane.Stats.BypassRevocations} revoked"));
         rig.AssertSameRuleStatistics();
     }
 
     /// <summary>
     /// Zone 5, marks set by ct(commit,exec(...)), and table-1 flows that choose by ct_mark and
     /// ct_zone: a packet with TOS 0x20 re-commits its established connection with mark 2 while both
-    /// directions have combined flows guarded on mark 1, so the next packets must leave by the mark-2
-    /// flows (port 1's to port 3, port 2's dropped), never by a combined flow.
+    /// directions have bypass flows guarded on mark 1, so the next packets must leave by the mark-2
+    /// flows (port 1's to port 3, port 2's dropped), never by a bypass flow.
     /// </summary>
     [Fact]
     public void A_commit_that_changes_the_mark_of_an_established_connection_mid_stream_gives_the_verdicts_of_no_bypass()
@@ -235,7 +235,7 @@ public sealed class BypassSafetyTests
             Assert.Equal("1", Send(rig, BypassFrames.Udp(2, 40005, 53), t++));
         }
 
-        Assert.All(rig.BypassLanes, lane => Assert.True(lane.Stats.ShortcutHits > 0));
+        Assert.All(rig.BypassLanes, lane => Assert.True(lane.Stats.BypassHits > 0));
         Assert.Equal("2", Send(rig, BypassFrames.Udp(1, 40005, 53, tos: 0x20), t++));
 
         for (int i = 0; i < 3; i++)
@@ -250,7 +250,7 @@ public sealed class BypassSafetyTests
     }
 
     [Fact]
-    public void A_mark_change_in_the_same_batch_as_shortcut_hits_gives_the_verdicts_of_no_bypass()
+    public void A_mark_change_in_the_same_batch_as_bypass_hits_gives_the_verdicts_of_no_bypass()
     {
         var rig = new BypassRig(MarkFlows);
         long t = 0;
@@ -279,7 +279,7 @@ public sealed class BypassSafetyTests
     [Fact]
     public void Connections_in_another_zone_do_not_pass_the_guard_of_a_zone_5_flow()
     {
-        // Moving the first ct to zone 7 makes the zone-5 rules miss: the shortcuts built for zone 5 must not forward.
+        // Moving the first ct to zone 7 makes the zone-5 rules miss: the bypass flows built for zone 5 must not forward.
         var rig = new BypassRig(MarkFlows);
         long t = 0;
         for (int i = 0; i < 5; i++)
@@ -294,7 +294,7 @@ public sealed class BypassSafetyTests
         Assert.Equal("drop", Send(rig, BypassFrames.Udp(2, 40007, 53), t++));
 
         rig.AssertBypassTookPart();
-        Assert.All(rig.PerConnectionLanes, lane => Assert.True(lane.Stats.ShortcutRevocations > 0, $"{lane.Mode}: nothing revoked"));
+        Assert.All(rig.PerConnectionLanes, lane => Assert.True(lane.Stats.BypassRevocations > 0, $"{lane.Mode}: nothing revoked"));
         rig.AssertSameRuleStatistics();
     }
 
@@ -320,7 +320,7 @@ public sealed class BypassSafetyTests
         }
     }
 
-    /// <summary>Five UDP exchanges of one connection at times 0 to 4: both directions have combined flows.</summary>
+    /// <summary>Five UDP exchanges of one connection at times 0 to 4: both directions have bypass flows.</summary>
     private static BypassRig EstablishedUdp(ushort h1Port)
     {
         var rig = new BypassRig();
@@ -343,10 +343,10 @@ public sealed class BypassSafetyTests
         }
     }
 
-    // Combined megaflows are shared and never revoked per connection: their lane proves itself by
+    // Masked bypass flows (megaflow mode) are shared and never revoked per connection: their lane proves itself by
     // giving the same verdicts, packet by packet.
     private static void AssertRevokedOrFellBack(BypassRig rig) =>
         Assert.All(rig.PerConnectionLanes, lane => Assert.True(
-            lane.Stats.ShortcutRevocations + lane.Stats.ShortcutFallbacks > 0,
-            $"{lane.Mode}: no shortcut was revoked and no guard failed"));
+            lane.Stats.BypassRevocations + lane.Stats.BypassGuardFallbacks > 0,
+            $"{lane.Mode}: no bypass flow was revoked and no guard failed"));
 }

@@ -7,6 +7,7 @@ using Datapath.OpenFlow.Translation;
 using Datapath.Packets;
 using Datapath.Packets.Pcap;
 using Datapath.Pipeline;
+using Datapath.Stats;
 using Datapath.Replay;
 using Datapath.Tests.OpenFlow;
 using Datapath.Tests.Support;

@@ -17,7 +17,7 @@ public sealed class MegaflowIdleExpiryTests
         var due = rig.Revalidate(10_000);
 
         Assert.Equal(0, early.RemovedIdle);
-        Assert.Equal(new Datapath.Pipeline.RevalidationResult(0, 0, 0, flows.Count), due);
+        Assert.Equal(new Datapath.Stats.RevalidationResult(0, 0, 0, flows.Count), due);
         Assert.Equal(0, rig.Classifier.Count);
         Assert.All(flows, f => Assert.True(f.IsDead));
         Assert.Equal(0, rig.Recirc.Count);

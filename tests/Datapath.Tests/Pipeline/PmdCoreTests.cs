@@ -28,9 +28,9 @@ public sealed class PmdCoreTests
         Assert.Equal(1, core.PacketsInFlight);
 
         // ct(table=1), then table 1's ct(commit) for a new connection: two round trips.
-        stage.AnswerAll(core);
+        stage.AnswerAll();
         Assert.Empty(sink.Sent);
-        stage.AnswerAll(core);
+        stage.AnswerAll();
 
         Assert.Equal([2u], sink.Sent.Select(s => s.Port));
         Assert.Equal(0, core.OutstandingConntrack);
@@ -54,16 +54,16 @@ public sealed class PmdCoreTests
         Assert.Equal(3, request.Count);
         long id = request.Id;
 
-        stage.Answer(core, request, index: 1);
-        stage.AnswerAllBut(core, id);
+        stage.Answer(request, index: 1);
+        stage.AnswerAllBut(id);
 
         Assert.Single(sink.Sent);
         Assert.Equal(1, core.OutstandingConntrack);
         Assert.Equal(2, core.PacketsInFlight);
 
-        stage.Answer(core, request, index: 0);
-        stage.Answer(core, request, index: 2);
-        stage.AnswerAllBut(core, id);
+        stage.Answer(request, index: 0);
+        stage.Answer(request, index: 2);
+        stage.AnswerAllBut(id);
 
         Assert.Equal(3, sink.Sent.Count);
         Assert.Equal(0, core.OutstandingConntrack);
@@ -79,9 +79,9 @@ public sealed class PmdCoreTests
         var result = stage.Table.Execute(request.Inputs[0], request.Args, 0);
 
         stage.Pending.Clear();
-        core.CompleteConntrack(id, [0], [result]);
-        stage.AnswerAllBut(core, id);
-        core.CompleteConntrack(id, [0], [result]);
+        stage.Answers.Complete(id, [0], [result]);
+        stage.AnswerAllBut(id);
+        stage.Answers.Complete(id, [0], [result]);
 
         Assert.Single(sink.Sent);
         Assert.Equal(1, core.Stats.StaleConntrackAnswers);
@@ -100,7 +100,7 @@ public sealed class PmdCoreTests
             Receive(core, frame);
             while (stage.Pending.Count > 0)
             {
-                stage.AnswerAll(core);
+                stage.AnswerAll();
             }
 
             lines.Add($"{frame.Number} {frame.Port} -> " + (sink.Sent.Count == 0 ? "drop" : string.Join(',', sink.Sent.Select(s => s.Port))));
@@ -122,10 +122,10 @@ public sealed class PmdCoreTests
     {
         var tables = new OpenFlowTables();
         tables.AddFlows(File.ReadAllText(TestData.Capture("firewall.flows")), "firewall.flows");
-        var stage = new DeferredStage();
+        DeferredStage? stage = null;
         var sink = new RecordingSink();
-        var core = new PmdCore(new Translator(tables, new RecircRegistry(), [1, 2]), stage, sink);
-        return (core, stage, sink);
+        var core = new PmdCore(new Translator(tables, new RecircRegistry(), [1, 2]), answers => stage = new DeferredStage(answers), sink);
+        return (core, stage!, sink);
     }
 
     private static List<Frame> Frames(string capture, int count)
@@ -150,39 +150,41 @@ public sealed class PmdCoreTests
     }
 
     /// <summary>Keeps requests until the test answers them, from its own connection table.</summary>
-    private sealed class DeferredStage : IConntrackStage
+    private sealed class DeferredStage(IConntrackAnswers answers) : IConntrackStage
     {
+        public IConntrackAnswers Answers => answers;
+
         public ConnectionTable Table { get; } = new();
 
         public List<ConntrackRequest> Pending { get; } = [];
 
-        public void Submit(ConntrackRequest request, PmdCore core) => Pending.Add(request);
+        public void Submit(ConntrackRequest request) => Pending.Add(request);
 
-        public void Answer(PmdCore core, ConntrackRequest request, int index)
+        public void Answer(ConntrackRequest request, int index)
         {
             var result = Table.Execute(request.Inputs[index], request.Args, request.NowMs);
-            core.CompleteConntrack(request.Id, [index], [result]);
+            answers.Complete(request.Id, [index], [result]);
         }
 
         /// <summary>Answers every pending request but the held one, and the requests those answers cause.</summary>
-        public void AnswerAllBut(PmdCore core, long heldId)
+        public void AnswerAllBut(long heldId)
         {
             while (Pending.Any(r => r.Id != heldId))
             {
                 var others = Pending.Where(r => r.Id != heldId).ToList();
                 Pending.RemoveAll(r => r.Id != heldId);
-                AnswerEach(core, others);
+                AnswerEach(others);
             }
         }
 
-        public void AnswerAll(PmdCore core)
+        public void AnswerAll()
         {
             var requests = Pending.ToList();
             Pending.Clear();
-            AnswerEach(core, requests);
+            AnswerEach(requests);
         }
 
-        private void AnswerEach(PmdCore core, List<ConntrackRequest> requests)
+        private void AnswerEach(List<ConntrackRequest> requests)
         {
             foreach (var request in requests)
             {
@@ -192,7 +194,7 @@ public sealed class PmdCoreTests
                     results[i] = Table.Execute(request.Inputs[i], request.Args, request.NowMs);
                 }
 
-                core.CompleteConntrack(request.Id, results);
+                answers.Complete(request.Id, results);
             }
         }
     }
@@ -245,7 +247,7 @@ public sealed class PmdCoreOutputTests
     {
         var tables = new OpenFlowTables();
         tables.AddFlows(Forward, "forward.flows");
-        return new PmdCore(new Translator(tables, new RecircRegistry(), [1, 2]), new TableConntrackStage(new ConnectionTable()), sink, new PmdCoreOptions { PacketPoolSize = 1 });
+        return new PmdCore(new Translator(tables, new RecircRegistry(), [1, 2]), answers => new TableConntrackStage(new ConnectionTable(), answers), sink, new PmdCoreOptions { PacketPoolSize = 1 });
     }
 
     private static byte[] Frame() => File.Exists(TestData.Capture("udp-dns.pcap"))

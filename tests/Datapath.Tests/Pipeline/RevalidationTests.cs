@@ -4,6 +4,7 @@ using Datapath.Flow;
 using Datapath.OpenFlow.Tables;
 using Datapath.Packets;
 using Datapath.Pipeline;
+using Datapath.Stats;
 using Datapath.Tests.OpenFlow;
 
 namespace Datapath.Tests.Pipeline;

@@ -2,6 +2,7 @@ using Datapath.Flow;
 using Datapath.OpenFlow.Tables;
 using Datapath.OpenFlow.Translation;
 using Datapath.Packets.Pcap;
+using Datapath.Bypass;
 using Datapath.Pipeline;
 using Datapath.Replay;
 using Datapath.Tests.Support;
@@ -21,7 +22,7 @@ public sealed class VerdictReplayTests
         {
             foreach (int emcInsertInvProb in new[] { 100, 1, 0 })
             {
-                foreach (string bypass in new[] { "off", "megaflows", "per-connection" })
+                foreach (string bypass in new[] { "off", "megaflow", "per-connection", "emc-only" })
                 {
                     data.Add(Path.GetFileNameWithoutExtension(pcap), emcInsertInvProb, bypass);
                 }
@@ -42,8 +43,8 @@ public sealed class VerdictReplayTests
         Assert.Equal(expected, actual);
         if (bypass != "off" && capture is "tcp-long" or "udp-stream" or "many-conns")
         {
-            // Captures with long established streams: the verdicts above came (partly) through combined flows.
-            Assert.True(datapath.Core.Pipeline.Stats.ShortcutHits > 0);
+            // Captures with long established streams: the verdicts above came (partly) through bypass flows.
+            Assert.True(datapath.Core.Pipeline.Stats.BypassHits > 0);
         }
     }
 
@@ -96,11 +97,11 @@ public sealed class VerdictReplayTests
         return tables;
     }
 
-    private static string Replay(string pcap, OpenFlowTables tables, int emcInsertInvProb, out InlineDatapath datapath, string bypass = "megaflows")
+    private static string Replay(string pcap, OpenFlowTables tables, int emcInsertInvProb, out InlineDatapath datapath, string bypass = "megaflow")
     {
         datapath = new InlineDatapath(
             new Translator(tables, new RecircRegistry(), [1, 2]),
-            new PmdCoreOptions { EmcInsertInvProb = emcInsertInvProb, RecircBypass = bypass != "off", CombinedMegaflows = bypass == "megaflows" });
+            new PmdCoreOptions { EmcInsertInvProb = emcInsertInvProb, Bypass = BypassModes.TryParse(bypass, out var mode) ? mode : throw new ArgumentException(bypass, nameof(bypass)) });
         using var reader = PcapReader.Open(pcap);
         var output = new StringWriter { NewLine = "\n" };
         new VerdictReplay(datapath).Run(reader, output);

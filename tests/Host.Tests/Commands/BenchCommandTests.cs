@@ -5,7 +5,7 @@ namespace Host.Tests.Commands;
 
 public sealed class BenchCommandTests
 {
-    private static readonly string[] Required = ["mpps", "pmds", "connections", "protocol", "bypass", "emc_hit_rate", "shortcut_hits"];
+    private static readonly string[] Required = ["mpps", "pmds", "connections", "protocol", "bypass", "emc_hit_rate", "bypass_hits"];
 
     [Fact]
     public void A_short_udp_run_prints_one_json_object_with_the_required_fields()
@@ -24,9 +24,9 @@ public sealed class BenchCommandTests
         Assert.Equal(1, root.GetProperty("pmds").GetInt32());
         Assert.Equal(10, root.GetProperty("connections").GetInt32());
         Assert.Equal("udp", root.GetProperty("protocol").GetString());
-        Assert.Equal("on", root.GetProperty("bypass").GetString());
+        Assert.Equal("megaflow", root.GetProperty("bypass").GetString());
         Assert.InRange(root.GetProperty("emc_hit_rate").GetDouble(), 0, 1);
-        Assert.True(root.GetProperty("shortcut_hits").GetInt64() >= 0);
+        Assert.True(root.GetProperty("bypass_hits").GetInt64() >= 0);
     }
 
     [Fact]
@@ -76,7 +76,7 @@ public sealed class BenchCommandTests
         var (exit, output, error) = Invoke("bench", "--duration", "0.2", "--warmup", "0", "--connections", "3");
 
         Assert.True(exit == 0, error);
-        foreach (var column in new[] { "mpps rx", "mpps tx", "pmds", "connections", "protocol", "bypass", "emc_hit_rate", "shortcut_hits", "recirculations", "upcalls", "drops" })
+        foreach (var column in new[] { "mpps rx", "mpps tx", "pmds", "connections", "protocol", "bypass", "emc_hit_rate", "bypass_hits", "recirculations", "upcalls", "drops" })
         {
             Assert.Contains(column, output, StringComparison.Ordinal);
         }
@@ -135,7 +135,7 @@ public sealed class BenchCommandTests
         using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(scratch.Path, "bench-matrix.json")));
         var runs = json.RootElement.GetProperty("runs").EnumerateArray().ToList();
         Assert.Equal(8, runs.Count);
-        Assert.Equal(["off", "on", "off", "on", "off", "on", "off", "on"], runs.Select(r => r.GetProperty("bypass").GetString()));
+        Assert.Equal(["off", "megaflow", "off", "megaflow", "off", "megaflow", "off", "megaflow"], runs.Select(r => r.GetProperty("bypass").GetString()));
         Assert.Equal([1, 1, 1, 1, 3, 3, 3, 3], runs.Select(r => r.GetProperty("connections").GetInt32()));
 
         var cells = json.RootElement.GetProperty("cells").EnumerateArray().ToList();

@@ -6,6 +6,7 @@ using Actors.Pmd;
 using Actors.Ports;
 using Actors.Tests.Support.Lab;
 using Akka.Actor;
+using Datapath.Bypass;
 using Host.Tests.Support;
 
 namespace Host.Tests.EndToEnd;
@@ -62,7 +63,7 @@ public sealed class FirewallLab : IAsyncLifetime
             _www.Write("big.bin", Big);
 
             _cluster = await DatapathCluster.StartAsync(DatapathConfig.LoadEmbedded(), "firewall lab", upTimeout: Patience);
-            _node = DatapathNode.Start(_cluster, 2, new PmdSettings { RecircBypass = true }, bridgeSettings: new BridgeSettings { PortQueues = 2 });
+            _node = DatapathNode.Start(_cluster, 2, new PmdSettings { Bypass = BypassMode.Megaflow }, bridgeSettings: new BridgeSettings { PortQueues = 2 });
             var flows = await _node.Bridge.Ask<object>(new ReplaceFlows(DatapathConfig.EmbeddedFirewallFlows(), DatapathConfig.EmbeddedFlowsName), Patience);
             Assert.IsType<FlowsChanged>(flows);
             var options = new Dictionary<string, string>();

@@ -71,7 +71,7 @@ public static class DatapathActionText
                 SetField(sb, a.Set, in flow);
                 break;
             case ActionKind.CtGuard:
-                // No Open vSwitch counterpart: a combined flow's guard, with the recirculation it falls back to.
+                // No Open vSwitch counterpart: a bypass flow's guard, with the recirculation it falls back to.
                 sb.Append("ct_guard(recirc(").AppendHashHex(a.RecircId).Append("))");
                 break;
         }

@@ -1,5 +1,5 @@
 using Datapath.Caches;
-using Datapath.Pipeline;
+using Datapath.Upcalls;
 
 namespace Datapath.OpenFlow.Translation;
 

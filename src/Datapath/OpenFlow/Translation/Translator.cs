@@ -5,7 +5,7 @@ using Datapath.OpenFlow.Normal;
 using Datapath.OpenFlow.Tables;
 using Datapath.OpenFlow.Trace;
 using Datapath.Packets;
-using Datapath.Pipeline;
+using Datapath.Upcalls;
 
 namespace Datapath.OpenFlow.Translation;
 

@@ -4,11 +4,11 @@ using Datapath.Conntrack;
 using Datapath.Flow;
 using Datapath.Packets;
 
-namespace Datapath.Pipeline;
+namespace Datapath.Bypass;
 
 /// <summary>
-/// Decides when a recirculated packet may leave a combined flow behind, and builds it (DESIGN.md,
-/// recirculation bypass). The conditions keep the combined flow exactly equivalent to the two
+/// Decides when a recirculated packet may leave a bypass flow behind, and builds it (DESIGN.md,
+/// recirculation bypass). The conditions keep the bypass flow exactly equivalent to the two
 /// passes it replaces:
 /// <list type="bullet">
 /// <item>the first pass's megaflow ends in ct then recirc to this pass's id, and nothing before the
@@ -19,20 +19,20 @@ namespace Datapath.Pipeline;
 /// </list>
 /// Action lists and guards are shared by every connection through the same pair of megaflows.
 /// </summary>
-internal sealed class ShortcutBuilder
+internal sealed class BypassFlowBuilder
 {
     private const CtState Checked = CtState.Established | CtState.Tracked | CtState.New | CtState.Invalid | CtState.Related;
 
-    private readonly Dictionary<(Megaflow Original, Megaflow Recirculated), (CtGuard Guard, ActionList Actions)> _shared = [];
+    private readonly Dictionary<(Megaflow Original, Megaflow Recirculated), ActionList> _shared = [];
     private readonly ExtractionStats _extraction = new();
     private FlowKey _firstPassKey;
 
-    /// <summary>True when a first pass through <paramref name="flow"/> may lead to a combined flow: its actions end in ct, recirc.</summary>
+    /// <summary>True when a first pass through <paramref name="flow"/> may lead to a bypass flow: its actions end in ct, recirc.</summary>
     public static bool EndsInConntrackRecirculation(Megaflow flow)
     {
         var actions = flow.Actions.Actions;
         int n = actions.Length;
-        if (n < 2 || actions[n - 1].Kind != ActionKind.Recirculate || actions[n - 2].Kind != ActionKind.Conntrack || flow.Shortcut is not null)
+        if (n < 2 || actions[n - 1].Kind != ActionKind.Recirculate || actions[n - 2].Kind != ActionKind.Conntrack || flow.IsBypassFlow)
         {
             return false;
         }
@@ -49,14 +49,14 @@ internal sealed class ShortcutBuilder
     }
 
     /// <summary>
-    /// The combined flow for the first pass of <paramref name="packet"/> (now on its recirculated
+    /// The bypass flow for the first pass of <paramref name="packet"/> (now on its recirculated
     /// pass with <paramref name="key"/>, having hit <paramref name="recirculated"/> after
     /// <paramref name="original"/>), or null when the conditions do not hold: the live one of
     /// <paramref name="table"/> if it has one (<paramref name="built"/> false), else a new one.
     /// Allocates only when it builds (once per connection direction, like an upcall), not for every
-    /// recirculated packet of a connection whose combined flow the EMC evicted.
+    /// recirculated packet of a connection whose bypass flow the EMC evicted.
     /// </summary>
-    public Megaflow? TryBuild(Packet packet, in FlowKey key, Megaflow original, Megaflow recirculated, ShortcutTable table, out bool built)
+    public Megaflow? TryBuild(Packet packet, in FlowKey key, Megaflow original, Megaflow recirculated, BypassFlowTable table, out bool built)
     {
         built = false;
         if (!Eligible(packet, in key, original, recirculated))
@@ -78,16 +78,18 @@ internal sealed class ShortcutBuilder
         }
 
         built = true;
-        var (guard, actions) = Shared(original, recirculated);
+        var actions = Shared(original, recirculated);
         return new Megaflow(in _firstPassKey, FlowKey.AllOnes, actions)
         {
-            Shortcut = new Shortcut(original, guard, in input.Key, input.ShardHash, hash),
+            BypassOriginal = original,
+            BypassRecirculated = recirculated,
+            Origin = new BypassFlowOrigin(in input.Key, input.ShardHash, hash),
         };
     }
 
     /// <summary>
     /// Megaflow mode: true when the packet's passes may be combined; <paramref name="firstPassKey"/>
-    /// is then the key of its first pass, to look the combined megaflow up with.
+    /// is then the key of its first pass, to look the masked bypass flow up with.
     /// </summary>
     public bool CanCombine(Packet packet, in FlowKey key, Megaflow original, Megaflow recirculated, out FlowKey firstPassKey)
     {
@@ -102,7 +104,7 @@ internal sealed class ShortcutBuilder
     }
 
     /// <summary>
-    /// The combined megaflow of a pair: the original's match plus the recirculated flow's match on
+    /// The masked bypass flow of a pair: the original's match plus the recirculated flow's match on
     /// packet fields (its recirculation id and conntrack fields are what the ct action and the guard
     /// stand for). Every packet it matches would have hit the original, and, once its conntrack
     /// fields pass the guard, the recirculated megaflow: so it is exact for every connection at once.
@@ -115,10 +117,11 @@ internal sealed class ShortcutBuilder
         packetFields[2] = 0;
         packetFields[3] = 0;
         var mask = FlowKey.Or(in original.Mask, in packetFields);
-        var (guard, actions) = Shared(original, recirculated);
+        var actions = Shared(original, recirculated);
         return new Megaflow(in firstPassKey, in mask, actions)
         {
-            Shortcut = new Shortcut(original, guard, default, 0, 0),
+            BypassOriginal = original,
+            BypassRecirculated = recirculated,
         };
     }
 
@@ -140,7 +143,7 @@ internal sealed class ShortcutBuilder
         firstPassKey[3] = 0;
     }
 
-    /// <summary>The first-pass key and hash of a packet as it came from its port (to find its combined flow when its guard failed).</summary>
+    /// <summary>The first-pass key and hash of a packet as it came from its port (to find its bypass flow when its guard failed).</summary>
     public uint FirstPassKey(Packet packet, out FlowKey key)
     {
         var metadata = default(PacketMetadata);
@@ -173,7 +176,7 @@ internal sealed class ShortcutBuilder
 
     private static bool EndsThePipeline(Megaflow flow)
     {
-        if (flow.Shortcut is not null)
+        if (flow.IsBypassFlow)
         {
             return false;
         }
@@ -189,7 +192,8 @@ internal sealed class ShortcutBuilder
         return true;
     }
 
-    private (CtGuard Guard, ActionList Actions) Shared(Megaflow original, Megaflow recirculated)
+    /// <summary>The bypass flows' action list of a pair of megaflows (one per pair, shared by their bypass flows).</summary>
+    private ActionList Shared(Megaflow original, Megaflow recirculated)
     {
         uint recircId = original.Actions.Actions[^1].RecircId;
         if (_shared.TryGetValue((original, recirculated), out var shared))
@@ -201,11 +205,11 @@ internal sealed class ShortcutBuilder
         var guard = new CtGuard(recirculated, recircId);
         var first = original.Actions.Actions[..^1];
         var then = recirculated.Actions.Actions;
-        var combined = new DatapathAction[first.Length + 1 + then.Length];
-        first.CopyTo(combined);
-        combined[first.Length] = DatapathAction.CtGuard(guard);
-        then.CopyTo(combined.AsSpan(first.Length + 1));
-        shared = (guard, new ActionList(combined));
+        var list = new DatapathAction[first.Length + 1 + then.Length];
+        first.CopyTo(list);
+        list[first.Length] = DatapathAction.CtGuard(guard);
+        then.CopyTo(list.AsSpan(first.Length + 1));
+        shared = new ActionList(list);
         _shared[(original, recirculated)] = shared;
         return shared;
     }

@@ -1,6 +1,6 @@
 using Datapath.Caches;
 
-namespace Datapath.Pipeline;
+namespace Datapath.Upcalls;
 
 /// <summary>
 /// The slow path's half of revalidation (the analogue of what ofproto-dpif-upcall's revalidator

@@ -1,16 +1,18 @@
+using Datapath.Actions;
+using Datapath.Caches;
 using Datapath.Flow;
 using Datapath.Packets;
 
-namespace Datapath.Caches;
+namespace Datapath.Bypass;
 
 /// <summary>
-/// The check a combined flow runs right after its ct action (DESIGN.md, recirculation bypass): the
+/// The check a bypass flow runs right after its ct action (DESIGN.md, recirculation bypass): the
 /// recirculated megaflow's match on the conntrack fields (ct_state, ct_zone, ct_mark, ct_label,
 /// key words 1 to 3). Every other field it matched is the packet's own and cannot change between
 /// packets of one exact key, so a packet that passes would have hit that megaflow after recirculating;
 /// one that fails recirculates with <see cref="FallbackRecircId"/>, exactly as without the bypass.
 /// </summary>
-public sealed class CtGuard
+public sealed class CtGuard : IConntrackGuard
 {
     private readonly ulong _mask1, _value1, _mask2, _value2, _mask3, _value3;
 

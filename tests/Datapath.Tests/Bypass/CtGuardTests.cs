@@ -1,12 +1,13 @@
 using Datapath.Actions;
+using Datapath.Bypass;
 using Datapath.Caches;
 using Datapath.Flow;
 using Datapath.Packets;
 
-namespace Datapath.Tests.Caches;
+namespace Datapath.Tests.Bypass;
 
 /// <summary>
-/// A combined flow's guard passes exactly the packets whose conntrack fields the recirculated
+/// A bypass flow's guard passes exactly the packets whose conntrack fields the recirculated
 /// megaflow matches: ct_state, ct_zone, ct_mark and ct_label under its mask, nothing else.
 /// </summary>
 public sealed class CtGuardTests

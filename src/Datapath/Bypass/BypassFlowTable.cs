@@ -1,20 +1,21 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using Datapath.Caches;
 using Datapath.Conntrack;
 using Datapath.Flow;
 
-namespace Datapath.Caches;
+namespace Datapath.Bypass;
 
 /// <summary>
-/// The combined flows of one PMD (recirculation bypass), by exact flow key, so that an established
-/// connection's packets take one lookup even when the EMC misses (the seed patch only patched EMC
-/// entries); and by connection, so that conntrack's word that a connection left the established
-/// state removes its shortcuts. Open addressing with linear probing, hand-written because the
+/// The per-connection bypass flows of one PMD (recirculation bypass), by exact flow key, so that an
+/// established connection's packets take one lookup even when the EMC misses (the seed patch only
+/// patched EMC entries); and by connection, so that conntrack's word that a connection left the
+/// established state removes its bypass flows. Open addressing with linear probing, hand-written because the
 /// lookup is on the packet path and must reuse the EMC hash the pipeline already computed (a
 /// Dictionary would hash the 144-byte key again). Grows up to <see cref="MaxEntries"/>; beyond
 /// that, installs are refused and counted. Not thread-safe: it belongs to its PMD.
 /// </summary>
-public sealed class ShortcutTable
+public sealed class BypassFlowTable
 {
     private const int InitialSlots = 1024;
 
@@ -23,8 +24,8 @@ public sealed class ShortcutTable
     private Slot[] _slots = new Slot[InitialSlots];
     private int _mask = InitialSlots - 1;
 
-    /// <param name="maxEntries">The most combined flows held at once (one per connection direction).</param>
-    public ShortcutTable(int maxEntries)
+    /// <param name="maxEntries">The most bypass flows held at once (one per connection direction).</param>
+    public BypassFlowTable(int maxEntries)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxEntries, 1);
         MaxEntries = maxEntries;
@@ -37,7 +38,7 @@ public sealed class ShortcutTable
     /// <summary>Installs refused because the table was full.</summary>
     public long Refused { get; private set; }
 
-    /// <summary>The live combined flow for <paramref name="key"/>, or null.</summary>
+    /// <summary>The live bypass flow for <paramref name="key"/>, or null.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Megaflow? Lookup(in FlowKey key, uint hash)
     {
@@ -58,14 +59,14 @@ public sealed class ShortcutTable
     }
 
     /// <summary>
-    /// Adds <paramref name="flow"/> (a combined flow), replacing a stale one of the same key.
+    /// Adds <paramref name="flow"/> (a bypass flow with a <see cref="BypassFlowOrigin"/>), replacing a stale one of the same key.
     /// Returns false when a live one already holds the key or the table is full.
     /// </summary>
     public bool TryAdd(Megaflow flow)
     {
         ArgumentNullException.ThrowIfNull(flow);
-        var shortcut = flow.Shortcut ?? throw new ArgumentException("Not a combined flow.", nameof(flow));
-        if (Find(in flow.Key, shortcut.KeyHash) is { } existing)
+        var origin = BypassFlowOrigin.Of(flow);
+        if (Find(in flow.Key, origin.KeyHash) is { } existing)
         {
             if (!existing.IsUnusable)
             {
@@ -87,20 +88,21 @@ public sealed class ShortcutTable
         }
 
         Place(flow);
-        shortcut.NextOfConnection = _byConnection.TryGetValue(shortcut.ConnectionHash, out var head) ? head : null;
-        _byConnection[shortcut.ConnectionHash] = flow;
+        origin.NextOfConnection = _byConnection.TryGetValue(origin.ConnectionHash, out var head) ? head : null;
+        _byConnection[origin.ConnectionHash] = flow;
         Count++;
         return true;
     }
 
-    /// <summary>Removes (and kills) every combined flow of <paramref name="connection"/>, both directions. Returns how many.</summary>
+    /// <summary>Removes (and kills) every bypass flow of <paramref name="connection"/>, both directions. Returns how many.</summary>
     public int RemoveConnection(in ConntrackKey connection, uint connectionHash)
     {
         int removed = 0;
         for (var flow = _byConnection.GetValueOrDefault(connectionHash); flow is not null;)
         {
-            var next = flow.Shortcut!.NextOfConnection;
-            if (flow.Shortcut.BelongsTo(in connection))
+            var origin = (BypassFlowOrigin)flow.Origin!;
+            var next = origin.NextOfConnection;
+            if (origin.BelongsTo(in connection))
             {
                 Remove(flow);
                 removed++;
@@ -112,7 +114,7 @@ public sealed class ShortcutTable
         return removed;
     }
 
-    /// <summary>Removes (and kills) every combined flow built from a megaflow that died. Returns how many.</summary>
+    /// <summary>Removes (and kills) every bypass flow built from a megaflow that died. Returns how many.</summary>
     public int RemoveStale()
     {
         var stale = new List<Megaflow>();
@@ -132,12 +134,12 @@ public sealed class ShortcutTable
         return stale.Count;
     }
 
-    /// <summary>Removes (and kills) one combined flow; false when it is not in the table.</summary>
+    /// <summary>Removes (and kills) one bypass flow; false when it is not in the table.</summary>
     public bool Remove(Megaflow flow)
     {
         ArgumentNullException.ThrowIfNull(flow);
-        var shortcut = flow.Shortcut ?? throw new ArgumentException("Not a combined flow.", nameof(flow));
-        int slot = SlotOf(flow);
+        var origin = BypassFlowOrigin.Of(flow);
+        int slot = SlotOf(flow, origin.KeyHash);
         if (slot < 0)
         {
             return false;
@@ -145,12 +147,12 @@ public sealed class ShortcutTable
 
         flow.MarkDead();
         DeleteSlot(slot);
-        Unchain(flow, shortcut);
+        Unchain(flow, origin);
         Count--;
         return true;
     }
 
-    /// <summary>Every combined flow held (for dumps and tests).</summary>
+    /// <summary>Every bypass flow held (for dumps and tests).</summary>
     public IEnumerable<Megaflow> Flows
     {
         get
@@ -182,9 +184,9 @@ public sealed class ShortcutTable
         }
     }
 
-    private int SlotOf(Megaflow target)
+    private int SlotOf(Megaflow target, uint keyHash)
     {
-        for (int i = (int)target.Shortcut!.KeyHash & _mask; ; i = (i + 1) & _mask)
+        for (int i = (int)keyHash & _mask; ; i = (i + 1) & _mask)
         {
             var flow = _slots[i].Flow;
             if (flow is null)
@@ -201,7 +203,7 @@ public sealed class ShortcutTable
 
     private void Place(Megaflow flow)
     {
-        uint hash = flow.Shortcut!.KeyHash;
+        uint hash = ((BypassFlowOrigin)flow.Origin!).KeyHash;
         int i = (int)hash & _mask;
         while (_slots[i].Flow is not null)
         {
@@ -230,28 +232,28 @@ public sealed class ShortcutTable
         }
     }
 
-    private void Unchain(Megaflow flow, Shortcut shortcut)
+    private void Unchain(Megaflow flow, BypassFlowOrigin origin)
     {
-        var head = _byConnection[shortcut.ConnectionHash];
+        var head = _byConnection[origin.ConnectionHash];
         if (ReferenceEquals(head, flow))
         {
-            if (shortcut.NextOfConnection is { } next)
+            if (origin.NextOfConnection is { } next)
             {
-                _byConnection[shortcut.ConnectionHash] = next;
+                _byConnection[origin.ConnectionHash] = next;
             }
             else
             {
-                _byConnection.Remove(shortcut.ConnectionHash);
+                _byConnection.Remove(origin.ConnectionHash);
             }
 
             return;
         }
 
-        for (var previous = head; previous.Shortcut!.NextOfConnection is { } current; previous = current)
+        for (var previous = head; ((BypassFlowOrigin)previous.Origin!).NextOfConnection is { } current; previous = current)
         {
             if (ReferenceEquals(current, flow))
             {
-                previous.Shortcut.NextOfConnection = shortcut.NextOfConnection;
+                ((BypassFlowOrigin)previous.Origin!).NextOfConnection = origin.NextOfConnection;
                 return;
             }
         }

@@ -1,4 +1,4 @@
-namespace Datapath.Pipeline;
+namespace Datapath.Stats;
 
 /// <summary>What one revalidation pass did to a PMD's megaflows.</summary>
 /// <param name="Checked">Megaflows judged by the slow path (every one not expired as idle).</param>

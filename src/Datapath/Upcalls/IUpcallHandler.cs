@@ -3,7 +3,7 @@ using Datapath.Caches;
 using Datapath.Flow;
 using Datapath.Packets;
 
-namespace Datapath.Pipeline;
+namespace Datapath.Upcalls;
 
 /// <summary>
 /// The slow path a PMD asks when a packet matches no megaflow (the analogue of an upcall to

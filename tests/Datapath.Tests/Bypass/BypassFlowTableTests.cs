@@ -1,24 +1,25 @@
 using Datapath.Actions;
+using Datapath.Bypass;
 using Datapath.Caches;
 using Datapath.Conntrack;
 using Datapath.Flow;
 
-namespace Datapath.Tests.Caches;
+namespace Datapath.Tests.Bypass;
 
 /// <summary>
-/// The per-PMD table of combined flows: lookup by exact key, removal by connection (both
+/// The per-PMD table of per-connection bypass flows: lookup by exact key, removal by connection (both
 /// directions), backward-shift deletion under heavy home-slot collisions, and its capacity limit.
 /// </summary>
-public sealed class ShortcutTableTests
+public sealed class BypassFlowTableTests
 {
     private static readonly Megaflow Original = new(default, default, new ActionList([DatapathAction.Output(9)]));
     private static readonly Megaflow Recirculated = new(default, default, new ActionList([DatapathAction.Output(2)]));
 
     [Fact]
-    public void An_added_combined_flow_is_found_by_its_key_and_hash_and_no_other_key_finds_it()
+    public void An_added_bypass_flow_is_found_by_its_key_and_hash_and_no_other_key_finds_it()
     {
-        var table = new ShortcutTable(16);
-        var flow = Combined(1, keyHash: 77, Connection(1));
+        var table = new BypassFlowTable(16);
+        var flow = BypassFlow(1, keyHash: 77, Connection(1));
 
         Assert.True(table.TryAdd(flow));
 
@@ -32,17 +33,17 @@ public sealed class ShortcutTableTests
     [Fact]
     public void A_second_live_flow_for_the_same_key_is_refused_and_a_stale_one_is_replaced()
     {
-        var table = new ShortcutTable(16);
+        var table = new BypassFlowTable(16);
         var original = new Megaflow(default, default, new ActionList([DatapathAction.Output(9)]));
-        var first = Combined(1, 5, Connection(1), original);
+        var first = BypassFlow(1, 5, Connection(1), original);
         Assert.True(table.TryAdd(first));
 
-        Assert.False(table.TryAdd(Combined(1, 5, Connection(1))));
+        Assert.False(table.TryAdd(BypassFlow(1, 5, Connection(1))));
         Assert.Same(first, table.Lookup(in first.Key, 5));
 
         original.MarkDead();
         Assert.Null(table.Lookup(in first.Key, 5));
-        var second = Combined(1, 5, Connection(1));
+        var second = BypassFlow(1, 5, Connection(1));
         Assert.True(table.TryAdd(second));
         Assert.Same(second, table.Lookup(in second.Key, 5));
         Assert.Equal(1, table.Count);
@@ -52,11 +53,11 @@ public sealed class ShortcutTableTests
     [Fact]
     public void Removing_a_connection_takes_both_of_its_directions_and_leaves_other_connections_with_the_same_hash()
     {
-        var table = new ShortcutTable(16);
+        var table = new BypassFlowTable(16);
         var connection = Connection(1);
-        var forward = Combined(1, 10, connection, connectionHash: 42);
-        var reply = Combined(2, 11, connection.Reverse(), connectionHash: 42);
-        var neighbour = Combined(3, 12, Connection(2), connectionHash: 42);
+        var forward = BypassFlow(1, 10, connection, connectionHash: 42);
+        var reply = BypassFlow(2, 11, connection.Reverse(), connectionHash: 42);
+        var neighbour = BypassFlow(3, 12, Connection(2), connectionHash: 42);
         Assert.True(table.TryAdd(forward));
         Assert.True(table.TryAdd(reply));
         Assert.True(table.TryAdd(neighbour));
@@ -78,9 +79,9 @@ public sealed class ShortcutTableTests
     public void Deleting_from_long_probe_runs_of_colliding_homes_keeps_every_other_entry_findable(uint home)
     {
         // 300 keys whose hashes share their low bits: one probe run (wrapping past the last slot for a home near the end).
-        var table = new ShortcutTable(1000);
-        var flows = Enumerable.Range(0, 300).Select(i => Combined(i, ((uint)i << 16) | home, Connection(i), connectionHash: (uint)i)).ToList();
-        var interleaved = Enumerable.Range(0, 100).Select(i => Combined(1000 + i, (uint)(i * 7) & 1023, Connection(1000 + i), connectionHash: (uint)(1000 + i))).ToList();
+        var table = new BypassFlowTable(1000);
+        var flows = Enumerable.Range(0, 300).Select(i => BypassFlow(i, ((uint)i << 16) | home, Connection(i), connectionHash: (uint)i)).ToList();
+        var interleaved = Enumerable.Range(0, 100).Select(i => BypassFlow(1000 + i, (uint)(i * 7) & 1023, Connection(1000 + i), connectionHash: (uint)(1000 + i))).ToList();
         foreach (var flow in flows.Concat(interleaved))
         {
             Assert.True(table.TryAdd(flow));
@@ -95,7 +96,7 @@ public sealed class ShortcutTableTests
 
         foreach (var flow in flows.Concat(interleaved))
         {
-            var found = table.Lookup(in flow.Key, flow.Shortcut!.KeyHash);
+            var found = table.Lookup(in flow.Key, BypassFlowOrigin.Of(flow).KeyHash);
             Assert.Same(removed.Contains(flow) ? null : flow, found);
         }
 
@@ -106,8 +107,8 @@ public sealed class ShortcutTableTests
     [Fact]
     public void Colliding_entries_stay_findable_after_the_table_grows()
     {
-        var table = new ShortcutTable(5000);
-        var flows = Enumerable.Range(0, 1500).Select(i => Combined(i, ((uint)i << 16) | 3, Connection(i), connectionHash: (uint)i)).ToList();
+        var table = new BypassFlowTable(5000);
+        var flows = Enumerable.Range(0, 1500).Select(i => BypassFlow(i, ((uint)i << 16) | 3, Connection(i), connectionHash: (uint)i)).ToList();
         foreach (var flow in flows)
         {
             Assert.True(table.TryAdd(flow));
@@ -118,22 +119,22 @@ public sealed class ShortcutTableTests
             Assert.True(table.Remove(flow));
         }
 
-        Assert.All(flows.Where((_, i) => i % 2 == 1), flow => Assert.Same(flow, table.Lookup(in flow.Key, flow.Shortcut!.KeyHash)));
-        Assert.All(flows.Where((_, i) => i % 2 == 0), flow => Assert.Null(table.Lookup(in flow.Key, flow.Shortcut!.KeyHash)));
+        Assert.All(flows.Where((_, i) => i % 2 == 1), flow => Assert.Same(flow, table.Lookup(in flow.Key, BypassFlowOrigin.Of(flow).KeyHash)));
+        Assert.All(flows.Where((_, i) => i % 2 == 0), flow => Assert.Null(table.Lookup(in flow.Key, BypassFlowOrigin.Of(flow).KeyHash)));
         Assert.Equal(750, table.Count);
     }
 
     [Fact]
     public void A_full_table_refuses_installs_and_counts_them_until_an_entry_goes()
     {
-        var table = new ShortcutTable(3);
-        var flows = Enumerable.Range(0, 3).Select(i => Combined(i, (uint)i, Connection(i), connectionHash: (uint)i)).ToList();
+        var table = new BypassFlowTable(3);
+        var flows = Enumerable.Range(0, 3).Select(i => BypassFlow(i, (uint)i, Connection(i), connectionHash: (uint)i)).ToList();
         foreach (var flow in flows)
         {
             Assert.True(table.TryAdd(flow));
         }
 
-        var extra = Combined(9, 9, Connection(9), connectionHash: 9);
+        var extra = BypassFlow(9, 9, Connection(9), connectionHash: 9);
         Assert.False(table.TryAdd(extra));
         Assert.False(table.TryAdd(extra));
         Assert.Equal(2, table.Refused);
@@ -149,10 +150,10 @@ public sealed class ShortcutTableTests
     [Fact]
     public void Removing_stale_flows_takes_those_built_from_a_dead_megaflow_and_only_those()
     {
-        var table = new ShortcutTable(16);
+        var table = new BypassFlowTable(16);
         var dying = new Megaflow(default, default, new ActionList([DatapathAction.Output(9)]));
-        var stale = Combined(1, 1, Connection(1), dying);
-        var live = Combined(2, 2, Connection(2));
+        var stale = BypassFlow(1, 1, Connection(1), dying);
+        var live = BypassFlow(2, 2, Connection(2));
         table.TryAdd(stale);
         table.TryAdd(live);
 
@@ -181,12 +182,14 @@ public sealed class ShortcutTableTests
         Protocol = 6,
     };
 
-    private static Megaflow Combined(int i, uint keyHash, ConntrackKey connection, Megaflow? original = null, uint connectionHash = 1)
+    private static Megaflow BypassFlow(int i, uint keyHash, ConntrackKey connection, Megaflow? original = null, uint connectionHash = 1)
     {
         var key = Key(i);
         return new Megaflow(in key, FlowKey.AllOnes, new ActionList([DatapathAction.Output(2)]))
         {
-            Shortcut = new Shortcut(original ?? Original, new CtGuard(Recirculated, 3), in connection, connectionHash, keyHash),
+            BypassOriginal = original ?? Original,
+            BypassRecirculated = Recirculated,
+            Origin = new BypassFlowOrigin(in connection, connectionHash, keyHash),
         };
     }
 }

@@ -3,7 +3,7 @@ using Datapath.Packets;
 namespace Datapath.Conntrack;
 
 /// <summary>
-/// Watching connections for the recirculation bypass: a PMD that built a combined flow for a
+/// Watching connections for the recirculation bypass: a PMD that built a bypass flow for a
 /// connection asks to be told when it leaves the established state (FIN or RST seen, an invalid
 /// packet, a commit that changes ct_mark or ct_label) or the table (expiry, replacement, flush).
 /// The holders are bits of the owner's numbering, kept in the connection's slot, so a packet of an
@@ -11,14 +11,14 @@ namespace Datapath.Conntrack;
 /// </summary>
 public sealed partial class ConnectionTable
 {
-    private readonly List<ShortcutNotice> _shortcutNotices = [];
+    private readonly List<BypassNotice> _bypassNotices = [];
 
     /// <summary>
     /// Adds <paramref name="holders"/> to the connection's watchers. Returns false (and watches
     /// nothing) when there is no such connection or it is not established now: the caller should
     /// revoke at once, since no notice will come.
     /// </summary>
-    public bool WatchShortcut(in ConntrackKey key, uint hash, ulong holders, long nowMs)
+    public bool WatchBypassFlow(in ConntrackKey key, uint hash, ulong holders, long nowMs)
     {
         int slot = Lookup(in key, hash, nowMs, out _);
         if (slot < 0)
@@ -32,20 +32,20 @@ public sealed partial class ConnectionTable
             return false;
         }
 
-        entry.ShortcutHolders |= holders;
+        entry.BypassHolders |= holders;
         return true;
     }
 
     /// <summary>Hands over (and forgets) the notices gathered since the last drain.</summary>
-    public void DrainShortcutNotices(List<ShortcutNotice> into)
+    public void DrainBypassNotices(List<BypassNotice> into)
     {
         ArgumentNullException.ThrowIfNull(into);
-        into.AddRange(_shortcutNotices);
-        _shortcutNotices.Clear();
+        into.AddRange(_bypassNotices);
+        _bypassNotices.Clear();
     }
 
     /// <summary>Notices waiting to be drained.</summary>
-    public int PendingShortcutNotices => _shortcutNotices.Count;
+    public int PendingBypassNotices => _bypassNotices.Count;
 
     /// <summary>
     /// Established for the bypass: conntrack answered +est without inv, and the protocol state is
@@ -55,9 +55,9 @@ public sealed partial class ConnectionTable
         (state & (CtState.Established | CtState.Invalid)) == CtState.Established
         && timeout is TimeoutClass.TcpEstablished or TimeoutClass.OtherBidirectional or TimeoutClass.IcmpReply;
 
-    private void NotifyShortcutHolders(ref ConnectionEntry entry, ShortcutNoticeReason reason)
+    private void NotifyBypassHolders(ref ConnectionEntry entry, BypassNoticeReason reason)
     {
-        _shortcutNotices.Add(new ShortcutNotice(entry.Key, entry.Hash, entry.ShortcutHolders, reason));
-        entry.ShortcutHolders = 0;
+        _bypassNotices.Add(new BypassNotice(entry.Key, entry.Hash, entry.BypassHolders, reason));
+        entry.BypassHolders = 0;
     }
 }

@@ -1,7 +1,7 @@
 namespace Datapath.Conntrack;
 
-/// <summary>Why the holders of a connection's combined flows are told to drop them.</summary>
-public enum ShortcutNoticeReason : byte
+/// <summary>Why the holders of a connection's bypass flows are told to drop them.</summary>
+public enum BypassNoticeReason : byte
 {
     /// <summary>FIN or RST seen, or conntrack no longer answers +est.</summary>
     LeftEstablished,
@@ -16,8 +16,8 @@ public enum ShortcutNoticeReason : byte
     Removed,
 }
 
-/// <summary>A watched connection left the established state: its holders drop their combined flows.</summary>
+/// <summary>A watched connection left the established state: its holders drop their bypass flows.</summary>
 /// <param name="Key">The original-direction key (zone included).</param>
 /// <param name="ShardHash">The connection's symmetric hash.</param>
 /// <param name="Holders">The watchers' bits (the owner's numbering).</param>
-public readonly record struct ShortcutNotice(ConntrackKey Key, uint ShardHash, ulong Holders, ShortcutNoticeReason Reason);
+public readonly record struct BypassNotice(ConntrackKey Key, uint ShardHash, ulong Holders, BypassNoticeReason Reason);

@@ -1,0 +1,61 @@
+using Actors.Conntrack;
+using Actors.Tests.Support;
+using Datapath.Conntrack;
+
+namespace Actors.Tests.Conntrack;
+
+/// <summary>The one group-by-shard split of the PMD and ct-bench: shards in order, arrival order within each, invalid inputs apart.</summary>
+public sealed class ShardSplitterTests
+{
+    [Fact]
+    public void Inputs_are_grouped_by_their_shard_in_increasing_shard_order_keeping_arrival_order()
+    {
+        var inputs = Inputs(40);
+        var splitter = new ShardSplitter(4);
+
+        int groups = splitter.Split(inputs);
+
+        Assert.True(groups > 1);
+        var shards = Enumerable.Range(0, groups).Select(splitter.ShardOf).ToList();
+        Assert.Equal(shards.Order(), shards);
+        foreach (int g in Enumerable.Range(0, groups))
+        {
+            var expected = Enumerable.Range(0, inputs.Length).Where(i => ConntrackShards.ShardOf(inputs[i].ShardHash, 4) == splitter.ShardOf(g));
+            Assert.Equal(expected, splitter.Group(g).ToArray());
+            Assert.Equal(g, splitter.GroupOfShard(splitter.ShardOf(g)));
+        }
+
+        Assert.Empty(splitter.Invalid.ToArray());
+    }
+
+    [Fact]
+    public void Invalid_inputs_belong_to_no_shard_and_are_listed_apart_in_arrival_order()
+    {
+        var inputs = Inputs(6);
+        inputs[1].InvalidReason = ConntrackCounter.NotIp;
+        inputs[4].InvalidReason = ConntrackCounter.NotIp;
+        var splitter = new ShardSplitter(3);
+
+        int groups = splitter.Split(inputs);
+
+        Assert.Equal([1, 4], splitter.Invalid.ToArray());
+        Assert.Equal(4, Enumerable.Range(0, groups).Sum(g => splitter.Group(g).Length));
+    }
+
+    [Fact]
+    public void A_reused_splitter_forgets_the_shards_of_the_previous_split()
+    {
+        var inputs = Inputs(32);
+        var splitter = new ShardSplitter(8);
+        splitter.Split(inputs);
+
+        int groups = splitter.Split(inputs.AsSpan(0, 1));
+
+        Assert.Equal(1, groups);
+        Assert.Equal([0], splitter.Group(0).ToArray());
+        Assert.Equal(1, Enumerable.Range(0, 8).Count(s => splitter.GroupOfShard(s) >= 0));
+    }
+
+    private static ConntrackInput[] Inputs(int count) =>
+        CaptureInputs.Read("many-conns.pcap").Select(x => x.Input).Where(i => i.IsValid).DistinctBy(i => i.ShardHash).Take(count).ToArray();
+}

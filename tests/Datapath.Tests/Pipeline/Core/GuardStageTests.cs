@@ -1,0 +1,113 @@
+using Datapath.Actions;
+using Datapath.Bypass;
+using Datapath.Caches;
+using Datapath.Conntrack;
+using Datapath.Flow;
+using Datapath.Packets;
+using Datapath.Pipeline;
+using Datapath.Stats;
+
+namespace Datapath.Tests.Pipeline.Core;
+
+/// <summary>
+/// A bypass flow's guard on the packets its ct answered: passing runs continue after the guard,
+/// failing runs recirculate with the fallback id, in arrival order, and the bypass hears of each failure.
+/// </summary>
+public sealed class GuardStageTests
+{
+    private const uint Fallback = 9;
+
+    [Fact]
+    public void Runs_of_passing_and_failing_packets_are_queued_in_order_each_the_way_it_goes()
+    {
+        var stats = new PmdStats();
+        var execution = new ExecutionStats();
+        var coreStats = new PmdCoreStats();
+        var batches = new PacketBatchPool();
+        var queue = new RecirculationQueue(8, new PmdPackets(1, batches, coreStats), coreStats);
+        var bypass = new FailureRecorder();
+        var clock = new PmdClock { NowMs = 77 };
+        var stage = new GuardStage(bypass, stats, execution, queue, batches, clock);
+        var recirculated = Recirculated();
+        var guard = new CtGuard(recirculated, Fallback);
+        var actions = new ActionList([DatapathAction.Output(2)]);
+        var packets = new[] { Established(), Established(), New(), Established() };
+        var batch = batches.Rent();
+        foreach (var packet in packets)
+        {
+            batch.Add(packet);
+        }
+
+        stage.Run(batch, guard, actions, 5);
+
+        Assert.True(queue.TryDequeue(out var passed));
+        Assert.True(queue.TryDequeue(out var failed));
+        Assert.True(queue.TryDequeue(out var passedAgain));
+        Assert.False(queue.TryDequeue(out _));
+        Assert.Equal(packets[..2], passed.Batch.Packets.ToArray());
+        Assert.Same(actions, passed.Actions);
+        Assert.Equal(5, passed.ResumeAt);
+        Assert.Equal(packets[2..3], failed.Batch.Packets.ToArray());
+        Assert.Null(failed.Actions);
+        Assert.Equal(packets[3..], passedAgain.Batch.Packets.ToArray());
+
+        Assert.Equal((Fallback, (byte)2), (packets[2].Metadata.RecircId, packets[2].Metadata.RecircDepth));
+        Assert.Equal([packets[2]], bypass.Failed);
+        Assert.Equal((1L, 1L), (stats.BypassGuardFallbacks, execution.PacketsRecirculated));
+        Assert.Equal(3, recirculated.Stats.Packets);
+        Assert.Equal(77, recirculated.Stats.UsedMs);
+        Assert.Equal(0x02, recirculated.Stats.TcpFlags);
+    }
+
+    private static Megaflow Recirculated()
+    {
+        var mask = default(FlowKey);
+        mask.CtState = CtState.Established | CtState.Tracked | CtState.New;
+        var key = default(FlowKey);
+        key.CtState = CtState.Established | CtState.Tracked;
+        return new Megaflow(in key, in mask, new ActionList([DatapathAction.Output(2)]));
+    }
+
+    private static Packet Established()
+    {
+        var packet = new Packet();
+        packet.SetFrame(new byte[64], 1);
+        packet.Metadata.RecircDepth = 1;
+        packet.Metadata.CtState = CtState.Established | CtState.Tracked;
+        packet.PassTcpFlags = 0x02;
+        return packet;
+    }
+
+    private static Packet New()
+    {
+        var packet = Established();
+        packet.Metadata.CtState = CtState.New | CtState.Tracked;
+        return packet;
+    }
+
+    /// <summary>A bypass that only records which packets failed their guard.</summary>
+    private sealed class FailureRecorder : IRecirculationBypass
+    {
+        public List<Packet> Failed { get; } = [];
+
+        public BypassMode Mode => BypassMode.PerConnection;
+
+        public int Count => 0;
+
+        public int LookupBeforeEmc(ReadOnlySpan<Packet> packets, ReadOnlySpan<FlowKey> keys, ReadOnlySpan<uint> hashes, Span<Megaflow?> flows) => 0;
+
+        public int LookupAfterEmc(ReadOnlySpan<FlowKey> keys, ReadOnlySpan<uint> hashes, Span<int> misses, int count, Span<Megaflow?> flows) => count;
+
+        public void OnClassified(ReadOnlySpan<Packet> packets, ReadOnlySpan<Megaflow?> flows, ReadOnlySpan<FlowKey> keys)
+        {
+        }
+
+        public void OnGuardFailed(Packet packet) => Failed.Add(packet);
+
+        public void OnMegaflowsRemoved()
+        {
+        }
+
+        public int Revoke(in ConntrackKey connection, uint connectionHash) => 0;
+    }
+}
