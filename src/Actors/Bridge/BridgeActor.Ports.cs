@@ -1,3 +1,4 @@
+using Actors.PacketPath;
 using Actors.Ports;
 using Akka.Actor;
 using Akka.Event;

@@ -1,4 +1,4 @@
-using Actors.Pmd;
+using Actors.PacketPath;
 using Akka.Actor;
 using Akka.Event;
 using Datapath.Packets;

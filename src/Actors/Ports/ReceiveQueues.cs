@@ -1,4 +1,4 @@
-using Actors.Pmd;
+using Actors.PacketPath;
 using Akka.Actor;
 using Datapath.Flow;
 using Datapath.Packets;

@@ -1,6 +1,6 @@
+using Actors.PacketPath;
 using System.Globalization;
 using System.Text;
-using Actors.Pmd;
 using Akka.Actor;
 using Datapath.Flow;
 using Datapath.Packets;

@@ -1,9 +1,10 @@
-using Actors.Node;
+using Actors.PacketPath;
+using Actors.Ports;
 using Akka.Actor;
 using Datapath.OpenFlow;
 using Datapath.Packets;
 
-namespace Actors.Ports;
+namespace Actors.Node;
 
 /// <summary>Runs a replay on a node's PMDs and returns its verdicts (off the packet path, so it may wait).</summary>
 public static class ActorReplay
