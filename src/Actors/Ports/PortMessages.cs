@@ -4,8 +4,11 @@ using Datapath.Packets;
 
 namespace Actors.Ports;
 
-/// <summary>A started port actor and the links the PMDs need to transmit on its ports (give them to <c>DatapathNode.UsePorts</c>).</summary>
-public sealed record PortHandle(IActorRef Actor, IReadOnlyList<PortLink> Links);
+/// <summary>
+/// A started port actor, the links the PMDs need to transmit on its ports (give them to
+/// <c>DatapathNode.UsePorts</c>), and its pools (to see that every packet came back).
+/// </summary>
+public sealed record PortHandle(IActorRef Actor, IReadOnlyList<PortLink> Links, PortPools Pools);
 
 /// <summary>Starts (or resumes) feeding frames to the PMDs.</summary>
 public sealed record StartTraffic : INoSerializationVerificationNeeded
