@@ -4,6 +4,7 @@ using Actors.Node;
 using Actors.Pmd;
 using Actors.Ports;
 using Actors.Tests.Support;
+using Akka.Actor;
 using Datapath.OpenFlow.Normal;
 using Datapath.OpenFlow.Tables;
 using Datapath.OpenFlow.Translation;
@@ -34,6 +35,34 @@ public sealed class ReplayPortTests
 
         Assert.Equal(InlineVerdicts(frames), verdicts);
         Assert.DoesNotContain(verdicts, v => v.EndsWith("drop", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public async Task Every_replayed_packet_is_transmitted_or_counted_as_dropped_and_the_pools_are_full_again(int pmds)
+    {
+        // Pools of 64 receive and 32 transmit packets for 6,000 frames, a tenth of their connections
+        // opened from outside (dropped by the firewall).
+        var frames = GeneratedCapture.EstablishedUdp(connections: 100, frames: 6_000, strangers: 10);
+        await using var cluster = await DatapathCluster.StartAsync(TestConfigs.Cluster(), "test", upTimeout: Patience);
+        var node = DatapathNode.Start(cluster, pmds, new PmdSettings());
+        await node.UseFlowsAsync(ActorReplayTests.Firewall(), Patience);
+        var port = ReplayPortActor.Start(cluster.System, frames, node.Pmds, node.Batches, receivePoolSize: 64, transmitPoolSize: 32);
+        await node.UsePortsAsync(port.Links, Patience);
+
+        var finished = await port.Actor.Ask<ReplayFinished>(StartReplay.Instance, Patience);
+        var drained = await port.Actor.Ask<PortDrained>(DrainAndReport.Instance, Patience);
+        var pmdStats = await PacketAccounting.PmdStatisticsAsync(node, Patience);
+        await node.StopAsync();
+
+        Assert.Equal(InlineVerdicts(frames), finished.Verdicts);
+        long dropped = finished.Verdicts.Count(v => v.EndsWith("drop", StringComparison.Ordinal));
+        Assert.True(dropped > 0, "the strangers' frames were not dropped");
+        PacketAccounting.AssertEveryPacketAccountedFor(drained.Statistics.Ports, pmdStats, droppedByFlows: dropped);
+        Assert.Equal(frames.Count, drained.Statistics[1].RxPackets + drained.Statistics[2].RxPackets);
+        Assert.Equal(0, drained.Statistics[1].RxDropped + drained.Statistics[2].RxDropped);
+        PacketAccounting.AssertPoolsFull(port);
     }
 
     /// <summary>The verdicts of the single-threaded datapath (the `replay --inline` reference) on the firewall.</summary>
