@@ -13,7 +13,8 @@ namespace Actors.PacketPath;
 /// </summary>
 /// <param name="NowMs">The datapath clock (the capture's, in a replay).</param>
 /// <param name="AckTo">Told <see cref="BatchTaken"/> once the PMD has taken the batch (the port's window).</param>
-public sealed record ProcessBatch(PacketBatch Batch, long NowMs, IActorRef? AckTo) : INoSerializationVerificationNeeded;
+/// <param name="Queue">The receive queue of the port the frames came from (pmd-rxq-show's per-queue load).</param>
+public sealed record ProcessBatch(PacketBatch Batch, long NowMs, IActorRef? AckTo, int Queue = 0) : INoSerializationVerificationNeeded;
 
 /// <summary>The PMD took a batch off its mailbox: the port may send another.</summary>
 public sealed record BatchTaken(int Pmd) : INoSerializationVerificationNeeded;

@@ -52,16 +52,16 @@ public sealed class GeneratorFirewallTests
     [InlineData(2)]
     public async Task Connections_opened_from_port_2_are_dropped_by_the_firewall_and_time_out_in_the_generator(int pmds)
     {
-        // Paced at 1,000 frames per second and port up to 2,000 frames: about a second, five times
-        // the connection timeout, so the connections opened from port 2 time out again and again.
+        // Paced at 1,000 frames per second and port up to 3,000 frames: a second and a half, three
+        // times the connection timeout, so the connections opened from port 2 time out again and again.
         var profile = new TrafficProfile
         {
             Connections = 16,
             ServerInitiatedPercent = 50,
-            ConnectionTimeout = TimeSpan.FromMilliseconds(200),
+            ConnectionTimeout = TimeSpan.FromMilliseconds(500),
             RatePps = 1000,
         };
-        var settings = new GeneratorPortSettings { Profile = profile, QueuesPerPort = pmds, MaxFrames = 2000 };
+        var settings = new GeneratorPortSettings { Profile = profile, QueuesPerPort = pmds, MaxFrames = 3000 };
 
         var (stats, _, _) = await Run(pmds, settings);
 
