@@ -1,3 +1,4 @@
+using Actors.PacketPath;
 using Actors.Ports;
 using Akka.Actor;
 using Akka.Event;
@@ -11,6 +12,9 @@ public sealed partial class BridgeActor
     private const uint MaxPortNumber = 0xff00;
 
     private readonly Dictionary<uint, IActorRef> _created = [];
+
+    // Destroyed ports whose actor has not stopped yet, and who waits for the answer.
+    private readonly Dictionary<IActorRef, (IActorRef ReplyTo, PortDestroyed Answer)> _destroying = [];
     private readonly Dictionary<long, PendingShow> _pendingShows = [];
     private long _portActors;
 
@@ -69,8 +73,18 @@ public sealed partial class BridgeActor
 
         _ports.Remove(link.Port);
         SendPortsToPmds();
+        var answer = new PortDestroyed(name, link.Port);
+        if (_created.Remove(link.Port, out var actor))
+        {
+            // Answered once the actor has stopped: its threads ended and its sockets are closed, so
+            // the interface can be added again at once (as ovs-vsctl waits for the reconfiguration).
+            _destroying[actor] = (Sender, answer);
+            Context.Stop(actor);
+            return;
+        }
+
         StopUnlistedPorts();
-        Sender.Tell(new PortDestroyed(name, link.Port));
+        Sender.Tell(answer);
     }
 
     /// <summary>Asks every port actor for its counters through a gatherer; answers when all did or at the timeout.</summary>
@@ -116,6 +130,12 @@ public sealed partial class BridgeActor
     {
         if (_pmds.Remove(message.ActorRef))
         {
+            return;
+        }
+
+        if (_destroying.Remove(message.ActorRef, out var destroyed))
+        {
+            destroyed.ReplyTo.Tell(destroyed.Answer);
             return;
         }
 

@@ -1,3 +1,4 @@
+using Actors.PacketPath;
 using Actors.Pmd;
 using Actors.Ports;
 using Akka.Actor;

@@ -1,5 +1,5 @@
+using Actors.PacketPath;
 using Actors.Pmd;
-using Actors.Ports;
 using Akka.Actor;
 using Datapath.OpenFlow;
 

@@ -14,7 +14,7 @@ namespace Actors.Bridge;
 /// </summary>
 public sealed record CreatePort(string Name, string Type, IReadOnlyDictionary<string, string> Options, uint? Number = null) : INoSerializationVerificationNeeded;
 
-/// <summary>ovs-vsctl del-port: stops the named port; the others keep their traffic. Answer: <see cref="PortDestroyed"/> or <see cref="PortCommandFailed"/>.</summary>
+/// <summary>ovs-vsctl del-port: stops the named port; the others keep their traffic. Answer: <see cref="PortDestroyed"/> (once a port the bridge created has stopped) or <see cref="PortCommandFailed"/>.</summary>
 public sealed record DestroyPort(string Name) : INoSerializationVerificationNeeded;
 
 public sealed record PortCreated(string Name, uint Number) : INoSerializationVerificationNeeded;

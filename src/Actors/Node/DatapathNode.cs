@@ -1,7 +1,7 @@
 using Actors.Bridge;
 using Actors.Cluster;
+using Actors.PacketPath;
 using Actors.Pmd;
-using Actors.Ports;
 using Akka.Actor;
 using Datapath.OpenFlow;
 using Datapath.Packets;

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using Actors.Conntrack;
-using Actors.Ports;
+using Actors.PacketPath;
 using Akka.Actor;
 using Datapath.OpenFlow;
 using Datapath.OpenFlow.Normal;
@@ -15,29 +15,11 @@ namespace Actors.Pmd;
 // The PMD's messages are local (INoSerializationVerificationNeeded): they carry packets, pools,
 // actor-local tables or counters, and a PMD only talks to ports and shards through them on its node.
 
-/// <summary>
-/// Frames received on a queue this PMD serves. Local only: an ownership transfer of the batch and
-/// its packets, which belong to the port's pool; never crosses a node.
-/// </summary>
-/// <param name="NowMs">The datapath clock (the capture's, in a replay).</param>
-/// <param name="AckTo">Told <see cref="BatchTaken"/> once the PMD has taken the batch (the port's window).</param>
-/// <param name="Queue">The receive queue of the port the frames came from (pmd-rxq-show's per-queue load).</param>
-public sealed record ProcessBatch(PacketBatch Batch, long NowMs, IActorRef? AckTo, int Queue = 0) : INoSerializationVerificationNeeded;
-
-/// <summary>The PMD took a batch off its mailbox: the port may send another.</summary>
-public sealed record BatchTaken(int Pmd) : INoSerializationVerificationNeeded;
-
 /// <summary>The OpenFlow tables this PMD translates with, from the bridge; megaflows are revalidated before the next batch.</summary>
 public sealed record UseFlows(long Version, IReadOnlyList<FlowEntry> Entries) : INoSerializationVerificationNeeded;
 
 /// <summary>The bridge's ports; megaflows that flood are revalidated before the next batch.</summary>
 public sealed record UsePorts(IReadOnlyList<PortLink> Ports) : INoSerializationVerificationNeeded;
-
-/// <summary>Asks to be told when nothing the PMD received is still in flight (conntrack answers, recirculation).</summary>
-public sealed record Quiesce(long Token) : INoSerializationVerificationNeeded;
-
-/// <summary>Everything received before the matching <see cref="Quiesce"/> has been processed to the end.</summary>
-public sealed record Quiesced(int Pmd, long Token) : INoSerializationVerificationNeeded;
 
 /// <summary>Asks for the PMD's counters (pmd-stats-show).</summary>
 public sealed record GetPmdStatistics : INoSerializationVerificationNeeded

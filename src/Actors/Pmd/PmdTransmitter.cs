@@ -1,4 +1,4 @@
-using Actors.Ports;
+using Actors.PacketPath;
 using Akka.Actor;
 using Datapath.Packets;
 using Datapath.Pipeline;

@@ -1,4 +1,3 @@
-using Actors.Pmd;
 using Akka.Actor;
 using Datapath.Packets;
 using Datapath.Traffic;
@@ -19,56 +18,47 @@ namespace Actors.Ports;
 /// a frame whose PMD has its window full, or that finds the receive pool empty, is dropped at the
 /// receive side and counted (rx dropped: overload, pool empty), as a NIC drops what it cannot queue.
 ///
-/// The datapath clock of <see cref="ProcessBatch"/> is the scheduler's time in Unix milliseconds
+/// The datapath clock of <c>ProcessBatch</c> is the scheduler's time in Unix milliseconds
 /// (virtual under the TestKit's scheduler); the generator's clock is the same time since the start.
+/// With a frame limit the traffic is finite: a drain lets it run to the limit.
 /// </summary>
-public sealed class GeneratorPortActor : ReceiveActor, IWithTimers
+public sealed class GeneratorPortActor : PortActor, IWithTimers
 {
+    /// <summary>The port type's name (ovs-ofctl show).</summary>
+    public const string TypeName = "generator";
+
     private const int Ports = 2;
 
     // Paced: batches per port a tick may fill at most, so a long pause does not become one giant round.
     private const int MaxFillsPerTick = 1024;
 
+    private static readonly uint[] PortNumbers = [TrafficGenerator.ClientPort, TrafficGenerator.ServerPort];
+
     private readonly GeneratorPortSettings _settings;
     private readonly TrafficGenerator _generator;
     private readonly ReceiveQueues _queues;
     private readonly DroppingReceivePool[] _receivePools = new DroppingReceivePool[Ports];
-    private readonly PortCounters[] _counters = [new(TrafficGenerator.ClientPort), new(TrafficGenerator.ServerPort)];
-    private readonly ConcurrentBatchPool _batches;
     private readonly PacketBatch _scratch = new();
-    private readonly PmdQuiescer _quiescer;
-    private readonly DrainWaiters _drainWaiters = new();
     private readonly DateTimeOffset _epoch;
     private long _lastNs;
+    private long _transmitNowNs;
     private long _framesGenerated;
-    private bool _running;
-    private bool _roundScheduled;
     private int _firstPort;
 
-    public GeneratorPortActor(GeneratorPortSettings settings, IReadOnlyList<IActorRef> pmds, ConcurrentBatchPool batches)
+    public GeneratorPortActor(GeneratorPortSettings settings, IReadOnlyList<IActorRef> pmds, ConcurrentBatchPool batches, PortPools pools)
+        : base(PortNumbers, pmds, batches, pools, finite: settings?.MaxFrames > 0)
     {
         ArgumentNullException.ThrowIfNull(settings);
         settings.Validate();
         _settings = settings;
-        _batches = batches;
         _generator = new TrafficGenerator(settings.Profile, settings.Seed);
         _queues = new ReceiveQueues(Ports, settings.QueuesPerPort, settings.Window, pmds, batches, Self);
-        _quiescer = new PmdQuiescer(pmds, Self);
         for (int i = 0; i < Ports; i++)
         {
-            _receivePools[i] = new DroppingReceivePool(new ConcurrentPacketPool(settings.ReceivePoolSize, settings.PacketCapacity), settings.PacketCapacity);
+            _receivePools[i] = new DroppingReceivePool(pools.Receive[i], settings.PacketCapacity);
         }
 
         _epoch = Context.System.Scheduler.Now;
-
-        Receive<StartTraffic>(_ => HandleStart());
-        Receive<StopTraffic>(_ => Stop());
-        Receive<DrainAndReport>(_ => HandleDrain());
-        Receive<GetPortStatistics>(_ => Sender.Tell(Statistics()));
-        Receive<BatchTaken>(HandleTaken);
-        Receive<TransmitBatch>(HandleTransmit);
-        Receive<Quiesced>(HandleQuiesced);
-        Receive<Round>(_ => HandleRound());
         Receive<Tick>(_ => HandleTick());
     }
 
@@ -78,71 +68,62 @@ public sealed class GeneratorPortActor : ReceiveActor, IWithTimers
 
     private bool LimitReached => _settings.MaxFrames > 0 && _framesGenerated >= _settings.MaxFrames;
 
-    /// <summary>The actor alone; its <see cref="PortLink"/>s (one transmit pool per port) are made by <see cref="Start"/>.</summary>
-    public static Props Props(GeneratorPortSettings settings, IReadOnlyList<IActorRef> pmds, ConcurrentBatchPool batches) =>
-        Akka.Actor.Props.Create(() => new GeneratorPortActor(settings, pmds, batches));
-
     /// <summary>Starts the actor and makes the links (ports 1 and 2, each with its own transmit pool) for <c>DatapathNode.UsePorts</c>.</summary>
     public static PortHandle Start(IActorRefFactory factory, GeneratorPortSettings settings, IReadOnlyList<IActorRef> pmds, ConcurrentBatchPool batches, string? name = null)
     {
-        ArgumentNullException.ThrowIfNull(factory);
         ArgumentNullException.ThrowIfNull(settings);
         settings.Validate();
-        var actor = factory.ActorOf(Props(settings, pmds, batches), name);
-        var links = new PortLink[Ports];
-        for (int i = 0; i < Ports; i++)
-        {
-            links[i] = new PortLink((uint)(i + 1), actor, new ConcurrentPacketPool(settings.TransmitPoolSize, settings.PacketCapacity), Type: "generator");
-        }
-
-        return new PortHandle(actor, links);
+        var pools = PortPools.PerPort(Ports, settings.ReceivePoolSize, settings.TransmitPoolSize, settings.PacketCapacity);
+        var props = Akka.Actor.Props.Create(() => new GeneratorPortActor(settings, pmds, batches, pools));
+        return StartActor(factory, props, name, PortNumbers, pools, TypeName);
     }
 
-    private void HandleStart()
+    private protected override bool OnStart()
     {
         if (LimitReached)
         {
-            return;
+            return false;
         }
 
-        _running = true;
         Timers.StartPeriodicTimer(nameof(Tick), Tick.Instance, Paced ? _settings.PacingInterval : _settings.IdlePollInterval);
         if (Paced)
         {
             // The rate counts from now, not from the first tick.
             RunPacedRound();
         }
-
-        ScheduleRound();
-    }
-
-    private void Stop()
-    {
-        _running = false;
-        Timers.Cancel(nameof(Tick));
-    }
-
-    private void HandleDrain()
-    {
-        _drainWaiters.Add(Sender);
-
-        // A frame limit makes the traffic finite: it runs to the limit first.
-        if (!_running || _settings.MaxFrames == 0)
+        else
         {
-            Stop();
-            StartDrain();
+            Wake();
         }
+
+        return true;
     }
 
-    private void HandleTaken(BatchTaken message)
+    private protected override void OnStopped() => Timers.Cancel(nameof(Tick));
+
+    private protected override void OnBatchTaken(int pmd)
     {
-        _queues.Taken(message.Pmd);
-        ScheduleRound();
+        _queues.Taken(pmd);
+        WakeIfUnpaced();
     }
+
+    private protected override void BeginTransmit() => _transmitNowNs = NowNs();
+
+    /// <summary>The frame reaches the host behind the port, which may answer it.</summary>
+    private protected override TransmitOutcome Send(int portIndex, Packet packet)
+    {
+        _generator.OnTransmitted(PortAt(portIndex), packet, _transmitNowNs);
+        return TransmitOutcome.Sent;
+    }
+
+    private protected override void EndTransmit() => WakeIfUnpaced();
+
+    private protected override PortActorStatistics Statistics() =>
+        new(Snapshots(), TrafficSummary.From(_generator.Stats), null);
 
     private void HandleTick()
     {
-        if (!_running)
+        if (!Lifecycle.Running)
         {
             return;
         }
@@ -155,14 +136,14 @@ public sealed class GeneratorPortActor : ReceiveActor, IWithTimers
         {
             // Connections waiting for answers that will never come time out even when no round runs.
             _generator.Expire(NowNs());
-            ScheduleRound();
+            Wake();
         }
     }
 
-    private void HandleRound()
+    /// <summary>Unpaced: one batch per port that has room, the ports taking turns to go first.</summary>
+    private protected override void OnWake()
     {
-        _roundScheduled = false;
-        if (!_running || Paced)
+        if (!Lifecycle.Running || Paced)
         {
             return;
         }
@@ -184,7 +165,7 @@ public sealed class GeneratorPortActor : ReceiveActor, IWithTimers
         CheckLimit();
         if (progressed)
         {
-            ScheduleRound();
+            Wake();
         }
     }
 
@@ -206,9 +187,9 @@ public sealed class GeneratorPortActor : ReceiveActor, IWithTimers
     /// <summary>One batch of the host behind a port, spread over the port's queues; what cannot be queued is dropped and counted.</summary>
     private int FillAndOffer(int portIndex, long nowNs, long nowMs)
     {
-        uint port = (uint)(portIndex + 1);
+        uint port = PortAt(portIndex);
         var pool = _receivePools[portIndex];
-        var counters = _counters[portIndex];
+        var counters = CountersAt(portIndex);
         int added = _generator.Fill(port, _scratch, pool, nowNs);
         foreach (var packet in _scratch.Packets)
         {
@@ -218,17 +199,7 @@ public sealed class GeneratorPortActor : ReceiveActor, IWithTimers
                 continue;
             }
 
-            int length = packet.Length;
-            int queue = _queues.QueueOf(packet.Data, port);
-            if (_queues.Offer(portIndex, queue, packet, nowMs, out _) == QueueOffer.Accepted)
-            {
-                counters.Received(length);
-            }
-            else
-            {
-                counters.DroppedOverload();
-                pool.Return(packet);
-            }
+            _queues.OfferOrDrop(portIndex, _queues.QueueOf(packet.Data, port), packet, nowMs, counters);
         }
 
         _scratch.Clear();
@@ -236,66 +207,21 @@ public sealed class GeneratorPortActor : ReceiveActor, IWithTimers
         return added;
     }
 
-    private void HandleTransmit(TransmitBatch message)
-    {
-        long nowNs = NowNs();
-        bool known = message.Port - 1 < Ports;
-        foreach (var packet in message.Batch.Packets)
-        {
-            if (known)
-            {
-                _counters[message.Port - 1].Transmitted(packet.Length);
-                _generator.OnTransmitted(message.Port, packet, nowNs);
-            }
-
-            packet.Pool?.Return(packet);
-        }
-
-        _batches.Return(message.Batch);
-        ScheduleRound();
-    }
-
-    private void HandleQuiesced(Quiesced message)
-    {
-        if (_quiescer.Answered(message))
-        {
-            var drained = new PortDrained(Statistics());
-            _drainWaiters.Answer(drained);
-        }
-    }
-
     private void CheckLimit()
     {
-        if (_running && LimitReached)
+        if (Lifecycle.Running && LimitReached)
         {
-            Stop();
-            if (_drainWaiters.Count > 0)
-            {
-                StartDrain();
-            }
+            EndTraffic();
         }
     }
 
-    /// <summary>Everything was sent at the end of its round; what is left to wait for is inside the PMDs.</summary>
-    private void StartDrain()
+    private void WakeIfUnpaced()
     {
-        if (!_quiescer.Active)
+        if (Lifecycle.Running && !Paced)
         {
-            _quiescer.Start();
+            Wake();
         }
     }
-
-    private void ScheduleRound()
-    {
-        if (_running && !_roundScheduled && !Paced)
-        {
-            _roundScheduled = true;
-            Self.Tell(Round.Instance);
-        }
-    }
-
-    private PortActorStatistics Statistics() =>
-        new([_counters[0].Snapshot(), _counters[1].Snapshot()], TrafficSummary.From(_generator.Stats), null);
 
     /// <summary>The generator's clock: the scheduler's time since the start, never going back.</summary>
     private long NowNs()
@@ -306,11 +232,6 @@ public sealed class GeneratorPortActor : ReceiveActor, IWithTimers
     }
 
     private long NowMs() => Context.System.Scheduler.Now.ToUnixTimeMilliseconds();
-
-    private sealed class Round : INoSerializationVerificationNeeded
-    {
-        public static Round Instance { get; } = new();
-    }
 
     private sealed class Tick : INoSerializationVerificationNeeded
     {

@@ -1,9 +1,7 @@
-using Actors.Pmd;
+using Actors.PacketPath;
 using Akka.Actor;
-using Akka.Event;
 using Datapath.Packets;
 using Datapath.Packets.Pcap;
-using Datapath.Replay;
 
 namespace Actors.Ports;
 
@@ -11,107 +9,56 @@ namespace Actors.Ports;
 /// The `pcap` port type: reads a capture and receives its frames, on one port or on ports 1 and 2 by
 /// source MAC, spread over each port's receive queues by RSS and sent to the queues' PMDs in batches
 /// of up to 32 (see <see cref="ReceiveQueues"/>); writes what the PMDs transmit on each port to that
-/// port's tx file. Optionally loops over the capture.
+/// port's tx file. Optionally loops over the capture (<see cref="PcapInput"/> reads it).
 ///
 /// Never drops: unlike a generator, a capture cannot send a frame again, so when the PMD of a frame's
 /// queue has its window of batches full, or the receive pool is empty, the port waits (for the PMD's
 /// ack, or a short timer) and goes on with that frame. <see cref="PcapPortSettings.Ordering"/> says
-/// whether a frame may overtake one of the other direction. The datapath clock follows the capture's
-/// timestamps (moved on by the capture's length on each new pass); tx records carry that clock.
+/// whether a frame may overtake one of the other direction (<see cref="CausalOrder"/>). The datapath
+/// clock follows the capture's timestamps; tx records carry that clock.
 ///
 /// A capture that cannot be read (missing, not a pcap, a truncated record) or a tx file that cannot
 /// be created stops the input; the reason, naming the file, is logged, published on the event
 /// stream and answered as <see cref="PortFailed"/> to <see cref="StartTraffic"/> and <see cref="DrainAndReport"/>.
 /// </summary>
-public sealed class PcapPortActor : ReceiveActor, IWithTimers
+public sealed class PcapPortActor : PortActor, IWithTimers
 {
-    // Frames one pump message handles at most, so acks, transmissions and queries interleave.
+    /// <summary>The port type's name (ovs-ofctl show).</summary>
+    public const string TypeName = "pcap";
+
+    // Frames one pump handles at most, so acks, transmissions and queries interleave.
     private const int FramesPerPump = 1024;
 
-    // Between two passes of a looping capture, the clock moves on by this much past the last frame.
-    private const long PassGapNs = 1_000_000;
-
     private readonly PcapPortSettings _settings;
-    private readonly IReadOnlyList<uint> _ports;
-    private readonly Dictionary<uint, int> _portIndex = [];
-    private readonly PortCounters[] _counters;
-    private readonly ConcurrentPacketPool[] _receivePools;
+    private readonly PcapInput _input;
     private readonly PcapWriter?[] _writers;
     private readonly ReceiveQueues _queues;
+    private readonly CausalOrder _order;
     private readonly PmdQuiescer _barrier;
-    private readonly PmdQuiescer _drain;
-    private readonly bool[] _sentSinceBarrier;
-    private readonly ConcurrentBatchPool _batches;
-    private readonly DrainWaiters _drainWaiters = new();
-    private readonly ILoggingAdapter _log = Context.GetLogger();
-    private PcapReader? _reader;
-    private string? _failure;
-    private bool _running;
-    private bool _pumpScheduled;
-    private bool _inputDone;
 
-    // The frame read and not yet sent: first in the reader's buffer, then in a packet of the pool.
-    private bool _frameReady;
-    private int _framePortIndex;
-    private Packet? _held;
-    private int _heldQueue;
-
-    private uint _lastPort;
-    private long _clockNs;
-    private long _offsetNs;
-    private long _firstCaptureNs = -1;
-    private long _lastCaptureNs;
-    private long _framesRead;
-    private long _framesSkipped;
-    private long _passFrames;
-    private int _passes;
-
-    public PcapPortActor(PcapPortSettings settings, IReadOnlyList<IActorRef> pmds, ConcurrentBatchPool batches)
+    public PcapPortActor(PcapPortSettings settings, IReadOnlyList<IActorRef> pmds, ConcurrentBatchPool batches, PortPools pools)
+        : base(settings?.Ports ?? throw new ArgumentNullException(nameof(settings)), pmds, batches, pools, finite: !settings.Loop)
     {
-        ArgumentNullException.ThrowIfNull(settings);
-        ArgumentNullException.ThrowIfNull(pmds);
         _settings = settings;
-        _batches = batches;
-        _ports = settings.Ports;
-        _counters = new PortCounters[_ports.Count];
-        _receivePools = new ConcurrentPacketPool[_ports.Count];
-        _writers = new PcapWriter?[_ports.Count];
-        for (int i = 0; i < _ports.Count; i++)
-        {
-            _portIndex[_ports[i]] = i;
-            _counters[i] = new PortCounters(_ports[i]);
-            _receivePools[i] = new ConcurrentPacketPool(settings.ReceivePoolSize);
-        }
-
-        _queues = new ReceiveQueues(_ports.Count, settings.QueuesPerPort, settings.Window, pmds, batches, Self);
+        var ports = settings.Ports;
+        _input = new PcapInput(settings, ports);
+        _writers = new PcapWriter?[ports.Count];
+        _queues = new ReceiveQueues(ports.Count, settings.QueuesPerPort, settings.Window, pmds, batches, Self);
+        _order = new CausalOrder(pmds.Count, settings.Ordering == PcapOrdering.Causal);
         _barrier = new PmdQuiescer(pmds, Self);
-        _drain = new PmdQuiescer(pmds, Self, tokenBase: 1L << 48);
-        _sentSinceBarrier = new bool[pmds.Count];
-
-        Receive<StartTraffic>(_ => HandleStart());
-        Receive<StopTraffic>(_ => _running = false);
-        Receive<DrainAndReport>(_ => HandleDrain());
-        Receive<GetPortStatistics>(_ => Sender.Tell(Statistics()));
-        Receive<BatchTaken>(HandleTaken);
-        Receive<TransmitBatch>(HandleTransmit);
-        Receive<Quiesced>(HandleQuiesced);
-        Receive<Pump>(_ => HandlePump());
+        Receive<Retry>(_ => Wake());
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    /// <summary>The actor alone; its <see cref="PortLink"/>s (one transmit pool per port) are made by <see cref="Start"/>.</summary>
-    public static Props Props(PcapPortSettings settings, IReadOnlyList<IActorRef> pmds, ConcurrentBatchPool batches) =>
-        Akka.Actor.Props.Create(() => new PcapPortActor(settings, pmds, batches));
-
-    /// <summary>Starts the actor and makes the links of its ports for <c>DatapathNode.UsePorts</c>.</summary>
+    /// <summary>Starts the actor and makes the links of its ports (each with its own transmit pool) for <c>DatapathNode.UsePorts</c>.</summary>
     public static PortHandle Start(IActorRefFactory factory, PcapPortSettings settings, IReadOnlyList<IActorRef> pmds, ConcurrentBatchPool batches, string? name = null)
     {
-        ArgumentNullException.ThrowIfNull(factory);
         ArgumentNullException.ThrowIfNull(settings);
-        var actor = factory.ActorOf(Props(settings, pmds, batches), name);
-        var links = settings.Ports.Select(port => new PortLink(port, actor, new ConcurrentPacketPool(settings.TransmitPoolSize), Type: "pcap")).ToArray();
-        return new PortHandle(actor, links);
+        var ports = settings.Ports;
+        var pools = PortPools.PerPort(ports.Count, settings.ReceivePoolSize, settings.TransmitPoolSize);
+        var props = Akka.Actor.Props.Create(() => new PcapPortActor(settings, pmds, batches, pools));
+        return StartActor(factory, props, name, ports, pools, TypeName);
     }
 
     protected override void PreStart()
@@ -120,308 +67,145 @@ public sealed class PcapPortActor : ReceiveActor, IWithTimers
         {
             try
             {
-                _writers[_portIndex[port]] = PcapWriter.Create(path);
+                _writers[IndexOf(port)] = PcapWriter.Create(path);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                Fail($"tx pcap {path}: {e.Message}");
+                FailTraffic($"tx pcap {path}: {e.Message}");
                 return;
             }
         }
 
-        OpenReader();
+        if (!_input.Open())
+        {
+            FailTraffic(_input.Failure!);
+        }
     }
 
     protected override void PostStop()
     {
-        ReleaseHeld();
-        _reader?.Dispose();
+        _input.Dispose();
         foreach (var writer in _writers)
         {
             writer?.Dispose();
         }
     }
 
-    private void HandleStart()
+    private protected override bool OnStart()
     {
-        if (_failure is not null)
-        {
-            Sender.Tell(new PortFailed(_failure));
-            return;
-        }
-
-        _running = true;
-        SchedulePump();
+        Wake();
+        return true;
     }
 
-    private void HandleDrain()
+    private protected override void OnBatchTaken(int pmd)
     {
-        if (_failure is not null)
-        {
-            Sender.Tell(new PortFailed(_failure));
-            return;
-        }
-
-        _drainWaiters.Add(Sender);
-
-        // A capture that does not loop is finite: it runs to its end first.
-        if (_settings.Loop || !_running)
-        {
-            _running = false;
-        }
-
-        TryDrain();
+        _queues.Taken(pmd);
+        Wake();
     }
 
-    private void HandleTaken(BatchTaken message)
+    private protected override TransmitOutcome Send(int portIndex, Packet packet)
     {
-        _queues.Taken(message.Pmd);
-        SchedulePump();
+        _writers[portIndex]?.Write(packet.Data, _input.ClockNs);
+        return TransmitOutcome.Sent;
     }
 
-    private void HandleTransmit(TransmitBatch message)
+    /// <summary>A causal barrier must finish before the drain's quiesce (it would take the answers).</summary>
+    private protected override bool SourceStill => !_barrier.Active;
+
+    private protected override void BeforeQuiesce() => _queues.Flush(_input.ClockMs);
+
+    private protected override void BeforeDrained()
     {
-        bool known = _portIndex.TryGetValue(message.Port, out int index);
-        foreach (var packet in message.Batch.Packets)
+        foreach (var writer in _writers)
         {
-            if (known)
-            {
-                _counters[index].Transmitted(packet.Length);
-                _writers[index]?.Write(packet.Data, _clockNs);
-            }
-
-            packet.Pool?.Return(packet);
+            writer?.Flush();
         }
-
-        _batches.Return(message.Batch);
     }
 
-    private void HandleQuiesced(Quiesced message)
+    private protected override void OnQuiesced(Quiesced message)
     {
         if (_barrier.Answered(message))
         {
-            Array.Clear(_sentSinceBarrier);
-            _lastPort = 0;
-            SchedulePump();
+            _order.Cleared();
+            Wake();
             TryDrain();
-        }
-        else if (_drain.Answered(message))
-        {
-            foreach (var writer in _writers)
-            {
-                writer?.Flush();
-            }
-
-            var drained = new PortDrained(Statistics());
-            _drainWaiters.Answer(drained);
         }
     }
 
-    private void HandlePump()
+    private protected override PortActorStatistics Statistics() => new(Snapshots(), null, _input.Progress);
+
+    /// <summary>Sends up to <see cref="FramesPerPump"/> frames; stops early to wait (a barrier, a full window, an empty pool) or at the end.</summary>
+    private protected override void OnWake()
     {
-        _pumpScheduled = false;
-        if (!_running || _failure is not null || _inputDone || _barrier.Active)
+        if (!Lifecycle.Running || _barrier.Active)
         {
             return;
         }
 
         for (int n = 0; n < FramesPerPump; n++)
         {
-            if (_held is null && !TryTakeFrame())
+            if (!TrySendFrame())
             {
-                // Waiting (a barrier, an empty pool) or finished; TryTakeFrame arranged what comes next.
-                _queues.Flush(ClockMs);
-                TryDrain();
+                _queues.Flush(_input.ClockMs);
                 return;
             }
-
-            int portIndex = _framePortIndex;
-            int length = _held!.Length;
-            if (_queues.Offer(portIndex, _heldQueue, _held, ClockMs, out int pmd) == QueueOffer.WindowFull)
-            {
-                // The PMD's ack wakes the pump; the frame waits, never dropped.
-                _queues.Flush(ClockMs);
-                return;
-            }
-
-            _held = null;
-            _counters[portIndex].Received(length);
-            _sentSinceBarrier[pmd] = true;
-            _lastPort = _ports[portIndex];
         }
 
-        _queues.Flush(ClockMs);
-        SchedulePump();
+        _queues.Flush(_input.ClockMs);
+        Wake();
     }
 
     /// <summary>
-    /// Reads the next frame of a port into a packet of the pool (<see cref="_held"/>). False when the
-    /// pump must stop: the input ended or failed, a causal barrier started, or the pool is empty (a
-    /// timer retries).
+    /// Sends the frame in hand (reading one first if needed). False when the pump must stop: the
+    /// input ended or failed, a causal barrier started, the PMD's window is full (its ack wakes the
+    /// pump) or the pool is empty (a timer does).
     /// </summary>
-    private bool TryTakeFrame()
+    private bool TrySendFrame()
     {
-        while (true)
+        switch (_input.TryRead())
         {
-            if (!_frameReady && !TryReadFrame())
-            {
+            case PcapRead.End:
+                EndTraffic();
                 return false;
-            }
-
-            if (_framePortIndex < 0)
-            {
-                _framesSkipped++;
-                _frameReady = false;
-                continue;
-            }
-
-            uint port = _ports[_framePortIndex];
-            if (_settings.Ordering == PcapOrdering.Causal && _lastPort != 0 && port != _lastPort)
-            {
-                _queues.Flush(ClockMs);
-                _barrier.Start(_sentSinceBarrier);
+            case PcapRead.Failed:
+                FailTraffic(_input.Failure!);
                 return false;
-            }
-
-            if (!_receivePools[_framePortIndex].TryRent(out var packet))
-            {
-                Timers.StartSingleTimer(nameof(Pump), Pump.Instance, _settings.RetryInterval);
-                return false;
-            }
-
-            packet.SetFrame(_reader!.CurrentFrame, port);
-            _frameReady = false;
-            _held = packet;
-            _heldQueue = _queues.QueueOf(packet.Data, port);
-            return true;
         }
-    }
 
-    /// <summary>Reads a record into the reader's buffer, starting a new pass at the end of a looping capture.</summary>
-    private bool TryReadFrame()
-    {
-        try
+        int portIndex = _input.PortIndex;
+        uint port = PortAt(portIndex);
+        if (_order.MustWait(port))
         {
-            PcapRecordHeader header;
-            while (!_reader!.TryReadNext(out header))
-            {
-                _passes++;
-                if (!_settings.Loop || _passFrames == 0)
-                {
-                    _inputDone = true;
-                    return false;
-                }
-
-                _offsetNs += _lastCaptureNs - _firstCaptureNs + PassGapNs;
-                _reader.Dispose();
-                _reader = null;
-                if (!OpenReader())
-                {
-                    return false;
-                }
-            }
-
-            _framesRead++;
-            _passFrames++;
-            if (_firstCaptureNs < 0)
-            {
-                _firstCaptureNs = header.TimestampNs;
-            }
-
-            _lastCaptureNs = header.TimestampNs;
-            _clockNs = Math.Max(_clockNs, header.TimestampNs + _offsetNs);
-            uint port = _settings.InPort ?? ReplayPorts.BySourceMac(_reader.CurrentFrame);
-            _framePortIndex = port != 0 && _portIndex.TryGetValue(port, out int index) ? index : -1;
-            _frameReady = true;
-            return true;
-        }
-        catch (PcapFormatException e)
-        {
-            Fail("rx pcap " + e.Message);
+            _queues.Flush(_input.ClockMs);
+            _barrier.Start(_order.PmdsToQuiesce);
             return false;
         }
-        catch (IOException e)
+
+        int queue = _queues.QueueOf(_input.Frame, port);
+        if (!_queues.CanOffer(portIndex, queue))
         {
-            Fail($"rx pcap {_settings.RxPath}: {e.Message}");
             return false;
         }
-    }
 
-    private bool OpenReader()
-    {
-        try
+        if (!Pools.Receive[portIndex].TryRent(out var packet))
         {
-            _reader = PcapReader.Open(_settings.RxPath);
-            _passFrames = 0;
-            return true;
-        }
-        catch (PcapFormatException e)
-        {
-            Fail("rx pcap " + e.Message);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            Fail($"rx pcap {_settings.RxPath}: {e.Message}");
+            Timers.StartSingleTimer(nameof(Retry), Retry.Instance, _settings.RetryInterval);
+            return false;
         }
 
-        return false;
+        packet.SetFrame(_input.Frame, port);
+        _input.Consume();
+        int length = packet.Length;
+
+        // Accepted (CanOffer said so); the packet may be the PMD's already.
+        _queues.Offer(portIndex, queue, packet, _input.ClockMs, out int pmd);
+        CountersAt(portIndex).Received(length);
+        _order.Sent(pmd, port);
+        return true;
     }
 
-    /// <summary>Once stopped or at the end of the input, and no barrier is out: quiesces every PMD, then answers the waiters.</summary>
-    private void TryDrain()
+    private sealed class Retry : INoSerializationVerificationNeeded
     {
-        if (_drainWaiters.Count == 0 || _drain.Active || _barrier.Active || (_running && !_inputDone) || _failure is not null)
-        {
-            return;
-        }
-
-        ReleaseHeld();
-        _queues.Flush(ClockMs);
-        _drain.Start();
-    }
-
-    private void Fail(string reason)
-    {
-        _failure = reason;
-        _running = false;
-        ReleaseHeld();
-        _log.Error("{0}", reason);
-        var failed = new PortFailed(reason);
-        Context.System.EventStream.Publish(failed);
-        _drainWaiters.Answer(failed);
-    }
-
-    /// <summary>A frame taken but not sent when the input stops goes back to its pool (it was never received).</summary>
-    private void ReleaseHeld()
-    {
-        if (_held is not null)
-        {
-            _held.Pool?.Return(_held);
-            _held = null;
-        }
-
-        _frameReady = false;
-    }
-
-    private void SchedulePump()
-    {
-        if (_running && !_pumpScheduled)
-        {
-            _pumpScheduled = true;
-            Self.Tell(Pump.Instance);
-        }
-    }
-
-    private long ClockMs => _clockNs / 1_000_000;
-
-    private PortActorStatistics Statistics() =>
-        new(
-            _counters.Select(c => c.Snapshot()).ToArray(),
-            null,
-            new PcapProgress(_framesRead, _framesSkipped, _passes, _inputDone));
-
-    private sealed class Pump : INoSerializationVerificationNeeded
-    {
-        public static Pump Instance { get; } = new();
+        public static Retry Instance { get; } = new();
     }
 }

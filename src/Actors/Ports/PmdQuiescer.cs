@@ -1,4 +1,4 @@
-using Actors.Pmd;
+using Actors.PacketPath;
 using Akka.Actor;
 
 namespace Actors.Ports;

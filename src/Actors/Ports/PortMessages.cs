@@ -1,24 +1,14 @@
+using Actors.PacketPath;
 using Akka.Actor;
 using Datapath.Packets;
 
 namespace Actors.Ports;
 
 /// <summary>
-/// How a PMD reaches a port's transmit side: the port actor, and the pool the PMD copies
-/// transmitted frames into (the port returns them after sending).
+/// A started port actor, the links the PMDs need to transmit on its ports (give them to
+/// <c>DatapathNode.UsePorts</c>), and its pools (to see that every packet came back).
 /// </summary>
-/// <param name="Name">The port's name as ovs-ofctl show lists it (null: "p" and its number).</param>
-/// <param name="Type">The port type ("generator", "pcap", "system"...), for show; null when unknown.</param>
-public sealed record PortLink(uint Port, IActorRef Actor, IPacketPool TransmitPool, string? Name = null, string? Type = null) : INoSerializationVerificationNeeded;
-
-/// <summary>
-/// Frames for a port to send, from one PMD, in order. Local only: an ownership transfer of the
-/// batch and its packets (the sender never touches them again); never crosses a node.
-/// </summary>
-public sealed record TransmitBatch(uint Port, PacketBatch Batch) : INoSerializationVerificationNeeded;
-
-/// <summary>A started port actor and the links the PMDs need to transmit on its ports (give them to <c>DatapathNode.UsePorts</c>).</summary>
-public sealed record PortHandle(IActorRef Actor, IReadOnlyList<PortLink> Links);
+public sealed record PortHandle(IActorRef Actor, IReadOnlyList<PortLink> Links, PortPools Pools);
 
 /// <summary>Starts (or resumes) feeding frames to the PMDs.</summary>
 public sealed record StartTraffic : INoSerializationVerificationNeeded

@@ -1,4 +1,4 @@
-using Actors.Pmd;
+using Actors.PacketPath;
 using Akka.Actor;
 using Datapath.Flow;
 using Datapath.Packets;
@@ -117,6 +117,28 @@ internal sealed class ReceiveQueues
         }
 
         return true;
+    }
+
+    /// <summary>True when <see cref="Offer"/> would take a frame for that queue now (its batch is open, or its PMD has a free slot).</summary>
+    public bool CanOffer(int portIndex, int queue) =>
+        _open[(portIndex * QueuesPerPort) + queue] is not null || _outstanding[PmdOfQueue(queue)] < Window;
+
+    /// <summary>
+    /// Offers a frame its source cannot hold back (a generator's host, as a NIC's wire): accepted and
+    /// counted as received, or refused, counted as an overload drop and its packet given back.
+    /// </summary>
+    public bool OfferOrDrop(int portIndex, int queue, Packet packet, long nowMs, PortCounters counters)
+    {
+        int length = packet.Length;
+        if (Offer(portIndex, queue, packet, nowMs, out _) == QueueOffer.Accepted)
+        {
+            counters.Received(length);
+            return true;
+        }
+
+        counters.DroppedOverload();
+        PortPools.Release(packet);
+        return false;
     }
 
     /// <summary>Puts <paramref name="packet"/> into its queue's batch (port index, queue); a full batch is sent at once.</summary>

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text;
-using Actors.Pmd;
+using Actors.PacketPath;
 using Akka.Actor;
 using Datapath.Flow;
 using Datapath.Packets;
@@ -20,118 +20,66 @@ public sealed record StartReplay : INoSerializationVerificationNeeded
     }
 }
 
-/// <summary>The replay ended: every verdict line, in frame order.</summary>
-/// <param name="RxDroppedPoolEmpty">Frames that could not enter because the receive pool was empty (counted drops).</param>
-public sealed record ReplayFinished(IReadOnlyList<string> Verdicts, long RxDroppedPoolEmpty) : INoSerializationVerificationNeeded;
+/// <summary>The replay ended: every verdict line, in frame order, and the ports' counters.</summary>
+/// <param name="Statistics">Ports 1 and 2: frames sent into the datapath (rx), frames that could not enter because the receive pool was empty (rx dropped: pool empty), frames the datapath sent out (tx).</param>
+public sealed record ReplayFinished(IReadOnlyList<string> Verdicts, PortActorStatistics Statistics) : INoSerializationVerificationNeeded;
 
 /// <summary>
 /// The `replay` port (ports 1 and 2 at once): frames enter in capture order, each sent to the PMD
 /// that serves its receive queue (RSS hash over the PMDs) and finished before the next (the PMD
 /// says when it is quiet), with the datapath clock following the capture. Whatever the PMD
 /// transmits meanwhile is that frame's verdict: `N IN_PORT -> OUT_PORTS` or `-> drop`.
+/// A finite source: <see cref="DrainAndReport"/> waits for the last frame.
 /// </summary>
-public sealed class ReplayPortActor : ReceiveActor
+public sealed class ReplayPortActor : PortActor
 {
+    /// <summary>The port type's name (ovs-ofctl show).</summary>
+    public const string TypeName = "replay";
+
+    private static readonly uint[] PortNumbers = [1, 2];
+
     private readonly IReadOnlyList<ReplayFrame> _frames;
-    private readonly IReadOnlyList<IActorRef> _pmds;
     private readonly ConcurrentPacketPool _receivePool;
-    private readonly ConcurrentPacketPool _transmitPool;
-    private readonly ConcurrentBatchPool _batches;
     private readonly List<string> _verdicts = [];
     private readonly List<uint> _sentTo = [];
     private readonly ExtractionStats _extraction = new();
     private IActorRef _requester = ActorRefs.Nobody;
-    private long _rxDroppedPoolEmpty;
     private int _next;
     private FlowKey _key;
 
-    public ReplayPortActor(IReadOnlyList<ReplayFrame> frames, IReadOnlyList<IActorRef> pmds, ConcurrentPacketPool transmitPool, ConcurrentBatchPool batches)
+    public ReplayPortActor(IReadOnlyList<ReplayFrame> frames, IReadOnlyList<IActorRef> pmds, ConcurrentBatchPool batches, PortPools pools)
+        : base(PortNumbers, pmds, batches, pools, finite: true)
     {
+        ArgumentNullException.ThrowIfNull(frames);
         _frames = frames;
-        _pmds = pmds;
-        _transmitPool = transmitPool;
-        _receivePool = new ConcurrentPacketPool(4096);
-        _batches = batches;
-        Receive<StartReplay>(_ =>
-        {
-            _requester = Sender;
-            SendNext();
-        });
-        Receive<TransmitBatch>(HandleTransmit);
+        _receivePool = pools.Receive[0];
+        Receive<StartReplay>(_ => HandleStartReplay());
         Receive<ContinueReplay>(_ => SendNext());
-        Receive<Quiesced>(HandleQuiesced);
     }
 
-    public static Props Props(IReadOnlyList<ReplayFrame> frames, IReadOnlyList<IActorRef> pmds, ConcurrentPacketPool transmitPool, ConcurrentBatchPool batches) =>
-        Akka.Actor.Props.Create(() => new ReplayPortActor(frames, pmds, transmitPool, batches));
-
-    private void SendNext()
+    /// <summary>Starts the actor and makes the links of ports 1 and 2 (each with its transmit pool) for <c>DatapathNode.UsePortsAsync</c>.</summary>
+    /// <param name="receivePoolSize">Packets both ports receive into (frames in the datapath, fragments waiting for their datagram).</param>
+    public static PortHandle Start(IActorRefFactory factory, IReadOnlyList<ReplayFrame> frames, IReadOnlyList<IActorRef> pmds, ConcurrentBatchPool batches, int receivePoolSize = 4096, int transmitPoolSize = 1024, string? name = null)
     {
-        // Frames of neither port's host are reported, not replayed.
-        while (_next < _frames.Count && _frames[_next].Port == 0)
-        {
-            _verdicts.Add(string.Create(CultureInfo.InvariantCulture, $"{_frames[_next].Number} - -> skipped"));
-            _next++;
-        }
+        var pools = new PortPools(PortPools.Pools(1, receivePoolSize), PortPools.Pools(PortNumbers.Length, transmitPoolSize));
+        var props = Akka.Actor.Props.Create(() => new ReplayPortActor(frames, pmds, batches, pools));
+        return StartActor(factory, props, name, PortNumbers, pools, TypeName);
+    }
 
-        if (_next == _frames.Count)
+    private protected override TransmitOutcome Send(int portIndex, Packet packet)
+    {
+        _sentTo.Add(PortAt(portIndex));
+        return TransmitOutcome.Sent;
+    }
+
+    private protected override void OnQuiesced(Quiesced message)
+    {
+        if (_next >= _frames.Count || message.Token != _frames[_next].Number)
         {
-            _requester.Tell(new ReplayFinished(_verdicts, _rxDroppedPoolEmpty));
             return;
         }
 
         var frame = _frames[_next];
-        _sentTo.Clear();
-        if (!_receivePool.TryRent(out var packet))
-        {
-            // Every receive packet is held by the datapath (fragments waiting for datagrams that
-            // never complete): the frame cannot enter, which is a drop at the receive side.
-            _rxDroppedPoolEmpty++;
-            _verdicts.Add(string.Create(CultureInfo.InvariantCulture, $"{frame.Number} {frame.Port} -> drop"));
-            _next++;
-            Self.Tell(ContinueReplay.Instance);
-            return;
-        }
-
-        packet.SetFrame(frame.Bytes, frame.Port);
-        var pmd = _pmds[PmdOf(packet)];
-        var batch = _batches.Rent();
-        batch.Add(packet);
-        pmd.Tell(new ProcessBatch(batch, frame.TimeMs, null));
-        pmd.Tell(new Quiesce(frame.Number));
-    }
-
-    /// <summary>The receive queue's PMD: an RSS hash spreads queues over PMDs, as a NIC spreads flows over queues.</summary>
-    private int PmdOf(Packet packet)
-    {
-        if (_pmds.Count == 1)
-        {
-            return 0;
-        }
-
-        FlowExtractor.Extract(packet, ref _key, _extraction);
-        return (int)(ConnectionHash.RssHash(in _key) % (uint)_pmds.Count);
-    }
-
-    private void HandleTransmit(TransmitBatch message)
-    {
-        foreach (var packet in message.Batch.Packets)
-        {
-            _sentTo.Add(message.Port);
-            _transmitPool.Return(packet);
-        }
-
-        _batches.Return(message.Batch);
-    }
-
-    private void HandleQuiesced(Quiesced message)
-    {
-        var frame = _frames[_next];
-        if (message.Token != frame.Number)
-        {
-            return;
-        }
-
         var line = new StringBuilder();
         line.Append(CultureInfo.InvariantCulture, $"{frame.Number} {frame.Port} -> ");
         if (_sentTo.Count == 0)
@@ -146,6 +94,80 @@ public sealed class ReplayPortActor : ReceiveActor
         _verdicts.Add(line.ToString());
         _next++;
         SendNext();
+    }
+
+    private void HandleStartReplay()
+    {
+        _requester = Sender;
+        if (Lifecycle.Phase == TrafficPhase.Ended)
+        {
+            _requester.Tell(new ReplayFinished(_verdicts, Statistics()));
+            return;
+        }
+
+        StartTraffic();
+        SendNext();
+    }
+
+    private void SendNext()
+    {
+        if (!Lifecycle.Running)
+        {
+            return;
+        }
+
+        // Frames of neither port's host are reported, not replayed.
+        while (_next < _frames.Count && _frames[_next].Port == 0)
+        {
+            _verdicts.Add(string.Create(CultureInfo.InvariantCulture, $"{_frames[_next].Number} - -> skipped"));
+            _next++;
+        }
+
+        if (_next == _frames.Count)
+        {
+            EndTraffic();
+            _requester.Tell(new ReplayFinished(_verdicts, Statistics()));
+            return;
+        }
+
+        var frame = _frames[_next];
+        int portIndex = IndexOf(frame.Port);
+        _sentTo.Clear();
+        if (portIndex < 0 || !_receivePool.TryRent(out var packet))
+        {
+            // Every receive packet is held by the datapath (fragments waiting for datagrams that
+            // never complete), or the frame names a port that is not 1 or 2: it cannot enter,
+            // which is a drop at the receive side.
+            if (portIndex >= 0)
+            {
+                CountersAt(portIndex).DroppedPoolEmpty();
+            }
+
+            _verdicts.Add(string.Create(CultureInfo.InvariantCulture, $"{frame.Number} {frame.Port} -> drop"));
+            _next++;
+            Self.Tell(ContinueReplay.Instance);
+            return;
+        }
+
+        packet.SetFrame(frame.Bytes, frame.Port);
+        CountersAt(portIndex).Received(packet.Length);
+        var pmd = Pmds[PmdOf(packet)];
+        var batch = Batches.Rent();
+        batch.Add(packet);
+        pmd.Tell(new ProcessBatch(batch, frame.TimeMs, null));
+        pmd.Tell(new Quiesce(frame.Number));
+    }
+
+    /// <summary>The receive queue's PMD: an RSS hash spreads queues over PMDs, as a NIC spreads flows over queues.</summary>
+    private int PmdOf(Packet packet)
+    {
+        if (Pmds.Count == 1)
+        {
+            return 0;
+        }
+
+        FlowExtractor.Extract(packet, ref _key, _extraction);
+        return (int)(ConnectionHash.RssHash(in _key) % (uint)Pmds.Count);
     }
 
     private sealed class ContinueReplay : INoSerializationVerificationNeeded

@@ -1,4 +1,4 @@
-using Actors.Pmd;
+using Actors.PacketPath;
 using Actors.Ports.Linux;
 using Akka.Actor;
 using Akka.Event;
@@ -13,51 +13,32 @@ namespace Actors.Ports;
 /// (<see cref="SystemPortReceiver"/>: queue q's frames go to PMD q mod the PMD count, in windowed
 /// batches, drops counted); transmitting is this actor's: each frame the PMDs send is written to the
 /// interface without waiting (a full socket buffer or a down interface is a counted tx error; a
-/// frame over the MTU is dropped and counted), and its packet goes back to the transmit pool.
+/// frame over the MTU is dropped and counted), and its packet goes back to its pool.
 ///
 /// The port receives once told <see cref="StartTraffic"/> (the bridge does so after the PMDs have
 /// the port), until <see cref="StopTraffic"/>; <see cref="DrainAndReport"/> stops receiving, waits
 /// until the PMDs finished what it sent and answers <see cref="PortDrained"/>. Stopping the actor
 /// ends its threads and closes its sockets.
 /// </summary>
-public sealed class SystemPortActor : ReceiveActor
+public sealed class SystemPortActor : PortActor
 {
     /// <summary>The port type's name, as ovs-vsctl's `type=system`.</summary>
     public const string TypeName = "system";
 
     private readonly SystemPortSettings _settings;
     private readonly SystemPortSockets _sockets;
-    private readonly IReadOnlyList<IActorRef> _pmds;
-    private readonly ConcurrentBatchPool _batches;
     private readonly SharedReceiveWindow _window;
-    private readonly PmdQuiescer _drain;
-    private readonly DrainWaiters _drainWaiters = new();
     private readonly List<SystemPortReceiver> _receivers = [];
-    private long _txPackets;
-    private long _txBytes;
-    private long _txDroppedTooLong;
-    private long _txErrors;
     private long _pauseGeneration;
     private int _pausedReceivers;
-    private bool _draining;
 
-    private SystemPortActor(SystemPortSettings settings, SystemPortSockets sockets, IReadOnlyList<IActorRef> pmds, ConcurrentBatchPool batches)
+    private SystemPortActor(SystemPortSettings settings, SystemPortSockets sockets, IReadOnlyList<IActorRef> pmds, ConcurrentBatchPool batches, PortPools pools)
+        : base([settings.Port], pmds, batches, pools, finite: false)
     {
         _settings = settings;
         _sockets = sockets;
-        _pmds = pmds;
-        _batches = batches;
         _window = new SharedReceiveWindow(pmds.Count, settings.Window);
-        _drain = new PmdQuiescer(pmds, Self);
-
-        Receive<StartTraffic>(_ => HandleStart());
-        Receive<StopTraffic>(_ => Pause());
-        Receive<DrainAndReport>(_ => HandleDrain());
-        Receive<GetPortStatistics>(_ => Sender.Tell(new PortActorStatistics([Statistics()], null, null)));
-        Receive<BatchTaken>(m => _window.Taken(m.Pmd));
-        Receive<TransmitBatch>(HandleTransmit);
         Receive<ReceiverPaused>(HandlePaused);
-        Receive<Quiesced>(HandleQuiesced);
     }
 
     /// <summary>
@@ -74,20 +55,21 @@ public sealed class SystemPortActor : ReceiveActor
         ArgumentOutOfRangeException.ThrowIfZero(pmds.Count, nameof(pmds));
         settings.Validate();
         var sockets = SystemPortSockets.Open(settings.Interface, settings.Queues, settings.SocketBufferBytes);
-        IActorRef actor;
         try
         {
-            actor = factory.ActorOf(Akka.Actor.Props.CreateBy(new Producer(settings, sockets, pmds, batches)), name);
+            // One receive pool per queue (its thread's), one transmit pool; packets hold the largest frame the MTU allows.
+            int capacity = Math.Max(Packet.DefaultCapacity, sockets.Interface.MaxFrame + Packet.DefaultHeadroom);
+            var pools = new PortPools(
+                PortPools.Pools(sockets.Receive.Count, settings.ReceivePoolSize, capacity),
+                PortPools.Pools(1, settings.TransmitPoolSize, capacity));
+            var props = Akka.Actor.Props.CreateBy(new Producer(settings, sockets, pmds, batches, pools));
+            return StartActor(factory, props, name, [settings.Port], pools, TypeName, settings.Name ?? settings.Interface);
         }
         catch
         {
             sockets.DisposeAll();
             throw;
         }
-
-        int capacity = Math.Max(Packet.DefaultCapacity, sockets.Interface.MaxFrame + Packet.DefaultHeadroom);
-        var link = new PortLink(settings.Port, actor, new ConcurrentPacketPool(settings.TransmitPoolSize, capacity), settings.Name ?? settings.Interface, TypeName);
-        return new PortHandle(actor, [link]);
     }
 
     protected override void PreStart()
@@ -101,23 +83,25 @@ public sealed class SystemPortActor : ReceiveActor
         }
 
         var scheduler = Context.System.Scheduler;
-        int capacity = Math.Max(Packet.DefaultCapacity, _sockets.Interface.MaxFrame + Packet.DefaultHeadroom);
         for (int q = 0; q < _sockets.Receive.Count; q++)
         {
             var receiver = new SystemPortReceiver(
                 _sockets.Receive[q],
                 _settings.Port,
                 q,
-                _pmds,
+                Pmds,
                 _window,
-                _batches,
-                new ConcurrentPacketPool(_settings.ReceivePoolSize, capacity),
+                Batches,
+                Pools.Receive[q],
                 Self,
                 () => scheduler.Now.ToUnixTimeMilliseconds(),
                 _settings.PollInterval);
             _receivers.Add(receiver);
             receiver.Start();
         }
+
+        // The threads start paused and hold nothing.
+        _pausedReceivers = _receivers.Count;
     }
 
     protected override void PostStop()
@@ -136,20 +120,19 @@ public sealed class SystemPortActor : ReceiveActor
         _sockets.Dispose();
     }
 
-    private void HandleStart()
+    private protected override bool OnStart()
     {
-        if (_draining)
-        {
-            return;
-        }
-
+        _pausedReceivers = 0;
         foreach (var receiver in _receivers)
         {
             receiver.Resume();
         }
+
+        return true;
     }
 
-    private void Pause()
+    /// <summary>The threads stop handing frames on; each says so once it holds none (<see cref="ReceiverPaused"/>).</summary>
+    private protected override void OnStopped()
     {
         _pauseGeneration++;
         _pausedReceivers = 0;
@@ -159,68 +142,24 @@ public sealed class SystemPortActor : ReceiveActor
         }
     }
 
-    /// <summary>A live interface is an endless source: it stops at once, then the PMDs are quiesced.</summary>
-    private void HandleDrain()
+    /// <summary>A live interface is an endless source: a drain stops it, and the PMDs are quiesced once every thread has paused.</summary>
+    private protected override bool SourceStill => _pausedReceivers == _receivers.Count;
+
+    private protected override void OnBatchTaken(int pmd) => _window.Taken(pmd);
+
+    /// <summary>Written to the interface without waiting: a full socket buffer or a down interface is an error, a frame over the MTU is not sent.</summary>
+    private protected override TransmitOutcome Send(int portIndex, Packet packet)
     {
-        _drainWaiters.Add(Sender);
-        if (!_draining)
+        var frame = packet.Data;
+        if (!_sockets.Interface.Fits(frame))
         {
-            _draining = true;
-            Pause();
+            return TransmitOutcome.TooLong;
         }
+
+        return _sockets.Transmit.Send(frame) ? TransmitOutcome.Sent : TransmitOutcome.Error;
     }
 
-    private void HandlePaused(ReceiverPaused message)
-    {
-        if (message.Generation != _pauseGeneration || !_draining)
-        {
-            return;
-        }
-
-        if (++_pausedReceivers == _receivers.Count)
-        {
-            _drain.Start();
-        }
-    }
-
-    private void HandleQuiesced(Quiesced message)
-    {
-        if (!_drain.Answered(message))
-        {
-            return;
-        }
-
-        _draining = false;
-        var drained = new PortDrained(new PortActorStatistics([Statistics()], null, null));
-        _drainWaiters.Answer(drained);
-    }
-
-    private void HandleTransmit(TransmitBatch message)
-    {
-        foreach (var packet in message.Batch.Packets)
-        {
-            var frame = packet.Data;
-            if (!_sockets.Interface.Fits(frame))
-            {
-                _txDroppedTooLong++;
-            }
-            else if (_sockets.Transmit.Send(frame))
-            {
-                _txPackets++;
-                _txBytes += frame.Length;
-            }
-            else
-            {
-                _txErrors++;
-            }
-
-            packet.Pool?.Return(packet);
-        }
-
-        _batches.Return(message.Batch);
-    }
-
-    private PortStatistics Statistics()
+    private protected override PortActorStatistics Statistics()
     {
         long rxPackets = 0, rxBytes = 0, overload = 0, poolEmpty = 0, tooLong = 0, errors = 0;
         foreach (var receiver in _receivers)
@@ -233,15 +172,26 @@ public sealed class SystemPortActor : ReceiveActor
             errors += receiver.Errors;
         }
 
-        return new PortStatistics(_settings.Port, rxPackets, rxBytes, _txPackets, _txBytes, overload, poolEmpty, tooLong, errors, _txDroppedTooLong, _txErrors);
+        var tx = CountersAt(0);
+        var port = new PortStatistics(_settings.Port, rxPackets, rxBytes, tx.TxPackets, tx.TxBytes, overload, poolEmpty, tooLong, errors, tx.TxDroppedTooLong, tx.TxErrors);
+        return new PortActorStatistics([port], null, null);
+    }
+
+    private void HandlePaused(ReceiverPaused message)
+    {
+        if (message.Generation == _pauseGeneration && _pausedReceivers < _receivers.Count)
+        {
+            _pausedReceivers++;
+            TryDrain();
+        }
     }
 
     /// <summary>Makes the actor with its opened sockets (internal types, which Props' reflective constructor lookup cannot pass).</summary>
-    private sealed class Producer(SystemPortSettings settings, SystemPortSockets sockets, IReadOnlyList<IActorRef> pmds, ConcurrentBatchPool batches) : IIndirectActorProducer
+    private sealed class Producer(SystemPortSettings settings, SystemPortSockets sockets, IReadOnlyList<IActorRef> pmds, ConcurrentBatchPool batches, PortPools pools) : IIndirectActorProducer
     {
         public Type ActorType => typeof(SystemPortActor);
 
-        public ActorBase Produce() => new SystemPortActor(settings, sockets, pmds, batches);
+        public ActorBase Produce() => new SystemPortActor(settings, sockets, pmds, batches, pools);
 
         public void Release(ActorBase actor)
         {

@@ -1,4 +1,4 @@
-using Actors.Pmd;
+using Actors.PacketPath;
 using Actors.Ports.Linux;
 using Akka.Actor;
 using Datapath.Packets;

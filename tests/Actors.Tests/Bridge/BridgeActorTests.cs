@@ -1,6 +1,6 @@
 using Actors.Bridge;
+using Actors.PacketPath;
 using Actors.Pmd;
-using Actors.Ports;
 using Actors.Tests.Support;
 using Akka.Actor;
 using Akka.TestKit;

@@ -1,4 +1,5 @@
 using Actors.Bridge;
+using Actors.PacketPath;
 using Actors.Pmd;
 using Actors.Ports;
 using Actors.Ports.Linux;

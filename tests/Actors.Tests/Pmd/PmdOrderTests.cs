@@ -1,7 +1,7 @@
 using Actors.Cluster;
 using Actors.Node;
+using Actors.PacketPath;
 using Actors.Pmd;
-using Actors.Ports;
 using Actors.Tests.Support;
 using Akka.Actor;
 using Datapath.Flow;

@@ -1,5 +1,6 @@
 using Actors.Cluster;
 using Actors.Node;
+using Actors.PacketPath;
 using Actors.Pmd;
 using Actors.Ports;
 using Actors.Tests.Support;

@@ -24,7 +24,7 @@ public sealed class GeneratorFirewallTests
         var profile = new TrafficProfile { Connections = 24, ConnectionTimeout = TimeSpan.FromSeconds(30) };
         var settings = new GeneratorPortSettings { Profile = profile, QueuesPerPort = pmds, MaxFrames = 4000 };
 
-        var (stats, pmdStats) = await Run(pmds, settings, until: null);
+        var (stats, pmdStats, _) = await Run(pmds, settings);
 
         var traffic = stats.Traffic!;
         Assert.True(traffic.Completed > 0, "no connection completed");
@@ -52,18 +52,21 @@ public sealed class GeneratorFirewallTests
     [InlineData(2)]
     public async Task Connections_opened_from_port_2_are_dropped_by_the_firewall_and_time_out_in_the_generator(int pmds)
     {
+        // Paced at 1,000 frames per second and port up to 3,000 frames: a second and a half, three
+        // times the connection timeout, so the connections opened from port 2 time out again and again.
         var profile = new TrafficProfile
         {
             Connections = 16,
             ServerInitiatedPercent = 50,
             ConnectionTimeout = TimeSpan.FromMilliseconds(500),
+            RatePps = 1000,
         };
-        var settings = new GeneratorPortSettings { Profile = profile, QueuesPerPort = pmds };
+        var settings = new GeneratorPortSettings { Profile = profile, QueuesPerPort = pmds, MaxFrames = 3000 };
 
-        var (stats, _) = await Run(pmds, settings, until: s => s.Traffic!.TimedOut >= 4 && s.Traffic.Completed > 0);
+        var (stats, _, _) = await Run(pmds, settings);
 
         var traffic = stats.Traffic!;
-        Assert.True(traffic.TimedOut >= 4);
+        Assert.True(traffic.TimedOut >= 4, $"{traffic.TimedOut} connections timed out");
         Assert.True(traffic.Completed > 0);
 
         // Port 1's frames all cross; port 2's openings do not, so port 1 gets less than port 2 sent.
@@ -72,12 +75,28 @@ public sealed class GeneratorFirewallTests
         Assert.True(traffic.RepliesSent <= stats[1].TxPackets + stats[2].TxPackets);
     }
 
-    /// <summary>Runs the generator on a fresh node until it drains (a frame limit) or <paramref name="until"/> holds, then drains it.</summary>
-    private static async Task<(PortActorStatistics Port, IReadOnlyList<PmdStatistics> Pmds)> Run(
-        int pmdCount,
-        GeneratorPortSettings settings,
-        Func<PortActorStatistics, bool>? until)
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public async Task More_frames_than_any_pool_holds_are_each_transmitted_or_counted_as_dropped_and_the_pools_are_full_again(int pmds)
     {
+        // 64 receive and 32 transmit packets per port for 6,000 frames of connections opened from
+        // port 1, which the firewall forwards both ways.
+        var profile = new TrafficProfile { Connections = 64, ConnectionTimeout = TimeSpan.FromSeconds(30) };
+        var settings = new GeneratorPortSettings { Profile = profile, QueuesPerPort = pmds, MaxFrames = 6000, ReceivePoolSize = 64, TransmitPoolSize = 32 };
+
+        var (stats, pmdStats, port) = await Run(pmds, settings);
+
+        Assert.True(stats[1].RxPackets + stats[2].RxPackets >= settings.MaxFrames);
+        Assert.Equal(0, stats[1].RxDropped + stats[2].RxDropped);
+        PacketAccounting.AssertEveryPacketAccountedFor(stats.Ports, pmdStats, droppedByFlows: 0);
+        PacketAccounting.AssertPoolsFull(port);
+    }
+
+    /// <summary>Runs the generator on a fresh node to its frame limit and drains it.</summary>
+    private static async Task<(PortActorStatistics Port, IReadOnlyList<PmdStatistics> Pmds, PortHandle Handle)> Run(int pmdCount, GeneratorPortSettings settings)
+    {
+        Assert.True(settings.MaxFrames > 0, "the traffic must be finite: the drain waits for its end");
         await using var cluster = await DatapathCluster.StartAsync(TestConfigs.Cluster(), "test", upTimeout: Patience);
         var node = DatapathNode.Start(cluster, pmdCount, new PmdSettings());
         var port = GeneratorPortActor.Start(cluster.System, settings, node.Pmds, node.Batches);
@@ -85,25 +104,11 @@ public sealed class GeneratorFirewallTests
         await node.UseFlowsAsync(ActorReplayTests.Firewall(), Patience);
         port.Actor.Tell(StartTraffic.Instance);
 
-        if (until is not null)
-        {
-            var deadline = DateTime.UtcNow + Patience;
-            while (!until(await port.Actor.Ask<PortActorStatistics>(GetPortStatistics.Instance, Patience)))
-            {
-                Assert.True(DateTime.UtcNow < deadline, "the condition never held");
-                await Task.Delay(50);
-            }
-        }
-
         var drained = await port.Actor.Ask<PortDrained>(DrainAndReport.Instance, Patience);
-        var pmdStats = new List<PmdStatistics>();
-        foreach (var pmd in node.Pmds)
-        {
-            pmdStats.Add(await pmd.Ask<PmdStatistics>(GetPmdStatistics.Instance, Patience));
-        }
+        var pmdStats = await PacketAccounting.PmdStatisticsAsync(node, Patience);
 
         await port.Actor.GracefulStop(Patience);
         await node.StopAsync();
-        return (drained.Statistics, pmdStats);
+        return (drained.Statistics, pmdStats, port);
     }
 }

@@ -1,4 +1,4 @@
-using Actors.Pmd;
+using Actors.PacketPath;
 using Actors.Ports;
 using Actors.Tests.Support;
 using Akka.Actor;

@@ -60,6 +60,25 @@ public sealed class PcapFirewallTests : IDisposable
         Assert.InRange(Frames(settings.TxPaths[2]).Count, 1, verdicts.Count(v => v.EndsWith("-> 2", StringComparison.Ordinal)));
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public async Task A_capture_larger_than_any_pool_is_transmitted_frame_for_frame_and_the_pools_are_full_again(int pmds)
+    {
+        // udp-stream's 4,002 frames through pools of 32 packets (the smallest allowed).
+        var verdicts = File.ReadAllLines(TestData.Capture(Path.Combine("expected", "udp-stream.verdict")));
+        var settings = Settings(PcapOrdering.Causal, pmds) with { ReceivePoolSize = 32, TransmitPoolSize = 32 };
+
+        var (stats, pmdStats, port) = await RunWithPmds(settings, pmds);
+
+        Assert.Equal(verdicts.Length, stats[1].RxPackets + stats[2].RxPackets);
+        Assert.Equal(0, stats[1].RxDropped + stats[2].RxDropped);
+        Assert.Equal(verdicts.Count(v => v.EndsWith("-> 2", StringComparison.Ordinal)), stats[2].TxPackets);
+        Assert.Equal(verdicts.Count(v => v.EndsWith("-> 1", StringComparison.Ordinal)), stats[1].TxPackets);
+        PacketAccounting.AssertEveryPacketAccountedFor(stats.Ports, pmdStats, droppedByFlows: verdicts.Count(v => v.EndsWith("drop", StringComparison.Ordinal)));
+        PacketAccounting.AssertPoolsFull(port);
+    }
+
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
     private static List<byte[]> ForwardedTo(uint port, string[] verdicts, List<byte[]> capture) =>
@@ -100,7 +119,10 @@ public sealed class PcapFirewallTests : IDisposable
         return frames;
     }
 
-    private static async Task<PortActorStatistics> Run(PcapPortSettings settings, int pmdCount)
+    private static async Task<PortActorStatistics> Run(PcapPortSettings settings, int pmdCount) =>
+        (await RunWithPmds(settings, pmdCount)).Port;
+
+    private static async Task<(PortActorStatistics Port, IReadOnlyList<PmdStatistics> Pmds, PortHandle Handle)> RunWithPmds(PcapPortSettings settings, int pmdCount)
     {
         await using var cluster = await DatapathCluster.StartAsync(TestConfigs.Cluster(), "test", upTimeout: Patience);
         var node = DatapathNode.Start(cluster, pmdCount, new PmdSettings());
@@ -110,11 +132,12 @@ public sealed class PcapFirewallTests : IDisposable
         port.Actor.Tell(StartTraffic.Instance);
 
         var drained = await port.Actor.Ask<PortDrained>(DrainAndReport.Instance, Patience);
+        var pmdStats = await PacketAccounting.PmdStatisticsAsync(node, Patience);
 
         // Stopping closes the tx files.
         await port.Actor.GracefulStop(Patience);
         await node.StopAsync();
-        return drained.Statistics;
+        return (drained.Statistics, pmdStats, port);
     }
 
     private PcapPortSettings Settings(PcapOrdering ordering, int queues) => new()

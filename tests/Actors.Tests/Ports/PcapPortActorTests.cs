@@ -1,5 +1,5 @@
+using Actors.PacketPath;
 using System.Globalization;
-using Actors.Pmd;
 using Actors.Ports;
 using Actors.Tests.Support;
 using Akka.Actor;

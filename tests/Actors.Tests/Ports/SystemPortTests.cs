@@ -49,8 +49,9 @@ public sealed class SystemPortTests
         // The ports' own transmissions never come back in (a loop would flood the NORMAL flow): a few pings' worth.
         Assert.All(shown.Ports, p => Assert.True(p.Counters!.RxPackets < 200, $"port {p.Number} received {p.Counters.RxPackets} frames"));
 
-        // Its threads ended and its sockets are closed; it can be added again, with the lowest free number.
-        Assert.True(await Eventually(() => PacketSocketsOn(h3.Interface) == 0), "the destroyed port's packet sockets are still open");
+        // Answered once the port had stopped: its threads ended and its sockets are closed; it can be
+        // added again, with the lowest free number.
+        Assert.Equal(0, PacketSocketsOn(h3.Interface));
         Assert.Equal(new PortCreated(h3.Interface, 3), await datapath.AddAsync(h3.Interface, TwoQueues));
         await AssertPings(h1, h3);
     }
@@ -101,6 +102,43 @@ public sealed class SystemPortTests
         Assert.Equal(counters.RxPackets, after.RxPackets);
     }
 
+    [LinuxLabFact("ethtool", "ping")]
+    public async Task More_frames_than_any_pool_holds_are_each_transmitted_or_counted_and_the_pools_are_full_again()
+    {
+        await using var lab = new NetworkLab();
+        var h1 = await lab.AddHostAsync("pa", "10.0.0.1");
+        var h2 = await lab.AddHostAsync("pb", "10.0.0.2");
+        await using var datapath = await Switch.StartAsync();
+        var node = datapath.Node;
+
+        // Pools of 32 packets (the smallest allowed) per receive queue and for transmit.
+        var port1 = SystemPortActor.Start(node.Cluster.System, SmallPools(h1.Interface, 1), node.Pmds, node.Batches);
+        var port2 = SystemPortActor.Start(node.Cluster.System, SmallPools(h2.Interface, 2), node.Pmds, node.Batches);
+        await node.UsePortsAsync([.. port1.Links, .. port2.Links], Patience);
+        port1.Actor.Tell(StartTraffic.Instance);
+        port2.Actor.Tell(StartTraffic.Instance);
+
+        // 300 echo requests of 1,000 bytes 5 ms apart, and their replies.
+        var ping = await NetworkLab.ExecAsync(h1, Patience, "ping", "-q", "-c", "300", "-i", "0.005", "-s", "1000", "-w", "15", h2.Address);
+        Assert.True(ping.Succeeded, $"ping {h2.Address}: {ping}");
+        await port1.Actor.Ask<PortDrained>(DrainAndReport.Instance, Patience);
+        await port2.Actor.Ask<PortDrained>(DrainAndReport.Instance, Patience);
+
+        // What the PMDs sent port 1 before port 2's drain ended may still be in port 1's mailbox: a
+        // statistics round trip to each port comes after it.
+        var counters1 = (await port1.Actor.Ask<PortActorStatistics>(GetPortStatistics.Instance, Patience))[1];
+        var counters2 = (await port2.Actor.Ask<PortActorStatistics>(GetPortStatistics.Instance, Patience))[2];
+        var pmdStats = await PacketAccounting.PmdStatisticsAsync(node, Patience);
+
+        Assert.True(counters1.RxPackets >= 300 && counters2.RxPackets >= 300, $"received {counters1.RxPackets} and {counters2.RxPackets}");
+        PacketAccounting.AssertEveryPacketAccountedFor([counters1, counters2], pmdStats, droppedByFlows: 0);
+        PacketAccounting.AssertPoolsFull(port1);
+        PacketAccounting.AssertPoolsFull(port2);
+    }
+
+    private static SystemPortSettings SmallPools(string name, uint number) =>
+        new() { Interface = name, Port = number, Queues = 2, ReceivePoolSize = 32, TransmitPoolSize = 32 };
+
     private static async Task AssertPings(LabHost from, LabHost to)
     {
         var ping = await NetworkLab.ExecAsync(from, Patience, "ping", "-c", "3", "-i", "0.2", "-w", "5", to.Address);
@@ -120,19 +158,6 @@ public sealed class SystemPortTests
         return File.ReadLines("/proc/net/packet").Skip(1)
             .Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries))
             .Count(columns => columns.Length > 4 && columns[4] == index);
-    }
-
-    private static async Task<bool> Eventually(Func<bool> condition)
-    {
-        for (var deadline = DateTime.UtcNow + Patience; DateTime.UtcNow < deadline; await Task.Delay(50))
-        {
-            if (condition())
-            {
-                return true;
-            }
-        }
-
-        return condition();
     }
 
     /// <summary>A single-node datapath (two PMDs) whose bridge switches everything with NORMAL.</summary>

@@ -1,9 +1,8 @@
-using Actors.Node;
+using Actors.Ports;
 using Akka.Actor;
 using Datapath.OpenFlow;
-using Datapath.Packets;
 
-namespace Actors.Ports;
+namespace Actors.Node;
 
 /// <summary>Runs a replay on a node's PMDs and returns its verdicts (off the packet path, so it may wait).</summary>
 public static class ActorReplay
@@ -24,17 +23,16 @@ public static class ActorReplay
     public static async Task<IReadOnlyList<string>> RunAsync(DatapathNode node, IReadOnlyList<ReplayFrame> frames, TimeSpan timeout)
     {
         ArgumentNullException.ThrowIfNull(node);
-        var transmitPool = new ConcurrentPacketPool(1024);
-        var replay = node.Cluster.System.ActorOf(ReplayPortActor.Props(frames, node.Pmds, transmitPool, node.Batches));
+        var replay = ReplayPortActor.Start(node.Cluster.System, frames, node.Pmds, node.Batches);
         try
         {
-            await node.UsePortsAsync([new PortLink(1, replay, transmitPool, Type: "replay"), new PortLink(2, replay, transmitPool, Type: "replay")], timeout).ConfigureAwait(false);
-            var finished = await replay.Ask<ReplayFinished>(StartReplay.Instance, timeout).ConfigureAwait(false);
+            await node.UsePortsAsync(replay.Links, timeout).ConfigureAwait(false);
+            var finished = await replay.Actor.Ask<ReplayFinished>(StartReplay.Instance, timeout).ConfigureAwait(false);
             return finished.Verdicts;
         }
         finally
         {
-            replay.Tell(PoisonPill.Instance);
+            replay.Actor.Tell(PoisonPill.Instance);
         }
     }
 }
