@@ -5,7 +5,7 @@ using Datapath.OpenFlow.Tables;
 using Datapath.OpenFlow.Translation;
 using Datapath.Packets;
 using Datapath.Pipeline;
-using Datapath.Traffic;
+using Traffic;
 
 namespace Benchmarks;
 

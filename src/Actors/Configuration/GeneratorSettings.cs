@@ -1,5 +1,5 @@
 using Actors.Ports;
-using Datapath.Traffic;
+using Traffic;
 
 namespace Actors.Configuration;
 

@@ -1,5 +1,5 @@
 using Datapath.Packets;
-using Datapath.Traffic;
+using Traffic;
 
 namespace Actors.Ports;
 

@@ -3,7 +3,7 @@ using System.Text.Json;
 using Actors.Configuration;
 using Akka.Configuration;
 using Datapath.OpenFlow;
-using Datapath.Traffic;
+using Traffic;
 using Spectre.Console;
 
 namespace Host.Bench;

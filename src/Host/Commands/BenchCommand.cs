@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using Actors.Configuration;
 using Datapath.OpenFlow;
-using Datapath.Traffic;
+using Traffic;
 using Host.Bench;
 
 namespace Host.Commands;

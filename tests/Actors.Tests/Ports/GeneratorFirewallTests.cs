@@ -4,7 +4,7 @@ using Actors.Pmd;
 using Actors.Ports;
 using Actors.Tests.Support;
 using Akka.Actor;
-using Datapath.Traffic;
+using Traffic;
 
 namespace Actors.Tests.Ports;
 

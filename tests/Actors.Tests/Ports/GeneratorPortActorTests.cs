@@ -5,7 +5,7 @@ using Akka.Actor;
 using Akka.TestKit;
 using Datapath.Flow;
 using Datapath.Packets;
-using Datapath.Traffic;
+using Traffic;
 
 namespace Actors.Tests.Ports;
 

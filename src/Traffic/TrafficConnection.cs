@@ -1,4 +1,4 @@
-namespace Datapath.Traffic;
+namespace Traffic;
 
 /// <summary>The segment or message a host queues for transmission (its meaning follows the connection's protocol).</summary>
 internal enum SegmentKind : byte

@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using Datapath.Packets;
 
-namespace Datapath.Traffic;
+namespace Traffic;
 
 /// <summary>
 /// Synthetic traffic of two simulated hosts behind a datapath's ports: the client side behind port

@@ -1,4 +1,4 @@
-namespace Datapath.Traffic;
+namespace Traffic;
 
 /// <summary>Writing the frames hosts send (the transmit half of <see cref="TrafficGenerator"/>).</summary>
 public sealed partial class TrafficGenerator

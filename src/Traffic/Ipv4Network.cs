@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Net;
 
-namespace Datapath.Traffic;
+namespace Traffic;
 
 /// <summary>An IPv4 prefix whose host addresses the generator hands out to one side (e.g. 10.0.0.0/16).</summary>
 public readonly record struct Ipv4Network

@@ -1,9 +1,9 @@
 using Datapath.Flow;
 using Datapath.Packets;
 using Datapath.Tests.Actions;
-using Datapath.Traffic;
+using Traffic;
 
-namespace Datapath.Tests.Traffic;
+namespace Traffic.Tests;
 
 public class TrafficGeneratorFrameTests
 {

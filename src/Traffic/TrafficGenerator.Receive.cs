@@ -1,6 +1,6 @@
 using Datapath.Packets;
 
-namespace Datapath.Traffic;
+namespace Traffic;
 
 /// <summary>How hosts react to delivered frames (the receive half of <see cref="TrafficGenerator"/>).</summary>
 public sealed partial class TrafficGenerator

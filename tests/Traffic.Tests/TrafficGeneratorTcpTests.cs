@@ -1,7 +1,7 @@
 using Datapath.Flow;
-using Datapath.Traffic;
+using Traffic;
 
-namespace Datapath.Tests.Traffic;
+namespace Traffic.Tests;
 
 public class TrafficGeneratorTcpTests
 {

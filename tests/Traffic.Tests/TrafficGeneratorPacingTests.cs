@@ -1,7 +1,7 @@
 using Datapath.Packets;
-using Datapath.Traffic;
+using Traffic;
 
-namespace Datapath.Tests.Traffic;
+namespace Traffic.Tests;
 
 public class TrafficGeneratorPacingTests
 {

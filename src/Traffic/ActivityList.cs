@@ -1,4 +1,4 @@
-namespace Datapath.Traffic;
+namespace Traffic;
 
 /// <summary>
 /// Connection slots ordered by their last activity (an intrusive doubly linked LRU list over slot

@@ -3,9 +3,9 @@ using Datapath.Actions;
 using Datapath.Conntrack;
 using Datapath.Flow;
 using Datapath.Packets;
-using Datapath.Traffic;
+using Traffic;
 
-namespace Datapath.Tests.Traffic;
+namespace Traffic.Tests;
 
 public class EstablishedStreamsTests
 {

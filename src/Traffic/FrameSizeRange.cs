@@ -1,4 +1,4 @@
-namespace Datapath.Traffic;
+namespace Traffic;
 
 /// <summary>
 /// Lengths of the frames that carry data (requests, responses, echoes), Ethernet header included and

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using Datapath.Packets;
 
-namespace Datapath.Traffic;
+namespace Traffic;
 
 /// <summary>
 /// The traffic of the bench: <see cref="Connections"/> bidirectional UDP or TCP connections between

@@ -1,4 +1,4 @@
-namespace Datapath.Traffic;
+namespace Traffic;
 
 /// <summary>
 /// Counters of one <see cref="TrafficGenerator"/>: connections by protocol and outcome, frames by

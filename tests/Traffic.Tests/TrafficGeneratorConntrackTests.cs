@@ -2,9 +2,9 @@ using Datapath.Actions;
 using Datapath.Conntrack;
 using Datapath.Flow;
 using Datapath.Packets;
-using Datapath.Traffic;
+using Traffic;
 
-namespace Datapath.Tests.Traffic;
+namespace Traffic.Tests;
 
 /// <summary>The key evidence that the traffic is real: Open vSwitch-style conntrack accepts all of it.</summary>
 public class TrafficGeneratorConntrackTests

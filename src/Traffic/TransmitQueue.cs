@@ -1,4 +1,4 @@
-namespace Datapath.Traffic;
+namespace Traffic;
 
 /// <summary>One frame a host will send: which connection (slot and generation) and what.</summary>
 internal readonly record struct QueuedSegment(int Slot, int Generation, SegmentKind Kind);

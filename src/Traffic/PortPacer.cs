@@ -1,4 +1,4 @@
-namespace Datapath.Traffic;
+namespace Traffic;
 
 /// <summary>
 /// How many frames one host may send by a given time at a fixed rate: frame k is due at

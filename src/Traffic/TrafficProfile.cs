@@ -1,4 +1,4 @@
-namespace Datapath.Traffic;
+namespace Traffic;
 
 /// <summary>
 /// What a <see cref="TrafficGenerator"/> simulates: two hosts, the client side behind port 1 and the

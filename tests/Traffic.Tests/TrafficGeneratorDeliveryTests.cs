@@ -1,7 +1,7 @@
 using Datapath.Packets;
-using Datapath.Traffic;
+using Traffic;
 
-namespace Datapath.Tests.Traffic;
+namespace Traffic.Tests;
 
 /// <summary>Hosts answer only what was delivered; what the datapath drops times out and is replaced.</summary>
 public class TrafficGeneratorDeliveryTests

@@ -1,7 +1,7 @@
 using Datapath.Packets;
-using Datapath.Traffic;
+using Traffic;
 
-namespace Datapath.Tests.Traffic;
+namespace Traffic.Tests;
 
 /// <summary>What the wire does with one frame the generator sent.</summary>
 internal enum WireVerdict

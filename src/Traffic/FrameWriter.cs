@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using Datapath.Flow;
 using Datapath.Packets;
 
-namespace Datapath.Traffic;
+namespace Traffic;
 
 /// <summary>The addresses of one frame: Ethernet, IPv4 and transport (for ICMP echo the ports are the identifier).</summary>
 internal struct FrameAddresses

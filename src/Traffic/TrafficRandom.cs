@@ -1,4 +1,4 @@
-namespace Datapath.Traffic;
+namespace Traffic;
 
 /// <summary>
 /// SplitMix64 (Steele, Lea and Flood): a tiny deterministic generator, so that one seed always gives

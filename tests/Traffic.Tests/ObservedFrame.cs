@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using Datapath.Flow;
 using Datapath.Packets;
 
-namespace Datapath.Tests.Traffic;
+namespace Traffic.Tests;
 
 /// <summary>
 /// One generated frame as the test reads it: the product's flow extraction for the headers, raw

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using Datapath.Flow;
 
-namespace Datapath.Traffic;
+namespace Traffic;
 
 /// <summary>
 /// The fields a receiving host reads from a frame the datapath delivered: IPv4 addresses and the

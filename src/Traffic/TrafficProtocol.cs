@@ -1,4 +1,4 @@
-namespace Datapath.Traffic;
+namespace Traffic;
 
 /// <summary>The kinds of connection the traffic generator keeps alive.</summary>
 public enum TrafficProtocol : byte
