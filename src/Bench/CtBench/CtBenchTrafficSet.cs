@@ -1,6 +1,6 @@
 using Datapath.Conntrack;
 
-namespace Host.CtBench;
+namespace Bench.CtBench;
 
 /// <summary>Each sender's traffic for one ct-bench run.</summary>
 internal sealed class CtBenchTrafficSet(int senders, int senderBase, int connections)

@@ -6,9 +6,9 @@ using Actors.Configuration;
 using Actors.Conntrack;
 using Akka.Actor;
 using Akka.Configuration;
-using Host.CtBench;
+using Bench.CtBench;
 
-namespace Host.Commands;
+namespace Bench.Commands;
 
 /// <summary>
 /// `ct-bench`: benchmark 3 of the conntrack issue. PMD-like sender actors push batches of 32

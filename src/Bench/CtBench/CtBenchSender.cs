@@ -3,7 +3,7 @@ using Akka.Actor;
 using Datapath.Actions;
 using Datapath.Conntrack;
 
-namespace Host.CtBench;
+namespace Bench.CtBench;
 
 /// <summary>
 /// A PMD-like load generator for ct-bench: sends batches of 32 conntrack inputs, split by shard

@@ -3,7 +3,7 @@ using System.Text.Json;
 using Spectre.Console;
 using Spectre.Console.Rendering;
 
-namespace Host.Bench;
+namespace Bench.Firewall;
 
 /// <summary>The bench's words: one run as a table or as one JSON object, and the console the tables are written on.</summary>
 internal static class BenchReport

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 
-namespace Host.Tests.Commands;
+namespace Bench.Tests;
 
 public sealed partial class CtBenchCommandTests
 {

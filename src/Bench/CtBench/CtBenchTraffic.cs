@@ -1,6 +1,6 @@
 using Datapath.Conntrack;
 
-namespace Host.CtBench;
+namespace Bench.CtBench;
 
 /// <summary>Synthetic conntrack inputs for ct-bench: UDP connections between 10.x addresses, both directions.</summary>
 internal static class CtBenchTraffic

@@ -1,6 +1,6 @@
 using Traffic;
 
-namespace Host.Bench;
+namespace Bench.Firewall;
 
 /// <summary>What one bench run sends and for how long (PMDs, bypass and the rest come from the datapath settings).</summary>
 /// <param name="Warmup">Steady traffic after the handshakes and before the timed window (JIT, caches, pools).</param>

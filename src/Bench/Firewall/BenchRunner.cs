@@ -11,7 +11,7 @@ using Akka.Configuration;
 using Datapath.Conntrack;
 using Datapath.OpenFlow;
 
-namespace Host.Bench;
+namespace Bench.Firewall;
 
 /// <summary>
 /// One bench run on a fresh actor system: the flows on <see cref="DatapathSettings.Pmds"/> PMDs

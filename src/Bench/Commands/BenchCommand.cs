@@ -2,11 +2,12 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using Actors.Configuration;
+using Bench.Firewall;
 using Datapath.OpenFlow;
+using Host.Commands;
 using Traffic;
-using Host.Bench;
 
-namespace Host.Commands;
+namespace Bench.Commands;
 
 /// <summary>
 /// `bench`: the firewall between two ports carrying N established bidirectional connections of

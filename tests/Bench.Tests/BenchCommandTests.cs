@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Host.Tests.Support;
 
-namespace Host.Tests.Commands;
+namespace Bench.Tests;
 
 public sealed class BenchCommandTests
 {

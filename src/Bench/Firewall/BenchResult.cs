@@ -1,4 +1,4 @@
-namespace Host.Bench;
+namespace Bench.Firewall;
 
 /// <summary>
 /// One bench run: rates over the timed window (after the warm-up) and the change of the datapath's

@@ -3,10 +3,10 @@ using System.Text.Json;
 using Actors.Configuration;
 using Akka.Configuration;
 using Datapath.OpenFlow;
-using Traffic;
 using Spectre.Console;
+using Traffic;
 
-namespace Host.Bench;
+namespace Bench.Firewall;
 
 /// <summary>What `bench --matrix` measures: every connection count x PMD count, bypass off and on, <see cref="Reps"/> times each.</summary>
 internal sealed record MatrixOptions(

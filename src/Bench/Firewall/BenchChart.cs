@@ -1,7 +1,7 @@
 using System.Globalization;
 using ScottPlot;
 
-namespace Host.Bench;
+namespace Bench.Firewall;
 
 /// <summary>
 /// The matrix as grouped bars (ScottPlot): one group per connection count, in it one pair of bars
