@@ -3,36 +3,39 @@ namespace Traffic;
 /// <summary>
 /// What a <see cref="TrafficGenerator"/> simulates: two hosts, the client side behind port 1 and the
 /// server side behind port 2, keeping <see cref="Connections"/> connections alive between them.
+/// The values the configuration sets (HOCON `datapath.generator`) are required, with no defaults
+/// here: the embedded datapath.conf holds them, once. The rest (addresses, ports, MTU, resets) are
+/// not configured and keep their only default below.
 /// </summary>
 public sealed record TrafficProfile
 {
     /// <summary>Concurrent connections; a finished or timed-out one is replaced at once by a new one.</summary>
-    public int Connections { get; init; } = 1000;
+    public required int Connections { get; init; }
 
     /// <summary>Share of new connections that are TCP, in percent (the three shares sum to 100).</summary>
-    public int TcpPercent { get; init; } = 80;
+    public required int TcpPercent { get; init; }
 
-    public int UdpPercent { get; init; } = 15;
+    public required int UdpPercent { get; init; }
 
-    public int IcmpPercent { get; init; } = 5;
+    public required int IcmpPercent { get; init; }
 
     /// <summary>Lengths of data-bearing frames; at least 64 and at most <see cref="Mtu"/> + 14.</summary>
-    public FrameSizeRange FrameSize { get; init; } = new(64, 1514);
+    public required FrameSizeRange FrameSize { get; init; }
 
     /// <summary>Frames per second each port's host sends at most; 0 sends as fast as the caller asks.</summary>
-    public long RatePps { get; init; }
+    public required long RatePps { get; init; }
 
     /// <summary>The largest IP datagram; the TCP MSS option announces <c>Mtu - 40</c>.</summary>
     public int Mtu { get; init; } = 1500;
 
     /// <summary>A connection that neither sends nor receives anything for this long is given up and replaced.</summary>
-    public TimeSpan ConnectionTimeout { get; init; } = TimeSpan.FromSeconds(1);
+    public required TimeSpan ConnectionTimeout { get; init; }
 
     /// <summary>Request/response exchanges per connection before it closes (TCP) or is replaced (UDP, ICMP).</summary>
-    public int RequestsPerConnection { get; init; } = 4;
+    public required int RequestsPerConnection { get; init; }
 
     /// <summary>Share of connections opened by the server side (port 2) towards the client side, in percent.</summary>
-    public int ServerInitiatedPercent { get; init; }
+    public required int ServerInitiatedPercent { get; init; }
 
     /// <summary>Share of TCP connections that end with a RST instead of a FIN exchange, in percent.</summary>
     public int ResetPercent { get; init; }

@@ -5,6 +5,7 @@ using Datapath.OpenFlow.Tables;
 using Datapath.OpenFlow.Translation;
 using Datapath.Packets;
 using Datapath.Pipeline;
+using Datapath.Tests.Support;
 using Traffic;
 
 namespace Benchmarks;
@@ -73,14 +74,14 @@ public class FirewallBypassBenchmarks
         var tables = new OpenFlowTables();
         tables.AddFlows(FirewallFlows(), "firewall.flows");
         var translator = new Translator(tables, new RecircRegistry(), [EstablishedStreams.ClientPort, EstablishedStreams.ServerPort]);
-        var options = new PmdCoreOptions
+        var options = Defaults.PmdCoreOptions with
         {
             RecircBypass = Mode != BypassMode.Off,
             ShortcutsInEmcOnly = Mode == BypassMode.Emc,
             CombinedMegaflows = Mode == BypassMode.Megaflows,
         };
         Check.That(options.ShortcutEntries >= 2 * Connections, "the shortcut table holds both directions of every connection");
-        var conntrack = new ConnectionTable(new ConntrackOptions { InitialCapacity = Connections });
+        var conntrack = new ConnectionTable(Defaults.ConntrackOptions with { InitialCapacity = Connections });
         _datapath = new InlineDatapath(translator, options, conntrack);
 
         var streams = new EstablishedStreams(TrafficProtocol.Udp, Connections);

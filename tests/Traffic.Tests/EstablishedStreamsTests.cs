@@ -3,6 +3,7 @@ using Datapath.Actions;
 using Datapath.Conntrack;
 using Datapath.Flow;
 using Datapath.Packets;
+using Datapath.Tests.Support;
 using Traffic;
 
 namespace Traffic.Tests;
@@ -18,7 +19,7 @@ public class EstablishedStreamsTests
     {
         const int connections = 40;
         var streams = new EstablishedStreams(protocol, connections);
-        var table = new ConnectionTable();
+        var table = new ConnectionTable(Defaults.ConntrackOptions);
         var packet = new Packet();
         for (int step = 0; step < streams.HandshakeSteps; step++)
         {

@@ -1,4 +1,5 @@
 using Datapath.Packets;
+using Datapath.Tests.Support;
 using Traffic;
 
 namespace Traffic.Tests;
@@ -8,13 +9,14 @@ public class TrafficGeneratorAllocationTests
     [Fact]
     public void Fill_and_OnTransmitted_allocate_nothing_in_steady_state()
     {
-        var profile = new TrafficProfile
+        var profile = Defaults.TrafficProfile with
         {
             Connections = 500,
             RequestsPerConnection = 2,
             ServerInitiatedPercent = 20,
             ResetPercent = 10,
             ConnectionTimeout = TimeSpan.FromMilliseconds(1),
+            FrameSize = TrafficWire.EveryLength,
         };
         var generator = new TrafficGenerator(profile, 5);
         var pool = new PacketPool(64);

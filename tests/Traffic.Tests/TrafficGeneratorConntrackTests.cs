@@ -2,6 +2,7 @@ using Datapath.Actions;
 using Datapath.Conntrack;
 using Datapath.Flow;
 using Datapath.Packets;
+using Datapath.Tests.Support;
 using Traffic;
 
 namespace Traffic.Tests;
@@ -17,7 +18,7 @@ public class TrafficGeneratorConntrackTests
     [InlineData(TrafficProtocol.Icmp)]
     public void Conntrack_marks_each_first_packet_new_and_every_later_one_established_never_invalid(TrafficProtocol protocol)
     {
-        var profile = new TrafficProfile
+        var profile = Defaults.TrafficProfile with
         {
             Connections = 150,
             TcpPercent = protocol == TrafficProtocol.Tcp ? 100 : 0,
@@ -26,8 +27,9 @@ public class TrafficGeneratorConntrackTests
             RequestsPerConnection = 4,
             ServerInitiatedPercent = 25,
             ResetPercent = 15,
+            FrameSize = TrafficWire.EveryLength,
         };
-        var table = new ConnectionTable();
+        var table = new ConnectionTable(Defaults.ConntrackOptions);
         var extraction = new ExtractionStats();
         var initiators = new Dictionary<(byte, ulong, ulong), (uint, ushort)>();
         var wire = new TrafficWire(profile);

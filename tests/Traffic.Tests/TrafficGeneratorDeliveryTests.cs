@@ -1,4 +1,5 @@
 using Datapath.Packets;
+using Datapath.Tests.Support;
 using Traffic;
 
 namespace Traffic.Tests;
@@ -6,7 +7,7 @@ namespace Traffic.Tests;
 /// <summary>Hosts answer only what was delivered; what the datapath drops times out and is replaced.</summary>
 public class TrafficGeneratorDeliveryTests
 {
-    private static readonly TrafficProfile Profile = new()
+    private static readonly TrafficProfile Profile = Defaults.TrafficProfile with
     {
         Connections = 100,
         TcpPercent = 60,
@@ -14,6 +15,7 @@ public class TrafficGeneratorDeliveryTests
         IcmpPercent = 10,
         RequestsPerConnection = 2,
         ConnectionTimeout = TimeSpan.FromMilliseconds(5),
+        FrameSize = TrafficWire.EveryLength,
     };
 
     [Fact]
@@ -92,7 +94,7 @@ public class TrafficGeneratorDeliveryTests
     [Fact]
     public void A_request_delivered_late_is_answered_only_once_it_arrives()
     {
-        var profile = new TrafficProfile { Connections = 1, TcpPercent = 0, UdpPercent = 100, IcmpPercent = 0 };
+        var profile = Defaults.TrafficProfile with { Connections = 1, TcpPercent = 0, UdpPercent = 100, IcmpPercent = 0, FrameSize = TrafficWire.EveryLength };
         var generator = new TrafficGenerator(profile, 3);
         var pool = new PacketPool(8);
         var batch = new PacketBatch();

@@ -1,13 +1,14 @@
 using Datapath.Flow;
 using Datapath.Packets;
 using Datapath.Tests.Actions;
+using Datapath.Tests.Support;
 using Traffic;
 
 namespace Traffic.Tests;
 
 public class TrafficGeneratorFrameTests
 {
-    private static readonly TrafficProfile Mixed = new()
+    private static readonly TrafficProfile Mixed = Defaults.TrafficProfile with
     {
         Connections = 200,
         TcpPercent = 60,
@@ -16,6 +17,7 @@ public class TrafficGeneratorFrameTests
         RequestsPerConnection = 3,
         ServerInitiatedPercent = 20,
         ResetPercent = 10,
+        FrameSize = TrafficWire.EveryLength,
     };
 
     internal static List<ObservedFrame> Record(TrafficWire wire, int steps, List<byte[]>? raw = null)
@@ -105,13 +107,14 @@ public class TrafficGeneratorFrameTests
     [Fact]
     public void The_protocol_mix_of_new_connections_matches_the_percentages()
     {
-        var profile = new TrafficProfile
+        var profile = Defaults.TrafficProfile with
         {
             Connections = 500,
             TcpPercent = 50,
             UdpPercent = 30,
             IcmpPercent = 20,
             RequestsPerConnection = 1,
+            FrameSize = TrafficWire.EveryLength,
         };
         var frames = Record(new TrafficWire(profile), 4000);
 
@@ -149,7 +152,7 @@ public class TrafficGeneratorFrameTests
     [Fact]
     public void Icmp_replies_mirror_the_identifier_sequence_and_payload_of_their_request()
     {
-        var profile = new TrafficProfile { Connections = 20, TcpPercent = 0, UdpPercent = 0, IcmpPercent = 100, RequestsPerConnection = 5 };
+        var profile = Defaults.TrafficProfile with { Connections = 20, TcpPercent = 0, UdpPercent = 0, IcmpPercent = 100, RequestsPerConnection = 5, FrameSize = TrafficWire.EveryLength };
         var frames = Record(new TrafficWire(profile), 200);
 
         foreach (var connection in frames.GroupBy(f => f.Connection))
@@ -182,7 +185,7 @@ public class TrafficGeneratorFrameTests
     [InlineData("ServerInitiatedPercent")]
     public void An_invalid_profile_is_refused_naming_the_property(string property)
     {
-        var valid = new TrafficProfile();
+        var valid = Defaults.TrafficProfile with { FrameSize = TrafficWire.EveryLength };
         var bad = property switch
         {
             "Connections" => valid with { Connections = 0 },

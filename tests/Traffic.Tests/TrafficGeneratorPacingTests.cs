@@ -1,11 +1,12 @@
 using Datapath.Packets;
+using Datapath.Tests.Support;
 using Traffic;
 
 namespace Traffic.Tests;
 
 public class TrafficGeneratorPacingTests
 {
-    private static readonly TrafficProfile Busy = new() { Connections = 2000, RequestsPerConnection = 3 };
+    private static readonly TrafficProfile Busy = Defaults.TrafficProfile with { Connections = 2000, RequestsPerConnection = 3, FrameSize = TrafficWire.EveryLength };
 
     [Theory]
     [InlineData(100_000, 10_000)]

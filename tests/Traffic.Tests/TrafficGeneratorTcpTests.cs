@@ -1,4 +1,5 @@
 using Datapath.Flow;
+using Datapath.Tests.Support;
 using Traffic;
 
 namespace Traffic.Tests;
@@ -10,7 +11,8 @@ public class TrafficGeneratorTcpTests
     private const byte Rst = ObservedFrame.Rst;
     private const byte Ack = ObservedFrame.Ack_;
 
-    private static readonly TrafficProfile TcpOnly = new()
+    private static readonly TrafficProfile TcpOnly = Defaults.TrafficProfile with
+
     {
         Connections = 100,
         TcpPercent = 100,
@@ -19,6 +21,7 @@ public class TrafficGeneratorTcpTests
         RequestsPerConnection = 3,
         ServerInitiatedPercent = 30,
         ResetPercent = 20,
+        FrameSize = TrafficWire.EveryLength,
     };
 
     [Fact]

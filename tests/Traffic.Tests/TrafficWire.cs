@@ -19,6 +19,12 @@ internal sealed class TrafficWire
     private readonly PacketPool _pool = new(256);
     private readonly PacketBatch _batch = new();
 
+    /// <summary>
+    /// Data frames of every Ethernet length the generator writes (the main job's default sends
+    /// only minimum-size ones), so that the tests see short and full frames alike.
+    /// </summary>
+    public static FrameSizeRange EveryLength { get; } = new(FrameSizeRange.Minimum, 1514);
+
     public TrafficWire(TrafficProfile profile, ulong seed = 1)
     {
         Generator = new TrafficGenerator(profile, seed);

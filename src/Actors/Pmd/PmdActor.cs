@@ -121,7 +121,7 @@ public sealed partial class PmdActor : ReceiveActor, IWithTimers
         _routes = new ConntrackRoutes(conntrackRegion, shardCount, settings.DirectConntrackRoutes);
         _conntrack = new ShardConntrackStage(_routes, Self, Context.System.Scheduler);
         _transmitter = new PmdTransmitter(batches, Self);
-        _core = new PmdCore(_translator, _conntrack, _transmitter, settings.CoreOptions());
+        _core = new PmdCore(_translator, _conntrack, _transmitter, settings.Core);
 
         Receive<ProcessBatch>(HandleBatch);
         Receive<ConnectionsTracked>(HandleTracked);

@@ -1,10 +1,10 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
-using Actors.Configuration;
 using Bench.Firewall;
 using Datapath.OpenFlow;
 using Host.Commands;
+using Host.Configuration;
 using Traffic;
 
 namespace Bench.Commands;
@@ -54,10 +54,8 @@ internal static class BenchCommand
 
             try
             {
-                var file = parse.GetValue(config);
-                var hocon = file is null ? DatapathConfig.LoadEmbedded() : DatapathConfig.LoadFile(file.FullName);
-                string source = file?.FullName ?? DatapathConfig.EmbeddedName;
-                var settings = DatapathSettings.From(hocon, source);
+                var loaded = DatapathConfig.Load(parse.GetValue(config)?.FullName);
+                var settings = DatapathSettings.From(loaded);
                 string flowsText = settings.FlowsPath is null ? DatapathConfig.EmbeddedFirewallFlows() : await File.ReadAllTextAsync(settings.FlowsPath).ConfigureAwait(false);
                 if (!DumpFlowsCommand.TryLoad(flowsText, settings.FlowsPath ?? DatapathConfig.EmbeddedFlowsName, error, out var tables))
                 {
@@ -81,7 +79,7 @@ internal static class BenchCommand
 
                     var options = new MatrixOptions(proto, counts, pmdCounts, parse.GetValue(reps), runTime, warmTime, parse.GetValue(outDir)!);
                     bool asJson = parse.GetValue(json);
-                    var report = await BenchMatrix.RunAsync(hocon, source, (p, on) => For(settings, p, on), flows, options, asJson ? error : output).ConfigureAwait(false);
+                    var report = await BenchMatrix.RunAsync(loaded.Config, (p, on) => For(loaded, p, on ? "on" : "off", "--matrix"), flows, options, asJson ? error : output).ConfigureAwait(false);
                     if (asJson)
                     {
                         output.WriteLine(JsonSerializer.Serialize(report, BenchReport.Json));
@@ -95,8 +93,8 @@ internal static class BenchCommand
                     return 0;
                 }
 
-                var single = BypassOption.Apply(For(settings, parse.GetValue(pmds), settings.Pmd.RecircBypass), parse.GetValue(bypass));
-                var result = await BenchRunner.RunAsync(hocon, source, single, flows, new BenchOptions(proto, parse.GetValue(connections), runTime, warmTime)).ConfigureAwait(false);
+                var single = For(loaded, parse.GetValue(pmds), parse.GetValue(bypass), "--bypass");
+                var result = await BenchRunner.RunAsync(loaded.Config, single, flows, new BenchOptions(proto, parse.GetValue(connections), runTime, warmTime)).ConfigureAwait(false);
                 if (parse.GetValue(json))
                 {
                     output.WriteLine(BenchReport.ToJson(result));
@@ -122,13 +120,16 @@ internal static class BenchCommand
         return command;
     }
 
-    /// <summary>The settings of a run: <paramref name="pmds"/> PMDs (one queue per port each, unless the configuration fixed the queues) and the bypass as given.</summary>
-    private static DatapathSettings For(DatapathSettings settings, int pmds, bool bypass) => settings with
+    /// <summary>
+    /// The settings of a run: <paramref name="pmds"/> PMDs (one queue per port each, unless the
+    /// configuration fixed the queues) and the bypass as given (null: as configured), layered over
+    /// the configuration and read as the product reads it.
+    /// </summary>
+    private static DatapathSettings For(LoadedConfig config, int pmds, string? bypass, string bypassOrigin)
     {
-        Pmds = pmds,
-        QueuesPerPort = settings.QueuesPerPort == settings.Pmds ? pmds : settings.QueuesPerPort,
-        Pmd = settings.Pmd with { RecircBypass = bypass },
-    };
+        var run = config.With("datapath.pmds", pmds.ToString(CultureInfo.InvariantCulture), "--pmds");
+        return DatapathSettings.From(bypass is null ? run : run.With("datapath.recirc-bypass", bypass, bypassOrigin));
+    }
 
     private static bool TryParseList(string text, int max, out IReadOnlyList<int> values)
     {

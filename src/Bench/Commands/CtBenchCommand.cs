@@ -2,11 +2,10 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using Actors.Cluster;
-using Actors.Configuration;
 using Actors.Conntrack;
 using Akka.Actor;
-using Akka.Configuration;
 using Bench.CtBench;
+using Host.Configuration;
 
 namespace Bench.Commands;
 
@@ -54,6 +53,11 @@ internal static class CtBenchCommand
             // Off the caller's synchronization context: the command's own thread only waits.
             return Task.Run(() => RunAsync(options, output)).GetAwaiter().GetResult();
         }
+        catch (ConfigurationException e)
+        {
+            error.WriteLine("ct-bench: " + e.Message);
+            return 2;
+        }
         catch (Exception e) when (e is TimeoutException or ArgumentException or InvalidOperationException)
         {
             error.WriteLine("ct-bench: " + e.Message);
@@ -63,9 +67,8 @@ internal static class CtBenchCommand
 
     private static async Task<int> RunAsync(Options options, TextWriter output)
     {
-        var config = ConfigurationFactory.ParseString($"datapath.conntrack.shards = {options.Shards.ToString(CultureInfo.InvariantCulture)}")
-            .WithFallback(DatapathConfig.LoadEmbedded());
-        await using var node = await DatapathCluster.StartAsync(config, DatapathConfig.EmbeddedName, "ct-bench").ConfigureAwait(false);
+        var config = DatapathConfig.Load(null).With("datapath.conntrack.shards", options.Shards.ToString(CultureInfo.InvariantCulture), "--shards");
+        await using var node = await DatapathCluster.StartAsync(config.Config, DatapathSettings.From(config).Conntrack, "ct-bench").ConfigureAwait(false);
         output.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
             $"ct-bench: {options.Senders} senders x {options.Packets} packets, batches of 32, window {options.Window}, {options.Shards} shards, {options.Connections} UDP connections per sender, {Environment.ProcessorCount} cores"));

@@ -1,8 +1,8 @@
 using System.Globalization;
 using System.Text.Json;
-using Actors.Configuration;
 using Akka.Configuration;
 using Datapath.OpenFlow;
+using Host.Configuration;
 using Spectre.Console;
 using Traffic;
 
@@ -59,7 +59,6 @@ internal static class BenchMatrix
     /// <param name="progress">One line per run as it ends.</param>
     public static async Task<MatrixReport> RunAsync(
         Config config,
-        string source,
         Func<int, bool, DatapathSettings> settingsFor,
         IReadOnlyList<FlowEntry> flows,
         MatrixOptions options,
@@ -70,7 +69,7 @@ internal static class BenchMatrix
         var single = new BenchOptions(options.Protocol, 0, options.Duration, options.Warmup);
 
         // The first run of a process pays for the JIT; it is run once and thrown away.
-        await BenchRunner.RunAsync(config, source, settingsFor(options.Pmds[0], false), flows, single with { Connections = Math.Min(options.Connections[0], 10_000) }).ConfigureAwait(false);
+        await BenchRunner.RunAsync(config, settingsFor(options.Pmds[0], false), flows, single with { Connections = Math.Min(options.Connections[0], 10_000) }).ConfigureAwait(false);
         await progress.WriteLineAsync("[0] discarded JIT warm-up run").ConfigureAwait(false);
         foreach (int connections in options.Connections)
         {
@@ -80,7 +79,7 @@ internal static class BenchMatrix
                 {
                     foreach (bool bypass in new[] { false, true })
                     {
-                        var result = await BenchRunner.RunAsync(config, source, settingsFor(pmds, bypass), flows, single with { Connections = connections }).ConfigureAwait(false);
+                        var result = await BenchRunner.RunAsync(config, settingsFor(pmds, bypass), flows, single with { Connections = connections }).ConfigureAwait(false);
                         runs.Add(result);
                         await progress.WriteLineAsync(string.Create(
                             C,

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using Actors.Bridge;
 using Actors.Cluster;
-using Actors.Configuration;
 using Actors.Conntrack;
 using Actors.Node;
 using Actors.Pmd;
@@ -10,6 +9,7 @@ using Akka.Actor;
 using Akka.Configuration;
 using Datapath.Conntrack;
 using Datapath.OpenFlow;
+using Host.Configuration;
 
 namespace Bench.Firewall;
 
@@ -24,10 +24,10 @@ internal static class BenchRunner
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
 
-    public static async Task<BenchResult> RunAsync(Config config, string source, DatapathSettings settings, IReadOnlyList<FlowEntry> flows, BenchOptions options)
+    public static async Task<BenchResult> RunAsync(Config config, DatapathSettings settings, IReadOnlyList<FlowEntry> flows, BenchOptions options)
     {
-        await using var cluster = await DatapathCluster.StartAsync(config, source, "bench").ConfigureAwait(false);
-        var node = DatapathNode.Start(cluster, settings.Pmds, settings.Pmd);
+        await using var cluster = await DatapathCluster.StartAsync(config, settings.Conntrack, "bench").ConfigureAwait(false);
+        var node = DatapathNode.Start(cluster, settings.Pmds, settings.Pmd, settings.Bridge);
         try
         {
             await node.UseFlowsAsync(flows, Patience).ConfigureAwait(false);
@@ -36,7 +36,7 @@ internal static class BenchRunner
                 Protocol = options.Protocol,
                 Connections = options.Connections,
                 QueuesPerPort = settings.QueuesPerPort,
-                Window = settings.PortWindow,
+                Window = settings.Bridge.PortWindow,
             };
             var ports = StreamPortActor.Start(cluster.System, portSettings, node.Pmds, node.Batches, "bench-ports");
             await node.UsePortsAsync(ports.Links, Patience).ConfigureAwait(false);
@@ -78,7 +78,7 @@ internal static class BenchRunner
             Pmds: settings.Pmds,
             Connections: options.Connections,
             Protocol: BenchOptions.NameOf(options.Protocol),
-            Bypass: settings.Pmd.RecircBypass ? "on" : "off",
+            Bypass: settings.Pmd.Core.RecircBypass ? "on" : "off",
             EmcHitRate: passes == 0 ? 0 : (double)emcHits / passes,
             ShortcutHits: after.ShortcutHits - before.ShortcutHits,
             ShortcutInstalls: after.ShortcutInstalls - before.ShortcutInstalls,
@@ -108,7 +108,7 @@ internal static class BenchRunner
         var portStats = await ports.Ask<PortActorStatistics>(GetPortStatistics.Instance, Patience).ConfigureAwait(false);
         long invalid = 0;
         long created = 0;
-        for (int shard = 0; shard < cluster.Settings.Conntrack.Shards; shard++)
+        for (int shard = 0; shard < cluster.ConntrackSettings.Shards; shard++)
         {
             var stats = await cluster.Conntrack.Ask<ShardStatistics>(new ConntrackEnvelope(shard, GetShardStatistics.Instance), Patience).ConfigureAwait(false);
             for (var counter = ConntrackCounter.NotIp; counter <= ConntrackCounter.TcpOutOfWindow; counter++)

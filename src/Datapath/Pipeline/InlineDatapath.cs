@@ -15,9 +15,10 @@ public sealed class InlineDatapath
     private readonly ForwardingSink _sink = new();
     private readonly TableConntrackStage _stage;
 
-    public InlineDatapath(IUpcallHandler upcall, PmdCoreOptions? options = null, ConnectionTable? conntrack = null, IpReassembler? reassembler = null)
+    public InlineDatapath(IUpcallHandler upcall, PmdCoreOptions options, ConnectionTable conntrack, IpReassembler? reassembler = null)
     {
-        Conntrack = conntrack ?? new ConnectionTable();
+        ArgumentNullException.ThrowIfNull(conntrack);
+        Conntrack = conntrack;
         _stage = new TableConntrackStage(Conntrack);
         _core = new PmdCore(upcall, _stage, _sink, options, reassembler);
     }

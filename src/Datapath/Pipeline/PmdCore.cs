@@ -46,12 +46,12 @@ public sealed class PmdCore : IShortcutObserver
     private long _nextRequestId;
     private int _busy;
 
-    public PmdCore(IUpcallHandler upcall, IConntrackStage conntrack, IPacketSink sink, PmdCoreOptions? options = null, IpReassembler? reassembler = null)
+    public PmdCore(IUpcallHandler upcall, IConntrackStage conntrack, IPacketSink sink, PmdCoreOptions options, IpReassembler? reassembler = null)
     {
         ArgumentNullException.ThrowIfNull(upcall);
         ArgumentNullException.ThrowIfNull(conntrack);
         ArgumentNullException.ThrowIfNull(sink);
-        options ??= new PmdCoreOptions();
+        ArgumentNullException.ThrowIfNull(options);
         var emc = options.EmcEntries == 0 ? null : new ExactMatchCache(options.EmcEntries, options.EmcInsertInvProb);
         var shortcuts = options.RecircBypass ? new ShortcutTable(options.ShortcutEntries) : null;
         _pipeline = new PmdPipeline(emc, new MegaflowClassifier(), upcall, _batches, shortcuts, options.ShortcutsInEmcOnly, options.CombinedMegaflows)

@@ -1,13 +1,18 @@
 namespace Datapath.Pipeline;
 
-/// <summary>Settings of a <see cref="PmdCore"/>.</summary>
+/// <summary>
+/// Settings of a <see cref="PmdCore"/>. Their values come from the configuration (HOCON `datapath`,
+/// read and validated by the Host, whose embedded datapath.conf holds every default): the record
+/// has no defaults of its own, so no default is written twice and the compiler refuses a reader or
+/// a test that forgets one. Tests take the embedded default's values through their Defaults helper.
+/// </summary>
 public sealed record PmdCoreOptions
 {
     /// <summary>Exact-match cache entries (a power of two); 0 turns the EMC off.</summary>
-    public int EmcEntries { get; init; } = 8192;
+    public required int EmcEntries { get; init; }
 
     /// <summary>One EMC insertion per N megaflow hits (1 = always, 0 = never).</summary>
-    public int EmcInsertInvProb { get; init; } = 100;
+    public required int EmcInsertInvProb { get; init; }
 
     /// <summary>Established connections skip recirculation through guarded combined flows (DESIGN.md, recirculation bypass).</summary>
     public bool RecircBypass { get; init; } = true;
@@ -25,11 +30,11 @@ public sealed record PmdCoreOptions
     public bool CombinedMegaflows { get; init; } = true;
 
     /// <summary>Passes a packet may make through the pipeline before it is dropped as a loop.</summary>
-    public int MaxRecirculationDepth { get; init; } = 8;
+    public required int MaxRecirculationDepth { get; init; }
 
     /// <summary>Packets the datapath's own pool holds (held fragments included).</summary>
-    public int PacketPoolSize { get; init; } = 4096;
+    public required int PacketPoolSize { get; init; }
 
     /// <summary>A megaflow no packet used for this long is removed by the next revalidation (Open vSwitch's max-idle, 10 s).</summary>
-    public long MegaflowIdleMs { get; init; } = 10_000;
+    public required long MegaflowIdleMs { get; init; }
 }

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using Actors.Configuration;
+using Host.Configuration;
 
 namespace Host.Commands;
 
@@ -11,8 +11,8 @@ internal static class BypassOption
         Description = "Recirculation bypass for established connections (overrides datapath.recirc-bypass).",
     }.AcceptOnlyFromAmong("on", "off");
 
-    /// <summary>The settings with the option applied (unchanged when it was not given).</summary>
-    public static DatapathSettings Apply(DatapathSettings settings, string? value) => value is null
-        ? settings
-        : settings with { Pmd = settings.Pmd with { RecircBypass = value == "on" } };
+    /// <summary>The configuration with the option layered over datapath.recirc-bypass (unchanged when it was not given).</summary>
+    public static LoadedConfig Apply(LoadedConfig config, string? value) => value is null
+        ? config
+        : config.With("datapath.recirc-bypass", value, "--bypass");
 }

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Text.Encodings.Web;
 using System.Text.Json;
-using Actors.Configuration;
+using Host.Configuration;
 using Host.Control;
 
 namespace Host.Commands;

@@ -4,6 +4,7 @@ using Actors.Pmd;
 using Actors.Ports;
 using Actors.Tests.Support;
 using Akka.Actor;
+using Datapath.Tests.Support;
 using Traffic;
 
 namespace Actors.Tests.Ports;
@@ -21,8 +22,8 @@ public sealed class GeneratorFirewallTests
     [InlineData(2)]
     public async Task Generated_connections_through_the_firewall_become_established_and_every_frame_crosses(int pmds)
     {
-        var profile = new TrafficProfile { Connections = 24, ConnectionTimeout = TimeSpan.FromSeconds(30) };
-        var settings = new GeneratorPortSettings { Profile = profile, QueuesPerPort = pmds, MaxFrames = 4000 };
+        var profile = Defaults.TrafficProfile with { Connections = 24, ConnectionTimeout = TimeSpan.FromSeconds(30) };
+        var settings = Defaults.GeneratorPortSettings with { Profile = profile, QueuesPerPort = pmds, MaxFrames = 4000 };
 
         var (stats, pmdStats) = await Run(pmds, settings, until: null);
 
@@ -52,13 +53,13 @@ public sealed class GeneratorFirewallTests
     [InlineData(2)]
     public async Task Connections_opened_from_port_2_are_dropped_by_the_firewall_and_time_out_in_the_generator(int pmds)
     {
-        var profile = new TrafficProfile
+        var profile = Defaults.TrafficProfile with
         {
             Connections = 16,
             ServerInitiatedPercent = 50,
             ConnectionTimeout = TimeSpan.FromMilliseconds(500),
         };
-        var settings = new GeneratorPortSettings { Profile = profile, QueuesPerPort = pmds };
+        var settings = Defaults.GeneratorPortSettings with { Profile = profile, QueuesPerPort = pmds };
 
         var (stats, _) = await Run(pmds, settings, until: s => s.Traffic!.TimedOut >= 4 && s.Traffic.Completed > 0);
 
@@ -78,8 +79,8 @@ public sealed class GeneratorFirewallTests
         GeneratorPortSettings settings,
         Func<PortActorStatistics, bool>? until)
     {
-        await using var cluster = await DatapathCluster.StartAsync(TestConfigs.Cluster(), "test", upTimeout: Patience);
-        var node = DatapathNode.Start(cluster, pmdCount, new PmdSettings());
+        await using var cluster = await DatapathCluster.StartAsync(TestConfigs.Cluster(), Defaults.ConntrackSettings, upTimeout: Patience);
+        var node = DatapathNode.Start(cluster, pmdCount, Defaults.PmdSettings, Defaults.BridgeSettings);
         var port = GeneratorPortActor.Start(cluster.System, settings, node.Pmds, node.Batches);
         await node.UsePortsAsync(port.Links, Patience);
         await node.UseFlowsAsync(ActorReplayTests.Firewall(), Patience);

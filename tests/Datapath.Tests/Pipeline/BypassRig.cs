@@ -1,9 +1,11 @@
+using Datapath.Conntrack;
 using Datapath.OpenFlow.Tables;
 using Datapath.OpenFlow.Translation;
 using Datapath.Packets;
 using Datapath.Pipeline;
 using Datapath.Stats;
 using Datapath.Tests.OpenFlow;
+using Datapath.Tests.Support;
 
 namespace Datapath.Tests.Pipeline;
 
@@ -34,7 +36,7 @@ internal sealed class BypassRig
             : new[] { BypassMode.Off, BypassMode.On, BypassMode.OnMegaflows };
         foreach (var mode in modes)
         {
-            _lanes.Add(new Lane(mode, flows ?? Firewall.Text, options ?? new PmdCoreOptions()));
+            _lanes.Add(new Lane(mode, flows ?? Firewall.Text, options ?? Defaults.PmdCoreOptions));
         }
     }
 
@@ -158,7 +160,7 @@ internal sealed class BypassRig
                 RecircBypass = mode != BypassMode.Off,
                 ShortcutsInEmcOnly = mode == BypassMode.OnEmcOnly,
                 CombinedMegaflows = mode == BypassMode.OnMegaflows,
-            });
+            }, new ConnectionTable(Defaults.ConntrackOptions));
             Revalidator = new TranslationRevalidator(translator);
         }
 

@@ -124,7 +124,7 @@ public sealed class PmdCoreTests
         tables.AddFlows(File.ReadAllText(TestData.Capture("firewall.flows")), "firewall.flows");
         var stage = new DeferredStage();
         var sink = new RecordingSink();
-        var core = new PmdCore(new Translator(tables, new RecircRegistry(), [1, 2]), stage, sink);
+        var core = new PmdCore(new Translator(tables, new RecircRegistry(), [1, 2]), stage, sink, Defaults.PmdCoreOptions);
         return (core, stage, sink);
     }
 
@@ -152,7 +152,7 @@ public sealed class PmdCoreTests
     /// <summary>Keeps requests until the test answers them, from its own connection table.</summary>
     private sealed class DeferredStage : IConntrackStage
     {
-        public ConnectionTable Table { get; } = new();
+        public ConnectionTable Table { get; } = new(Defaults.ConntrackOptions);
 
         public List<ConntrackRequest> Pending { get; } = [];
 
@@ -245,7 +245,7 @@ public sealed class PmdCoreOutputTests
     {
         var tables = new OpenFlowTables();
         tables.AddFlows(Forward, "forward.flows");
-        return new PmdCore(new Translator(tables, new RecircRegistry(), [1, 2]), new TableConntrackStage(new ConnectionTable()), sink, new PmdCoreOptions { PacketPoolSize = 1 });
+        return new PmdCore(new Translator(tables, new RecircRegistry(), [1, 2]), new TableConntrackStage(new ConnectionTable(Defaults.ConntrackOptions)), sink, Defaults.PmdCoreOptions with { PacketPoolSize = 1 });
     }
 
     private static byte[] Frame() => File.Exists(TestData.Capture("udp-dns.pcap"))

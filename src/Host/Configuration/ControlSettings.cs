@@ -1,4 +1,4 @@
-namespace Actors.Configuration;
+namespace Host.Configuration;
 
 /// <summary>
 /// The validated `datapath.control` section: where `run` listens for ovs-appctl-style commands,

@@ -1,6 +1,6 @@
-using Actors.Configuration;
+using Host.Configuration;
 
-namespace Actors.Tests.Configuration;
+namespace Host.Tests.Configuration;
 
 public sealed class DatapathSettingsTests : IDisposable
 {
@@ -14,16 +14,16 @@ public sealed class DatapathSettingsTests : IDisposable
         var settings = DatapathSettings.From(DatapathConfig.LoadEmbedded(), DatapathConfig.EmbeddedName);
 
         // OVS: EM_FLOW_HASH_ENTRIES = 8192, DEFAULT_EM_FLOW_INSERT_INV_PROB = 100.
-        Assert.Equal(8192, settings.EmcEntries);
-        Assert.Equal(100, settings.EmcInsertInvProb);
+        Assert.Equal(8192, settings.Pmd.Core.EmcEntries);
+        Assert.Equal(100, settings.Pmd.Core.EmcInsertInvProb);
         // Issue 5's main job: 1,000 connections both ways for 10 seconds on all cores.
         Assert.Equal(1000, settings.Generator.Profile.Connections);
-        Assert.Equal(TimeSpan.FromSeconds(10), settings.Generator.Duration);
+        Assert.Equal(TimeSpan.FromSeconds(10), settings.Duration);
         Assert.Equal(Environment.ProcessorCount, settings.Pmds);
         Assert.Equal(settings.Pmds, settings.QueuesPerPort);
         Assert.Null(settings.FlowsPath);
-        Assert.Equal(8, settings.Pmd.MaxRecirculationDepth);
-        Assert.Equal(10_000, settings.Pmd.MegaflowIdleMs);
+        Assert.Equal(8, settings.Pmd.Core.MaxRecirculationDepth);
+        Assert.Equal(10_000, settings.Pmd.Core.MegaflowIdleMs);
     }
 
     [Fact]
@@ -33,8 +33,8 @@ public sealed class DatapathSettingsTests : IDisposable
 
         var settings = DatapathSettings.From(DatapathConfig.LoadFile(path), path);
 
-        Assert.Equal(1024, settings.EmcEntries);
-        Assert.Equal(100, settings.EmcInsertInvProb);
+        Assert.Equal(1024, settings.Pmd.Core.EmcEntries);
+        Assert.Equal(100, settings.Pmd.Core.EmcInsertInvProb);
     }
 
     [Theory]
@@ -50,6 +50,10 @@ public sealed class DatapathSettingsTests : IDisposable
     [InlineData("datapath.max-recirculation-depth = 0", "datapath.max-recirculation-depth", "outside")]
     [InlineData("datapath.conntrack-direct-routes = maybe", "datapath.conntrack-direct-routes", "not on or off")]
     [InlineData("datapath.port-window = 0", "datapath.port-window", "outside")]
+    [InlineData("datapath.packet-pool-size = 8", "datapath.packet-pool-size", "outside")]
+    [InlineData("datapath.conntrack-answer-timeout = never", "datapath.conntrack-answer-timeout", "not a duration")]
+    [InlineData("datapath.flow-expiry-interval = 0s", "datapath.flow-expiry-interval", "outside")]
+    [InlineData("datapath.gather-timeout = 2h", "datapath.gather-timeout", "outside")]
     public void A_bad_value_is_reported_with_its_file_and_key(string line, string key, string problem)
     {
         string path = Write(line + "\n");

@@ -1,6 +1,6 @@
-using Actors.Configuration;
+using Host.Configuration;
 
-namespace Actors.Tests.Configuration;
+namespace Host.Tests.Configuration;
 
 /// <summary>`datapath.ports = system` and its `datapath.system` section, as the main job reads them.</summary>
 public sealed class SystemPortsSettingsTests : IDisposable

@@ -2,9 +2,12 @@ using System.Reflection;
 using Akka.Configuration;
 using Akka.Configuration.Hocon;
 
-namespace Actors.Configuration;
+namespace Host.Configuration;
 
-/// <summary>Loads the HOCON configuration: the embedded default from hocon/, optionally under a user file.</summary>
+/// <summary>
+/// Loads the HOCON configuration: the embedded default (hocon/datapath.conf, compiled into this
+/// executable, the one place where every default is written), optionally under a user file.
+/// </summary>
 public static class DatapathConfig
 {
     /// <summary>The name under which the embedded default reports its errors.</summary>
@@ -27,6 +30,11 @@ public static class DatapathConfig
     }
 
     public static Config LoadEmbedded() => Parse(EmbeddedText(), EmbeddedName);
+
+    /// <summary>The file at <paramref name="path"/> over the embedded default, or the embedded default alone for null.</summary>
+    public static LoadedConfig Load(string? path) => path is null
+        ? new LoadedConfig(LoadEmbedded(), EmbeddedName)
+        : new LoadedConfig(LoadFile(path), path);
 
     /// <summary>A user file over the embedded default: keys it sets win, the rest fall back.</summary>
     public static Config LoadFile(string path)

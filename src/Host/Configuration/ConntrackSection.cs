@@ -1,40 +1,15 @@
 using System.Globalization;
+using Actors.Conntrack;
 using Datapath.Conntrack;
 
-namespace Actors.Configuration;
+namespace Host.Configuration;
 
-/// <summary>The validated `datapath.conntrack` section.</summary>
-/// <param name="Shards">Shard actors in the cluster (a configured 0 is resolved to the core count).</param>
-/// <param name="ConnectionLimit">Committed connections allowed over all shards.</param>
-/// <param name="ZoneLimits">Per-zone limits over all shards.</param>
-/// <param name="SweepInterval">Time between two sweeps of one shard.</param>
-/// <param name="SweepBudget">Expired connections one sweep slice may remove.</param>
-/// <param name="Timeouts">Expiry timeouts.</param>
-public sealed record ConntrackSettings(
-    int Shards,
-    int ConnectionLimit,
-    IReadOnlyDictionary<ushort, int> ZoneLimits,
-    TimeSpan SweepInterval,
-    int SweepBudget,
-    ConntrackTimeouts Timeouts)
+/// <summary>Reads `datapath.conntrack`: the conntrack shards' settings.</summary>
+internal static class ConntrackSection
 {
     private const string Section = "datapath.conntrack";
 
-    /// <summary>The limits are enforced per shard: each shard's table gets ceil(limit / shards) (connections spread evenly by hash).</summary>
-    public ConntrackOptions ShardOptions()
-    {
-        var zones = new Dictionary<ushort, int>(ZoneLimits.Count);
-        foreach (var (zone, limit) in ZoneLimits)
-        {
-            zones[zone] = ShareOf(limit);
-        }
-
-        return new ConntrackOptions { ConnectionLimit = ShareOf(ConnectionLimit), ZoneLimits = zones, Timeouts = Timeouts };
-    }
-
-    private int ShareOf(int limit) => (int)(((long)limit + Shards - 1) / Shards);
-
-    internal static ConntrackSettings From(SettingReader reader)
+    public static ConntrackSettings Read(SettingReader reader)
     {
         int shards = reader.Int(Section + ".shards", 0, 4096);
         if (shards == 0)
@@ -48,12 +23,12 @@ public sealed record ConntrackSettings(
             string key = Section + ".zone-limits." + name;
             if (!ushort.TryParse(name, NumberStyles.None, CultureInfo.InvariantCulture, out ushort zone))
             {
-                throw new ConfigurationException(reader.Source, key, $"'{name}' is not a zone (0..65535)");
+                throw reader.Error(key, $"'{name}' is not a zone (0..65535)");
             }
 
             if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int limit))
             {
-                throw new ConfigurationException(reader.Source, key, $"'{value}' is not a whole number of connections");
+                throw reader.Error(key, $"'{value}' is not a whole number of connections");
             }
 
             zones[zone] = limit;

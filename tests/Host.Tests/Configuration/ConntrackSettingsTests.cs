@@ -1,7 +1,6 @@
-using Actors.Configuration;
-using Datapath.Conntrack;
+using Host.Configuration;
 
-namespace Actors.Tests.Configuration;
+namespace Host.Tests.Configuration;
 
 public sealed class ConntrackSettingsTests : IDisposable
 {
@@ -15,7 +14,7 @@ public sealed class ConntrackSettingsTests : IDisposable
         var settings = DatapathSettings.From(DatapathConfig.LoadEmbedded(), DatapathConfig.EmbeddedName).Conntrack;
 
         Assert.Equal(Environment.ProcessorCount, settings.Shards);
-        Assert.Equal(ConntrackOptions.DefaultConnectionLimit, settings.ConnectionLimit);
+        Assert.Equal(3_000_000, settings.ConnectionLimit); // OVS DEFAULT_N_CONN_LIMIT
         Assert.Empty(settings.ZoneLimits);
         Assert.Equal(TimeSpan.FromSeconds(1), settings.SweepInterval);
 

@@ -1,6 +1,6 @@
-using Actors.Configuration;
+using Host.Configuration;
 
-namespace Actors.Tests.Configuration;
+namespace Host.Tests.Configuration;
 
 public sealed class MetricsSettingsTests : IDisposable
 {
@@ -14,7 +14,7 @@ public sealed class MetricsSettingsTests : IDisposable
         var settings = DatapathSettings.From(DatapathConfig.LoadEmbedded(), DatapathConfig.EmbeddedName);
 
         Assert.False(settings.Metrics.Enabled);
-        Assert.Equal(MetricsSettings.DefaultPort, settings.Metrics.Port);
+        Assert.Equal(9464, settings.Metrics.Port); // README: the port of OpenTelemetry's Prometheus exporter
     }
 
     [Fact]

@@ -1,4 +1,4 @@
-namespace Actors.Configuration;
+namespace Host.Configuration;
 
 /// <summary>
 /// The validated `datapath.metrics` section: whether `run` serves its counters in the Prometheus
@@ -7,9 +7,6 @@ namespace Actors.Configuration;
 public sealed record MetricsSettings(bool Enabled, int Port, TimeSpan Timeout)
 {
     private const string Section = "datapath.metrics";
-
-    /// <summary>The port of OpenTelemetry's Prometheus exporter, free on most hosts.</summary>
-    public const int DefaultPort = 9464;
 
     internal static MetricsSettings From(SettingReader reader) => new(
         reader.Bool(Section + ".enabled"),

@@ -1,4 +1,4 @@
-namespace Actors.Configuration;
+namespace Host.Configuration;
 
 /// <summary>The validated `datapath.system` section: the Linux interfaces of the main job's ports 1 and 2.</summary>
 public sealed record SystemPortsSettings(string Port1, string Port2)
@@ -14,7 +14,7 @@ public sealed record SystemPortsSettings(string Port1, string Port2)
         string port2 = Interface(reader, Section + ".port2");
         if (port1 == port2)
         {
-            throw new ConfigurationException(reader.Source, Section + ".port2", $"'{port2}' is already port1: each port needs its own interface");
+            throw reader.Error(Section + ".port2", $"'{port2}' is already port1: each port needs its own interface");
         }
 
         return new SystemPortsSettings(port1, port2);
@@ -25,13 +25,13 @@ public sealed record SystemPortsSettings(string Port1, string Port2)
         string name = reader.Text(key).Trim();
         if (name.Length == 0)
         {
-            throw new ConfigurationException(reader.Source, key, "ports = system needs the interface's name (as ip link shows it)");
+            throw reader.Error(key, "ports = system needs the interface's name (as ip link shows it)");
         }
 
         // IFNAMSIZ is 16 with the terminating zero; names never hold '/' or blanks.
         if (name.Length > 15 || name.Any(c => c == '/' || char.IsWhiteSpace(c)))
         {
-            throw new ConfigurationException(reader.Source, key, $"'{name}' is not a Linux interface name (at most 15 characters, no '/' or spaces)");
+            throw reader.Error(key, $"'{name}' is not a Linux interface name (at most 15 characters, no '/' or spaces)");
         }
 
         return name;

@@ -1,12 +1,15 @@
 using System.Globalization;
 using Akka.Configuration;
 
-namespace Actors.Configuration;
+namespace Host.Configuration;
 
-/// <summary>Reads typed values with range checks; every failure names the file and the key.</summary>
-internal sealed class SettingReader(Config config, string source)
+/// <summary>Reads typed values with range checks; every failure names the file (or the command-line option) and the key.</summary>
+internal sealed class SettingReader(LoadedConfig loaded)
 {
-    public string Source => source;
+    private readonly Config _config = loaded.Config;
+
+    /// <summary>An error about <paramref name="key"/>'s value, naming where the value came from.</summary>
+    public ConfigurationException Error(string key, string problem) => new(loaded.SourceOf(key), key, problem);
 
     public int Int(string key, int min, int max) => checked((int)Long(key, min, max));
 
@@ -15,12 +18,12 @@ internal sealed class SettingReader(Config config, string source)
         string raw = Raw(key);
         if (!long.TryParse(raw, NumberStyles.Integer, CultureInfo.InvariantCulture, out long value))
         {
-            throw new ConfigurationException(source, key, $"'{raw}' is not a whole number");
+            throw Error(key, $"'{raw}' is not a whole number");
         }
 
         if (value < min || value > max)
         {
-            throw new ConfigurationException(source, key, $"{value} is outside {min}..{max}");
+            throw Error(key, $"{value} is outside {min}..{max}");
         }
 
         return value;
@@ -37,7 +40,7 @@ internal sealed class SettingReader(Config config, string source)
         {
             "on" or "true" or "yes" => true,
             "off" or "false" or "no" => false,
-            _ => throw new ConfigurationException(source, key, $"'{raw}' is not on or off"),
+            _ => throw Error(key, $"'{raw}' is not on or off"),
         };
     }
 
@@ -48,16 +51,16 @@ internal sealed class SettingReader(Config config, string source)
         TimeSpan value;
         try
         {
-            value = config.GetTimeSpan(key, allowInfinite: false);
+            value = _config.GetTimeSpan(key, allowInfinite: false);
         }
         catch (Exception e) when (e is not ConfigurationException)
         {
-            throw new ConfigurationException(source, key, $"'{raw}' is not a duration (such as 30s, 15m, 24h)");
+            throw Error(key, $"'{raw}' is not a duration (such as 30s, 15m, 24h)");
         }
 
         if (value < min || value > max)
         {
-            throw new ConfigurationException(source, key, $"{raw} is outside {min}..{max}");
+            throw Error(key, $"{raw} is outside {min}..{max}");
         }
 
         return value;
@@ -67,22 +70,22 @@ internal sealed class SettingReader(Config config, string source)
     public IReadOnlyList<(string Key, string Value)> Map(string key)
     {
         var entries = new List<(string, string)>();
-        if (!config.HasPath(key))
+        if (!_config.HasPath(key))
         {
             return entries;
         }
 
-        var value = config.GetValue(key);
+        var value = _config.GetValue(key);
         if (!value.IsObject())
         {
-            throw new ConfigurationException(source, key, "must be an object of name = value entries");
+            throw Error(key, "must be an object of name = value entries");
         }
 
         foreach (var (name, child) in value.GetObject().Items)
         {
             if (!child.IsString())
             {
-                throw new ConfigurationException(source, key + "." + name, "not a single value");
+                throw Error(key + "." + name, "not a single value");
             }
 
             entries.Add((name, child.GetString()));
@@ -94,18 +97,18 @@ internal sealed class SettingReader(Config config, string source)
 
     private string Raw(string key)
     {
-        if (!config.HasPath(key))
+        if (!_config.HasPath(key))
         {
-            throw new ConfigurationException(source, key, "missing");
+            throw Error(key, "missing");
         }
 
         try
         {
-            return config.GetString(key);
+            return _config.GetString(key);
         }
         catch (Exception e)
         {
-            throw new ConfigurationException(source, key, "not a single value: " + e.Message);
+            throw Error(key, "not a single value: " + e.Message);
         }
     }
 }

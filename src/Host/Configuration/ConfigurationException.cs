@@ -1,4 +1,4 @@
-namespace Actors.Configuration;
+namespace Host.Configuration;
 
 /// <summary>A configuration problem, naming the file and the key so the user can fix it.</summary>
 public sealed class ConfigurationException : Exception
