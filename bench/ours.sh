@@ -8,7 +8,7 @@
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 out=${OUT:-/tmp/bench-matrix}
-dotnet build -c Release "$repo/src/Host/Host.csproj" 2>&1 | grep -E "error|Build succeeded"
-dotnet "$repo/src/Host/bin/Release/net10.0/ovs-actors.dll" bench --matrix \
+dotnet build -c Release "$repo/src/Bench/Bench.csproj" 2>&1 | grep -E "error|Build succeeded"
+dotnet "$repo/src/Bench/bin/Release/net10.0/ovs-actors-bench.dll" bench --matrix \
   --protocol "${PROTOCOL:-udp}" --connections-list "${CONNECTIONS:-1,100,10000,1000000}" --pmds-list "${PMDS:-1,2}" \
   --reps "${REPS:-5}" --duration "${DURATION:-2}" --warmup "${WARMUP:-1}" --out "$out" "$@"

@@ -25,8 +25,6 @@ public static class Program
         root.Subcommands.Add(TraceCommand.Create());
         root.Subcommands.Add(CtPcapCommand.Create());
         root.Subcommands.Add(ReplayCommand.Create());
-        root.Subcommands.Add(CtBenchCommand.Create());
-        root.Subcommands.Add(BenchCommand.Create());
         foreach (var command in ControlCommands.Create())
         {
             root.Subcommands.Add(command);

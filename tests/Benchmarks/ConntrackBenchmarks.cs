@@ -5,6 +5,7 @@ using Datapath.Actions;
 using Datapath.Conntrack;
 using Datapath.Flow;
 using Datapath.Packets;
+using Datapath.Tests.Support;
 
 namespace Benchmarks;
 
@@ -43,7 +44,7 @@ public class ConntrackSingleConnectionBenchmark
             FlowExtractor.Extract(_packets[i], ref _keys[i], stats);
         }
 
-        _table = new ConnectionTable();
+        _table = new ConnectionTable(Defaults.ConntrackOptions);
     }
 
     /// <summary>One batch of 32: parse + execute each packet. Reported per packet.</summary>
@@ -87,7 +88,7 @@ public class ConntrackMillionConnectionsBenchmark
     {
         var template = Template();
         long before = GC.GetTotalMemory(forceFullCollection: true);
-        _table = new ConnectionTable(new ConntrackOptions { InitialCapacity = 1024 });
+        _table = new ConnectionTable(Defaults.ConntrackOptions with { InitialCapacity = 1024 });
         for (int i = 0; i < Connections; i++)
         {
             var there = Connection(template, i);

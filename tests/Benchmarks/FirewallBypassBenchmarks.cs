@@ -6,7 +6,8 @@ using Datapath.OpenFlow.Tables;
 using Datapath.OpenFlow.Translation;
 using Datapath.Packets;
 using Datapath.Pipeline;
-using Datapath.Traffic;
+using Datapath.Tests.Support;
+using Traffic;
 
 namespace Benchmarks;
 
@@ -58,9 +59,9 @@ public class FirewallBypassBenchmarks
         var tables = new OpenFlowTables();
         tables.AddFlows(FirewallFlows(), "firewall.flows");
         var translator = new Translator(tables, new RecircRegistry(), [EstablishedStreams.ClientPort, EstablishedStreams.ServerPort]);
-        var options = new PmdCoreOptions { Bypass = Mode };
+        var options = Defaults.PmdCoreOptions with { Bypass = Mode };
         Check.That(options.MaxBypassFlows >= 2 * Connections, "the bypass flow table holds both directions of every connection");
-        var conntrack = new ConnectionTable(new ConntrackOptions { InitialCapacity = Connections });
+        var conntrack = new ConnectionTable(Defaults.ConntrackOptions with { InitialCapacity = Connections });
         _datapath = new InlineDatapath(translator, options, conntrack);
 
         var streams = new EstablishedStreams(TrafficProtocol.Udp, Connections);

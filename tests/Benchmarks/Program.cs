@@ -1,4 +1,5 @@
 using Benchmarks.Support;
+using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Running;
 
 namespace Benchmarks;
@@ -16,7 +17,9 @@ public static class Program
             return AllocationCheck.Run(Console.Out) == 0 ? 0 : 1;
         }
 
-        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+        // The generated project builds the whole graph the defaults come from (src/Host reads the
+        // embedded configuration): allow more than BenchmarkDotNet's two minutes on a busy machine.
+        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, ManualConfig.Create(DefaultConfig.Instance).WithBuildTimeout(TimeSpan.FromMinutes(10)));
         return 0;
     }
 }

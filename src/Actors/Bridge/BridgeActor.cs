@@ -76,8 +76,8 @@ public sealed partial class BridgeActor : ReceiveActor, IWithTimers
 
     /// <param name="pmds">The PMDs known at start; more can join with <see cref="RegisterPmd"/>.</param>
     /// <param name="batches">The batch pool of the node's ports and PMDs, for the ports the bridge creates (a new one when null).</param>
-    public static Props Props(IReadOnlyList<IActorRef> pmds, BridgeSettings? settings = null, ConcurrentBatchPool? batches = null) =>
-        Akka.Actor.Props.Create(() => new BridgeActor(pmds, settings ?? new BridgeSettings(), batches));
+    public static Props Props(IReadOnlyList<IActorRef> pmds, BridgeSettings settings, ConcurrentBatchPool? batches = null) =>
+        Akka.Actor.Props.Create(() => new BridgeActor(pmds, settings, batches));
 
     /// <summary>A child that fails (a created port, a gatherer) is stopped, not restarted: a port's sockets do not survive its restart.</summary>
     protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(_ => Directive.Stop);

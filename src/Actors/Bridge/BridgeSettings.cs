@@ -1,17 +1,17 @@
 namespace Actors.Bridge;
 
-/// <summary>What the bridge actor is configured with.</summary>
+/// <summary>What the bridge actor is configured with (HOCON `datapath`, read by the Host; no defaults here: the embedded datapath.conf holds them).</summary>
 public sealed record BridgeSettings
 {
-    /// <summary>How often rules are checked for idle and hard timeouts (Open vSwitch: about once a second).</summary>
-    public TimeSpan ExpiryInterval { get; init; } = TimeSpan.FromSeconds(1);
+    /// <summary>datapath.flow-expiry-interval: how often rules are checked for idle and hard timeouts (Open vSwitch: about once a second).</summary>
+    public required TimeSpan ExpiryInterval { get; init; }
 
-    /// <summary>How long a fan-out (dump-flows, pmd-stats-show, expiry) waits for the PMDs before answering with what it has.</summary>
-    public TimeSpan GatherTimeout { get; init; } = TimeSpan.FromSeconds(5);
+    /// <summary>datapath.gather-timeout: how long a fan-out (dump-flows, pmd-stats-show, expiry) waits for the PMDs before answering with what it has.</summary>
+    public required TimeSpan GatherTimeout { get; init; }
 
-    /// <summary>Receive queues of a port created with <see cref="CreatePort"/> and no n_rxq option; 0 means one per PMD.</summary>
-    public int PortQueues { get; init; }
+    /// <summary>datapath.queues-per-port: receive queues of a port created with <see cref="CreatePort"/> and no n_rxq option; 0 means one per PMD.</summary>
+    public required int PortQueues { get; init; }
 
-    /// <summary>Batches a created port may have outstanding at each PMD (datapath.port-window).</summary>
-    public int PortWindow { get; init; } = 4;
+    /// <summary>datapath.port-window: batches a created port may have outstanding at each PMD.</summary>
+    public required int PortWindow { get; init; }
 }

@@ -1,4 +1,3 @@
-using Actors.Configuration;
 using Actors.Conntrack;
 using Akka.Actor;
 using Akka.Configuration;
@@ -6,23 +5,24 @@ using Akka.Configuration;
 namespace Actors.Cluster;
 
 /// <summary>
-/// One node of the datapath: the actor system made from the loaded configuration, joined to its
+/// One node of the datapath: the actor system made from the configuration's `akka` section, joined to its
 /// cluster, with the conntrack region started. By default (no seed nodes in the configuration)
 /// the node joins itself: a single-node cluster inside the process, nothing to install.
 /// Dispose, or <see cref="ShutdownAsync"/>, leaves the cluster gracefully (CoordinatedShutdown).
 /// </summary>
 public sealed class DatapathCluster : IAsyncDisposable
 {
-    private DatapathCluster(ActorSystem system, DatapathSettings settings, IActorRef conntrack)
+    private DatapathCluster(ActorSystem system, ConntrackSettings conntrackSettings, IActorRef conntrack)
     {
         System = system;
-        Settings = settings;
+        ConntrackSettings = conntrackSettings;
         Conntrack = conntrack;
     }
 
     public ActorSystem System { get; }
 
-    public DatapathSettings Settings { get; }
+    /// <summary>What this node's conntrack shards run with (their count is the cluster's).</summary>
+    public ConntrackSettings ConntrackSettings { get; }
 
     /// <summary>This node's conntrack shard region.</summary>
     public IActorRef Conntrack { get; }
@@ -34,19 +34,18 @@ public sealed class DatapathCluster : IAsyncDisposable
     /// Starts a node and waits until it is Up. Joins <paramref name="seedNodes"/> when given,
     /// else the configuration's seed nodes, else itself.
     /// </summary>
-    /// <param name="config">The loaded configuration (<see cref="DatapathConfig"/>).</param>
-    /// <param name="source">The configuration's file name, for error messages.</param>
-    /// <exception cref="ConfigurationException">A setting is invalid.</exception>
+    /// <param name="config">The configuration the actor system is made from (its `akka` section: cluster provider, serializers, seed nodes).</param>
+    /// <param name="conntrack">The conntrack shards' settings, read from the same configuration.</param>
     /// <exception cref="TimeoutException">The node was not Up within <paramref name="upTimeout"/> (default 30 s); the system is shut down.</exception>
     public static async Task<DatapathCluster> StartAsync(
         Config config,
-        string source,
+        ConntrackSettings conntrack,
         string systemName = "datapath",
         IReadOnlyList<Address>? seedNodes = null,
         TimeSpan? upTimeout = null)
     {
         ArgumentNullException.ThrowIfNull(config);
-        var settings = DatapathSettings.From(config, source);
+        ArgumentNullException.ThrowIfNull(conntrack);
         var system = ActorSystem.Create(systemName, config);
         try
         {
@@ -71,9 +70,9 @@ public sealed class DatapathCluster : IAsyncDisposable
             // Once Up, so that the coordinator singleton starts from a settled membership (see the
             // two-node test: a coordinator already running when a second in-process node joined
             // stalled its hand-over under Akka.NET 1.5.73).
-            var region = await ConntrackSharding.StartAsync(system, settings.Conntrack).ConfigureAwait(false);
+            var region = await ConntrackSharding.StartAsync(system, conntrack).ConfigureAwait(false);
 
-            return new DatapathCluster(system, settings, region);
+            return new DatapathCluster(system, conntrack, region);
         }
         catch
         {

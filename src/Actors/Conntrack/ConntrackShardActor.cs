@@ -1,4 +1,3 @@
-using Actors.Configuration;
 using Actors.Wire;
 using Akka.Actor;
 using Datapath.Actions;

@@ -1,4 +1,3 @@
-using Actors.Configuration;
 using Akka.Actor;
 using Akka.Cluster.Sharding;
 

@@ -35,7 +35,7 @@ public sealed class DatapathNode
     public ConcurrentBatchPool Batches { get; }
 
     /// <summary>Starts <paramref name="pmdCount"/> PMDs and a bridge that serves them (named "<paramref name="namePrefix"/>-bridge").</summary>
-    public static DatapathNode Start(DatapathCluster cluster, int pmdCount, PmdSettings settings, string namePrefix = "pmd", BridgeSettings? bridgeSettings = null)
+    public static DatapathNode Start(DatapathCluster cluster, int pmdCount, PmdSettings settings, BridgeSettings bridgeSettings, string namePrefix = "pmd")
     {
         ArgumentNullException.ThrowIfNull(cluster);
         ArgumentOutOfRangeException.ThrowIfLessThan(pmdCount, 1);
@@ -44,7 +44,7 @@ public sealed class DatapathNode
         for (int i = 0; i < pmdCount; i++)
         {
             pmds[i] = cluster.System.ActorOf(
-                PmdActor.Props(i, settings, cluster.Conntrack, cluster.Settings.Conntrack.Shards, batches),
+                PmdActor.Props(i, settings, cluster.Conntrack, cluster.ConntrackSettings.Shards, batches),
                 $"{namePrefix}-{i}");
         }
 

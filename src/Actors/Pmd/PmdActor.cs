@@ -111,7 +111,7 @@ public sealed partial class PmdActor : ReceiveActor, IWithTimers
         ShardConntrackStage? conntrack = null;
         var self = Self;
         var scheduler = Context.System.Scheduler;
-        _core = new PmdCore(_translator, answers => conntrack = new ShardConntrackStage(_routes, self, scheduler, answers), _transmitter, settings.CoreOptions());
+        _core = new PmdCore(_translator, answers => conntrack = new ShardConntrackStage(_routes, self, scheduler, answers), _transmitter, settings.Core);
         _conntrack = conntrack!;
 
         Receive<ProcessBatch>(HandleBatch);

@@ -1,6 +1,6 @@
 using Akka.Actor;
 using Datapath.Packets;
-using Datapath.Traffic;
+using Traffic;
 
 namespace Actors.Ports;
 

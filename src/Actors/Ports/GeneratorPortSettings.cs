@@ -1,5 +1,5 @@
 using Datapath.Packets;
-using Datapath.Traffic;
+using Traffic;
 
 namespace Actors.Ports;
 
@@ -7,16 +7,16 @@ namespace Actors.Ports;
 public sealed record GeneratorPortSettings
 {
     /// <summary>The two hosts' traffic; <see cref="TrafficProfile.RatePps"/> 0 runs unpaced.</summary>
-    public TrafficProfile Profile { get; init; } = new();
+    public required TrafficProfile Profile { get; init; }
 
     /// <summary>The generator's seed: the same seed and the same datapath give the same frames.</summary>
-    public ulong Seed { get; init; } = 1;
+    public required ulong Seed { get; init; }
 
     /// <summary>Receive queues per port; queue q is served by PMD q mod the number of PMDs.</summary>
     public int QueuesPerPort { get; init; } = 1;
 
-    /// <summary>Batches a PMD may have from this port actor and not yet have taken.</summary>
-    public int Window { get; init; } = 4;
+    /// <summary>datapath.port-window (no default here: the configuration holds it): batches a PMD may have from this port actor and not yet have taken.</summary>
+    public required int Window { get; init; }
 
     /// <summary>Packets of each port's receive pool (frames on their way through the PMDs).</summary>
     public int ReceivePoolSize { get; init; } = 2048;

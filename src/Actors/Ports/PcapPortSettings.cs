@@ -42,8 +42,8 @@ public sealed record PcapPortSettings
     /// <summary>Receive queues per port; queue q is served by PMD q mod the number of PMDs.</summary>
     public int QueuesPerPort { get; init; } = 1;
 
-    /// <summary>Batches a PMD may have from this port actor and not yet have taken; a full window makes the port wait, never drop.</summary>
-    public int Window { get; init; } = 4;
+    /// <summary>datapath.port-window (no default here: the configuration holds it): batches a PMD may have from this port actor and not yet have taken; a full window makes the port wait, never drop.</summary>
+    public required int Window { get; init; }
 
     /// <summary>Packets of the receive pool (shared by the actor's ports); an empty pool makes the port wait.</summary>
     public int ReceivePoolSize { get; init; } = 2048;

@@ -1,7 +1,7 @@
 using Actors.PacketPath;
 using Akka.Actor;
 using Datapath.Packets;
-using Datapath.Traffic;
+using Traffic;
 
 namespace Actors.Ports;
 

@@ -1,5 +1,5 @@
 using Datapath.Packets;
-using Datapath.Traffic;
+using Traffic;
 
 namespace Actors.Ports;
 
@@ -15,8 +15,8 @@ public sealed record StreamPortSettings
     /// <summary>Receive queues per port; queue q is served by PMD q mod the number of PMDs.</summary>
     public int QueuesPerPort { get; init; } = 1;
 
-    /// <summary>Batches a PMD may have from this port actor and not yet have taken.</summary>
-    public int Window { get; init; } = 4;
+    /// <summary>datapath.port-window (no default here: the configuration holds it): batches a PMD may have from this port actor and not yet have taken.</summary>
+    public required int Window { get; init; }
 
     /// <summary>Packets of each port's receive pool (frames on their way through the PMDs).</summary>
     public int ReceivePoolSize { get; init; } = 2048;

@@ -17,8 +17,8 @@ public sealed record SystemPortSettings
     /// <summary>Receive queues: packet sockets in one hash fanout group; queue q is served by PMD q mod the number of PMDs (Open vSwitch: options:n_rxq).</summary>
     public int Queues { get; init; } = 1;
 
-    /// <summary>Batches a PMD may have from this port and not yet have taken; a frame that finds the window full is dropped (rx dropped: overload).</summary>
-    public int Window { get; init; } = 4;
+    /// <summary>datapath.port-window (no default here: the configuration holds it): batches a PMD may have from this port and not yet have taken; a frame that finds the window full is dropped (rx dropped: overload).</summary>
+    public required int Window { get; init; }
 
     /// <summary>Packets of each receive queue's pool; a frame that finds it empty is dropped (rx dropped: pool empty).</summary>
     public int ReceivePoolSize { get; init; } = 2048;

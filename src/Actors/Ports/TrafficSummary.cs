@@ -1,4 +1,4 @@
-using Datapath.Traffic;
+using Traffic;
 
 namespace Actors.Ports;
 

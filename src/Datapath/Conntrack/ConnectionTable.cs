@@ -32,9 +32,10 @@ public sealed partial class ConnectionTable
     private int _freeHead = -1;
     private int _highWater;
 
-    public ConnectionTable(ConntrackOptions? options = null)
+    public ConnectionTable(ConntrackOptions options)
     {
-        _options = options ?? new ConntrackOptions();
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options;
         ArgumentOutOfRangeException.ThrowIfNegative(_options.ConnectionLimit);
         _timeoutMs = new long[Enum.GetValues<TimeoutClass>().Length];
         for (int i = 0; i < _timeoutMs.Length; i++)

@@ -1,18 +1,20 @@
 namespace Datapath.Conntrack;
 
-/// <summary>Configuration of one <see cref="ConnectionTable"/>.</summary>
+/// <summary>
+/// Configuration of one <see cref="ConnectionTable"/>. The limits and timeouts come from the
+/// configuration (HOCON `datapath.conntrack`, whose embedded default holds Open vSwitch's values):
+/// no defaults here, so none is written twice. Tests take the embedded default's through their
+/// Defaults helper.
+/// </summary>
 public sealed record ConntrackOptions
 {
-    /// <summary>OVS DEFAULT_N_CONN_LIMIT.</summary>
-    public const int DefaultConnectionLimit = 3_000_000;
-
     /// <summary>Committed connections allowed in this table; a commit beyond it is a counted drop.</summary>
-    public int ConnectionLimit { get; init; } = DefaultConnectionLimit;
+    public required int ConnectionLimit { get; init; }
 
-    /// <summary>Optional per-zone limits (zone -> connections); zones not listed are limited only globally.</summary>
-    public IReadOnlyDictionary<ushort, int> ZoneLimits { get; init; } = new Dictionary<ushort, int>();
+    /// <summary>Per-zone limits (zone -> connections); zones not listed are limited only globally.</summary>
+    public required IReadOnlyDictionary<ushort, int> ZoneLimits { get; init; }
 
-    public ConntrackTimeouts Timeouts { get; init; } = ConntrackTimeouts.Default;
+    public required ConntrackTimeouts Timeouts { get; init; }
 
     /// <summary>Entries allocated up front (the table grows by doubling, up to the limit).</summary>
     public int InitialCapacity { get; init; } = 1024;

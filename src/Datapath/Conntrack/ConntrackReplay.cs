@@ -27,11 +27,12 @@ public sealed class ConntrackReplay
     private readonly ExtractionStats _extraction = new();
 
     /// <param name="clock">Milliseconds read once per batch (OVS time_msec()); the table's expiry runs on it.</param>
-    public ConntrackReplay(Func<long> clock, ConnectionTable? table = null, IpReassembler? reassembler = null)
+    public ConntrackReplay(Func<long> clock, ConnectionTable table, IpReassembler? reassembler = null)
     {
         ArgumentNullException.ThrowIfNull(clock);
         _clock = clock;
-        _table = table ?? new ConnectionTable();
+        ArgumentNullException.ThrowIfNull(table);
+        _table = table;
         _reassembler = reassembler ?? new IpReassembler();
     }
 

@@ -1,25 +1,23 @@
 namespace Datapath.Conntrack;
 
 /// <summary>
-/// Expiry timeouts in milliseconds, per <see cref="TimeoutClass"/>. The defaults are Open vSwitch's
-/// userspace defaults (lib/conntrack-tp.c, ct_dpif_netdev_tp_def). Immutable; "other" protocols use
-/// the UDP values, as in OVS.
+/// Expiry timeouts in milliseconds, per <see cref="TimeoutClass"/>. The values come from the
+/// configuration (HOCON `datapath.conntrack.timeouts`, whose embedded default holds Open vSwitch's
+/// userspace defaults, lib/conntrack-tp.c). Immutable; "other" protocols use the UDP values, as in OVS.
 /// </summary>
 public sealed record ConntrackTimeouts
 {
-    public static ConntrackTimeouts Default { get; } = new();
-
-    public long TcpSynSentMs { get; init; } = 30_000;
-    public long TcpSynRecvMs { get; init; } = 30_000;
-    public long TcpEstablishedMs { get; init; } = 24 * 60 * 60 * 1000L;
-    public long TcpFinWaitMs { get; init; } = 15 * 60 * 1000L;
-    public long TcpTimeWaitMs { get; init; } = 45_000;
-    public long TcpCloseMs { get; init; } = 30_000;
-    public long UdpFirstMs { get; init; } = 60_000;
-    public long UdpSingleMs { get; init; } = 60_000;
-    public long UdpMultipleMs { get; init; } = 30_000;
-    public long IcmpFirstMs { get; init; } = 60_000;
-    public long IcmpReplyMs { get; init; } = 30_000;
+    public required long TcpSynSentMs { get; init; }
+    public required long TcpSynRecvMs { get; init; }
+    public required long TcpEstablishedMs { get; init; }
+    public required long TcpFinWaitMs { get; init; }
+    public required long TcpTimeWaitMs { get; init; }
+    public required long TcpCloseMs { get; init; }
+    public required long UdpFirstMs { get; init; }
+    public required long UdpSingleMs { get; init; }
+    public required long UdpMultipleMs { get; init; }
+    public required long IcmpFirstMs { get; init; }
+    public required long IcmpReplyMs { get; init; }
 
     /// <summary>The timeout of one class (OVS tm_to_ct_dpif_tp).</summary>
     public long For(TimeoutClass timeoutClass) => timeoutClass switch

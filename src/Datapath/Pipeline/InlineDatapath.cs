@@ -16,12 +16,12 @@ public sealed class InlineDatapath
     private readonly ForwardingSink _sink = new();
     private readonly TableConntrackStage _stage;
 
-    public InlineDatapath(IUpcallHandler upcall, PmdCoreOptions? options = null, ConnectionTable? conntrack = null, IpReassembler? reassembler = null)
+    public InlineDatapath(IUpcallHandler upcall, PmdCoreOptions options, ConnectionTable conntrack, IpReassembler? reassembler = null)
     {
-        var table = conntrack ?? new ConnectionTable();
-        Conntrack = table;
+        ArgumentNullException.ThrowIfNull(conntrack);
+        Conntrack = conntrack;
         TableConntrackStage? stage = null;
-        _core = new PmdCore(upcall, answers => stage = new TableConntrackStage(table, answers), _sink, options, reassembler);
+        _core = new PmdCore(upcall, answers => stage = new TableConntrackStage(conntrack, answers), _sink, options, reassembler);
         _stage = stage!;
     }
 

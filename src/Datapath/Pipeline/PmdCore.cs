@@ -41,12 +41,13 @@ public sealed class PmdCore : IConntrackAnswers, IContinuationRunner
     /// <param name="upcall">The slow path.</param>
     /// <param name="conntrack">Makes the conntrack stage, given what it answers to (called once, here).</param>
     /// <param name="sink">Where transmitted packets go.</param>
-    public PmdCore(IUpcallHandler upcall, Func<IConntrackAnswers, IConntrackStage> conntrack, IPacketSink sink, PmdCoreOptions? options = null, IpReassembler? reassembler = null)
+    /// <param name="options">The configured options (no defaults of their own: the embedded datapath.conf holds them).</param>
+    public PmdCore(IUpcallHandler upcall, Func<IConntrackAnswers, IConntrackStage> conntrack, IPacketSink sink, PmdCoreOptions options, IpReassembler? reassembler = null)
     {
         ArgumentNullException.ThrowIfNull(upcall);
         ArgumentNullException.ThrowIfNull(conntrack);
         ArgumentNullException.ThrowIfNull(sink);
-        options ??= new PmdCoreOptions();
+        ArgumentNullException.ThrowIfNull(options);
         var batches = new PacketBatchPool();
         var requests = new ConntrackRequestPool();
         _packets = new PmdPackets(options.PacketPoolSize, batches, Stats);

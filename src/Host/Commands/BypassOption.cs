@@ -1,6 +1,6 @@
 using System.CommandLine;
-using Actors.Configuration;
 using Datapath.Bypass;
+using Host.Configuration;
 
 namespace Host.Commands;
 
@@ -12,8 +12,8 @@ internal static class BypassOption
         Description = "Recirculation bypass for established connections: off, megaflow, per-connection or emc-only; on is megaflow (overrides datapath.recirc-bypass).",
     }.AcceptOnlyFromAmong([.. BypassModes.Names]);
 
-    /// <summary>The settings with the option applied (unchanged when it was not given).</summary>
-    public static DatapathSettings Apply(DatapathSettings settings, string? value) => value is not null && BypassModes.TryParse(value, out var mode)
-        ? settings with { Pmd = settings.Pmd with { Bypass = mode } }
-        : settings;
+    /// <summary>The configuration with the option layered over datapath.recirc-bypass (unchanged when it was not given).</summary>
+    public static LoadedConfig Apply(LoadedConfig config, string? value) => value is null
+        ? config
+        : config.With("datapath.recirc-bypass", value, "--bypass");
 }

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
-using Actors.Configuration;
+using Host.Configuration;
 using Host.Control;
 
 namespace Host.Commands;

@@ -5,6 +5,7 @@ using System.Text;
 using Datapath.Conntrack;
 using Datapath.Packets;
 using Datapath.Packets.Pcap;
+using Host.Configuration;
 
 namespace Host.Commands;
 
@@ -42,7 +43,9 @@ internal static class CtPcapCommand
         {
             using var reader = PcapReader.Open(file.FullName);
             var clock = Stopwatch.StartNew();
-            var replay = new ConntrackReplay(() => clock.ElapsedMilliseconds);
+            // One table with the embedded default's limits and timeouts (Open vSwitch's, as its test-conntrack has them).
+            var table = new ConnectionTable(DatapathSettings.Embedded().Conntrack.SingleTableOptions());
+            var replay = new ConntrackReplay(() => clock.ElapsedMilliseconds, table);
             var line = new StringBuilder();
             replay.Run(reader, batchSize, (number, state) =>
             {

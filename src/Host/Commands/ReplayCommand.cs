@@ -1,17 +1,17 @@
 using System.CommandLine;
 using Actors.Cluster;
-using Actors.Configuration;
 using Actors.Conntrack;
 using Actors.Node;
 using Actors.Ports;
 using Akka.Actor;
-using Akka.Configuration;
+using Datapath.Conntrack;
 using Datapath.Flow;
 using Datapath.OpenFlow;
 using Datapath.OpenFlow.Translation;
 using Datapath.Packets.Pcap;
 using Datapath.Pipeline;
 using Datapath.Replay;
+using Host.Configuration;
 
 namespace Host.Commands;
 
@@ -119,8 +119,13 @@ internal static class ReplayCommand
 
         try
         {
-            var config = options.Config is null ? DatapathConfig.LoadEmbedded() : DatapathConfig.LoadFile(options.Config.FullName);
-            var settings = BypassOption.Apply(DatapathSettings.From(config, options.Config?.FullName ?? DatapathConfig.EmbeddedName), options.Bypass);
+            var config = BypassOption.Apply(DatapathConfig.Load(options.Config?.FullName), options.Bypass);
+            if (options.Pmds is { } pmds)
+            {
+                config = config.With("datapath.pmds", pmds.ToString(System.Globalization.CultureInfo.InvariantCulture), "--pmds");
+            }
+
+            var settings = DatapathSettings.From(config);
             var ports = new ReplayPorts(mac1, mac2);
             var writer = options.Verdicts is null ? output : new StreamWriter(options.Verdicts.FullName);
             try
@@ -145,7 +150,7 @@ internal static class ReplayCommand
 
             return 0;
         }
-        catch (Actors.Configuration.ConfigurationException e)
+        catch (ConfigurationException e)
         {
             error.WriteLine("replay: " + e.Message);
             return 2;
@@ -161,15 +166,15 @@ internal static class ReplayCommand
     {
         using var reader = PcapReader.Open(pcap.FullName);
         var translator = new Translator(tables, new RecircRegistry(), [1, 2]);
-        var datapath = new InlineDatapath(translator, settings.Pmd.CoreOptions());
+        var datapath = new InlineDatapath(translator, settings.Pmd.Core, new ConnectionTable(settings.Conntrack.SingleTableOptions()));
         new VerdictReplay(datapath, ports).Run(reader, writer);
     }
 
-    private static async Task RunOnActorsAsync(Options options, Config config, DatapathSettings settings, IReadOnlyList<FlowEntry> flows, ReplayPorts ports, TextWriter writer, TextWriter output)
+    private static async Task RunOnActorsAsync(Options options, LoadedConfig config, DatapathSettings settings, IReadOnlyList<FlowEntry> flows, ReplayPorts ports, TextWriter writer, TextWriter output)
     {
         var frames = ReadFrames(options.Pcap, ports);
-        await using var cluster = await DatapathCluster.StartAsync(config, options.Config?.FullName ?? DatapathConfig.EmbeddedName).ConfigureAwait(false);
-        var node = DatapathNode.Start(cluster, options.Pmds ?? settings.Pmds, settings.Pmd);
+        await using var cluster = await DatapathCluster.StartAsync(config.Config, settings.Conntrack).ConfigureAwait(false);
+        var node = DatapathNode.Start(cluster, settings.Pmds, settings.Pmd, settings.Bridge);
         foreach (var line in await ActorReplay.RunAsync(node, flows, frames, Patience).ConfigureAwait(false))
         {
             await writer.WriteLineAsync(line).ConfigureAwait(false);
@@ -192,7 +197,7 @@ internal static class ReplayCommand
     private static async Task FlushConntrackAsync(DatapathCluster cluster, ushort? zone, TextWriter output)
     {
         int flushed = 0;
-        for (int shard = 0; shard < cluster.Settings.Conntrack.Shards; shard++)
+        for (int shard = 0; shard < cluster.ConntrackSettings.Shards; shard++)
         {
             var answer = await cluster.Conntrack.Ask<ConnectionsFlushed>(new ConntrackEnvelope(shard, new FlushConnections(zone)), Patience).ConfigureAwait(false);
             flushed += answer.Count;
@@ -204,7 +209,7 @@ internal static class ReplayCommand
     /// <summary>Every shard's connections in dpctl/dump-conntrack form, then its count (asked off the packet path).</summary>
     private static async Task DumpConntrackAsync(DatapathCluster cluster, TextWriter output)
     {
-        int shards = cluster.Settings.Conntrack.Shards;
+        int shards = cluster.ConntrackSettings.Shards;
         var counts = new List<string>();
         for (int shard = 0; shard < shards; shard++)
         {

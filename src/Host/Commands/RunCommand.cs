@@ -1,5 +1,6 @@
 using System.CommandLine;
-using Actors.Configuration;
+using System.Globalization;
+using Host.Configuration;
 using Host.MainJob;
 
 namespace Host.Commands;
@@ -28,18 +29,16 @@ internal static class RunCommand
             var error = parse.InvocationConfiguration.Error;
             try
             {
-                var file = parse.GetValue(config);
-                var hocon = file is null ? DatapathConfig.LoadEmbedded() : DatapathConfig.LoadFile(file.FullName);
-                string source = file?.FullName ?? DatapathConfig.EmbeddedName;
-                var settings = BypassOption.Apply(DatapathSettings.From(hocon, source), parse.GetValue(bypass));
-                if (!TryOverride(settings, parse.GetValue(duration), parse.GetValue(pmds), parse.GetValue(connections), error, out settings))
+                var loaded = DatapathConfig.Load(parse.GetValue(config)?.FullName);
+                if (!TryOverride(loaded, parse.GetValue(duration), parse.GetValue(pmds), parse.GetValue(connections), error, out loaded))
                 {
                     return 2;
                 }
 
+                loaded = BypassOption.Apply(loaded, parse.GetValue(bypass));
                 if (parse.GetValue(control) is { Length: > 0 } socket)
                 {
-                    settings = settings with { Control = settings.Control with { SocketPath = socket } };
+                    loaded = loaded.With("datapath.control.socket", socket, "--control");
                 }
 
                 if (parse.GetValue(metricsPort) is { } port)
@@ -50,8 +49,10 @@ internal static class RunCommand
                         return 2;
                     }
 
-                    settings = settings with { Metrics = settings.Metrics with { Enabled = true, Port = port } };
+                    loaded = loaded.With("datapath.metrics.enabled", "on", "--metrics-port").With("datapath.metrics.port", Text(port), "--metrics-port");
                 }
+
+                var settings = DatapathSettings.From(loaded);
 
                 string flowsText = settings.FlowsPath is null ? DatapathConfig.EmbeddedFirewallFlows() : await File.ReadAllTextAsync(settings.FlowsPath).ConfigureAwait(false);
                 if (!DumpFlowsCommand.TryLoad(flowsText, settings.FlowsPath ?? DatapathConfig.EmbeddedFlowsName, error, out var tables))
@@ -61,7 +62,7 @@ internal static class RunCommand
 
                 bool live = ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected;
                 Action<JobProgress>? progress = live ? p => output.Write("\r" + JobReport.ProgressLine(p) + "   ") : null;
-                var result = await FirewallJob.RunAsync(hocon, source, settings, tables.AllRules().Select(r => r.Entry).ToList(), progress, parse.GetValue(untilInterrupted), stop, error).ConfigureAwait(false);
+                var result = await FirewallJob.RunAsync(loaded.Config, settings, tables.AllRules().Select(r => r.Entry).ToList(), progress, parse.GetValue(untilInterrupted), stop, error).ConfigureAwait(false);
                 if (live)
                 {
                     output.WriteLine();
@@ -89,32 +90,38 @@ internal static class RunCommand
         return command;
     }
 
-    private static bool TryOverride(DatapathSettings settings, double? duration, int? pmds, int? connections, TextWriter error, out DatapathSettings result)
+    /// <summary>
+    /// The options layered over their keys, so that the one reader checks their ranges and resolves
+    /// what follows them (queues-per-port = 0 is one queue per PMD of --pmds).
+    /// </summary>
+    private static bool TryOverride(LoadedConfig config, double? duration, int? pmds, int? connections, TextWriter error, out LoadedConfig result)
     {
-        result = settings;
+        result = config;
         if (duration is <= 0 || pmds is < 1 || connections is < 1)
         {
             error.WriteLine("run: --duration, --pmds and --connections must be positive");
             return false;
         }
 
-        var generator = settings.Generator;
         if (duration is { } d)
         {
-            generator = generator with { Duration = TimeSpan.FromSeconds(d) };
+            // Whole milliseconds, the resolution the job's clock keeps anyway; an absurd value stays
+            // absurd (and out of range for the reader) rather than overflowing.
+            result = result.With("datapath.generator.duration", Text((long)Math.Ceiling(Math.Min(d, 1e9) * 1000)) + "ms", "--duration");
         }
 
         if (connections is { } c)
         {
-            generator = generator with { Profile = generator.Profile with { Connections = c } };
+            result = result.With("datapath.generator.connections", Text(c), "--connections");
         }
 
-        result = settings with
+        if (pmds is { } p)
         {
-            Generator = generator,
-            Pmds = pmds ?? settings.Pmds,
-            QueuesPerPort = pmds is { } p && settings.QueuesPerPort == settings.Pmds ? p : settings.QueuesPerPort,
-        };
+            result = result.With("datapath.pmds", Text(p), "--pmds");
+        }
+
         return true;
     }
+
+    private static string Text(long value) => value.ToString(CultureInfo.InvariantCulture);
 }

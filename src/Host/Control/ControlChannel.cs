@@ -1,5 +1,5 @@
 using System.Net.Sockets;
-using Actors.Configuration;
+using Host.Configuration;
 
 namespace Host.Control;
 

@@ -1,13 +1,13 @@
 using System.Diagnostics;
 using Actors.Bridge;
 using Actors.Cluster;
-using Actors.Configuration;
 using Actors.Node;
 using Actors.Pmd;
 using Actors.Ports;
 using Akka.Actor;
 using Akka.Configuration;
 using Datapath.OpenFlow;
+using Host.Configuration;
 using Host.Control;
 using Host.Metrics;
 
@@ -31,7 +31,6 @@ internal static class FirewallJob
     /// <exception cref="PortCommandException">A system port could not be opened (no such interface, no CAP_NET_RAW...).</exception>
     public static async Task<JobResult> RunAsync(
         Config config,
-        string source,
         DatapathSettings settings,
         IReadOnlyList<FlowEntry> flows,
         Action<JobProgress>? progress,
@@ -43,18 +42,17 @@ internal static class FirewallJob
         await using var control = ControlChannel.Bind(settings.Control, log ?? TextWriter.Null);
         await using var metrics = settings.Metrics.Enabled ? MetricsEndpoint.Listen(settings.Metrics.Port) : null;
         var exit = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var cluster = await DatapathCluster.StartAsync(config, source).ConfigureAwait(false);
-        var bridgeSettings = new BridgeSettings { PortQueues = settings.QueuesPerPort, PortWindow = settings.PortWindow };
-        var node = DatapathNode.Start(cluster, settings.Pmds, settings.Pmd, bridgeSettings: bridgeSettings);
+        await using var cluster = await DatapathCluster.StartAsync(config, settings.Conntrack).ConfigureAwait(false);
+        var node = DatapathNode.Start(cluster, settings.Pmds, settings.Pmd, settings.Bridge);
         await node.UseFlowsAsync(flows, Patience).ConfigureAwait(false);
         var ports = await StartPortsAsync(cluster, node, settings).ConfigureAwait(false);
-        control?.Serve(new ControlTargets(node.Bridge, cluster.Conntrack, cluster.Settings.Conntrack.Shards, settings.QueuesPerPort, settings.Control.RequestTimeout, () => exit.TrySetResult(), cluster.System));
-        metrics?.Serve(new MetricsGatherer(node.Bridge, cluster.Conntrack, cluster.Settings.Conntrack.Shards, settings.Metrics.Timeout));
+        control?.Serve(new ControlTargets(node.Bridge, cluster.Conntrack, settings.Conntrack.Shards, settings.QueuesPerPort, settings.Control.RequestTimeout, () => exit.TrySetResult(), cluster.System));
+        metrics?.Serve(new MetricsGatherer(node.Bridge, cluster.Conntrack, settings.Conntrack.Shards, settings.Metrics.Timeout));
 
         var clock = Stopwatch.StartNew();
         ports.Start();
         var previous = new JobProgress(TimeSpan.Zero, 0, 0, 0, 0, 0, 0, 0);
-        var duration = settings.Generator.Duration;
+        var duration = settings.Duration;
         bool Running() => !exit.Task.IsCompleted && !stop.IsCancellationRequested && (untilStopped || clock.Elapsed < duration);
         while (Running())
         {
@@ -110,8 +108,8 @@ internal static class FirewallJob
         }
 
         var handle = settings.Pcap is { } pcap
-            ? PcapPortActor.Start(cluster.System, pcap.PortSettings(settings.QueuesPerPort, settings.PortWindow), node.Pmds, node.Batches, "pcap")
-            : GeneratorPortActor.Start(cluster.System, settings.Generator.PortSettings(settings.QueuesPerPort, settings.PortWindow), node.Pmds, node.Batches, "generator");
+            ? PcapPortActor.Start(cluster.System, pcap, node.Pmds, node.Batches, "pcap")
+            : GeneratorPortActor.Start(cluster.System, settings.Generator, node.Pmds, node.Batches, "generator");
         await node.UsePortsAsync(handle.Links, Patience).ConfigureAwait(false);
         return new ActorPorts(handle.Actor);
     }

@@ -29,7 +29,7 @@ public sealed class BridgeActorTests : Akka.TestKit.Xunit2.TestKit
     public void A_bad_add_flows_is_rejected_with_file_line_and_column_and_no_pmd_hears_of_it()
     {
         var pmd = CreateTestProbe();
-        var bridge = Sys.ActorOf(BridgeActor.Props([pmd.Ref]));
+        var bridge = Sys.ActorOf(BridgeActor.Props([pmd.Ref], Defaults.BridgeSettings));
         bridge.Tell(new AddFlows(FirewallText, "firewall.flows"));
         ExpectMsg<FlowsChanged>();
         pmd.ExpectMsg<UseFlows>();
@@ -49,7 +49,7 @@ public sealed class BridgeActorTests : Akka.TestKit.Xunit2.TestKit
     public void Replace_flows_sends_each_pmd_exactly_one_snapshot_holding_exactly_the_new_table()
     {
         var pmds = new[] { CreateTestProbe(), CreateTestProbe() };
-        var bridge = Sys.ActorOf(BridgeActor.Props(pmds.Select(p => p.Ref).ToArray()));
+        var bridge = Sys.ActorOf(BridgeActor.Props(pmds.Select(p => p.Ref).ToArray(), Defaults.BridgeSettings));
         bridge.Tell(new AddFlows(FirewallText, "firewall.flows"));
         ExpectMsg<FlowsChanged>();
         string replacement = FirewallText
@@ -76,7 +76,7 @@ public sealed class BridgeActorTests : Akka.TestKit.Xunit2.TestKit
     public void A_command_that_changes_nothing_sends_the_pmds_nothing()
     {
         var pmd = CreateTestProbe();
-        var bridge = Sys.ActorOf(BridgeActor.Props([pmd.Ref]));
+        var bridge = Sys.ActorOf(BridgeActor.Props([pmd.Ref], Defaults.BridgeSettings));
         bridge.Tell(new AddFlows(FirewallText, "firewall.flows"));
         ExpectMsg<FlowsChanged>();
         pmd.ExpectMsg<UseFlows>();
@@ -93,7 +93,7 @@ public sealed class BridgeActorTests : Akka.TestKit.Xunit2.TestKit
     public void Dump_flows_sums_every_pmds_counts_without_the_bridge_waiting()
     {
         var pmds = new[] { CreateTestProbe(), CreateTestProbe() };
-        var bridge = Sys.ActorOf(BridgeActor.Props(pmds.Select(p => p.Ref).ToArray()));
+        var bridge = Sys.ActorOf(BridgeActor.Props(pmds.Select(p => p.Ref).ToArray(), Defaults.BridgeSettings));
         bridge.Tell(new AddFlows(FirewallText, "firewall.flows"));
         ExpectMsg<FlowsChanged>();
         var flows = pmds[0].ExpectMsg<UseFlows>().Entries;
@@ -121,7 +121,7 @@ public sealed class BridgeActorTests : Akka.TestKit.Xunit2.TestKit
     public void A_pmd_that_does_not_answer_is_counted_missing_after_the_gather_timeout()
     {
         var pmds = new[] { CreateTestProbe(), CreateTestProbe() };
-        var bridge = Sys.ActorOf(BridgeActor.Props(pmds.Select(p => p.Ref).ToArray(), new BridgeSettings { GatherTimeout = TimeSpan.FromSeconds(2), ExpiryInterval = TimeSpan.FromHours(1) }));
+        var bridge = Sys.ActorOf(BridgeActor.Props(pmds.Select(p => p.Ref).ToArray(), Defaults.BridgeSettings with { GatherTimeout = TimeSpan.FromSeconds(2), ExpiryInterval = TimeSpan.FromHours(1) }));
         bridge.Tell(new AddFlows(FirewallText, "firewall.flows"));
         ExpectMsg<FlowsChanged>();
         var flows = pmds[0].ExpectMsg<UseFlows>().Entries;
@@ -141,7 +141,7 @@ public sealed class BridgeActorTests : Akka.TestKit.Xunit2.TestKit
     public void Pmd_statistics_are_gathered_from_every_pmd_in_pmd_order()
     {
         var pmds = new[] { CreateTestProbe(), CreateTestProbe() };
-        var bridge = Sys.ActorOf(BridgeActor.Props(pmds.Select(p => p.Ref).ToArray()));
+        var bridge = Sys.ActorOf(BridgeActor.Props(pmds.Select(p => p.Ref).ToArray(), Defaults.BridgeSettings));
 
         bridge.Tell(GetPmdStatistics.Instance);
         pmds[1].ExpectMsg<GetPmdStatistics>();
@@ -158,7 +158,7 @@ public sealed class BridgeActorTests : Akka.TestKit.Xunit2.TestKit
     public void A_hard_timeout_removes_the_rule_on_the_bridges_clock_and_publishes_a_new_version()
     {
         var pmd = CreateTestProbe();
-        var bridge = Sys.ActorOf(BridgeActor.Props([pmd.Ref]));
+        var bridge = Sys.ActorOf(BridgeActor.Props([pmd.Ref], Defaults.BridgeSettings));
         Sys.EventStream.Subscribe(TestActor, typeof(FlowsExpired));
         bridge.Tell(new AddFlows(FirewallText + "table=0, priority=50, hard_timeout=3, ip,nw_dst=10.0.0.9 actions=drop\n", "f"));
         ExpectMsg<FlowsChanged>();
@@ -178,7 +178,7 @@ public sealed class BridgeActorTests : Akka.TestKit.Xunit2.TestKit
     public void An_idle_timeout_expires_a_rule_only_once_the_pmds_report_it_unused_for_that_long()
     {
         var pmd = CreateTestProbe();
-        var bridge = Sys.ActorOf(BridgeActor.Props([pmd.Ref]));
+        var bridge = Sys.ActorOf(BridgeActor.Props([pmd.Ref], Defaults.BridgeSettings));
         bridge.Tell(new AddFlows("priority=5, idle_timeout=2, arp actions=NORMAL\npriority=1 actions=drop\n", "f"));
         ExpectMsg<FlowsChanged>();
         var arp = pmd.ExpectMsg<UseFlows>().Entries[0];
@@ -209,7 +209,7 @@ public sealed class BridgeActorTests : Akka.TestKit.Xunit2.TestKit
     public void A_registered_pmd_gets_the_current_ports_and_flows_and_a_stopped_one_is_forgotten()
     {
         var first = CreateTestProbe();
-        var bridge = Sys.ActorOf(BridgeActor.Props([first.Ref]));
+        var bridge = Sys.ActorOf(BridgeActor.Props([first.Ref], Defaults.BridgeSettings));
         bridge.Tell(new AddFlows(FirewallText, "firewall.flows"));
         ExpectMsg<FlowsChanged>();
         bridge.Tell(new AddPort(new PortLink(1, TestActor, new ConcurrentPacketPool(4))));

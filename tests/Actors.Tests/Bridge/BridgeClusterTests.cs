@@ -39,8 +39,8 @@ public sealed partial class BridgeClusterTests
         var before = frames.Take(600).ToList();
         var after = frames.Skip(600).Take(600).ToList();
         string portOneEstDropped = FirewallText.Replace("in_port=1 actions=output:2", "in_port=1 actions=drop", StringComparison.Ordinal);
-        await using var cluster = await DatapathCluster.StartAsync(TestConfigs.Cluster(), "test", upTimeout: Patience);
-        var node = DatapathNode.Start(cluster, 2, new PmdSettings());
+        await using var cluster = await DatapathCluster.StartAsync(TestConfigs.Cluster(), Defaults.ConntrackSettings, upTimeout: Patience);
+        var node = DatapathNode.Start(cluster, 2, Defaults.PmdSettings, Defaults.BridgeSettings);
 
         var first = await ActorReplay.RunAsync(node, ActorReplayTests.Firewall(), before, Patience);
         var warm = await node.Bridge.Ask<PmdStatisticsGathered>(GetPmdStatistics.Instance, Patience);
@@ -69,8 +69,8 @@ public sealed partial class BridgeClusterTests
     public async Task Dump_flows_after_tcp_http_on_two_pmds_sums_the_counts_of_the_single_threaded_datapath()
     {
         var frames = ActorReplayTests.Frames(TestData.Capture("tcp-http.pcap"));
-        await using var cluster = await DatapathCluster.StartAsync(TestConfigs.Cluster(), "test", upTimeout: Patience);
-        var node = DatapathNode.Start(cluster, 2, new PmdSettings());
+        await using var cluster = await DatapathCluster.StartAsync(TestConfigs.Cluster(), Defaults.ConntrackSettings, upTimeout: Patience);
+        var node = DatapathNode.Start(cluster, 2, Defaults.PmdSettings, Defaults.BridgeSettings);
 
         await ActorReplay.RunAsync(node, ActorReplayTests.Firewall(), frames, Patience);
         var dump = await node.Bridge.Ask<FlowsDumped>(new DumpFlows(), Patience);
@@ -94,8 +94,8 @@ public sealed partial class BridgeClusterTests
         string portTwoDropped = FirewallText.Replace("in_port=2 actions=output:1", "in_port=2 actions=drop", StringComparison.Ordinal);
         string noEstFromOne = string.Join('\n', FirewallText.Split('\n').Where(l => !l.Contains("+est+trk,ip,in_port=1", StringComparison.Ordinal)));
         string tableZeroOnly = string.Join('\n', FirewallText.Split('\n').Where(l => !l.StartsWith("table=1", StringComparison.Ordinal)));
-        await using var cluster = await DatapathCluster.StartAsync(TestConfigs.Cluster(), "test", upTimeout: Patience);
-        var node = DatapathNode.Start(cluster, 2, new PmdSettings());
+        await using var cluster = await DatapathCluster.StartAsync(TestConfigs.Cluster(), Defaults.ConntrackSettings, upTimeout: Patience);
+        var node = DatapathNode.Start(cluster, 2, Defaults.PmdSettings, Defaults.BridgeSettings);
         var verdicts = new List<string>();
 
         verdicts.AddRange(await ActorReplay.RunAsync(node, ActorReplayTests.Firewall(), stretches[0], Patience));
@@ -145,7 +145,7 @@ public sealed partial class BridgeClusterTests
     /// </summary>
     private static List<string> Reference(IReadOnlyList<(string FlowsText, List<ReplayFrame> Frames)> stretches)
     {
-        var conntrack = new ConnectionTable();
+        var conntrack = new ConnectionTable(Defaults.ConntrackOptions);
         var macs = new MacLearningTable();
         var sink = new PortsSink();
         var batch = new PacketBatch();
@@ -154,7 +154,7 @@ public sealed partial class BridgeClusterTests
         {
             var tables = new OpenFlowTables();
             tables.AddFlows(text, "reference.flows");
-            var datapath = new InlineDatapath(new Translator(tables, new RecircRegistry(), [1, 2], macs), conntrack: conntrack);
+            var datapath = new InlineDatapath(new Translator(tables, new RecircRegistry(), [1, 2], macs), Defaults.PmdCoreOptions, conntrack);
             foreach (var frame in frames)
             {
                 sink.Ports.Clear();
@@ -174,7 +174,7 @@ public sealed partial class BridgeClusterTests
         var tables = new OpenFlowTables();
         tables.AddFlows(FirewallText, "firewall.flows");
         var translator = new Translator(tables, new RecircRegistry(), [1, 2]);
-        var datapath = new InlineDatapath(translator);
+        var datapath = new InlineDatapath(translator, Defaults.PmdCoreOptions, new ConnectionTable(Defaults.ConntrackOptions));
         var sink = new PortsSink();
         var batch = new PacketBatch();
         foreach (var frame in frames)

@@ -7,6 +7,7 @@ using Actors.Tests.Support;
 using Akka.Actor;
 using Akka.TestKit;
 using Datapath.Packets;
+using Datapath.Tests.Support;
 
 namespace Actors.Tests.Bridge;
 
@@ -29,7 +30,7 @@ public sealed class BridgePortCommandTests : Akka.TestKit.Xunit2.TestKit
     public void A_system_port_on_a_missing_interface_is_refused_as_no_such_interface_and_the_ports_stay_as_they_were()
     {
         var pmd = CreateTestProbe();
-        var bridge = Sys.ActorOf(BridgeActor.Props([pmd.Ref]));
+        var bridge = Sys.ActorOf(BridgeActor.Props([pmd.Ref], Defaults.BridgeSettings));
         string name = "nosuch" + Support.Lab.LinuxLab.NewSuffix();
 
         bridge.Tell(new CreatePort(name, "system", NoOptions));
@@ -45,7 +46,7 @@ public sealed class BridgePortCommandTests : Akka.TestKit.Xunit2.TestKit
     public void Starting_a_system_port_on_a_missing_interface_throws_the_clear_error()
     {
         string name = "nosuch" + Support.Lab.LinuxLab.NewSuffix();
-        var settings = new SystemPortSettings { Interface = name, Port = 1 };
+        var settings = new SystemPortSettings { Interface = name, Port = 1, Window = Defaults.PortWindow };
 
         var error = Assert.Throws<SystemPortException>(() => SystemPortActor.Start(Sys, settings, [CreateTestProbe().Ref], new ConcurrentBatchPool()));
 
@@ -60,7 +61,7 @@ public sealed class BridgePortCommandTests : Akka.TestKit.Xunit2.TestKit
     [InlineData(" ", "system", null, "a port needs a name")]
     public void A_bad_add_port_is_refused_with_what_is_wrong(string name, string type, string? option, string expected)
     {
-        var bridge = Sys.ActorOf(BridgeActor.Props([CreateTestProbe().Ref]));
+        var bridge = Sys.ActorOf(BridgeActor.Props([CreateTestProbe().Ref], Defaults.BridgeSettings));
         var options = option is null ? NoOptions : new Dictionary<string, string> { [option.Split('=')[0]] = option.Split('=')[1] };
 
         bridge.Tell(new CreatePort(name, type, options));
@@ -71,7 +72,7 @@ public sealed class BridgePortCommandTests : Akka.TestKit.Xunit2.TestKit
     [Fact]
     public void A_port_name_or_number_already_in_use_is_refused()
     {
-        var bridge = Sys.ActorOf(BridgeActor.Props([CreateTestProbe().Ref]));
+        var bridge = Sys.ActorOf(BridgeActor.Props([CreateTestProbe().Ref], Defaults.BridgeSettings));
         bridge.Tell(new AddPort(new PortLink(1, TestActor, new ConcurrentPacketPool(4), Type: "generator")));
         ExpectMsg<PortsChanged>();
 
@@ -88,7 +89,7 @@ public sealed class BridgePortCommandTests : Akka.TestKit.Xunit2.TestKit
     [Fact]
     public void Show_lists_linked_ports_by_their_link_names_and_types_with_their_actors_counters()
     {
-        var bridge = Sys.ActorOf(BridgeActor.Props([CreateTestProbe().Ref]));
+        var bridge = Sys.ActorOf(BridgeActor.Props([CreateTestProbe().Ref], Defaults.BridgeSettings));
         var generator = CreateTestProbe();
         var pcap = CreateTestProbe();
         bridge.Tell(new SetPorts([
@@ -116,7 +117,7 @@ public sealed class BridgePortCommandTests : Akka.TestKit.Xunit2.TestKit
     [Fact]
     public void Show_answers_at_the_timeout_with_no_counters_for_a_port_whose_actor_is_silent()
     {
-        var bridge = Sys.ActorOf(BridgeActor.Props([CreateTestProbe().Ref], new BridgeSettings { GatherTimeout = TimeSpan.FromSeconds(2) }));
+        var bridge = Sys.ActorOf(BridgeActor.Props([CreateTestProbe().Ref], Defaults.BridgeSettings with { GatherTimeout = TimeSpan.FromSeconds(2) }));
         var answering = CreateTestProbe();
         var silent = CreateTestProbe();
         bridge.Tell(new SetPorts([new PortLink(1, answering.Ref, new ConcurrentPacketPool(4)), new PortLink(2, silent.Ref, new ConcurrentPacketPool(4))]));
@@ -139,7 +140,7 @@ public sealed class BridgePortCommandTests : Akka.TestKit.Xunit2.TestKit
     public void Del_port_removes_a_linked_port_by_name_and_the_pmds_get_the_list_without_it()
     {
         var pmd = CreateTestProbe();
-        var bridge = Sys.ActorOf(BridgeActor.Props([pmd.Ref]));
+        var bridge = Sys.ActorOf(BridgeActor.Props([pmd.Ref], Defaults.BridgeSettings));
         var port = CreateTestProbe();
         bridge.Tell(new SetPorts([new PortLink(1, port.Ref, new ConcurrentPacketPool(4)), new PortLink(2, port.Ref, new ConcurrentPacketPool(4))]));
         ExpectMsg<PortsChanged>();

@@ -78,8 +78,8 @@ public sealed partial class BypassActorTests
 
     private static async Task<(IReadOnlyList<string> Verdicts, string Dump, IReadOnlyList<PmdStatistics> Stats)> ReplayAndDump(IReadOnlyList<ReplayFrame> frames, bool bypass, bool megaflows = true)
     {
-        await using var cluster = await DatapathCluster.StartAsync(TestConfigs.Cluster(), "test", upTimeout: Patience);
-        var node = DatapathNode.Start(cluster, 2, new PmdSettings { Bypass = Mode(bypass, megaflows) });
+        await using var cluster = await DatapathCluster.StartAsync(TestConfigs.Cluster(), Defaults.ConntrackSettings, upTimeout: Patience);
+        var node = DatapathNode.Start(cluster, 2, Defaults.PmdSettings with { Core = Defaults.PmdCoreOptions with { Bypass = Mode(bypass, megaflows) } }, Defaults.BridgeSettings);
         var verdicts = await ActorReplay.RunAsync(node, ActorReplayTests.Firewall(), frames, Patience);
         var dump = await node.Bridge.Ask<FlowsDumped>(new DumpFlows(), Patience);
         var stats = await node.Bridge.Ask<PmdStatisticsGathered>(GetPmdStatistics.Instance, Patience);
@@ -89,11 +89,11 @@ public sealed partial class BypassActorTests
 
     private static async Task<(List<string> Verdicts, long RevokedByFlush, long FellBack)> ReplayFlushReplay(List<ReplayFrame> before, List<ReplayFrame> after, bool bypass, bool megaflows)
     {
-        await using var cluster = await DatapathCluster.StartAsync(TestConfigs.Cluster(), "test", upTimeout: Patience);
-        var node = DatapathNode.Start(cluster, 1, new PmdSettings { Bypass = Mode(bypass, megaflows) });
+        await using var cluster = await DatapathCluster.StartAsync(TestConfigs.Cluster(), Defaults.ConntrackSettings, upTimeout: Patience);
+        var node = DatapathNode.Start(cluster, 1, Defaults.PmdSettings with { Core = Defaults.PmdCoreOptions with { Bypass = Mode(bypass, megaflows) } }, Defaults.BridgeSettings);
         var verdicts = (await ActorReplay.RunAsync(node, ActorReplayTests.Firewall(), before, Patience)).ToList();
         long revokedBefore = await Revocations(node);
-        for (int shard = 0; shard < cluster.Settings.Conntrack.Shards; shard++)
+        for (int shard = 0; shard < cluster.ConntrackSettings.Shards; shard++)
         {
             await cluster.Conntrack.Ask<ConnectionsFlushed>(new ConntrackEnvelope(shard, new FlushConnections(null)), Patience);
         }

@@ -1,5 +1,4 @@
 using Actors.Cluster;
-using Actors.Configuration;
 using Actors.Conntrack;
 using Actors.Tests.Support;
 using Akka.Actor;
@@ -7,6 +6,8 @@ using Akka.TestKit;
 using Datapath.Actions;
 using Datapath.Conntrack;
 using Datapath.Packets;
+using Datapath.Tests.Support;
+using Host.Configuration;
 
 namespace Actors.Tests.Cluster;
 
@@ -38,11 +39,11 @@ public sealed class TwoNodeClusterTests : Akka.TestKit.Xunit2.TestKit, IAsyncLif
         await up.Task.WaitAsync(Patience);
 
         // Same system name and configuration; the seed is node A's address with its OS-chosen port.
-        _nodeB = await DatapathCluster.StartAsync(Sys.Settings.Config, "test", Sys.Name, [cluster.SelfAddress], Patience);
+        var settings = DatapathSettings.From(Sys.Settings.Config, "test").Conntrack;
+        _nodeB = await DatapathCluster.StartAsync(Sys.Settings.Config, settings, Sys.Name, [cluster.SelfAddress], Patience);
         await AwaitAssertAsync(() => Assert.Equal(2, cluster.State.Members.Count(m => m.Status == Akka.Cluster.MemberStatus.Up)), Patience);
 
         // Regions start on nodes that are Up (see DatapathCluster.StartAsync).
-        var settings = DatapathSettings.From(Sys.Settings.Config, "test").Conntrack;
         _regionA = await ConntrackSharding.StartAsync(Sys, settings);
     }
 
@@ -59,7 +60,7 @@ public sealed class TwoNodeClusterTests : Akka.TestKit.Xunit2.TestKit, IAsyncLif
     {
         var handshake = CaptureInputs.Frames("tcp-http.pcap", 3, 3);
         var single = new ConntrackResult[3];
-        new ConnectionTable().Execute(handshake, in Commit, 0, single);
+        new ConnectionTable(Defaults.ConntrackOptions).Execute(handshake, in Commit, 0, single);
         int shard = ConntrackShards.ShardOf(handshake[0].ShardHash, Shards);
         var probeA = CreateTestProbe(Sys);
         var probeB = CreateTestProbe(_nodeB!.System);

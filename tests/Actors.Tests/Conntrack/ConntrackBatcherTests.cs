@@ -3,6 +3,7 @@ using Actors.Tests.Support;
 using Datapath.Actions;
 using Datapath.Conntrack;
 using Datapath.Packets;
+using Datapath.Tests.Support;
 
 namespace Actors.Tests.Conntrack;
 
@@ -37,9 +38,9 @@ public sealed class ConntrackBatcherTests
     {
         var inputs = CaptureInputs.Read("many-conns.pcap").Take(96).Select(x => x.Input).ToArray();
         var direct = new ConntrackResult[inputs.Length];
-        new ConnectionTable().Execute(inputs, in Commit, 0, direct);
+        new ConnectionTable(Defaults.ConntrackOptions).Execute(inputs, in Commit, 0, direct);
 
-        var shards = Enumerable.Range(0, 3).Select(_ => new ConnectionTable()).ToArray();
+        var shards = Enumerable.Range(0, 3).Select(_ => new ConnectionTable(Defaults.ConntrackOptions)).ToArray();
         var batcher = new ConntrackBatcher(3);
         var merged = new List<ConntrackResult>();
         for (int start = 0; start < inputs.Length; start += 32)

@@ -1,10 +1,11 @@
-using Actors.Configuration;
 using Actors.Conntrack;
 using Actors.Tests.Support;
 using Akka.Actor;
 using Datapath.Actions;
 using Datapath.Conntrack;
 using Datapath.Packets;
+using Datapath.Tests.Support;
+using Host.Configuration;
 
 namespace Actors.Tests.Conntrack;
 
@@ -45,7 +46,7 @@ public sealed class ConntrackRegionTests : Akka.TestKit.Xunit2.TestKit, IAsyncLi
     {
         var handshake = CaptureInputs.Frames("tcp-http.pcap", 3, 3);
         var direct = new ConntrackResult[3];
-        new ConnectionTable().Execute(handshake, in Commit, 0, direct);
+        new ConnectionTable(Defaults.ConntrackOptions).Execute(handshake, in Commit, 0, direct);
 
         var results = handshake.Select(input => Track([input])[0]).ToArray();
 
@@ -69,7 +70,7 @@ public sealed class ConntrackRegionTests : Akka.TestKit.Xunit2.TestKit, IAsyncLi
             () => _region.Tell(new ConntrackEnvelope(restarted, RestartShard.Instance)));
 
         // Elsewhere the handshakes complete; on the restarted shard the ACKs find no connection and start new ones.
-        var fresh = new ConnectionTable();
+        var fresh = new ConnectionTable(Defaults.ConntrackOptions);
         Assert.All(Track(elsewhere.Select(h => h.Ack).ToArray()), r => Assert.Equal(EstTrk, r.State));
         var acks = Track(onRestarted.Select(h => h.Ack).ToArray());
         Assert.All(acks, (r, i) => Assert.Equal(fresh.Execute(onRestarted[i].Ack, in Commit, 0).State, r.State));

@@ -5,6 +5,7 @@ using Akka.TestKit;
 using Datapath.Actions;
 using Datapath.Conntrack;
 using Datapath.Packets;
+using Datapath.Tests.Support;
 
 namespace Actors.Tests.Conntrack;
 
@@ -28,8 +29,8 @@ public sealed class ConntrackShardActorTests : Akka.TestKit.Xunit2.TestKit
     {
         var handshake = CaptureInputs.Frames("tcp-http.pcap", 3, 3);
         var direct = new ConntrackResult[3];
-        new ConnectionTable().Execute(handshake, in Commit, 0, direct);
-        var shard = Sys.ActorOf(ConntrackShardActor.Props(0, ShardSettings.Default()));
+        new ConnectionTable(Defaults.ConntrackOptions).Execute(handshake, in Commit, 0, direct);
+        var shard = Sys.ActorOf(ConntrackShardActor.Props(0, Defaults.ConntrackSettings));
 
         var states = new List<CtState>();
         for (int i = 0; i < handshake.Length; i++)
@@ -49,7 +50,7 @@ public sealed class ConntrackShardActorTests : Akka.TestKit.Xunit2.TestKit
     public void A_handshake_in_one_batch_gives_the_results_in_packet_order()
     {
         var handshake = CaptureInputs.Frames("tcp-http.pcap", 3, 3);
-        var shard = Sys.ActorOf(ConntrackShardActor.Props(5, ShardSettings.Default()));
+        var shard = Sys.ActorOf(ConntrackShardActor.Props(5, Defaults.ConntrackSettings));
 
         shard.Tell(new TrackConnections(5, 77, 0, Commit, handshake), TestActor);
 
@@ -63,7 +64,7 @@ public sealed class ConntrackShardActorTests : Akka.TestKit.Xunit2.TestKit
     public void A_UDP_connection_expires_after_its_timeout_on_virtual_time_and_its_next_packet_is_new()
     {
         var query = FirstUdp("udp-dns.pcap");
-        var shard = Sys.ActorOf(ConntrackShardActor.Props(0, ShardSettings.Default()));
+        var shard = Sys.ActorOf(ConntrackShardActor.Props(0, Defaults.ConntrackSettings));
         Assert.Equal(NewTrk, Track(shard, query, nowMs: 0));
 
         // udp-first is 60 s; the shard sweeps every second.
@@ -83,7 +84,7 @@ public sealed class ConntrackShardActorTests : Akka.TestKit.Xunit2.TestKit
     public void Capture_time_moves_the_shard_clock_so_a_replay_expires_connections_without_waiting()
     {
         var query = FirstUdp("udp-dns.pcap");
-        var shard = Sys.ActorOf(ConntrackShardActor.Props(0, ShardSettings.Default()));
+        var shard = Sys.ActorOf(ConntrackShardActor.Props(0, Defaults.ConntrackSettings));
         Assert.Equal(NewTrk, Track(shard, query, nowMs: 1_000));
 
         // 61 s later in capture time, no scheduler time: the old connection has expired on lookup.
@@ -98,7 +99,7 @@ public sealed class ConntrackShardActorTests : Akka.TestKit.Xunit2.TestKit
     [Fact]
     public void The_sweep_removes_at_most_its_budget_per_slice_and_runs_further_slices_without_waiting_for_the_timer()
     {
-        var settings = ShardSettings.Default() with { SweepBudget = 2 };
+        var settings = Defaults.ConntrackSettings with { SweepBudget = 2 };
         var shard = Sys.ActorOf(ConntrackShardActor.Props(0, settings));
         var syns = CaptureInputs.Handshakes("many-conns.pcap", 5).Select(h => h.Syn).ToArray();
         shard.Tell(new TrackConnections(0, 1, 0, Commit, syns), TestActor);
@@ -121,7 +122,7 @@ public sealed class ConntrackShardActorTests : Akka.TestKit.Xunit2.TestKit
     {
         var inZone1 = CaptureInputs.Frames("tcp-http.pcap", 3, 1, zone: 1)[0];
         var inZone2 = FirstUdp("udp-dns.pcap", zone: 2);
-        var shard = Sys.ActorOf(ConntrackShardActor.Props(0, ShardSettings.Default()));
+        var shard = Sys.ActorOf(ConntrackShardActor.Props(0, Defaults.ConntrackSettings));
         Track(shard, inZone1, 0);
         Track(shard, inZone2, 0);
         string tcp = $"tcp,orig=(src=10.0.0.1,dst=10.0.0.2,sport={inZone1.Key.SrcPort},dport=8080),"
@@ -148,7 +149,7 @@ public sealed class ConntrackShardActorTests : Akka.TestKit.Xunit2.TestKit
     public void Statistics_count_batches_packets_and_the_table_counters()
     {
         var frames = CaptureInputs.Frames("tcp-http.pcap", 1, 5);
-        var shard = Sys.ActorOf(ConntrackShardActor.Props(3, ShardSettings.Default()));
+        var shard = Sys.ActorOf(ConntrackShardActor.Props(3, Defaults.ConntrackSettings));
         shard.Tell(new TrackConnections(3, 1, 0, Commit, frames[..2]), TestActor);
         ExpectMsg<ConnectionsTracked>();
         shard.Tell(new TrackConnections(3, 2, 0, Commit, frames[2..]), TestActor);
@@ -165,7 +166,7 @@ public sealed class ConntrackShardActorTests : Akka.TestKit.Xunit2.TestKit
     public void A_restarted_shard_starts_empty_and_keeps_working()
     {
         var (query, response) = UdpExchange("udp-dns.pcap");
-        var shard = Sys.ActorOf(ConntrackShardActor.Props(0, ShardSettings.Default()));
+        var shard = Sys.ActorOf(ConntrackShardActor.Props(0, Defaults.ConntrackSettings));
         Assert.Equal(NewTrk, Track(shard, query, 0));
         Assert.Equal(EstRplTrk, Track(shard, response, 0));
 

@@ -29,7 +29,7 @@ public sealed class PmdLostAnswerTests : Akka.TestKit.Xunit2.TestKit
     {
         var shards = CreateTestProbe();
         var port = CreateTestProbe();
-        var settings = new PmdSettings { ConntrackAnswerTimeout = TimeSpan.FromSeconds(5), RevalidateInterval = TimeSpan.FromSeconds(1), DirectConntrackRoutes = false };
+        var settings = Defaults.PmdSettings with { ConntrackAnswerTimeout = TimeSpan.FromSeconds(5), RevalidateInterval = TimeSpan.FromSeconds(1), DirectConntrackRoutes = false };
         var pmd = Sys.ActorOf(PmdActor.Props(0, settings, shards.Ref, shardCount: 1, new ConcurrentBatchPool()));
         var pool = new ConcurrentPacketPool(64);
         pmd.Tell(new UsePorts([new PortLink(1, port.Ref, pool), new PortLink(2, port.Ref, pool)]));
@@ -62,7 +62,7 @@ public sealed class PmdLostAnswerTests : Akka.TestKit.Xunit2.TestKit
     {
         var shards = CreateTestProbe();
         var port = CreateTestProbe();
-        var pmd = Sys.ActorOf(PmdActor.Props(0, new PmdSettings { DirectConntrackRoutes = false }, shards.Ref, shardCount: 1, new ConcurrentBatchPool()));
+        var pmd = Sys.ActorOf(PmdActor.Props(0, Defaults.PmdSettings with { DirectConntrackRoutes = false }, shards.Ref, shardCount: 1, new ConcurrentBatchPool()));
         var pool = new ConcurrentPacketPool(64);
         pmd.Tell(new UsePorts([new PortLink(1, port.Ref, pool), new PortLink(2, port.Ref, pool)]));
         pmd.Tell(new UseFlows(1, Ports.ActorReplayTests.Firewall()));

@@ -28,8 +28,8 @@ public sealed class PmdOrderTests : Akka.TestKit.Xunit2.TestKit
     [Fact]
     public async Task Packets_of_each_connection_leave_in_the_order_they_arrived()
     {
-        await using var cluster = await DatapathCluster.StartAsync(TestConfigs.Cluster("datapath.conntrack.shards = 8"), "test", upTimeout: Patience);
-        var node = DatapathNode.Start(cluster, 1, new PmdSettings());
+        await using var cluster = await DatapathCluster.StartAsync(TestConfigs.Cluster(), Defaults.ConntrackSettings with { Shards = 8 }, upTimeout: Patience);
+        var node = DatapathNode.Start(cluster, 1, Defaults.PmdSettings, Defaults.BridgeSettings);
         var port2 = CreateTestProbe(cluster.System);
         var pool = new ConcurrentPacketPool(4096);
         await node.UsePortsAsync([new PortLink(2, port2, pool), new PortLink(1, CreateTestProbe(cluster.System), pool)], Patience);

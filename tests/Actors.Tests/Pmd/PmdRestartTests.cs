@@ -22,8 +22,8 @@ public sealed class PmdRestartTests : Akka.TestKit.Xunit2.TestKit
     [Fact]
     public async Task A_restart_loses_only_the_batch_in_flight_and_the_PMD_keeps_forwarding()
     {
-        await using var cluster = await DatapathCluster.StartAsync(TestConfigs.Cluster(), "test", upTimeout: Patience);
-        var node = DatapathNode.Start(cluster, 1, new PmdSettings());
+        await using var cluster = await DatapathCluster.StartAsync(TestConfigs.Cluster(), Defaults.ConntrackSettings, upTimeout: Patience);
+        var node = DatapathNode.Start(cluster, 1, Defaults.PmdSettings, Defaults.BridgeSettings);
         var port2 = CreateTestProbe(cluster.System);
         var events = CreateTestProbe(cluster.System);
         cluster.System.EventStream.Subscribe(events.Ref, typeof(PmdPacketsLost));

@@ -9,6 +9,7 @@ using Datapath.OpenFlow.Tables;
 using Datapath.Packets.Pcap;
 using Datapath.Replay;
 using Datapath.Tests.Support;
+using Host.Configuration;
 
 namespace Actors.Tests.Ports;
 
@@ -42,7 +43,7 @@ public sealed class ActorReplayTests
     public async Task Replaying_through_the_actors_gives_Open_vSwitch_verdicts(string capture, int pmds, string bypass)
     {
         var expected = File.ReadAllLines(TestData.Capture(Path.Combine("expected", capture + ".verdict")));
-        var settings = new PmdSettings { Bypass = BypassModes.TryParse(bypass, out var mode) ? mode : throw new ArgumentException(bypass, nameof(bypass)) };
+        var settings = Defaults.PmdSettings with { Core = Defaults.PmdCoreOptions with { Bypass = BypassModes.TryParse(bypass, out var mode) ? mode : throw new ArgumentException(bypass, nameof(bypass)) } };
 
         var verdicts = await Replay(TestData.Capture(capture + ".pcap"), pmds, settings: settings);
 
@@ -51,8 +52,9 @@ public sealed class ActorReplayTests
 
     internal static async Task<IReadOnlyList<string>> Replay(string pcap, int pmds, string extraConfig = "", PmdSettings? settings = null)
     {
-        await using var cluster = await DatapathCluster.StartAsync(TestConfigs.Cluster(extraConfig), "test", upTimeout: Patience);
-        var node = DatapathNode.Start(cluster, pmds, settings ?? new PmdSettings());
+        var config = TestConfigs.Cluster(extraConfig);
+        await using var cluster = await DatapathCluster.StartAsync(config, DatapathSettings.From(config, "test").Conntrack, upTimeout: Patience);
+        var node = DatapathNode.Start(cluster, pmds, settings ?? Defaults.PmdSettings, Defaults.BridgeSettings);
         var verdicts = await ActorReplay.RunAsync(node, Firewall(), Frames(pcap), Patience);
         await node.StopAsync();
         return verdicts;

@@ -1,6 +1,6 @@
 using Actors.Ports;
 using Datapath.Packets;
-using Datapath.Traffic;
+using Traffic;
 
 namespace Actors.Tests.Ports;
 

@@ -4,7 +4,8 @@ using Actors.Pmd;
 using Actors.Ports;
 using Actors.Tests.Support;
 using Akka.Actor;
-using Datapath.Traffic;
+using Datapath.Tests.Support;
+using Traffic;
 
 namespace Actors.Tests.Ports;
 
@@ -21,8 +22,8 @@ public sealed class GeneratorFirewallTests
     [InlineData(2)]
     public async Task Generated_connections_through_the_firewall_become_established_and_every_frame_crosses(int pmds)
     {
-        var profile = new TrafficProfile { Connections = 24, ConnectionTimeout = TimeSpan.FromSeconds(30) };
-        var settings = new GeneratorPortSettings { Profile = profile, QueuesPerPort = pmds, MaxFrames = 4000 };
+        var profile = Defaults.TrafficProfile with { Connections = 24, ConnectionTimeout = TimeSpan.FromSeconds(30) };
+        var settings = Defaults.GeneratorPortSettings with { Profile = profile, QueuesPerPort = pmds, MaxFrames = 4000 };
 
         var (stats, pmdStats, _) = await Run(pmds, settings);
 
@@ -54,14 +55,14 @@ public sealed class GeneratorFirewallTests
     {
         // Paced at 1,000 frames per second and port up to 3,000 frames: a second and a half, three
         // times the connection timeout, so the connections opened from port 2 time out again and again.
-        var profile = new TrafficProfile
+        var profile = Defaults.TrafficProfile with
         {
             Connections = 16,
             ServerInitiatedPercent = 50,
             ConnectionTimeout = TimeSpan.FromMilliseconds(500),
             RatePps = 1000,
         };
-        var settings = new GeneratorPortSettings { Profile = profile, QueuesPerPort = pmds, MaxFrames = 3000 };
+        var settings = Defaults.GeneratorPortSettings with { Profile = profile, QueuesPerPort = pmds, MaxFrames = 3000 };
 
         var (stats, _, _) = await Run(pmds, settings);
 
@@ -82,8 +83,8 @@ public sealed class GeneratorFirewallTests
     {
         // 64 receive and 32 transmit packets per port for 6,000 frames of connections opened from
         // port 1, which the firewall forwards both ways.
-        var profile = new TrafficProfile { Connections = 64, ConnectionTimeout = TimeSpan.FromSeconds(30) };
-        var settings = new GeneratorPortSettings { Profile = profile, QueuesPerPort = pmds, MaxFrames = 6000, ReceivePoolSize = 64, TransmitPoolSize = 32 };
+        var profile = Defaults.TrafficProfile with { Connections = 64, ConnectionTimeout = TimeSpan.FromSeconds(30) };
+        var settings = Defaults.GeneratorPortSettings with { Profile = profile, QueuesPerPort = pmds, MaxFrames = 6000, ReceivePoolSize = 64, TransmitPoolSize = 32 };
 
         var (stats, pmdStats, port) = await Run(pmds, settings);
 
@@ -97,8 +98,8 @@ public sealed class GeneratorFirewallTests
     private static async Task<(PortActorStatistics Port, IReadOnlyList<PmdStatistics> Pmds, PortHandle Handle)> Run(int pmdCount, GeneratorPortSettings settings)
     {
         Assert.True(settings.MaxFrames > 0, "the traffic must be finite: the drain waits for its end");
-        await using var cluster = await DatapathCluster.StartAsync(TestConfigs.Cluster(), "test", upTimeout: Patience);
-        var node = DatapathNode.Start(cluster, pmdCount, new PmdSettings());
+        await using var cluster = await DatapathCluster.StartAsync(TestConfigs.Cluster(), Defaults.ConntrackSettings, upTimeout: Patience);
+        var node = DatapathNode.Start(cluster, pmdCount, Defaults.PmdSettings, Defaults.BridgeSettings);
         var port = GeneratorPortActor.Start(cluster.System, settings, node.Pmds, node.Batches);
         await node.UsePortsAsync(port.Links, Patience);
         await node.UseFlowsAsync(ActorReplayTests.Firewall(), Patience);

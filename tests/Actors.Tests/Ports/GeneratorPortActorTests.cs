@@ -5,7 +5,8 @@ using Akka.Actor;
 using Akka.TestKit;
 using Datapath.Flow;
 using Datapath.Packets;
-using Datapath.Traffic;
+using Datapath.Tests.Support;
+using Traffic;
 
 namespace Actors.Tests.Ports;
 
@@ -28,8 +29,8 @@ public sealed class GeneratorPortActorTests : Akka.TestKit.Xunit2.TestKit
     {
         // Three queues on two PMDs: queues 0 and 2 on PMD 0, queue 1 on PMD 1.
         var pmds = new[] { CreateTestProbe(), CreateTestProbe() };
-        var profile = new TrafficProfile { Connections = 300, ServerInitiatedPercent = 50 };
-        var port = Start(new GeneratorPortSettings { Profile = profile, QueuesPerPort = 3, Window = 64 }, pmds);
+        var profile = Defaults.TrafficProfile with { Connections = 300, ServerInitiatedPercent = 50 };
+        var port = Start(Defaults.GeneratorPortSettings with { Profile = profile, QueuesPerPort = 3, Window = 64 }, pmds);
 
         port.Actor.Tell(StartTraffic.Instance);
 
@@ -73,7 +74,7 @@ public sealed class GeneratorPortActorTests : Akka.TestKit.Xunit2.TestKit
     public void Unpaced_traffic_stops_at_a_full_window_without_dropping_and_an_ack_reopens_it()
     {
         var pmd = CreateTestProbe();
-        var port = Start(new GeneratorPortSettings { Profile = new TrafficProfile { Connections = 500 }, Window = 2 }, [pmd]);
+        var port = Start(Defaults.GeneratorPortSettings with { Profile = Defaults.TrafficProfile with { Connections = 500 }, Window = 2, QueuesPerPort = 1 }, [pmd]);
 
         port.Actor.Tell(StartTraffic.Instance);
 
@@ -98,8 +99,8 @@ public sealed class GeneratorPortActorTests : Akka.TestKit.Xunit2.TestKit
     public void Paced_traffic_beyond_a_full_window_is_dropped_and_counted_as_overload()
     {
         var pmd = CreateTestProbe();
-        var profile = new TrafficProfile { Connections = 500, RatePps = 1_000_000 };
-        var port = Start(new GeneratorPortSettings { Profile = profile, Window = 2 }, [pmd]);
+        var profile = Defaults.TrafficProfile with { Connections = 500, RatePps = 1_000_000 };
+        var port = Start(Defaults.GeneratorPortSettings with { Profile = profile, Window = 2, QueuesPerPort = 1 }, [pmd]);
         port.Actor.Tell(StartTraffic.Instance);
         Statistics(port.Actor);
 
@@ -118,8 +119,8 @@ public sealed class GeneratorPortActorTests : Akka.TestKit.Xunit2.TestKit
     public void A_frame_that_finds_the_receive_pool_empty_is_dropped_and_counted()
     {
         var pmd = CreateTestProbe();
-        var profile = new TrafficProfile { Connections = 500, RatePps = 1_000_000 };
-        var port = Start(new GeneratorPortSettings { Profile = profile, Window = 64, ReceivePoolSize = PacketBatch.MaxSize }, [pmd]);
+        var profile = Defaults.TrafficProfile with { Connections = 500, RatePps = 1_000_000 };
+        var port = Start(Defaults.GeneratorPortSettings with { Profile = profile, Window = 64, ReceivePoolSize = PacketBatch.MaxSize, QueuesPerPort = 1 }, [pmd]);
         port.Actor.Tell(StartTraffic.Instance);
         Statistics(port.Actor);
 
@@ -138,8 +139,8 @@ public sealed class GeneratorPortActorTests : Akka.TestKit.Xunit2.TestKit
     public void Paced_traffic_follows_the_profile_rate_on_virtual_time()
     {
         var pmd = CreateTestProbe();
-        var profile = new TrafficProfile { Connections = 5000, RatePps = 1000 };
-        var port = Start(new GeneratorPortSettings { Profile = profile, Window = 64, ReceivePoolSize = 8192 }, [pmd]);
+        var profile = Defaults.TrafficProfile with { Connections = 5000, RatePps = 1000 };
+        var port = Start(Defaults.GeneratorPortSettings with { Profile = profile, Window = 64, ReceivePoolSize = 8192, QueuesPerPort = 1 }, [pmd]);
         port.Actor.Tell(StartTraffic.Instance);
         Statistics(port.Actor);
 
@@ -159,8 +160,8 @@ public sealed class GeneratorPortActorTests : Akka.TestKit.Xunit2.TestKit
     public void Transmitted_frames_reach_the_host_behind_their_port_which_answers_them()
     {
         var pmd = CreateTestProbe();
-        var profile = new TrafficProfile { Connections = 8, TcpPercent = 100, UdpPercent = 0, IcmpPercent = 0 };
-        var port = Start(new GeneratorPortSettings { Profile = profile }, [pmd]);
+        var profile = Defaults.TrafficProfile with { Connections = 8, TcpPercent = 100, UdpPercent = 0, IcmpPercent = 0 };
+        var port = Start(Defaults.GeneratorPortSettings with { Profile = profile, QueuesPerPort = 1 }, [pmd]);
         var toServer = (ConcurrentPacketPool)port.Links[1].TransmitPool;
         int poolSize = toServer.Available;
         port.Actor.Tell(StartTraffic.Instance);
@@ -194,7 +195,7 @@ public sealed class GeneratorPortActorTests : Akka.TestKit.Xunit2.TestKit
     public void Drain_and_report_answers_once_every_PMD_is_quiet()
     {
         var pmds = new[] { CreateTestProbe(), CreateTestProbe() };
-        var port = Start(new GeneratorPortSettings { Profile = new TrafficProfile { Connections = 50 }, QueuesPerPort = 2 }, pmds);
+        var port = Start(Defaults.GeneratorPortSettings with { Profile = Defaults.TrafficProfile with { Connections = 50 }, QueuesPerPort = 2 }, pmds);
         port.Actor.Tell(StartTraffic.Instance);
         ReceiveFrames(pmds, 50);
 

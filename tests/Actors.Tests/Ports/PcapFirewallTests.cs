@@ -124,8 +124,8 @@ public sealed class PcapFirewallTests : IDisposable
 
     private static async Task<(PortActorStatistics Port, IReadOnlyList<PmdStatistics> Pmds, PortHandle Handle)> RunWithPmds(PcapPortSettings settings, int pmdCount)
     {
-        await using var cluster = await DatapathCluster.StartAsync(TestConfigs.Cluster(), "test", upTimeout: Patience);
-        var node = DatapathNode.Start(cluster, pmdCount, new PmdSettings());
+        await using var cluster = await DatapathCluster.StartAsync(TestConfigs.Cluster(), Defaults.ConntrackSettings, upTimeout: Patience);
+        var node = DatapathNode.Start(cluster, pmdCount, Defaults.PmdSettings, Defaults.BridgeSettings);
         var port = PcapPortActor.Start(cluster.System, settings, node.Pmds, node.Batches);
         await node.UsePortsAsync(port.Links, Patience);
         await node.UseFlowsAsync(ActorReplayTests.Firewall(), Patience);
@@ -150,5 +150,6 @@ public sealed class PcapFirewallTests : IDisposable
         },
         Ordering = ordering,
         QueuesPerPort = queues,
+        Window = Defaults.PortWindow,
     };
 }

@@ -16,7 +16,7 @@ public sealed class PcapInputTests : IDisposable
     public void Every_frame_comes_in_capture_order_with_its_port_by_source_mac_then_the_input_ends()
     {
         var capture = Records(UdpDns);
-        using var input = Open(new PcapPortSettings { RxPath = UdpDns });
+        using var input = Open(new PcapPortSettings { RxPath = UdpDns, Window = Defaults.PortWindow });
 
         var read = new List<(byte[] Frame, uint Port)>();
         while (input.TryRead() == PcapRead.Frame)
@@ -35,7 +35,7 @@ public sealed class PcapInputTests : IDisposable
     [Fact]
     public void A_frame_stays_in_hand_until_it_is_consumed()
     {
-        using var input = Open(new PcapPortSettings { RxPath = UdpDns });
+        using var input = Open(new PcapPortSettings { RxPath = UdpDns, Window = Defaults.PortWindow });
 
         Assert.Equal(PcapRead.Frame, input.TryRead());
         byte[] first = input.Frame.ToArray();
@@ -54,7 +54,7 @@ public sealed class PcapInputTests : IDisposable
         var capture = Records(UdpDns);
         int toPort2 = capture.Count(r => ReplayPorts.BySourceMac(r.Frame) == 2);
         Assert.InRange(toPort2, 1, capture.Count - 1);
-        using var input = new PcapInput(new PcapPortSettings { RxPath = UdpDns }, [1]);
+        using var input = new PcapInput(new PcapPortSettings { RxPath = UdpDns, Window = Defaults.PortWindow }, [1]);
         Assert.True(input.Open());
 
         int frames = 0;
@@ -72,7 +72,7 @@ public sealed class PcapInputTests : IDisposable
     public void A_looping_capture_starts_again_with_the_clock_moving_on()
     {
         var capture = Records(UdpDns);
-        using var input = Open(new PcapPortSettings { RxPath = UdpDns, InPort = 1, Loop = true });
+        using var input = Open(new PcapPortSettings { RxPath = UdpDns, InPort = 1, Loop = true, Window = Defaults.PortWindow });
 
         var clocks = new List<long>();
         for (int i = 0; i < 3 * capture.Count; i++)
@@ -94,7 +94,7 @@ public sealed class PcapInputTests : IDisposable
     public void A_missing_capture_fails_naming_the_file()
     {
         string path = Path.Combine(_dir, "missing.pcap");
-        using var input = new PcapInput(new PcapPortSettings { RxPath = path }, [1, 2]);
+        using var input = new PcapInput(new PcapPortSettings { RxPath = path, Window = Defaults.PortWindow }, [1, 2]);
 
         Assert.False(input.Open());
 
@@ -121,7 +121,7 @@ public sealed class PcapInputTests : IDisposable
         }
 
         File.WriteAllBytes(path, whole.AsSpan(0, (int)cut).ToArray());
-        using var input = Open(new PcapPortSettings { RxPath = path, InPort = 1 });
+        using var input = Open(new PcapPortSettings { RxPath = path, InPort = 1, Window = Defaults.PortWindow });
 
         int frames = 0;
         for (; input.TryRead() == PcapRead.Frame; frames++)

@@ -60,7 +60,7 @@ public sealed class PcapPortActorTests : Akka.TestKit.Xunit2.TestKit
             .Select(line => uint.Parse(line.Split(' ')[1], CultureInfo.InvariantCulture))
             .ToList();
         var pmd = CreateTestProbe();
-        var port = Start(new PcapPortSettings { RxPath = UdpStream }, pmd);
+        var port = Start(new PcapPortSettings { RxPath = UdpStream, Window = Defaults.PortWindow }, pmd);
 
         port.Actor.Tell(StartTraffic.Instance);
 
@@ -89,14 +89,14 @@ public sealed class PcapPortActorTests : Akka.TestKit.Xunit2.TestKit
     {
         string path = Path.Combine(_dir, "garbage.pcap");
         File.WriteAllText(path, "this is not a capture, just some text long enough");
-        var port = Start(new PcapPortSettings { RxPath = path }, CreateTestProbe());
+        var port = Start(new PcapPortSettings { RxPath = path, Window = Defaults.PortWindow }, CreateTestProbe());
 
         port.Actor.Tell(StartTraffic.Instance);
 
         var failed = ExpectMsg<PortFailed>();
         Assert.Contains(path, failed.Reason, StringComparison.Ordinal);
         Assert.Contains("magic", failed.Reason, StringComparison.Ordinal);
-        var e = Assert.Throws<PcapFormatException>(() => new PcapPortSettings { RxPath = path }.Validate());
+        var e = Assert.Throws<PcapFormatException>(() => new PcapPortSettings { RxPath = path, Window = Defaults.PortWindow }.Validate());
         Assert.Equal(path, e.FileName);
     }
 
@@ -104,7 +104,7 @@ public sealed class PcapPortActorTests : Akka.TestKit.Xunit2.TestKit
     public void A_missing_file_is_reported_with_its_name()
     {
         string path = Path.Combine(_dir, "missing.pcap");
-        var port = Start(new PcapPortSettings { RxPath = path }, CreateTestProbe());
+        var port = Start(new PcapPortSettings { RxPath = path, Window = Defaults.PortWindow }, CreateTestProbe());
 
         port.Actor.Tell(DrainAndReport.Instance);
 
@@ -131,7 +131,7 @@ public sealed class PcapPortActorTests : Akka.TestKit.Xunit2.TestKit
 
         File.WriteAllBytes(path, File.ReadAllBytes(UdpStream).AsSpan(0, (int)cut).ToArray());
         var pmd = CreateTestProbe();
-        var port = Start(new PcapPortSettings { RxPath = path, InPort = 1, Ordering = PcapOrdering.Pipelined }, pmd);
+        var port = Start(new PcapPortSettings { RxPath = path, InPort = 1, Ordering = PcapOrdering.Pipelined, Window = Defaults.PortWindow }, pmd);
 
         port.Actor.Tell(StartTraffic.Instance);
 
@@ -150,7 +150,7 @@ public sealed class PcapPortActorTests : Akka.TestKit.Xunit2.TestKit
         string capture = TestData.Capture("udp-dns.pcap");
         int frames = Frames(capture).Count;
         var pmd = CreateTestProbe();
-        var port = Start(new PcapPortSettings { RxPath = capture, InPort = 1, Ordering = PcapOrdering.Pipelined, Loop = true }, pmd);
+        var port = Start(new PcapPortSettings { RxPath = capture, InPort = 1, Ordering = PcapOrdering.Pipelined, Loop = true, Window = Defaults.PortWindow }, pmd);
 
         port.Actor.Tell(StartTraffic.Instance);
 

@@ -3,6 +3,7 @@ using Actors.Ports;
 using Actors.Tests.Support;
 using Akka.Actor;
 using Datapath.Packets;
+using Datapath.Tests.Support;
 
 namespace Actors.Tests.Ports;
 
@@ -19,7 +20,7 @@ public sealed class PortActorTests : Akka.TestKit.Xunit2.TestKit
     [Fact]
     public void A_transmitted_packet_goes_back_to_the_pool_it_came_from_whichever_port_owns_it()
     {
-        var port = StreamPortActor.Start(Sys, new StreamPortSettings { TransmitPoolSize = 32 }, [CreateTestProbe().Ref], _batches);
+        var port = StreamPortActor.Start(Sys, new StreamPortSettings { TransmitPoolSize = 32, Window = Defaults.PortWindow }, [CreateTestProbe().Ref], _batches);
         var ownTransmit = port.Pools.Transmit[1];
 
         // Another port's receive pool: a PMD's last output hands the received packet itself over.
@@ -42,7 +43,7 @@ public sealed class PortActorTests : Akka.TestKit.Xunit2.TestKit
     [Fact]
     public void Frames_for_a_port_the_actor_does_not_serve_go_back_to_their_pool_uncounted()
     {
-        var port = StreamPortActor.Start(Sys, new StreamPortSettings(), [CreateTestProbe().Ref], _batches);
+        var port = StreamPortActor.Start(Sys, new StreamPortSettings { Window = Defaults.PortWindow }, [CreateTestProbe().Ref], _batches);
         var pool = new ConcurrentPacketPool(2);
         var batch = _batches.Rent();
         batch.Add(Rent(pool, 7));
@@ -57,7 +58,7 @@ public sealed class PortActorTests : Akka.TestKit.Xunit2.TestKit
     [Fact]
     public void The_links_carry_each_ports_own_transmit_pool_and_the_port_type()
     {
-        var port = StreamPortActor.Start(Sys, new StreamPortSettings(), [CreateTestProbe().Ref], _batches);
+        var port = StreamPortActor.Start(Sys, new StreamPortSettings { Window = Defaults.PortWindow }, [CreateTestProbe().Ref], _batches);
 
         Assert.Equal([1u, 2u], port.Links.Select(l => l.Port));
         Assert.Equal(port.Pools.Transmit, port.Links.Select(l => l.TransmitPool));

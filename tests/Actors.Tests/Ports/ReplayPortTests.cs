@@ -9,6 +9,7 @@ using Datapath.OpenFlow.Normal;
 using Datapath.OpenFlow.Tables;
 using Datapath.OpenFlow.Translation;
 using Datapath.Packets;
+using Datapath.Conntrack;
 using Datapath.Pipeline;
 using Datapath.Tests.Support;
 
@@ -28,8 +29,8 @@ public sealed class ReplayPortTests
         // hands the received packet itself to the port (no copy); it must go back to the receive pool.
         var frames = GeneratedCapture.EstablishedUdp(connections: 100, frames: 10_000);
 
-        await using var cluster = await DatapathCluster.StartAsync(TestConfigs.Cluster(), "test", upTimeout: Patience);
-        var node = DatapathNode.Start(cluster, pmds, new PmdSettings());
+        await using var cluster = await DatapathCluster.StartAsync(TestConfigs.Cluster(), Defaults.ConntrackSettings, upTimeout: Patience);
+        var node = DatapathNode.Start(cluster, pmds, Defaults.PmdSettings, Defaults.BridgeSettings);
         var verdicts = await ActorReplay.RunAsync(node, ActorReplayTests.Firewall(), frames, Patience);
         await node.StopAsync();
 
@@ -45,8 +46,8 @@ public sealed class ReplayPortTests
         // Pools of 64 receive and 32 transmit packets for 6,000 frames, a tenth of their connections
         // opened from outside (dropped by the firewall).
         var frames = GeneratedCapture.EstablishedUdp(connections: 100, frames: 6_000, strangers: 10);
-        await using var cluster = await DatapathCluster.StartAsync(TestConfigs.Cluster(), "test", upTimeout: Patience);
-        var node = DatapathNode.Start(cluster, pmds, new PmdSettings());
+        await using var cluster = await DatapathCluster.StartAsync(TestConfigs.Cluster(), Defaults.ConntrackSettings, upTimeout: Patience);
+        var node = DatapathNode.Start(cluster, pmds, Defaults.PmdSettings, Defaults.BridgeSettings);
         await node.UseFlowsAsync(ActorReplayTests.Firewall(), Patience);
         var port = ReplayPortActor.Start(cluster.System, frames, node.Pmds, node.Batches, receivePoolSize: 64, transmitPoolSize: 32);
         await node.UsePortsAsync(port.Links, Patience);
@@ -70,7 +71,7 @@ public sealed class ReplayPortTests
     {
         var tables = new OpenFlowTables();
         tables.AddFlows(File.ReadAllText(TestData.Capture("firewall.flows")), "firewall.flows");
-        var datapath = new InlineDatapath(new Translator(tables, new RecircRegistry(), [1, 2], new MacLearningTable()));
+        var datapath = new InlineDatapath(new Translator(tables, new RecircRegistry(), [1, 2], new MacLearningTable()), Defaults.PmdCoreOptions, new ConnectionTable(Defaults.ConntrackOptions));
         var sink = new PortsSink();
         var batch = new PacketBatch();
         var verdicts = new List<string>(frames.Count);

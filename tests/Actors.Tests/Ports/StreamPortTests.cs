@@ -7,7 +7,7 @@ using Akka.Actor;
 using Datapath.OpenFlow;
 using Datapath.OpenFlow.Tables;
 using Datapath.Tests.Support;
-using Datapath.Traffic;
+using Traffic;
 
 namespace Actors.Tests.Ports;
 
@@ -22,9 +22,9 @@ public sealed class StreamPortTests
     public async Task A_warm_up_of_more_connections_than_any_pool_holds_forwards_every_frame_and_the_pools_are_full_again(TrafficProtocol protocol, int pmds)
     {
         // 2,000 connections' handshakes through pools of 64 receive and 32 transmit packets, then data.
-        var settings = new StreamPortSettings { Protocol = protocol, Connections = 2000, QueuesPerPort = pmds, ReceivePoolSize = 64, TransmitPoolSize = 32 };
-        await using var cluster = await DatapathCluster.StartAsync(TestConfigs.Cluster(), "test", upTimeout: Patience);
-        var node = DatapathNode.Start(cluster, pmds, new PmdSettings());
+        var settings = new StreamPortSettings { Protocol = protocol, Connections = 2000, QueuesPerPort = pmds, ReceivePoolSize = 64, TransmitPoolSize = 32, Window = Defaults.PortWindow };
+        await using var cluster = await DatapathCluster.StartAsync(TestConfigs.Cluster(), Defaults.ConntrackSettings, upTimeout: Patience);
+        var node = DatapathNode.Start(cluster, pmds, Defaults.PmdSettings, Defaults.BridgeSettings);
         var port = await Start(node, settings, ActorReplayTests.Firewall());
 
         var established = await port.Actor.Ask<StreamsEstablished>(EstablishStreams.Instance, Patience);
@@ -54,9 +54,9 @@ public sealed class StreamPortTests
             .Select(r => r.Entry)
             .ToList();
         Assert.Equal(6, flows.Count);
-        var settings = new StreamPortSettings { Connections = 100 };
-        await using var cluster = await DatapathCluster.StartAsync(TestConfigs.Cluster(), "test", upTimeout: Patience);
-        var node = DatapathNode.Start(cluster, 1, new PmdSettings());
+        var settings = new StreamPortSettings { Connections = 100, Window = Defaults.PortWindow };
+        await using var cluster = await DatapathCluster.StartAsync(TestConfigs.Cluster(), Defaults.ConntrackSettings, upTimeout: Patience);
+        var node = DatapathNode.Start(cluster, 1, Defaults.PmdSettings, Defaults.BridgeSettings);
         var port = await Start(node, settings, flows);
 
         var failed = await port.Actor.Ask<PortFailed>(EstablishStreams.Instance, Patience);

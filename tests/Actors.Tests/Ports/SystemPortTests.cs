@@ -7,6 +7,7 @@ using Actors.Ports;
 using Actors.Tests.Support;
 using Actors.Tests.Support.Lab;
 using Akka.Actor;
+using Datapath.Tests.Support;
 
 namespace Actors.Tests.Ports;
 
@@ -82,8 +83,8 @@ public sealed class SystemPortTests
         var h1 = await lab.AddHostAsync("da", "10.0.0.1");
         var h2 = await lab.AddHostAsync("db", "10.0.0.2");
         await using var datapath = await Switch.StartAsync();
-        var port1 = SystemPortActor.Start(datapath.Node.Cluster.System, new SystemPortSettings { Interface = h1.Interface, Port = 1, Queues = 2 }, datapath.Node.Pmds, datapath.Node.Batches);
-        var port2 = SystemPortActor.Start(datapath.Node.Cluster.System, new SystemPortSettings { Interface = h2.Interface, Port = 2, Queues = 2 }, datapath.Node.Pmds, datapath.Node.Batches);
+        var port1 = SystemPortActor.Start(datapath.Node.Cluster.System, new SystemPortSettings { Interface = h1.Interface, Port = 1, Queues = 2, Window = Defaults.PortWindow }, datapath.Node.Pmds, datapath.Node.Batches);
+        var port2 = SystemPortActor.Start(datapath.Node.Cluster.System, new SystemPortSettings { Interface = h2.Interface, Port = 2, Queues = 2, Window = Defaults.PortWindow }, datapath.Node.Pmds, datapath.Node.Batches);
         await datapath.Node.UsePortsAsync([.. port1.Links, .. port2.Links], Patience);
         Assert.Equal(["system", "system"], port1.Links.Concat(port2.Links).Select(l => l.Type));
 
@@ -137,7 +138,7 @@ public sealed class SystemPortTests
     }
 
     private static SystemPortSettings SmallPools(string name, uint number) =>
-        new() { Interface = name, Port = number, Queues = 2, ReceivePoolSize = 32, TransmitPoolSize = 32 };
+        new() { Interface = name, Port = number, Queues = 2, ReceivePoolSize = 32, TransmitPoolSize = 32, Window = Defaults.PortWindow };
 
     private static async Task AssertPings(LabHost from, LabHost to)
     {
@@ -177,8 +178,8 @@ public sealed class SystemPortTests
 
         public static async Task<Switch> StartAsync()
         {
-            var cluster = await DatapathCluster.StartAsync(TestConfigs.Cluster(), "test", upTimeout: Patience);
-            var node = DatapathNode.Start(cluster, 2, new PmdSettings());
+            var cluster = await DatapathCluster.StartAsync(TestConfigs.Cluster(), Defaults.ConntrackSettings, upTimeout: Patience);
+            var node = DatapathNode.Start(cluster, 2, Defaults.PmdSettings, Defaults.BridgeSettings);
             var changed = await node.Bridge.Ask<FlowsChanged>(new AddFlows("actions=NORMAL", "test"), Patience);
             Assert.Equal(1, changed.Affected);
             return new Switch(cluster, node);

@@ -1,5 +1,5 @@
-using Actors.Configuration;
 using Akka.Configuration;
+using Host.Configuration;
 
 namespace Actors.Tests.Support;
 

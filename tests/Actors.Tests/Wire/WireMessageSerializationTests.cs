@@ -5,6 +5,7 @@ using Akka.Serialization;
 using Datapath.Actions;
 using Datapath.Conntrack;
 using Datapath.Packets;
+using Datapath.Tests.Support;
 
 namespace Actors.Tests.Wire;
 
@@ -20,7 +21,7 @@ public sealed class WireMessageSerializationTests : Akka.TestKit.Xunit2.TestKit
     public static IEnumerable<IWireMessage> Samples()
     {
         var inputs = CaptureInputs.Frames("tcp-http.pcap", 1, 5);
-        var table = new ConnectionTable();
+        var table = new ConnectionTable(Defaults.ConntrackOptions);
         var args = new ConntrackArgs { Zone = 0, Commit = true, Mark = 0x12, MarkMask = 0xff, Label = UInt128.MaxValue - 7, LabelMask = UInt128.MaxValue };
         var results = new ConntrackResult[inputs.Length];
         table.Execute(inputs, in args, 1000, results);

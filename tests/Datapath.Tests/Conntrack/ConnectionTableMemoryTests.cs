@@ -1,5 +1,6 @@
 using Datapath.Actions;
 using Datapath.Conntrack;
+using Datapath.Tests.Support;
 using static Datapath.Tests.Conntrack.CtFrames;
 using static Datapath.Tests.Conntrack.CtHarness;
 
@@ -20,7 +21,7 @@ public class ConnectionTableMemoryTests
         var commit = new ConntrackArgs { Commit = true };
 
         long before = GC.GetTotalMemory(forceFullCollection: true);
-        var table = new ConnectionTable();
+        var table = new ConnectionTable(Defaults.ConntrackOptions);
         for (int i = 0; i < connections; i++)
         {
             var there = template;

@@ -1,6 +1,7 @@
 using Datapath.Actions;
 using Datapath.Conntrack;
 using Datapath.Packets;
+using Datapath.Tests.Support;
 using static Datapath.Tests.Conntrack.CtFrames;
 using static Datapath.Tests.Conntrack.CtHarness;
 
@@ -80,7 +81,7 @@ public class ConnectionTableTests
     [Fact]
     public void The_global_limit_refuses_new_connections_with_a_counted_drop()
     {
-        var ct = new CtHarness(new ConntrackOptions { ConnectionLimit = 2 });
+        var ct = new CtHarness(Defaults.ConntrackOptions with { ConnectionLimit = 2 });
         ct.State(Udp(H1, H2, 1, 2));
         ct.State(Udp(H1, H2, 1, 3));
 
@@ -96,7 +97,7 @@ public class ConnectionTableTests
     [Fact]
     public void A_zone_limit_applies_to_its_zone_only()
     {
-        var ct = new CtHarness(new ConntrackOptions { ZoneLimits = new Dictionary<ushort, int> { [5] = 1 } });
+        var ct = new CtHarness(Defaults.ConntrackOptions with { ZoneLimits = new Dictionary<ushort, int> { [5] = 1 } });
         Assert.False(ct.Send(Udp(H1, H2, 1, 2), zone: 5).Drop);
 
         Assert.True(ct.Send(Udp(H1, H2, 1, 3), zone: 5).Drop);
@@ -107,9 +108,9 @@ public class ConnectionTableTests
     [Fact]
     public void A_slot_freed_by_expiry_admits_a_new_connection_at_the_limit()
     {
-        var ct = new CtHarness(new ConntrackOptions { ConnectionLimit = 1 });
+        var ct = new CtHarness(Defaults.ConntrackOptions with { ConnectionLimit = 1 });
         ct.State(Udp(H1, H2, 1, 2));
-        ct.Now += ConntrackTimeouts.Default.UdpFirstMs;
+        ct.Now += Defaults.ConntrackOptions.Timeouts.UdpFirstMs;
         ct.Table.Sweep(ct.Now, 10);
 
         Assert.False(ct.Send(Udp(H1, H2, 1, 3)).Drop);
@@ -241,7 +242,7 @@ public class ConnectionTableTests
     [Fact]
     public void Configured_timeouts_replace_the_defaults()
     {
-        var ct = new CtHarness(new ConntrackOptions { Timeouts = new ConntrackTimeouts { UdpFirstMs = 5 } });
+        var ct = new CtHarness(Defaults.ConntrackOptions with { Timeouts = Defaults.ConntrackOptions.Timeouts with { UdpFirstMs = 5 } });
         ct.State(Udp(H1, H2, 1, 2));
 
         Assert.Equal(1, ct.Table.Sweep(ct.Now + 5, 10));
@@ -322,7 +323,7 @@ public class ConnectionTableTests
     [Fact]
     public void The_table_grows_past_its_initial_capacity_and_keeps_every_connection()
     {
-        var ct = new CtHarness(new ConntrackOptions { InitialCapacity = 16 });
+        var ct = new CtHarness(Defaults.ConntrackOptions with { InitialCapacity = 16 });
         for (ushort port = 1; port <= 500; port++)
         {
             ct.State(Udp(H1, H2, port, 53));
@@ -338,7 +339,7 @@ public class ConnectionTableTests
     [Fact]
     public void A_ct_in_another_zone_starts_from_a_clean_state_and_the_same_zone_keeps_it()
     {
-        var table = new ConnectionTable();
+        var table = new ConnectionTable(Defaults.ConntrackOptions);
         var args = new ConntrackArgs { Commit = true };
         byte[] frame = Udp(H1, H2, 1, 2);
         var metadata = new PacketMetadata { CtState = CtState.Tracked | CtState.Related, CtZone = 9 };
@@ -363,9 +364,9 @@ public class ConnectionTableTests
         var inputs = frames.Select(f => Parse(f)).ToArray();
         var args = new ConntrackArgs { Commit = true };
         var batched = new ConntrackResult[inputs.Length];
-        new ConnectionTable().Execute(inputs, in args, 5, batched);
+        new ConnectionTable(Defaults.ConntrackOptions).Execute(inputs, in args, 5, batched);
 
-        var single = new ConnectionTable();
+        var single = new ConnectionTable(Defaults.ConntrackOptions);
         for (int i = 0; i < inputs.Length; i++)
         {
             Assert.Equal(single.Execute(in inputs[i], in args, 5).State, batched[i].State);
@@ -410,7 +411,7 @@ public class ConnectionTableTests
     [Fact]
     public void Executing_an_established_connection_allocates_nothing()
     {
-        var table = new ConnectionTable();
+        var table = new ConnectionTable(Defaults.ConntrackOptions);
         var args = new ConntrackArgs { Commit = true };
         var there = Parse(Udp(H1, H2, 1, 2));
         var back = Parse(Udp(H2, H1, 2, 1));

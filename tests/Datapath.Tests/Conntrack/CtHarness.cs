@@ -2,6 +2,7 @@ using Datapath.Actions;
 using Datapath.Conntrack;
 using Datapath.Flow;
 using Datapath.Packets;
+using Datapath.Tests.Support;
 
 namespace Datapath.Tests.Conntrack;
 
@@ -10,7 +11,7 @@ internal sealed class CtHarness
 {
     public CtHarness(ConntrackOptions? options = null)
     {
-        Table = new ConnectionTable(options);
+        Table = new ConnectionTable(options ?? Defaults.ConntrackOptions);
     }
 
     public ConnectionTable Table { get; }

@@ -83,7 +83,7 @@ public class IpReassemblerTests
     public void Conntrack_tracks_the_reassembled_datagram()
     {
         var reassembler = new IpReassembler();
-        var table = new ConnectionTable();
+        var table = new ConnectionTable(Defaults.ConntrackOptions);
         CtState Track(byte[] frame)
         {
             CtState state = CtState.None;
@@ -238,7 +238,7 @@ public class IpReassemblerTests
     {
         using var reader = PcapReader.Open(path);
         var text = new System.Text.StringBuilder();
-        new ConntrackReplay(() => 0).Run(reader, batch, (n, state) => text.Append(n).Append(": ").Append(ConntrackFormatter.FormatState(state)).Append('\n'));
+        new ConntrackReplay(() => 0, new ConnectionTable(Defaults.ConntrackOptions)).Run(reader, batch, (n, state) => text.Append(n).Append(": ").Append(ConntrackFormatter.FormatState(state)).Append('\n'));
         return text.ToString();
     }
 

@@ -1,10 +1,12 @@
 using Datapath.Bypass;
+using Datapath.Conntrack;
 using Datapath.OpenFlow.Tables;
 using Datapath.OpenFlow.Translation;
 using Datapath.Packets;
 using Datapath.Pipeline;
 using Datapath.Stats;
 using Datapath.Tests.OpenFlow;
+using Datapath.Tests.Support;
 
 namespace Datapath.Tests.Pipeline;
 
@@ -26,7 +28,7 @@ internal sealed class BypassRig
             : new[] { BypassMode.Off, BypassMode.PerConnection, BypassMode.Megaflow };
         foreach (var mode in modes)
         {
-            _lanes.Add(new Lane(mode, flows ?? Firewall.Text, options ?? new PmdCoreOptions()));
+            _lanes.Add(new Lane(mode, flows ?? Firewall.Text, options ?? Defaults.PmdCoreOptions));
         }
     }
 
@@ -145,7 +147,7 @@ internal sealed class BypassRig
             Tables = new OpenFlowTables(new ManualClock());
             Tables.AddFlows(flows, "bypass.flows");
             var translator = new Translator(Tables, new RecircRegistry(), [1, 2]);
-            Datapath = new InlineDatapath(translator, options with { Bypass = mode });
+            Datapath = new InlineDatapath(translator, options with { Bypass = mode }, new ConnectionTable(Defaults.ConntrackOptions));
             Revalidator = new TranslationRevalidator(translator);
         }
 

@@ -39,12 +39,13 @@ internal sealed class FirewallRig
     private readonly RecordingSink _sink = new();
     private readonly PacketBatch _batch = new();
 
-    public FirewallRig(int emcInsertInvProb = 1, long idleMs = 10_000)
+    public FirewallRig(int emcInsertInvProb = 1, long? idleMs = null)
     {
         Tables = new OpenFlowTables(Clock);
         Tables.AddFlows(Firewall.Text, "firewall.flows");
         Translator = new Translator(Tables, new RecircRegistry(), [1, 2]);
-        Datapath = new InlineDatapath(Translator, new PmdCoreOptions { EmcInsertInvProb = emcInsertInvProb, MegaflowIdleMs = idleMs });
+        var options = Defaults.PmdCoreOptions;
+        Datapath = new InlineDatapath(Translator, options with { EmcInsertInvProb = emcInsertInvProb, MegaflowIdleMs = idleMs ?? options.MegaflowIdleMs }, new ConnectionTable(Defaults.ConntrackOptions));
         Revalidator = new TranslationRevalidator(Translator);
     }
 
@@ -128,7 +129,7 @@ internal sealed class FirewallRig
 /// </summary>
 internal sealed class UncachedFirewall
 {
-    private readonly ConnectionTable _conntrack = new();
+    private readonly ConnectionTable _conntrack = new(Defaults.ConntrackOptions);
     private readonly Translator _translator;
 
     public UncachedFirewall()
@@ -142,7 +143,7 @@ internal sealed class UncachedFirewall
 
     public string Send(CaptureFrame frame)
     {
-        var datapath = new InlineDatapath(_translator, new PmdCoreOptions { EmcEntries = 0, PacketPoolSize = 16 }, _conntrack);
+        var datapath = new InlineDatapath(_translator, Defaults.PmdCoreOptions with { EmcEntries = 0, PacketPoolSize = 16 }, _conntrack);
         var sink = new PortsSink();
         Assert.True(datapath.TryReceive(frame.Bytes, frame.Port, out var packet));
         var batch = new PacketBatch();

@@ -124,7 +124,7 @@ public sealed class PmdCoreTests
         tables.AddFlows(File.ReadAllText(TestData.Capture("firewall.flows")), "firewall.flows");
         DeferredStage? stage = null;
         var sink = new RecordingSink();
-        var core = new PmdCore(new Translator(tables, new RecircRegistry(), [1, 2]), answers => stage = new DeferredStage(answers), sink);
+        var core = new PmdCore(new Translator(tables, new RecircRegistry(), [1, 2]), answers => stage = new DeferredStage(answers), sink, Defaults.PmdCoreOptions);
         return (core, stage!, sink);
     }
 
@@ -154,7 +154,7 @@ public sealed class PmdCoreTests
     {
         public IConntrackAnswers Answers => answers;
 
-        public ConnectionTable Table { get; } = new();
+        public ConnectionTable Table { get; } = new(Defaults.ConntrackOptions);
 
         public List<ConntrackRequest> Pending { get; } = [];
 
@@ -247,7 +247,7 @@ public sealed class PmdCoreOutputTests
     {
         var tables = new OpenFlowTables();
         tables.AddFlows(Forward, "forward.flows");
-        return new PmdCore(new Translator(tables, new RecircRegistry(), [1, 2]), answers => new TableConntrackStage(new ConnectionTable(), answers), sink, new PmdCoreOptions { PacketPoolSize = 1 });
+        return new PmdCore(new Translator(tables, new RecircRegistry(), [1, 2]), answers => new TableConntrackStage(new ConnectionTable(Defaults.ConntrackOptions), answers), sink, Defaults.PmdCoreOptions with { PacketPoolSize = 1 });
     }
 
     private static byte[] Frame() => File.Exists(TestData.Capture("udp-dns.pcap"))

@@ -1,3 +1,4 @@
+using Datapath.Conntrack;
 using Datapath.Flow;
 using Datapath.OpenFlow.Tables;
 using Datapath.OpenFlow.Translation;
@@ -81,7 +82,7 @@ public sealed class VerdictReplayTests
     [Fact]
     public void Every_packet_returns_to_the_pool_after_a_replay()
     {
-        var datapath = new InlineDatapath(new Translator(Firewall(), new RecircRegistry(), [1, 2]), new PmdCoreOptions { PacketPoolSize = 64 });
+        var datapath = new InlineDatapath(new Translator(Firewall(), new RecircRegistry(), [1, 2]), Defaults.PmdCoreOptions with { PacketPoolSize = 64 }, new ConnectionTable(Defaults.ConntrackOptions));
         using var reader = PcapReader.Open(TestData.Capture("many-conns.pcap"));
 
         new VerdictReplay(datapath).Run(reader, TextWriter.Null);
@@ -101,7 +102,8 @@ public sealed class VerdictReplayTests
     {
         datapath = new InlineDatapath(
             new Translator(tables, new RecircRegistry(), [1, 2]),
-            new PmdCoreOptions { EmcInsertInvProb = emcInsertInvProb, Bypass = BypassModes.TryParse(bypass, out var mode) ? mode : throw new ArgumentException(bypass, nameof(bypass)) });
+            Defaults.PmdCoreOptions with { EmcInsertInvProb = emcInsertInvProb, Bypass = BypassModes.TryParse(bypass, out var mode) ? mode : throw new ArgumentException(bypass, nameof(bypass)) },
+            new ConnectionTable(Defaults.ConntrackOptions));
         using var reader = PcapReader.Open(pcap);
         var output = new StringWriter { NewLine = "\n" };
         new VerdictReplay(datapath).Run(reader, output);

@@ -1,5 +1,5 @@
 using Actors.Conntrack;
-using Actors.Configuration;
+using Host.Configuration;
 using Akka.Actor;
 using Datapath.Actions;
 using Datapath.Conntrack;

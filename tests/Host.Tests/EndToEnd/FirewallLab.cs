@@ -1,12 +1,13 @@
 using Actors.Bridge;
 using Actors.Cluster;
-using Actors.Configuration;
+using Host.Configuration;
 using Actors.Node;
 using Actors.Pmd;
 using Actors.Ports;
 using Actors.Tests.Support.Lab;
 using Akka.Actor;
 using Datapath.Bypass;
+using Datapath.Tests.Support;
 using Host.Tests.Support;
 
 namespace Host.Tests.EndToEnd;
@@ -62,8 +63,8 @@ public sealed class FirewallLab : IAsyncLifetime
             _www.Write("index.html", Page);
             _www.Write("big.bin", Big);
 
-            _cluster = await DatapathCluster.StartAsync(DatapathConfig.LoadEmbedded(), "firewall lab", upTimeout: Patience);
-            _node = DatapathNode.Start(_cluster, 2, new PmdSettings { Bypass = BypassMode.Megaflow }, bridgeSettings: new BridgeSettings { PortQueues = 2 });
+            _cluster = await DatapathCluster.StartAsync(DatapathConfig.LoadEmbedded(), Defaults.ConntrackSettings, upTimeout: Patience);
+            _node = DatapathNode.Start(_cluster, 2, Defaults.PmdSettings with { Core = Defaults.PmdCoreOptions with { Bypass = BypassMode.Megaflow } }, bridgeSettings: Defaults.BridgeSettings with { PortQueues = 2 });
             var flows = await _node.Bridge.Ask<object>(new ReplaceFlows(DatapathConfig.EmbeddedFirewallFlows(), DatapathConfig.EmbeddedFlowsName), Patience);
             Assert.IsType<FlowsChanged>(flows);
             var options = new Dictionary<string, string>();

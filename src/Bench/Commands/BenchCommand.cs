@@ -1,0 +1,158 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Bench.Firewall;
+using Datapath.Bypass;
+using Datapath.OpenFlow;
+using Host.Commands;
+using Host.Configuration;
+using Traffic;
+
+namespace Bench.Commands;
+
+/// <summary>
+/// `bench`: the firewall between two ports carrying N established bidirectional connections of
+/// 64-byte UDP (or TCP) frames at full speed (closed loop), on --pmds PMDs; prints the rates and
+/// counters of the timed window as a table, or as one JSON object with --json. `bench --matrix`
+/// runs every connection count x PMD count with the bypass off and on, --reps alternating runs
+/// each, and writes medians, JSON and a chart to --out.
+/// </summary>
+internal static class BenchCommand
+{
+    public static Command Create()
+    {
+        var config = new Option<FileInfo?>("--config") { Description = "A HOCON file layered over the embedded default (hocon/datapath.conf)." };
+        var duration = new Option<double>("--duration") { Description = "Seconds of the timed window of each run.", DefaultValueFactory = _ => 3 };
+        var warmup = new Option<double>("--warmup") { Description = "Seconds of steady traffic before the timed window (after the handshakes).", DefaultValueFactory = _ => 1 };
+        var pmds = new Option<int>("--pmds") { Description = "PMD actors.", DefaultValueFactory = _ => 1 };
+        var connections = new Option<int>("--connections") { Description = "Established bidirectional connections.", DefaultValueFactory = _ => 100 };
+        var protocol = new Option<string>("--protocol") { Description = "udp or tcp.", DefaultValueFactory = _ => "udp" };
+        protocol.AcceptOnlyFromAmong("udp", "tcp");
+        var bypass = BypassOption.Create();
+        var json = new Option<bool>("--json") { Description = "Print one JSON object instead of the table." };
+        var matrix = new Option<bool>("--matrix") { Description = "Run every --connections-list x --pmds-list cell, bypass off and on, --reps times each." };
+        var connectionsList = new Option<string>("--connections-list") { Description = "Matrix: connection counts, comma-separated.", DefaultValueFactory = _ => "1,100,10000,1000000" };
+        var pmdsList = new Option<string>("--pmds-list") { Description = "Matrix: PMD counts, comma-separated.", DefaultValueFactory = _ => "1,2" };
+        var reps = new Option<int>("--reps") { Description = "Matrix: runs per cell and bypass setting (alternating off, on).", DefaultValueFactory = _ => 5 };
+        var outDir = new Option<DirectoryInfo>("--out") { Description = "Matrix: folder for bench-matrix.json and bench-matrix.png.", DefaultValueFactory = _ => new DirectoryInfo("bench-results") };
+        var command = new Command("bench", "Measure the firewall's packet rate with N established connections (bypass on or off).")
+        {
+            config, duration, warmup, pmds, connections, protocol, bypass, json, matrix, connectionsList, pmdsList, reps, outDir,
+        };
+        command.SetAction(async (parse, _) =>
+        {
+            var output = parse.InvocationConfiguration.Output;
+            var error = parse.InvocationConfiguration.Error;
+            var proto = parse.GetValue(protocol) == "tcp" ? TrafficProtocol.Tcp : TrafficProtocol.Udp;
+            var runTime = TimeSpan.FromSeconds(parse.GetValue(duration));
+            var warmTime = TimeSpan.FromSeconds(parse.GetValue(warmup));
+            if (runTime <= TimeSpan.Zero || warmTime < TimeSpan.Zero || parse.GetValue(pmds) < 1 || parse.GetValue(reps) < 1
+                || parse.GetValue(connections) is < 1 or > EstablishedStreams.MaxConnections)
+            {
+                error.WriteLine($"bench: --duration, --pmds, --reps must be positive, --warmup not negative, --connections between 1 and {EstablishedStreams.MaxConnections}");
+                return 2;
+            }
+
+            try
+            {
+                var loaded = DatapathConfig.Load(parse.GetValue(config)?.FullName);
+                var settings = DatapathSettings.From(loaded);
+                string flowsText = settings.FlowsPath is null ? DatapathConfig.EmbeddedFirewallFlows() : await File.ReadAllTextAsync(settings.FlowsPath).ConfigureAwait(false);
+                if (!DumpFlowsCommand.TryLoad(flowsText, settings.FlowsPath ?? DatapathConfig.EmbeddedFlowsName, error, out var tables))
+                {
+                    return 1;
+                }
+
+                var flows = tables.AllRules().Select(r => r.Entry).ToList();
+                if (parse.GetValue(matrix))
+                {
+                    if (parse.GetValue(bypass) is not null)
+                    {
+                        error.WriteLine("bench: --matrix runs the bypass both off and on; leave --bypass out");
+                        return 2;
+                    }
+
+                    if (!TryParseList(parse.GetValue(connectionsList)!, EstablishedStreams.MaxConnections, out var counts) || !TryParseList(parse.GetValue(pmdsList)!, 1024, out var pmdCounts))
+                    {
+                        error.WriteLine("bench: --connections-list and --pmds-list are comma-separated positive numbers (connections up to " + EstablishedStreams.MaxConnections.ToString(CultureInfo.InvariantCulture) + ")");
+                        return 2;
+                    }
+
+                    var options = new MatrixOptions(proto, counts, pmdCounts, parse.GetValue(reps), runTime, warmTime, parse.GetValue(outDir)!);
+                    bool asJson = parse.GetValue(json);
+                    var report = await BenchMatrix.RunAsync(loaded.Config, (p, on) => For(loaded, p, on ? OnMode(loaded) : "off", "--matrix"), flows, options, asJson ? error : output).ConfigureAwait(false);
+                    if (asJson)
+                    {
+                        output.WriteLine(JsonSerializer.Serialize(report, BenchReport.Json));
+                    }
+                    else
+                    {
+                        BenchMatrix.WriteTable(report, output);
+                        output.WriteLine($"wrote {Path.Combine(options.Out.FullName, BenchMatrix.JsonName)} and {Path.Combine(options.Out.FullName, BenchMatrix.ChartName)}");
+                    }
+
+                    return 0;
+                }
+
+                var single = For(loaded, parse.GetValue(pmds), parse.GetValue(bypass), "--bypass");
+                var result = await BenchRunner.RunAsync(loaded.Config, single, flows, new BenchOptions(proto, parse.GetValue(connections), runTime, warmTime)).ConfigureAwait(false);
+                if (parse.GetValue(json))
+                {
+                    output.WriteLine(BenchReport.ToJson(result));
+                }
+                else
+                {
+                    BenchReport.WriteTable(result, output);
+                }
+
+                return 0;
+            }
+            catch (ConfigurationException e)
+            {
+                error.WriteLine("bench: " + e.Message);
+                return 2;
+            }
+            catch (Exception e) when (e is BenchFailedException or TimeoutException or IOException or UnauthorizedAccessException)
+            {
+                error.WriteLine("bench: " + e.Message);
+                return 1;
+            }
+        });
+        return command;
+    }
+
+    /// <summary>
+    /// The settings of a run: <paramref name="pmds"/> PMDs (one queue per port each, unless the
+    /// configuration fixed the queues) and the bypass as given (null: as configured), layered over
+    /// the configuration and read as the product reads it.
+    /// </summary>
+    private static DatapathSettings For(LoadedConfig config, int pmds, string? bypass, string bypassOrigin)
+    {
+        var run = config.With("datapath.pmds", pmds.ToString(CultureInfo.InvariantCulture), "--pmds");
+        return DatapathSettings.From(bypass is null ? run : run.With("datapath.recirc-bypass", bypass, bypassOrigin));
+    }
+
+    /// <summary>The matrix's "on" lane: the configured bypass mode, or the default mode (megaflow) when the configuration turns it off.</summary>
+    private static string OnMode(LoadedConfig config)
+    {
+        var configured = DatapathSettings.From(config).Pmd.Core.Bypass;
+        return (configured == BypassMode.Off ? BypassMode.Megaflow : configured).Name();
+    }
+
+    private static bool TryParseList(string text, int max, out IReadOnlyList<int> values)
+    {
+        var list = new List<int>();
+        values = list;
+        foreach (var part in text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (!int.TryParse(part, NumberStyles.AllowThousands, CultureInfo.InvariantCulture, out int value) || value < 1 || value > max)
+            {
+                return false;
+            }
+
+            list.Add(value);
+        }
+
+        return list.Count > 0;
+    }
+}

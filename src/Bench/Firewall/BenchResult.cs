@@ -1,0 +1,41 @@
+namespace Bench.Firewall;
+
+/// <summary>
+/// One bench run: rates over the timed window (after the warm-up) and the change of the datapath's
+/// counters over it. Serialized with snake_case names (the `--json` contract: at least mpps, pmds,
+/// connections, protocol, bypass, emc_hit_rate, bypass_hits).
+/// </summary>
+/// <param name="Mpps">Packets the PMDs received from both ports per second, in millions (the headline rate; equals <paramref name="TxMpps"/> when nothing drops).</param>
+/// <param name="RxMpps">Same as <paramref name="Mpps"/>: packets received by the datapath.</param>
+/// <param name="TxMpps">Packets the datapath transmitted on both ports per second, in millions.</param>
+/// <param name="Protocol">udp or tcp.</param>
+/// <param name="Bypass">The bypass mode the run had (off, megaflow, per-connection or emc-only, as datapath.recirc-bypass writes it).</param>
+/// <param name="EmcHitRate">EMC hits per pipeline pass (received packets plus recirculations), 0..1.</param>
+/// <param name="Drops">Every drop: the PMDs' drops by reason plus the ports' receive drops.</param>
+/// <param name="CtInvalid">Packets conntrack answered invalid.</param>
+/// <param name="PmdNsPerPacket">Time the PMDs spent in packet work (their processing ns, around batches and conntrack answers) per received packet.</param>
+/// <param name="PmdBusy">That time as a share of the window, per PMD (1 = a PMD never waited for work).</param>
+/// <param name="CtCreated">Connections conntrack created (0 when every packet belonged to an established connection).</param>
+internal sealed record BenchResult(
+    double Mpps,
+    double RxMpps,
+    double TxMpps,
+    int Pmds,
+    int Connections,
+    string Protocol,
+    string Bypass,
+    double EmcHitRate,
+    long BypassHits,
+    long BypassInstalls,
+    long BypassGuardFallbacks,
+    long Recirculations,
+    long Upcalls,
+    long Drops,
+    long CtInvalid,
+    long CtCreated,
+    long RxPackets,
+    long TxPackets,
+    double PmdNsPerPacket,
+    double PmdBusy,
+    double Seconds,
+    double WarmupSeconds);

@@ -1,0 +1,153 @@
+using System.Diagnostics;
+using Actors.Bridge;
+using Actors.Cluster;
+using Actors.Conntrack;
+using Actors.Node;
+using Actors.Pmd;
+using Actors.Ports;
+using Akka.Actor;
+using Akka.Configuration;
+using Datapath.Bypass;
+using Datapath.Conntrack;
+using Datapath.OpenFlow;
+using Host.Configuration;
+
+namespace Bench.Firewall;
+
+/// <summary>
+/// One bench run on a fresh actor system: the flows on <see cref="DatapathSettings.Pmds"/> PMDs
+/// between the two ports of a <see cref="StreamPortActor"/>; every connection established (the
+/// handshakes, checked), then steady traffic both ways for the warm-up, then the timed window,
+/// measured as the change of the PMDs', ports' and conntrack shards' counters over it. Everything
+/// it asks the actors happens off the packet path.
+/// </summary>
+internal static class BenchRunner
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+
+    public static async Task<BenchResult> RunAsync(Config config, DatapathSettings settings, IReadOnlyList<FlowEntry> flows, BenchOptions options)
+    {
+        await using var cluster = await DatapathCluster.StartAsync(config, settings.Conntrack, "bench").ConfigureAwait(false);
+        var node = DatapathNode.Start(cluster, settings.Pmds, settings.Pmd, settings.Bridge);
+        try
+        {
+            await node.UseFlowsAsync(flows, Patience).ConfigureAwait(false);
+            var portSettings = new StreamPortSettings
+            {
+                Protocol = options.Protocol,
+                Connections = options.Connections,
+                QueuesPerPort = settings.QueuesPerPort,
+                Window = settings.Bridge.PortWindow,
+            };
+            var ports = StreamPortActor.Start(cluster.System, portSettings, node.Pmds, node.Batches, "bench-ports");
+            await node.UsePortsAsync(ports.Links, Patience).ConfigureAwait(false);
+
+            // A handshake step takes about a microsecond per connection; allow far more.
+            var establishing = Patience + TimeSpan.FromMilliseconds(options.Connections / 50.0);
+            var established = await ports.Actor.Ask<object>(EstablishStreams.Instance, establishing).ConfigureAwait(false);
+            if (established is PortFailed failed)
+            {
+                throw new BenchFailedException("the connections were not established: " + failed.Reason);
+            }
+
+            ports.Actor.Tell(StartTraffic.Instance);
+            await Task.Delay(options.Warmup).ConfigureAwait(false);
+            var before = await SnapshotAsync(cluster, node, ports.Actor).ConfigureAwait(false);
+            await Task.Delay(options.Duration).ConfigureAwait(false);
+            var after = await SnapshotAsync(cluster, node, ports.Actor).ConfigureAwait(false);
+            await ports.Actor.Ask<PortDrained>(DrainAndReport.Instance, Patience).ConfigureAwait(false);
+            return Result(settings, options, before, after);
+        }
+        finally
+        {
+            await node.StopAsync().ConfigureAwait(false);
+        }
+    }
+
+    private static BenchResult Result(DatapathSettings settings, BenchOptions options, Snapshot before, Snapshot after)
+    {
+        double seconds = (after.Timestamp - before.Timestamp) / (double)Stopwatch.Frequency;
+        long rx = after.PacketsReceived - before.PacketsReceived;
+        long tx = after.Transmitted - before.Transmitted;
+        long passes = rx + after.Recirculations - before.Recirculations;
+        long emcHits = after.EmcHits - before.EmcHits;
+        double rxMpps = rx / seconds / 1e6;
+        return new BenchResult(
+            Mpps: rxMpps,
+            RxMpps: rxMpps,
+            TxMpps: tx / seconds / 1e6,
+            Pmds: settings.Pmds,
+            Connections: options.Connections,
+            Protocol: BenchOptions.NameOf(options.Protocol),
+            Bypass: settings.Pmd.Core.Bypass.Name(),
+            EmcHitRate: passes == 0 ? 0 : (double)emcHits / passes,
+            BypassHits: after.BypassHits - before.BypassHits,
+            BypassInstalls: after.BypassInstalls - before.BypassInstalls,
+            BypassGuardFallbacks: after.BypassGuardFallbacks - before.BypassGuardFallbacks,
+            Recirculations: after.Recirculations - before.Recirculations,
+            Upcalls: after.Upcalls - before.Upcalls,
+            Drops: after.Drops - before.Drops,
+            CtInvalid: after.CtInvalid - before.CtInvalid,
+            CtCreated: after.CtCreated - before.CtCreated,
+            RxPackets: rx,
+            TxPackets: tx,
+            PmdNsPerPacket: rx == 0 ? 0 : (after.ProcessingNs - before.ProcessingNs) / (double)rx,
+            PmdBusy: (after.ProcessingNs - before.ProcessingNs) / (seconds * 1e9 * settings.Pmds),
+            Seconds: seconds,
+            WarmupSeconds: options.Warmup.TotalSeconds);
+    }
+
+    private static async Task<Snapshot> SnapshotAsync(DatapathCluster cluster, DatapathNode node, IActorRef ports)
+    {
+        long timestamp = Stopwatch.GetTimestamp();
+        var pmds = (await node.Bridge.Ask<PmdStatisticsGathered>(GetPmdStatistics.Instance, Patience).ConfigureAwait(false)).Pmds;
+        if (pmds.Count != node.Pmds.Count)
+        {
+            throw new BenchFailedException($"only {pmds.Count} of {node.Pmds.Count} PMDs answered for their statistics");
+        }
+
+        var portStats = await ports.Ask<PortActorStatistics>(GetPortStatistics.Instance, Patience).ConfigureAwait(false);
+        long invalid = 0;
+        long created = 0;
+        for (int shard = 0; shard < cluster.ConntrackSettings.Shards; shard++)
+        {
+            var stats = await cluster.Conntrack.Ask<ShardStatistics>(new ConntrackEnvelope(shard, GetShardStatistics.Instance), Patience).ConfigureAwait(false);
+            for (var counter = ConntrackCounter.NotIp; counter <= ConntrackCounter.TcpOutOfWindow; counter++)
+            {
+                invalid += stats[counter];
+            }
+
+            created += stats[ConntrackCounter.Created];
+        }
+
+        return new Snapshot(
+            timestamp,
+            pmds.Sum(p => p.Pipeline.PacketsReceived),
+            pmds.Sum(p => p.Pipeline.Recirculations),
+            pmds.Sum(p => p.Pipeline.EmcHits),
+            pmds.Sum(p => p.Pipeline.UpcallsOk + p.Pipeline.UpcallsFailed),
+            pmds.Sum(p => p.Pipeline.BypassHits),
+            pmds.Sum(p => p.Pipeline.BypassInstalls),
+            pmds.Sum(p => p.Pipeline.BypassGuardFallbacks),
+            pmds.Sum(p => p.Drops.Values.Sum()) + portStats.Ports.Sum(p => p.RxDropped),
+            portStats.Ports.Sum(p => p.TxPackets),
+            invalid,
+            created,
+            pmds.Sum(p => p.Pipeline.ProcessingNs));
+    }
+
+    private sealed record Snapshot(
+        long Timestamp,
+        long PacketsReceived,
+        long Recirculations,
+        long EmcHits,
+        long Upcalls,
+        long BypassHits,
+        long BypassInstalls,
+        long BypassGuardFallbacks,
+        long Drops,
+        long Transmitted,
+        long CtInvalid,
+        long CtCreated,
+        long ProcessingNs);
+}

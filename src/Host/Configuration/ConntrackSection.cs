@@ -1,0 +1,63 @@
+using System.Globalization;
+using Actors.Conntrack;
+using Datapath.Conntrack;
+
+namespace Host.Configuration;
+
+/// <summary>Reads `datapath.conntrack`: the conntrack shards' settings.</summary>
+internal static class ConntrackSection
+{
+    private const string Section = "datapath.conntrack";
+
+    public static ConntrackSettings Read(SettingReader reader)
+    {
+        int shards = reader.Int(Section + ".shards", 0, 4096);
+        if (shards == 0)
+        {
+            shards = Environment.ProcessorCount;
+        }
+
+        var zones = new Dictionary<ushort, int>();
+        foreach (var (name, value) in reader.Map(Section + ".zone-limits"))
+        {
+            string key = Section + ".zone-limits." + name;
+            if (!ushort.TryParse(name, NumberStyles.None, CultureInfo.InvariantCulture, out ushort zone))
+            {
+                throw reader.Error(key, $"'{name}' is not a zone (0..65535)");
+            }
+
+            if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int limit))
+            {
+                throw reader.Error(key, $"'{value}' is not a whole number of connections");
+            }
+
+            zones[zone] = limit;
+        }
+
+        var minTimeout = TimeSpan.FromMilliseconds(1);
+        var maxTimeout = TimeSpan.FromDays(30);
+        TimeSpan Timeout(string name) => reader.Duration(Section + ".timeouts." + name, minTimeout, maxTimeout);
+        var timeouts = new ConntrackTimeouts
+        {
+            TcpSynSentMs = (long)Timeout("tcp-syn-sent").TotalMilliseconds,
+            TcpSynRecvMs = (long)Timeout("tcp-syn-recv").TotalMilliseconds,
+            TcpEstablishedMs = (long)Timeout("tcp-established").TotalMilliseconds,
+            TcpFinWaitMs = (long)Timeout("tcp-fin-wait").TotalMilliseconds,
+            TcpTimeWaitMs = (long)Timeout("tcp-time-wait").TotalMilliseconds,
+            TcpCloseMs = (long)Timeout("tcp-close").TotalMilliseconds,
+            UdpFirstMs = (long)Timeout("udp-first").TotalMilliseconds,
+            UdpSingleMs = (long)Timeout("udp-single").TotalMilliseconds,
+            UdpMultipleMs = (long)Timeout("udp-multiple").TotalMilliseconds,
+            IcmpFirstMs = (long)Timeout("icmp-first").TotalMilliseconds,
+            IcmpReplyMs = (long)Timeout("icmp-reply").TotalMilliseconds,
+        };
+
+        return new ConntrackSettings(
+            shards,
+            reader.Int(Section + ".connection-limit", 0, int.MaxValue),
+            zones,
+            reader.Duration(Section + ".sweep-interval", TimeSpan.FromMilliseconds(1), TimeSpan.FromHours(1)),
+            reader.Int(Section + ".sweep-budget", 1, int.MaxValue),
+            timeouts);
+    }
+}

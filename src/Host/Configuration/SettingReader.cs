@@ -1,0 +1,114 @@
+using System.Globalization;
+using Akka.Configuration;
+
+namespace Host.Configuration;
+
+/// <summary>Reads typed values with range checks; every failure names the file (or the command-line option) and the key.</summary>
+internal sealed class SettingReader(LoadedConfig loaded)
+{
+    private readonly Config _config = loaded.Config;
+
+    /// <summary>An error about <paramref name="key"/>'s value, naming where the value came from.</summary>
+    public ConfigurationException Error(string key, string problem) => new(loaded.SourceOf(key), key, problem);
+
+    public int Int(string key, int min, int max) => checked((int)Long(key, min, max));
+
+    public long Long(string key, long min, long max)
+    {
+        string raw = Raw(key);
+        if (!long.TryParse(raw, NumberStyles.Integer, CultureInfo.InvariantCulture, out long value))
+        {
+            throw Error(key, $"'{raw}' is not a whole number");
+        }
+
+        if (value < min || value > max)
+        {
+            throw Error(key, $"{value} is outside {min}..{max}");
+        }
+
+        return value;
+    }
+
+    /// <summary>A string value (may be empty).</summary>
+    public string Text(string key) => Raw(key);
+
+    /// <summary>A switch: on/off, true/false, yes/no.</summary>
+    public bool Bool(string key)
+    {
+        string raw = Raw(key);
+        return raw.ToLowerInvariant() switch
+        {
+            "on" or "true" or "yes" => true,
+            "off" or "false" or "no" => false,
+            _ => throw Error(key, $"'{raw}' is not on or off"),
+        };
+    }
+
+    /// <summary>A HOCON duration (`30s`, `15m`, `24h`, a bare number is milliseconds) within min..max.</summary>
+    public TimeSpan Duration(string key, TimeSpan min, TimeSpan max)
+    {
+        string raw = Raw(key);
+        TimeSpan value;
+        try
+        {
+            value = _config.GetTimeSpan(key, allowInfinite: false);
+        }
+        catch (Exception e) when (e is not ConfigurationException)
+        {
+            throw Error(key, $"'{raw}' is not a duration (such as 30s, 15m, 24h)");
+        }
+
+        if (value < min || value > max)
+        {
+            throw Error(key, $"{raw} is outside {min}..{max}");
+        }
+
+        return value;
+    }
+
+    /// <summary>The entries of a map (an object of single values), in key order; empty when absent.</summary>
+    public IReadOnlyList<(string Key, string Value)> Map(string key)
+    {
+        var entries = new List<(string, string)>();
+        if (!_config.HasPath(key))
+        {
+            return entries;
+        }
+
+        var value = _config.GetValue(key);
+        if (!value.IsObject())
+        {
+            throw Error(key, "must be an object of name = value entries");
+        }
+
+        foreach (var (name, child) in value.GetObject().Items)
+        {
+            if (!child.IsString())
+            {
+                throw Error(key + "." + name, "not a single value");
+            }
+
+            entries.Add((name, child.GetString()));
+        }
+
+        entries.Sort((a, b) => string.CompareOrdinal(a.Item1, b.Item1));
+        return entries;
+    }
+
+    private string Raw(string key)
+    {
+        if (!_config.HasPath(key))
+        {
+            throw Error(key, "missing");
+        }
+
+        try
+        {
+            return _config.GetString(key);
+        }
+        catch (Exception e)
+        {
+            throw Error(key, "not a single value: " + e.Message);
+        }
+    }
+}

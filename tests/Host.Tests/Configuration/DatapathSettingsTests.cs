@@ -1,0 +1,141 @@
+using Datapath.Bypass;
+using Host.Configuration;
+
+namespace Host.Tests.Configuration;
+
+public sealed class DatapathSettingsTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("dp-config-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public void The_embedded_default_uses_Open_vSwitch_EMC_defaults()
+    {
+        var settings = DatapathSettings.From(DatapathConfig.LoadEmbedded(), DatapathConfig.EmbeddedName);
+
+        // OVS: EM_FLOW_HASH_ENTRIES = 8192, DEFAULT_EM_FLOW_INSERT_INV_PROB = 100.
+        Assert.Equal(8192, settings.Pmd.Core.EmcEntries);
+        Assert.Equal(100, settings.Pmd.Core.EmcInsertInvProb);
+        // Issue 5's main job: 1,000 connections both ways for 10 seconds on all cores.
+        Assert.Equal(1000, settings.Generator.Profile.Connections);
+        Assert.Equal(TimeSpan.FromSeconds(10), settings.Duration);
+        Assert.Equal(Environment.ProcessorCount, settings.Pmds);
+        Assert.Equal(settings.Pmds, settings.QueuesPerPort);
+        Assert.Null(settings.FlowsPath);
+        Assert.Equal(8, settings.Pmd.Core.MaxRecirculationDepth);
+        Assert.Equal(10_000, settings.Pmd.Core.MegaflowIdleMs);
+    }
+
+    [Fact]
+    public void A_user_file_overrides_only_the_keys_it_sets()
+    {
+        string path = Write("datapath.emc-entries = 1024\n");
+
+        var settings = DatapathSettings.From(DatapathConfig.LoadFile(path), path);
+
+        Assert.Equal(1024, settings.Pmd.Core.EmcEntries);
+        Assert.Equal(100, settings.Pmd.Core.EmcInsertInvProb);
+    }
+
+    [Theory]
+    [InlineData("datapath.emc-entries = 1000", "datapath.emc-entries", "power of two")]
+    [InlineData("datapath.emc-entries = lots", "datapath.emc-entries", "not a whole number")]
+    [InlineData("datapath.emc-insert-inv-prob = -1", "datapath.emc-insert-inv-prob", "outside")]
+    [InlineData("datapath.generator.frame-size-min = 20", "datapath.generator.frame-size-min", "outside 64..1514")]
+    [InlineData("datapath.generator.frame-size-max = 100\ndatapath.generator.frame-size-min = 200", "datapath.generator.frame-size-max", "below frame-size-min")]
+    [InlineData("datapath.generator.tcp-percent = 90", "datapath.generator.tcp-percent", "add up to 110")]
+    [InlineData("datapath.generator.connections = 0", "datapath.generator.connections", "outside")]
+    [InlineData("datapath.generator.duration = soon", "datapath.generator.duration", "not a duration")]
+    [InlineData("datapath.pmds = -1", "datapath.pmds", "outside")]
+    [InlineData("datapath.max-recirculation-depth = 0", "datapath.max-recirculation-depth", "outside")]
+    [InlineData("datapath.conntrack-direct-routes = maybe", "datapath.conntrack-direct-routes", "not on or off")]
+    [InlineData("datapath.port-window = 0", "datapath.port-window", "outside")]
+    [InlineData("datapath.recirc-bypass = shortcut", "datapath.recirc-bypass", "not one of off, megaflow, per-connection, emc-only, on")]
+    [InlineData("datapath.recirc-bypass-max-flows = 0", "datapath.recirc-bypass-max-flows", "outside")]
+    [InlineData("datapath.packet-pool-size = 8", "datapath.packet-pool-size", "outside")]
+    [InlineData("datapath.conntrack-answer-timeout = never", "datapath.conntrack-answer-timeout", "not a duration")]
+    [InlineData("datapath.flow-expiry-interval = 0s", "datapath.flow-expiry-interval", "outside")]
+    [InlineData("datapath.gather-timeout = 2h", "datapath.gather-timeout", "outside")]
+    public void A_bad_value_is_reported_with_its_file_and_key(string line, string key, string problem)
+    {
+        string path = Write(line + "\n");
+
+        var error = Assert.Throws<ConfigurationException>(() => DatapathSettings.From(DatapathConfig.LoadFile(path), path));
+
+        Assert.Equal(key, error.Key);
+        Assert.Contains(path, error.Message, StringComparison.Ordinal);
+        Assert.Contains(key, error.Message, StringComparison.Ordinal);
+        Assert.Contains(problem, error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("off", BypassMode.Off)]
+    [InlineData("on", BypassMode.Megaflow)]
+    [InlineData("megaflow", BypassMode.Megaflow)]
+    [InlineData("per-connection", BypassMode.PerConnection)]
+    [InlineData("emc-only", BypassMode.EmcOnly)]
+    public void The_recirculation_bypass_is_one_mode_word(string word, BypassMode mode)
+    {
+        string path = Write($"datapath.recirc-bypass = {word}\n");
+
+        var settings = DatapathSettings.From(DatapathConfig.LoadFile(path), path);
+
+        Assert.Equal(mode, settings.Pmd.Core.Bypass);
+    }
+
+    [Fact]
+    public void The_embedded_default_bypass_is_megaflow()
+    {
+        var settings = DatapathSettings.From(DatapathConfig.LoadEmbedded(), DatapathConfig.EmbeddedName);
+
+        Assert.Equal(BypassMode.Megaflow, settings.Pmd.Core.Bypass);
+        Assert.Equal(1 << 21, settings.Pmd.Core.MaxBypassFlows);
+    }
+
+    [Fact]
+    public void A_missing_file_is_reported_by_name()
+    {
+        string path = Path.Combine(_dir, "absent.conf");
+
+        var error = Assert.Throws<ConfigurationException>(() => DatapathConfig.LoadFile(path));
+
+        Assert.Contains(path, error.Message, StringComparison.Ordinal);
+        Assert.Contains("does not exist", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("datapath { emc-entires = 4096 }", "datapath.emc-entires", "unknown key")]
+    [InlineData("datapath.generator.conections = 5", "datapath.generator.conections", "unknown key")]
+    [InlineData("emc-entries = 4096", "emc-entries", "unknown key")]
+    [InlineData("datapath emc-entries 4096", "datapath emc-entries 4096", "unknown key")]
+    [InlineData("datapath { emc-entries = \n", "datapath.emc-entries", "has no value")]
+    [InlineData("datapath.recirc-bypass-megaflows = on", "datapath.recirc-bypass-megaflows", "unknown key")]
+    [InlineData("datapath.recirc-bypass-emc-only = on", "datapath.recirc-bypass-emc-only", "unknown key")]
+    public void A_broken_or_misspelt_line_is_an_error_not_ignored(string text, string key, string problem)
+    {
+        string path = Write(text);
+
+        var error = Assert.Throws<ConfigurationException>(() => DatapathConfig.LoadFile(path));
+
+        Assert.StartsWith(path + ": " + key + ":", error.Message, StringComparison.Ordinal);
+        Assert.Contains(problem, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Akka_settings_pass_through_untouched()
+    {
+        string path = Write("akka.loglevel = DEBUG\n");
+
+        var config = DatapathConfig.LoadFile(path);
+
+        Assert.Equal("DEBUG", config.GetString("akka.loglevel"));
+    }
+
+    private string Write(string text)
+    {
+        string path = Path.Combine(_dir, $"{Guid.NewGuid():N}.conf");
+        File.WriteAllText(path, text);
+        return path;
+    }
+}
