@@ -187,7 +187,7 @@ public sealed class PmdCore : IShortcutObserver
                     continue;
                 }
 
-                result.ApplyTo(ref packet.Metadata);
+                result.ApplyTo(packet);
                 if (continuing.Count > 0 && (continuing.IsFull || !ReferenceEquals(actions, nextActions) || resumeAt != nextResumeAt))
                 {
                     ActionExecutor.Execute(continuing, actions!, resumeAt, ref context, _pipeline.ExecutionStats);
