@@ -13,27 +13,29 @@ namespace Datapath.Tests.Conntrack.Nat;
 /// </summary>
 internal static class NatCaptures
 {
-    public static string Directory => TestData.Capture("nat");
+    /// <summary>The scenarios of captures/nat (nat.flows), or of captures/nat-extra (nat-extra.flows) with <paramref name="extra"/>.</summary>
+    public static string Directory(bool extra = false) => TestData.Capture(extra ? "nat-extra" : "nat");
 
-    public static IEnumerable<string> Names() =>
-        System.IO.Directory.EnumerateFiles(Path.Combine(Directory, "specs"), "*.spec")
+    public static IEnumerable<string> Names(bool extra = false) =>
+        System.IO.Directory.EnumerateFiles(Path.Combine(Directory(extra), "specs"), "*.spec")
             .Select(Path.GetFileNameWithoutExtension)
             .Order(StringComparer.Ordinal)!;
 
-    public static string Expected(string name, string suffix) => Path.Combine(Directory, "expected", $"{name}.{suffix}");
+    public static string Expected(string name, string suffix, bool extra = false) => Path.Combine(Directory(extra), "expected", $"{name}.{suffix}");
 
-    public static OpenFlowTables Flows()
+    public static OpenFlowTables Flows(bool extra = false)
     {
+        string file = extra ? "nat-extra.flows" : "nat.flows";
         var tables = new OpenFlowTables();
-        tables.AddFlows(File.ReadAllText(Path.Combine(Directory, "nat.flows")), "nat.flows");
+        tables.AddFlows(File.ReadAllText(Path.Combine(Directory(extra), file)), file);
         return tables;
     }
 
     /// <summary>Replays one scenario inline, as Open vSwitch's oracle did (--time-warp: the capture's clock).</summary>
-    public static NatReplay Replay(string name, string bypass = "off", uint natSeed = 1)
+    public static NatReplay Replay(string name, string bypass = "off", uint natSeed = 1, bool extra = false)
     {
         var datapath = new InlineDatapath(
-            new Translator(Flows(), new RecircRegistry(), [1, 2]),
+            new Translator(Flows(extra), new RecircRegistry(), [1, 2]),
             new PmdCoreOptions { RecircBypass = bypass != "off", CombinedMegaflows = bypass == "megaflows" },
             new Datapath.Conntrack.ConnectionTable(new Datapath.Conntrack.ConntrackOptions { NatSeed = natSeed }));
         var sent = new Dictionary<uint, List<byte[]>> { [1] = [], [2] = [] };
@@ -41,7 +43,7 @@ internal static class NatCaptures
         {
             OnTransmit = (port, frame, _) => sent[port].Add(frame.ToArray()),
         };
-        using var reader = PcapReader.Open(Path.Combine(Directory, name + ".pcap"));
+        using var reader = PcapReader.Open(Path.Combine(Directory(extra), name + ".pcap"));
         var verdicts = new StringWriter { NewLine = "\n" };
         replay.Run(reader, verdicts);
         var conntrack = datapath.Conntrack.Snapshot(nowMs: replay.ClockMs)
