@@ -20,6 +20,15 @@ public sealed record ConntrackSettings(
 {
     private const string Section = "datapath.conntrack";
 
+    /// <summary>Whether TCP segments must fall inside the tracked window (tcp-sequence-check).</summary>
+    public bool TcpSequenceCheck { get; init; } = true;
+
+    /// <summary>Named timeout policies (timeout-policies), each the defaults with the attributes given.</summary>
+    public IReadOnlyDictionary<string, ConntrackTimeouts> TimeoutPolicies { get; init; } = new Dictionary<string, ConntrackTimeouts>();
+
+    /// <summary>The policy of each zone that has one (zone-timeout-policies).</summary>
+    public IReadOnlyDictionary<ushort, string> ZoneTimeoutPolicies { get; init; } = new Dictionary<ushort, string>();
+
     /// <summary>The limits are enforced per shard: each shard's table gets ceil(limit / shards) (connections spread evenly by hash).</summary>
     public ConntrackOptions ShardOptions()
     {
@@ -29,7 +38,15 @@ public sealed record ConntrackSettings(
             zones[zone] = ShareOf(limit);
         }
 
-        return new ConntrackOptions { ConnectionLimit = ShareOf(ConnectionLimit), ZoneLimits = zones, Timeouts = Timeouts };
+        return new ConntrackOptions
+        {
+            ConnectionLimit = ShareOf(ConnectionLimit),
+            ZoneLimits = zones,
+            Timeouts = Timeouts,
+            TcpSequenceCheck = TcpSequenceCheck,
+            TimeoutPolicies = TimeoutPolicies,
+            ZoneTimeoutPolicies = ZoneTimeoutPolicies,
+        };
     }
 
     private int ShareOf(int limit) => (int)(((long)limit + Shards - 1) / Shards);
@@ -77,12 +94,53 @@ public sealed record ConntrackSettings(
             IcmpReplyMs = (long)Timeout("icmp-reply").TotalMilliseconds,
         };
 
+        var policies = new Dictionary<string, ConntrackTimeouts>(StringComparer.Ordinal);
+        foreach (var (name, attributes) in reader.Objects(Section + ".timeout-policies"))
+        {
+            var policy = timeouts;
+            foreach (var (attribute, value) in attributes)
+            {
+                string key = $"{Section}.timeout-policies.{name}.{attribute}";
+                if (!uint.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out uint seconds) || seconds == 0)
+                {
+                    throw new ConfigurationException(reader.Source, key, $"'{value}' is not a whole number of seconds (1 or more)");
+                }
+
+                policy = policy.With(attribute, seconds * 1000L)
+                    ?? throw new ConfigurationException(reader.Source, key, $"'{attribute}' is not a timeout policy attribute ({string.Join(", ", ConntrackTimeouts.AttributeNames)})");
+            }
+
+            policies[name] = policy;
+        }
+
+        var zonePolicies = new Dictionary<ushort, string>();
+        foreach (var (name, value) in reader.Map(Section + ".zone-timeout-policies"))
+        {
+            string key = Section + ".zone-timeout-policies." + name;
+            if (!ushort.TryParse(name, NumberStyles.None, CultureInfo.InvariantCulture, out ushort zone))
+            {
+                throw new ConfigurationException(reader.Source, key, $"'{name}' is not a zone (0..65535)");
+            }
+
+            if (!policies.ContainsKey(value))
+            {
+                throw new ConfigurationException(reader.Source, key, $"no timeout policy named '{value}' in {Section}.timeout-policies");
+            }
+
+            zonePolicies[zone] = value;
+        }
+
         return new ConntrackSettings(
             shards,
             reader.Int(Section + ".connection-limit", 0, int.MaxValue),
             zones,
             reader.Duration(Section + ".sweep-interval", TimeSpan.FromMilliseconds(1), TimeSpan.FromHours(1)),
             reader.Int(Section + ".sweep-budget", 1, int.MaxValue),
-            timeouts);
+            timeouts)
+        {
+            TcpSequenceCheck = reader.Bool(Section + ".tcp-sequence-check"),
+            TimeoutPolicies = policies,
+            ZoneTimeoutPolicies = zonePolicies,
+        };
     }
 }

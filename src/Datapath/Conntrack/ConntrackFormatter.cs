@@ -73,6 +73,9 @@ public static class ConntrackFormatter
         return sb;
     }
 
+    /// <summary>A TCP state as Open vSwitch names it (ct_dpif_tcp_state_string).</summary>
+    public static string TcpStateName(TcpState state) => TcpStateNames[(int)state];
+
     public static string FormatEntry(in ConnectionSnapshot entry, long? nowMs = null) => AppendEntry(new StringBuilder(), in entry, nowMs).ToString();
 
     /// <summary>
