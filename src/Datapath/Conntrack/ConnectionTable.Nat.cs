@@ -12,6 +12,18 @@ namespace Datapath.Conntrack;
 /// connections that another shard owns (<see cref="EntryKind.RemoteReplyKey"/>): a packet showing
 /// such a tuple is answered <see cref="ConntrackResult.OwnedElsewhere"/>, and
 /// <see cref="TryGetReplyOwner"/> says which connection to ask.
+///
+/// How a sharded tracker uses this (one owner per connection, the other key leads to it): the
+/// shard that a new connection's original key hashes to owns it. Its table searches candidates in
+/// Open vSwitch's order (<see cref="NatTupleSearch"/>) and asks <see cref="ReplyTupleClaims"/>
+/// about each: a candidate whose symmetric hash falls in the same shard is checked and indexed
+/// locally (<see cref="ReplyClaim.ClaimedHere"/>); one that falls elsewhere is reserved in that
+/// shard with <see cref="TryReserveReplyTuple"/> (<see cref="ReplyClaim.ClaimedElsewhere"/>), which
+/// then answers its packets "owned elsewhere" so that they are executed by the owner, and the owner
+/// keeps the tuple unindexed for its rewrites. When the connection leaves the owner (expiry, flush,
+/// replacement), <see cref="ReleaseReplyTuple"/> ends the reservation. A claim that must cross
+/// actors cannot be answered synchronously: the search is a resumable value, so the owner can hold
+/// the connection (and its packets) pending while it asks, one candidate per round trip.
 /// </summary>
 public sealed partial class ConnectionTable
 {
