@@ -17,6 +17,15 @@ public sealed record ConntrackSettings(
     int SweepBudget,
     ConntrackTimeouts Timeouts)
 {
+    /// <summary>Whether TCP segments must fall inside the tracked window (tcp-sequence-check).</summary>
+    public required bool TcpSequenceCheck { get; init; }
+
+    /// <summary>Named timeout policies (timeout-policies), each the default timeouts with the attributes given.</summary>
+    public required IReadOnlyDictionary<string, ConntrackTimeouts> TimeoutPolicies { get; init; }
+
+    /// <summary>The policy of each zone that has one (zone-timeout-policies).</summary>
+    public required IReadOnlyDictionary<ushort, string> ZoneTimeoutPolicies { get; init; }
+
     /// <summary>The limits are enforced per shard: each shard's table gets ceil(limit / shards) (connections spread evenly by hash).</summary>
     public ConntrackOptions ShardOptions()
     {
@@ -26,11 +35,21 @@ public sealed record ConntrackSettings(
             zones[zone] = ShareOf(limit);
         }
 
-        return new ConntrackOptions { ConnectionLimit = ShareOf(ConnectionLimit), ZoneLimits = zones, Timeouts = Timeouts };
+        return Options(ShareOf(ConnectionLimit), zones);
     }
 
     /// <summary>One table holding every connection (the inline datapath, ct-pcap): the whole limits, not a shard's share.</summary>
-    public ConntrackOptions SingleTableOptions() => new() { ConnectionLimit = ConnectionLimit, ZoneLimits = ZoneLimits, Timeouts = Timeouts };
+    public ConntrackOptions SingleTableOptions() => Options(ConnectionLimit, ZoneLimits);
+
+    private ConntrackOptions Options(int connectionLimit, IReadOnlyDictionary<ushort, int> zoneLimits) => new()
+    {
+        ConnectionLimit = connectionLimit,
+        ZoneLimits = zoneLimits,
+        Timeouts = Timeouts,
+        TcpSequenceCheck = TcpSequenceCheck,
+        TimeoutPolicies = TimeoutPolicies,
+        ZoneTimeoutPolicies = ZoneTimeoutPolicies,
+    };
 
     private int ShareOf(int limit) => (int)(((long)limit + Shards - 1) / Shards);
 }

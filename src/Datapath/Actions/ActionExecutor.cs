@@ -83,6 +83,14 @@ public static class ActionExecutor
                     ctx.Guard(batch, action.Guard!, actions, i + 1);
                     return;
 
+                case ActionKind.CtClear:
+                    foreach (Packet packet in batch.Packets)
+                    {
+                        packet.Metadata.ClearConntrack();
+                    }
+
+                    break;
+
                 default:
                     ThrowUnknownKind(action.Kind);
                     break;

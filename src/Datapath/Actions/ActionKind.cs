@@ -18,4 +18,7 @@ public enum ActionKind : byte
     /// Never produced by translation; only bypass flows carry it.
     /// </summary>
     CtGuard,
+
+    /// <summary>ct_clear: the packet forgets its conntrack fields (OVS_ACTION_ATTR_CT_CLEAR).</summary>
+    CtClear,
 }

@@ -48,10 +48,12 @@ public readonly record struct DatapathAction
 
     public static DatapathAction Userspace(uint cookie) => new() { Kind = ActionKind.Userspace, UserspaceCookie = cookie };
 
+    public static DatapathAction CtClear() => new() { Kind = ActionKind.CtClear };
+
     public static DatapathAction CtGuard(IConntrackGuard guard) => new() { Kind = ActionKind.CtGuard, Guard = guard, RecircId = guard.FallbackRecircId };
 }
 
-/// <summary>Arguments of ct(...) (the analogue of OVS_CT_ATTR_*). NAT is reserved for later.</summary>
+/// <summary>Arguments of ct(...) (the analogue of OVS_CT_ATTR_*).</summary>
 public readonly record struct ConntrackArgs
 {
     public ushort Zone { get; init; }
@@ -67,6 +69,15 @@ public readonly record struct ConntrackArgs
     public UInt128 Label { get; init; }
 
     public UInt128 LabelMask { get; init; }
+
+    /// <summary>nat(...), or null when the ct action has none (OVS_CT_ATTR_NAT).</summary>
+    public NatArgs? Nat { get; init; }
+
+    /// <summary>
+    /// The timeout policy a commit gives a new connection (ct(commit,timeout=NAME), OVS_CT_ATTR_TIMEOUT),
+    /// or null for the zone's policy (ovs-vsctl add-zone-tp), else the defaults.
+    /// </summary>
+    public string? TimeoutPolicy { get; init; }
 }
 
 /// <summary>Header fields that set-field can rewrite.</summary>

@@ -37,6 +37,12 @@ internal sealed class BypassFlowBuilder
             return false;
         }
 
+        // Not yet with NAT: a translated packet's recirculated key is not its first pass's (issue 13, phase B).
+        if (actions[n - 2].Ct.Nat is not null)
+        {
+            return false;
+        }
+
         for (int i = 0; i < n - 2; i++)
         {
             if (actions[i].Kind is not (ActionKind.Output or ActionKind.Userspace))
@@ -113,9 +119,7 @@ internal sealed class BypassFlowBuilder
     {
         var packetFields = recirculated.Mask;
         packetFields[0] &= 0xFFFF_FFFFUL;
-        packetFields[1] = 0;
-        packetFields[2] = 0;
-        packetFields[3] = 0;
+        packetFields.ClearConntrack();
         var mask = FlowKey.Or(in original.Mask, in packetFields);
         var actions = Shared(original, recirculated);
         return new Megaflow(in firstPassKey, in mask, actions)
@@ -128,8 +132,10 @@ internal sealed class BypassFlowBuilder
     private static bool Eligible(Packet packet, in FlowKey key, Megaflow original, Megaflow recirculated)
     {
         var recirc = original.Actions.Actions[^1];
+        // The guard does not check the ct tuple: a recirculated flow that matches it is not combined.
         return packet.Metadata.RecircDepth == 1 && key.RecircId == recirc.RecircId && key.NwFrag == 0
             && (key.CtState & Checked) == (CtState.Established | CtState.Tracked)
+            && !recirculated.Mask.HasCtTuple
             && EndsThePipeline(recirculated);
     }
 
@@ -138,9 +144,7 @@ internal sealed class BypassFlowBuilder
     {
         firstPassKey = key;
         firstPassKey[0] &= 0xFFFF_FFFFUL;
-        firstPassKey[1] = 0;
-        firstPassKey[2] = 0;
-        firstPassKey[3] = 0;
+        firstPassKey.ClearConntrack();
     }
 
     /// <summary>The first-pass key and hash of a packet as it came from its port (to find its bypass flow when its guard failed).</summary>

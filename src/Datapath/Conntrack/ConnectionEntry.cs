@@ -4,10 +4,12 @@ namespace Datapath.Conntrack;
 /// One slot of a <see cref="ConnectionTable"/> (the analogue of OVS's struct conn plus its
 /// per-protocol part): the original-direction key, the protocol state, mark/label, expiry, and
 /// the links of the bucket chain and of its timeout-class list. Kept in one flat array, so a
-/// connection costs one slot and no object.
+/// connection costs one slot and no object; a translated (NAT) connection costs a second slot,
+/// its <see cref="EntryKind.ReplyKey"/>, which puts the reply tuple in the reply tuple's bucket.
 /// </summary>
 internal struct ConnectionEntry
 {
+    /// <summary>A connection: its original-direction key. A reply-key slot: the reply tuple.</summary>
     public ConntrackKey Key;
     public UInt128 Label;
 
@@ -45,6 +47,47 @@ internal struct ConnectionEntry
     public TimeoutClass QueuedClass;
 
     public bool InUse;
+
+    public EntryKind Kind;
+
+    /// <summary>A reply key kept for its connection but in no bucket: another table answers lookups of it.</summary>
+    public bool Unindexed;
+
+    /// <summary>How the connection translates its original direction (<see cref="NatAction.None"/>: it does not).</summary>
+    public NatAction Nat;
+
+    /// <summary>The slot of its timeout policy's lists in the table (0: the defaults).</summary>
+    public byte Policy;
+
+    /// <summary>
+    /// A translated connection: the slot of its reply key. A reply-key slot: the slot of its
+    /// connection, or -1 for a reply tuple whose connection another table owns. Otherwise -1.
+    /// </summary>
+    public int Link;
+}
+
+/// <summary>What a slot of the table holds.</summary>
+internal enum EntryKind : byte
+{
+    /// <summary>A connection, found by its original key and, unless translated, by the reverse of it.</summary>
+    Connection,
+
+    /// <summary>The reply tuple of a translated connection of this table (<see cref="ConnectionEntry.Link"/>).</summary>
+    ReplyKey,
+
+    /// <summary>
+    /// A reply tuple reserved for a translated connection that another table owns (a shard whose
+    /// bucket the reply tuple hashes to): lookups of it answer with the owner's original key.
+    /// </summary>
+    RemoteReplyKey,
+}
+
+/// <summary>Which address a connection's translation rewrites in the original direction.</summary>
+internal enum NatAction : byte
+{
+    None,
+    Source,
+    Destination,
 }
 
 /// <summary>What a protocol tracker says about a packet of a known connection (OVS enum ct_update_res).</summary>

@@ -5,13 +5,23 @@ public sealed partial class ConnectionTable
 {
     /// <summary>Removes every connection, or those of one zone (OVS conntrack_flush / flush zone).</summary>
     /// <returns>The number removed.</returns>
-    public int Flush(ushort? zone = null, List<RemovedConnection>? removed = null)
+    public int Flush(ushort? zone = null, List<RemovedConnection>? removed = null) =>
+        Flush(zone is { } z ? new ConntrackFlushFilter { Zone = z } : ConntrackFlushFilter.All, removed);
+
+    /// <summary>
+    /// Removes the connections <paramref name="filter"/> selects (OVS 3.x dpctl/flush-conntrack with a
+    /// zone, mark, labels and original / reply tuples; conntrack_flush_with_match).
+    /// </summary>
+    /// <returns>The number removed.</returns>
+    public int Flush(ConntrackFlushFilter filter, List<RemovedConnection>? removed = null)
     {
+        ArgumentNullException.ThrowIfNull(filter);
         int count = 0;
         for (int slot = 0; slot < _highWater; slot++)
         {
             ref var entry = ref _entries[slot];
-            if (entry.InUse && (zone is null || entry.Key.Zone == zone.Value))
+            if (entry.InUse && entry.Kind == EntryKind.Connection
+                && filter.Matches(in entry.Key, ReplyKeyOf(slot), entry.Mark, entry.Label))
             {
                 removed?.Add(new RemovedConnection(entry.Key, entry.Hash, RemovalReason.Flushed));
                 Remove(slot, RemovalReason.Flushed);
@@ -22,16 +32,24 @@ public sealed partial class ConnectionTable
         return count;
     }
 
-    /// <summary>A copy of every connection (or of one zone's) for dumps, in slot order.</summary>
-    public List<ConnectionSnapshot> Snapshot(ushort? zone = null)
+    /// <summary>
+    /// A copy of every connection (or of one zone's) for dumps, in slot order; with
+    /// <paramref name="nowMs"/>, those whose time is up are left out, as conntrack_dump_next does.
+    /// </summary>
+    public List<ConnectionSnapshot> Snapshot(ushort? zone = null, long? nowMs = null)
     {
         var list = new List<ConnectionSnapshot>();
         for (int slot = 0; slot < _highWater; slot++)
         {
             ref var e = ref _entries[slot];
-            if (e.InUse && (zone is null || e.Key.Zone == zone.Value))
+            if (e.InUse && e.Kind == EntryKind.Connection && (zone is null || e.Key.Zone == zone.Value)
+                && (nowMs is not { } now || now < e.Expiration))
             {
-                list.Add(new ConnectionSnapshot(e.Key, e.Mark, e.Label, e.Orig.State, e.Reply.State, e.Timeout, e.Expiration));
+                list.Add(new ConnectionSnapshot(e.Key, e.Mark, e.Label, e.Orig.State, e.Reply.State, e.Timeout, e.Expiration)
+                {
+                    ReplyKey = ReplyKeyOf(slot),
+                    TimeoutPolicy = PolicyName(e.Policy),
+                });
             }
         }
 

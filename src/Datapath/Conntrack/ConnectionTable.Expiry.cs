@@ -1,8 +1,8 @@
 namespace Datapath.Conntrack;
 
 /// <summary>
-/// Expiry: one list per <see cref="TimeoutClass"/> (OVS's exp_lists), ordered by the expiry each
-/// connection had when it was queued, since every connection of a class gets the same timeout.
+/// Expiry: one list per timeout policy and <see cref="TimeoutClass"/> (OVS's exp_lists), ordered by
+/// the expiry each connection had when it was queued, since every connection of a list gets the same timeout.
 /// Traffic renews a connection in place (no list surgery on the packet path, which at a million
 /// connections would cost three more cache misses per packet); the sweep finds renewed heads and
 /// queues them again at the tail of their current class. A sweep looks at a bounded number of
@@ -11,8 +11,6 @@ namespace Datapath.Conntrack;
 /// </summary>
 public sealed partial class ConnectionTable
 {
-    private readonly int[] _expiryHead;
-    private readonly int[] _expiryTail;
     private int _sweepCursor;
 
     /// <summary>
@@ -99,7 +97,7 @@ public sealed partial class ConnectionTable
     private void RenewExpiry(int slot, TimeoutClass timeoutClass, long nowMs)
     {
         ref var entry = ref _entries[slot];
-        long expiration = nowMs + _timeoutMs[(int)timeoutClass];
+        long expiration = nowMs + _timeoutMs[ListOf(entry.Policy, timeoutClass)];
         if (entry.Timeout == timeoutClass || expiration >= entry.QueuedExpiration)
         {
             entry.Timeout = timeoutClass;
@@ -117,7 +115,7 @@ public sealed partial class ConnectionTable
     private void LinkExpiry(int slot, TimeoutClass timeoutClass, long nowMs)
     {
         _entries[slot].Timeout = timeoutClass;
-        Enqueue(slot, timeoutClass, nowMs + _timeoutMs[(int)timeoutClass]);
+        Enqueue(slot, timeoutClass, nowMs + _timeoutMs[ListOf(_entries[slot].Policy, timeoutClass)]);
     }
 
     private void Enqueue(int slot, TimeoutClass timeoutClass, long expiration)
@@ -126,7 +124,7 @@ public sealed partial class ConnectionTable
         entry.Expiration = expiration;
         entry.QueuedExpiration = expiration;
         entry.QueuedClass = timeoutClass;
-        int c = (int)timeoutClass;
+        int c = ListOf(entry.Policy, timeoutClass);
         entry.ExpiryPrev = _expiryTail[c];
         entry.ExpiryNext = -1;
         if (_expiryTail[c] >= 0)
@@ -144,7 +142,7 @@ public sealed partial class ConnectionTable
     private void UnlinkExpiry(int slot)
     {
         ref var entry = ref _entries[slot];
-        int c = (int)entry.QueuedClass;
+        int c = ListOf(entry.Policy, entry.QueuedClass);
         if (entry.ExpiryPrev >= 0)
         {
             _entries[entry.ExpiryPrev].ExpiryNext = entry.ExpiryNext;
@@ -166,4 +164,6 @@ public sealed partial class ConnectionTable
         entry.ExpiryPrev = -1;
         entry.ExpiryNext = -1;
     }
+
+    private static int ListOf(byte policy, TimeoutClass timeoutClass) => (policy * Classes) + (int)timeoutClass;
 }

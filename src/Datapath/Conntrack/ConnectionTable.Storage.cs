@@ -7,10 +7,12 @@ namespace Datapath.Conntrack;
 public sealed partial class ConnectionTable
 {
     /// <summary>
-    /// Finds the connection of <paramref name="key"/> in either direction (OVS conn_key_lookup). A
-    /// connection whose time is up is removed on the spot and not found, as conn_expired makes it.
+    /// Finds the connection of <paramref name="key"/> in either direction (OVS conn_key_lookup): its
+    /// original key, or its reply tuple (the reverse of the original key unless the connection is
+    /// translated; then only its reply key). A connection whose time is up is removed on the spot and
+    /// not found, as conn_expired makes it.
     /// </summary>
-    /// <returns>The slot, or -1.</returns>
+    /// <returns>The connection's slot, -1, or <see cref="ElsewhereSlot"/> for a reply tuple reserved for another table's connection.</returns>
     private int Lookup(in ConntrackKey key, uint hash, long nowMs, out bool reply)
     {
         reply = false;
@@ -23,12 +25,30 @@ public sealed partial class ConnectionTable
                 continue;
             }
 
-            if (ConntrackKey.Equals(in entry.Key, in key))
+            int owner = slot;
+            if (entry.Kind == EntryKind.Connection)
             {
-                reply = false;
+                if (ConntrackKey.Equals(in entry.Key, in key))
+                {
+                    reply = false;
+                }
+                else if (entry.Link < 0 && ConntrackKey.IsReverseOf(in entry.Key, in key))
+                {
+                    reply = true;
+                }
+                else
+                {
+                    continue;
+                }
             }
-            else if (ConntrackKey.IsReverseOf(in entry.Key, in key))
+            else if (ConntrackKey.Equals(in entry.Key, in key))
             {
+                if (entry.Kind == EntryKind.RemoteReplyKey)
+                {
+                    return ElsewhereSlot;
+                }
+
+                owner = entry.Link;
                 reply = true;
             }
             else
@@ -36,14 +56,14 @@ public sealed partial class ConnectionTable
                 continue;
             }
 
-            if (nowMs >= entry.Expiration)
+            if (nowMs >= entries[owner].Expiration)
             {
-                ExpireOnLookup(slot);
+                ExpireOnLookup(owner);
                 reply = false;
                 return -1;
             }
 
-            return slot;
+            return owner;
         }
 
         return -1;
@@ -79,7 +99,7 @@ public sealed partial class ConnectionTable
         _buckets = NewBuckets(_entries.Length, out _bucketShift);
         for (int slot = 0; slot < _highWater; slot++)
         {
-            if (_entries[slot].InUse)
+            if (_entries[slot].InUse && !_entries[slot].Unindexed)
             {
                 LinkBucket(slot);
             }
@@ -113,12 +133,18 @@ public sealed partial class ConnectionTable
         link = _entries[slot].Next;
     }
 
-    /// <summary>Removes a connection, frees its slot and queues its removal notice.</summary>
+    /// <summary>Removes a connection, frees its slots (its reply key's too) and queues its removal notice.</summary>
     private void Remove(int slot, RemovalReason reason)
     {
         ref var entry = ref _entries[slot];
         UnlinkBucket(slot);
         UnlinkExpiry(slot);
+        if (entry.Link >= 0)
+        {
+            RemoveReplyKey(entry.Link);
+            entry.Link = -1;
+        }
+
         Count--;
         _zoneCounts[entry.Key.Zone]--;
         Stats.Record(reason switch
@@ -138,7 +164,26 @@ public sealed partial class ConnectionTable
             Notify(new RemovedConnection(entry.Key, entry.Hash, reason));
         }
 
+        FreeSlot(slot);
+    }
+
+    private void RemoveReplyKey(int alias)
+    {
+        if (!_entries[alias].Unindexed)
+        {
+            UnlinkBucket(alias);
+        }
+
+        FreeSlot(alias);
+    }
+
+    private void FreeSlot(int slot)
+    {
+        ref var entry = ref _entries[slot];
         entry.InUse = false;
+        entry.Kind = EntryKind.Connection;
+        entry.Link = -1;
+        entry.Unindexed = false;
         entry.Next = _freeHead;
         _freeHead = slot;
     }

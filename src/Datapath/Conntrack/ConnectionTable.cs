@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using Datapath.Actions;
+using Datapath.Conntrack.Nat;
 using Datapath.Flow;
 using Datapath.Packets;
 
@@ -14,15 +15,17 @@ namespace Datapath.Conntrack;
 ///
 /// Storage: connections live in one flat array of <see cref="ConnectionEntry"/> slots, chained in
 /// buckets by the symmetric hash (so both directions of a connection share one bucket and one
-/// slot), and linked per <see cref="TimeoutClass"/> in expiry order so that <see cref="Sweep"/>
-/// only looks at connections whose time is up. Execute allocates nothing once the arrays are grown.
+/// slot), and linked per timeout policy and <see cref="TimeoutClass"/> in expiry order so that
+/// <see cref="Sweep"/> only looks at connections whose time is up. A translated connection (NAT)
+/// has a reply tuple that is not the reverse of its original one: a second slot indexes it in its
+/// own bucket and points back to the connection. Execute allocates nothing once the arrays are grown.
 /// </summary>
-public sealed partial class ConnectionTable
+public sealed partial class ConnectionTable : IReplyTupleClaims
 {
     private const int MaxPendingRemovals = 65_536;
+    private const CtState NatStates = CtState.SrcNat | CtState.DstNat;
 
     private readonly ConntrackOptions _options;
-    private readonly long[] _timeoutMs;
     private readonly int[] _zoneCounts = new int[ushort.MaxValue + 1];
     private readonly List<RemovedConnection> _pendingRemovals = new(64);
 
@@ -37,19 +40,30 @@ public sealed partial class ConnectionTable
         ArgumentNullException.ThrowIfNull(options);
         _options = options;
         ArgumentOutOfRangeException.ThrowIfNegative(_options.ConnectionLimit);
-        _timeoutMs = new long[Enum.GetValues<TimeoutClass>().Length];
-        for (int i = 0; i < _timeoutMs.Length; i++)
+        _connectionLimit = _options.ConnectionLimit;
+        _tcpSequenceCheck = _options.TcpSequenceCheck;
+        foreach (var (zone, limit) in _options.ZoneLimits)
         {
-            _timeoutMs[i] = _options.Timeouts.For((TimeoutClass)i);
+            SetZoneLimit(zone, limit);
+        }
+
+        _natSalt = _options.NatSeed ?? (uint)Random.Shared.Next();
+        _natRandom = new Random(unchecked((int)_natSalt));
+        _claims = this;
+        InitPolicies(_options.Timeouts);
+        foreach (var (name, timeouts) in _options.TimeoutPolicies)
+        {
+            SetTimeoutPolicy(name, timeouts);
+        }
+
+        foreach (var (zone, name) in _options.ZoneTimeoutPolicies)
+        {
+            SetZoneTimeoutPolicy(zone, name);
         }
 
         int capacity = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(16, _options.InitialCapacity));
         _entries = new ConnectionEntry[capacity];
         _buckets = NewBuckets(capacity, out _bucketShift);
-        _expiryHead = new int[_timeoutMs.Length];
-        _expiryTail = new int[_timeoutMs.Length];
-        Array.Fill(_expiryHead, -1);
-        Array.Fill(_expiryTail, -1);
     }
 
     /// <summary>Committed connections in the table (expired ones count until swept or looked up).</summary>
@@ -63,9 +77,9 @@ public sealed partial class ConnectionTable
     public int CountInZone(ushort zone) => _zoneCounts[zone];
 
     /// <summary>
-    /// Runs one packet through conntrack: ct(zone, commit?, mark/label under masks). The zone is the
+    /// Runs one packet through conntrack: ct(zone, commit?, mark/label under masks, nat?). The zone is the
     /// input's (<see cref="ConntrackInput.Key"/>.Zone, set by the parser from the same ct action);
-    /// <paramref name="args"/> gives commit, mark and label.
+    /// <paramref name="args"/> gives commit, mark, label, nat and the timeout policy.
     /// </summary>
     public ConntrackResult Execute(in ConntrackInput input, in ConntrackArgs args, long nowMs)
     {
@@ -90,6 +104,7 @@ public sealed partial class ConnectionTable
     private void Execute(in ConntrackInput input, in ConntrackArgs args, long nowMs, ref ConntrackResult result)
     {
         ushort zone = input.Key.Zone;
+        result = default;
         if (!input.IsValid)
         {
             result = InvalidResult(zone, input.InvalidReason);
@@ -98,7 +113,15 @@ public sealed partial class ConnectionTable
 
         // A ct() in another zone starts from a clean state (OVS process_one).
         CtState state = input.PreviousZone == zone ? input.PreviousState : CtState.None;
-        int slot = Lookup(in input.Key, input.ShardHash, nowMs, out bool reply);
+        int slot = LookupPacket(in input, state, nowMs, out bool reply);
+        if (slot == ElsewhereSlot)
+        {
+            result.OwnedElsewhere = true;
+            result.State = CtState.Tracked;
+            result.Zone = zone;
+            return;
+        }
+
         bool create = false;
         if (slot >= 0)
         {
@@ -131,6 +154,12 @@ public sealed partial class ConnectionTable
                         break;
                 }
             }
+
+            // OVS handle_nat: an existing translation applies once per zone, whatever the state says.
+            if (slot >= 0 && args.Nat is not null && _entries[slot].Nat != NatAction.None && (state & NatStates) == 0)
+            {
+                result.Nat = Translation(slot, reply, input.IcmpRelated, ref state);
+            }
         }
         else if (input.IcmpRelated)
         {
@@ -146,7 +175,7 @@ public sealed partial class ConnectionTable
         bool drop = false;
         if (create)
         {
-            slot = NotFound(in input, in args, nowMs, ref state, out drop);
+            slot = NotFound(in input, in args, nowMs, ref state, ref result.Nat, out drop);
         }
 
         result.State = state | CtState.Tracked;
@@ -184,6 +213,29 @@ public sealed partial class ConnectionTable
         }
     }
 
+    /// <summary>
+    /// Finds the packet's connection. A packet translated in this zone already (its state says
+    /// +snat or +dnat) shows the other key's tuple: it is looked up reversed and its direction
+    /// flipped, as OVS's initial_conn_lookup does.
+    /// </summary>
+    private int LookupPacket(in ConntrackInput input, CtState state, long nowMs, out bool reply)
+    {
+        if ((state & NatStates) == 0)
+        {
+            return Lookup(in input.Key, input.ShardHash, nowMs, out reply);
+        }
+
+        var reversed = input.Key.Reverse();
+        int slot = Lookup(in reversed, input.ShardHash, nowMs, out reply);
+        if (slot >= 0)
+        {
+            reply = !reply;
+            return slot;
+        }
+
+        return slot == ElsewhereSlot ? slot : Lookup(in input.Key, input.ShardHash, nowMs, out reply);
+    }
+
     /// <summary>The answer for a packet conntrack cannot key (non-IP, fragment, bad checksum...): inv|trk.</summary>
     public static ConntrackResult InvalidResult(ushort zone) => new() { State = CtState.Invalid | CtState.Tracked, Zone = zone };
 
@@ -194,8 +246,8 @@ public sealed partial class ConnectionTable
         return InvalidResult(zone);
     }
 
-    /// <summary>OVS conn_not_found: may the packet open a connection, and does commit create it?</summary>
-    private int NotFound(in ConntrackInput input, in ConntrackArgs args, long nowMs, ref CtState state, out bool drop)
+    /// <summary>OVS conn_not_found: may the packet open a connection, and does commit create it (translated when asked)?</summary>
+    private int NotFound(in ConntrackInput input, in ConntrackArgs args, long nowMs, ref CtState state, ref NatRewrite nat, out bool drop)
     {
         drop = false;
         if (!ValidNew(in input))
@@ -211,32 +263,56 @@ public sealed partial class ConnectionTable
             return -1;
         }
 
-        return Create(in input, nowMs, out drop);
+        int slot = Create(in input, in args, nowMs, out drop);
+        if (slot >= 0 && _entries[slot].Nat != NatAction.None)
+        {
+            nat = Translation(slot, reply: false, related: false, ref state);
+        }
+
+        return slot;
     }
 
-    private int Create(in ConntrackInput input, long nowMs, out bool drop)
+    private int Create(in ConntrackInput input, in ConntrackArgs args, long nowMs, out bool drop)
     {
         ushort zone = input.Key.Zone;
         drop = true;
-        if (_options.ZoneLimits.Count != 0 && _options.ZoneLimits.TryGetValue(zone, out int zoneLimit) && _zoneCounts[zone] >= zoneLimit)
+        if (ZoneFull(zone))
         {
             Stats.Record(ConntrackCounter.ZoneLimitDrop);
             return -1;
         }
 
-        if (Count >= _options.ConnectionLimit)
+        if (Count >= _connectionLimit)
         {
             Stats.Record(ConntrackCounter.GlobalLimitDrop);
             return -1;
         }
 
         drop = false;
+        var nat = args.Nat;
+        ConntrackKey replyKey = default;
+        var claim = ReplyClaim.ClaimedHere;
+        if (nat is { SetsUpTranslation: true })
+        {
+            claim = FindReplyTuple(in input.Key, nat, nowMs, out replyKey);
+            if (claim == ReplyClaim.Taken)
+            {
+                // OVS: "Unable to NAT due to tuple space exhaustion": nothing is committed, the packet goes on as +new.
+                Stats.Record(ConntrackCounter.NatExhausted);
+                return -1;
+            }
+        }
+
+        // Both slots before any reference into the array: taking the second may grow it.
         int slot = Allocate();
+        int alias = nat is { SetsUpTranslation: true } ? Allocate() : -1;
         ref var entry = ref _entries[slot];
         entry = default;
         entry.Key = input.Key;
         entry.Hash = input.ShardHash;
         entry.InUse = true;
+        entry.Link = -1;
+        entry.Policy = PolicyFor(in args, zone);
         var timeout = Tracker(input.Key) switch
         {
             TrackerKind.Tcp => TcpTracker.Create(ref entry, in input),
@@ -245,6 +321,11 @@ public sealed partial class ConnectionTable
         };
 
         LinkBucket(slot);
+        if (alias >= 0)
+        {
+            LinkReplyKey(slot, alias, in replyKey, nat!.Kind, index: claim == ReplyClaim.ClaimedHere);
+        }
+
         Count++;
         _zoneCounts[zone]++;
         LinkExpiry(slot, timeout, nowMs);
@@ -259,7 +340,7 @@ public sealed partial class ConnectionTable
         bool renew;
         var result = Tracker(entry.Key) switch
         {
-            TrackerKind.Tcp => TcpTracker.Update(ref entry, in input, reply, out refresh, out renew),
+            TrackerKind.Tcp => TcpTracker.Update(ref entry, in input, reply, _tcpSequenceCheck, out refresh, out renew),
             TrackerKind.Icmp => IcmpTracker.Update(ref entry, in input, reply, out refresh, out renew),
             _ => OtherTracker.Update(ref entry, in input, reply, out refresh, out renew),
         };

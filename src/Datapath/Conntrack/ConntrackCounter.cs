@@ -37,4 +37,15 @@ public enum ConntrackCounter
     Expired,
     Replaced,
     Flushed,
+
+    // ---- NAT and policies ----
+
+    /// <summary>A commit with nat(src=...) or nat(dst=...) found no free reply tuple: nothing committed, the packet goes on untranslated (OVS "tuple space exhaustion").</summary>
+    NatExhausted,
+
+    /// <summary>Packets whose headers a translation rewrote (the first one and every later one of both directions).</summary>
+    NatTranslated,
+
+    /// <summary>A commit named a timeout policy the table does not know: the zone's policy or the defaults applied.</summary>
+    UnknownTimeoutPolicy,
 }

@@ -27,9 +27,12 @@ public static class ConntrackFormatter
     /// <summary>
     /// One dump-conntrack line, e.g.
     /// <c>tcp,orig=(src=10.0.0.1,dst=10.0.0.2,sport=43210,dport=8080),reply=(src=10.0.0.2,dst=10.0.0.1,sport=8080,dport=43210),protoinfo=(state=ESTABLISHED)</c>.
-    /// As in OVS, zone, mark and labels appear only when non-zero.
+    /// As in OVS, zone, mark and labels appear only when non-zero; the reply tuple of a translated
+    /// connection shows the translation. With <paramref name="nowMs"/> (dump-conntrack -s) the
+    /// seconds left before expiry follow the zone, as ct_dpif_format_entry prints them with statistics
+    /// (the userspace tracker keeps no packet counters or timestamps, so nothing else is added).
     /// </summary>
-    public static StringBuilder AppendEntry(StringBuilder sb, in ConnectionSnapshot entry)
+    public static StringBuilder AppendEntry(StringBuilder sb, in ConnectionSnapshot entry, long? nowMs = null)
     {
         ArgumentNullException.ThrowIfNull(sb);
         var key = entry.Key;
@@ -37,12 +40,19 @@ public static class ConntrackFormatter
         sb.Append(",orig=(");
         AppendTuple(sb, in key);
         sb.Append("),reply=(");
-        var reply = key.Reverse();
+        var reply = entry.ReplyKey;
         AppendTuple(sb, in reply);
         sb.Append(')');
         if (key.Zone != 0)
         {
             sb.Append(",zone=").AppendDecimal(key.Zone);
+        }
+
+        if (nowMs is { } now)
+        {
+            // conn_to_ct_dpif_entry: whole seconds left, rounded down, never negative.
+            long left = entry.ExpirationMs - now;
+            sb.Append(",timeout=").AppendDecimal((uint)Math.Clamp(left / 1000, 0, uint.MaxValue));
         }
 
         if (entry.Mark != 0)
@@ -63,7 +73,10 @@ public static class ConntrackFormatter
         return sb;
     }
 
-    public static string FormatEntry(in ConnectionSnapshot entry) => AppendEntry(new StringBuilder(), in entry).ToString();
+    /// <summary>A TCP state as Open vSwitch names it (ct_dpif_tcp_state_string).</summary>
+    public static string TcpStateName(TcpState state) => TcpStateNames[(int)state];
+
+    public static string FormatEntry(in ConnectionSnapshot entry, long? nowMs = null) => AppendEntry(new StringBuilder(), in entry, nowMs).ToString();
 
     /// <summary>
     /// The one state OVS prints for two peers: the larger, with FIN_WAIT_2 shown as TIME_WAIT and

@@ -19,6 +19,30 @@ public sealed record ConntrackTimeouts
     public required long IcmpFirstMs { get; init; }
     public required long IcmpReplyMs { get; init; }
 
+    /// <summary>The attribute names of a timeout policy, as ovs-vsctl add-zone-tp takes them (seconds).</summary>
+    public static IReadOnlyList<string> AttributeNames { get; } =
+    [
+        "tcp_syn_sent", "tcp_syn_recv", "tcp_established", "tcp_fin_wait", "tcp_time_wait", "tcp_close",
+        "udp_first", "udp_single", "udp_multiple", "icmp_first", "icmp_reply",
+    ];
+
+    /// <summary>These timeouts with one attribute (an add-zone-tp name) set, or null for an unknown attribute.</summary>
+    public ConntrackTimeouts? With(string attribute, long milliseconds) => attribute switch
+    {
+        "tcp_syn_sent" => this with { TcpSynSentMs = milliseconds },
+        "tcp_syn_recv" => this with { TcpSynRecvMs = milliseconds },
+        "tcp_established" => this with { TcpEstablishedMs = milliseconds },
+        "tcp_fin_wait" => this with { TcpFinWaitMs = milliseconds },
+        "tcp_time_wait" => this with { TcpTimeWaitMs = milliseconds },
+        "tcp_close" => this with { TcpCloseMs = milliseconds },
+        "udp_first" => this with { UdpFirstMs = milliseconds },
+        "udp_single" => this with { UdpSingleMs = milliseconds },
+        "udp_multiple" => this with { UdpMultipleMs = milliseconds },
+        "icmp_first" => this with { IcmpFirstMs = milliseconds },
+        "icmp_reply" => this with { IcmpReplyMs = milliseconds },
+        _ => null,
+    };
+
     /// <summary>The timeout of one class (OVS tm_to_ct_dpif_tp).</summary>
     public long For(TimeoutClass timeoutClass) => timeoutClass switch
     {

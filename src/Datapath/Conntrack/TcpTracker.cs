@@ -94,7 +94,15 @@ internal readonly struct TcpTracker : IProtocolTracker
         return TimeoutClass.TcpFirstPacket;
     }
 
-    public static UpdateResult Update(ref ConnectionEntry entry, in ConntrackInput input, bool reply, out TimeoutClass refresh, out bool renew)
+    public static UpdateResult Update(ref ConnectionEntry entry, in ConntrackInput input, bool reply, out TimeoutClass refresh, out bool renew) =>
+        Update(ref entry, in input, reply, checkSequence: true, out refresh, out renew);
+
+    /// <summary>
+    /// As <see cref="Update(ref ConnectionEntry, in ConntrackInput, bool, out TimeoutClass, out bool)"/>;
+    /// with <paramref name="checkSequence"/> off every segment with valid flags is taken as in the
+    /// window (OVS tcp_bypass_seq_chk, dpctl/ct-disable-tcp-seq-chk).
+    /// </summary>
+    public static UpdateResult Update(ref ConnectionEntry entry, in ConntrackInput input, bool reply, bool checkSequence, out TimeoutClass refresh, out bool renew)
     {
         ref var src = ref reply ? ref entry.Reply : ref entry.Orig;
         ref var dst = ref reply ? ref entry.Orig : ref entry.Reply;
@@ -126,10 +134,10 @@ internal readonly struct TcpTracker : IProtocolTracker
             }
         }
 
-        return Track(ref src, ref dst, in input, ref refresh, ref renew);
+        return Track(ref src, ref dst, in input, checkSequence, ref refresh, ref renew);
     }
 
-    private static UpdateResult Track(ref TcpPeer src, ref TcpPeer dst, in ConntrackInput input, ref TimeoutClass refresh, ref bool renew)
+    private static UpdateResult Track(ref TcpPeer src, ref TcpPeer dst, in ConntrackInput input, bool checkSequence, ref TimeoutClass refresh, ref bool renew)
     {
         ushort flags = input.TcpFlags;
         uint win = input.TcpWindow;
@@ -228,11 +236,12 @@ internal readonly struct TcpTracker : IProtocolTracker
         }
 
         int ackSkew = checkAckSkew ? (int)(dst.SeqLo - ack) : 0;
-        if (SeqGeq(src.SeqHi, end)
+        if ((SeqGeq(src.SeqHi, end)
             && SeqGeq(seq, src.SeqLo - (uint)(dst.MaxWin << dws))
             && ackSkew >= -MaxAckWindow
             && ackSkew <= (MaxAckWindow << sws)
             && ((flags & Rst) == 0 || origSeq == src.SeqLo || origSeq == src.SeqLo + 1 || origSeq + 1 == src.SeqLo))
+            || !checkSequence)
         {
             Learn(ref src, ref dst, win, sws, ack, end);
 

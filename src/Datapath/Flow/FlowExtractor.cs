@@ -51,6 +51,11 @@ public static partial class FlowExtractor
         key.CtZone = metadata.CtZone;
         key.CtMark = metadata.CtMark;
         key.CtLabel = metadata.CtLabel;
+        if (metadata.CtTupleProto != 0)
+        {
+            SetCtTuple(ref key, in metadata);
+        }
+
         l3Offset = -1;
         l4Offset = -1;
 
@@ -85,6 +90,28 @@ public static partial class FlowExtractor
                 ParseArp(frame[offset..], ref key, stats);
                 break;
         }
+    }
+
+    /// <summary>
+    /// The conntrack original-direction tuple (miniflow_extract pushes it with the ct fields): the
+    /// IPv4 fields for an IPv4 tuple, the IPv6 ones for an IPv6 tuple.
+    /// </summary>
+    private static void SetCtTuple(ref FlowKey key, in PacketMetadata metadata)
+    {
+        if (metadata.CtTupleIpv6)
+        {
+            key.CtIpv6Src = metadata.CtTupleSrc;
+            key.CtIpv6Dst = metadata.CtTupleDst;
+        }
+        else
+        {
+            key.CtNwSrc = (uint)metadata.CtTupleSrc;
+            key.CtNwDst = (uint)metadata.CtTupleDst;
+        }
+
+        key.CtTpSrc = metadata.CtTupleSrcPort;
+        key.CtTpDst = metadata.CtTupleDstPort;
+        key.CtNwProto = metadata.CtTupleProto;
     }
 
     /// <summary>

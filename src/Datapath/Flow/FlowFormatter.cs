@@ -78,6 +78,16 @@ public static class FlowFormatter
             m.CtZone = key.CtZone != 0 ? ushort.MaxValue : (ushort)0;
             m.CtMark = key.CtMark != 0 ? uint.MaxValue : 0;
             m.CtLabel = key.CtLabel != UInt128.Zero ? UInt128.MaxValue : UInt128.Zero;
+            if (key.CtNwProto != 0)
+            {
+                m.CtNwSrc = uint.MaxValue;
+                m.CtNwDst = uint.MaxValue;
+                m.CtIpv6Src = UInt128.MaxValue;
+                m.CtIpv6Dst = UInt128.MaxValue;
+                m.CtTpSrc = ushort.MaxValue;
+                m.CtTpDst = ushort.MaxValue;
+                m.CtNwProto = byte.MaxValue;
+            }
         }
 
         m.EthSrc = ulong.MaxValue;
@@ -227,6 +237,7 @@ public static class FlowFormatter
                 End();
             }
 
+            CtTuple(in k, in m, ref first);
             Begin(ref first, "recirc_id").AppendHashHex(k.RecircId);
             if (m.RecircId != 0)
             {
@@ -503,6 +514,41 @@ public static class FlowFormatter
             }
 
             sb.Append(',');
+        }
+
+        /// <summary>
+        /// ct_tuple4(src=..,dst=..,proto=..,tp_src=..,tp_dst=..) or ct_tuple6(...): the original-direction
+        /// tuple, when matched (a packet shows the family of its key: an IPv6 tuple has IPv6 addresses).
+        /// </summary>
+        private void CtTuple(in FlowKey k, in FlowKey m, ref bool first)
+        {
+            if (!m.HasCtTuple)
+            {
+                return;
+            }
+
+            bool v6 = k.CtIpv6Src != UInt128.Zero || k.CtIpv6Dst != UInt128.Zero || (k.IsIpv6 && k.CtNwSrc == 0 && k.CtNwDst == 0);
+            Begin(ref first, v6 ? "ct_tuple6" : "ct_tuple4");
+            if (v6)
+            {
+                Ipv6Field("src", k.CtIpv6Src, m.CtIpv6Src);
+                Ipv6Field("dst", k.CtIpv6Dst, m.CtIpv6Dst);
+            }
+            else
+            {
+                Ipv4Field("src", k.CtNwSrc, m.CtNwSrc);
+                Ipv4Field("dst", k.CtNwDst, m.CtNwDst);
+            }
+
+            U8Decimal("proto", k.CtNwProto, m.CtNwProto);
+            U16Decimal("tp_src", k.CtTpSrc, m.CtTpSrc);
+            U16Decimal("tp_dst", k.CtTpDst, m.CtTpDst);
+            if (sb[^1] == ',')
+            {
+                sb.Length--;
+            }
+
+            End();
         }
 
         private void Ipv4Field(string name, uint value, uint mask)

@@ -32,6 +32,9 @@ public static class FlowHash
         acc += Fold(w[12] ^ 0xF135_7AEA_2E62_A9C5UL, w[13] ^ 0xBF58_476D_1CE4_E5B9UL);
         acc += Fold(w[14] ^ 0x94D0_49BB_1331_11EBUL, w[15] ^ 0xFF51_AFD7_ED55_8CCDUL);
         acc += Fold(w[16] ^ 0xC4CE_B9FE_1A85_EC53UL, w[17] ^ 0x2127_599B_F432_5C37UL);
+        acc += Fold(w[18] ^ 0x9E6C_63D0_676A_9A99UL, w[19] ^ 0x5A34_5A6B_8F3D_2C91UL);
+        acc += Fold(w[20] ^ 0xD1B5_4A32_D192_ED03UL, w[21] ^ 0xABC9_8388_FB8F_AC03UL);
+        acc += Fold(w[22] ^ 0x8CB9_2BA7_2F3D_8DD7UL, w[23] ^ 0xE3C3_7A21_9D2B_6E45UL);
         return Finish(acc);
     }
 

@@ -25,12 +25,19 @@ namespace Datapath.Flow;
 ///  13: tp_src (or ICMP type) 0-15, tp_dst (or ICMP code) 16-31, tcp_flags 32-47
 ///  14: ARP sha / ND sll 0-47, 15: ARP tha / ND tll 0-47
 ///  16-17: ND target (16 = high)
+///  18-19: ct_ipv6_src (18 = high), 20-21: ct_ipv6_dst
+///  22: ct_nw_src 0-31, ct_nw_dst 32-63
+///  23: ct_tp_src 0-15, ct_tp_dst 16-31, ct_nw_proto 32-39
+/// (words 18-23 are the conntrack original-direction tuple: zero unless conntrack set it)
 /// Integers are stored in host order; MAC addresses as the 48-bit big-endian number they spell.
 /// </summary>
 [StructLayout(LayoutKind.Sequential)]
 public struct FlowKey : IEquatable<FlowKey>
 {
-    public const int WordCount = 18;
+    public const int WordCount = 24;
+
+    /// <summary>The first word of the conntrack original-direction tuple (ct_nw_src, ct_ipv6_src...).</summary>
+    public const int CtTupleFirstWord = 18;
 
     /// <summary>nw_frag bit: the packet is a fragment (OVS FLOW_NW_FRAG_ANY).</summary>
     public const byte FragAny = 1;
@@ -69,6 +76,45 @@ public struct FlowKey : IEquatable<FlowKey>
     public ushort CtZone { readonly get => Get16(1, 16); set => Set16(1, 16, value); }
     public uint CtMark { readonly get => Get32(1, 32); set => Set32(1, 32, value); }
     public UInt128 CtLabel { readonly get => new(Words[2], Words[3]); set { Words[2] = (ulong)(value >> 64); Words[3] = (ulong)value; } }
+    public UInt128 CtIpv6Src { readonly get => new(Words[18], Words[19]); set { Words[18] = (ulong)(value >> 64); Words[19] = (ulong)value; } }
+    public UInt128 CtIpv6Dst { readonly get => new(Words[20], Words[21]); set { Words[20] = (ulong)(value >> 64); Words[21] = (ulong)value; } }
+    public uint CtNwSrc { readonly get => Get32(22, 0); set => Set32(22, 0, value); }
+    public uint CtNwDst { readonly get => Get32(22, 32); set => Set32(22, 32, value); }
+    public ushort CtTpSrc { readonly get => Get16(23, 0); set => Set16(23, 0, value); }
+    public ushort CtTpDst { readonly get => Get16(23, 16); set => Set16(23, 16, value); }
+    public byte CtNwProto { readonly get => Get8(23, 32); set => Set8(23, 32, value); }
+
+    /// <summary>
+    /// Zeroes every conntrack field (ct_state, ct_zone, ct_mark, ct_label and the original-direction
+    /// tuple): the key a packet has before any ct action, as flow_clear_conntrack leaves it.
+    /// </summary>
+    public void ClearConntrack()
+    {
+        Words[1] = 0;
+        Words[2] = 0;
+        Words[3] = 0;
+        for (int w = CtTupleFirstWord; w < WordCount; w++)
+        {
+            Words[w] = 0;
+        }
+    }
+
+    /// <summary>True when any bit of the conntrack original-direction tuple is set (in a key or a mask).</summary>
+    public readonly bool HasCtTuple
+    {
+        get
+        {
+            for (int w = CtTupleFirstWord; w < WordCount; w++)
+            {
+                if (Words[w] != 0)
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+    }
 
     // ---- L2 ----
     public ulong EthDst { readonly get => Words[4] & Mac48; set => Words[4] = (Words[4] & ~Mac48) | (value & Mac48); }

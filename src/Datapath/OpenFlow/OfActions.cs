@@ -34,14 +34,20 @@ public sealed record Subfield(OfField Field, int Offset, int Bits)
     public UInt128 Read(in OfFlow flow) => (Field.Get(in flow) >> Offset) & (Bits >= 128 ? UInt128.MaxValue : (UInt128.One << Bits) - 1);
 }
 
-/// <summary>ct(commit, zone=..., table=..., exec(...)); NAT is rejected at parse time.</summary>
+/// <summary>ct(commit, zone=..., table=..., nat(...), timeout=..., exec(...)).</summary>
 public sealed record ConntrackAction(bool Commit, ushort Zone, Subfield? ZoneSource, byte? Table, IReadOnlyList<SetFieldOfAction> Exec) : OfAction
 {
+    /// <summary>nat, nat(src=...) or nat(dst=...), or null.</summary>
+    public Actions.NatArgs? Nat { get; init; }
+
+    /// <summary>timeout=NAME: the timeout policy a commit gives the connection, or null for the zone's.</summary>
+    public string? Timeout { get; init; }
+
     public bool Equals(ConntrackAction? other) =>
         other is not null && Commit == other.Commit && Zone == other.Zone && Equals(ZoneSource, other.ZoneSource)
-        && Table == other.Table && Exec.SequenceEqual(other.Exec);
+        && Table == other.Table && Exec.SequenceEqual(other.Exec) && Equals(Nat, other.Nat) && Timeout == other.Timeout;
 
-    public override int GetHashCode() => HashCode.Combine(Commit, Zone, ZoneSource, Table, Exec.Count);
+    public override int GetHashCode() => HashCode.Combine(Commit, Zone, ZoneSource, Table, Exec.Count, Nat, Timeout);
 }
 
 /// <summary>ct_clear.</summary>

@@ -67,12 +67,6 @@ public struct OfFlow : IEquatable<OfFlow>
 
     public static bool operator !=(OfFlow a, OfFlow b) => !a.Equals(b);
 
-    /// <summary>Clears the conntrack fields, as Open vSwitch's flow_clear_conntrack() does after ct().</summary>
-    public void ClearConntrack()
-    {
-        Key.CtState = Packets.CtState.None;
-        Key.CtZone = 0;
-        Key.CtMark = 0;
-        Key.CtLabel = UInt128.Zero;
-    }
+    /// <summary>Clears the conntrack fields (the original-direction tuple too), as Open vSwitch's flow_clear_conntrack() does after ct().</summary>
+    public void ClearConntrack() => Key.ClearConntrack();
 }

@@ -9,9 +9,12 @@ namespace Datapath.OpenFlow;
 /// </summary>
 public sealed class OfMatch : IEquatable<OfMatch>
 {
-    // Word ranges of the lookup stages, as Open vSwitch's classifier stages its subtables
-    // (metadata, L2, L3, L4): a rule that fails in a stage un-wildcards that stage and the ones before.
-    private static ReadOnlySpan<byte> StageEnd => [3, 3, 3, 3, 6, 6, 6, 12, 12, 12, 12, 12, 12, 17, 17, 17, 17, 17];
+    // The words in lookup-stage order, as Open vSwitch's classifier stages its subtables (metadata
+    // with the conntrack tuple, L2, L3, L4), and where each word's stage ends in that order: a rule
+    // that fails in a stage un-wildcards that stage and the ones before.
+    private static ReadOnlySpan<byte> StageOrder => [0, 1, 2, 3, 18, 19, 20, 21, 22, 23, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17];
+
+    private static ReadOnlySpan<byte> StageEnd => [9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 12, 12, 12, 18, 18, 18, 18, 18, 18, 23, 23, 23, 23, 23];
 
     private OfFlow _value;
     private OfFlow _mask;
@@ -70,11 +73,12 @@ public sealed class OfMatch : IEquatable<OfMatch>
         ReadOnlySpan<ulong> k = flow.Key.Words;
         ReadOnlySpan<ulong> m = _mask.Key.Words;
         ReadOnlySpan<ulong> v = _value.Key.Words;
-        for (int w = 0; w < FlowKey.WordCount; w++)
+        for (int i = 0; i < FlowKey.WordCount; i++)
         {
+            int w = StageOrder[i];
             if ((k[w] & m[w]) != v[w])
             {
-                Unwildcard(ref wildcards, StageEnd[w]);
+                Unwildcard(ref wildcards, StageEnd[i]);
                 return false;
             }
         }
@@ -92,10 +96,12 @@ public sealed class OfMatch : IEquatable<OfMatch>
 
     public override string ToString() => Syntax.MatchFormatter.Format(this, FlowEntry.DefaultPriority);
 
-    private void Unwildcard(ref FlowKey wildcards, int lastWord)
+    /// <summary>ORs in the mask of the words of <see cref="StageOrder"/> up to position <paramref name="last"/>.</summary>
+    private void Unwildcard(ref FlowKey wildcards, int last)
     {
-        for (int w = 0; w <= lastWord; w++)
+        for (int i = 0; i <= last; i++)
         {
+            int w = StageOrder[i];
             wildcards.Words[w] |= _mask.Key.Words[w];
         }
     }

@@ -91,7 +91,7 @@ internal sealed class ConntrackContinuations(IContinuationRunner runner, Conntra
                     continue;
                 }
 
-                result.ApplyTo(ref packet.Metadata);
+                result.ApplyTo(packet);
                 if (continuing.Count > 0 && (continuing.IsFull || !ReferenceEquals(actions, nextActions) || resumeAt != nextResumeAt))
                 {
                     runner.Continue(continuing, actions!, resumeAt);

@@ -6,9 +6,13 @@ using Datapath.Pipeline;
 
 namespace Datapath.Replay;
 
+/// <summary>Sees one frame a port sent, stamped with the capture time of the input frame that caused it.</summary>
+public delegate void TransmitObserver(uint port, ReadOnlySpan<byte> frame, long timestampNs);
+
 /// <summary>
 /// Replays a capture through a datapath in capture order, each frame finished before the next,
-/// with the datapath clock following the capture's timestamps, and writes one verdict line per
+/// with the datapath clock following the capture's timestamps (what Open vSwitch's replays get
+/// with --time-warp: conntrack timeouts follow capture time), and writes one verdict line per
 /// frame: `N IN_PORT -> OUT_PORTS` (one port per transmitted packet, so a frame that releases held
 /// fragments lists several) or `N IN_PORT -> drop`, as captures/expected/*.verdict.
 /// </summary>
@@ -19,6 +23,12 @@ public sealed class VerdictReplay(InlineDatapath datapath, ReplayPorts? ports = 
     /// <summary>Frames whose source MAC is neither port's host: reported as skipped, not replayed.</summary>
     public long Skipped { get; private set; }
 
+    /// <summary>Told of every frame the datapath sends, with the bytes as they left (NAT and other rewrites included).</summary>
+    public TransmitObserver? OnTransmit { get; init; }
+
+    /// <summary>The capture clock after the last frame (ms): "now" for a dump of the connection table.</summary>
+    public long ClockMs { get; private set; }
+
     /// <summary>Replays every frame of <paramref name="reader"/>, writing a verdict line for each.</summary>
     /// <returns>The number of frames replayed.</returns>
     public long Run(PcapReader reader, TextWriter output)
@@ -26,7 +36,7 @@ public sealed class VerdictReplay(InlineDatapath datapath, ReplayPorts? ports = 
         ArgumentNullException.ThrowIfNull(reader);
         ArgumentNullException.ThrowIfNull(output);
         var batch = new PacketBatch();
-        var sink = new RecordingSink();
+        var sink = new RecordingSink(OnTransmit);
         var line = new StringBuilder();
         long frames = 0;
         while (reader.TryReadNext(out var header))
@@ -41,10 +51,12 @@ public sealed class VerdictReplay(InlineDatapath datapath, ReplayPorts? ports = 
                 continue;
             }
 
+            ClockMs = header.TimestampNs / 1_000_000;
+            sink.TimestampNs = header.TimestampNs;
             if (datapath.TryReceive(reader.CurrentFrame, port, out var packet))
             {
                 batch.Add(packet);
-                datapath.Process(batch, header.TimestampNs / 1_000_000, sink);
+                datapath.Process(batch, ClockMs, sink);
             }
 
             line.Clear();
@@ -64,10 +76,16 @@ public sealed class VerdictReplay(InlineDatapath datapath, ReplayPorts? ports = 
         return frames;
     }
 
-    private sealed class RecordingSink : IPacketSink
+    private sealed class RecordingSink(TransmitObserver? observer) : IPacketSink
     {
         public List<uint> Ports { get; } = [];
 
-        public void Transmit(uint port, Packet packet) => Ports.Add(port);
+        public long TimestampNs { get; set; }
+
+        public void Transmit(uint port, Packet packet)
+        {
+            Ports.Add(port);
+            observer?.Invoke(port, packet.Data, TimestampNs);
+        }
     }
 }

@@ -40,9 +40,11 @@ internal static class ReplayCommand
         var dump = new Option<bool>("--dump-conntrack") { Description = "After the replay, print the connection table (dpctl/dump-conntrack) and per-shard counts." };
         var bypass = BypassOption.Create();
         var flush = new Option<string?>("--flush-conntrack") { Description = "After the replay (before any dump), flush the connection table: all zones, or the zone given (dpctl/flush-conntrack [zone]).", Arity = ArgumentArity.ZeroOrOne };
+        var txDir = new Option<DirectoryInfo?>("--tx-pcap-dir") { Description = "Write the frames that left each port to DIR/port1.pcap and DIR/port2.pcap (classic pcap, each frame stamped with its input frame's time; --inline)." };
+        var statistics = new Option<bool>("--statistics", "-s") { Description = "With --dump-conntrack, print each entry's seconds to expiry on the capture clock (dpctl/dump-conntrack -s; --inline)." };
         var command = new Command("replay", "Replay a capture through the datapath and print a verdict per frame.")
         {
-            pcap, flows, mac1, mac2, verdicts, config, pmds, inline, dump, flush, bypass,
+            pcap, flows, mac1, mac2, verdicts, config, pmds, inline, dump, flush, bypass, txDir, statistics,
         };
         command.SetAction(async (parse, _) =>
         {
@@ -56,14 +58,25 @@ internal static class ReplayCommand
 
             var options = new Options(
                 parse.GetValue(pcap)!, parse.GetValue(flows), parse.GetValue(mac1)!, parse.GetValue(mac2)!, parse.GetValue(verdicts),
-                parse.GetValue(config), parse.GetValue(pmds), parse.GetValue(inline), parse.GetValue(dump), flushZone, parse.GetValue(bypass));
+                parse.GetValue(config), parse.GetValue(pmds), parse.GetValue(inline), parse.GetValue(dump), flushZone, parse.GetValue(bypass))
+            {
+                TxPcapDir = parse.GetValue(txDir),
+                Statistics = parse.GetValue(statistics),
+            };
             return await RunAsync(options, output, error).ConfigureAwait(false);
         });
         return command;
     }
 
     /// <param name="Flush">Null: no flush; <see cref="FlushZone.All"/> or one zone.</param>
-    internal sealed record Options(FileInfo Pcap, FileInfo? Flows, string Port1Mac, string Port2Mac, FileInfo? Verdicts, FileInfo? Config, int? Pmds, bool Inline, bool DumpConntrack, FlushZone? Flush = null, string? Bypass = null);
+    internal sealed record Options(FileInfo Pcap, FileInfo? Flows, string Port1Mac, string Port2Mac, FileInfo? Verdicts, FileInfo? Config, int? Pmds, bool Inline, bool DumpConntrack, FlushZone? Flush = null, string? Bypass = null)
+    {
+        /// <summary>Where to write what left each port (port1.pcap, port2.pcap), or null.</summary>
+        public DirectoryInfo? TxPcapDir { get; init; }
+
+        /// <summary>Dump entries with their seconds to expiry (dpctl/dump-conntrack -s).</summary>
+        public bool Statistics { get; init; }
+    }
 
     /// <summary>What --flush-conntrack flushes: every zone (Zone null) or one.</summary>
     internal sealed record FlushZone(ushort? Zone)
@@ -109,6 +122,13 @@ internal static class ReplayCommand
             return 2;
         }
 
+        if (!options.Inline && (options.TxPcapDir is not null || options.Statistics))
+        {
+            // The actor replay port does not record its transmissions yet (issue 13, phase B).
+            error.WriteLine("replay: --tx-pcap-dir and --statistics need --inline for now");
+            return 2;
+        }
+
         bool loaded = options.Flows is null
             ? DumpFlowsCommand.TryLoad(DatapathConfig.EmbeddedFirewallFlows(), DatapathConfig.EmbeddedFlowsName, error, out var tables)
             : DumpFlowsCommand.TryLoad(options.Flows, error, "replay", out tables);
@@ -132,7 +152,7 @@ internal static class ReplayCommand
             {
                 if (options.Inline)
                 {
-                    RunInline(options.Pcap, tables, ports, settings, writer);
+                    RunInline(options, tables, ports, settings, writer, output);
                 }
                 else
                 {
@@ -162,12 +182,27 @@ internal static class ReplayCommand
         }
     }
 
-    private static void RunInline(FileInfo pcap, Datapath.OpenFlow.Tables.OpenFlowTables tables, ReplayPorts ports, DatapathSettings settings, TextWriter writer)
+    private static void RunInline(Options options, Datapath.OpenFlow.Tables.OpenFlowTables tables, ReplayPorts ports, DatapathSettings settings, TextWriter writer, TextWriter output)
     {
-        using var reader = PcapReader.Open(pcap.FullName);
+        using var reader = PcapReader.Open(options.Pcap.FullName);
         var translator = new Translator(tables, new RecircRegistry(), [1, 2]);
         var datapath = new InlineDatapath(translator, settings.Pmd.Core, new ConnectionTable(settings.Conntrack.SingleTableOptions()));
-        new VerdictReplay(datapath, ports).Run(reader, writer);
+        using var tx = options.TxPcapDir is null ? null : TransmitCapture.Open(options.TxPcapDir);
+        var replay = new VerdictReplay(datapath, ports) { OnTransmit = tx is null ? null : tx.Write };
+        replay.Run(reader, writer);
+        if (options.Flush is { } flush)
+        {
+            int flushed = datapath.FlushConntrack(flush.Zone);
+            output.WriteLine($"flushed {flushed} connection(s){(flush.Zone is { } z ? $" in zone {z}" : string.Empty)}");
+        }
+
+        if (options.DumpConntrack)
+        {
+            foreach (var entry in datapath.Conntrack.Snapshot(nowMs: replay.ClockMs))
+            {
+                output.WriteLine(Datapath.Conntrack.ConntrackFormatter.FormatEntry(entry, options.Statistics ? replay.ClockMs : null));
+            }
+        }
     }
 
     private static async Task RunOnActorsAsync(Options options, LoadedConfig config, DatapathSettings settings, IReadOnlyList<FlowEntry> flows, ReplayPorts ports, TextWriter writer, TextWriter output)

@@ -52,12 +52,53 @@ internal static class ConntrackSection
             IcmpReplyMs = (long)Timeout("icmp-reply").TotalMilliseconds,
         };
 
+        var policies = new Dictionary<string, ConntrackTimeouts>(StringComparer.Ordinal);
+        foreach (var (name, attributes) in reader.Objects(Section + ".timeout-policies"))
+        {
+            var policy = timeouts;
+            foreach (var (attribute, value) in attributes)
+            {
+                string key = $"{Section}.timeout-policies.{name}.{attribute}";
+                if (!uint.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out uint seconds) || seconds == 0)
+                {
+                    throw reader.Error(key, $"'{value}' is not a whole number of seconds (1 or more)");
+                }
+
+                policy = policy.With(attribute, seconds * 1000L)
+                    ?? throw reader.Error(key, $"'{attribute}' is not a timeout policy attribute ({string.Join(", ", ConntrackTimeouts.AttributeNames)})");
+            }
+
+            policies[name] = policy;
+        }
+
+        var zonePolicies = new Dictionary<ushort, string>();
+        foreach (var (name, value) in reader.Map(Section + ".zone-timeout-policies"))
+        {
+            string key = Section + ".zone-timeout-policies." + name;
+            if (!ushort.TryParse(name, NumberStyles.None, CultureInfo.InvariantCulture, out ushort zone))
+            {
+                throw reader.Error(key, $"'{name}' is not a zone (0..65535)");
+            }
+
+            if (!policies.ContainsKey(value))
+            {
+                throw reader.Error(key, $"no timeout policy named '{value}' in {Section}.timeout-policies");
+            }
+
+            zonePolicies[zone] = value;
+        }
+
         return new ConntrackSettings(
             shards,
             reader.Int(Section + ".connection-limit", 0, int.MaxValue),
             zones,
             reader.Duration(Section + ".sweep-interval", TimeSpan.FromMilliseconds(1), TimeSpan.FromHours(1)),
             reader.Int(Section + ".sweep-budget", 1, int.MaxValue),
-            timeouts);
+            timeouts)
+        {
+            TcpSequenceCheck = reader.Bool(Section + ".tcp-sequence-check"),
+            TimeoutPolicies = policies,
+            ZoneTimeoutPolicies = zonePolicies,
+        };
     }
 }

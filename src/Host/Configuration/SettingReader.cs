@@ -95,6 +95,35 @@ internal sealed class SettingReader(LoadedConfig loaded)
         return entries;
     }
 
+    /// <summary>The entries of a map of maps (name = { key = value ... }), in name order; empty when absent.</summary>
+    public IReadOnlyList<(string Name, IReadOnlyList<(string Key, string Value)> Entries)> Objects(string key)
+    {
+        var entries = new List<(string, IReadOnlyList<(string, string)>)>();
+        if (!_config.HasPath(key))
+        {
+            return entries;
+        }
+
+        var value = _config.GetValue(key);
+        if (!value.IsObject())
+        {
+            throw Error(key, "must be an object of name = { ... } entries");
+        }
+
+        foreach (var (name, child) in value.GetObject().Items)
+        {
+            if (!child.IsObject())
+            {
+                throw Error(key + "." + name, "must be an object of name = value entries");
+            }
+
+            entries.Add((name, Map(key + "." + name)));
+        }
+
+        entries.Sort((a, b) => string.CompareOrdinal(a.Item1, b.Item1));
+        return entries;
+    }
+
     private string Raw(string key)
     {
         if (!_config.HasPath(key))

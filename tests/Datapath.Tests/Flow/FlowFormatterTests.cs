@@ -87,7 +87,8 @@ public sealed class FlowFormatterTests
         key.TcpFlags = 0x02;
 
         Assert.Equal(
-            "ct_state(-new-est-rel-rpl-inv-trk-snat-dnat),ct_zone(0),ct_mark(0),ct_label(0),recirc_id(0),in_port(1)," +
+            "ct_state(-new-est-rel-rpl-inv-trk-snat-dnat),ct_zone(0),ct_mark(0),ct_label(0)," +
+            "ct_tuple4(src=0.0.0.0,dst=0.0.0.0,proto=0,tp_src=0,tp_dst=0),recirc_id(0),in_port(1)," +
             "packet_type(ns=0,id=0),eth(src=02:00:00:00:00:01,dst=02:00:00:00:00:02),eth_type(0x0800)," +
             "ipv4(src=10.0.0.1,dst=10.0.0.2,proto=6,tos=0,ttl=64,frag=no),tcp(src=43210,dst=8080),tcp_flags(syn)",
             FlowFormatter.Format(key, FlowKey.AllOnes));

@@ -119,6 +119,47 @@ public sealed class ReplayCommandTests : IDisposable
         Assert.Contains("--flush-conntrack takes a zone", error, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void An_inline_NAT_replay_writes_what_left_each_port_and_dumps_the_table_on_the_capture_clock()
+    {
+        string nat = TestData.Capture("nat");
+        string tx = Path.Combine(_scratch.Path, "tx");
+
+        var (exit, output, error) = Invoke(
+            "replay", "--inline", "--pcap", Path.Combine(nat, "snat-tcp.pcap"), "--flows", Path.Combine(nat, "nat.flows"),
+            "--tx-pcap-dir", tx, "--dump-conntrack", "-s");
+
+        Assert.Equal(0, exit);
+        Assert.Empty(error);
+        string expectedVerdicts = File.ReadAllText(Path.Combine(nat, "expected", "snat-tcp.verdict"));
+        Assert.Equal(expectedVerdicts + File.ReadAllText(Path.Combine(nat, "expected", "snat-tcp.conntrack")), output.ReplaceLineEndings("\n"));
+        foreach (string port in new[] { "port1", "port2" })
+        {
+            Assert.Equal(Frames(Path.Combine(nat, "expected", $"snat-tcp.{port}.pcap")), Frames(Path.Combine(tx, port + ".pcap")));
+        }
+    }
+
+    [Fact]
+    public void Writing_what_left_the_ports_needs_the_inline_replay_for_now()
+    {
+        var (exit, _, error) = Invoke("replay", "--pcap", TestData.Capture("icmp.pcap"), "--tx-pcap-dir", _scratch.Path);
+
+        Assert.Equal(2, exit);
+        Assert.Contains("--tx-pcap-dir and --statistics need --inline", error, StringComparison.Ordinal);
+    }
+
+    private static List<string> Frames(string pcap)
+    {
+        using var reader = Datapath.Packets.Pcap.PcapReader.Open(pcap);
+        var frames = new List<string>();
+        while (reader.TryReadNext(out _))
+        {
+            frames.Add(Convert.ToHexString(reader.CurrentFrame));
+        }
+
+        return frames;
+    }
+
     private static (int Exit, string Output, string Error) Invoke(params string[] args)
     {
         var (output, error) = (new StringWriter(), new StringWriter());

@@ -85,6 +85,45 @@ public sealed class ConntrackSettingsTests : IDisposable
         Assert.Contains(problem, error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Timeout_policies_and_zone_policies_and_sequence_checking_come_from_the_file()
+    {
+        string path = Write("""
+            datapath.conntrack {
+              tcp-sequence-check = off
+              timeout-policies {
+                short-udp { udp_first = 5, udp_multiple = 10 }
+                long-tcp { tcp_established = 604800 }
+              }
+              zone-timeout-policies { 7 = short-udp }
+            }
+            """);
+
+        var settings = DatapathSettings.From(DatapathConfig.LoadFile(path), path).Conntrack;
+        var options = settings.ShardOptions();
+
+        Assert.False(options.TcpSequenceCheck);
+        Assert.Equal((5_000L, 10_000L, 60_000L), (options.TimeoutPolicies["short-udp"].UdpFirstMs, options.TimeoutPolicies["short-udp"].UdpMultipleMs, options.TimeoutPolicies["short-udp"].UdpSingleMs));
+        Assert.Equal(604_800_000, options.TimeoutPolicies["long-tcp"].TcpEstablishedMs);
+        Assert.Equal("short-udp", options.ZoneTimeoutPolicies[7]);
+        Assert.True(DatapathSettings.From(DatapathConfig.LoadEmbedded(), DatapathConfig.EmbeddedName).Conntrack.TcpSequenceCheck);
+    }
+
+    [Theory]
+    [InlineData("datapath.conntrack.timeout-policies { p { udp_frist = 5 } }", "datapath.conntrack.timeout-policies.p.udp_frist", "not a timeout policy attribute")]
+    [InlineData("datapath.conntrack.timeout-policies { p { udp_first = 0 } }", "datapath.conntrack.timeout-policies.p.udp_first", "whole number of seconds")]
+    [InlineData("datapath.conntrack.zone-timeout-policies { 3 = nonesuch }", "datapath.conntrack.zone-timeout-policies.3", "no timeout policy named")]
+    [InlineData("datapath.conntrack.tcp-sequence-check = maybe", "datapath.conntrack.tcp-sequence-check", "not on or off")]
+    public void A_bad_timeout_policy_is_reported_with_its_key(string line, string key, string problem)
+    {
+        string path = Write(line + "\n");
+
+        var error = Assert.Throws<ConfigurationException>(() => DatapathSettings.From(DatapathConfig.LoadFile(path), path));
+
+        Assert.Equal(key, error.Key);
+        Assert.Contains(problem, error.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("datapath.conntrack.shard = 4", "datapath.conntrack.shard")]
     [InlineData("datapath.conntrack.timeouts.tcp-synsent = 1s", "datapath.conntrack.timeouts.tcp-synsent")]

@@ -128,6 +128,18 @@ public static class ActionFormatter
             sb.Append("zone=").Append(ct.Zone.ToString(CultureInfo.InvariantCulture)).Append(',');
         }
 
+        // format_CT prints a NAT action outside the exec() envelope.
+        if (ct.Nat is not null)
+        {
+            NatSyntax.Append(sb, ct.Nat);
+            sb.Append(',');
+        }
+
+        if (ct.Timeout is not null)
+        {
+            sb.Append("timeout=").Append(ct.Timeout).Append(',');
+        }
+
         if (ct.Exec.Count > 0)
         {
             sb.Append("exec(");

@@ -351,6 +351,8 @@ internal static class ActionParser
         ushort zone = 0;
         Subfield? zoneSource = null;
         byte? table = null;
+        Actions.NatArgs? nat = null;
+        string? timeout = null;
         IReadOnlyList<SetFieldOfAction> exec = [];
         foreach (var (ps, pe) in a < b ? Split(line, a, b) : [])
         {
@@ -394,9 +396,19 @@ internal static class ActionParser
                     exec = Exec(line, va, vb, match);
                     break;
                 case "nat":
-                    throw new LineSyntaxException(ps, "NAT is not supported yet");
+                    nat = NatSyntax.Parse(parenthesised ? value : string.Empty, va);
+                    CheckNatFamily(nat, ps, match);
+                    break;
+                case "timeout":
+                    if (value.Length == 0)
+                    {
+                        throw new LineSyntaxException(ps, "ct: timeout= needs a policy name");
+                    }
+
+                    timeout = value;
+                    break;
                 default:
-                    throw new LineSyntaxException(ps, $"ct: unknown argument '{name}' (expected commit, zone=, table=, exec())");
+                    throw new LineSyntaxException(ps, $"ct: unknown argument '{name}' (expected commit, zone=, table=, nat, timeout=, exec())");
             }
         }
 
@@ -405,7 +417,22 @@ internal static class ActionParser
             throw new LineSyntaxException(s, "ct: exec() sets ct_mark or ct_label, which needs commit");
         }
 
-        return new ConntrackAction(commit, zone, zoneSource, table, exec);
+        return new ConntrackAction(commit, zone, zoneSource, table, exec) { Nat = nat, Timeout = timeout };
+    }
+
+    /// <summary>check_NAT: an address range must be of the family the rule matches.</summary>
+    private static void CheckNatFamily(Actions.NatArgs nat, int offset, OfMatch match)
+    {
+        if (!nat.HasAddress)
+        {
+            return;
+        }
+
+        var family = nat.IsIpv6 ? FieldPrerequisite.Ipv6 : FieldPrerequisite.Ipv4;
+        if (!Prerequisites.Satisfied(family, in match.Value, in match.Mask))
+        {
+            throw new LineSyntaxException(offset, $"ct: nat with an {(nat.IsIpv6 ? "IPv6" : "IPv4")} range needs a rule that matches {(nat.IsIpv6 ? "ipv6" : "ip")}");
+        }
     }
 
     private static List<SetFieldOfAction> Exec(string line, int a, int b, OfMatch match)
@@ -424,7 +451,7 @@ internal static class ActionParser
             {
                 "set_field" => SetField(value, va, ps, match, insideCt: true),
                 "load" => Load(value, va, ps, match, insideCt: true),
-                "nat" => throw new LineSyntaxException(ps, "NAT is not supported yet"),
+                "nat" => throw new LineSyntaxException(ps, "ct: nat is an argument of ct, not an action of exec()"),
                 _ => throw new LineSyntaxException(ps, $"ct: exec() allows only set_field or load to ct_mark or ct_label, not '{name}'"),
             };
             if (!action.Field.ConntrackOnly)

@@ -17,6 +17,12 @@ public enum FieldPrerequisite : byte
     NeighborDiscovery,
     NeighborSolicit,
     NeighborAdvert,
+
+    /// <summary>
+    /// A valid conntrack entry (OVS MFP_CT_VALID, "CT"): the match requires one of ct_state's +new,
+    /// +est, +rel, +rpl, +snat or +dnat, or +trk with -inv.
+    /// </summary>
+    Conntrack,
 }
 
 /// <summary>How a field's values are written (Open vSwitch's enum mf_string).</summary>

@@ -78,6 +78,20 @@ public static class MatchFormatter
             sb.Append(',');
         }
 
+        // match_format: the original-direction tuple after the other ct fields, ports only with the protocol.
+        Ipv4(sb, "ct_nw_src", f.Key.CtNwSrc, m.Key.CtNwSrc);
+        Ipv6(sb, "ct_ipv6_src", f.Key.CtIpv6Src, m.Key.CtIpv6Src);
+        Ipv4(sb, "ct_nw_dst", f.Key.CtNwDst, m.Key.CtNwDst);
+        Ipv6(sb, "ct_ipv6_dst", f.Key.CtIpv6Dst, m.Key.CtIpv6Dst);
+        if (m.Key.CtNwProto != 0)
+        {
+            sb.Append("ct_nw_proto=").Append(f.Key.CtNwProto.ToString(CultureInfo.InvariantCulture)).Append(',');
+        }
+
+        // Open vSwitch prints these only with ct_nw_proto; printed whenever matched here, so no match hides.
+        Be16(sb, "ct_tp_src", f.Key.CtTpSrc, m.Key.CtTpSrc);
+        Be16(sb, "ct_tp_dst", f.Key.CtTpDst, m.Key.CtTpDst);
+
         if (megaflow)
         {
             sb.Append("eth,");

@@ -149,6 +149,34 @@ public static class OfFields
         static (in OfFlow f) => f.Key.CtLabel, static (ref OfFlow f, UInt128 v) => f.Key.CtLabel = v)
     { Writable = true, ConntrackOnly = true, NxmName = "NXM_NX_CT_LABEL" });
 
+    public static readonly OfField CtNwProto = Add(new OfField("ct_nw_proto", 8, FieldSyntax.Decimal, FieldPrerequisite.Conntrack,
+        static (in OfFlow f) => f.Key.CtNwProto, static (ref OfFlow f, UInt128 v) => f.Key.CtNwProto = (byte)v)
+    { Maskable = false, NxmName = "NXM_NX_CT_NW_PROTO" });
+
+    public static readonly OfField CtNwSrc = Add(new OfField("ct_nw_src", 32, FieldSyntax.Ipv4, FieldPrerequisite.Conntrack,
+        static (in OfFlow f) => f.Key.CtNwSrc, static (ref OfFlow f, UInt128 v) => f.Key.CtNwSrc = (uint)v)
+    { NxmName = "NXM_NX_CT_NW_SRC" });
+
+    public static readonly OfField CtNwDst = Add(new OfField("ct_nw_dst", 32, FieldSyntax.Ipv4, FieldPrerequisite.Conntrack,
+        static (in OfFlow f) => f.Key.CtNwDst, static (ref OfFlow f, UInt128 v) => f.Key.CtNwDst = (uint)v)
+    { NxmName = "NXM_NX_CT_NW_DST" });
+
+    public static readonly OfField CtIpv6Src = Add(new OfField("ct_ipv6_src", 128, FieldSyntax.Ipv6, FieldPrerequisite.Conntrack,
+        static (in OfFlow f) => f.Key.CtIpv6Src, static (ref OfFlow f, UInt128 v) => f.Key.CtIpv6Src = v)
+    { NxmName = "NXM_NX_CT_IPV6_SRC" });
+
+    public static readonly OfField CtIpv6Dst = Add(new OfField("ct_ipv6_dst", 128, FieldSyntax.Ipv6, FieldPrerequisite.Conntrack,
+        static (in OfFlow f) => f.Key.CtIpv6Dst, static (ref OfFlow f, UInt128 v) => f.Key.CtIpv6Dst = v)
+    { NxmName = "NXM_NX_CT_IPV6_DST" });
+
+    public static readonly OfField CtTpSrc = Add(new OfField("ct_tp_src", 16, FieldSyntax.Decimal, FieldPrerequisite.Conntrack,
+        static (in OfFlow f) => f.Key.CtTpSrc, static (ref OfFlow f, UInt128 v) => f.Key.CtTpSrc = (ushort)v)
+    { NxmName = "NXM_NX_CT_TP_SRC" });
+
+    public static readonly OfField CtTpDst = Add(new OfField("ct_tp_dst", 16, FieldSyntax.Decimal, FieldPrerequisite.Conntrack,
+        static (in OfFlow f) => f.Key.CtTpDst, static (ref OfFlow f, UInt128 v) => f.Key.CtTpDst = (ushort)v)
+    { NxmName = "NXM_NX_CT_TP_DST" });
+
     public static readonly OfField Metadata = Add(new OfField("metadata", 64, FieldSyntax.Hexadecimal, FieldPrerequisite.None,
         static (in OfFlow f) => f.Metadata, static (ref OfFlow f, UInt128 v) => f.Metadata = (ulong)v)
     { Writable = true, TranslationOnly = true, NxmName = "OXM_OF_METADATA" });

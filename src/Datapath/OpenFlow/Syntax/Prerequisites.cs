@@ -31,6 +31,7 @@ internal static class Prerequisites
             FieldPrerequisite.NeighborDiscovery => IsNd(in value, in mask, v6, proto, 135) || IsNd(in value, in mask, v6, proto, 136),
             FieldPrerequisite.NeighborSolicit => IsNd(in value, in mask, v6, proto, 135),
             FieldPrerequisite.NeighborAdvert => IsNd(in value, in mask, v6, proto, 136),
+            FieldPrerequisite.Conntrack => IsConntrackValid(in value, in mask),
             _ => false,
         };
     }
@@ -50,8 +51,19 @@ internal static class Prerequisites
         FieldPrerequisite.NeighborDiscovery => "icmp6 with icmp_type=135 or icmp_type=136",
         FieldPrerequisite.NeighborSolicit => "icmp6 with icmp_type=135",
         FieldPrerequisite.NeighborAdvert => "icmp6 with icmp_type=136",
+        FieldPrerequisite.Conntrack => "ct_state with +new, +est, +rel, +rpl, +snat or +dnat, or +trk-inv",
         _ => "nothing",
     };
+
+    /// <summary>is_ct_valid for a match: a state bit that implies a valid entry, or an explicit +trk-inv.</summary>
+    private static bool IsConntrackValid(in OfFlow value, in OfFlow mask)
+    {
+        var state = value.Key.CtState & mask.Key.CtState;
+        const Packets.CtState valid = Packets.CtState.New | Packets.CtState.Established | Packets.CtState.Related
+            | Packets.CtState.Reply | Packets.CtState.SrcNat | Packets.CtState.DstNat;
+        return (state & valid) != 0
+            || ((state & Packets.CtState.Tracked) != 0 && (mask.Key.CtState & Packets.CtState.Invalid) != 0 && (value.Key.CtState & Packets.CtState.Invalid) == 0);
+    }
 
     private static bool IsNd(in OfFlow value, in OfFlow mask, bool v6, int proto, int type) =>
         v6 && proto == IpProtocols.Icmpv6 && mask.Key.TpSrc == ushort.MaxValue && value.Key.TpSrc == type

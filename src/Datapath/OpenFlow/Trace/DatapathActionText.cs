@@ -70,6 +70,9 @@ public static class DatapathActionText
             case ActionKind.SetField:
                 SetField(sb, a.Set, in flow);
                 break;
+            case ActionKind.CtClear:
+                sb.Append("ct_clear");
+                break;
             case ActionKind.CtGuard:
                 // No Open vSwitch counterpart: a bypass flow's guard, with the recirculation it falls back to.
                 sb.Append("ct_guard(recirc(").AppendHashHex(a.RecircId).Append("))");
@@ -110,6 +113,17 @@ public static class DatapathActionText
                 inner.Append('/').AppendHex128(ct.LabelMask);
             }
 
+            inner.Append(',');
+        }
+
+        if (ct.TimeoutPolicy is not null)
+        {
+            inner.Append("timeout=").Append(ct.TimeoutPolicy).Append(',');
+        }
+
+        if (ct.Nat is not null)
+        {
+            Syntax.NatSyntax.Append(inner, ct.Nat);
             inner.Append(',');
         }
 

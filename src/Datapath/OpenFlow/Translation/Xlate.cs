@@ -216,8 +216,9 @@ internal sealed class Xlate
                 Conntrack(ct);
                 return true;
             case CtClearAction:
-                // No datapath action: only later matching in this translation sees cleared fields.
+                // compose_ct_clear_action: the packet forgets its fields, and so does later matching.
                 _flow.ClearConntrack();
+                _actions.Add(DatapathAction.CtClear());
                 return true;
             case SetFieldOfAction s:
                 SetField(s);
@@ -372,6 +373,8 @@ internal sealed class Xlate
             MarkMask = markMask,
             Label = label,
             LabelMask = labelMask,
+            Nat = ct.Nat,
+            TimeoutPolicy = ct.Commit ? ct.Timeout : null,
         }));
         if (ct.Table is byte table)
         {
