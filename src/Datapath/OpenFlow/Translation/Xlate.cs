@@ -29,6 +29,8 @@ internal sealed class Xlate
     private readonly bool _mayLearn;
     private bool _usedMacs;
     private bool _usedPorts;
+    private bool _exited;
+    private ulong _cookie = ulong.MaxValue;
 
     /// <param name="mayLearn">False when no packet stands behind the key (revalidation): NORMAL then learns nothing.</param>
     public Xlate(Translator owner, in FlowKey key, TraceRecorder? trace, bool mayLearn = true)
@@ -88,6 +90,20 @@ internal sealed class Xlate
         return Finish(in initial);
     }
 
+    /// <summary>packet_out: the given actions instead of a table lookup, as if in table 0 (Open vSwitch: no rule, cookie all ones).</summary>
+    public TranslationResult RunActions(IReadOnlyList<OfAction> actions)
+    {
+        var initial = _flow;
+        Execute(actions, 0);
+        if (_error is not null)
+        {
+            ReleaseRecircs();
+            _actions.Clear();
+        }
+
+        return Finish(in initial);
+    }
+
     private TranslationResult Finish(in OfFlow initial) =>
         new(new ActionList(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_actions)), in _wc, _rules, _error, _usedMacs,
             in initial, in _flow, _owner.Tables.Version, _owner.Macs.Generation)
@@ -125,7 +141,10 @@ internal sealed class Xlate
         else
         {
             _rules.Add(rule);
+            ulong savedCookie = _cookie;
+            _cookie = rule.Entry.Cookie;
             Execute(rule.Entry.Actions, tableId);
+            _cookie = savedCookie;
         }
 
         if (_trace is not null)
@@ -169,7 +188,7 @@ internal sealed class Xlate
 
         foreach (var action in actions)
         {
-            if (_error is not null)
+            if (_error is not null || _exited)
             {
                 return;
             }
@@ -203,6 +222,21 @@ internal sealed class Xlate
             case ReservedOutputAction { Port: ReservedPort.Normal }:
                 Normal();
                 return true;
+            case ReservedOutputAction { Port: ReservedPort.Table }:
+                Resubmit(null, 0);
+                return true;
+            case ControllerAction c:
+                Controller(c, tableId);
+                return true;
+            case MoveAction m:
+                Move(m);
+                return true;
+            case ExitAction:
+                _exited = true;
+                return false;
+            case ModVlanPcpAction mp:
+                ModVlanPcp(mp.Pcp, mp.PushIfNeeded);
+                return true;
             case ReservedOutputAction:
                 Flood();
                 return true;
@@ -231,7 +265,7 @@ internal sealed class Xlate
                 PopVlan();
                 return true;
             case ModVlanVidAction mv:
-                ModVlanVid(mv.Vid);
+                ModVlanVid(mv.Vid, mv.PushIfNeeded);
                 return true;
             default:
                 return true; // note
@@ -450,12 +484,65 @@ internal sealed class Xlate
         _pending.VlanChanged = true;
     }
 
-    private void ModVlanVid(ushort vid)
+    private void ModVlanPcp(byte pcp, bool pushIfNeeded)
     {
         _wc.Words[6] = ulong.MaxValue;
         if ((_flow.Key.Vlan0Tci & FlowKey.VlanPresent) == 0)
         {
-            PushVlan(EtherTypes.Vlan8021Q, vid);
+            if (pushIfNeeded)
+            {
+                PushVlan(EtherTypes.Vlan8021Q, (ushort)(pcp << 13));
+            }
+
+            return;
+        }
+
+        _flow.Key.Vlan0Tci = (ushort)((_flow.Key.Vlan0Tci & 0x1fff) | (pcp << 13));
+        _pending.VlanChanged = true;
+    }
+
+    /// <summary>
+    /// controller: pending header writes are committed, then a userspace action names the packet-in's
+    /// userdata (reason, length, table, rule cookie, registers and metadata now); translation goes on.
+    /// </summary>
+    private void Controller(ControllerAction c, byte tableId)
+    {
+        var userdata = new ControllerUserdata(c.Reason, c.MaxLength, c.ControllerId, tableId, _cookie, in _flow.Regs, _flow.Metadata);
+        if (_owner.Controllers.Intern(userdata) is not { } number)
+        {
+            _error = $"more than {ControllerRegistry.Capacity} distinct controller actions: packet dropped";
+            _trace?.Report(TraceNodeType.Error, _error);
+            return;
+        }
+
+        Commit();
+        _actions.Add(DatapathAction.Userspace(number));
+    }
+
+    /// <summary>move: reads the source bits (a datapath field's bits join the megaflow mask) and writes them as a load would.</summary>
+    private void Move(MoveAction m)
+    {
+        UInt128 value = m.Source.Read(in _flow);
+        if (!m.Source.Field.TranslationOnly)
+        {
+            var wc = new OfFlow(in _wc);
+            m.Source.Field.Set(ref wc, m.Source.Field.Get(in wc) | m.Source.Mask);
+            _wc = wc.Key;
+        }
+
+        SetField(new SetFieldOfAction(m.Destination.Field, value << m.Destination.Offset, m.Destination.Mask, SetFieldSpelling.Load));
+    }
+
+    private void ModVlanVid(ushort vid, bool pushIfNeeded)
+    {
+        _wc.Words[6] = ulong.MaxValue;
+        if ((_flow.Key.Vlan0Tci & FlowKey.VlanPresent) == 0)
+        {
+            if (pushIfNeeded)
+            {
+                PushVlan(EtherTypes.Vlan8021Q, vid);
+            }
+
             return;
         }
 

@@ -475,8 +475,6 @@ public static class ActionDecoder
                     : throw new OfpException(OfpErrorKind.BadActionSetArgument, $"set_field: vlan_vid 0x{value:x} lacks OFPVID_PRESENT");
             case OxmMapping.VlanPcp:
                 return value <= 7 ? new ModVlanPcpAction((byte)value, PushIfNeeded: false) : throw new OfpException(OfpErrorKind.BadActionSetArgument, "set_field: vlan_pcp out of range");
-            case OxmMapping.IpDscp:
-                return value <= 63 ? new SetFieldOfAction(OfFields.NwTos, value << 2, 0xfc, SetFieldSpelling.SetField) : throw new OfpException(OfpErrorKind.BadActionSetArgument, "set_field: ip_dscp out of range");
             case OxmMapping.InPort16:
                 throw new OfpException(OfpErrorKind.BadActionSetType, "set_field: in_port is not writable here");
         }

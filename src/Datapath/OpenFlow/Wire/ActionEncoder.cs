@@ -323,6 +323,12 @@ public static class ActionEncoder
                 return;
             }
 
+            if (field == OfFields.IpDscp)
+            {
+                SetFieldTlv(w, OxmFields.OxmIpDscp, s.Value, 0xff);
+                return;
+            }
+
             if (OxmFields.ForField(field, oxm: version >= OfpVersion.Of12) is { } oxm)
             {
                 SetFieldTlv(w, oxm, s.Value, OxmCodec.AllOnes(oxm.Size));
@@ -375,11 +381,11 @@ public static class ActionEncoder
             return true;
         }
 
-        if (f == OfFields.NwTos)
+        if (f == OfFields.NwTos || f == OfFields.IpDscp)
         {
             w.U16(8);
             w.U16(8);
-            w.U8((byte)s.Value);
+            w.U8(f == OfFields.IpDscp ? (byte)(s.Value << 2) : (byte)s.Value);
             w.Zeros(3);
             return true;
         }

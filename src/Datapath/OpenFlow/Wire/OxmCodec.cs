@@ -120,15 +120,6 @@ public static class OxmCodec
                 flow.Key.Vlan0Tci = (ushort)((flow.Key.Vlan0Tci & 0x1fff) | ((ushort)value << 13));
                 mask.Key.Vlan0Tci = (ushort)(mask.Key.Vlan0Tci | 0xe000);
                 return;
-            case OxmMapping.IpDscp:
-                if (value > 63)
-                {
-                    throw new OfpException(OfpErrorKind.BadMatchValue, $"{field.Name}: {value} is not a DSCP value 0..63");
-                }
-
-                OfFields.NwTos.Set(ref flow, value << 2);
-                OfFields.NwTos.Set(ref mask, 0xfc);
-                return;
         }
 
         if (value > f.AllOnes || m > f.AllOnes)

@@ -17,9 +17,6 @@ internal enum OxmMapping : byte
     /// <summary>OXM VLAN_PCP: the TCI's top 3 bits.</summary>
     VlanPcp,
 
-    /// <summary>OXM IP_DSCP: the TOS byte's upper 6 bits.</summary>
-    IpDscp,
-
     /// <summary>NXM_NX_COOKIE: not a packet field (the flow_mod's cookie and mask in NXM requests).</summary>
     Cookie,
 

@@ -57,7 +57,13 @@ internal static class OxmFields
     public static readonly OxmField OxmEthType = Add(OxmField.OxmBasic, 5, 2, "OXM_OF_ETH_TYPE", OfFields.EthType, maskable: false);
     public static readonly OxmField OxmVlanVid = Add(OxmField.OxmBasic, 6, 2, "OXM_OF_VLAN_VID", OfFields.VlanTci, OxmMapping.VlanVid, true);
     public static readonly OxmField OxmVlanPcp = Add(OxmField.OxmBasic, 7, 1, "OXM_OF_VLAN_PCP", OfFields.VlanTci, OxmMapping.VlanPcp, false);
-    public static readonly OxmField OxmIpDscp = Add(OxmField.OxmBasic, 8, 1, "OXM_OF_IP_DSCP", OfFields.NwTos, OxmMapping.IpDscp, false);
+    public static readonly OxmField OxmIpDscp = Add(OxmField.OxmBasic, 8, 1, "OXM_OF_IP_DSCP", OfFields.IpDscp, maskable: false);
+    public static readonly OxmField[] OxmPacketRegs = MakePacketRegisters();
+    public static readonly OxmField[] NxmWideRegs =
+    [
+        Add(OxmField.NxmNx, 111, 16, "NXM_NX_XXREG0", OfFields.WideRegisters[0]),
+        Add(OxmField.NxmNx, 112, 16, "NXM_NX_XXREG1", OfFields.WideRegisters[1]),
+    ];
     public static readonly OxmField OxmIpEcn = Add(OxmField.OxmBasic, 9, 1, "OXM_OF_IP_ECN", OfFields.NwEcn, maskable: false);
     public static readonly OxmField OxmIpProto = Add(OxmField.OxmBasic, 10, 1, "OXM_OF_IP_PROTO", OfFields.NwProto, maskable: false);
     public static readonly OxmField OxmIpv4Src = Add(OxmField.OxmBasic, 11, 4, "OXM_OF_IPV4_SRC", OfFields.Ipv4Src);
@@ -92,6 +98,13 @@ internal static class OxmFields
         for (byte r = 8; r < 16; r++)
         {
             Unsupported(OxmField.NxmNx, r, 4, $"reg{r} (this switch has reg0..reg7)");
+        }
+
+        Unsupported(OxmField.NxmNx, 113, 16, "xxreg2 (this switch has reg0..reg7)");
+        Unsupported(OxmField.NxmNx, 114, 16, "xxreg3 (this switch has reg0..reg7)");
+        for (byte r = 4; r < 8; r++)
+        {
+            Unsupported(OxmField.OxmPacketRegs, r, 8, $"xreg{r} (this switch has reg0..reg7)");
         }
 
         Unsupported(OxmField.NxmNx, 31, 4, "tun_src (NXM_NX_TUN_IPV4_SRC)");
@@ -155,6 +168,17 @@ internal static class OxmFields
         }
 
         return regs;
+    }
+
+    private static OxmField[] MakePacketRegisters()
+    {
+        var xregs = new OxmField[OfFields.ExtendedRegisters.Length];
+        for (int i = 0; i < xregs.Length; i++)
+        {
+            xregs[i] = Add(OxmField.OxmPacketRegs, (byte)i, 8, "OXM_OF_PKT_REG" + i.ToString(System.Globalization.CultureInfo.InvariantCulture), OfFields.ExtendedRegisters[i]);
+        }
+
+        return xregs;
     }
 
     private static void Unsupported(ushort cls, byte number, int size, string name) =>
