@@ -69,6 +69,7 @@ public sealed partial class BridgeActor : ReceiveActor, IWithTimers
         Receive<PmdAnswersGathered<PmdStatistics>>(HandlePmdStatistics);
         Receive<ExpiryTick>(_ => HandleExpiryTick());
         ReceiveDatapathCommands();
+        ReceiveOpenFlowCommands();
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -124,6 +125,7 @@ public sealed partial class BridgeActor : ReceiveActor, IWithTimers
             PublishFlows();
         }
 
+        NotifyRemovedFlows();
         Sender.Tell(new FlowsChanged(_flows.Version, affected));
     }
 
@@ -144,6 +146,7 @@ public sealed partial class BridgeActor : ReceiveActor, IWithTimers
 
     private void SendPortsToPmds()
     {
+        NotifyPortChanges();
         var message = new UsePorts(_ports.Values.ToArray());
         foreach (var pmd in _pmds)
         {
@@ -270,6 +273,10 @@ public sealed partial class BridgeActor : ReceiveActor, IWithTimers
             _expiryGatherInFlight = false;
             Expire();
         }
+        else if (pending.Kind == PendingKind.OpenFlowStatistics)
+        {
+            AnswerFlowStatistics(gathered.RequestId);
+        }
         else
         {
             pending.ReplyTo.Tell(new FlowsDumped(_flows.Version, _flows.Dump(pending.WithStats, pending.Filter), gathered.Missing));
@@ -294,6 +301,7 @@ public sealed partial class BridgeActor : ReceiveActor, IWithTimers
         }
 
         PublishFlows();
+        NotifyRemovedFlows();
         var rules = expired.Select(r => (r.Rule.Entry, r.Reason == RuleRemovalReason.IdleTimeout ? "idle_timeout" : "hard_timeout")).ToArray();
         Context.System.EventStream.Publish(new FlowsExpired(_flows.Version, rules));
     }
@@ -303,6 +311,7 @@ public sealed partial class BridgeActor : ReceiveActor, IWithTimers
         Dump,
         Expiry,
         PmdStatistics,
+        OpenFlowStatistics,
     }
 
     /// <summary>A fan-out in progress: who gets the answer, and the version current when it was asked.</summary>

@@ -14,4 +14,7 @@ public sealed record BridgeSettings
 
     /// <summary>Batches a created port may have outstanding at each PMD (datapath.port-window).</summary>
     public int PortWindow { get; init; } = 4;
+
+    /// <summary>The OpenFlow datapath id (ovs-ofctl show's dpid); "OVSACT" in ASCII by default.</summary>
+    public ulong DatapathId { get; init; } = 0x0000_4f56_5341_4354UL;
 }

@@ -31,6 +31,9 @@ public sealed record DatapathSettings(int EmcEntries, int EmcInsertInvProb, Gene
     /// <summary>The control socket of `run` (datapath.control).</summary>
     public ControlSettings Control { get; init; } = new(null, 16, 16 << 20, TimeSpan.FromSeconds(10));
 
+    /// <summary>The bridge's OpenFlow listeners and controllers (datapath.openflow).</summary>
+    public OpenFlowSettings OpenFlow { get; init; } = OpenFlowSettings.Default;
+
     /// <summary>The Prometheus metrics endpoint of `run` (datapath.metrics); off unless configured.</summary>
     public MetricsSettings Metrics { get; init; } = new(false, MetricsSettings.DefaultPort, TimeSpan.FromSeconds(8));
 
@@ -71,6 +74,7 @@ public sealed record DatapathSettings(int EmcEntries, int EmcInsertInvProb, Gene
             PortWindow = reader.Int("datapath.port-window", 1, 1024),
             Control = ControlSettings.From(reader),
             Metrics = MetricsSettings.From(reader),
+            OpenFlow = OpenFlowSettings.From(reader),
             Pcap = reader.Text("datapath.ports") switch
             {
                 "generator" or "system" => null,

@@ -63,6 +63,24 @@ internal sealed class SettingReader(Config config, string source)
         return value;
     }
 
+    /// <summary>A list of strings (HOCON array); empty when absent.</summary>
+    public IReadOnlyList<string> List(string key)
+    {
+        if (!config.HasPath(key))
+        {
+            return [];
+        }
+
+        try
+        {
+            return config.GetStringList(key).ToArray();
+        }
+        catch (Exception e)
+        {
+            throw new ConfigurationException(source, key, "must be a list of strings: " + e.Message);
+        }
+    }
+
     /// <summary>The entries of a map (an object of single values), in key order; empty when absent.</summary>
     public IReadOnlyList<(string Key, string Value)> Map(string key)
     {

@@ -135,6 +135,7 @@ public sealed partial class PmdActor : ReceiveActor, IWithTimers
         Receive<Terminated>(t => _routes.Forget(t.ActorRef));
         Receive<RestartPmd>(_ => throw new PmdRestartRequestedException($"PMD {_id}: restart requested."));
         ReceiveDatapathCommands();
+        ReceiveOpenFlowCommands();
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -237,6 +238,7 @@ public sealed partial class PmdActor : ReceiveActor, IWithTimers
         // mixture of two versions), and batches that arrive meanwhile wait for the new one.
         _pendingFlows = message.Entries;
         _hasFlows = true;
+        _controllerTarget = Sender;
         RequestRevalidation();
     }
 
@@ -373,6 +375,7 @@ public sealed partial class PmdActor : ReceiveActor, IWithTimers
             ["no headroom for vlan"] = pipeline.ExecutionStats.PacketsDroppedNoHeadroom,
             ["tx: no such port"] = _transmitter.DroppedNoPort,
             ["tx: pool empty"] = _transmitter.DroppedPoolEmpty,
+            ["controller: over rate"] = _controllerDrops,
         };
         foreach (var reason in Enum.GetValues<Datapath.Flow.MalformedReason>())
         {

@@ -117,6 +117,23 @@ public sealed class PmdCore : IShortcutObserver
     }
 
     /// <summary>
+    /// Runs <paramref name="actions"/> (a packet_out's, translated) on one packet from
+    /// <see cref="TryReceive"/> whose key was extracted: no lookup, nothing cached; conntrack and
+    /// recirculation continue as for any packet.
+    /// </summary>
+    public void Execute(Packet packet, ActionList actions, long nowMs)
+    {
+        ArgumentNullException.ThrowIfNull(packet);
+        ArgumentNullException.ThrowIfNull(actions);
+        Enter(nowMs);
+        var context = new Context(this);
+        var batch = _batches.Rent();
+        batch.Add(packet);
+        ActionExecutor.Execute(batch, actions, 0, ref context, _pipeline.ExecutionStats);
+        Exit();
+    }
+
+    /// <summary>
     /// Revalidates the megaflows (see <see cref="PmdPipeline.Revalidate"/>) with the configured
     /// idle time: call it after the OpenFlow tables, the ports or the learned MACs changed, and
     /// periodically for idle expiry, always between batches, so that the next batch sees no stale flow.
@@ -594,9 +611,7 @@ public sealed class PmdCore : IShortcutObserver
 
         public void Recirculate(PacketBatch batch) => owner.Recirculate(batch);
 
-        public void Userspace(Packet packet, uint cookie)
-        {
-        }
+        public void Userspace(Packet packet, uint cookie) => owner._sink.Userspace(packet, cookie);
 
         public void Release(PacketBatch batch) => owner.Release(batch);
 

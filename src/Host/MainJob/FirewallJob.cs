@@ -52,6 +52,14 @@ internal static class FirewallJob
         await using var server = listener is null
             ? null
             : ControlServer.Start(listener, control.EffectiveSocketPath, new DatapathControl(targets), control.MaxConnections, control.MaxRequestBytes);
+        await using var openFlow = settings.OpenFlow.ManagementPath(control) is null && settings.OpenFlow.ListenPort == 0 && settings.OpenFlow.Controllers.Count == 0
+            ? null
+            : OpenFlow.OpenFlowServer.Start(cluster.System, node.Bridge, settings.OpenFlow, control);
+        if (openFlow is not null)
+        {
+            await Console.Error.WriteLineAsync($"OpenFlow: {string.Join(", ", new[] { openFlow.ManagementTarget, openFlow.ListenPort != 0 ? $"tcp:127.0.0.1:{openFlow.ListenPort}" : null }.Concat(settings.OpenFlow.Controllers.Select(c => "controller " + c)).Where(x => x is not null))}").ConfigureAwait(false);
+        }
+
         metrics?.Serve(new MetricsGatherer(node.Bridge, cluster.Conntrack, cluster.Settings.Conntrack.Shards, settings.Metrics.Timeout));
 
         var clock = Stopwatch.StartNew();
@@ -88,6 +96,11 @@ internal static class FirewallJob
         if (metrics is not null)
         {
             await metrics.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (openFlow is not null)
+        {
+            await openFlow.DisposeAsync().ConfigureAwait(false);
         }
 
         await node.StopAsync().ConfigureAwait(false);

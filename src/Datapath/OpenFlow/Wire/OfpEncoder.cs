@@ -185,7 +185,8 @@ public static class OfpEncoder
             w.Zeros(3);
             if (version == OfpVersion.Of10)
             {
-                FixedString(w, t.Table == 0 ? "classifier" : "table" + t.Table.ToString(System.Globalization.CultureInfo.InvariantCulture), 32);
+                // No table names: ovs-ofctl would print them instead of the numbers.
+                FixedString(w, string.Empty, 32);
                 w.U32(0x3fffff);
                 w.U32(1_000_000);
             }
@@ -198,7 +199,39 @@ public static class OfpEncoder
         return End(w, start);
     }
 
-    public static byte[] PortStatsReply(byte version, uint xid, IReadOnlyList<PortCounters> ports)
+    /// <summary>
+    /// OFPMP_TABLE_FEATURES (OpenFlow 1.3+): one entry per table, without names (ovs-ofctl would print
+    /// them instead of numbers) and without properties, split as needed. ovs-ofctl asks for it before
+    /// most commands to learn table names.
+    /// </summary>
+    public static List<byte[]> TableFeaturesReply(byte version, uint xid, int tables)
+    {
+        var messages = new List<byte[]>();
+        const int EntrySize = 64;
+        int perMessage = (MaxMessage - 16) / EntrySize;
+        for (int first = 0; first < tables; first += perMessage)
+        {
+            int last = Math.Min(tables, first + perMessage);
+            var w = BeginStats(version, xid, StatsKind.TableFeatures, more: last < tables, out int start);
+            for (int t = first; t < last; t++)
+            {
+                w.U16(EntrySize);
+                w.U8((byte)t);
+                w.Zeros(5);
+                FixedString(w, string.Empty, 32);
+                w.U64(ulong.MaxValue);
+                w.U64(ulong.MaxValue);
+                w.U32(0);
+                w.U32(1_000_000);
+            }
+
+            messages.Add(End(w, start));
+        }
+
+        return messages;
+    }
+
+    public static byte[] PortStatsReply(byte version, uint xid, IReadOnlyList<PortStatsEntry> ports)
     {
         var w = BeginStats(version, xid, StatsKind.Port, more: false, out int start);
         foreach (var p in ports)
@@ -489,7 +522,9 @@ public static class OfpEncoder
         FixedString(w, port.Name, 16);
         w.U32(0);
         w.U32(port.LinkUp ? 0u : 1u);
-        w.U32(0x840);
+
+        // OFPPF10_10GB_FD | OFPPF10_COPPER (OpenFlow 1.1 moved COPPER to bit 11).
+        w.U32(0xc0);
         w.U32(0);
         w.U32(0);
         w.U32(0);
@@ -512,7 +547,7 @@ public static class OfpEncoder
         w.U32(0);
     }
 
-    private static void Counters(OfpWriter w, PortCounters p, bool errors)
+    private static void Counters(OfpWriter w, PortStatsEntry p, bool errors)
     {
         w.U64((ulong)p.RxPackets);
         w.U64((ulong)p.TxPackets);

@@ -9,7 +9,7 @@ namespace Datapath.OpenFlow.Wire;
 public sealed record PortInfo(uint Number, string Name, ulong HardwareAddress, bool LinkUp = true);
 
 /// <summary>One port's counters (OFPMP_PORT_STATS); -1 means unknown (all ones on the wire).</summary>
-public sealed record PortCounters(
+public sealed record PortStatsEntry(
     uint Number,
     long RxPackets,
     long TxPackets,
