@@ -44,6 +44,11 @@ internal static class ActionParser
                 throw new LineSyntaxException(s, "goto_table must be the last action");
             }
 
+            if (actions.Count > 0 && actions[^1] is SetFieldOfAction { Spelling: SetFieldSpelling.WriteMetadata } && action is not GotoTableAction)
+            {
+                throw new LineSyntaxException(s, "write_metadata must come after every other action but goto_table (as an OpenFlow instruction)");
+            }
+
             actions.Add(action);
         }
 

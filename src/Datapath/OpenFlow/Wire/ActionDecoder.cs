@@ -465,7 +465,7 @@ public static class ActionDecoder
         }
 
         UInt128 value = OxmCodec.ReadValue(r.Bytes(oxm.Size));
-        UInt128 mask = hasMask ? OxmCodec.ReadValue(r.Bytes(oxm.Size)) : OxmCodec.AllOnes(oxm.Size);
+        UInt128 mask = hasMask ? OxmCodec.ReadValue(r.Bytes(oxm.Size)) : oxm.Field.AllOnes;
         var field = oxm.Field;
         switch (oxm.Mapping)
         {
@@ -529,6 +529,8 @@ public static class ActionDecoder
         {
             switch (actions[i])
             {
+                case SetFieldOfAction { Spelling: SetFieldSpelling.WriteMetadata } when i + 1 < actions.Count && actions[i + 1] is not GotoTableAction:
+                    throw new OfpException(OfpErrorKind.BadActionUnsupportedOrder, "write_metadata must come after every other action but goto_table");
                 case SetFieldOfAction s:
                     CheckWritable(s.Field, match, insideCt);
                     break;

@@ -26,14 +26,14 @@ public static class OfpEncoder
         return End(w, start);
     }
 
-    /// <summary>OFPT_ERROR carrying (up to 64 bytes of) the request that failed, as Open vSwitch does.</summary>
+    /// <summary>OFPT_ERROR carrying the request that failed (whole, as Open vSwitch sends it, so the peer can print it).</summary>
     public static byte[] Error(byte version, uint xid, OfpErrorKind kind, ReadOnlySpan<byte> request)
     {
         var (type, code) = OfpErrors.Encode(kind, version);
         var w = Begin(version, 1, xid, out int start);
         w.U16(type);
         w.U16(code);
-        w.Bytes(request[..Math.Min(request.Length, 64)]);
+        w.Bytes(request[..Math.Min(request.Length, MaxMessage - 12)]);
         return End(w, start);
     }
 
@@ -201,21 +201,77 @@ public static class OfpEncoder
 
     /// <summary>
     /// OFPMP_TABLE_FEATURES (OpenFlow 1.3+): one entry per table, without names (ovs-ofctl would print
-    /// them instead of numbers) and without properties, split as needed. ovs-ofctl asks for it before
-    /// most commands to learn table names.
+    /// them instead of numbers), with the eight properties OpenFlow requires (instructions, next
+    /// tables, write/apply actions, match, wildcards, write/apply set-field), split as needed.
+    /// ovs-ofctl asks for it before most commands to learn table names.
     /// </summary>
     public static List<byte[]> TableFeaturesReply(byte version, uint xid, int tables)
     {
+        var properties = new OfpWriter(512);
+        Property(properties, 0, w =>
+        {
+            foreach (ushort instruction in new ushort[] { 1, 2, 4 })
+            {
+                w.U16(instruction);
+                w.U16(4);
+            }
+        });
+        Property(properties, 2, _ => { });
+        Property(properties, 4, _ => { });
+        Property(properties, 6, w =>
+        {
+            foreach (ushort action in new ushort[] { 0, 17, 18, 23, 24, 25 })
+            {
+                w.U16(action);
+                w.U16(4);
+            }
+        });
+        var fields = new[]
+        {
+            OxmFields.OxmInPort, OxmFields.OxmMetadata, OxmFields.OxmEthSrc, OxmFields.OxmEthDst, OxmFields.OxmEthType,
+            OxmFields.OxmVlanVid, OxmFields.OxmVlanPcp, OxmFields.OxmIpDscp, OxmFields.OxmIpEcn, OxmFields.OxmIpProto,
+            OxmFields.OxmIpv4Src, OxmFields.OxmIpv4Dst, OxmFields.OxmTcpSrc, OxmFields.OxmTcpDst, OxmFields.OxmUdpSrc,
+            OxmFields.OxmUdpDst, OxmFields.OxmSctpSrc, OxmFields.OxmSctpDst, OxmFields.OxmIcmpv4Type, OxmFields.OxmIcmpv4Code,
+            OxmFields.OxmArpOp, OxmFields.OxmArpSpa, OxmFields.OxmArpTpa, OxmFields.OxmArpSha, OxmFields.OxmArpTha,
+            OxmFields.OxmIpv6Src, OxmFields.OxmIpv6Dst, OxmFields.OxmIpv6Flabel, OxmFields.OxmIcmpv6Type, OxmFields.OxmIcmpv6Code,
+            OxmFields.OxmNdTarget, OxmFields.OxmNdSll, OxmFields.OxmNdTll, OxmFields.NxmCtState, OxmFields.NxmCtZone,
+            OxmFields.NxmCtMark, OxmFields.NxmCtLabel, OxmFields.NxmIpTtl, OxmFields.NxmIpFrag, OxmFields.NxmTcpFlags,
+        };
+        foreach (ushort type in new ushort[] { 8, 10 })
+        {
+            Property(properties, type, w =>
+            {
+                foreach (var f in fields)
+                {
+                    w.U32(f.Header(false));
+                }
+            });
+        }
+
+        foreach (ushort type in new ushort[] { 12, 14 })
+        {
+            Property(properties, type, w =>
+            {
+                foreach (var f in fields)
+                {
+                    if (f.Field is { Writable: true })
+                    {
+                        w.U32(f.Header(false));
+                    }
+                }
+            });
+        }
+
+        int entrySize = 64 + properties.Length;
         var messages = new List<byte[]>();
-        const int EntrySize = 64;
-        int perMessage = (MaxMessage - 16) / EntrySize;
+        int perMessage = (MaxMessage - 16) / entrySize;
         for (int first = 0; first < tables; first += perMessage)
         {
             int last = Math.Min(tables, first + perMessage);
             var w = BeginStats(version, xid, StatsKind.TableFeatures, more: last < tables, out int start);
             for (int t = first; t < last; t++)
             {
-                w.U16(EntrySize);
+                w.U16((ushort)entrySize);
                 w.U8((byte)t);
                 w.Zeros(5);
                 FixedString(w, string.Empty, 32);
@@ -223,12 +279,24 @@ public static class OfpEncoder
                 w.U64(ulong.MaxValue);
                 w.U32(0);
                 w.U32(1_000_000);
+                w.Bytes(properties.Written);
             }
 
             messages.Add(End(w, start));
         }
 
         return messages;
+    }
+
+    /// <summary>One table-features property: type, length (without padding), content, padding to 8.</summary>
+    private static void Property(OfpWriter w, ushort type, Action<OfpWriter> content)
+    {
+        int start = w.Mark();
+        w.U16(type);
+        w.U16(0);
+        content(w);
+        w.PatchLength16(start + 2, start);
+        w.PadTo8(start);
     }
 
     public static byte[] PortStatsReply(byte version, uint xid, IReadOnlyList<PortStatsEntry> ports)

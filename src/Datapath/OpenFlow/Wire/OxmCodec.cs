@@ -63,8 +63,8 @@ public static class OxmCodec
             }
 
             UInt128 value = ReadValue(body.Bytes(field.Size));
-            UInt128 m = hasMask ? ReadValue(body.Bytes(field.Size)) : AllOnes(field.Size);
-            if ((value & ~m) != 0)
+            UInt128 m = hasMask ? ReadValue(body.Bytes(field.Size)) : UInt128.MaxValue;
+            if (hasMask && (value & ~m) != 0)
             {
                 // Open vSwitch's nx_pull_match refuses 1-bits under a 0-bit of the mask.
                 throw new OfpException(OfpErrorKind.BadMatchWildcards, $"{field.Name}: value has bits outside its mask");
@@ -103,6 +103,7 @@ public static class OxmCodec
                 mask.Key.InPort = uint.MaxValue;
                 return;
             case OxmMapping.VlanVid:
+                m = hasMask ? m : 0x1fff;
                 if (value > 0x1fff || m > 0x1fff)
                 {
                     throw new OfpException(OfpErrorKind.BadMatchValue, $"{field.Name}: 0x{value:x} is not a VID with OFPVID_PRESENT");
@@ -122,7 +123,7 @@ public static class OxmCodec
                 return;
         }
 
-        if (value > f.AllOnes || m > f.AllOnes)
+        if (value > f.AllOnes || (hasMask && m > f.AllOnes))
         {
             throw new OfpException(OfpErrorKind.BadMatchValue, $"{field.Name}: 0x{value:x} does not fit {f.Name} ({f.Width} bits)");
         }
