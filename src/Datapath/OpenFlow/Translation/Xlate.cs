@@ -31,6 +31,7 @@ internal sealed class Xlate
     private bool _usedPorts;
     private bool _exited;
     private ulong _cookie = ulong.MaxValue;
+    private bool _tableMiss;
 
     /// <param name="mayLearn">False when no packet stands behind the key (revalidation): NORMAL then learns nothing.</param>
     public Xlate(Translator owner, in FlowKey key, TraceRecorder? trace, bool mayLearn = true)
@@ -142,9 +143,12 @@ internal sealed class Xlate
         {
             _rules.Add(rule);
             ulong savedCookie = _cookie;
+            bool savedMiss = _tableMiss;
             _cookie = rule.Entry.Cookie;
+            _tableMiss = rule.Entry.Priority == 0 && rule.Entry.Match.IsCatchAll;
             Execute(rule.Entry.Actions, tableId);
             _cookie = savedCookie;
+            _tableMiss = savedMiss;
         }
 
         if (_trace is not null)
@@ -507,7 +511,9 @@ internal sealed class Xlate
     /// </summary>
     private void Controller(ControllerAction c, byte tableId)
     {
-        var userdata = new ControllerUserdata(c.Reason, c.MaxLength, c.ControllerId, tableId, _cookie, in _flow.Regs, _flow.Metadata);
+        // A table-miss flow's (priority 0, matching everything) controller action reports no_match, as OpenFlow 1.3 says.
+        var reason = _tableMiss && c.Reason == Wire.PacketInReason.Action ? Wire.PacketInReason.NoMatch : c.Reason;
+        var userdata = new ControllerUserdata(reason, c.MaxLength, c.ControllerId, tableId, _cookie, in _flow.Regs, _flow.Metadata);
         if (_owner.Controllers.Intern(userdata) is not { } number)
         {
             _error = $"more than {ControllerRegistry.Capacity} distinct controller actions: packet dropped";
