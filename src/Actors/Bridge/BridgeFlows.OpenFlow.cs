@@ -151,7 +151,7 @@ public sealed partial class BridgeFlows
         for (int i = 0; i < entries.Count; i++)
         {
             var entry = entries[i];
-            previous[i] = _tables[entry.Table]?.Rules.FirstOrDefault(r => r.Entry.Priority == entry.Priority && r.Entry.Match.Equals(entry.Match));
+            previous[i] = _tables[entry.Table]?.Find(entry.Priority, entry.Match);
         }
 
         var added = _tables.Add(entries);

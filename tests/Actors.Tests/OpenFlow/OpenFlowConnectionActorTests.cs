@@ -122,6 +122,19 @@ public sealed class OpenFlowConnectionActorTests : TestKit
     }
 
     [Fact]
+    public void Port_status_reaches_the_connection_in_its_version()
+    {
+        var (connection, _) = Negotiated(OfpVersion.Of10);
+        connection.Tell(new PortStatusNotice(PortStatusReason.Add, new PortInfo(3, "veth3", 0x0200_0000_0003)));
+
+        var status = _transport.Next(12);
+        Assert.Equal(OfpVersion.Of10, status[0]);
+        Assert.Equal((byte)PortStatusReason.Add, status[8]);
+        Assert.Equal(3, BinaryPrimitives.ReadUInt16BigEndian(status.AsSpan(16)));
+        Assert.Equal("veth3", System.Text.Encoding.ASCII.GetString(status, 24, 5));
+    }
+
+    [Fact]
     public void An_unanswered_echo_request_closes_an_idle_connection()
     {
         var (connection, _) = Negotiated(OfpVersion.Of10, TimeSpan.FromMilliseconds(200));

@@ -131,6 +131,10 @@ public sealed partial class OvsOfctlTests(OpenFlowDatapath fixture) : IClassFixt
         await OfctlOkAsync("-O", version, "--strict", "del-flows", fixture.Target, "table=7,priority=4,arp");
         Assert.True(await monitor.WaitForOutputAsync("priority=4,arp reason=delete", Patience), "flow_removed: " + monitor.Output);
         Assert.Contains("cookie:0x98", monitor.Output, StringComparison.Ordinal);
+
+        // A hard timeout takes a flow out by itself, and the monitor hears why.
+        await OfctlOkAsync("-O", version, "add-flow", fixture.Target, "table=7,priority=5,hard_timeout=1,send_flow_rem,cookie=0x97,udp actions=drop");
+        Assert.True(await monitor.WaitForOutputAsync("priority=5,udp reason=hard", Patience), "flow_removed by hard_timeout: " + monitor.Output);
         await fixture.RestoreFirewallAsync();
     }
 
