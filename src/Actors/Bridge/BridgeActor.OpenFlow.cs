@@ -93,7 +93,6 @@ public sealed partial class BridgeActor
             case FlowModCommand.Modify or FlowModCommand.ModifyStrict:
                 {
                     // Modify ignores out_port; OpenFlow 1.0 adds the flow when nothing matches, 1.1+ does not.
-                    filter = filter with { };
                     var selection = new FlowFilter(filter.Table, filter.Priority, filter.Match) { Cookie = filter.Cookie, CookieMask = filter.CookieMask };
                     ulong? newCookie = mod.CookieMask == 0 ? mod.Cookie : null;
                     var toAdd = mod.Version == OfpVersion.Of10 && mod.CookieMask == 0 ? entry : null;

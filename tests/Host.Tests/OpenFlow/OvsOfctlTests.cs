@@ -101,6 +101,12 @@ public sealed partial class OvsOfctlTests(OpenFlowDatapath fixture) : IClassFixt
             () => Received(OfctlOkAsync("-O", version, "dump-ports", fixture.Target).GetAwaiter().GetResult()) is var now && now[0] > before[0] && now[1] > before[1],
             "both ports' rx counters to grow: " + ports);
 
+        // Table and aggregate statistics count the firewall's flows: 3 in table 0, 4 in table 1.
+        string tables = await OfctlOkAsync("-O", version, "dump-tables", fixture.Target);
+        Assert.Matches(@"table 0:\s+active=3,", tables);
+        Assert.Matches(@"table 1:\s+active=4,", tables);
+        Assert.Contains("flow_count=7", await OfctlOkAsync("-O", version, "dump-aggregate", fixture.Target), StringComparison.Ordinal);
+
         string one = await OfctlOkAsync("-O", version, "dump-ports", fixture.Target, "2");
         Assert.Contains("1 ports", one, StringComparison.Ordinal);
         Assert.Contains("port  2:", one, StringComparison.Ordinal);

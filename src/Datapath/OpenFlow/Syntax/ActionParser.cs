@@ -171,7 +171,7 @@ internal static class ActionParser
             case "all":
                 return new ReservedOutputAction(ReservedPort.All);
             case "controller":
-                return Controller(line, arg, a, b, parenthesised, s);
+                return Controller(line, arg, a, b, parenthesised);
             case "move":
                 return Move(arg, a, s, match);
             case "exit":
@@ -537,7 +537,7 @@ internal static class ActionParser
     }
 
     /// <summary>controller, controller:MAX_LEN, or controller(reason=R,max_len=N,id=I) (ovs-actions(7)).</summary>
-    private static ControllerAction Controller(string line, string arg, int a, int b, bool parenthesised, int s)
+    private static ControllerAction Controller(string line, string arg, int a, int b, bool parenthesised)
     {
         if (!parenthesised)
         {
@@ -594,7 +594,6 @@ internal static class ActionParser
             }
         }
 
-        _ = s;
         return new ControllerAction(max, reason, id);
     }
 

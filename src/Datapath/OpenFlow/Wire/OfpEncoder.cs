@@ -143,16 +143,16 @@ public static class OfpEncoder
     public static List<byte[]> FlowStatsReply(byte version, uint xid, bool nicira, IReadOnlyList<FlowStatsEntry> flows)
     {
         var messages = new List<byte[]>();
-        var entry = new OfpWriter(256);
         OfpWriter? w = null;
         int start = 0;
         foreach (var flow in flows)
         {
-            entry = new OfpWriter(256);
+            var entry = new OfpWriter(256);
             FlowStats(entry, version, nicira, flow);
             if (w is not null && w.Length + entry.Length > MaxMessage)
             {
-                w.Patch16(start + (version == OfpVersion.Of10 ? 10 : 10), 1);
+                // OFPSF_REPLY_MORE in the statistics header's flags (offset 10 in every version).
+                w.Patch16(start + 10, 1);
                 messages.Add(End(w, start));
                 w = null;
             }
