@@ -21,6 +21,7 @@ public sealed partial class OvsOfctlTests(OpenFlowDatapath fixture) : IClassFixt
     [OvsToolTheory("ovs-ofctl")]
     [InlineData("OpenFlow10")]
     [InlineData("OpenFlow13")]
+    [InlineData("OpenFlow15")]
     public async Task Add_flows_installs_the_firewall_and_dump_flows_shows_its_counters_moving_under_traffic(string version)
     {
         await OfctlOkAsync("-O", version, "del-flows", fixture.Target);
@@ -115,6 +116,7 @@ public sealed partial class OvsOfctlTests(OpenFlowDatapath fixture) : IClassFixt
     [OvsToolTheory("ovs-ofctl")]
     [InlineData("OpenFlow10")]
     [InlineData("OpenFlow13")]
+    [InlineData("OpenFlow15")]
     public async Task Monitor_gets_packet_ins_from_packet_out_and_from_the_tables_and_flow_removed_messages(string version)
     {
         await fixture.RestoreFirewallAsync();

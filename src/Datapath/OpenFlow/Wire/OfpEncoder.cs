@@ -169,6 +169,12 @@ public static class OfpEncoder
     public static byte[] AggregateReply(byte version, uint xid, bool nicira, long packets, long bytes, int flows)
     {
         var w = nicira ? BeginNxStats(version, xid, Nicira.StatsAggregate, out int start) : BeginStats(version, xid, StatsKind.Aggregate, more: false, out start);
+        if (version >= OfpVersion.Of15 && !nicira)
+        {
+            Oxs(w, null, null, flows, packets, bytes);
+            return End(w, start);
+        }
+
         w.U64((ulong)packets);
         w.U64((ulong)bytes);
         w.U32((uint)flows);
@@ -465,6 +471,19 @@ public static class OfpEncoder
             return End(w, start);
         }
 
+        if (version >= OfpVersion.Of15)
+        {
+            w.U8(e.Table);
+            w.U8((byte)f.Reason);
+            w.U16(e.Priority);
+            w.U16(e.IdleTimeout);
+            w.U16(e.HardTimeout);
+            w.U64(e.Cookie);
+            Match11(w, e.Match);
+            Oxs(w, f.Duration, null, null, f.Packets, f.Bytes);
+            return End(w, start);
+        }
+
         w.U64(e.Cookie);
         w.U16(e.Priority);
         w.U8((byte)f.Reason);
@@ -482,6 +501,26 @@ public static class OfpEncoder
     {
         var e = f.Entry;
         int start = w.Mark();
+        if (version >= OfpVersion.Of15 && !nicira)
+        {
+            // OpenFlow 1.5: the statistics move into OXS fields after the match.
+            w.U16(0);
+            w.Zeros(2);
+            w.U8(e.Table);
+            w.U8(0);
+            w.U16(e.Priority);
+            w.U16(e.IdleTimeout);
+            w.U16(e.HardTimeout);
+            w.U16((ushort)e.Flags);
+            w.U16(0);
+            w.U64(e.Cookie);
+            Match11(w, e.Match);
+            Oxs(w, f.Duration, f.IdleAge, null, f.Packets, f.Bytes);
+            ActionEncoder.EncodeRule(w, e.Actions, version, e.Match);
+            w.PatchLength16(start, start);
+            return;
+        }
+
         w.U16(0);
         w.U8(e.Table);
         w.U8(0);
@@ -534,6 +573,49 @@ public static class OfpEncoder
         }
 
         w.PatchLength16(start, start);
+    }
+
+    /// <summary>
+    /// OpenFlow 1.5's ofp_stats: OXS fields (class 0x8002) duration, idle_time, flow_count,
+    /// packet_count and byte_count (those given), padded to 8 bytes.
+    /// </summary>
+    private static void Oxs(OfpWriter w, TimeSpan? duration, TimeSpan? idle, int? flows, long? packets, long? bytes)
+    {
+        int start = w.Mark();
+        w.U16(0);
+        w.U16(0);
+        if (duration is { } d)
+        {
+            w.U32(0x8002_0008);
+            Duration(w, d);
+        }
+
+        if (idle is { } i)
+        {
+            w.U32(0x8002_0208);
+            Duration(w, i);
+        }
+
+        if (flows is { } n)
+        {
+            w.U32(0x8002_0604);
+            w.U32((uint)n);
+        }
+
+        if (packets is { } p)
+        {
+            w.U32(0x8002_0808);
+            w.U64((ulong)p);
+        }
+
+        if (bytes is { } b)
+        {
+            w.U32(0x8002_0a08);
+            w.U64((ulong)b);
+        }
+
+        w.PatchLength16(start + 2, start);
+        w.PadTo8(start);
     }
 
     /// <summary>NXST_FLOW's idle_age and hard_age: seconds plus one, 0 unknown, saturating at 65535.</summary>
