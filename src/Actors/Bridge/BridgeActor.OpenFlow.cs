@@ -17,6 +17,7 @@ namespace Actors.Bridge;
 public sealed partial class BridgeActor
 {
     private readonly HashSet<IActorRef> _openFlow = [];
+    private readonly HashSet<IActorRef> _wantMisses = [];
     private readonly Dictionary<long, (IActorRef ReplyTo, FlowFilter Filter)> _statisticsRequests = [];
     private readonly Dictionary<long, IActorRef> _describeRequests = [];
     private readonly Dictionary<uint, PortInfo> _announced = [];
@@ -41,6 +42,18 @@ public sealed partial class BridgeActor
                 Context.Watch(m.Connection);
             }
         });
+        Receive<WantTableMisses>(m =>
+        {
+            bool before = _wantMisses.Count > 0;
+            _ = m.Want ? _wantMisses.Add(m.Connection) : _wantMisses.Remove(m.Connection);
+            if (before != _wantMisses.Count > 0)
+            {
+                foreach (var pmd in _pmds)
+                {
+                    SendMissBehaviour(pmd);
+                }
+            }
+        });
         Receive<PacketToController>(m =>
         {
             foreach (var connection in _openFlow)
@@ -51,7 +64,21 @@ public sealed partial class BridgeActor
     }
 
     /// <summary>A subscriber that stopped is forgotten; true when <paramref name="actor"/> was one.</summary>
-    private bool ForgetOpenFlow(IActorRef actor) => _openFlow.Remove(actor);
+    private bool ForgetOpenFlow(IActorRef actor)
+    {
+        if (_wantMisses.Remove(actor) && _wantMisses.Count == 0)
+        {
+            foreach (var pmd in _pmds)
+            {
+                SendMissBehaviour(pmd);
+            }
+        }
+
+        return _openFlow.Remove(actor);
+    }
+
+    /// <summary>Tells <paramref name="pmd"/> whether table misses go to the controllers now.</summary>
+    private void SendMissBehaviour(IActorRef pmd) => pmd.Tell(new UseMissBehaviour(_wantMisses.Count > 0));
 
     private void HandleFlowMod(FlowMod mod)
     {

@@ -47,8 +47,18 @@ public sealed record InjectPacket(byte[] Frame, uint InPort, IReadOnlyList<OfAct
 /// </summary>
 public sealed record SubscribeOpenFlow(IActorRef Connection) : INoSerializationVerificationNeeded;
 
-/// <summary>A packet for the controllers (a controller action), from a PMD through the bridge to each subscriber.</summary>
-public sealed record PacketToController(PacketInMessage Message, ushort ControllerId, ushort MaxLength) : INoSerializationVerificationNeeded;
+/// <summary>A packet for the controllers (a controller action, or a table miss), from a PMD through the bridge to each subscriber.</summary>
+/// <param name="TableMiss">A table miss sent while some OpenFlow 1.0-1.2 controller asks for misses: only those get it.</param>
+public sealed record PacketToController(PacketInMessage Message, ushort ControllerId, ushort MaxLength, bool TableMiss = false) : INoSerializationVerificationNeeded;
+
+/// <summary>
+/// An OpenFlow 1.0-1.2 connection wants table misses as packet-ins (Open vSwitch's default for
+/// those versions), or no longer does; while any does, the PMDs send misses to the controllers.
+/// </summary>
+public sealed record WantTableMisses(IActorRef Connection, bool Want) : INoSerializationVerificationNeeded;
+
+/// <summary>To a PMD: table misses go to the controllers (true) or are dropped (false).</summary>
+public sealed record UseMissBehaviour(bool ToController) : INoSerializationVerificationNeeded;
 
 /// <summary>A rule with send_flow_rem left the table.</summary>
 public sealed record FlowRemovedNotice(FlowRemovedMessage Message) : INoSerializationVerificationNeeded;

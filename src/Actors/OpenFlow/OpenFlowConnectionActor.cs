@@ -46,6 +46,7 @@ public sealed class OpenFlowConnectionActor : ReceiveActor, IWithTimers
     private DateTimeOffset _lastHeard;
     private bool _echoOutstanding;
     private long _asyncDropped;
+    private bool _wantsMisses;
 
     public OpenFlowConnectionActor(IActorRef bridge, IOpenFlowTransport transport, OpenFlowConnectionSettings settings)
     {
@@ -192,6 +193,7 @@ public sealed class OpenFlowConnectionActor : ReceiveActor, IWithTimers
                 }
 
                 _missSendLength = config.MissSendLength;
+                UpdateMissesWanted();
                 return;
             case BarrierRequest:
                 _transport.Send(OfpEncoder.BarrierReply(_version, xid));
@@ -254,6 +256,7 @@ public sealed class OpenFlowConnectionActor : ReceiveActor, IWithTimers
                 {
                     _role = role.Role;
                     _generation = role.GenerationId;
+                    UpdateMissesWanted();
                 }
 
                 _transport.Send(OfpEncoder.RoleReply(_version, xid, _role, _generation, role.Nicira));
@@ -295,6 +298,23 @@ public sealed class OpenFlowConnectionActor : ReceiveActor, IWithTimers
         _version = (byte)(31 - uint.LeadingZeroCount(common));
         _log.Info("OpenFlow {0}: negotiated {1}.", _settings.Name, OfpVersion.Name(_version));
         _bridge.Tell(new SubscribeOpenFlow(Self));
+        UpdateMissesWanted();
+    }
+
+    /// <summary>
+    /// OpenFlow 1.0-1.2 controllers get table misses (Open vSwitch's default for those versions): a
+    /// connection to a controller, or a client that asked for packet-ins with miss_send_len (so that
+    /// ovs-ofctl's own short connections do not change what the datapath does with misses).
+    /// </summary>
+    private void UpdateMissesWanted()
+    {
+        bool want = _version is >= OfpVersion.Of10 and <= OfpVersion.Of12 && _role != 3
+            && (_settings.Kind == OpenFlowConnectionKind.Primary || _missSendLength > 0);
+        if (want != _wantsMisses)
+        {
+            _wantsMisses = want;
+            _bridge.Tell(new WantTableMisses(Self, want));
+        }
     }
 
     private void HandleFlowMod(FlowMod mod, byte[] raw)
@@ -461,7 +481,14 @@ public sealed class OpenFlowConnectionActor : ReceiveActor, IWithTimers
             return;
         }
 
-        int length = message.MaxLength == ControllerAction.WholePacket ? p.Frame.Length : Math.Min(p.Frame.Length, (int)message.MaxLength);
+        if (message.TableMiss && _version > OfpVersion.Of12)
+        {
+            return;
+        }
+
+        // A miss carries miss_send_len bytes (OFPCML_NO_BUFFER, 65535: all), an action its own max_len.
+        ushort maxLength = message.TableMiss ? _missSendLength : message.MaxLength;
+        int length = maxLength == ControllerAction.WholePacket ? p.Frame.Length : Math.Min(p.Frame.Length, (int)maxLength);
         var sent = length == p.Frame.Length ? p : p with { Frame = p.Frame.AsSpan(0, length).ToArray() };
         SendAsync(OfpEncoder.PacketIn(_version, sent, _nxtPacketIn && _version == OfpVersion.Of10));
     }

@@ -33,6 +33,12 @@ public sealed partial class PmdActor
         _transmitter.ToController = SendToController;
         Receive<InjectPacket>(HandleInject);
         Receive<ReleasePacketOuts>(_ => ReleasePacketOutIds());
+        Receive<UseMissBehaviour>(m =>
+        {
+            // The tables' version moves with it: every megaflow is translated again before the next batch.
+            _tables.MissToController = m.ToController;
+            RequestRevalidation();
+        });
     }
 
     /// <summary>A controller action's packet: a copy with the pipeline fields the packet-in reports.</summary>
@@ -80,7 +86,7 @@ public sealed partial class PmdActor
         value.Key.CtLabel = md.CtLabel;
         mask.Key.CtLabel = md.CtLabel == UInt128.Zero ? UInt128.Zero : UInt128.MaxValue;
         var message = new PacketInMessage(userdata.Reason, userdata.Table, userdata.Cookie, new OfMatch(in value, in mask), packet.Data.ToArray(), packet.Length);
-        _controllerTarget.Tell(new PacketToController(message, userdata.ControllerId, userdata.MaxLength));
+        _controllerTarget.Tell(new PacketToController(message, userdata.ControllerId, userdata.MaxLength, userdata.TableMiss));
     }
 
     /// <summary>packet_out: the frame runs through its actions on this PMD (OFPP_TABLE: the tables from 0).</summary>

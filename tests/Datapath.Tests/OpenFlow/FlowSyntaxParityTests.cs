@@ -103,6 +103,27 @@ public sealed class FlowSyntaxParityTests
     }
 
     [Fact]
+    public void While_misses_go_to_the_controllers_a_pass_that_misses_sends_a_no_match_packet_in_and_a_resubmit_that_misses_does_not()
+    {
+        var tables = new OpenFlowTables();
+        tables.AddFlows("table=0,priority=5,ip actions=resubmit(,3),output:2", "miss");
+        var translator = new Translator(tables, new RecircRegistry(), [1, 2]);
+        Assert.Empty(translator.Translate(Packets.Arp(1, 0x0200_0000_0001, 0xffff_ffff_ffff)).Actions.Actions.ToArray());
+
+        long version = tables.Version;
+        tables.MissToController = true;
+        Assert.True(tables.Version > version, "cached translations must be revalidated");
+
+        var arp = Assert.Single(translator.Translate(Packets.Arp(1, 0x0200_0000_0001, 0xffff_ffff_ffff)).Actions.Actions.ToArray());
+        Assert.Equal(ActionKind.Userspace, arp.Kind);
+        Assert.True(translator.Controllers.TryGet(arp.UserspaceCookie, out var miss));
+        Assert.Equal((PacketInReason.NoMatch, true, (byte)0), (miss.Reason, miss.TableMiss, miss.Table));
+
+        // resubmit(,3) finds nothing in table 3: that is no table miss (Open vSwitch's honor_table_miss).
+        Assert.Equal([ActionKind.Output], translator.Translate(Packets.Tcp(1, 1, 2, 3, 4)).Actions.Actions.ToArray().Select(a => a.Kind));
+    }
+
+    [Fact]
     public void Exit_stops_every_table_and_move_reads_its_source_into_the_megaflow_mask()
     {
         var tables = new OpenFlowTables();

@@ -11,8 +11,9 @@ public sealed class ControllerUserdata : IEquatable<ControllerUserdata>
 {
     private readonly uint[] _regs;
 
-    public ControllerUserdata(PacketInReason reason, ushort maxLength, ushort controllerId, byte table, ulong cookie, in OfRegisters regs, ulong metadata)
+    public ControllerUserdata(PacketInReason reason, ushort maxLength, ushort controllerId, byte table, ulong cookie, in OfRegisters regs, ulong metadata, bool tableMiss = false)
     {
+        TableMiss = tableMiss;
         Reason = reason;
         MaxLength = maxLength;
         ControllerId = controllerId;
@@ -28,6 +29,9 @@ public sealed class ControllerUserdata : IEquatable<ControllerUserdata>
 
     public PacketInReason Reason { get; }
 
+    /// <summary>A table miss, not a controller action: only OpenFlow 1.0-1.2 controllers get these.</summary>
+    public bool TableMiss { get; }
+
     public ushort MaxLength { get; }
 
     public ushort ControllerId { get; }
@@ -42,7 +46,7 @@ public sealed class ControllerUserdata : IEquatable<ControllerUserdata>
 
     public bool Equals(ControllerUserdata? other) =>
         other is not null && Reason == other.Reason && MaxLength == other.MaxLength && ControllerId == other.ControllerId
-        && Table == other.Table && Cookie == other.Cookie && Metadata == other.Metadata && _regs.AsSpan().SequenceEqual(other._regs);
+        && Table == other.Table && Cookie == other.Cookie && Metadata == other.Metadata && TableMiss == other.TableMiss && _regs.AsSpan().SequenceEqual(other._regs);
 
     public override bool Equals(object? obj) => Equals(obj as ControllerUserdata);
 

@@ -33,6 +33,10 @@ internal sealed class Xlate
     private ulong _cookie = ulong.MaxValue;
     private bool _tableMiss;
 
+    // Whether a miss in the table being looked up goes to the controllers (when they ask for misses):
+    // a pass's first lookup and goto_table, not resubmit (Open vSwitch's honor_table_miss).
+    private bool _honorMiss = true;
+
     /// <param name="mayLearn">False when no packet stands behind the key (revalidation): NORMAL then learns nothing.</param>
     public Xlate(Translator owner, in FlowKey key, TraceRecorder? trace, bool mayLearn = true)
     {
@@ -137,7 +141,20 @@ internal sealed class Xlate
 
         if (rule is null)
         {
-            _trace?.Report(TraceNodeType.Action, "drop");
+            if (_honorMiss && _owner.Tables.MissToController)
+            {
+                _trace?.Report(TraceNodeType.Action, "controller(reason=no_match)");
+                var miss = new ControllerUserdata(Wire.PacketInReason.NoMatch, ControllerAction.WholePacket, 0, tableId, ulong.MaxValue, in _flow.Regs, _flow.Metadata, tableMiss: true);
+                if (_owner.Controllers.Intern(miss) is { } number)
+                {
+                    Commit();
+                    _actions.Add(DatapathAction.Userspace(number));
+                }
+            }
+            else
+            {
+                _trace?.Report(TraceNodeType.Action, "drop");
+            }
         }
         else
         {
@@ -227,6 +244,7 @@ internal sealed class Xlate
                 Normal();
                 return true;
             case ReservedOutputAction { Port: ReservedPort.Table }:
+                _honorMiss = true;
                 Resubmit(null, 0);
                 return true;
             case ControllerAction c:
@@ -245,9 +263,11 @@ internal sealed class Xlate
                 Flood();
                 return true;
             case ResubmitAction r:
+                _honorMiss = false;
                 Resubmit(r.InPort, r.Table ?? tableId);
                 return true;
             case GotoTableAction g:
+                _honorMiss = true;
                 Resubmit(null, g.Table);
                 return false;
             case ConntrackAction ct:
