@@ -77,6 +77,15 @@ public sealed partial class BridgeActor
         return _openFlow.Remove(actor);
     }
 
+    /// <summary>A PMD that joins (or restarted) starts with misses dropped: told only when they go to the controllers.</summary>
+    private void SendMissBehaviourIfOn(IActorRef pmd)
+    {
+        if (_wantMisses.Count > 0)
+        {
+            SendMissBehaviour(pmd);
+        }
+    }
+
     /// <summary>Tells <paramref name="pmd"/> whether table misses go to the controllers now.</summary>
     private void SendMissBehaviour(IActorRef pmd) => pmd.Tell(new UseMissBehaviour(_wantMisses.Count > 0));
 

@@ -104,7 +104,7 @@ public sealed partial class BridgeActor : ReceiveActor, IWithTimers
         {
             message.Pmd.Tell(new UsePorts(_ports.Values.ToArray()));
             message.Pmd.Tell(new UseFlows(_flows.Version, _flows.Entries));
-            SendMissBehaviour(message.Pmd);
+            SendMissBehaviourIfOn(message.Pmd);
         }
     }
 
@@ -197,7 +197,7 @@ public sealed partial class BridgeActor : ReceiveActor, IWithTimers
             Context.Watch(message.Pmd);
             message.Pmd.Tell(new UsePorts(_ports.Values.ToArray()));
             message.Pmd.Tell(new UseFlows(_flows.Version, _flows.Entries));
-            SendMissBehaviour(message.Pmd);
+            SendMissBehaviourIfOn(message.Pmd);
         }
 
         Sender.Tell(new PmdRegistered(message.Pmd, _flows.Version));
