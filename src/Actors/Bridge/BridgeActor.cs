@@ -49,7 +49,9 @@ public sealed partial class BridgeActor : ReceiveActor, IWithTimers
 
         Receive<AddFlows>(m => Change(() => _flows.Add(m.Text, m.SourceName)));
         Receive<ReplaceFlows>(m => Change(() => _flows.Replace(m.Text, m.SourceName)));
-        Receive<SetFlows>(m => Change(() => _flows.Replace(m.Entries)));
+        // SetFlows is how a node gives its PMDs their first table: published even when it changes
+        // nothing (an empty table), or PMDs waiting for their first table would hold their batches.
+        Receive<SetFlows>(m => Change(() => _flows.Replace(m.Entries), publishAlways: true));
         Receive<DeleteFlows>(m => Change(() => _flows.Delete(
             string.IsNullOrWhiteSpace(m.Match) ? FlowFilter.All : FlowParser.ParseFilter(m.Match, "del-flows"), m.Strict)));
         Receive<ModifyFlows>(m => Change(() => _flows.Modify(FlowParser.ParseModification(m.Flow, "mod-flows"), m.Strict)));
@@ -70,6 +72,7 @@ public sealed partial class BridgeActor : ReceiveActor, IWithTimers
         Receive<PmdAnswersGathered<PmdStatistics>>(HandlePmdStatistics);
         Receive<ExpiryTick>(_ => HandleExpiryTick());
         ReceiveDatapathCommands();
+        ReceiveOpenFlowCommands();
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -102,11 +105,12 @@ public sealed partial class BridgeActor : ReceiveActor, IWithTimers
         {
             message.Pmd.Tell(new UsePorts(_ports.Values.ToArray()));
             message.Pmd.Tell(new UseFlows(_flows.Version, _flows.Entries));
+            SendMissBehaviourIfOn(message.Pmd);
         }
     }
 
     /// <summary>Runs one flow command; publishes the new version if it changed anything, and answers.</summary>
-    private void Change(Func<int> command)
+    private void Change(Func<int> command, bool publishAlways = false)
     {
         int affected;
         try
@@ -120,11 +124,12 @@ public sealed partial class BridgeActor : ReceiveActor, IWithTimers
             return;
         }
 
-        if (affected > 0)
+        if (affected > 0 || publishAlways)
         {
             PublishFlows();
         }
 
+        NotifyRemovedFlows();
         Sender.Tell(new FlowsChanged(_flows.Version, affected));
     }
 
@@ -145,6 +150,7 @@ public sealed partial class BridgeActor : ReceiveActor, IWithTimers
 
     private void SendPortsToPmds()
     {
+        NotifyPortChanges();
         var message = new UsePorts(_ports.Values.ToArray());
         foreach (var pmd in _pmds)
         {
@@ -192,6 +198,7 @@ public sealed partial class BridgeActor : ReceiveActor, IWithTimers
             Context.Watch(message.Pmd);
             message.Pmd.Tell(new UsePorts(_ports.Values.ToArray()));
             message.Pmd.Tell(new UseFlows(_flows.Version, _flows.Entries));
+            SendMissBehaviourIfOn(message.Pmd);
         }
 
         Sender.Tell(new PmdRegistered(message.Pmd, _flows.Version));
@@ -271,6 +278,10 @@ public sealed partial class BridgeActor : ReceiveActor, IWithTimers
             _expiryGatherInFlight = false;
             Expire();
         }
+        else if (pending.Kind == PendingKind.OpenFlowStatistics)
+        {
+            AnswerFlowStatistics(gathered.RequestId);
+        }
         else
         {
             pending.ReplyTo.Tell(new FlowsDumped(_flows.Version, _flows.Dump(pending.WithStats, pending.Filter), gathered.Missing));
@@ -295,6 +306,7 @@ public sealed partial class BridgeActor : ReceiveActor, IWithTimers
         }
 
         PublishFlows();
+        NotifyRemovedFlows();
         var rules = expired.Select(r => (r.Rule.Entry, r.Reason == RuleRemovalReason.IdleTimeout ? "idle_timeout" : "hard_timeout")).ToArray();
         Context.System.EventStream.Publish(new FlowsExpired(_flows.Version, rules));
     }
@@ -304,6 +316,7 @@ public sealed partial class BridgeActor : ReceiveActor, IWithTimers
         Dump,
         Expiry,
         PmdStatistics,
+        OpenFlowStatistics,
     }
 
     /// <summary>A fan-out in progress: who gets the answer, and the version current when it was asked.</summary>

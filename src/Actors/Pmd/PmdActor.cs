@@ -126,6 +126,7 @@ public sealed partial class PmdActor : ReceiveActor, IWithTimers
         Receive<Terminated>(t => _routes.Forget(t.ActorRef));
         Receive<RestartPmd>(_ => throw new PmdRestartRequestedException($"PMD {_id}: restart requested."));
         ReceiveDatapathCommands();
+        ReceiveOpenFlowCommands();
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -222,6 +223,7 @@ public sealed partial class PmdActor : ReceiveActor, IWithTimers
         // mixture of two versions), and batches that arrive meanwhile wait for the new one.
         _pendingFlows = message.Entries;
         _hasFlows = true;
+        _controllerTarget = Sender;
         RequestRevalidation();
     }
 
@@ -334,6 +336,7 @@ public sealed partial class PmdActor : ReceiveActor, IWithTimers
         {
             ["tx: no such port"] = _transmitter.DroppedNoPort,
             ["tx: pool empty"] = _transmitter.DroppedPoolEmpty,
+            ["controller: over rate"] = _controllerDrops,
         };
         return new PmdStatistics(
             _id,

@@ -47,6 +47,14 @@ internal static class FirewallJob
         await node.UseFlowsAsync(flows, Patience).ConfigureAwait(false);
         var ports = await StartPortsAsync(cluster, node, settings).ConfigureAwait(false);
         control?.Serve(new ControlTargets(node.Bridge, cluster.Conntrack, settings.Conntrack.Shards, settings.QueuesPerPort, settings.Control.RequestTimeout, () => exit.TrySetResult(), cluster.System));
+        await using var openFlow = settings.OpenFlow.ManagementPath(settings.Control) is null && settings.OpenFlow.ListenPort == 0 && settings.OpenFlow.Controllers.Count == 0
+            ? null
+            : OpenFlow.OpenFlowServer.Start(cluster.System, node.Bridge, settings.OpenFlow, settings.Control);
+        if (openFlow is not null)
+        {
+            (log ?? TextWriter.Null).WriteLine($"OpenFlow: {string.Join(", ", new[] { openFlow.ManagementTarget, openFlow.ListenPort != 0 ? $"tcp:127.0.0.1:{openFlow.ListenPort}" : null }.Concat(settings.OpenFlow.Controllers.Select(c => "controller " + c)).Where(x => x is not null))}");
+        }
+
         metrics?.Serve(new MetricsGatherer(node.Bridge, cluster.Conntrack, settings.Conntrack.Shards, settings.Metrics.Timeout));
 
         var clock = Stopwatch.StartNew();
@@ -83,6 +91,11 @@ internal static class FirewallJob
         if (metrics is not null)
         {
             await metrics.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (openFlow is not null)
+        {
+            await openFlow.DisposeAsync().ConfigureAwait(false);
         }
 
         await node.StopAsync().ConfigureAwait(false);
