@@ -50,8 +50,9 @@ internal static class FirewallJob
         await using var openFlow = settings.OpenFlow.ManagementPath(settings.Control) is null && settings.OpenFlow.ListenPort == 0 && settings.OpenFlow.Controllers.Count == 0
             ? null
             : OpenFlow.OpenFlowServer.Start(cluster.System, node.Bridge, settings.OpenFlow, settings.Control);
-        if (openFlow is not null)
+        if (openFlow is not null && (settings.OpenFlow.ListenPort != 0 || settings.OpenFlow.Controllers.Count > 0))
         {
+            // Only when asked for beyond the default br0.mgmt, which the README names.
             (log ?? TextWriter.Null).WriteLine($"OpenFlow: {string.Join(", ", new[] { openFlow.ManagementTarget, openFlow.ListenPort != 0 ? $"tcp:127.0.0.1:{openFlow.ListenPort}" : null }.Concat(settings.OpenFlow.Controllers.Select(c => "controller " + c)).Where(x => x is not null))}");
         }
 
@@ -93,8 +94,9 @@ internal static class FirewallJob
             await metrics.DisposeAsync().ConfigureAwait(false);
         }
 
-        if (openFlow is not null)
+        if (openFlow is not null && (settings.OpenFlow.ListenPort != 0 || settings.OpenFlow.Controllers.Count > 0))
         {
+            // Only when asked for beyond the default br0.mgmt, which the README names.
             await openFlow.DisposeAsync().ConfigureAwait(false);
         }
 
