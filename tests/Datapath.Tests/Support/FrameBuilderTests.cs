@@ -269,7 +269,7 @@ public sealed class FrameBuilderTests
             int kind = random.Next(3);
             _ = kind switch
             {
-                0 => builder.Tcp((ushort)random.Next(0x10000), (ushort)random.Next(0x10000), (TcpFlags)random.Next(0x1000), (uint)random.NextInt64(1L << 32), (uint)random.NextInt64(1L << 32)),
+                0 => builder.Tcp((ushort)random.Next(0x10000), (ushort)random.Next(0x10000), (ushort)random.Next(0x1000), (uint)random.NextInt64(1L << 32), (uint)random.NextInt64(1L << 32)),
                 1 => builder.Udp((ushort)random.Next(0x10000), (ushort)random.Next(0x10000)),
                 _ => builder.IcmpEcho(v6 ? (byte)128 : (byte)8, (ushort)random.Next(0x10000)),
             };

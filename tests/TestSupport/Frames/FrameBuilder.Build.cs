@@ -157,7 +157,7 @@ public sealed partial class FrameBuilder
                 BinaryPrimitives.WriteUInt16BigEndian(tcp[2..], _destinationPort);
                 BinaryPrimitives.WriteUInt32BigEndian(tcp[4..], _seq);
                 BinaryPrimitives.WriteUInt32BigEndian(tcp[8..], _ack);
-                BinaryPrimitives.WriteUInt16BigEndian(tcp[12..], (ushort)(((headerLength / 4) << 12) | ((ushort)_tcpFlags & 0xFFF)));
+                BinaryPrimitives.WriteUInt16BigEndian(tcp[12..], (ushort)(((headerLength / 4) << 12) | (_tcpFlags & 0xFFF)));
                 BinaryPrimitives.WriteUInt16BigEndian(tcp[14..], _window);
                 BinaryPrimitives.WriteUInt16BigEndian(tcp[18..], _urgent);
                 _tcpOptions.CopyTo(tcp[20..]);

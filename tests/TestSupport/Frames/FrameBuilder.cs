@@ -41,7 +41,7 @@ public sealed partial class FrameBuilder
     private byte _protocol;
     private ushort _sourcePort;
     private ushort _destinationPort;
-    private TcpFlags _tcpFlags;
+    private ushort _tcpFlags;
     private uint _seq;
     private uint _ack;
     private ushort _window = 64240;
@@ -276,7 +276,7 @@ public sealed partial class FrameBuilder
     // ---- Transport layer ----
 
     /// <summary>A TCP segment (20-byte header plus <see cref="TcpOptions"/>).</summary>
-    public FrameBuilder Tcp(ushort sourcePort, ushort destinationPort, TcpFlags flags = TcpFlags.None, uint seq = 0, uint ack = 0, ushort window = 64240)
+    public FrameBuilder Tcp(ushort sourcePort, ushort destinationPort, ushort flags = 0, uint seq = 0, uint ack = 0, ushort window = 64240)
     {
         SetTransport(TransportKind.Tcp, 6);
         (_sourcePort, _destinationPort, _tcpFlags, _seq, _ack, _window) = (sourcePort, destinationPort, flags, seq, ack, window);

@@ -43,4 +43,22 @@ public static class InternetChecksum
     /// <summary>The pseudo-header sum: source and destination addresses (4 or 16 bytes each), protocol and upper-layer length.</summary>
     public static ulong PseudoHeader(ReadOnlySpan<byte> source, ReadOnlySpan<byte> destination, byte protocol, int length) =>
         Add(destination, Add(source)) + protocol + (uint)length;
+
+    /// <summary>True when an untagged Ethernet/IPv4 frame's header checksum is right.</summary>
+    public static bool IsIpv4HeaderValid(ReadOnlySpan<byte> frame) => IsValid(frame.Slice(14, (frame[14] & 0x0F) * 4));
+
+    /// <summary>True when an untagged Ethernet/IPv4 frame's TCP or UDP checksum is right (a UDP checksum of 0, none, counts as right).</summary>
+    public static bool IsIpv4TransportValid(ReadOnlySpan<byte> frame)
+    {
+        ReadOnlySpan<byte> ip = frame[14..];
+        int headerLength = (ip[0] & 0x0F) * 4;
+        int totalLength = (ip[2] << 8) | ip[3];
+        ReadOnlySpan<byte> segment = ip[headerLength..totalLength];
+        if (ip[9] == 17 && segment[6] == 0 && segment[7] == 0)
+        {
+            return true;
+        }
+
+        return IsValid(segment, PseudoHeader(ip.Slice(12, 4), ip.Slice(16, 4), ip[9], segment.Length));
+    }
 }
