@@ -1,6 +1,7 @@
 using Datapath.Actions;
 using Datapath.Conntrack;
-using static Datapath.Tests.Conntrack.CtFrames;
+using TestSupport.Frames;
+using static TestSupport.Frames.TcpFlags;
 using static Datapath.Tests.Conntrack.CtHarness;
 
 namespace Datapath.Tests.Conntrack;
@@ -16,7 +17,7 @@ public class ConnectionTableMemoryTests
     public void An_established_connection_costs_at_most_256_bytes()
     {
         const int connections = 200_000;
-        var template = Parse(Udp(H1, H2, 1, 2));
+        var template = Parse(Frame.Ip(H1, H2).Udp(1, 2).Build());
         var commit = new ConntrackArgs { Commit = true };
 
         long before = GC.GetTotalMemory(forceFullCollection: true);
