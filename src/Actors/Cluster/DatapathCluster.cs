@@ -82,6 +82,17 @@ public sealed class DatapathCluster : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Waits until every conntrack shard answers. Shards start on their first message, and the
+    /// region's registration with the coordinator is retried every 2 s (akka.cluster.sharding
+    /// retry-interval): without this, the first packets of a job can wait a second or two for
+    /// their conntrack answers, longer than a generator connection's timeout.
+    /// </summary>
+    /// <exception cref="AskTimeoutException">A shard did not answer within <paramref name="timeout"/>.</exception>
+    public Task WhenConntrackReadyAsync(TimeSpan timeout) =>
+        Task.WhenAll(Enumerable.Range(0, Settings.Conntrack.Shards)
+            .Select(shard => Conntrack.Ask<ShardStatistics>(new ConntrackEnvelope(shard, GetShardStatistics.Instance), timeout)));
+
     /// <summary>Leaves the cluster (shards hand off) and terminates the actor system.</summary>
     public async Task ShutdownAsync()
     {
