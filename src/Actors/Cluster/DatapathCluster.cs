@@ -32,12 +32,13 @@ public sealed class DatapathCluster : IAsyncDisposable
 
     /// <summary>
     /// Starts a node and waits until it is Up. Joins <paramref name="seedNodes"/> when given,
-    /// else the configuration's seed nodes, else itself.
+    /// else the configuration's seed nodes, else itself; a node that joined itself returns with
+    /// its conntrack shards running (<see cref="WhenConntrackReadyAsync"/>).
     /// </summary>
     /// <param name="config">The loaded configuration (<see cref="DatapathConfig"/>).</param>
     /// <param name="source">The configuration's file name, for error messages.</param>
     /// <exception cref="ConfigurationException">A setting is invalid.</exception>
-    /// <exception cref="TimeoutException">The node was not Up within <paramref name="upTimeout"/> (default 30 s); the system is shut down.</exception>
+    /// <exception cref="TimeoutException">The node was not Up, or its shards not running, within <paramref name="upTimeout"/> (default 30 s); the system is shut down.</exception>
     public static async Task<DatapathCluster> StartAsync(
         Config config,
         string source,
@@ -53,11 +54,12 @@ public sealed class DatapathCluster : IAsyncDisposable
             var cluster = Akka.Cluster.Cluster.Get(system);
             var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             cluster.RegisterOnMemberUp(() => up.TrySetResult());
+            bool alone = seedNodes is not { Count: > 0 } && cluster.Settings.SeedNodes.Count == 0;
             if (seedNodes is { Count: > 0 })
             {
                 cluster.JoinSeedNodes(seedNodes);
             }
-            else if (cluster.Settings.SeedNodes.Count == 0)
+            else if (alone)
             {
                 cluster.Join(cluster.SelfAddress);
             }
@@ -72,8 +74,24 @@ public sealed class DatapathCluster : IAsyncDisposable
             // two-node test: a coordinator already running when a second in-process node joined
             // stalled its hand-over under Akka.NET 1.5.73).
             var region = await ConntrackSharding.StartAsync(system, settings.Conntrack).ConfigureAwait(false);
+            var started = new DatapathCluster(system, settings, region);
 
-            return new DatapathCluster(system, settings, region);
+            // Alone, this node owns every shard: starting them now keeps their start (and the
+            // region's first registration, retried every 2 s) from delaying the first packets.
+            // In a larger cluster the coordinator places them as nodes join.
+            if (alone)
+            {
+                try
+                {
+                    await started.WhenConntrackReadyAsync(timeout).ConfigureAwait(false);
+                }
+                catch (AskTimeoutException)
+                {
+                    throw new TimeoutException($"The conntrack shards of {cluster.SelfAddress} did not start within {timeout}.");
+                }
+            }
+
+            return started;
         }
         catch
         {

@@ -54,7 +54,8 @@ internal static class FirewallJob
             : ControlServer.Start(listener, control.EffectiveSocketPath, new DatapathControl(targets), control.MaxConnections, control.MaxRequestBytes);
         metrics?.Serve(new MetricsGatherer(node.Bridge, cluster.Conntrack, cluster.Settings.Conntrack.Shards, settings.Metrics.Timeout));
 
-        // Traffic starts once conntrack answers, so that no connection waits for a shard to start.
+        // Traffic starts once conntrack answers (a node alone is ready already; in a larger cluster
+        // the shards may still be placed), so that no connection waits for a shard to start.
         await cluster.WhenConntrackReadyAsync(Patience).ConfigureAwait(false);
         var clock = Stopwatch.StartNew();
         ports.Start();
