@@ -348,7 +348,11 @@ public sealed partial class FrameBuilder
         return this;
     }
 
-    /// <summary>Transport bytes written as given, with protocol number <paramref name="protocol"/> (IGMP, GRE, a truncated header...): nothing is computed.</summary>
+    /// <summary>
+    /// What follows the IP header, written as given under protocol (next header) number
+    /// <paramref name="protocol"/>: IGMP or GRE, a later fragment's data, a truncated or malformed
+    /// header, an extension-header chain spelled out byte by byte. Nothing is computed.
+    /// </summary>
     public FrameBuilder Transport(byte protocol, params byte[] bytes)
     {
         SetTransport(TransportKind.Raw, protocol);
