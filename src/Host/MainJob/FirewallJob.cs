@@ -58,6 +58,9 @@ internal static class FirewallJob
 
         metrics?.Serve(new MetricsGatherer(node.Bridge, cluster.Conntrack, settings.Conntrack.Shards, settings.Metrics.Timeout));
 
+        // Traffic starts once conntrack answers (a node alone is ready already; in a larger cluster
+        // the shards may still be placed), so that no connection waits for a shard to start.
+        await cluster.WhenConntrackReadyAsync(Patience).ConfigureAwait(false);
         var clock = Stopwatch.StartNew();
         ports.Start();
         var previous = new JobProgress(TimeSpan.Zero, 0, 0, 0, 0, 0, 0, 0);

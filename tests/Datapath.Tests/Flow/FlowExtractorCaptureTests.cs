@@ -5,7 +5,7 @@ using Datapath.Tests.Support;
 
 namespace Datapath.Tests.Flow;
 
-/// <summary>Real frames from the shared captures: every field against PacketDotNet, and every prefix of every frame.</summary>
+/// <summary>Real frames from the captures in tests/data: every field against PacketDotNet, and every prefix of every frame.</summary>
 public sealed class FlowExtractorCaptureTests
 {
     public static TheoryData<string> Captures()
