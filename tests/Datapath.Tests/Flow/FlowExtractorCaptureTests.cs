@@ -101,7 +101,7 @@ public sealed class FlowExtractorCaptureTests
             foreach (var p in packets)
             {
                 FlowExtractor.Extract(p, ref key, stats);
-                sink ^= ConnectionHash.SymmetricHash(in key) ^ ConnectionHash.RssHash(in key);
+                sink = (sink * 31) + ConnectionHash.SymmetricHash(in key) + ConnectionHash.PlacementHash(in key);
             }
 
             long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
