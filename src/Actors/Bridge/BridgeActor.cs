@@ -43,7 +43,7 @@ public sealed partial class BridgeActor : ReceiveActor, IWithTimers
     public BridgeActor(IReadOnlyList<IActorRef> pmds, BridgeSettings settings, ConcurrentBatchPool? batches = null)
     {
         _settings = settings;
-        _batches = batches ?? new ConcurrentBatchPool();
+        _batches = batches ?? PathBatch.NewPool();
         _flows = new BridgeFlows(new SchedulerTimeProvider(Context.System.Scheduler));
         _pmds.AddRange(pmds);
 

@@ -40,7 +40,7 @@ public sealed class DatapathNode
     {
         ArgumentNullException.ThrowIfNull(cluster);
         ArgumentOutOfRangeException.ThrowIfLessThan(pmdCount, 1);
-        var batches = new ConcurrentBatchPool();
+        var batches = PathBatch.NewPool();
         var pmds = new IActorRef[pmdCount];
         for (int i = 0; i < pmdCount; i++)
         {

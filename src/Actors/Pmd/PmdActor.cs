@@ -90,7 +90,10 @@ public sealed partial class PmdActor : ReceiveActor, IWithTimers
     private readonly PmdConntrackStage _conntrack;
     private readonly PmdTransmitter _transmitter;
     private readonly PmdCore _core;
-    private readonly Queue<ProcessBatch> _waiting = new();
+    private readonly Queue<(PathBatch Batch, IActorRef AckTo)> _waiting = new();
+
+    // Told to a port for every batch taken: one instance, so the ack allocates nothing.
+    private readonly BatchTaken _taken;
     private readonly List<(IActorRef ReplyTo, long Token)> _quiesceWaiters = [];
     private readonly ConcurrentBatchPool _batches;
 
@@ -111,6 +114,7 @@ public sealed partial class PmdActor : ReceiveActor, IWithTimers
     public PmdActor(int id, PmdSettings settings, IActorRef conntrackRegion, int shardCount, ConcurrentBatchPool batches)
     {
         _id = id;
+        _taken = new BatchTaken(id);
         _settings = settings;
         _batches = batches;
         _translator = new Translator(_tables, new RecircRegistry(), [], new MacLearningTable());
@@ -136,7 +140,7 @@ public sealed partial class PmdActor : ReceiveActor, IWithTimers
         _remote = remote!;
         _conntrack = conntrack!;
 
-        Receive<ProcessBatch>(HandleBatch);
+        Receive<PathBatch>(batch => HandleBatch(batch, Sender));
         Receive<ConnectionsTracked>(HandleTracked);
         Receive<BypassFlowsRevoked>(_remote.Revoked);
         Receive<UseFlows>(HandleFlows);
@@ -184,7 +188,7 @@ public sealed partial class PmdActor : ReceiveActor, IWithTimers
             }
 
             _batches.Return(waiting.Batch);
-            waiting.AckTo?.Tell(new BatchTaken(_id));
+            Ack(waiting.AckTo);
         }
 
         _waiting.Clear();
@@ -203,30 +207,39 @@ public sealed partial class PmdActor : ReceiveActor, IWithTimers
         ReturnHostedShards();
     }
 
-    private void HandleBatch(ProcessBatch message)
+    /// <param name="ackTo">The port to tell <see cref="BatchTaken"/> (its window); nobody for a replay, which paces itself.</param>
+    private void HandleBatch(PathBatch batch, IActorRef ackTo)
     {
         if (_revalidationPending || !_hasFlows)
         {
             // Acked when it runs: a parked batch still counts against the port's window.
-            _waiting.Enqueue(message);
+            _waiting.Enqueue((batch, ackTo));
             return;
         }
 
-        Run(message);
+        Run(batch, ackTo);
         AfterWork();
     }
 
-    private void Run(ProcessBatch message)
+    private void Run(PathBatch batch, IActorRef ackTo)
     {
-        message.AckTo?.Tell(new BatchTaken(_id));
-        Advance(message.NowMs);
-        uint port = message.Batch.Count > 0 ? message.Batch[0].Metadata.InPort : 0;
+        Ack(ackTo);
+        Advance(batch.ClockMs);
+        uint port = batch.Count > 0 ? batch[0].Metadata.InPort : 0;
         long start = Stopwatch.GetTimestamp();
-        _core.Process(message.Batch, _nowMs);
+        _core.Process(batch, _nowMs);
         long ns = (long)Stopwatch.GetElapsedTime(start).TotalNanoseconds;
         _core.AddProcessingTime(ns);
-        System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_rxqNs, (port, message.Queue), out _) += ns;
-        _batches.Return(message.Batch);
+        System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_rxqNs, (port, batch.Queue), out _) += ns;
+        _batches.Return(batch);
+    }
+
+    private void Ack(IActorRef ackTo)
+    {
+        if (!ackTo.IsNobody())
+        {
+            ackTo.Tell(_taken);
+        }
     }
 
     private void HandleTracked(ConnectionsTracked answer)
@@ -342,7 +355,7 @@ public sealed partial class PmdActor : ReceiveActor, IWithTimers
         FlushMegaflowsWhenQuiet();
         while (!_revalidationPending && _hasFlows && _waiting.TryDequeue(out var waiting))
         {
-            Run(waiting);
+            Run(waiting.Batch, waiting.AckTo);
         }
 
         _transmitter.Flush();

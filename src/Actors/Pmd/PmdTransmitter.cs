@@ -53,7 +53,7 @@ internal sealed class PmdTransmitter(ConcurrentBatchPool batches, IActorRef self
         }
 
         copy.SetFrame(packet.Data, port);
-        link.Pending ??= batches.Rent();
+        link.Pending ??= PathBatch.Rent(batches);
         link.Pending.Add(copy);
         Sent++;
         if (link.Pending.IsFull)
@@ -70,7 +70,7 @@ internal sealed class PmdTransmitter(ConcurrentBatchPool batches, IActorRef self
             return false;
         }
 
-        link.Pending ??= batches.Rent();
+        link.Pending ??= PathBatch.Rent(batches);
         link.Pending.Add(packet);
         Sent++;
         if (link.Pending.IsFull)
@@ -95,7 +95,7 @@ internal sealed class PmdTransmitter(ConcurrentBatchPool batches, IActorRef self
 
     private void Send(Link link)
     {
-        link.Port.Actor.Tell(new TransmitBatch(link.Port.Port, link.Pending!), self);
+        link.Port.Actor.Tell(link.Pending!.ToSend(link.Port.Port), self);
         link.Pending = null;
         BatchesSent++;
     }
@@ -104,6 +104,6 @@ internal sealed class PmdTransmitter(ConcurrentBatchPool batches, IActorRef self
     {
         public PortLink Port { get; } = port;
 
-        public PacketBatch? Pending { get; set; }
+        public PathBatch? Pending { get; set; }
     }
 }

@@ -18,7 +18,7 @@ namespace Actors.Ports;
 /// a frame whose PMD has its window full, or that finds the receive pool empty, is dropped at the
 /// receive side and counted (rx dropped: overload, pool empty), as a NIC drops what it cannot queue.
 ///
-/// The datapath clock of <c>ProcessBatch</c> is the scheduler's time in Unix milliseconds
+/// The datapath clock of a received <c>PathBatch</c> is the scheduler's time in Unix milliseconds
 /// (virtual under the TestKit's scheduler); the generator's clock is the same time since the start.
 /// With a frame limit the traffic is finite: a drain lets it run to the limit.
 /// </summary>

@@ -9,12 +9,12 @@ public abstract partial class PortActor
     /// <summary>What sending <paramref name="packet"/> on the port at <paramref name="portIndex"/> means (write it, hand it to a host...). The skeleton counts the outcome and releases the packet.</summary>
     private protected virtual TransmitOutcome Send(int portIndex, Packet packet) => TransmitOutcome.Sent;
 
-    /// <summary>Before the packets of one <see cref="TransmitBatch"/> are sent (read a clock once per batch).</summary>
+    /// <summary>Before the packets of one <see cref="PathBatch"/> to send are sent (read a clock once per batch).</summary>
     private protected virtual void BeginTransmit()
     {
     }
 
-    /// <summary>After a <see cref="TransmitBatch"/> (a closed loop may send more now).</summary>
+    /// <summary>After a <see cref="PathBatch"/> to send (a closed loop may send more now).</summary>
     private protected virtual void EndTransmit()
     {
     }

@@ -10,7 +10,7 @@ namespace Actors.Ports;
 /// transmitting, draining, counting and pool ownership, so that a port type writes only where its
 /// frames come from and what sending one means.
 ///
-/// Transmit: each packet of a <see cref="TransmitBatch"/> is handed to <see cref="Send"/>, counted
+/// Transmit: each packet of a <see cref="PathBatch"/> is handed to <see cref="Send"/>, counted
 /// by its outcome, and given back to the pool it came from (<see cref="PortPools.Release"/>: the
 /// only place a port lets go of a transmitted packet); the batch goes back to the node's batch pool.
 /// Receive: the port type feeds the PMDs (through <see cref="ReceiveQueues"/> or its own threads);
@@ -51,7 +51,7 @@ public abstract partial class PortActor : ReceiveActor
         _lifecycle = new PortLifecycle(finite);
         _drain = new PmdQuiescer(pmds, Self, DrainTokenBase);
 
-        Receive<TransmitBatch>(HandleTransmit);
+        Receive<PathBatch>(HandleTransmit);
         Receive<BatchTaken>(m => OnBatchTaken(m.Pmd));
         Receive<StartTraffic>(_ => HandleStart());
         Receive<StopTraffic>(_ => StopTraffic());
@@ -183,9 +183,9 @@ public abstract partial class PortActor : ReceiveActor
         }
     }
 
-    private void HandleTransmit(TransmitBatch message)
+    private void HandleTransmit(PathBatch message)
     {
-        int index = IndexOf(message.Port);
+        int index = IndexOf(message.OutputPort);
         if (index < 0)
         {
             DropStray(message);
@@ -194,31 +194,31 @@ public abstract partial class PortActor : ReceiveActor
 
         var counters = _counters[index];
         BeginTransmit();
-        foreach (var packet in message.Batch.Packets)
+        foreach (var packet in message.Packets)
         {
             counters.Transmitted(Send(index, packet), packet.Length);
             PortPools.Release(packet);
         }
 
-        Batches.Return(message.Batch);
+        Batches.Return(message);
         EndTransmit();
     }
 
     /// <summary>Frames for a port this actor does not serve (a wrong link): given back to their pools, logged once.</summary>
-    private void DropStray(TransmitBatch message)
+    private void DropStray(PathBatch message)
     {
         if (_strayPackets == 0)
         {
-            Context.GetLogger().Warning("Frames to send on port {0}, which this actor does not serve: dropped.", message.Port);
+            Context.GetLogger().Warning("Frames to send on port {0}, which this actor does not serve: dropped.", message.OutputPort);
         }
 
-        _strayPackets += message.Batch.Count;
-        foreach (var packet in message.Batch.Packets)
+        _strayPackets += message.Count;
+        foreach (var packet in message.Packets)
         {
             PortPools.Release(packet);
         }
 
-        Batches.Return(message.Batch);
+        Batches.Return(message);
     }
 
     private void HandleStart()

@@ -20,7 +20,7 @@ internal enum QueueOffer
 /// <see cref="QueuesPerPort"/> queues, a frame goes to queue <c>PlacementHash(key) mod QueuesPerPort</c> (a symmetric RSS: both directions of a connection share a queue, and the PMD of that queue hosts the connection's conntrack shard),
 /// and queue q of every port is served by PMD <c>q mod PmdCount</c> (so with as many queues as PMDs
 /// each PMD serves one queue of each port). Frames are gathered per queue into batches of up to 32,
-/// sent as <see cref="ProcessBatch"/> with the owner as AckTo.
+/// sent as a <see cref="PathBatch"/> with the owner as sender (told <see cref="BatchTaken"/>).
 ///
 /// Backpressure: a PMD may have at most <see cref="Window"/> batches from this owner that it has not
 /// yet taken (acknowledged with <see cref="BatchTaken"/>, whose Pmd is its index in the PMD list).
@@ -33,7 +33,7 @@ internal sealed class ReceiveQueues
     private readonly IReadOnlyList<IActorRef> _pmds;
     private readonly ConcurrentBatchPool _batches;
     private readonly IActorRef _owner;
-    private readonly PacketBatch?[] _open;
+    private readonly PathBatch?[] _open;
     private readonly int[] _outstanding;
     private readonly int[] _queuesOfPmd;
     private readonly ExtractionStats _extraction = new();
@@ -52,7 +52,7 @@ internal sealed class ReceiveQueues
         _pmds = pmds;
         _batches = batches;
         _owner = owner;
-        _open = new PacketBatch?[ports * queuesPerPort];
+        _open = new PathBatch?[ports * queuesPerPort];
         _outstanding = new int[pmds.Count];
         _queuesOfPmd = new int[pmds.Count];
         for (int q = 0; q < queuesPerPort; q++)
@@ -154,7 +154,7 @@ internal sealed class ReceiveQueues
             }
 
             _outstanding[pmd]++;
-            open = _batches.Rent();
+            open = PathBatch.Rent(_batches);
         }
 
         open.Add(packet);
@@ -189,6 +189,6 @@ internal sealed class ReceiveQueues
         }
     }
 
-    private void Send(PacketBatch batch, int pmd, int queue, long nowMs) =>
-        _pmds[pmd].Tell(new ProcessBatch(batch, nowMs, _owner, queue), _owner);
+    private void Send(PathBatch batch, int pmd, int queue, long nowMs) =>
+        _pmds[pmd].Tell(batch.Received(nowMs, queue), _owner);
 }

@@ -152,9 +152,11 @@ public sealed class ReplayPortActor : PortActor
         packet.SetFrame(frame.Bytes, frame.Port);
         CountersAt(portIndex).Received(packet.Length);
         var pmd = Pmds[PmdOf(packet)];
-        var batch = Batches.Rent();
+        var batch = PathBatch.Rent(Batches);
         batch.Add(packet);
-        pmd.Tell(new ProcessBatch(batch, frame.TimeMs, null));
+
+        // No sender: the replay paces itself by quiescing, not by the PMD's window.
+        pmd.Tell(batch.Received(frame.TimeMs), ActorRefs.NoSender);
         pmd.Tell(new Quiesce(frame.Number));
     }
 

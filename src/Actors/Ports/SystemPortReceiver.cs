@@ -11,7 +11,7 @@ internal sealed record ReceiverPaused(int Queue, long Generation) : INoSerializa
 /// <summary>
 /// One receive queue of a system port: a dedicated thread (so no actor thread ever waits on a
 /// socket) reading its packet socket, a member of the port's fanout group. Frames are copied into
-/// packets of the queue's pool and sent to the queue's PMD as <see cref="ProcessBatch"/> of up to 32
+/// packets of the queue's pool and sent to the queue's PMD as <see cref="PathBatch"/>es of up to 32
 /// with the port actor as AckTo, as soon as the socket has nothing more waiting.
 ///
 /// Backpressure as a NIC's receive ring: the socket's buffer is the ring. While the PMD has its
@@ -176,7 +176,7 @@ internal sealed class SystemPortReceiver : IDisposable
     /// <summary>Reads what the socket holds, in batches of up to 32; a partial batch goes at once (frames do not wait for company).</summary>
     private void ReceiveWaiting()
     {
-        PacketBatch? batch = null;
+        PathBatch? batch = null;
         while (!_stopping && !_paused)
         {
             // Frames wait in the socket while the PMD's window is full (the thread may block: it is its own).
@@ -187,7 +187,7 @@ internal sealed class SystemPortReceiver : IDisposable
                     continue;
                 }
 
-                batch = _batches.Rent();
+                batch = PathBatch.Rent(_batches);
             }
 
             int length = _socket.Receive(_scratch);
@@ -245,7 +245,7 @@ internal sealed class SystemPortReceiver : IDisposable
         }
     }
 
-    private void Send(PacketBatch batch) => _pmdActor.Tell(new ProcessBatch(batch, _nowMs(), _owner, Queue), _owner);
+    private void Send(PathBatch batch) => _pmdActor.Tell(batch.Received(_nowMs(), Queue), _owner);
 
     private static void Bump(ref long counter) => Volatile.Write(ref counter, counter + 1);
 }

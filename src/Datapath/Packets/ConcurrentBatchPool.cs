@@ -9,6 +9,10 @@ namespace Datapath.Packets;
 public sealed class ConcurrentBatchPool
 {
     private readonly ConcurrentQueue<PacketBatch> _free = new();
+    private readonly Func<PacketBatch> _create;
+
+    /// <param name="create">Makes a new batch when the pool is empty (a host's own batch type); plain batches by default.</param>
+    public ConcurrentBatchPool(Func<PacketBatch>? create = null) => _create = create ?? (() => new PacketBatch());
 
     /// <summary>Batches created because the pool was empty (a steady state creates none).</summary>
     public long Created => Interlocked.Read(ref _created);
@@ -23,7 +27,7 @@ public sealed class ConcurrentBatchPool
         }
 
         Interlocked.Increment(ref _created);
-        return new PacketBatch();
+        return _create();
     }
 
     public void Return(PacketBatch batch)

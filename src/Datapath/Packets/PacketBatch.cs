@@ -3,8 +3,10 @@ namespace Datapath.Packets;
 /// <summary>
 /// Up to 32 packets moving together between stages and actors (the analogue of dp_packet_batch).
 /// Handing a batch to another owner transfers the packets: the sender must not touch them again.
+/// Not sealed so that a host can make its pooled batches the very messages that carry them between
+/// threads (no envelope allocated per batch); it adds no behaviour.
 /// </summary>
-public sealed class PacketBatch
+public class PacketBatch
 {
     public const int MaxSize = 32;
 

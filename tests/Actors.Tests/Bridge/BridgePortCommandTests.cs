@@ -50,7 +50,7 @@ public sealed class BridgePortCommandTests : Akka.TestKit.Xunit2.TestKit
         string name = "nosuch" + Support.Lab.LinuxLab.NewSuffix();
         var settings = new SystemPortSettings { Interface = name, Port = 1, Window = Defaults.PortWindow };
 
-        var error = Assert.Throws<SystemPortException>(() => SystemPortActor.Start(Sys, settings, [CreateTestProbe().Ref], new ConcurrentBatchPool()));
+        var error = Assert.Throws<SystemPortException>(() => SystemPortActor.Start(Sys, settings, [CreateTestProbe().Ref], PathBatch.NewPool()));
 
         Assert.Equal("no such interface: " + name, error.Message);
     }

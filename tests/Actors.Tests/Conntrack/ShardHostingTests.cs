@@ -59,7 +59,7 @@ public sealed class ShardHostingTests : Akka.TestKit.Xunit2.TestKit
             .ToList();
         Assert.Equal(2, frames.Count);
         var rx = new ConcurrentPacketPool(64);
-        var batch = new PacketBatch();
+        var batch = new PathBatch();
         foreach (var frame in frames)
         {
             rx.TryRent(out var packet);
@@ -67,12 +67,12 @@ public sealed class ShardHostingTests : Akka.TestKit.Xunit2.TestKit
             batch.Add(packet);
         }
 
-        node.Pmds[0].Tell(new ProcessBatch(batch, frames[0].TimeMs, null));
+        node.Pmds[0].Tell(batch.Received(frames[0].TimeMs), ActorRefs.NoSender);
         var sent = new List<string>();
         while (sent.Count < frames.Count)
         {
-            var tx = await port2.ExpectMsgAsync<TransmitBatch>(Patience);
-            sent.AddRange(tx.Batch.Packets.ToArray().Select(p => Convert.ToHexString(p.Data)));
+            var tx = await port2.ExpectMsgAsync<PathBatch>(Patience);
+            sent.AddRange(tx.Packets.ToArray().Select(p => Convert.ToHexString(p.Data)));
         }
 
         Assert.Equal(frames.Select(f => Convert.ToHexString(f.Bytes)).Order(), sent.Order());

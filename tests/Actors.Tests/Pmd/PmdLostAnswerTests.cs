@@ -30,7 +30,7 @@ public sealed class PmdLostAnswerTests : Akka.TestKit.Xunit2.TestKit
         var shards = CreateTestProbe();
         var port = CreateTestProbe();
         var settings = Defaults.PmdSettings with { ConntrackAnswerTimeout = TimeSpan.FromSeconds(5), RevalidateInterval = TimeSpan.FromSeconds(1), DirectConntrackRoutes = false };
-        var pmd = Sys.ActorOf(PmdActor.Props(0, settings, shards.Ref, shardCount: 1, new ConcurrentBatchPool()));
+        var pmd = Sys.ActorOf(PmdActor.Props(0, settings, shards.Ref, shardCount: 1, PathBatch.NewPool()));
         var pool = new ConcurrentPacketPool(64);
         pmd.Tell(new UsePorts([new PortLink(1, port.Ref, pool), new PortLink(2, port.Ref, pool)]));
         pmd.Tell(new UseFlows(1, Ports.ActorReplayTests.Firewall()));
@@ -39,9 +39,9 @@ public sealed class PmdLostAnswerTests : Akka.TestKit.Xunit2.TestKit
         var rx = new ConcurrentPacketPool(1);
         rx.TryRent(out var packet);
         packet.SetFrame(frame.Bytes, frame.Port);
-        var batch = new PacketBatch();
+        var batch = new PathBatch();
         batch.Add(packet);
-        pmd.Tell(new ProcessBatch(batch, 0, null));
+        pmd.Tell(batch.Received(0), ActorRefs.NoSender);
         shards.ExpectMsg<TrackConnections>();
         pmd.Tell(new Quiesce(1));
         ExpectNoMsg(TimeSpan.FromMilliseconds(100));
@@ -62,7 +62,7 @@ public sealed class PmdLostAnswerTests : Akka.TestKit.Xunit2.TestKit
     {
         var shards = CreateTestProbe();
         var port = CreateTestProbe();
-        var pmd = Sys.ActorOf(PmdActor.Props(0, Defaults.PmdSettings with { DirectConntrackRoutes = false }, shards.Ref, shardCount: 1, new ConcurrentBatchPool()));
+        var pmd = Sys.ActorOf(PmdActor.Props(0, Defaults.PmdSettings with { DirectConntrackRoutes = false }, shards.Ref, shardCount: 1, PathBatch.NewPool()));
         var pool = new ConcurrentPacketPool(64);
         pmd.Tell(new UsePorts([new PortLink(1, port.Ref, pool), new PortLink(2, port.Ref, pool)]));
         pmd.Tell(new UseFlows(1, Ports.ActorReplayTests.Firewall()));

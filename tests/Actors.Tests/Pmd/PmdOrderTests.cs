@@ -42,7 +42,7 @@ public sealed class PmdOrderTests : Akka.TestKit.Xunit2.TestKit
         var pmd = node.Pmds[0];
         foreach (var chunk in frames.Chunk(PacketBatch.MaxSize))
         {
-            var batch = new PacketBatch();
+            var batch = new PathBatch();
             foreach (var frame in chunk)
             {
                 rx.TryRent(out var packet);
@@ -50,14 +50,14 @@ public sealed class PmdOrderTests : Akka.TestKit.Xunit2.TestKit
                 batch.Add(packet);
             }
 
-            pmd.Tell(new ProcessBatch(batch, chunk[0].TimeMs, null));
+            pmd.Tell(batch.Received(chunk[0].TimeMs), ActorRefs.NoSender);
         }
 
         var sent = new List<byte[]>();
         while (sent.Count < frames.Count)
         {
-            var tx = await port2.ExpectMsgAsync<TransmitBatch>(Patience);
-            foreach (var packet in tx.Batch.Packets)
+            var tx = await port2.ExpectMsgAsync<PathBatch>(Patience);
+            foreach (var packet in tx.Packets)
             {
                 sent.Add(packet.Data.ToArray());
             }

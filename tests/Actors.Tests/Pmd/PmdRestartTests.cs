@@ -38,10 +38,10 @@ public sealed class PmdRestartTests : Akka.TestKit.Xunit2.TestKit
         var frames = Ports.ActorReplayTests.Frames(TestData.Capture("udp-stream.pcap")).Where(f => f.Port == 1 && f.Bytes.Length > 42).ToList();
         var pmd = node.Pmds[0];
         var rx = new ConcurrentPacketPool(64);
-        pmd.Tell(new ProcessBatch(Batch(rx, frames.Take(PacketBatch.MaxSize)), frames[0].TimeMs, null));
+        pmd.Tell(Batch(rx, frames.Take(PacketBatch.MaxSize)).Received(frames[0].TimeMs), ActorRefs.NoSender);
         pmd.Tell(RestartPmd.Instance);
         var second = frames.Skip(PacketBatch.MaxSize).Take(PacketBatch.MaxSize).ToList();
-        pmd.Tell(new ProcessBatch(Batch(rx, second), second[0].TimeMs, null));
+        pmd.Tell(Batch(rx, second).Received(second[0].TimeMs), ActorRefs.NoSender);
 
         var lost = await events.ExpectMsgAsync<PmdPacketsLost>(Patience);
         Assert.Equal(0, lost.Pmd);
@@ -51,8 +51,8 @@ public sealed class PmdRestartTests : Akka.TestKit.Xunit2.TestKit
         var sent = new List<byte[]>();
         while (sent.Count < second.Count)
         {
-            var tx = await port2.ExpectMsgAsync<TransmitBatch>(Patience);
-            sent.AddRange(tx.Batch.Packets.ToArray().Select(p => p.Data.ToArray()));
+            var tx = await port2.ExpectMsgAsync<PathBatch>(Patience);
+            sent.AddRange(tx.Packets.ToArray().Select(p => p.Data.ToArray()));
         }
 
         // Every frame of the second batch left (order across connections is the shards' business;
@@ -61,9 +61,9 @@ public sealed class PmdRestartTests : Akka.TestKit.Xunit2.TestKit
         await node.StopAsync();
     }
 
-    private static PacketBatch Batch(ConcurrentPacketPool pool, IEnumerable<ReplayFrame> frames)
+    private static PathBatch Batch(ConcurrentPacketPool pool, IEnumerable<ReplayFrame> frames)
     {
-        var batch = new PacketBatch();
+        var batch = new PathBatch();
         foreach (var frame in frames)
         {
             pool.TryRent(out var packet);

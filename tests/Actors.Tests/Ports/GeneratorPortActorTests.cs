@@ -15,7 +15,7 @@ public sealed class GeneratorPortActorTests : Akka.TestKit.Xunit2.TestKit
 {
     private static readonly TimeSpan Quiet = TimeSpan.FromMilliseconds(200);
 
-    private readonly ConcurrentBatchPool _batches = new();
+    private readonly ConcurrentBatchPool _batches = PathBatch.NewPool();
 
     public GeneratorPortActorTests()
         : base(TestConfigs.LocalVirtualTime())
@@ -44,10 +44,10 @@ public sealed class GeneratorPortActorTests : Akka.TestKit.Xunit2.TestKit
             {
                 while (pmds[pmd].HasMessages)
                 {
-                    var message = pmds[pmd].ExpectMsg<ProcessBatch>();
-                    Assert.Equal(port.Actor, message.AckTo);
-                    Assert.InRange(message.Batch.Count, 1, PacketBatch.MaxSize);
-                    foreach (var packet in message.Batch.Packets)
+                    var message = pmds[pmd].ExpectMsg<PathBatch>();
+                    Assert.Equal(port.Actor, pmds[pmd].LastSender);
+                    Assert.InRange(message.Count, 1, PacketBatch.MaxSize);
+                    foreach (var packet in message.Packets)
                     {
                         var key = default(FlowKey);
                         FlowExtractor.Extract(packet, ref key, extraction);
@@ -78,8 +78,8 @@ public sealed class GeneratorPortActorTests : Akka.TestKit.Xunit2.TestKit
 
         port.Actor.Tell(StartTraffic.Instance);
 
-        var first = pmd.ExpectMsg<ProcessBatch>();
-        pmd.ExpectMsg<ProcessBatch>();
+        var first = pmd.ExpectMsg<PathBatch>();
+        pmd.ExpectMsg<PathBatch>();
         pmd.ExpectNoMsg(Quiet);
         Scheduler.Advance(TimeSpan.FromMilliseconds(50));
         pmd.ExpectNoMsg(Quiet);
@@ -89,10 +89,10 @@ public sealed class GeneratorPortActorTests : Akka.TestKit.Xunit2.TestKit
 
         port.Actor.Tell(new BatchTaken(0), pmd);
 
-        Assert.Equal(PacketBatch.MaxSize, pmd.ExpectMsg<ProcessBatch>().Batch.Count);
+        Assert.Equal(PacketBatch.MaxSize, pmd.ExpectMsg<PathBatch>().Count);
         pmd.ExpectNoMsg(Quiet);
         Assert.Equal(3 * PacketBatch.MaxSize, Statistics(port.Actor)[1].RxPackets);
-        Assert.Equal(PacketBatch.MaxSize, first.Batch.Count);
+        Assert.Equal(PacketBatch.MaxSize, first.Count);
     }
 
     [Fact]
@@ -106,7 +106,7 @@ public sealed class GeneratorPortActorTests : Akka.TestKit.Xunit2.TestKit
 
         Scheduler.Advance(TimeSpan.FromMilliseconds(10));
 
-        int received = pmd.ExpectMsg<ProcessBatch>().Batch.Count + pmd.ExpectMsg<ProcessBatch>().Batch.Count;
+        int received = pmd.ExpectMsg<PathBatch>().Count + pmd.ExpectMsg<PathBatch>().Count;
         pmd.ExpectNoMsg(Quiet);
         var stats = Statistics(port.Actor)[1];
         Assert.Equal(received, stats.RxPackets);
@@ -167,10 +167,10 @@ public sealed class GeneratorPortActorTests : Akka.TestKit.Xunit2.TestKit
         port.Actor.Tell(StartTraffic.Instance);
 
         // The SYNs from port 1 are forwarded by the fake PMD to port 2, as the firewall would.
-        var syns = pmd.ExpectMsg<ProcessBatch>();
-        Assert.Equal(profile.Connections, syns.Batch.Count);
-        var transmit = _batches.Rent();
-        foreach (var packet in syns.Batch.Packets)
+        var syns = pmd.ExpectMsg<PathBatch>();
+        Assert.Equal(profile.Connections, syns.Count);
+        var transmit = PathBatch.Rent(_batches);
+        foreach (var packet in syns.Packets)
         {
             Assert.True(toServer.TryRent(out var copy));
             copy.SetFrame(packet.Data, 2);
@@ -179,11 +179,11 @@ public sealed class GeneratorPortActorTests : Akka.TestKit.Xunit2.TestKit
         }
 
         port.Actor.Tell(new BatchTaken(0), pmd);
-        port.Actor.Tell(new TransmitBatch(2, transmit), pmd);
+        port.Actor.Tell(transmit.ToSend(2), pmd);
 
-        var answers = pmd.ExpectMsg<ProcessBatch>();
-        Assert.Equal(profile.Connections, answers.Batch.Count);
-        Assert.All(answers.Batch.Packets.ToArray(), p => Assert.Equal(2u, p.Metadata.InPort));
+        var answers = pmd.ExpectMsg<PathBatch>();
+        Assert.Equal(profile.Connections, answers.Count);
+        Assert.All(answers.Packets.ToArray(), p => Assert.Equal(2u, p.Metadata.InPort));
         var stats = Statistics(port.Actor);
         Assert.Equal(profile.Connections, stats[2].TxPackets);
         Assert.Equal(profile.Connections, stats[2].RxPackets);
@@ -219,7 +219,7 @@ public sealed class GeneratorPortActorTests : Akka.TestKit.Xunit2.TestKit
             AwaitCondition(() => pmds.Any(p => p.HasMessages));
             foreach (var pmd in pmds.Where(p => p.HasMessages))
             {
-                received += pmd.ExpectMsg<ProcessBatch>().Batch.Count;
+                received += pmd.ExpectMsg<PathBatch>().Count;
             }
         }
 
@@ -240,13 +240,13 @@ public sealed class GeneratorPortActorTests : Akka.TestKit.Xunit2.TestKit
     {
         while (pmd.HasMessages)
         {
-            var batch = pmd.ExpectMsg<ProcessBatch>();
-            foreach (var packet in batch.Batch.Packets)
+            var batch = pmd.ExpectMsg<PathBatch>();
+            foreach (var packet in batch.Packets)
             {
                 packet.Pool!.Return(packet);
             }
 
-            _batches.Return(batch.Batch);
+            _batches.Return(batch);
             port.Tell(new BatchTaken(0), pmd);
         }
     }

@@ -15,7 +15,7 @@ public sealed class PcapPortActorTests : Akka.TestKit.Xunit2.TestKit
 {
     private static readonly TimeSpan Quiet = TimeSpan.FromMilliseconds(200);
 
-    private readonly ConcurrentBatchPool _batches = new();
+    private readonly ConcurrentBatchPool _batches = PathBatch.NewPool();
     private readonly string _dir = Directory.CreateTempSubdirectory("pcap-port-").FullName;
 
     public PcapPortActorTests()
@@ -33,8 +33,8 @@ public sealed class PcapPortActorTests : Akka.TestKit.Xunit2.TestKit
 
         port.Actor.Tell(StartTraffic.Instance);
 
-        var first = pmd.ExpectMsg<ProcessBatch>();
-        Assert.Equal(PacketBatch.MaxSize, first.Batch.Count);
+        var first = pmd.ExpectMsg<PathBatch>();
+        Assert.Equal(PacketBatch.MaxSize, first.Count);
         pmd.ExpectNoMsg(Quiet);
         var stats = Statistics(port.Actor);
         Assert.Equal(PacketBatch.MaxSize, stats[1].RxPackets);
@@ -42,13 +42,13 @@ public sealed class PcapPortActorTests : Akka.TestKit.Xunit2.TestKit
 
         port.Actor.Tell(new BatchTaken(0), pmd);
 
-        var second = pmd.ExpectMsg<ProcessBatch>();
-        Assert.Equal(PacketBatch.MaxSize, second.Batch.Count);
+        var second = pmd.ExpectMsg<PathBatch>();
+        Assert.Equal(PacketBatch.MaxSize, second.Count);
         pmd.ExpectNoMsg(Quiet);
 
         // Capture order, no frame lost between the batches.
         var capture = Frames(UdpStream);
-        var sent = first.Batch.Packets.ToArray().Concat(second.Batch.Packets.ToArray()).Select(p => p.Data.ToArray()).ToList();
+        var sent = first.Packets.ToArray().Concat(second.Packets.ToArray()).Select(p => p.Data.ToArray()).ToList();
         Assert.Equal(capture.Take(2 * PacketBatch.MaxSize), sent);
     }
 
@@ -73,9 +73,9 @@ public sealed class PcapPortActorTests : Akka.TestKit.Xunit2.TestKit
                 length++;
             }
 
-            var batch = pmd.ExpectMsg<ProcessBatch>();
-            Assert.Equal(length, batch.Batch.Count);
-            Assert.All(batch.Batch.Packets.ToArray(), p => Assert.Equal(ports[next], p.Metadata.InPort));
+            var batch = pmd.ExpectMsg<PathBatch>();
+            Assert.Equal(length, batch.Count);
+            Assert.All(batch.Packets.ToArray(), p => Assert.Equal(ports[next], p.Metadata.InPort));
             var quiesce = pmd.ExpectMsg<Quiesce>();
             pmd.ExpectNoMsg(TimeSpan.FromMilliseconds(50));
             port.Actor.Tell(new BatchTaken(0), pmd);
@@ -135,7 +135,7 @@ public sealed class PcapPortActorTests : Akka.TestKit.Xunit2.TestKit
 
         port.Actor.Tell(StartTraffic.Instance);
 
-        Assert.Equal(5, pmd.ExpectMsg<ProcessBatch>().Batch.Count);
+        Assert.Equal(5, pmd.ExpectMsg<PathBatch>().Count);
         port.Actor.Tell(DrainAndReport.Instance);
         var failed = ExpectMsg<PortFailed>();
         Assert.Contains(path, failed.Reason, StringComparison.Ordinal);
@@ -217,15 +217,15 @@ public sealed class PcapPortActorTests : Akka.TestKit.Xunit2.TestKit
         var times = new List<long>();
         while (pmd.HasMessages)
         {
-            var message = pmd.ExpectMsg<ProcessBatch>();
-            times.Add(message.NowMs);
-            foreach (var packet in message.Batch.Packets)
+            var message = pmd.ExpectMsg<PathBatch>();
+            times.Add(message.ClockMs);
+            foreach (var packet in message.Packets)
             {
                 packet.Pool!.Return(packet);
             }
 
-            _batches.Return(message.Batch);
-            message.AckTo!.Tell(new BatchTaken(0), pmd);
+            _batches.Return(message);
+            pmd.LastSender.Tell(new BatchTaken(0), pmd);
         }
 
         return times;

@@ -10,7 +10,7 @@ namespace Actors.Tests.Ports;
 /// <summary>The port skeleton's transmit side and pool ownership, on a port of no traffic with a probe for the PMD.</summary>
 public sealed class PortActorTests : Akka.TestKit.Xunit2.TestKit
 {
-    private readonly ConcurrentBatchPool _batches = new();
+    private readonly ConcurrentBatchPool _batches = PathBatch.NewPool();
 
     public PortActorTests()
         : base(TestConfigs.LocalVirtualTime())
@@ -25,19 +25,19 @@ public sealed class PortActorTests : Akka.TestKit.Xunit2.TestKit
 
         // Another port's receive pool: a PMD's last output hands the received packet itself over.
         var otherReceive = new ConcurrentPacketPool(4);
-        var batch = _batches.Rent();
+        var batch = PathBatch.Rent(_batches);
         batch.Add(Rent(otherReceive, 2));
         batch.Add(Rent(ownTransmit, 2));
         batch.Add(Rent(otherReceive, 2));
 
-        port.Actor.Tell(new TransmitBatch(2, batch));
+        port.Actor.Tell(batch.ToSend(2));
 
         var stats = Statistics(port.Actor);
         Assert.Equal(3, stats[2].TxPackets);
         Assert.Equal(3 * 64, stats[2].TxBytes);
         Assert.Equal(otherReceive.Size, otherReceive.Available);
         PacketAccounting.AssertPoolsFull(port);
-        Assert.Same(batch, _batches.Rent());
+        Assert.Same(batch, PathBatch.Rent(_batches));
     }
 
     [Fact]
@@ -45,10 +45,10 @@ public sealed class PortActorTests : Akka.TestKit.Xunit2.TestKit
     {
         var port = StreamPortActor.Start(Sys, new StreamPortSettings { Window = Defaults.PortWindow }, [CreateTestProbe().Ref], _batches);
         var pool = new ConcurrentPacketPool(2);
-        var batch = _batches.Rent();
+        var batch = PathBatch.Rent(_batches);
         batch.Add(Rent(pool, 7));
 
-        port.Actor.Tell(new TransmitBatch(7, batch));
+        port.Actor.Tell(batch.ToSend(7));
 
         var stats = Statistics(port.Actor);
         Assert.All(stats.Ports, p => Assert.Equal(0, p.TxPackets + p.TxDropped));
