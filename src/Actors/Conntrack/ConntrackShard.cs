@@ -8,7 +8,7 @@ namespace Actors.Conntrack;
 /// The state of one conntrack shard: its part of the connection table, its clock, its counters and
 /// the PMDs that watch its connections' bypass flows. A plain class with exactly one owner at a time:
 /// the shard's sharding entity (<see cref="ConntrackShardActor"/>) or, lent by it, the PMD that hosts
-/// the shard on its own thread (DESIGN.md, "Where a shard lives"). Whoever owns it answers the
+/// the shard on its own thread (docs/architecture.md, "Where a shard lives"). Whoever owns it answers the
 /// shard's messages through <see cref="Handle"/>, so a message means the same whoever owns the shard.
 ///
 /// Time: the table runs on the shard's clock, which is the latest sender time seen plus the scheduler

@@ -2,7 +2,7 @@ using Akka.Actor;
 
 namespace Actors.Conntrack;
 
-// Lending a shard to the PMD that hosts it on its own thread (DESIGN.md, "Where a shard lives"). The
+// Lending a shard to the PMD that hosts it on its own thread (docs/architecture.md, "Where a shard lives"). The
 // shard's state travels as an ownership transfer: after sending it, the sender never touches it
 // again. Local only: a shard is lent to a PMD of the node its entity runs on.
 

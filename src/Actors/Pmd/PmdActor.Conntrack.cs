@@ -6,7 +6,7 @@ using Akka.Actor;
 namespace Actors.Pmd;
 
 /// <summary>
-/// The conntrack shards this PMD hosts (DESIGN.md, "Where a shard lives"): their entities lend them
+/// The conntrack shards this PMD hosts (docs/architecture.md, "Where a shard lives"): their entities lend them
 /// (<see cref="HostShard"/>) and forward their messages here; the PMD answers those, sweeps the
 /// shards' expired connections in bounded slices, and gives the shards back when it stops.
 /// </summary>

@@ -48,7 +48,7 @@ public sealed record PmdStatistics(
     IReadOnlyDictionary<string, long> Drops,
     IReadOnlyDictionary<(uint Port, int Queue), long>? RxqProcessingNs = null) : INoSerializationVerificationNeeded
 {
-    /// <summary>Conntrack shards this PMD hosts (DESIGN.md, "Where a shard lives").</summary>
+    /// <summary>Conntrack shards this PMD hosts (docs/architecture.md, "Where a shard lives").</summary>
     public int HostedShards { get; init; }
 
     /// <summary>Conntrack inputs of this PMD's packets tracked in place, on a shard it hosts (no message).</summary>

@@ -78,7 +78,7 @@ public static class ConnectionHash
     /// (<c>ConntrackInputParser.ShardHashOf</c> computes the same value from the conntrack key). The
     /// symmetric hash over (nw_proto, both endpoints) without the zone, which a frame does not carry
     /// before its ct action: so both directions of a connection reach one queue, one PMD, and the
-    /// shard that PMD hosts (DESIGN.md, "Where a shard lives"). Ports as in <see cref="SymmetricHash(in FlowKey)"/>.
+    /// shard that PMD hosts (docs/architecture.md, "Where a shard lives"). Ports as in <see cref="SymmetricHash(in FlowKey)"/>.
     /// </summary>
     public static uint PlacementHash(in FlowKey key)
     {

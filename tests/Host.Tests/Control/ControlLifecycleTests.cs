@@ -36,12 +36,13 @@ public sealed class ControlLifecycleTests : IDisposable
         string oldFile = _scratch.Write("old.flows", OldTable);
         string newFile = _scratch.Write("new.flows", NewTable);
 
+        // Each table forwards some traffic before the next swap (its forwarding rule counts packets).
         for (int i = 0; i < 10; i++)
         {
             datapath.Ok("replace-flows", newFile);
-            await Task.Delay(50);
+            await RunningDatapath.Eventually(() => datapath.Packets("priority=10,ip,in_port=1 actions=output:2") > 0, "the new table forwarding");
             datapath.Ok("replace-flows", oldFile);
-            await Task.Delay(50);
+            await RunningDatapath.Eventually(() => datapath.Packets("priority=10,ip,in_port=1 actions=output:2") > 0, "the old table forwarding");
         }
 
         Assert.Contains("ct(table=1)", datapath.Ok("dump-flows", "table=0"), StringComparison.Ordinal);

@@ -74,15 +74,8 @@ public sealed partial class RunningDatapath : IAsyncDisposable
     }
 
     /// <summary>Polls <paramref name="condition"/> until it holds (or fails the test after 20 s).</summary>
-    public static async Task Eventually(Func<bool> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "timed out waiting for: " + what);
-            await Task.Delay(100).ConfigureAwait(false);
-        }
-    }
+    public static Task Eventually(Func<bool> condition, string what) =>
+        TestSupport.Waiting.Eventually.Until(condition, what, TimeSpan.FromSeconds(20));
 
     /// <summary>Asks the datapath to exit and waits for the run to end; its exit code.</summary>
     public async Task<int> ExitAsync()

@@ -79,15 +79,8 @@ public sealed class TestControllerLabTests
     private static async Task<string> Dump(DatapathNode node) =>
         (await node.Bridge.Ask<FlowsDumped>(new DumpFlows(), Patience)).Text;
 
-    private static async Task Eventually(Func<Task<bool>> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + Patience;
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "timed out waiting for " + what);
-            await Task.Delay(100);
-        }
-    }
+    private static Task Eventually(Func<Task<bool>> condition, string what) =>
+        TestSupport.Waiting.Eventually.Until(condition, holds => holds, what, Patience);
 
     private static int FreePort()
     {

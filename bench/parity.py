@@ -1,0 +1,152 @@
+#!/usr/bin/python3
+"""Issue 17's measurement: ours beside Open vSwitch with DPDK, core for core, runs alternating.
+
+For each rep and each N (UDP), in turn: Open vSwitch with DPDK (one PMD busy-polling core 1, through
+../shared/tools/ovs-dpdk-bench, restarted per run), then our `bench --json` cells, whose order rotates
+from rep to rep:
+  1core-on    the whole process confined to core 1 (taskset -c 1), 1 PMD, bypass on
+  1core-off   the same, bypass off
+  2core-1pmd  unconfined (both cores), 1 PMD, bypass on
+  2core-2pmd  unconfined, 2 PMDs, bypass on
+and for TCP (ours only: the reference's pcaps are UDP) 1core-on and 1core-off.
+Prints medians, ranges and the ratios the issue asks for, and writes parity.json (every run) and
+parity.png (needs python3-matplotlib) to --out.
+
+CPU per million packets: ours from /proc (the whole process's CPU time over the window, as bench
+--json reports it); Open vSwitch's PMD polls one core all the time, so its figure is one core's
+seconds over the window per million packets (its main thread is idle and not counted).
+
+Needs root and Debian's openvswitch-switch-dpdk, python3-scapy and dpdk for the reference
+(--skip-ovs runs ours only). About 40 s per N and rep, plus the pcaps of a million connections once.
+"""
+import argparse, json, os, statistics as st, subprocess, sys, time
+
+repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ap = argparse.ArgumentParser()
+ap.add_argument('--ns', default='1,100,10000,1000000')
+ap.add_argument('--tcp-ns', default='100,10000')
+ap.add_argument('--reps', type=int, default=3)
+ap.add_argument('--duration', type=float, default=3)
+ap.add_argument('--warmup', type=float, default=1)
+ap.add_argument('--ovs-warmup', type=float, default=4)
+ap.add_argument('--ovs-tool', default=os.path.join(repo, '..', 'shared', 'tools', 'ovs-dpdk-bench'))
+ap.add_argument('--out', default='/tmp/parity')
+ap.add_argument('--skip-ovs', action='store_true')
+ap.add_argument('--cells', default='1core-on,1core-off,2core-1pmd,2core-2pmd')
+a = ap.parse_args()
+
+os.makedirs(a.out, exist_ok=True)
+dll = os.path.join(repo, 'src/Bench/bin/Release/net10.0/ovs-actors-bench.dll')
+ovs_dir = os.path.join(a.out, 'ovs')
+CELLS = {
+    '1core-on': (['taskset', '-c', '1'], 1, 'on'),
+    '1core-off': (['taskset', '-c', '1'], 1, 'off'),
+    '2core-1pmd': ([], 1, 'on'),
+    '2core-2pmd': ([], 2, 'on'),
+}
+cells = [c for c in a.cells.split(',') if c]
+runs = []
+
+
+def ours(cell, n, protocol):
+    prefix, pmds, bypass = CELLS[cell]
+    cmd = prefix + ['dotnet', dll, 'bench', '--json', '--connections', str(n), '--pmds', str(pmds), '--bypass', bypass,
+                    '--protocol', protocol, '--duration', str(a.duration), '--warmup', str(a.warmup)]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    line = next((l for l in r.stdout.splitlines() if l.startswith('{')), None)
+    if r.returncode or line is None:
+        print(f'ours {cell} N={n} {protocol}: failed ({r.returncode}): {r.stderr.strip()[-300:]}', file=sys.stderr)
+        return None
+    d = json.loads(line)
+    return dict(side='ours', cell=cell, n=n, protocol=protocol, mpps=d['mpps'], cpu_s_per_m=d['cpu_seconds_per_million_packets'],
+                pmd_ns=d['pmd_ns_per_packet'], alloc_b=d['allocated_bytes_per_packet'], gc_per_m=d['gc_per_million_packets'],
+                ct_msgs=d['ct_messages_per_packet'], drops=d['drops'], ct_invalid=d['ct_invalid'], load=os.getloadavg()[0])
+
+
+def ovs(n, rep):
+    tool = os.path.abspath(a.ovs_tool)
+    env = dict(os.environ, OVSBENCH_DIR=ovs_dir)
+    os.makedirs(ovs_dir, exist_ok=True)
+    for f in ('start.sh', 'stop.sh', 'env.sh', 'flows_ct.txt'):
+        dst = os.path.join(ovs_dir, f)
+        if not os.path.exists(dst):
+            os.symlink(os.path.join(tool, f), dst)
+    if not os.path.exists(os.path.join(ovs_dir, f'a2b_{n}.pcap')):
+        subprocess.run([sys.executable, os.path.join(tool, 'mkpcap.py'), str(n), ovs_dir], check=True, env=env, capture_output=True)
+    name = f'parity_n{n}_r{rep}'
+    subprocess.run(['rm', '-rf', os.path.join(ovs_dir, 'results', name)])
+    r = subprocess.run([sys.executable, os.path.join(tool, 'bench.py'), name, 'flows_ct.txt', str(n), '--reps', '1',
+                        '--warmup', str(a.ovs_warmup), '--dur', str(max(a.duration, 4))], env=env, capture_output=True, text=True)
+    if r.returncode:
+        print(f'ovs N={n}: failed: {r.stderr.strip()[-300:]}', file=sys.stderr)
+        return None
+    s = json.load(open(os.path.join(ovs_dir, 'results', name, 'summary.json')))['runs'][0]
+    return dict(side='ovs', cell='ovs', n=n, protocol='udp', mpps=s['total_rx_Mpps'], cpu_s_per_m=1 / s['total_rx_Mpps'],
+                pmd_run_pct=s['pmd_run_pct'], cyc_per_pkt=s['cyc_per_pkt'], emc_pct=s['emc_pct'], load=os.getloadavg()[0])
+
+
+def record(result):
+    if result:
+        runs.append(result)
+        print(json.dumps(result), flush=True)
+        json.dump(dict(args=vars(a), runs=runs), open(os.path.join(a.out, 'parity.json'), 'w'), indent=1)
+
+
+subprocess.run(['dotnet', 'build', '-c', 'Release', os.path.join(repo, 'src/Bench/Bench.csproj')], check=True, capture_output=True)
+for rep in range(a.reps):
+    for n in [int(x) for x in a.ns.split(',') if x]:
+        if not a.skip_ovs:
+            record(ovs(n, rep))
+        rotated = cells[rep % len(cells):] + cells[:rep % len(cells)]
+        for cell in rotated:
+            record(ours(cell, n, 'udp'))
+    for n in [int(x) for x in a.tcp_ns.split(',') if x]:
+        for cell in (['1core-on', '1core-off'] if rep % 2 == 0 else ['1core-off', '1core-on']):
+            record(ours(cell, n, 'tcp'))
+
+
+def med(side, cell, n, protocol, key='mpps'):
+    v = [r[key] for r in runs if r['side'] == side and r['cell'] == cell and r['n'] == n and r['protocol'] == protocol]
+    return (st.median(v), min(v), max(v)) if v else None
+
+
+def fmt(m):
+    return f'{m[0]:.2f} ({m[1]:.2f}-{m[2]:.2f})' if m else '-'
+
+
+print('\n| N | proto | OVS-DPDK Mpps | ours 1 core on | ours 1 core off | 2 cores 1 PMD | 2 cores 2 PMDs | on/OVS | off/OVS | on/off | 2 PMDs/1 core | CPU s/M OVS | CPU s/M ours 1 core on | B/packet | GC/M |')
+print('|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|')
+for proto, ns in (('udp', a.ns), ('tcp', a.tcp_ns)):
+    for n in [int(x) for x in ns.split(',') if x]:
+        o = med('ovs', 'ovs', n, proto)
+        on, off = med('ours', '1core-on', n, proto), med('ours', '1core-off', n, proto)
+        c2, p2 = med('ours', '2core-1pmd', n, proto), med('ours', '2core-2pmd', n, proto)
+        ratio = lambda x, y: f'{x[0] / y[0]:.2f}' if x and y else '-'
+        co, cu = med('ovs', 'ovs', n, proto, 'cpu_s_per_m'), med('ours', '1core-on', n, proto, 'cpu_s_per_m')
+        al, gc = med('ours', '1core-on', n, proto, 'alloc_b'), med('ours', '1core-on', n, proto, 'gc_per_m')
+        print(f'| {n:,} | {proto} | {fmt(o)} | {fmt(on)} | {fmt(off)} | {fmt(c2)} | {fmt(p2)} | {ratio(on, o)} | {ratio(off, o)} | '
+              f'{ratio(on, off)} | {ratio(p2, on)} | {co[0] if co else 0:.3f} | {cu[0] if cu else 0:.3f} | {al[0] if al else 0:.2f} | {gc[0] if gc else 0:.1f} |')
+
+try:
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    ns = [int(x) for x in a.ns.split(',') if x]
+    series = [('ovs', 'ovs', 'Open vSwitch + DPDK (1 PMD core)')] + [('ours', c, 'ours ' + c) for c in cells]
+    fig, ax = plt.subplots(figsize=(9, 4.5))
+    width = 0.8 / len(series)
+    for i, (side, cell, label) in enumerate(series):
+        vals = [(med(side, cell, n, 'udp') or (0, 0, 0)) for n in ns]
+        xs = [j + i * width for j in range(len(ns))]
+        ax.bar(xs, [v[0] for v in vals], width, label=label,
+               yerr=[[v[0] - v[1] for v in vals], [v[2] - v[0] for v in vals]], capsize=2)
+    ax.set_xticks([j + width * (len(series) - 1) / 2 for j in range(len(ns))], [f'N = {n:,}' for n in ns])
+    ax.set_ylabel('Mpps (both ports, 64-byte UDP)')
+    ax.set_title('Firewall with conntrack: medians of alternating runs (bars: range)')
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(os.path.join(a.out, 'parity.png'), dpi=110)
+    print(f"wrote {os.path.join(a.out, 'parity.png')}")
+except ImportError:
+    print('no python3-matplotlib: no chart', file=sys.stderr)
+print(f"wrote {os.path.join(a.out, 'parity.json')}")
