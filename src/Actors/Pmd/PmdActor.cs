@@ -158,8 +158,15 @@ public sealed partial class PmdActor : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(int id, PmdSettings settings, IActorRef conntrackRegion, int shardCount, ConcurrentBatchPool batches) =>
-        Akka.Actor.Props.Create(() => new PmdActor(id, settings, conntrackRegion, shardCount, batches));
+    /// <summary>The dispatcher of PMDs with a thread of their own (configured in the embedded datapath.conf).</summary>
+    public const string DedicatedDispatcher = "datapath-pmd-dispatcher";
+
+    public static Props Props(int id, PmdSettings settings, IActorRef conntrackRegion, int shardCount, ConcurrentBatchPool batches)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var props = Akka.Actor.Props.Create(() => new PmdActor(id, settings, conntrackRegion, shardCount, batches));
+        return settings.DedicatedThreads ? props.WithDispatcher(DedicatedDispatcher) : props;
+    }
 
     protected override void PreStart() =>
         Timers.StartPeriodicTimer(nameof(Tick), Tick.Instance, _settings.RevalidateInterval);

@@ -33,6 +33,7 @@ internal static class PmdSection
             RevalidateInterval = reader.Duration("datapath.revalidate-interval", TimeSpan.FromMilliseconds(10), TimeSpan.FromHours(1)),
             DirectConntrackRoutes = reader.Bool("datapath.conntrack-direct-routes"),
             ConntrackAnswerTimeout = reader.Duration("datapath.conntrack-answer-timeout", TimeSpan.FromMilliseconds(10), TimeSpan.FromHours(1)),
+            DedicatedThreads = reader.Bool("datapath.pmd-dedicated-threads"),
         };
     }
 

@@ -50,6 +50,7 @@ public sealed class DatapathSettingsTests : IDisposable
     [InlineData("datapath.pmds = -1", "datapath.pmds", "outside")]
     [InlineData("datapath.max-recirculation-depth = 0", "datapath.max-recirculation-depth", "outside")]
     [InlineData("datapath.conntrack-direct-routes = maybe", "datapath.conntrack-direct-routes", "not on or off")]
+    [InlineData("datapath.pmd-dedicated-threads = maybe", "datapath.pmd-dedicated-threads", "not on or off")]
     [InlineData("datapath.port-window = 0", "datapath.port-window", "outside")]
     [InlineData("datapath.recirc-bypass = shortcut", "datapath.recirc-bypass", "not one of off, megaflow, per-connection, emc-only, on")]
     [InlineData("datapath.recirc-bypass-max-flows = 0", "datapath.recirc-bypass-max-flows", "outside")]
