@@ -49,7 +49,9 @@ public sealed partial class BridgeActor : ReceiveActor, IWithTimers
 
         Receive<AddFlows>(m => Change(() => _flows.Add(m.Text, m.SourceName)));
         Receive<ReplaceFlows>(m => Change(() => _flows.Replace(m.Text, m.SourceName)));
-        Receive<SetFlows>(m => Change(() => _flows.Replace(m.Entries)));
+        // SetFlows is how a node gives its PMDs their first table: published even when it changes
+        // nothing (an empty table), or PMDs waiting for their first table would hold their batches.
+        Receive<SetFlows>(m => Change(() => _flows.Replace(m.Entries), publishAlways: true));
         Receive<DeleteFlows>(m => Change(() => _flows.Delete(
             string.IsNullOrWhiteSpace(m.Match) ? FlowFilter.All : FlowParser.ParseFilter(m.Match, "del-flows"), m.Strict)));
         Receive<ModifyFlows>(m => Change(() => _flows.Modify(FlowParser.ParseModification(m.Flow, "mod-flows"), m.Strict)));
@@ -106,7 +108,7 @@ public sealed partial class BridgeActor : ReceiveActor, IWithTimers
     }
 
     /// <summary>Runs one flow command; publishes the new version if it changed anything, and answers.</summary>
-    private void Change(Func<int> command)
+    private void Change(Func<int> command, bool publishAlways = false)
     {
         int affected;
         try
@@ -120,7 +122,7 @@ public sealed partial class BridgeActor : ReceiveActor, IWithTimers
             return;
         }
 
-        if (affected > 0)
+        if (affected > 0 || publishAlways)
         {
             PublishFlows();
         }

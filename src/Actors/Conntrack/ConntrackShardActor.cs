@@ -273,8 +273,8 @@ public sealed class ConntrackShardActor : ReceiveActor, IWithTimers
 
     private void ScheduleSweep() => Timers.StartSingleTimer(SweepTimer, SweepExpired.Instance, _settings.SweepInterval);
 
-    /// <summary>The shard's clock: the latest sender time plus the scheduler time elapsed since.</summary>
-    private long NowMs() => _clockMs + (long)(_scheduler.Now - _clockAt).TotalMilliseconds;
+    /// <summary>The shard's clock: the latest sender time plus the scheduler time elapsed since (nothing added with a frame clock).</summary>
+    private long NowMs() => _settings.FrameClock ? _clockMs : _clockMs + (long)(_scheduler.Now - _clockAt).TotalMilliseconds;
 
     /// <summary>The sweep tick; local to the actor, never serialized.</summary>
     private sealed class SweepExpired : INoSerializationVerificationNeeded

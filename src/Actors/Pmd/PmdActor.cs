@@ -196,6 +196,9 @@ public sealed partial class PmdActor : ReceiveActor, IWithTimers
         uint port = message.Batch.Count > 0 ? message.Batch[0].Metadata.InPort : 0;
         long start = Stopwatch.GetTimestamp();
         _core.Process(message.Batch, _nowMs);
+
+        // As the inline datapath does after each batch: fragment expiry on the batches' clock.
+        _core.ExpireFragments(_nowMs);
         long ns = (long)Stopwatch.GetElapsedTime(start).TotalNanoseconds;
         _core.AddProcessingTime(ns);
         System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_rxqNs, (port, message.Queue), out _) += ns;
@@ -350,14 +353,14 @@ public sealed partial class PmdActor : ReceiveActor, IWithTimers
             new Dictionary<(uint Port, int Queue), long>(_rxqNs));
     }
 
-    /// <summary>The datapath clock: the latest batch's time (the capture's in a replay), moved on by the scheduler's time since (virtual in tests).</summary>
+    /// <summary>The datapath clock: the latest batch's time (the capture's in a replay), moved on by the scheduler's time since (virtual in tests) unless the settings say the frames alone keep time.</summary>
     private void Advance(long batchNowMs)
     {
         _nowMs = batchNowMs;
         _nowSetAt = Context.System.Scheduler.Now;
     }
 
-    private long CurrentMs() => _nowMs + (long)(Context.System.Scheduler.Now - _nowSetAt).TotalMilliseconds;
+    private long CurrentMs() => _settings.FrameClock ? _nowMs : _nowMs + (long)(Context.System.Scheduler.Now - _nowSetAt).TotalMilliseconds;
 
     private sealed class Tick
     {

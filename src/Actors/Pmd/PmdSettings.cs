@@ -22,4 +22,12 @@ public sealed record PmdSettings
 
     /// <summary>datapath.conntrack-answer-timeout: a conntrack batch unanswered this long is given up (its shard stopped or restarted): its packets are dropped and counted.</summary>
     public required TimeSpan ConntrackAnswerTimeout { get; init; }
+
+    /// <summary>
+    /// The clock is the time the batches carry and nothing else (a capture's replay: reassembly
+    /// follows the capture alone, as on the inline datapath, never the wall time spent between two
+    /// frames). Off (the default for live ports): the latest batch's time moved on by the
+    /// scheduler's time since, so that fragments still expire while no batch comes.
+    /// </summary>
+    public bool FrameClock { get; init; }
 }

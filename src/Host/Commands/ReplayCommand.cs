@@ -208,8 +208,10 @@ internal static class ReplayCommand
     private static async Task RunOnActorsAsync(Options options, LoadedConfig config, DatapathSettings settings, IReadOnlyList<FlowEntry> flows, ReplayPorts ports, TextWriter writer, TextWriter output)
     {
         var frames = ReadFrames(options.Pcap, ports);
-        await using var cluster = await DatapathCluster.StartAsync(config.Config, settings.Conntrack).ConfigureAwait(false);
-        var node = DatapathNode.Start(cluster, settings.Pmds, settings.Pmd, settings.Bridge);
+
+        // The capture's clock alone, as the inline datapath keeps it: no wall time between frames.
+        await using var cluster = await DatapathCluster.StartAsync(config.Config, settings.Conntrack with { FrameClock = true }).ConfigureAwait(false);
+        var node = DatapathNode.Start(cluster, settings.Pmds, settings.Pmd with { FrameClock = true }, settings.Bridge);
         foreach (var line in await ActorReplay.RunAsync(node, flows, frames, Patience).ConfigureAwait(false))
         {
             await writer.WriteLineAsync(line).ConfigureAwait(false);

@@ -34,6 +34,22 @@ public sealed class ReplayCommandTests : IDisposable
         Assert.DoesNotContain("drop", output, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("--inline")]
+    [InlineData("--pmds=2")]
+    public void An_empty_flow_table_drops_every_frame(string mode)
+    {
+        string flows = _scratch.Write("empty.flows", "# no flows at all\n");
+
+        var (exit, output, error) = Invoke("replay", "--pcap", TestData.Capture("tcp-reverse.pcap"), "--flows", flows, mode);
+
+        Assert.Equal(0, exit);
+        Assert.Empty(error);
+        var lines = output.ReplaceLineEndings("\n").TrimEnd('\n').Split('\n');
+        Assert.Equal(File.ReadAllLines(TestData.Capture(Path.Combine("expected", "tcp-reverse.verdict"))).Length, lines.Length);
+        Assert.All(lines, l => Assert.EndsWith(" -> drop", l, StringComparison.Ordinal));
+    }
+
     [Fact]
     public void A_bad_flow_file_exits_1_naming_file_line_and_column()
     {
