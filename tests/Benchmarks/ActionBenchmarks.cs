@@ -3,6 +3,7 @@ using Benchmarks.Support;
 using BenchmarkDotNet.Attributes;
 using Datapath.Actions;
 using Datapath.Packets;
+using TestSupport.Frames;
 
 namespace Benchmarks;
 
@@ -52,8 +53,8 @@ public class ActionBenchmarks
             Check.That(BinaryPrimitives.ReadUInt16BigEndian(_batch[0].Data[34..]) != portBefore, "every port rewrite changes the port");
             foreach (Packet packet in _batch.Packets)
             {
-                Check.That(FrameBuilder.IsIpv4HeaderChecksumValid(packet.Data), "IPv4 header checksum stays valid");
-                Check.That(FrameBuilder.IsIpv4TransportChecksumValid(packet.Data), "TCP checksum stays valid");
+                Check.That(InternetChecksum.IsIpv4HeaderValid(packet.Data), "IPv4 header checksum stays valid");
+                Check.That(InternetChecksum.IsIpv4TransportValid(packet.Data), "TCP checksum stays valid");
             }
         }
 

@@ -105,7 +105,7 @@ public class ClassifierBenchmarks
 
     /// <summary>Flow j: 10.1.0.(j+1):(1024+j) to 10.2.0.(j+1):5001, so nw_dst alone tells the flows of a subtable apart.</summary>
     private static byte[] Frame(int j) =>
-        FrameBuilder.Udp4(Workload.ClientIp + (uint)j + 1, Workload.ServerIp + (uint)j, (ushort)(1024 + j), Workload.ServerPort);
+        Workload.Udp4(Workload.ClientIp + (uint)j + 1, Workload.ServerIp + (uint)j, (ushort)(1024 + j), Workload.ServerPort);
 
     private static FlowKey MaskOf(int subtable)
     {

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using BenchmarkDotNet.Attributes;
 using Datapath.Actions;
@@ -6,6 +5,7 @@ using Datapath.Conntrack;
 using Datapath.Flow;
 using Datapath.Packets;
 using Datapath.Tests.Support;
+using TestSupport.Frames;
 
 namespace Benchmarks;
 
@@ -122,16 +122,7 @@ public class ConntrackMillionConnectionsBenchmark
 
     private static ConntrackInput Template()
     {
-        var frame = new byte[42];
-        frame[12] = 0x08;
-        frame[14] = 0x45;
-        BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(16), 28);
-        frame[22] = 64;
-        frame[23] = 17;
-        BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(24), Checksum.Ipv4Header(frame.AsSpan(14, 20)));
-        BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(34), 1);
-        BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(36), 2);
-        BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(38), 8);
+        byte[] frame = Frame.Ipv4(0u, 0u).Udp(1, 2).Checksum(0).Build();
         ConntrackInputParser.TryParse(frame, 14, EtherTypes.Ipv4, default, 0, out var input);
         return input;
     }

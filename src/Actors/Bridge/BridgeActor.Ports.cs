@@ -109,6 +109,11 @@ public sealed partial class BridgeActor
 
     private void HandlePortStatistics(PmdAnswersGathered<PortActorStatistics> gathered)
     {
+        if (AnswerDescribePorts(gathered))
+        {
+            return;
+        }
+
         if (!_pendingShows.Remove(gathered.RequestId, out var pending))
         {
             return;
@@ -128,7 +133,7 @@ public sealed partial class BridgeActor
 
     private void HandleTerminated(Terminated message)
     {
-        if (_pmds.Remove(message.ActorRef))
+        if (_pmds.Remove(message.ActorRef) || ForgetOpenFlow(message.ActorRef))
         {
             return;
         }

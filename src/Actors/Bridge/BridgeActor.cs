@@ -72,6 +72,7 @@ public sealed partial class BridgeActor : ReceiveActor, IWithTimers
         Receive<PmdAnswersGathered<PmdStatistics>>(HandlePmdStatistics);
         Receive<ExpiryTick>(_ => HandleExpiryTick());
         ReceiveDatapathCommands();
+        ReceiveOpenFlowCommands();
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -104,6 +105,7 @@ public sealed partial class BridgeActor : ReceiveActor, IWithTimers
         {
             message.Pmd.Tell(new UsePorts(_ports.Values.ToArray()));
             message.Pmd.Tell(new UseFlows(_flows.Version, _flows.Entries));
+            SendMissBehaviourIfOn(message.Pmd);
         }
     }
 
@@ -127,6 +129,7 @@ public sealed partial class BridgeActor : ReceiveActor, IWithTimers
             PublishFlows();
         }
 
+        NotifyRemovedFlows();
         Sender.Tell(new FlowsChanged(_flows.Version, affected));
     }
 
@@ -147,6 +150,7 @@ public sealed partial class BridgeActor : ReceiveActor, IWithTimers
 
     private void SendPortsToPmds()
     {
+        NotifyPortChanges();
         var message = new UsePorts(_ports.Values.ToArray());
         foreach (var pmd in _pmds)
         {
@@ -194,6 +198,7 @@ public sealed partial class BridgeActor : ReceiveActor, IWithTimers
             Context.Watch(message.Pmd);
             message.Pmd.Tell(new UsePorts(_ports.Values.ToArray()));
             message.Pmd.Tell(new UseFlows(_flows.Version, _flows.Entries));
+            SendMissBehaviourIfOn(message.Pmd);
         }
 
         Sender.Tell(new PmdRegistered(message.Pmd, _flows.Version));
@@ -273,6 +278,10 @@ public sealed partial class BridgeActor : ReceiveActor, IWithTimers
             _expiryGatherInFlight = false;
             Expire();
         }
+        else if (pending.Kind == PendingKind.OpenFlowStatistics)
+        {
+            AnswerFlowStatistics(gathered.RequestId);
+        }
         else
         {
             pending.ReplyTo.Tell(new FlowsDumped(_flows.Version, _flows.Dump(pending.WithStats, pending.Filter), gathered.Missing));
@@ -297,6 +306,7 @@ public sealed partial class BridgeActor : ReceiveActor, IWithTimers
         }
 
         PublishFlows();
+        NotifyRemovedFlows();
         var rules = expired.Select(r => (r.Rule.Entry, r.Reason == RuleRemovalReason.IdleTimeout ? "idle_timeout" : "hard_timeout")).ToArray();
         Context.System.EventStream.Publish(new FlowsExpired(_flows.Version, rules));
     }
@@ -306,6 +316,7 @@ public sealed partial class BridgeActor : ReceiveActor, IWithTimers
         Dump,
         Expiry,
         PmdStatistics,
+        OpenFlowStatistics,
     }
 
     /// <summary>A fan-out in progress: who gets the answer, and the version current when it was asked.</summary>

@@ -14,10 +14,11 @@ namespace Actors.Bridge;
 /// its previous report is credited to the bridge's rule (which also marks the rule used, for
 /// idle_timeout). A PMD whose count went down restarted, and its new count is credited whole, so
 /// the bridge's counters never go back. Re-adding an identical flow keeps it and its counters, as
-/// the PMDs keep theirs; a modified or replaced flow starts again from zero (Open vSwitch's
-/// mod-flows keeps the counters: not done here).</para>
+/// the PMDs keep theirs; a flow whose actions are modified, or that an add with the same table,
+/// priority and match replaces, keeps the counters it had at the last report (OpenFlow's
+/// reset_counts starts it from zero), while its duration starts again.</para>
 /// </summary>
-public sealed class BridgeFlows
+public sealed partial class BridgeFlows
 {
     private readonly OpenFlowTables _tables;
     private readonly Dictionary<FlowEntry, FlowRule> _byEntry = [];
@@ -64,7 +65,7 @@ public sealed class BridgeFlows
             return 0;
         }
 
-        _tables.Add(fresh);
+        ReplaceKeepingCounters(fresh, resetCounts: false);
         Changed();
         return fresh.Count;
     }
@@ -88,6 +89,7 @@ public sealed class BridgeFlows
             if (!wanted.Remove(rule.Entry))
             {
                 _tables.Remove(rule);
+                _removed.Add(new RemovedRule(rule, RuleRemovalReason.Delete));
                 changes++;
             }
         }
@@ -115,6 +117,7 @@ public sealed class BridgeFlows
         foreach (var rule in doomed)
         {
             _tables.Remove(rule);
+            _removed.Add(new RemovedRule(rule, RuleRemovalReason.Delete));
         }
 
         if (doomed.Count > 0)
@@ -155,7 +158,7 @@ public sealed class BridgeFlows
             return 0;
         }
 
-        _tables.Add(changed);
+        ReplaceKeepingCounters(changed, resetCounts: false);
         Changed();
         return changed.Count;
     }
@@ -169,6 +172,7 @@ public sealed class BridgeFlows
         var expired = _tables.Expire();
         if (expired.Count > 0)
         {
+            _removed.AddRange(expired);
             Changed();
         }
 

@@ -14,4 +14,7 @@ public sealed record BridgeSettings
 
     /// <summary>datapath.port-window: batches a created port may have outstanding at each PMD.</summary>
     public required int PortWindow { get; init; }
+
+    /// <summary>datapath.datapath-id: the OpenFlow datapath id (ovs-ofctl show's dpid).</summary>
+    public required ulong DatapathId { get; init; }
 }

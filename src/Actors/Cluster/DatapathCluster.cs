@@ -49,12 +49,14 @@ public sealed class DatapathCluster : IAsyncDisposable
 
     /// <summary>
     /// Starts a node. A cluster node (provider = cluster) is returned once it is Up: it joins
-    /// <paramref name="seedNodes"/> when given, else the configuration's seed nodes, else itself.
-    /// A standalone node (provider = local) is ready at once.
+    /// <paramref name="seedNodes"/> when given, else the configuration's seed nodes, else itself; a
+    /// node that joined itself returns with its conntrack shards running
+    /// (<see cref="WhenConntrackReadyAsync"/>). A standalone node (provider = local) is ready at once
+    /// (its shards are local actors, started by their first message).
     /// </summary>
     /// <param name="config">The configuration the actor system is made from (its `akka` section: cluster provider, serializers, seed nodes).</param>
     /// <param name="conntrack">The conntrack shards' settings, read from the same configuration.</param>
-    /// <exception cref="TimeoutException">The node was not Up within <paramref name="upTimeout"/> (default 30 s); the system is shut down.</exception>
+    /// <exception cref="TimeoutException">The node was not Up, or its shards not running, within <paramref name="upTimeout"/> (default 30 s); the system is shut down.</exception>
     /// <exception cref="ArgumentException">Seed nodes for a standalone node (provider = local).</exception>
     public static async Task<DatapathCluster> StartAsync(
         Config config,
@@ -82,11 +84,12 @@ public sealed class DatapathCluster : IAsyncDisposable
             var cluster = Akka.Cluster.Cluster.Get(system);
             var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             cluster.RegisterOnMemberUp(() => up.TrySetResult());
+            bool alone = seedNodes is not { Count: > 0 } && cluster.Settings.SeedNodes.Count == 0;
             if (seedNodes is { Count: > 0 })
             {
                 cluster.JoinSeedNodes(seedNodes);
             }
-            else if (cluster.Settings.SeedNodes.Count == 0)
+            else if (alone)
             {
                 cluster.Join(cluster.SelfAddress);
             }
@@ -101,8 +104,24 @@ public sealed class DatapathCluster : IAsyncDisposable
             // two-node test: a coordinator already running when a second in-process node joined
             // stalled its hand-over under Akka.NET 1.5.73).
             var region = await ConntrackSharding.StartAsync(system, conntrack).ConfigureAwait(false);
+            var started = new DatapathCluster(system, conntrack, region, clustered: true);
 
-            return new DatapathCluster(system, conntrack, region, clustered: true);
+            // Alone, this node owns every shard: starting them now keeps their start (and the
+            // region's first registration, retried every 2 s) from delaying the first packets.
+            // In a larger cluster the coordinator places them as nodes join.
+            if (alone)
+            {
+                try
+                {
+                    await started.WhenConntrackReadyAsync(timeout).ConfigureAwait(false);
+                }
+                catch (AskTimeoutException)
+                {
+                    throw new TimeoutException($"The conntrack shards of {cluster.SelfAddress} did not start within {timeout}.");
+                }
+            }
+
+            return started;
         }
         catch
         {
@@ -110,6 +129,17 @@ public sealed class DatapathCluster : IAsyncDisposable
             throw;
         }
     }
+
+    /// <summary>
+    /// Waits until every conntrack shard answers. Shards start on their first message, and a cluster
+    /// region's registration with the coordinator is retried every 2 s (akka.cluster.sharding
+    /// retry-interval): without this, the first packets of a job can wait a second or two for
+    /// their conntrack answers, longer than a generator connection's timeout.
+    /// </summary>
+    /// <exception cref="AskTimeoutException">A shard did not answer within <paramref name="timeout"/>.</exception>
+    public Task WhenConntrackReadyAsync(TimeSpan timeout) =>
+        Task.WhenAll(Enumerable.Range(0, ConntrackSettings.Shards)
+            .Select(shard => Conntrack.Ask<ShardStatistics>(new ConntrackEnvelope(shard, GetShardStatistics.Instance), timeout)));
 
     /// <summary>Leaves the cluster (shards hand off) and terminates the actor system; a standalone node just terminates.</summary>
     public async Task ShutdownAsync()

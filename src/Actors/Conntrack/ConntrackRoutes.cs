@@ -54,6 +54,12 @@ public sealed class ConntrackRoutes
         }
     }
 
+    /// <summary>Sends a batch through the region, whatever was learnt (a batch for a shard this node no longer hosts goes back to its owner).</summary>
+    public void SendThroughRegion(TrackConnections message, IActorRef sender) => _region.Tell(message, sender);
+
+    /// <summary>Sends a shard-wide command through the region, whatever was learnt.</summary>
+    public void SendThroughRegion(int shard, IWireMessage command, IActorRef sender) => _region.Tell(new ConntrackEnvelope(shard, command), sender);
+
     /// <summary>Records the actor that answered for <paramref name="shard"/>.</summary>
     /// <returns>True when the reference is new: the caller should watch it.</returns>
     public bool Learn(int shard, IActorRef shardActor)

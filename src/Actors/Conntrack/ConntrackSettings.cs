@@ -17,6 +17,9 @@ public sealed record ConntrackSettings(
     int SweepBudget,
     ConntrackTimeouts Timeouts)
 {
+    /// <summary>Host each shard on a PMD of its entity's node (host-on-pmds), see <see cref="ConntrackHosts"/>.</summary>
+    public required bool HostOnPmds { get; init; }
+
     /// <summary>Whether TCP segments must fall inside the tracked window (tcp-sequence-check).</summary>
     public required bool TcpSequenceCheck { get; init; }
 

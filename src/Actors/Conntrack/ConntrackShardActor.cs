@@ -88,137 +88,152 @@ public sealed record RestartShard : IWireMessage
 public sealed record ConntrackEnvelope(int Shard, IWireMessage Message) : IConntrackShardMessage;
 
 /// <summary>
-/// Owns one partition of the connection table (the connections whose hash maps to this shard)
-/// and drives it: the sharding entity of type "conntrack" whose entity id is the shard number.
-/// Packets arrive in batches (<see cref="TrackConnections"/>); expiry is swept on a timer in
-/// bounded slices.
-///
-/// Time: the table runs on the shard's clock, which is the latest <see cref="TrackConnections.NowMs"/>
-/// seen plus the scheduler time elapsed since (virtual under the TestKit's test scheduler), and
-/// never goes back. So a replay that follows capture timestamps and an idle period both expire
-/// connections when they should.
+/// The sharding entity of type "conntrack" whose entity id is the shard number: the owner of one
+/// partition of the connection table (a <see cref="ConntrackShard"/>, the connections whose hash maps
+/// to this shard) as far as the cluster is concerned. Where it can, it lends the shard to the PMD of
+/// its node that hosts it (<see cref="ConntrackHosts"/>), so that the PMD tracks its own packets of
+/// the shard on its own thread with no message; the entity then forwards the shard's messages to the
+/// PMD (keeping their senders) and the PMD answers them. One owner at a time: the shard's state moves
+/// by message (<see cref="HostShard"/>, <see cref="ShardReturned"/>) and its sender never touches
+/// it again. With no host on its node the entity runs the shard itself: packets arrive in batches
+/// (<see cref="TrackConnections"/>) and expiry is swept on a timer in bounded slices.
 /// </summary>
-public sealed class ConntrackShardActor : ReceiveActor, IWithTimers
+public sealed class ConntrackShardActor : ReceiveActor, IWithTimers, IWithUnboundedStash
 {
     private const string SweepTimer = "sweep";
+    private const string ReturnTimer = "return";
+
+    // How long a host that stopped may take to give the shard back before the shard counts as lost.
+    private static readonly TimeSpan ReturnPatience = TimeSpan.FromSeconds(5);
 
     private readonly int _shard;
     private readonly ConntrackSettings _settings;
-    private readonly ConnectionTable _table;
     private readonly IScheduler _scheduler;
-    private long _clockMs;
-    private DateTimeOffset _clockAt;
-    private long _batches;
-    private long _packets;
-    private long _sweepSlices;
 
-    // Recirculation bypass: the PMDs that watch connections, by holder bit (the table keeps the bits).
-    private readonly List<IActorRef> _holders = [];
-    private readonly List<BypassNotice> _notices = [];
+    // The shard while this entity runs it; null while a PMD hosts it (or while it is on its way back).
+    private ConntrackShard? _state;
+    private IActorRef? _host;
 
     public ConntrackShardActor(int shard, ConntrackSettings settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
         _shard = shard;
         _settings = settings;
-        _table = new ConnectionTable(settings.ShardOptions());
         _scheduler = Context.System.Scheduler;
-        _clockAt = _scheduler.Now;
-
-        Receive<TrackConnections>(HandleTrack);
-        Receive<SweepExpired>(_ => HandleSweep());
-        Receive<FlushConnections>(HandleFlush);
-        Receive<DumpConnections>(HandleDump);
-        Receive<GetShardStatistics>(_ => HandleStatistics());
-        Receive<RestartShard>(_ => HandleRestart());
-        Receive<BypassFlowInstalled>(HandleBypassFlowInstalled);
+        _state = new ConntrackShard(shard, settings, _scheduler.Now);
+        Running();
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
 
+    public IStash Stash { get; set; } = null!;
+
     public static Props Props(int shard, ConntrackSettings settings) =>
         Akka.Actor.Props.Create(() => new ConntrackShardActor(shard, settings));
 
-    protected override void PreStart() => ScheduleSweep();
-
-    private void HandleTrack(TrackConnections message)
+    protected override void PreStart()
     {
-        long now = Math.Max(message.NowMs, NowMs());
-        _clockMs = now;
-        _clockAt = _scheduler.Now;
-
-        var results = new ConntrackResult[message.Inputs.Length];
-        var args = message.Args;
-        _table.Execute(message.Inputs, in args, now, results);
-        _batches++;
-        _packets += results.Length;
-        Sender.Tell(new ConnectionsTracked(_shard, message.BatchId, results));
-        RevokeBypassFlows();
-    }
-
-    private void HandleBypassFlowInstalled(BypassFlowInstalled message)
-    {
-        var key = message.Key;
-        if (!_table.WatchBypassFlow(in key, message.ShardHash, HolderBit(Sender), NowMs()))
+        if (!TryLend())
         {
-            Sender.Tell(new BypassFlowsRevoked(_shard, [key], [message.ShardHash]));
+            ScheduleSweep();
         }
     }
 
-    /// <summary>
-    /// The holder bit of a PMD. Past 63 PMDs the last bit is shared, and its notices go to every
-    /// PMD from the 64th on (a few needless revocations, never a missed one).
-    /// </summary>
-    private ulong HolderBit(IActorRef pmd)
+    /// <summary>Stopping (hand-off, shutdown) while lent: the host lets the shard go.</summary>
+    protected override void PostStop()
     {
-        int index = _holders.IndexOf(pmd);
-        if (index < 0)
-        {
-            _holders.Add(pmd);
-            index = _holders.Count - 1;
-        }
-
-        return 1UL << Math.Min(index, 63);
+        _host?.Tell(new ReleaseShard(_shard));
     }
 
-    /// <summary>Tells each watching PMD, in one message, which of its connections left the established state.</summary>
-    private void RevokeBypassFlows()
+    /// <summary>Runs the shard itself.</summary>
+    private void Running()
     {
-        if (_table.PendingBypassNotices == 0)
+        Receive<SweepExpired>(_ => HandleSweep());
+        Receive<RestartShard>(_ => throw new ShardRestartRequestedException(_shard));
+        Receive<FindShardHost>(_ => TryLend());
+        ReceiveAny(message =>
         {
-            return;
-        }
-
-        _notices.Clear();
-        _table.DrainBypassNotices(_notices);
-        for (int index = 0; index < _holders.Count; index++)
-        {
-            ulong bit = 1UL << Math.Min(index, 63);
-            var keys = new List<ConntrackKey>();
-            var hashes = new List<uint>();
-            foreach (var notice in _notices)
+            if (_state!.Handle(message, Sender, _scheduler.Now))
             {
-                if ((notice.Holders & bit) != 0)
-                {
-                    keys.Add(notice.Key);
-                    hashes.Add(notice.ShardHash);
-                }
+                _state.DeliverNotices(null, null);
             }
-
-            if (keys.Count > 0)
+            else
             {
-                _holders[index].Tell(new BypassFlowsRevoked(_shard, keys.ToArray(), hashes.ToArray()));
+                Unhandled(message);
             }
+        });
+    }
+
+    /// <summary>A PMD hosts the shard: its messages go there.</summary>
+    private void Lent()
+    {
+        Receive<TrackConnections>(message => _host!.Forward(message));
+        Receive<ShardReturned>(HandleReturned);
+        Receive<Terminated>(t =>
+        {
+            // The host stops: its last act gives the shard back, which may still be on its way (a
+            // Terminated overtakes user messages). Wait for it, keeping the shard's messages in order.
+            if (t.ActorRef.Equals(_host))
+            {
+                Become(Returning);
+                Timers.StartSingleTimer(ReturnTimer, ReturnOverdue.Instance, ReturnPatience);
+            }
+        });
+
+        // A host that restarted gives the shard back first, then asks for it again: look for a host
+        // once the shard is here.
+        Receive<FindShardHost>(_ => Stash.Stash());
+        Receive<SweepExpired>(_ => { });
+        ReceiveAny(message => _host!.Forward(new ForShard(_shard, message)));
+    }
+
+    /// <summary>Waiting for the shard to come back from a host that stopped: messages wait too, in order.</summary>
+    private void Returning()
+    {
+        Receive<ShardReturned>(HandleReturned);
+
+        // Lost with its host: start again empty, as when a shard's actor restarts.
+        Receive<ReturnOverdue>(_ => HandleReturned(new ShardReturned(new ConntrackShard(_shard, _settings, _scheduler.Now))));
+        Receive<Terminated>(_ => { });
+        ReceiveAny(_ => Stash.Stash());
+    }
+
+    /// <summary>Lends the shard to this node's host PMD, if there is one (and the shard is here to lend).</summary>
+    private bool TryLend()
+    {
+        if (_state is null || ConntrackHosts.Get(Context.System).HostOf(_shard) is not { } host)
+        {
+            return false;
         }
+
+        Timers.Cancel(SweepTimer);
+        host.Tell(new HostShard(_state, Self));
+        _state = null;
+        _host = host;
+        Context.Watch(host);
+        Become(Lent);
+        return true;
+    }
+
+    /// <summary>The host gave the shard back (it stops or restarts): run it here until a host asks again (<see cref="FindShardHost"/>).</summary>
+    private void HandleReturned(ShardReturned message)
+    {
+        if (_host is not null)
+        {
+            Context.Unwatch(_host);
+        }
+
+        Timers.Cancel(ReturnTimer);
+        _host = null;
+        _state = message.Shard;
+        Become(Running);
+        Stash.UnstashAll();
+        ScheduleSweep();
     }
 
     private void HandleSweep()
     {
-        int budget = _settings.SweepBudget;
-        int expired = _table.Sweep(NowMs(), budget);
-        _sweepSlices++;
-        RevokeBypassFlows();
-        if (expired == budget)
+        if (_state!.Sweep(_scheduler.Now))
         {
             // More may be due: the next slice goes behind the packets already queued.
             Self.Tell(SweepExpired.Instance);
@@ -227,59 +242,22 @@ public sealed class ConntrackShardActor : ReceiveActor, IWithTimers
         {
             ScheduleSweep();
         }
+
+        _state.DeliverNotices(null, null);
     }
-
-    private void HandleFlush(FlushConnections message)
-    {
-        Sender.Tell(new ConnectionsFlushed(_shard, _table.Flush(message.Zone)));
-        RevokeBypassFlows();
-    }
-
-    private void HandleDump(DumpConnections message)
-    {
-        int next = -1;
-        List<ConnectionSnapshot> snapshot;
-        if (message.MaxLines is { } max)
-        {
-            snapshot = new List<ConnectionSnapshot>(Math.Clamp(max, 0, 4096));
-            next = _table.SnapshotPage(message.Zone, message.FromSlot, Math.Max(max, 1), snapshot);
-        }
-        else
-        {
-            snapshot = _table.Snapshot(message.Zone);
-        }
-
-        var lines = new string[snapshot.Count];
-        for (int i = 0; i < lines.Length; i++)
-        {
-            lines[i] = ConntrackFormatter.FormatEntry(snapshot[i]);
-        }
-
-        Sender.Tell(new ConnectionsDumped(_shard, lines, next));
-    }
-
-    private void HandleStatistics()
-    {
-        var counters = new long[Enum.GetValues<ConntrackCounter>().Length];
-        for (int i = 0; i < counters.Length; i++)
-        {
-            counters[i] = _table.Stats[(ConntrackCounter)i];
-        }
-
-        Sender.Tell(new ShardStatistics(_shard, _table.Count, _batches, _packets, _sweepSlices, counters));
-    }
-
-    private void HandleRestart() => throw new ShardRestartRequestedException(_shard);
 
     private void ScheduleSweep() => Timers.StartSingleTimer(SweepTimer, SweepExpired.Instance, _settings.SweepInterval);
-
-    /// <summary>The shard's clock: the latest sender time plus the scheduler time elapsed since (nothing added with a frame clock).</summary>
-    private long NowMs() => _settings.FrameClock ? _clockMs : _clockMs + (long)(_scheduler.Now - _clockAt).TotalMilliseconds;
 
     /// <summary>The sweep tick; local to the actor, never serialized.</summary>
     private sealed class SweepExpired : INoSerializationVerificationNeeded
     {
         public static readonly SweepExpired Instance = new();
+    }
+
+    /// <summary>A stopped host did not give the shard back in time.</summary>
+    private sealed class ReturnOverdue : INoSerializationVerificationNeeded
+    {
+        public static readonly ReturnOverdue Instance = new();
     }
 }
 

@@ -1,5 +1,6 @@
 using Actors.Bridge;
 using Actors.Cluster;
+using Actors.Conntrack;
 using Actors.PacketPath;
 using Actors.Pmd;
 using Akka.Actor;
@@ -49,6 +50,17 @@ public sealed class DatapathNode
         }
 
         var bridge = cluster.System.ActorOf(BridgeActor.Props(pmds, bridgeSettings, batches), $"{namePrefix}-bridge");
+
+        // The shards whose entities run on this node move to the PMDs that see their packets.
+        if (cluster.ConntrackSettings.HostOnPmds)
+        {
+            ConntrackHosts.Get(cluster.System).Register(pmds);
+            for (int shard = 0; shard < cluster.ConntrackSettings.Shards; shard++)
+            {
+                cluster.Conntrack.Tell(new ConntrackEnvelope(shard, FindShardHost.Instance));
+            }
+        }
+
         return new DatapathNode(cluster, pmds, bridge, batches);
     }
 

@@ -46,7 +46,14 @@ public sealed record PmdStatistics(
     long Revalidations,
     long MegaflowsRemoved,
     IReadOnlyDictionary<string, long> Drops,
-    IReadOnlyDictionary<(uint Port, int Queue), long>? RxqProcessingNs = null) : INoSerializationVerificationNeeded;
+    IReadOnlyDictionary<(uint Port, int Queue), long>? RxqProcessingNs = null) : INoSerializationVerificationNeeded
+{
+    /// <summary>Conntrack shards this PMD hosts (DESIGN.md, "Where a shard lives").</summary>
+    public int HostedShards { get; init; }
+
+    /// <summary>Conntrack inputs of this PMD's packets tracked in place, on a shard it hosts (no message).</summary>
+    public long ConntrackInPlace { get; init; }
+}
 
 /// <summary>Asks for the per-rule packet and byte counts this PMD has credited (after pushing its megaflows' statistics).</summary>
 public sealed record GetRuleStatistics : INoSerializationVerificationNeeded
@@ -78,7 +85,9 @@ public sealed partial class PmdActor : ReceiveActor, IWithTimers
     private readonly Translator _translator;
     private readonly TranslationRevalidator _revalidator;
     private readonly ConntrackRoutes _routes;
-    private readonly ShardConntrackStage _conntrack;
+    private readonly HostedShards _hosted;
+    private readonly RemoteShards _remote;
+    private readonly PmdConntrackStage _conntrack;
     private readonly PmdTransmitter _transmitter;
     private readonly PmdCore _core;
     private readonly Queue<ProcessBatch> _waiting = new();
@@ -108,15 +117,28 @@ public sealed partial class PmdActor : ReceiveActor, IWithTimers
         _revalidator = new TranslationRevalidator(_translator);
         _routes = new ConntrackRoutes(conntrackRegion, shardCount, settings.DirectConntrackRoutes);
         _transmitter = new PmdTransmitter(batches, Self);
-        ShardConntrackStage? conntrack = null;
+        _hosted = new HostedShards(shardCount);
+        RemoteShards? remote = null;
+        PmdConntrackStage? conntrack = null;
         var self = Self;
         var scheduler = Context.System.Scheduler;
-        _core = new PmdCore(_translator, answers => conntrack = new ShardConntrackStage(_routes, self, scheduler, answers), _transmitter, settings.Core);
+        var hosted = _hosted;
+        var routes = _routes;
+        _core = new PmdCore(
+            _translator,
+            answers =>
+            {
+                remote = new RemoteShards(routes, self, scheduler, answers);
+                return conntrack = new PmdConntrackStage(shardCount, hosted, remote, answers, self, scheduler);
+            },
+            _transmitter,
+            settings.Core);
+        _remote = remote!;
         _conntrack = conntrack!;
 
         Receive<ProcessBatch>(HandleBatch);
         Receive<ConnectionsTracked>(HandleTracked);
-        Receive<BypassFlowsRevoked>(_conntrack.Revoked);
+        Receive<BypassFlowsRevoked>(_remote.Revoked);
         Receive<UseFlows>(HandleFlows);
         Receive<UsePorts>(HandlePorts);
         Receive<Quiesce>(HandleQuiesce);
@@ -126,6 +148,8 @@ public sealed partial class PmdActor : ReceiveActor, IWithTimers
         Receive<Terminated>(t => _routes.Forget(t.ActorRef));
         Receive<RestartPmd>(_ => throw new PmdRestartRequestedException($"PMD {_id}: restart requested."));
         ReceiveDatapathCommands();
+        ReceiveConntrackHosting();
+        ReceiveOpenFlowCommands();
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -141,6 +165,7 @@ public sealed partial class PmdActor : ReceiveActor, IWithTimers
     {
         base.PostRestart(reason);
         Context.System.EventStream.Publish(new PmdRestarted(Self));
+        AskForHostedShards();
     }
 
     /// <summary>
@@ -174,6 +199,8 @@ public sealed partial class PmdActor : ReceiveActor, IWithTimers
         {
             Context.System.EventStream.Publish(new PmdPacketsLost(_id, lost));
         }
+
+        ReturnHostedShards();
     }
 
     private void HandleBatch(ProcessBatch message)
@@ -207,13 +234,14 @@ public sealed partial class PmdActor : ReceiveActor, IWithTimers
 
     private void HandleTracked(ConnectionsTracked answer)
     {
-        if (_routes.Learn(answer.Shard, Sender))
+        // An answer of this PMD's own (a shard it took to host while messages were on their way) teaches no route.
+        if (!Sender.Equals(Self) && _routes.Learn(answer.Shard, Sender))
         {
             Context.Watch(Sender);
         }
 
         long start = Stopwatch.GetTimestamp();
-        _conntrack.Complete(answer);
+        _remote.Complete(answer);
         _core.AddProcessingTime((long)Stopwatch.GetElapsedTime(start).TotalNanoseconds);
         AfterWork();
     }
@@ -225,6 +253,7 @@ public sealed partial class PmdActor : ReceiveActor, IWithTimers
         // mixture of two versions), and batches that arrive meanwhile wait for the new one.
         _pendingFlows = message.Entries;
         _hasFlows = true;
+        _controllerTarget = Sender;
         RequestRevalidation();
     }
 
@@ -248,7 +277,7 @@ public sealed partial class PmdActor : ReceiveActor, IWithTimers
     /// </summary>
     private void HandleTick()
     {
-        _conntrack.ExpireOverdue(_settings.ConntrackAnswerTimeout);
+        _remote.ExpireOverdue(_settings.ConntrackAnswerTimeout);
         _core.ExpireFragments(CurrentMs());
         RequestRevalidation();
     }
@@ -300,6 +329,7 @@ public sealed partial class PmdActor : ReceiveActor, IWithTimers
     /// <summary>After each message: flush transmit batches, revalidate when nothing is in flight, run waiting batches, answer quiesce requests.</summary>
     private void AfterWork()
     {
+        _hosted.ActivateReady(_remote);
         if (_revalidationPending && _core.OutstandingConntrack == 0)
         {
             _revalidationPending = false;
@@ -337,12 +367,13 @@ public sealed partial class PmdActor : ReceiveActor, IWithTimers
         {
             ["tx: no such port"] = _transmitter.DroppedNoPort,
             ["tx: pool empty"] = _transmitter.DroppedPoolEmpty,
+            ["controller: over rate"] = _controllerDrops,
         };
         return new PmdStatistics(
             _id,
             core.Pipeline,
             core.Megaflows,
-            _conntrack.MessagesSent,
+            _remote.MessagesSent,
             core.PacketsInFlight,
             _transmitter.DroppedNoPort,
             _transmitter.DroppedPoolEmpty,
@@ -350,7 +381,11 @@ public sealed partial class PmdActor : ReceiveActor, IWithTimers
             _revalidations,
             _megaflowsRemoved,
             drops,
-            new Dictionary<(uint Port, int Queue), long>(_rxqNs));
+            new Dictionary<(uint Port, int Queue), long>(_rxqNs))
+        {
+            HostedShards = _hosted.Count,
+            ConntrackInPlace = _conntrack.LocalInputs,
+        };
     }
 
     /// <summary>The datapath clock: the latest batch's time (the capture's in a replay), moved on by the scheduler's time since (virtual in tests) unless the settings say the frames alone keep time.</summary>

@@ -23,6 +23,11 @@ internal sealed class PmdTransmitter(ConcurrentBatchPool batches, IActorRef self
 
     public long BatchesSent { get; private set; }
 
+    /// <summary>Where the userspace (controller) action's packets go: the PMD's packet-in path; none drops them.</summary>
+    public Action<Packet, uint>? ToController { get; set; }
+
+    public void Userspace(Packet packet, uint cookie) => ToController?.Invoke(packet, cookie);
+
     public void UsePorts(IEnumerable<PortLink> ports)
     {
         Flush();

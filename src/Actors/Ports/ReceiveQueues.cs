@@ -17,7 +17,7 @@ internal enum QueueOffer
 
 /// <summary>
 /// The receive side of a port actor's ports, as a NIC with RSS does it: each port has
-/// <see cref="QueuesPerPort"/> queues, a frame goes to queue <c>RssHash(key) mod QueuesPerPort</c>,
+/// <see cref="QueuesPerPort"/> queues, a frame goes to queue <c>PlacementHash(key) mod QueuesPerPort</c> (a symmetric RSS: both directions of a connection share a queue, and the PMD of that queue hosts the connection's conntrack shard),
 /// and queue q of every port is served by PMD <c>q mod PmdCount</c> (so with as many queues as PMDs
 /// each PMD serves one queue of each port). Frames are gathered per queue into batches of up to 32,
 /// sent as <see cref="ProcessBatch"/> with the owner as AckTo.
@@ -99,7 +99,7 @@ internal sealed class ReceiveQueues
         var metadata = default(PacketMetadata);
         metadata.Reset(inPort);
         FlowExtractor.Extract(frame, in metadata, ref _key, _extraction, out _, out _);
-        return (int)(ConnectionHash.RssHash(in _key) % (uint)QueuesPerPort);
+        return (int)(ConnectionHash.PlacementHash(in _key) % (uint)QueuesPerPort);
     }
 
     /// <summary>

@@ -172,7 +172,7 @@ public sealed class ReplayPortActor : PortActor
         }
 
         FlowExtractor.Extract(packet, ref _key, _extraction);
-        return (int)(ConnectionHash.RssHash(in _key) % (uint)Pmds.Count);
+        return (int)(ConnectionHash.PlacementHash(in _key) % (uint)Pmds.Count);
     }
 
     private sealed class ContinueReplay : INoSerializationVerificationNeeded

@@ -38,4 +38,23 @@ internal sealed record BenchResult(
     double PmdNsPerPacket,
     double PmdBusy,
     double Seconds,
-    double WarmupSeconds);
+    double WarmupSeconds)
+{
+    /// <summary>Conntrack messages the PMDs sent per received packet (0 when every shard a packet needs is hosted by its PMD).</summary>
+    public double CtMessagesPerPacket { get; init; }
+
+    /// <summary>Conntrack inputs tracked in place, on a shard the PMD hosts, per received packet.</summary>
+    public double CtInPlacePerPacket { get; init; }
+
+    /// <summary>Conntrack shards hosted by the PMDs at the end of the window.</summary>
+    public int HostedShards { get; init; }
+
+    /// <summary>CPU seconds the whole process (ports, PMDs, shards, collector) used per million received packets.</summary>
+    public double CpuSecondsPerMillionPackets { get; init; }
+
+    /// <summary>Bytes the whole process allocated per received packet over the window.</summary>
+    public double AllocatedBytesPerPacket { get; init; }
+
+    /// <summary>Garbage collections (all generations) per million received packets.</summary>
+    public double GcPerMillionPackets { get; init; }
+}

@@ -94,12 +94,30 @@ internal static class BenchRunner
             PmdNsPerPacket: rx == 0 ? 0 : (after.ProcessingNs - before.ProcessingNs) / (double)rx,
             PmdBusy: (after.ProcessingNs - before.ProcessingNs) / (seconds * 1e9 * settings.Pmds),
             Seconds: seconds,
-            WarmupSeconds: options.Warmup.TotalSeconds);
+            WarmupSeconds: options.Warmup.TotalSeconds)
+        {
+            CtMessagesPerPacket = PerPacket(after.CtMessages - before.CtMessages, rx),
+            CtInPlacePerPacket = PerPacket(after.CtInPlace - before.CtInPlace, rx),
+            HostedShards = after.HostedShards,
+            CpuSecondsPerMillionPackets = rx == 0 ? 0 : (after.CpuTime - before.CpuTime).TotalSeconds / (rx / 1e6),
+            AllocatedBytesPerPacket = PerPacket(after.AllocatedBytes - before.AllocatedBytes, rx),
+            GcPerMillionPackets = rx == 0 ? 0 : (after.Collections - before.Collections) / (rx / 1e6),
+        };
+    }
+
+    private static double PerPacket(long count, long packets) => packets == 0 ? 0 : count / (double)packets;
+
+    /// <summary>The process's CPU time, bytes allocated and collections (every generation) so far: the whole actor path, not only the PMDs.</summary>
+    private static (TimeSpan Cpu, long Allocated, long Collections) ProcessCounters()
+    {
+        using var process = Process.GetCurrentProcess();
+        return (process.TotalProcessorTime, GC.GetTotalAllocatedBytes(precise: false), GC.CollectionCount(0) + GC.CollectionCount(1) + GC.CollectionCount(2));
     }
 
     private static async Task<Snapshot> SnapshotAsync(DatapathCluster cluster, DatapathNode node, IActorRef ports)
     {
         long timestamp = Stopwatch.GetTimestamp();
+        var process = ProcessCounters();
         var pmds = (await node.Bridge.Ask<PmdStatisticsGathered>(GetPmdStatistics.Instance, Patience).ConfigureAwait(false)).Pmds;
         if (pmds.Count != node.Pmds.Count)
         {
@@ -133,7 +151,13 @@ internal static class BenchRunner
             portStats.Ports.Sum(p => p.TxPackets),
             invalid,
             created,
-            pmds.Sum(p => p.Pipeline.ProcessingNs));
+            pmds.Sum(p => p.Pipeline.ProcessingNs),
+            pmds.Sum(p => p.ConntrackMessages),
+            pmds.Sum(p => p.ConntrackInPlace),
+            pmds.Sum(p => p.HostedShards),
+            process.Cpu,
+            process.Allocated,
+            process.Collections);
     }
 
     private sealed record Snapshot(
@@ -149,5 +173,11 @@ internal static class BenchRunner
         long Transmitted,
         long CtInvalid,
         long CtCreated,
-        long ProcessingNs);
+        long ProcessingNs,
+        long CtMessages,
+        long CtInPlace,
+        int HostedShards,
+        TimeSpan CpuTime,
+        long AllocatedBytes,
+        long Collections);
 }

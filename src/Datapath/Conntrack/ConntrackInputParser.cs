@@ -72,10 +72,20 @@ public static class ConntrackInputParser
         return true;
     }
 
-    /// <summary>The symmetric hash of a key (both directions give the same value).</summary>
-    public static uint ShardHashOf(in ConntrackKey key) => key.IsIpv6
-        ? ConnectionHash.SymmetricHash(key.Zone, key.Protocol, key.Src, key.SrcPort, key.Dst, key.DstPort)
-        : ConnectionHash.SymmetricHash(key.Zone, key.Protocol, (uint)key.Src, key.SrcPort, (uint)key.Dst, key.DstPort);
+    /// <summary>
+    /// The shard hash of a key: both directions give the same value, and so does the receive side's
+    /// <see cref="ConnectionHash.PlacementHash"/> of the packet (no zone; ports only for TCP, UDP and
+    /// SCTP, not an ICMP id), so a connection's shard is hosted by the PMD its packets reach.
+    /// </summary>
+    public static uint ShardHashOf(in ConntrackKey key)
+    {
+        bool ports = ConnectionHash.PlacesByPorts(key.Protocol);
+        ushort sport = ports ? key.SrcPort : (ushort)0;
+        ushort dport = ports ? key.DstPort : (ushort)0;
+        return key.IsIpv6
+            ? ConnectionHash.SymmetricHash(0, key.Protocol, key.Src, sport, key.Dst, dport)
+            : ConnectionHash.SymmetricHash(0, key.Protocol, (uint)key.Src, sport, (uint)key.Dst, dport);
+    }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static bool Invalid(ref ConntrackInput input, ConntrackCounter reason)

@@ -1,10 +1,8 @@
-using System.Buffers.Binary;
-
 namespace Datapath.Flow;
 
 /// <summary>
-/// Hashes over a key's connection tuple: a direction-independent one for conntrack sharding and
-/// the NICs' direction-sensitive RSS hash for queue selection.
+/// Direction-independent hashes over a key's connection tuple: with the zone (a connection's identity)
+/// and without it (where a connection lives: its receive queue and its conntrack shard).
 /// </summary>
 public static class ConnectionHash
 {
@@ -75,42 +73,28 @@ public static class ConnectionHash
     }
 
     /// <summary>
-    /// The Toeplitz RSS hash with Microsoft's default key, as a NIC computes it: over source address,
-    /// destination address, source port, destination port (all in network order) for non-fragmented
-    /// TCP and UDP, and over the two addresses for other IP traffic and for every fragment (so all
-    /// fragments of a datagram reach one queue). Zero for non-IP frames, which NICs do not hash.
+    /// Where a connection lives: the receive queue of a frame (the ports' RSS, made symmetric as a NIC
+    /// with a symmetric RSS key does) and the conntrack shard of its connection
+    /// (<c>ConntrackInputParser.ShardHashOf</c> computes the same value from the conntrack key). The
+    /// symmetric hash over (nw_proto, both endpoints) without the zone, which a frame does not carry
+    /// before its ct action: so both directions of a connection reach one queue, one PMD, and the
+    /// shard that PMD hosts (DESIGN.md, "Where a shard lives"). Ports as in <see cref="SymmetricHash(in FlowKey)"/>.
     /// </summary>
-    public static uint RssHash(in FlowKey key)
+    public static uint PlacementHash(in FlowKey key)
     {
-        Span<byte> input = stackalloc byte[36];
-        int length;
+        bool ports = HasPorts(in key);
+        ushort sport = ports ? key.TpSrc : (ushort)0;
+        ushort dport = ports ? key.TpDst : (ushort)0;
         if (key.IsIpv4)
         {
-            BinaryPrimitives.WriteUInt32BigEndian(input, key.NwSrc);
-            BinaryPrimitives.WriteUInt32BigEndian(input[4..], key.NwDst);
-            length = 8;
-        }
-        else if (key.IsIpv6)
-        {
-            BinaryPrimitives.WriteUInt128BigEndian(input, key.Ipv6Src);
-            BinaryPrimitives.WriteUInt128BigEndian(input[16..], key.Ipv6Dst);
-            length = 32;
-        }
-        else
-        {
-            return 0;
+            return SymmetricHash(0, key.NwProto, key.NwSrc, sport, key.NwDst, dport);
         }
 
-        if (key.NwFrag == 0 && key.NwProto is IpProtocols.Tcp or IpProtocols.Udp)
-        {
-            BinaryPrimitives.WriteUInt16BigEndian(input[length..], key.TpSrc);
-            BinaryPrimitives.WriteUInt16BigEndian(input[(length + 2)..], key.TpDst);
-            length += 4;
-        }
-
-        return Toeplitz.Hash(input[..length]);
+        return key.IsIpv6 ? SymmetricHash(0, key.NwProto, key.Ipv6Src, sport, key.Ipv6Dst, dport) : 0;
     }
 
-    private static bool HasPorts(in FlowKey key) =>
-        key.NwFrag == 0 && key.NwProto is IpProtocols.Tcp or IpProtocols.Udp or IpProtocols.Sctp;
+    /// <summary>True for the protocols whose ports are part of a connection's placement (TCP, UDP, SCTP).</summary>
+    public static bool PlacesByPorts(byte protocol) => protocol is IpProtocols.Tcp or IpProtocols.Udp or IpProtocols.Sctp;
+
+    private static bool HasPorts(in FlowKey key) => key.NwFrag == 0 && PlacesByPorts(key.NwProto);
 }

@@ -15,9 +15,12 @@ public sealed record FlowEntry(byte Table, ushort Priority, ulong Cookie, ushort
     /// <summary>The highest table number (255 means "all tables" in OpenFlow).</summary>
     public const byte MaxTable = 254;
 
+    /// <summary>send_flow_rem, check_overlap, reset_counts, no_packet_counts, no_byte_counts (OFPFF_*).</summary>
+    public FlowModFlags Flags { get; init; }
+
     public bool Equals(FlowEntry? other) =>
         other is not null && Table == other.Table && Priority == other.Priority && Cookie == other.Cookie
-        && IdleTimeout == other.IdleTimeout && HardTimeout == other.HardTimeout
+        && IdleTimeout == other.IdleTimeout && HardTimeout == other.HardTimeout && Flags == other.Flags
         && Match.Equals(other.Match) && Actions.SequenceEqual(other.Actions);
 
     public override int GetHashCode() => HashCode.Combine(Table, Priority, Cookie, Match, Actions.Count);

@@ -14,6 +14,15 @@ public sealed record FlowFilter(byte? Table, ushort Priority, OfMatch Match)
     /// <summary>Selects every flow of every table (del-flows without a match).</summary>
     public static FlowFilter All { get; } = new(null, FlowEntry.DefaultPriority, OfMatch.CatchAll);
 
+    /// <summary>The cookie bits that <see cref="CookieMask"/> selects must equal these.</summary>
+    public ulong Cookie { get; init; }
+
+    /// <summary>Which cookie bits must match (0: any cookie; OpenFlow's cookie_mask).</summary>
+    public ulong CookieMask { get; init; }
+
+    /// <summary>Only flows with an output to this port (OpenFlow's out_port); null: any flow.</summary>
+    public uint? OutPort { get; init; }
+
     /// <summary>
     /// Strict (OFPFC_*_STRICT): the flow has exactly this priority and match. Loose: the flow's match
     /// is at least as specific as this one, i.e. it constrains every bit this one constrains to the
@@ -27,9 +36,34 @@ public sealed record FlowFilter(byte? Table, ushort Priority, OfMatch Match)
             return false;
         }
 
+        if ((entry.Cookie & CookieMask) != (Cookie & CookieMask))
+        {
+            return false;
+        }
+
+        if (OutPort is { } port && !OutputsTo(entry.Actions, port))
+        {
+            return false;
+        }
+
         return strict
             ? entry.Priority == Priority && entry.Match.Equals(Match)
             : IsLooseMatch(entry.Match, Match);
+    }
+
+    /// <summary>True when <paramref name="actions"/> output to <paramref name="port"/> (ofpacts_output_to_port), nested ones included.</summary>
+    public static bool OutputsTo(IReadOnlyList<OfAction> actions, uint port)
+    {
+        ArgumentNullException.ThrowIfNull(actions);
+        foreach (var action in actions)
+        {
+            if (action is OutputAction o && o.Port == port)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>True when every packet <paramref name="rule"/> matches is also matched by <paramref name="criteria"/>.</summary>

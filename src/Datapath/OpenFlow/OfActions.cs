@@ -15,7 +15,30 @@ public enum ReservedPort : byte
     Normal,
     Flood,
     All,
+
+    /// <summary>OFPP_TABLE: only in packet_out, runs the packet through the tables from table 0.</summary>
+    Table,
 }
+
+/// <summary>
+/// controller(reason=R,max_len=N,id=I), controller:N, or output to OFPP_CONTROLLER: sends the
+/// packet (its first <see cref="MaxLength"/> bytes; 65535: the whole packet) to the controllers in
+/// a packet_in with <see cref="Reason"/>, and goes on with the next action.
+/// </summary>
+public sealed record ControllerAction(ushort MaxLength, Wire.PacketInReason Reason, ushort ControllerId) : OfAction
+{
+    /// <summary>OFPCML_NO_BUFFER: the whole packet.</summary>
+    public const ushort WholePacket = 0xffff;
+}
+
+/// <summary>move:SRC[a..b]->DST[c..d] (NXAST_REG_MOVE): copies bits between fields.</summary>
+public sealed record MoveAction(Subfield Source, Subfield Destination) : OfAction;
+
+/// <summary>mod_vlan_pcp:N (or set_field:N->vlan_pcp): the tag's priority; mod_vlan_pcp pushes a tag when there is none.</summary>
+public sealed record ModVlanPcpAction(byte Pcp, bool PushIfNeeded = true) : OfAction;
+
+/// <summary>exit: stops the whole translation here (resubmits included); what was output so far stays.</summary>
+public sealed record ExitAction : OfAction;
 
 /// <summary>IN_PORT, NORMAL, FLOOD, ALL (as actions or as output:NAME).</summary>
 public sealed record ReservedOutputAction(ReservedPort Port) : OfAction;
@@ -65,6 +88,8 @@ public enum SetFieldSpelling : byte
     ModNwTos,
     ModTpSrc,
     ModTpDst,
+    ModNwTtl,
+    WriteMetadata,
 }
 
 /// <summary>
@@ -82,8 +107,11 @@ public sealed record PushVlanAction(ushort Tpid) : OfAction;
 /// <summary>pop_vlan (or strip_vlan).</summary>
 public sealed record PopVlanAction(bool StripSpelling) : OfAction;
 
-/// <summary>mod_vlan_vid:N (pushes a tag when there is none, as Open vSwitch does).</summary>
-public sealed record ModVlanVidAction(ushort Vid) : OfAction;
+/// <summary>
+/// mod_vlan_vid:N (pushes a tag when there is none, as Open vSwitch does), or set_field:N->vlan_vid
+/// (<paramref name="PushIfNeeded"/> false: only a tagged packet changes).
+/// </summary>
+public sealed record ModVlanVidAction(ushort Vid, bool PushIfNeeded = true) : OfAction;
 
 /// <summary>note:hex bytes; does nothing.</summary>
 public sealed record NoteAction(string Hex) : OfAction;

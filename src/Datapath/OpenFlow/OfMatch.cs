@@ -87,6 +87,34 @@ public sealed class OfMatch : IEquatable<OfMatch>
         return true;
     }
 
+    /// <summary>True when some packet matches both this match and <paramref name="other"/> (OpenFlow's overlap, for check_overlap).</summary>
+    public bool Overlaps(OfMatch other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        for (int w = 0; w < FlowKey.WordCount; w++)
+        {
+            if (((_value.Key.Words[w] ^ other._value.Key.Words[w]) & _mask.Key.Words[w] & other._mask.Key.Words[w]) != 0)
+            {
+                return false;
+            }
+        }
+
+        if (((_value.Metadata ^ other._value.Metadata) & _mask.Metadata & other._mask.Metadata) != 0)
+        {
+            return false;
+        }
+
+        for (int i = 0; i < OfRegisters.Count; i++)
+        {
+            if (((_value.Regs[i] ^ other._value.Regs[i]) & _mask.Regs[i] & other._mask.Regs[i]) != 0)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     public bool Equals(OfMatch? other) =>
         other is not null && _value.Equals(other._value) && _mask.Equals(other._mask);
 

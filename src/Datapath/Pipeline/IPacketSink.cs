@@ -14,4 +14,12 @@ public interface IPacketSink
     /// Only for a packet nothing will touch again, from a pool any thread may return to.
     /// </summary>
     bool TryTake(uint port, Packet packet) => false;
+
+    /// <summary>
+    /// The datapath's userspace action (OpenFlow's controller action): <paramref name="cookie"/> names
+    /// what the slow path attached; like <see cref="Transmit"/>, keeps no reference to the packet.
+    /// </summary>
+    void Userspace(Packet packet, uint cookie)
+    {
+    }
 }

@@ -24,9 +24,7 @@ internal readonly struct PmdActionContext(
 
     public void Recirculate(PacketBatch batch) => recirculation.Recirculate(batch);
 
-    public void Userspace(Packet packet, uint cookie)
-    {
-    }
+    public void Userspace(Packet packet, uint cookie) => output.Userspace(packet, cookie);
 
     public void Release(PacketBatch batch) => packets.Release(batch);
 

@@ -99,6 +99,22 @@ public sealed class PmdCore : IConntrackAnswers, IContinuationRunner
     }
 
     /// <summary>
+    /// Runs <paramref name="actions"/> (a packet_out's, translated) on one packet from
+    /// <see cref="TryReceive"/> whose key was extracted: no lookup, nothing cached; conntrack and
+    /// recirculation continue as for any packet.
+    /// </summary>
+    public void Execute(Packet packet, ActionList actions, long nowMs)
+    {
+        ArgumentNullException.ThrowIfNull(packet);
+        ArgumentNullException.ThrowIfNull(actions);
+        Enter(nowMs);
+        var batch = _packets.Batches.Rent();
+        batch.Add(packet);
+        ActionExecutor.Execute(batch, actions, 0, ref _context, _pipeline.ExecutionStats);
+        Exit();
+    }
+
+    /// <summary>
     /// Revalidates the megaflows (see <see cref="PmdPipeline.Revalidate"/>) with the configured
     /// idle time: call it after the OpenFlow tables, the ports or the learned MACs changed, and
     /// periodically for idle expiry, always between batches, so that the next batch sees no stale flow.

@@ -21,8 +21,10 @@ internal static class RunCommand
         var bypass = BypassOption.Create();
         var control = new Option<string?>("--control") { Description = "The control socket (overrides datapath.control.socket; off: none)." };
         var metricsPort = new Option<int?>("--metrics-port") { Description = "Serve Prometheus metrics on 127.0.0.1 at this port (turns datapath.metrics on)." };
+        var openFlowPort = new Option<int?>("--openflow-port") { Description = "OpenFlow clients on ptcp:PORT:127.0.0.1 (overrides datapath.openflow.listen-port)." };
+        var controller = new Option<string[]>("--controller") { Description = "Connect the bridge to this OpenFlow controller, tcp:HOST:PORT (adds to datapath.openflow.controllers).", AllowMultipleArgumentsPerToken = false };
         var untilInterrupted = new Option<bool>("--until-interrupted") { Description = "Run until Ctrl+C (or SIGTERM), whatever the duration; then print the summary." };
-        var command = new Command("run", "Run the firewall between two ports (generator, pcap or Linux interfaces) and print its statistics.") { config, duration, pmds, connections, bypass, control, metricsPort, untilInterrupted };
+        var command = new Command("run", "Run the firewall between two ports (generator, pcap or Linux interfaces) and print its statistics.") { config, duration, pmds, connections, bypass, control, metricsPort, openFlowPort, controller, untilInterrupted };
         command.SetAction(async (parse, stop) =>
         {
             var output = parse.InvocationConfiguration.Output;
@@ -53,6 +55,34 @@ internal static class RunCommand
                 }
 
                 var settings = DatapathSettings.From(loaded);
+                if (parse.GetValue(openFlowPort) is { } ofPort)
+                {
+                    if (ofPort is < 1 or > 65535)
+                    {
+                        error.WriteLine("run: --openflow-port must be 1 to 65535");
+                        return 2;
+                    }
+
+                    settings = settings with { OpenFlow = settings.OpenFlow with { ListenPort = ofPort } };
+                }
+
+                if (parse.GetValue(controller) is { Length: > 0 } targets)
+                {
+                    foreach (string target in targets)
+                    {
+                        try
+                        {
+                            OpenFlowSettings.ParseTarget(target);
+                        }
+                        catch (FormatException e)
+                        {
+                            error.WriteLine("run: --controller: " + e.Message);
+                            return 2;
+                        }
+                    }
+
+                    settings = settings with { OpenFlow = settings.OpenFlow with { Controllers = [.. settings.OpenFlow.Controllers, .. targets] } };
+                }
 
                 string flowsText = settings.FlowsPath is null ? DatapathConfig.EmbeddedFirewallFlows() : await File.ReadAllTextAsync(settings.FlowsPath).ConfigureAwait(false);
                 if (!DumpFlowsCommand.TryLoad(flowsText, settings.FlowsPath ?? DatapathConfig.EmbeddedFlowsName, error, out var tables))
@@ -81,7 +111,7 @@ internal static class RunCommand
                 error.WriteLine("run: " + e.Message);
                 return 1;
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or Datapath.Packets.Pcap.PcapFormatException or Control.ControlSocketException or Metrics.MetricsEndpointException)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or Datapath.Packets.Pcap.PcapFormatException or Control.ControlSocketException or Metrics.MetricsEndpointException or System.Net.Sockets.SocketException)
             {
                 error.WriteLine("run: " + e.Message);
                 return 1;

@@ -11,5 +11,15 @@ internal static class BridgeSection
         GatherTimeout = reader.Duration("datapath.gather-timeout", TimeSpan.FromMilliseconds(10), TimeSpan.FromMinutes(10)),
         PortQueues = reader.Int("datapath.queues-per-port", 0, 1024),
         PortWindow = reader.Int("datapath.port-window", 1, 1024),
+        DatapathId = DatapathId(reader, "datapath.openflow.datapath-id"),
     };
+
+    /// <summary>16 hex digits (ovs-vsctl's other-config:datapath-id).</summary>
+    private static ulong DatapathId(SettingReader reader, string key)
+    {
+        string text = reader.Text(key);
+        return text.Length == 16 && ulong.TryParse(text, System.Globalization.NumberStyles.AllowHexSpecifier, System.Globalization.CultureInfo.InvariantCulture, out ulong id)
+            ? id
+            : throw reader.Error(key, $"'{text}' is not 16 hex digits");
+    }
 }

@@ -96,6 +96,7 @@ internal static class ConntrackSection
             reader.Int(Section + ".sweep-budget", 1, int.MaxValue),
             timeouts)
         {
+            HostOnPmds = reader.Bool(Section + ".host-on-pmds"),
             TcpSequenceCheck = reader.Bool(Section + ".tcp-sequence-check"),
             TimeoutPolicies = policies,
             ZoneTimeoutPolicies = zonePolicies,

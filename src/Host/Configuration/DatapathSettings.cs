@@ -46,6 +46,9 @@ public sealed record DatapathSettings
     /// <summary>datapath.metrics: the Prometheus metrics endpoint of `run`.</summary>
     public required MetricsSettings Metrics { get; init; }
 
+    /// <summary>datapath.openflow: the bridge's OpenFlow listeners and controllers.</summary>
+    public required OpenFlowSettings OpenFlow { get; init; }
+
     /// <summary>Receive queues of each port: datapath.queues-per-port, or one per PMD for 0.</summary>
     public int QueuesPerPort => Bridge.PortQueues > 0 ? Bridge.PortQueues : Pmds;
 
@@ -82,6 +85,7 @@ public sealed record DatapathSettings
             SystemPorts = ports == "system" ? SystemPortsSettings.From(reader) : null,
             Control = ControlSettings.From(reader),
             Metrics = MetricsSettings.From(reader),
+            OpenFlow = OpenFlowSettings.From(reader),
         };
     }
 

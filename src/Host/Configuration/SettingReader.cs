@@ -66,6 +66,24 @@ internal sealed class SettingReader(LoadedConfig loaded)
         return value;
     }
 
+    /// <summary>A list of strings (HOCON array); empty when absent.</summary>
+    public IReadOnlyList<string> List(string key)
+    {
+        if (!_config.HasPath(key))
+        {
+            return [];
+        }
+
+        try
+        {
+            return _config.GetStringList(key).ToArray();
+        }
+        catch (Exception e)
+        {
+            throw Error(key, "must be a list of strings: " + e.Message);
+        }
+    }
+
     /// <summary>The entries of a map (an object of single values), in key order; empty when absent.</summary>
     public IReadOnlyList<(string Key, string Value)> Map(string key)
     {

@@ -47,8 +47,20 @@ internal static class FirewallJob
         await node.UseFlowsAsync(flows, Patience).ConfigureAwait(false);
         var ports = await StartPortsAsync(cluster, node, settings).ConfigureAwait(false);
         control?.Serve(new ControlTargets(node.Bridge, cluster.Conntrack, settings.Conntrack.Shards, settings.QueuesPerPort, settings.Control.RequestTimeout, () => exit.TrySetResult(), cluster.System));
+        await using var openFlow = settings.OpenFlow.ManagementPath(settings.Control) is null && settings.OpenFlow.ListenPort == 0 && settings.OpenFlow.Controllers.Count == 0
+            ? null
+            : OpenFlow.OpenFlowServer.Start(cluster.System, node.Bridge, settings.OpenFlow, settings.Control);
+        if (openFlow is not null && (settings.OpenFlow.ListenPort != 0 || settings.OpenFlow.Controllers.Count > 0))
+        {
+            // Only when asked for beyond the default br0.mgmt, which the README names.
+            (log ?? TextWriter.Null).WriteLine($"OpenFlow: {string.Join(", ", new[] { openFlow.ManagementTarget, openFlow.ListenPort != 0 ? $"tcp:127.0.0.1:{openFlow.ListenPort}" : null }.Concat(settings.OpenFlow.Controllers.Select(c => "controller " + c)).Where(x => x is not null))}");
+        }
+
         metrics?.Serve(new MetricsGatherer(node.Bridge, cluster.Conntrack, settings.Conntrack.Shards, settings.Metrics.Timeout));
 
+        // Traffic starts once conntrack answers (a node alone is ready already; in a larger cluster
+        // the shards may still be placed), so that no connection waits for a shard to start.
+        await cluster.WhenConntrackReadyAsync(Patience).ConfigureAwait(false);
         var clock = Stopwatch.StartNew();
         ports.Start();
         var previous = new JobProgress(TimeSpan.Zero, 0, 0, 0, 0, 0, 0, 0);
@@ -83,6 +95,12 @@ internal static class FirewallJob
         if (metrics is not null)
         {
             await metrics.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (openFlow is not null && (settings.OpenFlow.ListenPort != 0 || settings.OpenFlow.Controllers.Count > 0))
+        {
+            // Only when asked for beyond the default br0.mgmt, which the README names.
+            await openFlow.DisposeAsync().ConfigureAwait(false);
         }
 
         await node.StopAsync().ConfigureAwait(false);

@@ -39,7 +39,7 @@ public sealed class BridgeActorTests : Akka.TestKit.Xunit2.TestKit
         var rejected = ExpectMsg<FlowsRejected>();
         Assert.Equal("extra.flows:3:", Assert.Single(rejected.Errors)[..14]);
         Assert.Matches(@"^extra\.flows:3:\d+: ", rejected.Errors[0]);
-        pmd.ExpectNoMsg(Quiet);
+        ExpectNothingSent(pmd, bridge);
         bridge.Tell(GetFlowTable.Instance);
         var table = ExpectMsg<FlowTableSnapshot>();
         Assert.Equal((1L, 7), (table.Version, table.Entries.Count));
@@ -68,7 +68,7 @@ public sealed class BridgeActorTests : Akka.TestKit.Xunit2.TestKit
             Assert.Equal(2, snapshot.Version);
             Assert.Equal(expected.ToHashSet(), snapshot.Entries.ToHashSet());
             Assert.Equal(expected.Count, snapshot.Entries.Count);
-            pmd.ExpectNoMsg(Quiet);
+            ExpectNothingSent(pmd, bridge);
         }
     }
 
@@ -86,7 +86,7 @@ public sealed class BridgeActorTests : Akka.TestKit.Xunit2.TestKit
 
         Assert.Equal(new FlowsChanged(1, 0), ExpectMsg<FlowsChanged>());
         Assert.Equal(new FlowsChanged(1, 0), ExpectMsg<FlowsChanged>());
-        pmd.ExpectNoMsg(Quiet);
+        ExpectNothingSent(pmd, bridge);
     }
 
     [Fact]
@@ -165,7 +165,7 @@ public sealed class BridgeActorTests : Akka.TestKit.Xunit2.TestKit
         Assert.Equal(8, pmd.ExpectMsg<UseFlows>().Entries.Count);
 
         Scheduler.Advance(TimeSpan.FromSeconds(2));
-        pmd.ExpectNoMsg(Quiet);
+        ExpectNothingSent(pmd, bridge);
         Scheduler.Advance(TimeSpan.FromSeconds(1));
 
         var snapshot = pmd.ExpectMsg<UseFlows>();
@@ -184,19 +184,19 @@ public sealed class BridgeActorTests : Akka.TestKit.Xunit2.TestKit
         var arp = pmd.ExpectMsg<UseFlows>().Entries[0];
 
         // Used during each of the first three seconds: the rule stays (no new snapshot). Each
-        // quiet wait also lets the tick's gather finish before the next tick.
+        // wait for the gather to end also lets it finish before the next tick.
         for (int second = 1; second <= 3; second++)
         {
             Scheduler.Advance(TimeSpan.FromSeconds(1));
             pmd.ExpectMsg<GetRuleStatistics>();
-            pmd.Reply(new RuleStatistics(0, [(arp, second, second * 60)]));
-            pmd.ExpectNoMsg(Quiet);
+            ReplyAndAwaitGather(pmd, new RuleStatistics(0, [(arp, second, second * 60)]));
+            ExpectNothingSent(pmd, bridge);
         }
 
         Scheduler.Advance(TimeSpan.FromSeconds(1));
         pmd.ExpectMsg<GetRuleStatistics>();
-        pmd.Reply(new RuleStatistics(0, [(arp, 3, 180)]));
-        pmd.ExpectNoMsg(Quiet);
+        ReplyAndAwaitGather(pmd, new RuleStatistics(0, [(arp, 3, 180)]));
+        ExpectNothingSent(pmd, bridge);
         Scheduler.Advance(TimeSpan.FromSeconds(1));
         pmd.ExpectMsg<GetRuleStatistics>();
         pmd.Reply(new RuleStatistics(0, [(arp, 3, 180)]));
@@ -230,6 +230,27 @@ public sealed class BridgeActorTests : Akka.TestKit.Xunit2.TestKit
         late.Reply(Stats(7, megaflows: 1));
         var gathered = ExpectMsg<PmdStatisticsGathered>();
         Assert.Equal(7, Assert.Single(gathered.Pmds).Pmd);
+    }
+
+    /// <summary>
+    /// Asserts that the bridge has sent <paramref name="pmd"/> nothing more. The bridge answers a
+    /// question only after the messages before it, and a probe receives on the sender's thread, so
+    /// whatever the bridge sent while handling them is queued by the time the answer is: no wait.
+    /// </summary>
+    private void ExpectNothingSent(TestProbe pmd, IActorRef bridge)
+    {
+        bridge.Tell(GetFlowTable.Instance);
+        ExpectMsg<FlowTableSnapshot>();
+        Assert.False(pmd.HasMessages, $"the bridge also sent the PMD {pmd.ReceiveOne(TimeSpan.Zero)}");
+    }
+
+    /// <summary>Answers the gatherer that asked <paramref name="pmd"/> and waits until it has handed the answers to the bridge (it stops right after).</summary>
+    private void ReplyAndAwaitGather(TestProbe pmd, RuleStatistics answer)
+    {
+        var gatherer = pmd.LastSender;
+        Watch(gatherer);
+        pmd.Reply(answer);
+        ExpectTerminated(gatherer);
     }
 
     private static PmdStatistics Stats(int pmd, long megaflows) =>

@@ -22,7 +22,8 @@ public sealed class PmdRestartTests : Akka.TestKit.Xunit2.TestKit
     [Fact]
     public async Task A_restart_loses_only_the_batch_in_flight_and_the_PMD_keeps_forwarding()
     {
-        await using var cluster = await DatapathCluster.StartAsync(TestConfigs.Cluster(), Defaults.ConntrackSettings, upTimeout: Patience);
+        // Shards in their own actors, so that a batch waits for its conntrack answer when the restart comes.
+        await using var cluster = await DatapathCluster.StartAsync(TestConfigs.Cluster(), Defaults.ConntrackSettings with { HostOnPmds = false }, upTimeout: Patience);
         var node = DatapathNode.Start(cluster, 1, Defaults.PmdSettings, Defaults.BridgeSettings);
         var port2 = CreateTestProbe(cluster.System);
         var events = CreateTestProbe(cluster.System);

@@ -51,7 +51,7 @@ public sealed class GeneratorPortActorTests : Akka.TestKit.Xunit2.TestKit
                     {
                         var key = default(FlowKey);
                         FlowExtractor.Extract(packet, ref key, extraction);
-                        int queue = (int)(ConnectionHash.RssHash(in key) % 3);
+                        int queue = (int)(ConnectionHash.PlacementHash(in key) % 3);
                         Assert.Equal(pmd, queue % 2);
                         Assert.Contains(packet.Metadata.InPort, new[] { 1u, 2u });
                         queuesSeen[pmd].Add(queue);

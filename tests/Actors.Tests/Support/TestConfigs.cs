@@ -30,7 +30,7 @@ internal static class TestConfigs
             akka.actor.provider = local
             akka.actor.serialize-messages = on
             akka.scheduler.implementation = "Akka.TestKit.TestScheduler, Akka.TestKit"
-            """).WithFallback(DatapathConfig.LoadEmbedded());
+            """ + Patience).WithFallback(DatapathConfig.LoadEmbedded());
 
     /// <summary>The embedded default made a single-node cluster (on 127.0.0.1, OS-chosen port: sharding, as a cluster of several nodes runs it) with serialize-messages on.</summary>
     public static Config Cluster(string extra = "") =>
@@ -38,5 +38,15 @@ internal static class TestConfigs
 
             akka.actor.provider = cluster
             akka.actor.serialize-messages = on
-            """).WithFallback(DatapathConfig.LoadEmbedded());
+            """ + Patience).WithFallback(DatapathConfig.LoadEmbedded());
+
+    /// <summary>
+    /// How long ExpectMsg, AwaitCondition and AwaitAssert wait by default (TestKit: 3 s). A loaded
+    /// machine (the whole suite beside other builds) can take seconds to start an actor and hand
+    /// it its first batch; an expectation that is met never waits for this.
+    /// </summary>
+    private const string Patience = """
+
+        akka.test.single-expect-default = 20s
+        """;
 }

@@ -34,6 +34,7 @@ public sealed class WireMessageSerializationTests : Akka.TestKit.Xunit2.TestKit
         yield return new DumpConnections(5);
         yield return new ConnectionsDumped(1, ["tcp,orig=(src=10.0.0.1,dst=10.0.0.2,sport=1,dport=2),reply=(src=10.0.0.2,dst=10.0.0.1,sport=2,dport=1),protoinfo=(state=ESTABLISHED)"]);
         yield return GetShardStatistics.Instance;
+        yield return FindShardHost.Instance;
         yield return new ShardStatistics(4, 9, 10, 320, 77, [1, 2, 3, long.MaxValue]);
         yield return RestartShard.Instance;
         yield return new ConntrackEnvelope(6, new FlushConnections(3));

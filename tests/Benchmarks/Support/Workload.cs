@@ -1,5 +1,6 @@
 using Datapath.Flow;
 using Datapath.Packets;
+using TestSupport.Frames;
 
 namespace Benchmarks.Support;
 
@@ -18,12 +19,22 @@ internal static class Workload
     private static readonly UInt128 ClientIp6 = (UInt128)0xFD00_0000_0000_0001UL << 64;
     private static readonly UInt128 ServerIp6 = ((UInt128)0xFD00_0000_0000_0002UL << 64) | 1;
 
+    /// <summary>The customary minimal test frames, without FCS: 64 bytes for IPv4, 78 for IPv6 (the payload fills the rest).</summary>
+    private const int Ipv4FrameLength = 64;
+    private const int Ipv6FrameLength = 78;
+
     /// <summary>Connection <paramref name="i"/>: 10.1.0.(i+1):(1024+i) to 10.2.0.1:5001.</summary>
-    public static byte[] Udp4Frame(int i) => FrameBuilder.Udp4(ClientIp + (uint)i + 1, ServerIp, (ushort)(1024 + i), ServerPort);
+    public static byte[] Udp4Frame(int i) => Udp4(ClientIp + (uint)i + 1, ServerIp, (ushort)(1024 + i), ServerPort);
 
-    public static byte[] Tcp4Frame(int i) => FrameBuilder.Tcp4(ClientIp + (uint)i + 1, ServerIp, (ushort)(1024 + i), ServerPort);
+    public static byte[] Tcp4Frame(int i) =>
+        Frame.Ipv4(ClientIp + (uint)i + 1, ServerIp).Tcp((ushort)(1024 + i), ServerPort, TcpFlags.Ack, 0x1000_0000, 0x2000_0000, 0xFFFF).Payload(Ipv4FrameLength - 54).Build();
 
-    public static byte[] Tcp6Frame(int i) => FrameBuilder.Tcp6(ClientIp6 + (uint)i + 1, ServerIp6, (ushort)(1024 + i), ServerPort);
+    public static byte[] Tcp6Frame(int i) =>
+        Frame.Ipv6(ClientIp6 + (uint)i + 1, ServerIp6).Tcp((ushort)(1024 + i), ServerPort, TcpFlags.Ack, 0x1000_0000, 0x2000_0000, 0xFFFF).Payload(Ipv6FrameLength - 74).Build();
+
+    /// <summary>A 64-byte UDP frame with valid checksums.</summary>
+    public static byte[] Udp4(uint source, uint destination, ushort sourcePort, ushort destinationPort) =>
+        Frame.Ipv4(source, destination).Udp(sourcePort, destinationPort).Payload(Ipv4FrameLength - 42).Build();
 
     public static byte[][] Frames(Func<int, byte[]> frame)
     {

@@ -21,7 +21,7 @@ public class ActionExecutorTests
     [Fact]
     public void Output_to_two_ports_then_drop_sends_every_packet_to_each_port_then_releases()
     {
-        byte[][] frames = [TestFrames.Ipv4Tcp(sport: 1), TestFrames.Ipv4Tcp(sport: 2)];
+        byte[][] frames = [TestFrames.Ipv4Tcp(sport: 1).Build(), TestFrames.Ipv4Tcp(sport: 2).Build()];
         var batch = Batch(frames);
         var actions = List(DatapathAction.Output(1), DatapathAction.Output(2), DatapathAction.Drop());
 
@@ -40,7 +40,7 @@ public class ActionExecutorTests
     [Fact]
     public void Actions_after_a_drop_are_not_run()
     {
-        var batch = Batch(TestFrames.Ipv4Udp());
+        var batch = Batch(TestFrames.Ipv4Udp().Build());
 
         ActionExecutor.Execute(batch, List(DatapathAction.Drop(), DatapathAction.Output(3)), 0, ref _ctx, _stats);
 
@@ -51,7 +51,7 @@ public class ActionExecutorTests
     [Fact]
     public void The_list_ending_without_hand_over_releases_the_whole_batch()
     {
-        var batch = Batch(TestFrames.Ipv4Tcp(), TestFrames.Ipv6Tcp(), TestFrames.Ipv4Udp());
+        var batch = Batch(TestFrames.Ipv4Tcp().Build(), TestFrames.Ipv6Tcp().Build(), TestFrames.Ipv4Udp().Build());
         Packet[] packets = batch.Packets.ToArray();
 
         ActionExecutor.Execute(batch, List(DatapathAction.Output(7)), 0, ref _ctx, _stats);
@@ -66,7 +66,7 @@ public class ActionExecutorTests
     [Fact]
     public void An_empty_action_list_releases_without_output()
     {
-        var batch = Batch(TestFrames.Ipv4Tcp());
+        var batch = Batch(TestFrames.Ipv4Tcp().Build());
 
         ActionExecutor.Execute(batch, ActionList.Empty, 0, ref _ctx, _stats);
 
@@ -76,7 +76,7 @@ public class ActionExecutorTests
     [Fact]
     public void Output_sees_earlier_rewrites_and_later_ones_do_not_reach_the_sent_copy()
     {
-        var batch = Batch(TestFrames.Ipv4Tcp());
+        var batch = Batch(TestFrames.Ipv4Tcp().Build());
         var actions = List(
             SetField(SetFieldTarget.Ipv4Dst, SetFieldActionTests.V4("10.0.0.9"), 0xFFFF_FFFF),
             DatapathAction.Output(1),
@@ -94,7 +94,7 @@ public class ActionExecutorTests
     [Fact]
     public void Conntrack_hands_the_batch_over_and_resuming_runs_the_rest()
     {
-        var batch = Batch(TestFrames.Ipv4Tcp(), TestFrames.Ipv4Tcp(sport: 5));
+        var batch = Batch(TestFrames.Ipv4Tcp().Build(), TestFrames.Ipv4Tcp(sport: 5).Build());
         var ct = new ConntrackArgs { Zone = 5, Commit = true, Mark = 0x10, MarkMask = 0xFF };
         var actions = List(
             SetField(SetFieldTarget.NwTtl, 10, 0xFF),
@@ -127,7 +127,7 @@ public class ActionExecutorTests
     [Fact]
     public void Conntrack_as_the_last_action_resumes_at_the_end_and_then_releases()
     {
-        var batch = Batch(TestFrames.Ipv4Udp());
+        var batch = Batch(TestFrames.Ipv4Udp().Build());
         var actions = List(DatapathAction.Output(1), DatapathAction.Conntrack(new ConntrackArgs { Zone = 1 }));
 
         ActionExecutor.Execute(batch, actions, 0, ref _ctx, _stats);
@@ -141,7 +141,7 @@ public class ActionExecutorTests
     [Fact]
     public void Recirculate_sets_the_id_increments_the_depth_and_hands_over()
     {
-        var batch = Batch(TestFrames.Ipv4Tcp(), TestFrames.Ipv6Udp());
+        var batch = Batch(TestFrames.Ipv4Tcp().Build(), TestFrames.Ipv6Udp().Build());
         batch[1].Metadata.RecircDepth = 3;
         batch[1].Metadata.RecircId = 7;
 
@@ -159,7 +159,7 @@ public class ActionExecutorTests
     [Fact]
     public void Recirculation_depth_saturates_instead_of_wrapping()
     {
-        var batch = Batch(TestFrames.Ipv4Tcp());
+        var batch = Batch(TestFrames.Ipv4Tcp().Build());
         batch[0].Metadata.RecircDepth = byte.MaxValue;
 
         ActionExecutor.Execute(batch, List(DatapathAction.Recirculate(1)), 0, ref _ctx, _stats);
@@ -170,7 +170,7 @@ public class ActionExecutorTests
     [Fact]
     public void Userspace_sends_each_packet_with_the_cookie_and_goes_on()
     {
-        byte[][] frames = [TestFrames.Ipv4Tcp(), TestFrames.Ipv4Icmp()];
+        byte[][] frames = [TestFrames.Ipv4Tcp().Build(), TestFrames.Ipv4Icmp().Build()];
         var batch = Batch(frames);
 
         ActionExecutor.Execute(batch, List(DatapathAction.Userspace(0xC00C1E), DatapathAction.Output(4)), 0, ref _ctx, _stats);
@@ -183,7 +183,7 @@ public class ActionExecutorTests
     [Fact]
     public void Push_and_pop_VLAN_round_trip_restores_the_original_frame_and_offsets()
     {
-        byte[] original = TestFrames.Ipv4Tcp();
+        byte[] original = TestFrames.Ipv4Tcp().Build();
         var batch = Batch(original);
         var actions = List(
             DatapathAction.PushVlan(0x8100, 0x0064),
@@ -201,7 +201,7 @@ public class ActionExecutorTests
     [Fact]
     public void Set_field_after_a_push_finds_the_moved_headers()
     {
-        var batch = Batch(TestFrames.Ipv6Tcp());
+        var batch = Batch(TestFrames.Ipv6Tcp().Build());
         var actions = List(
             DatapathAction.PushVlan(0x8100, 5),
             SetField(SetFieldTarget.TpDst, 22, 0xFFFF),
@@ -218,7 +218,7 @@ public class ActionExecutorTests
     [Fact]
     public void A_packet_that_cannot_take_its_tag_is_dropped_and_the_rest_keep_their_order()
     {
-        var batch = Batch(TestFrames.Ipv4Tcp(sport: 1), TestFrames.Ipv4Tcp(sport: 2), TestFrames.Ipv4Tcp(sport: 3));
+        var batch = Batch(TestFrames.Ipv4Tcp(sport: 1).Build(), TestFrames.Ipv4Tcp(sport: 2).Build(), TestFrames.Ipv4Tcp(sport: 3).Build());
         Packet full = batch[1];
         while (VlanAction.Push(full, 0x8100, 1))
         {
@@ -237,7 +237,7 @@ public class ActionExecutorTests
     [Fact]
     public void Set_fields_whose_layer_is_absent_are_counted_and_skipped()
     {
-        byte[] icmp = TestFrames.Ipv4Icmp();
+        byte[] icmp = TestFrames.Ipv4Icmp().Build();
         var batch = Batch(icmp, icmp);
 
         ActionExecutor.Execute(batch, List(SetField(SetFieldTarget.TpSrc, 1, 0xFFFF), DatapathAction.Output(1)), 0, ref _ctx, _stats);
@@ -249,7 +249,7 @@ public class ActionExecutorTests
     [Fact]
     public void Pop_on_untagged_packets_is_counted()
     {
-        ActionExecutor.Execute(Batch(TestFrames.Ipv4Tcp()), List(DatapathAction.PopVlan()), 0, ref _ctx, _stats);
+        ActionExecutor.Execute(Batch(TestFrames.Ipv4Tcp().Build()), List(DatapathAction.PopVlan()), 0, ref _ctx, _stats);
 
         Assert.Equal(1, _stats.VlanPopSkipped);
     }
@@ -259,7 +259,7 @@ public class ActionExecutorTests
     [InlineData(3)]
     public void A_start_index_outside_the_list_is_refused(int startAt)
     {
-        var batch = Batch(TestFrames.Ipv4Tcp());
+        var batch = Batch(TestFrames.Ipv4Tcp().Build());
         var actions = List(DatapathAction.Output(1), DatapathAction.Output(2));
 
         Assert.Throws<ArgumentOutOfRangeException>(() => ActionExecutor.Execute(batch, actions, startAt, ref _ctx, _stats));
@@ -271,7 +271,7 @@ public class ActionExecutorTests
     {
         var ctx = new CountingClassContext();
 
-        ActionExecutor.Execute(Batch(TestFrames.Ipv4Tcp(), TestFrames.Ipv4Udp()), List(DatapathAction.Output(1)), 0, ref ctx, _stats);
+        ActionExecutor.Execute(Batch(TestFrames.Ipv4Tcp().Build(), TestFrames.Ipv4Udp().Build()), List(DatapathAction.Output(1)), 0, ref ctx, _stats);
 
         Assert.Equal(2, ctx.Outputs);
         Assert.Equal(1, ctx.Releases);
@@ -280,7 +280,7 @@ public class ActionExecutorTests
     [Fact]
     public void Executing_a_list_allocates_nothing()
     {
-        var batch = Batch(TestFrames.Ipv4Tcp(), TestFrames.Ipv6Udp(), TestFrames.Ipv4Udp());
+        var batch = Batch(TestFrames.Ipv4Tcp().Build(), TestFrames.Ipv6Udp().Build(), TestFrames.Ipv4Udp().Build());
         var actions = List(
             SetField(SetFieldTarget.Ipv4Src, 0x0A000063, 0xFFFF_FFFF),
             SetField(SetFieldTarget.Ipv6Dst, UInt128.MaxValue, 0xFF),

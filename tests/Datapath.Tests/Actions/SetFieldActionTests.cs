@@ -16,7 +16,7 @@ public class SetFieldActionTests
     [Fact]
     public void EthSrc_and_EthDst_with_a_full_mask_replace_the_addresses()
     {
-        var packet = TestFrames.Load(TestFrames.Ipv4Tcp());
+        var packet = TestFrames.Load(TestFrames.Ipv4Tcp().Build());
 
         Assert.True(Apply(packet, SetFieldTarget.EthSrc, 0x0A0B0C0D0E0F, 0xFFFF_FFFF_FFFF));
         Assert.True(Apply(packet, SetFieldTarget.EthDst, 0x112233445566, 0xFFFF_FFFF_FFFF));
@@ -31,7 +31,7 @@ public class SetFieldActionTests
     public void EthDst_with_a_partial_mask_changes_only_the_masked_bits()
     {
         // 02:00:00:00:00:02 with the low three bytes taken from aa:bb:cc.
-        var packet = TestFrames.Load(TestFrames.Ipv4Tcp());
+        var packet = TestFrames.Load(TestFrames.Ipv4Tcp().Build());
 
         Assert.True(Apply(packet, SetFieldTarget.EthDst, 0xFFFF_FFAA_BBCC, 0x0000_00FF_FFFF));
 
@@ -45,7 +45,7 @@ public class SetFieldActionTests
     [Fact]
     public void Ipv4Src_on_TCP_updates_the_header_and_TCP_checksums()
     {
-        var packet = TestFrames.Load(TestFrames.Ipv4Tcp());
+        var packet = TestFrames.Load(TestFrames.Ipv4Tcp().Build());
 
         Assert.True(Apply(packet, SetFieldTarget.Ipv4Src, V4("192.168.77.5"), 0xFFFF_FFFF));
 
@@ -59,7 +59,7 @@ public class SetFieldActionTests
     [Fact]
     public void Ipv4Dst_with_a_partial_mask_keeps_the_unmasked_bits()
     {
-        var packet = TestFrames.Load(TestFrames.Ipv4Udp(dst: "10.1.2.3"));
+        var packet = TestFrames.Load(TestFrames.Ipv4Udp(dst: "10.1.2.3").Build());
 
         Assert.True(Apply(packet, SetFieldTarget.Ipv4Dst, V4("172.16.99.200"), V4("255.255.0.0")));
 
@@ -71,7 +71,7 @@ public class SetFieldActionTests
     [Fact]
     public void Value_bits_outside_the_mask_are_ignored()
     {
-        var packet = TestFrames.Load(TestFrames.Ipv4Tcp(src: "10.0.0.1"));
+        var packet = TestFrames.Load(TestFrames.Ipv4Tcp(src: "10.0.0.1").Build());
 
         Assert.True(Apply(packet, SetFieldTarget.Ipv4Src, V4("99.99.99.99"), V4("0.0.0.255")));
 
@@ -81,7 +81,7 @@ public class SetFieldActionTests
     [Fact]
     public void Ipv4Src_on_UDP_with_a_zero_checksum_leaves_it_zero()
     {
-        var packet = TestFrames.Load(TestFrames.Ipv4Udp(zeroChecksum: true));
+        var packet = TestFrames.Load(TestFrames.Ipv4Udp(zeroChecksum: true).Build());
 
         Assert.True(Apply(packet, SetFieldTarget.Ipv4Src, V4("203.0.113.9"), 0xFFFF_FFFF));
 
@@ -96,7 +96,7 @@ public class SetFieldActionTests
     public void Ipv4Dst_on_ICMP_leaves_the_ICMP_checksum_alone()
     {
         // ICMPv4 has no pseudo-header: only the IP header checksum moves.
-        byte[] original = TestFrames.Ipv4Icmp();
+        byte[] original = TestFrames.Ipv4Icmp().Build();
         var packet = TestFrames.Load(original);
 
         Assert.True(Apply(packet, SetFieldTarget.Ipv4Dst, V4("10.200.0.1"), 0xFFFF_FFFF));
@@ -109,7 +109,7 @@ public class SetFieldActionTests
     [Fact]
     public void Ipv4Src_on_a_later_fragment_changes_only_the_IP_header()
     {
-        byte[] original = TestFrames.Ipv4LaterFragment();
+        byte[] original = TestFrames.Ipv4LaterFragment().Build();
         var packet = TestFrames.Load(original);
         Assert.Equal(-1, packet.L4Offset);
 
@@ -124,7 +124,7 @@ public class SetFieldActionTests
     [Fact]
     public void Ipv4_targets_on_an_IPv6_packet_do_nothing()
     {
-        byte[] original = TestFrames.Ipv6Tcp();
+        byte[] original = TestFrames.Ipv6Tcp().Build();
         var packet = TestFrames.Load(original);
 
         Assert.False(Apply(packet, SetFieldTarget.Ipv4Src, V4("1.2.3.4"), 0xFFFF_FFFF));
@@ -136,7 +136,7 @@ public class SetFieldActionTests
     [Fact]
     public void Network_targets_without_an_L3_offset_do_nothing()
     {
-        byte[] original = TestFrames.Ipv4Tcp();
+        byte[] original = TestFrames.Ipv4Tcp().Build();
         var packet = TestFrames.Load(original);
         packet.L3Offset = -1;
         packet.L4Offset = -1;
@@ -158,9 +158,9 @@ public class SetFieldActionTests
     {
         byte[] original = protocol switch
         {
-            6 => TestFrames.Ipv6Tcp(),
-            17 => TestFrames.Ipv6Udp(),
-            _ => TestFrames.Ipv6Icmp(),
+            6 => TestFrames.Ipv6Tcp().Build(),
+            17 => TestFrames.Ipv6Udp().Build(),
+            _ => TestFrames.Ipv6Icmp().Build(),
         };
         var packet = TestFrames.Load(original);
 
@@ -178,7 +178,7 @@ public class SetFieldActionTests
     [Fact]
     public void Ipv6Dst_with_a_prefix_mask_keeps_the_interface_identifier()
     {
-        var packet = TestFrames.Load(TestFrames.Ipv6Udp(dst: "fd00::abcd:1"));
+        var packet = TestFrames.Load(TestFrames.Ipv6Udp(dst: "fd00::abcd:1").Build());
         UInt128 prefix64 = UInt128.MaxValue << 64;
 
         Assert.True(Apply(packet, SetFieldTarget.Ipv6Dst, V6("2001:db8:1:2:ffff:ffff:ffff:ffff"), prefix64));
@@ -192,7 +192,7 @@ public class SetFieldActionTests
     public void Ipv6Src_behind_a_hop_by_hop_header_updates_the_TCP_checksum()
     {
         byte[] hopByHop = [0, 0, 1, 4, 0, 0, 0, 0]; // next header (patched), length 0, PadN
-        var packet = TestFrames.Load(TestFrames.Ipv6TcpWithExtension(hopByHop, extensionType: 0));
+        var packet = TestFrames.Load(TestFrames.Ipv6TcpWithExtension(hopByHop, extensionType: 0).Build());
         Assert.Equal(L3 + 48, packet.L4Offset);
 
         Assert.True(Apply(packet, SetFieldTarget.Ipv6Src, V6("fd00::99"), UInt128.MaxValue));
@@ -211,7 +211,7 @@ public class SetFieldActionTests
         routing[2] = 0; // type 0
         routing[3] = 1; // segments left
         IPAddress.Parse(finalDestination).GetAddressBytes().CopyTo(routing, 8);
-        byte[] original = TestFrames.Ipv6TcpWithExtension(routing, extensionType: 43, pseudoDestination: finalDestination);
+        byte[] original = TestFrames.Ipv6TcpWithExtension(routing, extensionType: 43, pseudoDestination: finalDestination).Build();
         var packet = TestFrames.Load(original);
         int l4 = packet.L4Offset;
 
@@ -227,7 +227,7 @@ public class SetFieldActionTests
     [Fact]
     public void NwTos_with_the_DSCP_mask_keeps_the_IPv4_ECN_bits()
     {
-        var packet = TestFrames.Load(TestFrames.Ipv4Tcp(tos: 0x03));
+        var packet = TestFrames.Load(TestFrames.Ipv4Tcp(tos: 0x03).Build());
 
         Assert.True(Apply(packet, SetFieldTarget.NwTos, 0xb8, 0xfc));
 
@@ -239,7 +239,7 @@ public class SetFieldActionTests
     [Fact]
     public void NwTos_with_a_full_mask_replaces_the_IPv4_TOS_ECN_included()
     {
-        var packet = TestFrames.Load(TestFrames.Ipv4Udp(tos: 0x03));
+        var packet = TestFrames.Load(TestFrames.Ipv4Udp(tos: 0x03).Build());
 
         Assert.True(Apply(packet, SetFieldTarget.NwTos, 0x28, 0xff));
 
@@ -251,7 +251,7 @@ public class SetFieldActionTests
     [Fact]
     public void NwTos_on_IPv6_sets_the_traffic_class_and_keeps_ECN_and_the_flow_label()
     {
-        var packet = TestFrames.Load(TestFrames.Ipv6Tcp(trafficClass: 0x02, flowLabel: 0xabcde));
+        var packet = TestFrames.Load(TestFrames.Ipv6Tcp(trafficClass: 0x02, flowLabel: 0xabcde).Build());
 
         Assert.True(Apply(packet, SetFieldTarget.NwTos, 0x48, 0xfc));
 
@@ -266,8 +266,8 @@ public class SetFieldActionTests
     [Fact]
     public void NwTtl_sets_the_IPv4_TTL_and_the_IPv6_hop_limit()
     {
-        var v4 = TestFrames.Load(TestFrames.Ipv4Tcp(ttl: 64));
-        var v6 = TestFrames.Load(TestFrames.Ipv6Udp(hopLimit: 64));
+        var v4 = TestFrames.Load(TestFrames.Ipv4Tcp(ttl: 64).Build());
+        var v6 = TestFrames.Load(TestFrames.Ipv6Udp(hopLimit: 64).Build());
 
         Assert.True(Apply(v4, SetFieldTarget.NwTtl, 9, 0xff));
         Assert.True(Apply(v6, SetFieldTarget.NwTtl, 0x0f, 0x0f)); // 64 = 0x40 -> 0x4f
@@ -285,7 +285,7 @@ public class SetFieldActionTests
     [InlineData(true)]
     public void TpSrc_and_TpDst_on_TCP_update_the_checksum(bool ipv6)
     {
-        var packet = TestFrames.Load(ipv6 ? TestFrames.Ipv6Tcp(sport: 40000, dport: 443) : TestFrames.Ipv4Tcp(sport: 40000, dport: 80));
+        var packet = TestFrames.Load(ipv6 ? TestFrames.Ipv6Tcp(sport: 40000, dport: 443).Build() : TestFrames.Ipv4Tcp(sport: 40000, dport: 80).Build());
 
         Assert.True(Apply(packet, SetFieldTarget.TpSrc, 1025, 0xFFFF));
         Assert.True(Apply(packet, SetFieldTarget.TpDst, 8443, 0xFFFF));
@@ -302,7 +302,7 @@ public class SetFieldActionTests
     [InlineData(true)]
     public void TpDst_on_UDP_with_a_partial_mask_changes_the_masked_bits(bool ipv6)
     {
-        var packet = TestFrames.Load(ipv6 ? TestFrames.Ipv6Udp(dport: 0x1234) : TestFrames.Ipv4Udp(dport: 0x1234));
+        var packet = TestFrames.Load(ipv6 ? TestFrames.Ipv6Udp(dport: 0x1234).Build() : TestFrames.Ipv4Udp(dport: 0x1234).Build());
 
         Assert.True(Apply(packet, SetFieldTarget.TpDst, 0xAB00, 0xFF00));
 
@@ -314,7 +314,7 @@ public class SetFieldActionTests
     [Fact]
     public void TpSrc_on_UDP_with_a_zero_checksum_changes_the_port_and_keeps_zero()
     {
-        var packet = TestFrames.Load(TestFrames.Ipv4Udp(sport: 5353, zeroChecksum: true));
+        var packet = TestFrames.Load(TestFrames.Ipv4Udp(sport: 5353, zeroChecksum: true).Build());
 
         Assert.True(Apply(packet, SetFieldTarget.TpSrc, 6000, 0xFFFF));
 
@@ -326,7 +326,7 @@ public class SetFieldActionTests
     [Fact]
     public void A_UDP_checksum_that_comes_out_zero_is_sent_as_all_ones()
     {
-        byte[] original = TestFrames.Ipv4Udp(sport: 5353);
+        byte[] original = TestFrames.Ipv4Udp(sport: 5353).Build();
         ushort csum = BinaryPrimitives.ReadUInt16BigEndian(original.AsSpan(L3 + 20 + 6));
         ushort port = FindPortGivingZeroChecksum(csum, 5353);
         var packet = TestFrames.Load(original);
@@ -343,8 +343,8 @@ public class SetFieldActionTests
     [Fact]
     public void Port_targets_on_ICMP_do_nothing()
     {
-        byte[] v4 = TestFrames.Ipv4Icmp();
-        byte[] v6 = TestFrames.Ipv6Icmp();
+        byte[] v4 = TestFrames.Ipv4Icmp().Build();
+        byte[] v6 = TestFrames.Ipv6Icmp().Build();
         var p4 = TestFrames.Load(v4);
         var p6 = TestFrames.Load(v6);
 
@@ -358,7 +358,7 @@ public class SetFieldActionTests
     [Fact]
     public void Port_targets_on_a_later_fragment_do_nothing()
     {
-        byte[] original = TestFrames.Ipv4LaterFragment();
+        byte[] original = TestFrames.Ipv4LaterFragment().Build();
         var packet = TestFrames.Load(original);
 
         Assert.False(Apply(packet, SetFieldTarget.TpDst, 1, 0xFFFF));
@@ -369,7 +369,7 @@ public class SetFieldActionTests
     [Fact]
     public void Port_targets_on_a_truncated_TCP_header_do_nothing()
     {
-        byte[] full = TestFrames.Ipv4Tcp(payload: []);
+        byte[] full = TestFrames.Ipv4Tcp(payload: []).Build();
         byte[] truncated = full.AsSpan(0, L3 + 20 + 12).ToArray();
         var packet = TestFrames.Load(truncated);
 
@@ -381,7 +381,7 @@ public class SetFieldActionTests
     [Fact]
     public void TpSrc_on_SCTP_keeps_the_CRC32c_valid_over_the_datagram_without_padding()
     {
-        byte[] original = TestFrames.Ipv4Sctp(sport: 2905);
+        byte[] original = TestFrames.Ipv4Sctp(sport: 2905).Build();
         Assert.Equal(60, original.Length); // 50 bytes of frame and 10 of padding
         var packet = TestFrames.Load(original);
 
@@ -397,7 +397,7 @@ public class SetFieldActionTests
     [Fact]
     public void TpDst_on_SCTP_with_a_corrupt_CRC_keeps_it_corrupt_by_the_same_error()
     {
-        byte[] original = TestFrames.Ipv4Sctp();
+        byte[] original = TestFrames.Ipv4Sctp().Build();
         original[L3 + 20 + 8] ^= 0x5a;
         var packet = TestFrames.Load(original);
 
@@ -412,7 +412,7 @@ public class SetFieldActionTests
     [Fact]
     public void Set_fields_find_their_headers_behind_a_VLAN_tag()
     {
-        var packet = TestFrames.Load(TestFrames.WithVlan(TestFrames.Ipv4Tcp(), tci: 0x2064));
+        var packet = TestFrames.Load(TestFrames.Ipv4Tcp().Vlan(0x2064).Build());
         Assert.Equal(L3 + 4, packet.L3Offset);
 
         Assert.True(Apply(packet, SetFieldTarget.Ipv4Dst, V4("10.99.0.1"), 0xFFFF_FFFF));
@@ -431,7 +431,7 @@ public class SetFieldActionTests
     [Fact]
     public void Set_fields_on_a_tagged_IPv6_frame_keep_the_checksums_valid()
     {
-        var packet = TestFrames.Load(TestFrames.WithVlan(TestFrames.Ipv6Udp(), tci: 7));
+        var packet = TestFrames.Load(TestFrames.Ipv6Udp().Vlan(7).Build());
 
         Assert.True(Apply(packet, SetFieldTarget.Ipv6Src, V6("fd00::beef"), UInt128.MaxValue));
         Assert.True(Apply(packet, SetFieldTarget.TpSrc, 7777, 0xFFFF));

@@ -3,6 +3,7 @@ using System.Net;
 using Datapath.Actions;
 using Datapath.Tests.Support;
 using PacketDotNet;
+using TestSupport.Frames;
 using PdnPacket = PacketDotNet.Packet;
 
 namespace Datapath.Tests.Actions;
@@ -20,11 +21,13 @@ public class SetFieldPropertyTests
             bool ipv6 = random.Next(2) == 1;
             bool tcp = random.Next(2) == 1;
             bool zeroUdpChecksum = !ipv6 && !tcp && random.Next(4) == 0;
-            byte[] frame = RandomFrame(random, ipv6, tcp, zeroUdpChecksum);
+            var builder = RandomFrame(random, ipv6, tcp, zeroUdpChecksum);
             if (random.Next(3) == 0)
             {
-                frame = TestFrames.WithVlan(frame, (ushort)random.Next(0x10000), random.Next(2) == 0 ? (ushort)0x8100 : (ushort)0x88a8);
+                builder.Vlan((ushort)random.Next(0x10000), random.Next(2) == 0 ? (ushort)0x8100 : (ushort)0x88a8);
             }
+
+            byte[] frame = builder.Build();
 
             var packet = TestFrames.Load(frame);
             Fields expected = Fields.Read(TestFrames.Parse(frame));
@@ -79,7 +82,7 @@ public class SetFieldPropertyTests
         }
     }
 
-    private static byte[] RandomFrame(Random random, bool ipv6, bool tcp, bool zeroUdpChecksum)
+    private static FrameBuilder RandomFrame(Random random, bool ipv6, bool tcp, bool zeroUdpChecksum)
     {
         byte[] payload = new byte[random.Next(0, 65)];
         random.NextBytes(payload);

@@ -9,7 +9,7 @@ public class VlanActionTests
     [Fact]
     public void Push_inserts_the_tag_after_the_MACs_and_moves_the_offsets()
     {
-        byte[] original = TestFrames.Ipv4Tcp();
+        byte[] original = TestFrames.Ipv4Tcp().Build();
         var packet = TestFrames.Load(original);
 
         Assert.True(VlanAction.Push(packet, 0x8100, 0x6123));
@@ -31,7 +31,7 @@ public class VlanActionTests
     [Fact]
     public void Push_then_pop_restores_the_original_bytes_and_offsets()
     {
-        byte[] original = TestFrames.Ipv6Udp();
+        byte[] original = TestFrames.Ipv6Udp().Build();
         var packet = TestFrames.Load(original);
         (int l3, int l4) = (packet.L3Offset, packet.L4Offset);
 
@@ -45,7 +45,7 @@ public class VlanActionTests
     [Fact]
     public void A_second_push_becomes_the_outer_tag_and_pop_removes_it_first()
     {
-        byte[] original = TestFrames.Ipv4Udp();
+        byte[] original = TestFrames.Ipv4Udp().Build();
         var packet = TestFrames.Load(original);
 
         Assert.True(VlanAction.Push(packet, 0x8100, 100));
@@ -59,14 +59,14 @@ public class VlanActionTests
         Assert.Equal(22, packet.L3Offset);
 
         Assert.True(VlanAction.Pop(packet));
-        Assert.Equal(TestFrames.WithVlan(original, 100), TestFrames.Bytes(packet));
+        Assert.Equal(TestFrames.Ipv4Udp().Vlan(100).Build(), TestFrames.Bytes(packet));
         Assert.Equal(18, packet.L3Offset);
     }
 
     [Fact]
     public void Pop_on_an_untagged_frame_does_nothing()
     {
-        byte[] original = TestFrames.Ipv4Tcp();
+        byte[] original = TestFrames.Ipv4Tcp().Build();
         var packet = TestFrames.Load(original);
 
         Assert.False(VlanAction.Pop(packet));
@@ -78,7 +78,7 @@ public class VlanActionTests
     [Fact]
     public void Push_fails_without_change_once_the_headroom_is_used_up()
     {
-        var packet = TestFrames.Load(TestFrames.Ipv4Tcp());
+        var packet = TestFrames.Load(TestFrames.Ipv4Tcp().Build());
         int pushes = 0;
         while (VlanAction.Push(packet, 0x8100, 1))
         {

@@ -2,7 +2,8 @@ using System.Runtime.CompilerServices;
 using Datapath.Actions;
 using Datapath.Conntrack;
 using Datapath.Tests.Support;
-using static Datapath.Tests.Conntrack.CtFrames;
+using TestSupport.Frames;
+using static TestSupport.Frames.TcpFlags;
 using static Datapath.Tests.Conntrack.CtHarness;
 
 namespace Datapath.Tests.Conntrack;
@@ -84,26 +85,26 @@ public class ConnectionStateMemoryTests
         const uint c = 1000, s = 5000;
         var handshake = new List<(ConntrackInput, bool)>
         {
-            (Parse(Tcp(H1, H2, Client, Server, c, 0, Syn)), false),
-            (Parse(Tcp(H2, H1, Server, Client, s, c + 1, Syn | Ack)), true),
-            (Parse(Tcp(H1, H2, Client, Server, c + 1, s + 1, Ack)), false),
+            (Parse(Frame.Ip(H1, H2).Tcp(Client, Server, Syn, c, 0).Build()), false),
+            (Parse(Frame.Ip(H2, H1).Tcp(Server, Client, Syn | Ack, s, c + 1).Build()), true),
+            (Parse(Frame.Ip(H1, H2).Tcp(Client, Server, Ack, c + 1, s + 1).Build()), false),
         };
         return state switch
         {
             "tcp SYN_SENT" => handshake.Take(1).ToList(),
             "tcp ESTABLISHED" => handshake,
-            "tcp CLOSING" => [.. handshake, (Parse(Tcp(H1, H2, Client, Server, c + 1, s + 1, Fin | Ack)), false)],
+            "tcp CLOSING" => [.. handshake, (Parse(Frame.Ip(H1, H2).Tcp(Client, Server, Fin | Ack, c + 1, s + 1).Build()), false)],
             "tcp TIME_WAIT (closed)" =>
             [
                 .. handshake,
-                (Parse(Tcp(H1, H2, Client, Server, c + 1, s + 1, Fin | Ack)), false),
-                (Parse(Tcp(H2, H1, Server, Client, s + 1, c + 2, Fin | Ack)), true),
-                (Parse(Tcp(H1, H2, Client, Server, c + 2, s + 2, Ack)), false),
+                (Parse(Frame.Ip(H1, H2).Tcp(Client, Server, Fin | Ack, c + 1, s + 1).Build()), false),
+                (Parse(Frame.Ip(H2, H1).Tcp(Server, Client, Fin | Ack, s + 1, c + 2).Build()), true),
+                (Parse(Frame.Ip(H1, H2).Tcp(Client, Server, Ack, c + 2, s + 2).Build()), false),
             ],
-            "tcp TIME_WAIT (reset)" => [.. handshake, (Parse(Tcp(H2, H1, Server, Client, s + 1, c + 1, Rst | Ack)), true)],
-            "udp first" => [(Parse(Udp(H1, H2, Client, 53)), false)],
-            "udp both ways" => [(Parse(Udp(H1, H2, Client, 53)), false), (Parse(Udp(H2, H1, 53, Client)), true)],
-            "icmp reply" => [(Parse(IcmpEcho(H1, H2, 8, 7)), false), (Parse(IcmpEcho(H2, H1, 0, 7)), true)],
+            "tcp TIME_WAIT (reset)" => [.. handshake, (Parse(Frame.Ip(H2, H1).Tcp(Server, Client, Rst | Ack, s + 1, c + 1).Build()), true)],
+            "udp first" => [(Parse(Frame.Ip(H1, H2).Udp(Client, 53).Payload(12).Build()), false)],
+            "udp both ways" => [(Parse(Frame.Ip(H1, H2).Udp(Client, 53).Payload(12).Build()), false), (Parse(Frame.Ip(H2, H1).Udp(53, Client).Payload(12).Build()), true)],
+            "icmp reply" => [(Parse(Frame.Ip(H1, H2).IcmpEcho(8, 7).Build()), false), (Parse(Frame.Ip(H2, H1).IcmpEcho(0, 7).Build()), true)],
             _ => throw new ArgumentException(state, nameof(state)),
         };
     }

@@ -1,7 +1,8 @@
 using Datapath.Actions;
 using Datapath.Conntrack;
 using Datapath.Tests.Support;
-using static Datapath.Tests.Conntrack.CtFrames;
+using TestSupport.Frames;
+using static TestSupport.Frames.TcpFlags;
 using static Datapath.Tests.Conntrack.CtHarness;
 
 namespace Datapath.Tests.Conntrack;
@@ -17,7 +18,7 @@ public class ConnectionTableMemoryTests
     public void An_established_connection_costs_at_most_256_bytes()
     {
         const int connections = 200_000;
-        var template = Parse(Udp(H1, H2, 1, 2));
+        var template = Parse(Frame.Ip(H1, H2).Udp(1, 2).Build());
         var commit = new ConntrackArgs { Commit = true };
 
         long before = GC.GetTotalMemory(forceFullCollection: true);
@@ -45,7 +46,7 @@ public class ConnectionTableMemoryTests
     public void A_translated_connection_costs_at_most_two_slots()
     {
         const int connections = 100_000;
-        var template = Parse(Udp(H1, H2, 1, 2));
+        var template = Parse(Frame.Ip(H1, H2).Udp(1, 2).Payload(12).Build());
         var snat = new ConntrackArgs
         {
             Commit = true,
@@ -77,8 +78,8 @@ public class ConnectionTableMemoryTests
         var table = new ConnectionTable(Defaults.ConntrackOptions with { NatSeed = 1 });
         var snat = new ConntrackArgs { Commit = true, Nat = new NatArgs { Kind = NatKind.Source, HasAddress = true, MinAddress = 0xC000_0264, MaxAddress = 0xC000_0264 } };
         var existing = new ConntrackArgs { Nat = NatArgs.Existing };
-        byte[] request = Udp(H1, "198.51.100.53", 5000, 53);
-        byte[] answer = Udp("198.51.100.53", "192.0.2.100", 53, 5000);
+        byte[] request = Frame.Ip(H1, "198.51.100.53").Udp(5000, 53).Payload(12).Build();
+        byte[] answer = Frame.Ip("198.51.100.53", "192.0.2.100").Udp(53, 5000).Payload(12).Build();
         var requestInput = Parse(request);
         var answerInput = Parse(answer);
         var packet = new Datapath.Packets.Packet();

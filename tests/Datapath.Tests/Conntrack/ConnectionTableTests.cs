@@ -2,7 +2,8 @@ using Datapath.Actions;
 using Datapath.Conntrack;
 using Datapath.Packets;
 using Datapath.Tests.Support;
-using static Datapath.Tests.Conntrack.CtFrames;
+using TestSupport.Frames;
+using static TestSupport.Frames.TcpFlags;
 using static Datapath.Tests.Conntrack.CtHarness;
 
 namespace Datapath.Tests.Conntrack;
@@ -14,11 +15,11 @@ public class ConnectionTableTests
     public void Zones_isolate_connections()
     {
         var ct = new CtHarness();
-        Assert.Equal(S("new|trk"), ct.State(Udp(H1, H2, 1, 2), zone: 1));
+        Assert.Equal(S("new|trk"), ct.State(Frame.Ip(H1, H2).Udp(1, 2).Build(), zone: 1));
 
-        Assert.Equal(S("inv|trk"), ct.State(IcmpEcho(H2, H1, 0, 5), zone: 2));
-        Assert.Equal(S("new|trk"), ct.State(Udp(H2, H1, 2, 1), zone: 2));
-        Assert.Equal(S("est|rpl|trk"), ct.State(Udp(H2, H1, 2, 1), zone: 1));
+        Assert.Equal(S("inv|trk"), ct.State(Frame.Ip(H2, H1).IcmpEcho(0, 5).Build(), zone: 2));
+        Assert.Equal(S("new|trk"), ct.State(Frame.Ip(H2, H1).Udp(2, 1).Build(), zone: 2));
+        Assert.Equal(S("est|rpl|trk"), ct.State(Frame.Ip(H2, H1).Udp(2, 1).Build(), zone: 1));
 
         Assert.Equal(1, ct.Table.CountInZone(1));
         Assert.Equal(1, ct.Table.CountInZone(2));
@@ -30,18 +31,18 @@ public class ConnectionTableTests
     {
         var ct = new CtHarness();
 
-        Assert.Equal(S("new|trk"), ct.State(Udp(H1, H2, 1, 2), commit: false));
+        Assert.Equal(S("new|trk"), ct.State(Frame.Ip(H1, H2).Udp(1, 2).Build(), commit: false));
         Assert.Equal(0, ct.Table.Count);
-        Assert.Equal(S("new|trk"), ct.State(Udp(H2, H1, 2, 1), commit: false));
+        Assert.Equal(S("new|trk"), ct.State(Frame.Ip(H2, H1).Udp(2, 1).Build(), commit: false));
     }
 
     [Fact]
     public void Without_commit_a_committed_connection_is_still_followed()
     {
         var ct = new CtHarness();
-        ct.State(Udp(H1, H2, 1, 2));
+        ct.State(Frame.Ip(H1, H2).Udp(1, 2).Build());
 
-        Assert.Equal(S("est|rpl|trk"), ct.State(Udp(H2, H1, 2, 1), commit: false));
+        Assert.Equal(S("est|rpl|trk"), ct.State(Frame.Ip(H2, H1).Udp(2, 1).Build(), commit: false));
     }
 
     [Fact]
@@ -49,7 +50,7 @@ public class ConnectionTableTests
     {
         var ct = new CtHarness();
 
-        var result = ct.Send(Udp(H1, H2, 1, 2), commit: false);
+        var result = ct.Send(Frame.Ip(H1, H2).Udp(1, 2).Build(), commit: false);
 
         Assert.Equal(new ConntrackTuple(0x0A000001, 0x0A000002, 1, 2, 17, false), result.OriginalTuple);
     }
@@ -60,16 +61,16 @@ public class ConnectionTableTests
         var ct = new CtHarness();
         UInt128 label = new(0x1111_0000_0000_0000, 0xABCD);
 
-        var first = ct.Send(Udp(H1, H2, 1, 2), mark: 0x12345678, markMask: 0x0000FFFF, label: label, labelMask: UInt128.MaxValue);
+        var first = ct.Send(Frame.Ip(H1, H2).Udp(1, 2).Build(), mark: 0x12345678, markMask: 0x0000FFFF, label: label, labelMask: UInt128.MaxValue);
         Assert.Equal(0x5678u, first.Mark);
         Assert.Equal(label, first.Label);
 
-        var second = ct.Send(Udp(H1, H2, 1, 2), mark: 0xAB000000, markMask: 0xFF000000, label: 0, labelMask: 0xFF);
+        var second = ct.Send(Frame.Ip(H1, H2).Udp(1, 2).Build(), mark: 0xAB000000, markMask: 0xFF000000, label: 0, labelMask: 0xFF);
         Assert.Equal(0xAB005678u, second.Mark);
         Assert.Equal(new UInt128(0x1111_0000_0000_0000, 0xAB00), second.Label);
 
         // Without commit the packet reads the connection's mark and label but cannot change them.
-        var reply = ct.Send(Udp(H2, H1, 2, 1), commit: false, mark: 1, markMask: uint.MaxValue);
+        var reply = ct.Send(Frame.Ip(H2, H1).Udp(2, 1).Build(), commit: false, mark: 1, markMask: uint.MaxValue);
         Assert.Equal(0xAB005678u, reply.Mark);
         Assert.Equal(S("est|rpl|trk"), reply.State);
 
@@ -82,26 +83,26 @@ public class ConnectionTableTests
     public void The_global_limit_refuses_new_connections_with_a_counted_drop()
     {
         var ct = new CtHarness(Defaults.ConntrackOptions with { ConnectionLimit = 2 });
-        ct.State(Udp(H1, H2, 1, 2));
-        ct.State(Udp(H1, H2, 1, 3));
+        ct.State(Frame.Ip(H1, H2).Udp(1, 2).Build());
+        ct.State(Frame.Ip(H1, H2).Udp(1, 3).Build());
 
-        var refused = ct.Send(Udp(H1, H2, 1, 4));
+        var refused = ct.Send(Frame.Ip(H1, H2).Udp(1, 4).Build());
 
         Assert.True(refused.Drop);
         Assert.Equal(S("new|trk"), refused.State);
         Assert.Equal(2, ct.Table.Count);
         Assert.Equal(1, ct.Table.Stats[ConntrackCounter.GlobalLimitDrop]);
-        Assert.False(ct.Send(Udp(H2, H1, 2, 1)).Drop);
+        Assert.False(ct.Send(Frame.Ip(H2, H1).Udp(2, 1).Build()).Drop);
     }
 
     [Fact]
     public void A_zone_limit_applies_to_its_zone_only()
     {
         var ct = new CtHarness(Defaults.ConntrackOptions with { ZoneLimits = new Dictionary<ushort, int> { [5] = 1 } });
-        Assert.False(ct.Send(Udp(H1, H2, 1, 2), zone: 5).Drop);
+        Assert.False(ct.Send(Frame.Ip(H1, H2).Udp(1, 2).Build(), zone: 5).Drop);
 
-        Assert.True(ct.Send(Udp(H1, H2, 1, 3), zone: 5).Drop);
-        Assert.False(ct.Send(Udp(H1, H2, 1, 3), zone: 6).Drop);
+        Assert.True(ct.Send(Frame.Ip(H1, H2).Udp(1, 3).Build(), zone: 5).Drop);
+        Assert.False(ct.Send(Frame.Ip(H1, H2).Udp(1, 3).Build(), zone: 6).Drop);
         Assert.Equal(1, ct.Table.Stats[ConntrackCounter.ZoneLimitDrop]);
     }
 
@@ -109,11 +110,11 @@ public class ConnectionTableTests
     public void A_slot_freed_by_expiry_admits_a_new_connection_at_the_limit()
     {
         var ct = new CtHarness(Defaults.ConntrackOptions with { ConnectionLimit = 1 });
-        ct.State(Udp(H1, H2, 1, 2));
+        ct.State(Frame.Ip(H1, H2).Udp(1, 2).Build());
         ct.Now += Defaults.ConntrackOptions.Timeouts.UdpFirstMs;
         ct.Table.Sweep(ct.Now, 10);
 
-        Assert.False(ct.Send(Udp(H1, H2, 1, 3)).Drop);
+        Assert.False(ct.Send(Frame.Ip(H1, H2).Udp(1, 3).Build()).Drop);
     }
 
     public static TheoryData<string, long> TimeoutCases() => new()
@@ -134,8 +135,8 @@ public class ConnectionTableTests
     /// <summary>Drives a connection into one timeout state; returns a packet that would match it.</summary>
     private static byte[] Into(CtHarness ct, string state)
     {
-        byte[] c(uint seq, uint ack, ushort flags) => Tcp(H1, H2, 999, 80, seq, ack, flags);
-        byte[] s(uint seq, uint ack, ushort flags) => Tcp(H2, H1, 80, 999, seq, ack, flags);
+        byte[] c(uint seq, uint ack, ushort flags) => Frame.Ip(H1, H2).Tcp(999, 80, flags, seq, ack).Build();
+        byte[] s(uint seq, uint ack, ushort flags) => Frame.Ip(H2, H1).Tcp(80, 999, flags, seq, ack).Build();
         switch (state)
         {
             case "tcp-syn-sent":
@@ -172,23 +173,23 @@ public class ConnectionTableTests
                 ct.State(c(3, 52, Ack));
                 return s(52, 3, Ack);
             case "udp-first":
-                ct.State(Udp(H1, H2, 1, 2));
-                return Udp(H1, H2, 1, 2);
+                ct.State(Frame.Ip(H1, H2).Udp(1, 2).Build());
+                return Frame.Ip(H1, H2).Udp(1, 2).Build();
             case "udp-single":
-                ct.State(Udp(H1, H2, 1, 2));
-                ct.State(Udp(H1, H2, 1, 2));
-                return Udp(H1, H2, 1, 2);
+                ct.State(Frame.Ip(H1, H2).Udp(1, 2).Build());
+                ct.State(Frame.Ip(H1, H2).Udp(1, 2).Build());
+                return Frame.Ip(H1, H2).Udp(1, 2).Build();
             case "udp-multiple":
-                ct.State(Udp(H1, H2, 1, 2));
-                ct.State(Udp(H2, H1, 2, 1));
-                return Udp(H1, H2, 1, 2);
+                ct.State(Frame.Ip(H1, H2).Udp(1, 2).Build());
+                ct.State(Frame.Ip(H2, H1).Udp(2, 1).Build());
+                return Frame.Ip(H1, H2).Udp(1, 2).Build();
             case "icmp-first":
-                ct.State(IcmpEcho(H1, H2, 8, 3));
-                return IcmpEcho(H1, H2, 8, 3);
+                ct.State(Frame.Ip(H1, H2).IcmpEcho(8, 3).Build());
+                return Frame.Ip(H1, H2).IcmpEcho(8, 3).Build();
             default:
-                ct.State(IcmpEcho(H1, H2, 8, 3));
-                ct.State(IcmpEcho(H2, H1, 0, 3));
-                return IcmpEcho(H1, H2, 8, 3);
+                ct.State(Frame.Ip(H1, H2).IcmpEcho(8, 3).Build());
+                ct.State(Frame.Ip(H2, H1).IcmpEcho(0, 3).Build());
+                return Frame.Ip(H1, H2).IcmpEcho(8, 3).Build();
         }
     }
 
@@ -228,13 +229,13 @@ public class ConnectionTableTests
     public void Traffic_renews_the_expiry()
     {
         var ct = new CtHarness();
-        ct.State(Udp(H1, H2, 1, 2));
-        ct.State(Udp(H2, H1, 2, 1));
+        ct.State(Frame.Ip(H1, H2).Udp(1, 2).Build());
+        ct.State(Frame.Ip(H2, H1).Udp(2, 1).Build());
 
         for (int i = 0; i < 10; i++)
         {
             ct.Now += 20_000;
-            Assert.Equal(S("est|trk"), ct.State(Udp(H1, H2, 1, 2)));
+            Assert.Equal(S("est|trk"), ct.State(Frame.Ip(H1, H2).Udp(1, 2).Build()));
             Assert.Equal(0, ct.Table.Sweep(ct.Now, 100));
         }
     }
@@ -243,7 +244,7 @@ public class ConnectionTableTests
     public void Configured_timeouts_replace_the_defaults()
     {
         var ct = new CtHarness(Defaults.ConntrackOptions with { Timeouts = Defaults.ConntrackOptions.Timeouts with { UdpFirstMs = 5 } });
-        ct.State(Udp(H1, H2, 1, 2));
+        ct.State(Frame.Ip(H1, H2).Udp(1, 2).Build());
 
         Assert.Equal(1, ct.Table.Sweep(ct.Now + 5, 10));
     }
@@ -254,7 +255,7 @@ public class ConnectionTableTests
         var ct = new CtHarness();
         for (ushort port = 1; port <= 25; port++)
         {
-            ct.State(Udp(H1, H2, port, 53));
+            ct.State(Frame.Ip(H1, H2).Udp(port, 53).Build());
         }
 
         long later = ct.Now + 60_000;
@@ -272,9 +273,9 @@ public class ConnectionTableTests
     public void A_sweep_takes_the_oldest_first_and_leaves_live_connections()
     {
         var ct = new CtHarness();
-        ct.State(Udp(H1, H2, 1, 53));
+        ct.State(Frame.Ip(H1, H2).Udp(1, 53).Build());
         ct.Now += 30_000;
-        ct.State(Udp(H1, H2, 2, 53));
+        ct.State(Frame.Ip(H1, H2).Udp(2, 53).Build());
         var removed = new List<RemovedConnection>();
 
         Assert.Equal(1, ct.Table.Sweep(ct.Now + 30_000, 10, removed));
@@ -288,25 +289,25 @@ public class ConnectionTableTests
     public void A_replaced_connection_is_reported_at_the_next_sweep()
     {
         var ct = new CtHarness();
-        ct.State(Tcp(H1, H2, 5, 6, 1, 0, Syn));
-        ct.State(Tcp(H2, H1, 6, 5, 9, 0, Rst | Ack));
-        ct.State(Tcp(H1, H2, 5, 6, 1000, 0, Syn));
+        ct.State(Frame.Ip(H1, H2).Tcp(5, 6, Syn, 1, 0).Build());
+        ct.State(Frame.Ip(H2, H1).Tcp(6, 5, Rst | Ack, 9, 0).Build());
+        ct.State(Frame.Ip(H1, H2).Tcp(5, 6, Syn, 1000, 0).Build());
         var removed = new List<RemovedConnection>();
 
         ct.Table.Sweep(ct.Now, 10, removed);
 
         var gone = Assert.Single(removed);
         Assert.Equal(RemovalReason.Replaced, gone.Reason);
-        Assert.Equal(Parse(Tcp(H1, H2, 5, 6, 1, 0, Syn)).ShardHash, gone.ShardHash);
+        Assert.Equal(Parse(Frame.Ip(H1, H2).Tcp(5, 6, Syn, 1, 0).Build()).ShardHash, gone.ShardHash);
     }
 
     [Fact]
     public void Flush_by_zone_removes_only_that_zone()
     {
         var ct = new CtHarness();
-        ct.State(Udp(H1, H2, 1, 2), zone: 1);
-        ct.State(Udp(H1, H2, 1, 3), zone: 1);
-        ct.State(Udp(H1, H2, 1, 2), zone: 2);
+        ct.State(Frame.Ip(H1, H2).Udp(1, 2).Build(), zone: 1);
+        ct.State(Frame.Ip(H1, H2).Udp(1, 3).Build(), zone: 1);
+        ct.State(Frame.Ip(H1, H2).Udp(1, 2).Build(), zone: 2);
         var removed = new List<RemovedConnection>();
 
         Assert.Equal(2, ct.Table.Flush(1, removed));
@@ -314,8 +315,8 @@ public class ConnectionTableTests
         Assert.Equal(2, removed.Count);
         Assert.Equal(0, ct.Table.CountInZone(1));
         Assert.Equal(1, ct.Table.CountInZone(2));
-        Assert.Equal(S("new|trk"), ct.State(Udp(H2, H1, 2, 1), zone: 1));
-        Assert.Equal(S("est|rpl|trk"), ct.State(Udp(H2, H1, 2, 1), zone: 2));
+        Assert.Equal(S("new|trk"), ct.State(Frame.Ip(H2, H1).Udp(2, 1).Build(), zone: 1));
+        Assert.Equal(S("est|rpl|trk"), ct.State(Frame.Ip(H2, H1).Udp(2, 1).Build(), zone: 2));
         Assert.Equal(2, ct.Table.Flush());
         Assert.Equal(0, ct.Table.Count);
     }
@@ -326,13 +327,13 @@ public class ConnectionTableTests
         var ct = new CtHarness(Defaults.ConntrackOptions with { InitialCapacity = 16 });
         for (ushort port = 1; port <= 500; port++)
         {
-            ct.State(Udp(H1, H2, port, 53));
+            ct.State(Frame.Ip(H1, H2).Udp(port, 53).Build());
         }
 
         Assert.Equal(500, ct.Table.Count);
         for (ushort port = 1; port <= 500; port++)
         {
-            Assert.Equal(S("est|rpl|trk"), ct.State(Udp(H2, H1, 53, port)));
+            Assert.Equal(S("est|rpl|trk"), ct.State(Frame.Ip(H2, H1).Udp(53, port).Build()));
         }
     }
 
@@ -341,14 +342,14 @@ public class ConnectionTableTests
     {
         var table = new ConnectionTable(Defaults.ConntrackOptions);
         var args = new ConntrackArgs { Commit = true };
-        byte[] frame = Udp(H1, H2, 1, 2);
+        byte[] frame = Frame.Ip(H1, H2).Udp(1, 2).Build();
         var metadata = new PacketMetadata { CtState = CtState.Tracked | CtState.Related, CtZone = 9 };
 
         var otherZone = table.Execute(Parse(frame, 0, in metadata), in args, 0);
         Assert.Equal(S("new|trk"), otherZone.State);
 
         var zone9 = args with { Zone = 9 };
-        table.Execute(Parse(Udp(H2, H1, 2, 1), 9), in zone9, 0);
+        table.Execute(Parse(Frame.Ip(H2, H1).Udp(2, 1).Build(), 9), in zone9, 0);
         var sameZone = table.Execute(Parse(frame, 9, in metadata), in zone9, 0);
         Assert.Equal(S("est|rel|rpl|trk"), sameZone.State);
     }
@@ -358,8 +359,8 @@ public class ConnectionTableTests
     {
         byte[][] frames =
         [
-            Tcp(H1, H2, 7, 80, 1, 0, Syn), Tcp(H2, H1, 80, 7, 10, 2, Syn | Ack), Tcp(H1, H2, 7, 80, 2, 11, Ack),
-            Udp(H1, H2, 9, 53), Udp(H2, H1, 53, 9), Arp(), IcmpEcho(H1, H2, 8, 4), IcmpEcho(H2, H1, 0, 4),
+            Frame.Ip(H1, H2).Tcp(7, 80, Syn, 1, 0).Build(), Frame.Ip(H2, H1).Tcp(80, 7, Syn | Ack, 10, 2).Build(), Frame.Ip(H1, H2).Tcp(7, 80, Ack, 2, 11).Build(),
+            Frame.Ip(H1, H2).Udp(9, 53).Build(), Frame.Ip(H2, H1).Udp(53, 9).Build(), Frame.Ethernet(Frame.Mac1, "ff:ff:ff:ff:ff:ff").Arp(1, Frame.Mac1, H1, "00:00:00:00:00:00", H2).Build(), Frame.Ip(H1, H2).IcmpEcho(8, 4).Build(), Frame.Ip(H2, H1).IcmpEcho(0, 4).Build(),
         ];
         var inputs = frames.Select(f => Parse(f)).ToArray();
         var args = new ConntrackArgs { Commit = true };
@@ -377,10 +378,10 @@ public class ConnectionTableTests
     public void Dump_formats_tcp_like_dpctl_dump_conntrack()
     {
         var ct = new CtHarness();
-        ct.State(Tcp(H1, H2, 43210, 8080, 1, 0, Syn), zone: 3);
-        ct.State(Tcp(H2, H1, 8080, 43210, 9, 2, Syn | Ack), zone: 3);
-        ct.State(Tcp(H1, H2, 43210, 8080, 2, 10, Ack), zone: 3);
-        ct.State(Tcp(H1v6, H2v6, 5555, 443, 1, 0, Syn));
+        ct.State(Frame.Ip(H1, H2).Tcp(43210, 8080, Syn, 1, 0).Build(), zone: 3);
+        ct.State(Frame.Ip(H2, H1).Tcp(8080, 43210, Syn | Ack, 9, 2).Build(), zone: 3);
+        ct.State(Frame.Ip(H1, H2).Tcp(43210, 8080, Ack, 2, 10).Build(), zone: 3);
+        ct.State(Frame.Ip(H1v6, H2v6).Tcp(5555, 443, Syn, 1, 0).Build());
 
         var lines = ct.Table.Snapshot().Select(e => ConntrackFormatter.FormatEntry(e)).ToList();
 
@@ -413,8 +414,8 @@ public class ConnectionTableTests
     {
         var table = new ConnectionTable(Defaults.ConntrackOptions);
         var args = new ConntrackArgs { Commit = true };
-        var there = Parse(Udp(H1, H2, 1, 2));
-        var back = Parse(Udp(H2, H1, 2, 1));
+        var there = Parse(Frame.Ip(H1, H2).Udp(1, 2).Build());
+        var back = Parse(Frame.Ip(H2, H1).Udp(2, 1).Build());
         RunBothWays(table, in there, in back, in args, fromMs: 0); // warm up the JIT (tiering may allocate once)
 
         long before = GC.GetAllocatedBytesForCurrentThread();

@@ -1,3 +1,4 @@
+using TestSupport.Frames;
 using Datapath.Tests.Support;
 using Datapath.Actions;
 using Datapath.Conntrack;
@@ -23,10 +24,10 @@ public sealed class ConntrackSurfaceTests
             ZoneTimeoutPolicies = new Dictionary<ushort, string> { [3] = "short" },
         });
 
-        Commit(ct, CtFrames.Udp("10.0.0.1", Server, 1000, 53), zone: 0, policy: "short");
-        Commit(ct, CtFrames.Udp("10.0.0.2", Server, 1000, 53), zone: 3);
-        Commit(ct, CtFrames.Udp("10.0.0.3", Server, 1000, 53), zone: 0);
-        Commit(ct, CtFrames.Udp("10.0.0.4", Server, 1000, 53), zone: 0, policy: "nonesuch");
+        Commit(ct, Frame.Ip("10.0.0.1", Server).Udp(1000, 53).Payload(12).Build(), zone: 0, policy: "short");
+        Commit(ct, Frame.Ip("10.0.0.2", Server).Udp(1000, 53).Payload(12).Build(), zone: 3);
+        Commit(ct, Frame.Ip("10.0.0.3", Server).Udp(1000, 53).Payload(12).Build(), zone: 0);
+        Commit(ct, Frame.Ip("10.0.0.4", Server).Udp(1000, 53).Payload(12).Build(), zone: 0, policy: "nonesuch");
 
         var snapshot = ct.Table.Snapshot();
         Assert.Equal([5_000L, 5_000, 60_000, 60_000], snapshot.Select(e => e.ExpirationMs - ct.Now));
@@ -43,9 +44,9 @@ public sealed class ConntrackSurfaceTests
         var ct = new CtHarness();
         ct.Table.SetTimeoutPolicy("p", Defaults.ConntrackOptions.Timeouts with { UdpFirstMs = 5_000 });
         ct.Table.SetZoneTimeoutPolicy(1, "p");
-        Commit(ct, CtFrames.Udp("10.0.0.1", Server, 1000, 53), zone: 1);
+        Commit(ct, Frame.Ip("10.0.0.1", Server).Udp(1000, 53).Payload(12).Build(), zone: 1);
         ct.Table.SetTimeoutPolicy("p", Defaults.ConntrackOptions.Timeouts with { UdpFirstMs = 9_000 });
-        Commit(ct, CtFrames.Udp("10.0.0.2", Server, 1000, 53), zone: 1);
+        Commit(ct, Frame.Ip("10.0.0.2", Server).Udp(1000, 53).Payload(12).Build(), zone: 1);
 
         Assert.Equal([5_000L, 9_000], ct.Table.Snapshot().Select(e => e.ExpirationMs - ct.Now));
         Assert.Equal(1, ct.Table.Sweep(ct.Now + 5_000, int.MaxValue));
@@ -60,17 +61,17 @@ public sealed class ConntrackSurfaceTests
         ct.Table.DefaultZoneLimit = 1;
         ct.Table.SetZoneLimit(5, 2);
 
-        Assert.False(Commit(ct, CtFrames.Udp("10.0.0.1", Server, 1, 53), zone: 4).Drop);
-        Assert.True(Commit(ct, CtFrames.Udp("10.0.0.2", Server, 1, 53), zone: 4).Drop);
-        Assert.False(Commit(ct, CtFrames.Udp("10.0.0.1", Server, 1, 53), zone: 5).Drop);
-        Assert.False(Commit(ct, CtFrames.Udp("10.0.0.2", Server, 1, 53), zone: 5).Drop);
-        Assert.True(Commit(ct, CtFrames.Udp("10.0.0.3", Server, 1, 53), zone: 5).Drop);
+        Assert.False(Commit(ct, Frame.Ip("10.0.0.1", Server).Udp(1, 53).Payload(12).Build(), zone: 4).Drop);
+        Assert.True(Commit(ct, Frame.Ip("10.0.0.2", Server).Udp(1, 53).Payload(12).Build(), zone: 4).Drop);
+        Assert.False(Commit(ct, Frame.Ip("10.0.0.1", Server).Udp(1, 53).Payload(12).Build(), zone: 5).Drop);
+        Assert.False(Commit(ct, Frame.Ip("10.0.0.2", Server).Udp(1, 53).Payload(12).Build(), zone: 5).Drop);
+        Assert.True(Commit(ct, Frame.Ip("10.0.0.3", Server).Udp(1, 53).Payload(12).Build(), zone: 5).Drop);
         Assert.Equal(2, ct.Table.Stats[ConntrackCounter.ZoneLimitDrop]);
 
         Assert.True(ct.Table.RemoveZoneLimit(5));
         Assert.Equal(1, ct.Table.ZoneLimitOf(5));
         ct.Table.SetZoneLimit(4, 0);
-        Assert.False(Commit(ct, CtFrames.Udp("10.0.0.3", Server, 1, 53), zone: 4).Drop);
+        Assert.False(Commit(ct, Frame.Ip("10.0.0.3", Server).Udp(1, 53).Payload(12).Build(), zone: 4).Drop);
     }
 
     [Fact]
@@ -79,8 +80,8 @@ public sealed class ConntrackSurfaceTests
         var ct = new CtHarness();
         ct.Table.MaxConnections = 1;
 
-        Assert.False(Commit(ct, CtFrames.Udp("10.0.0.1", Server, 1, 53)).Drop);
-        Assert.True(Commit(ct, CtFrames.Udp("10.0.0.2", Server, 1, 53)).Drop);
+        Assert.False(Commit(ct, Frame.Ip("10.0.0.1", Server).Udp(1, 53).Payload(12).Build()).Drop);
+        Assert.True(Commit(ct, Frame.Ip("10.0.0.2", Server).Udp(1, 53).Payload(12).Build()).Drop);
         Assert.Equal(1, ct.Table.Stats[ConntrackCounter.GlobalLimitDrop]);
     }
 
@@ -90,11 +91,11 @@ public sealed class ConntrackSurfaceTests
         foreach (bool check in new[] { true, false })
         {
             var ct = new CtHarness(Defaults.ConntrackOptions with { TcpSequenceCheck = check });
-            ct.Send(CtFrames.Tcp(CtFrames.H1, CtFrames.H2, 40000, 80, 100, 0, CtFrames.Syn));
-            ct.Send(CtFrames.Tcp(CtFrames.H2, CtFrames.H1, 80, 40000, 900, 101, CtFrames.Syn | CtFrames.Ack));
-            ct.Send(CtFrames.Tcp(CtFrames.H1, CtFrames.H2, 40000, 80, 101, 901, CtFrames.Ack));
+            ct.Send(Frame.Ip(CtHarness.H1, CtHarness.H2).Tcp(40000, 80, TcpFlags.Syn, 100, 0).Build());
+            ct.Send(Frame.Ip(CtHarness.H2, CtHarness.H1).Tcp(80, 40000, TcpFlags.Syn | TcpFlags.Ack, 900, 101).Build());
+            ct.Send(Frame.Ip(CtHarness.H1, CtHarness.H2).Tcp(40000, 80, TcpFlags.Ack, 101, 901).Build());
 
-            var wild = ct.State(CtFrames.Tcp(CtFrames.H1, CtFrames.H2, 40000, 80, 3_000_000_000, 901, CtFrames.Ack, payload: 10));
+            var wild = ct.State(Frame.Ip(CtHarness.H1, CtHarness.H2).Tcp(40000, 80, TcpFlags.Ack, 3_000_000_000, 901).Payload(10).Build());
 
             Assert.Equal(check ? CtState.Invalid | CtState.Tracked : CtState.Established | CtState.Tracked, wild);
         }
@@ -104,10 +105,10 @@ public sealed class ConntrackSurfaceTests
     public void Flush_filters_select_by_zone_mark_labels_and_partial_or_whole_tuples()
     {
         var ct = new CtHarness();
-        ct.Send(CtFrames.Udp("10.0.0.1", Server, 1000, 53), zone: 1, mark: 0x12, markMask: 0xff);
-        ct.Send(CtFrames.Udp("10.0.0.2", Server, 1000, 53), zone: 1, label: 0x100, labelMask: 0xfff);
-        ct.Send(CtFrames.Udp("10.0.0.3", Server, 1000, 53), zone: 2);
-        ct.Send(CtFrames.Tcp("10.0.0.4", Server, 2000, 80, 1, 0, CtFrames.Syn), zone: 0);
+        ct.Send(Frame.Ip("10.0.0.1", Server).Udp(1000, 53).Payload(12).Build(), zone: 1, mark: 0x12, markMask: 0xff);
+        ct.Send(Frame.Ip("10.0.0.2", Server).Udp(1000, 53).Payload(12).Build(), zone: 1, label: 0x100, labelMask: 0xfff);
+        ct.Send(Frame.Ip("10.0.0.3", Server).Udp(1000, 53).Payload(12).Build(), zone: 2);
+        ct.Send(Frame.Ip("10.0.0.4", Server).Tcp(2000, 80, TcpFlags.Syn, 1, 0).Build(), zone: 0);
 
         Assert.Equal(0, ct.Table.Flush(ConntrackFlushFilter.Parse(["zone=3"])));
         Assert.Equal(1, ct.Table.Flush(ConntrackFlushFilter.Parse(["mark=0x10/0xf0"])));
@@ -139,10 +140,10 @@ public sealed class ConntrackSurfaceTests
     public void Dpctl_commands_print_what_Open_vSwitch_prints()
     {
         var ct = new CtHarness();
-        ct.Send(CtFrames.Udp("10.0.0.1", Server, 1000, 53), zone: 1);
-        ct.Send(CtFrames.Udp("10.0.0.2", Server, 1000, 53), zone: 1);
-        ct.Send(CtFrames.Tcp("10.0.0.4", Server, 2000, 80, 1, 0, CtFrames.Syn));
-        ct.Send(CtFrames.IcmpEcho("10.0.0.5", Server, 8, 7));
+        ct.Send(Frame.Ip("10.0.0.1", Server).Udp(1000, 53).Payload(12).Build(), zone: 1);
+        ct.Send(Frame.Ip("10.0.0.2", Server).Udp(1000, 53).Payload(12).Build(), zone: 1);
+        ct.Send(Frame.Ip("10.0.0.4", Server).Tcp(2000, 80, TcpFlags.Syn, 1, 0).Build());
+        ct.Send(Frame.Ip("10.0.0.5", Server).IcmpEcho(8, 7).Build());
 
         string Run(string command, params string[] args) => DpctlConntrack.Run(ct.Table, command, args, ct.Now);
 

@@ -9,6 +9,11 @@ namespace Datapath.Tests.Conntrack;
 /// <summary>A connection table driven with frames: extract, parse, execute, as a PMD and a shard would.</summary>
 internal sealed class CtHarness
 {
+    public const string H1 = "10.0.0.1";
+    public const string H2 = "10.0.0.2";
+    public const string H1v6 = "fd00::1";
+    public const string H2v6 = "fd00::2";
+
     public CtHarness(ConntrackOptions? options = null)
     {
         Table = new ConnectionTable(options ?? Defaults.ConntrackOptions);

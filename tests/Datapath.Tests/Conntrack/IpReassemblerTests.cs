@@ -1,11 +1,11 @@
-using System.Buffers.Binary;
 using Datapath.Conntrack;
 using Datapath.Conntrack.Fragments;
 using Datapath.Flow;
 using Datapath.Packets;
 using Datapath.Packets.Pcap;
 using Datapath.Tests.Support;
-using static Datapath.Tests.Conntrack.CtFrames;
+using TestSupport.Frames;
+using static TestSupport.Frames.TcpFlags;
 using static Datapath.Tests.Conntrack.CtHarness;
 
 namespace Datapath.Tests.Conntrack;
@@ -47,8 +47,9 @@ public class IpReassemblerTests
     [Fact]
     public void In_order_ipv4_fragments_rebuild_the_original_datagram_exactly()
     {
-        byte[] original = Udp(H1, H2, 4000, 5001, payload: 4000);
-        var fragments = SplitIpv4(original, Bytes);
+        var udp = Frame.Ip(H1, H2).Udp(4000, 5001).Payload(4000);
+        byte[] original = udp.Build();
+        var fragments = udp.BuildFragments(Bytes);
         var reassembler = new IpReassembler();
 
         Assert.Equal(FragmentVerdict.Held, Offer(reassembler, fragments[0], out _));
@@ -67,8 +68,9 @@ public class IpReassemblerTests
     [Fact]
     public void Out_of_order_fragments_complete_and_are_released_in_arrival_order()
     {
-        byte[] original = Udp(H1, H2, 4000, 5001, payload: 4000);
-        var fragments = SplitIpv4(original, Bytes);
+        var udp = Frame.Ip(H1, H2).Udp(4000, 5001).Payload(4000);
+        byte[] original = udp.Build();
+        var fragments = udp.BuildFragments(Bytes);
         var reassembler = new IpReassembler();
 
         Offer(reassembler, fragments[2], out _);
@@ -84,10 +86,10 @@ public class IpReassemblerTests
     {
         var reassembler = new IpReassembler();
         var table = new ConnectionTable(Defaults.ConntrackOptions);
-        CtState Track(byte[] frame)
+        CtState Track(FrameBuilder udp)
         {
             CtState state = CtState.None;
-            foreach (byte[] fragment in SplitIpv4(frame, Bytes))
+            foreach (byte[] fragment in udp.BuildFragments(Bytes))
             {
                 if (Offer(reassembler, fragment, out var datagram) == FragmentVerdict.Completed)
                 {
@@ -102,15 +104,16 @@ public class IpReassemblerTests
             return state;
         }
 
-        Assert.Equal(S("new|trk"), Track(Udp(H1, H2, 4000, 5001, payload: 4000)));
-        Assert.Equal(S("est|rpl|trk"), Track(Udp(H2, H1, 5001, 4000, payload: 4000)));
+        Assert.Equal(S("new|trk"), Track(Frame.Ip(H1, H2).Udp(4000, 5001).Payload(4000)));
+        Assert.Equal(S("est|rpl|trk"), Track(Frame.Ip(H2, H1).Udp(5001, 4000).Payload(4000)));
     }
 
     [Fact]
     public void Ipv6_fragments_reassemble_into_a_datagram_conntrack_accepts()
     {
-        byte[] original = Udp(H1v6, H2v6, 4000, 5001, payload: 3000);
-        var fragments = SplitIpv6(original, 1232, id: 0xCAFE);
+        var udp = Frame.Ip(H1v6, H2v6).Id(0xCAFE).Udp(4000, 5001).Payload(3000);
+        byte[] original = udp.Build();
+        var fragments = udp.BuildFragments(1232);
         var reassembler = new IpReassembler();
 
         Assert.Equal(FragmentVerdict.Held, Offer(reassembler, fragments[1], out _));
@@ -125,8 +128,8 @@ public class IpReassemblerTests
     [Fact]
     public void Fragments_of_different_datagrams_do_not_mix()
     {
-        var a = SplitIpv4(Udp(H1, H2, 1, 2, payload: 3000), Bytes, id: 1);
-        var b = SplitIpv4(Udp(H1, H2, 1, 2, payload: 3000), Bytes, id: 2);
+        var a = Frame.Ip(H1, H2).Id(1).Udp(1, 2).Payload(3000).BuildFragments(Bytes);
+        var b = Frame.Ip(H1, H2).Id(2).Udp(1, 2).Payload(3000).BuildFragments(Bytes);
         var reassembler = new IpReassembler();
 
         Offer(reassembler, a[0], out _);
@@ -141,12 +144,10 @@ public class IpReassemblerTests
     [Fact]
     public void An_overlapping_fragment_drops_its_whole_datagram()
     {
-        var fragments = SplitIpv4(Udp(H1, H2, 1, 2, payload: 4000), Bytes);
+        var fragments = Frame.Ip(H1, H2).Udp(1, 2).Payload(4000).BuildFragments(Bytes);
         var reassembler = new IpReassembler();
         Offer(reassembler, fragments[0], out _);
-        byte[] overlapping = (byte[])fragments[1].Clone();
-        BinaryPrimitives.WriteUInt16BigEndian(overlapping.AsSpan(20), (ushort)(0x2000 | ((Bytes - 8) / 8)));
-        FixIpv4HeaderChecksum(overlapping);
+        byte[] overlapping = Frame.Ip(H1, H2).Fragment(Bytes - 8, more: true).Transport(IpProtocols.Udp, fragments[1][34..]).Build();
 
         Assert.Equal(FragmentVerdict.Dropped, Offer(reassembler, overlapping, out _));
 
@@ -159,7 +160,7 @@ public class IpReassemblerTests
     [Fact]
     public void A_duplicate_fragment_drops_its_whole_datagram()
     {
-        var fragments = SplitIpv4(Udp(H1, H2, 1, 2, payload: 4000), Bytes);
+        var fragments = Frame.Ip(H1, H2).Udp(1, 2).Payload(4000).BuildFragments(Bytes);
         var reassembler = new IpReassembler();
         Offer(reassembler, fragments[1], out _);
 
@@ -170,7 +171,7 @@ public class IpReassemblerTests
     [Fact]
     public void An_incomplete_datagram_expires_after_the_timeout_and_its_fragments_are_handed_back()
     {
-        var fragments = SplitIpv4(Udp(H1, H2, 1, 2, payload: 4000), Bytes);
+        var fragments = Frame.Ip(H1, H2).Udp(1, 2).Payload(4000).BuildFragments(Bytes);
         var reassembler = new IpReassembler(new ReassemblyOptions { TimeoutMs = 15_000 });
         Offer(reassembler, fragments[0], out _, now: 1000);
         Offer(reassembler, fragments[2], out _, now: 2000);
@@ -191,7 +192,7 @@ public class IpReassemblerTests
         var reassembler = new IpReassembler(new ReassemblyOptions { MaxHeldFragments = 2 });
         for (ushort id = 1; id <= 3; id++)
         {
-            var verdict = Offer(reassembler, SplitIpv4(Udp(H1, H2, 1, 2, payload: 4000), Bytes, id)[0], out _);
+            var verdict = Offer(reassembler, Frame.Ip(H1, H2).Id(id).Udp(1, 2).Payload(4000).BuildFragments(Bytes)[0], out _);
             Assert.Equal(id <= 2 ? FragmentVerdict.Held : FragmentVerdict.Dropped, verdict);
         }
 
@@ -202,9 +203,9 @@ public class IpReassemblerTests
     public void The_held_bytes_limit_refuses_more_with_a_counted_drop()
     {
         var reassembler = new IpReassembler(new ReassemblyOptions { MaxHeldBytes = 3000 });
-        Offer(reassembler, SplitIpv4(Udp(H1, H2, 1, 2, payload: 4000), Bytes, 1)[0], out _);
+        Offer(reassembler, Frame.Ip(H1, H2).Id(1).Udp(1, 2).Payload(4000).BuildFragments(Bytes)[0], out _);
 
-        Assert.Equal(FragmentVerdict.Dropped, Offer(reassembler, SplitIpv4(Udp(H1, H2, 1, 2, payload: 4000), Bytes, 2)[0], out _));
+        Assert.Equal(FragmentVerdict.Dropped, Offer(reassembler, Frame.Ip(H1, H2).Id(2).Udp(1, 2).Payload(4000).BuildFragments(Bytes)[0], out _));
         Assert.Equal(1, reassembler.Stats[ReassemblyCounter.HeldBytesLimit]);
     }
 
@@ -213,16 +214,15 @@ public class IpReassemblerTests
     {
         var reassembler = new IpReassembler();
 
-        Assert.Equal(FragmentVerdict.Dropped, Offer(reassembler, SplitIpv4(Udp(H1, H2, 1, 2, payload: 1000), 200)[0], out _));
+        Assert.Equal(FragmentVerdict.Dropped, Offer(reassembler, Frame.Ip(H1, H2).Udp(1, 2).Payload(1000).BuildFragments(200)[0], out _));
         Assert.Equal(1, reassembler.Stats[ReassemblyCounter.TooSmall]);
     }
 
     [Fact]
     public void A_datagram_larger_than_65535_bytes_is_refused()
     {
-        byte[] last = SplitIpv4(Udp(H1, H2, 1, 2, payload: 4000), Bytes)[2];
-        BinaryPrimitives.WriteUInt16BigEndian(last.AsSpan(20), 8180); // offset 65440, + 1048 bytes
-        FixIpv4HeaderChecksum(last);
+        byte[] data = Frame.Ip(H1, H2).Udp(1, 2).Payload(4000).BuildFragments(Bytes)[2][34..];
+        byte[] last = Frame.Ip(H1, H2).Fragment(65440, more: false).Transport(IpProtocols.Udp, data).Build(); // + 1048 bytes
 
         Assert.Equal(FragmentVerdict.Dropped, Offer(new IpReassembler(), last, out _));
     }
@@ -230,8 +230,8 @@ public class IpReassemblerTests
     [Fact]
     public void Unfragmented_packets_pass_through_untouched()
     {
-        Assert.Equal(FragmentVerdict.NotFragment, Offer(new IpReassembler(), Udp(H1, H2, 1, 2), out _));
-        Assert.Equal(FragmentVerdict.NotFragment, Offer(new IpReassembler(), Arp(), out _));
+        Assert.Equal(FragmentVerdict.NotFragment, Offer(new IpReassembler(), Frame.Ip(H1, H2).Udp(1, 2).Build(), out _));
+        Assert.Equal(FragmentVerdict.NotFragment, Offer(new IpReassembler(), Frame.Ethernet(Frame.Mac1, "ff:ff:ff:ff:ff:ff").Arp(1, Frame.Mac1, H1, "00:00:00:00:00:00", H2).Build(), out _));
     }
 
     private static string Replay(string path, int batch)
@@ -257,52 +257,5 @@ public class IpReassemblerTests
         FlowExtractor.Extract(packet, ref key, new ExtractionStats());
         ConntrackInput.TryParse(packet, in key, 0, out var input);
         return input;
-    }
-
-    /// <summary>Cuts an unfragmented IPv4 frame (20-byte header) into fragments of <paramref name="size"/> payload bytes.</summary>
-    internal static List<byte[]> SplitIpv4(byte[] frame, int size, ushort id = 0x1234)
-    {
-        var payload = frame.AsSpan(34);
-        var list = new List<byte[]>();
-        for (int offset = 0; offset < payload.Length; offset += size)
-        {
-            int length = Math.Min(size, payload.Length - offset);
-            var fragment = new byte[34 + length];
-            frame.AsSpan(0, 34).CopyTo(fragment);
-            payload.Slice(offset, length).CopyTo(fragment.AsSpan(34));
-            BinaryPrimitives.WriteUInt16BigEndian(fragment.AsSpan(16), (ushort)(20 + length));
-            BinaryPrimitives.WriteUInt16BigEndian(fragment.AsSpan(18), id);
-            bool more = offset + length < payload.Length;
-            BinaryPrimitives.WriteUInt16BigEndian(fragment.AsSpan(20), (ushort)((more ? 0x2000 : 0) | (offset / 8)));
-            FixIpv4HeaderChecksum(fragment);
-            list.Add(fragment);
-        }
-
-        // The original carried id 0x1234 and no flags: reassembly must give it back, so keep the id.
-        return list;
-    }
-
-    /// <summary>Cuts an IPv6 frame (no extension headers) into fragments with a fragment header.</summary>
-    private static List<byte[]> SplitIpv6(byte[] frame, int size, uint id)
-    {
-        var payload = frame.AsSpan(54);
-        byte next = frame[20];
-        var list = new List<byte[]>();
-        for (int offset = 0; offset < payload.Length; offset += size)
-        {
-            int length = Math.Min(size, payload.Length - offset);
-            var fragment = new byte[54 + 8 + length];
-            frame.AsSpan(0, 54).CopyTo(fragment);
-            fragment[20] = 44;
-            BinaryPrimitives.WriteUInt16BigEndian(fragment.AsSpan(18), (ushort)(8 + length));
-            fragment[54] = next;
-            bool more = offset + length < payload.Length;
-            BinaryPrimitives.WriteUInt16BigEndian(fragment.AsSpan(56), (ushort)(offset | (more ? 1 : 0)));
-            BinaryPrimitives.WriteUInt32BigEndian(fragment.AsSpan(58), id);
-            payload.Slice(offset, length).CopyTo(fragment.AsSpan(62));
-            list.Add(fragment);
-        }
-
-        return list;
     }
 }

@@ -1,5 +1,6 @@
 using Datapath.Conntrack;
-using static Datapath.Tests.Conntrack.CtFrames;
+using TestSupport.Frames;
+using static TestSupport.Frames.TcpFlags;
 using static Datapath.Tests.Conntrack.CtHarness;
 
 namespace Datapath.Tests.Conntrack;
@@ -19,10 +20,10 @@ public class TcpTrackerTests
     private readonly CtHarness _ct = new();
 
     private static byte[] FromClient(uint seq, uint ack, ushort flags, int payload = 0, ushort window = 64240) =>
-        Tcp(H1, H2, Client, Server, seq, ack, flags, window, payload);
+        Frame.Ip(H1, H2).Tcp(Client, Server, flags, seq, ack, window).Payload(payload).Build();
 
     private static byte[] FromServer(uint seq, uint ack, ushort flags, int payload = 0, ushort window = 65160) =>
-        Tcp(H2, H1, Server, Client, seq, ack, flags, window, payload);
+        Frame.Ip(H2, H1).Tcp(Server, Client, flags, seq, ack, window).Payload(payload).Build();
 
     /// <summary>SYN, SYN|ACK, ACK; returns the next sequence numbers.</summary>
     private (uint Client, uint Server) Handshake()
@@ -251,30 +252,30 @@ public class TcpTrackerTests
     public void Window_scaling_lets_a_scaled_window_through()
     {
         // Both SYNs carry scale 7: windows are then multiplied by 128 (RFC 7323 2.3).
-        Assert.Equal(S("new|trk"), _ct.State(Tcp(H1, H2, Client, Server, ClientIsn, 0, Syn, 64240, 0, windowScale: 7)));
-        Assert.Equal(S("est|rpl|trk"), _ct.State(Tcp(H2, H1, Server, Client, ServerIsn, ClientIsn + 1, Syn | Ack, 65160, 0, windowScale: 7)));
-        Assert.Equal(S("est|trk"), _ct.State(Tcp(H1, H2, Client, Server, ClientIsn + 1, ServerIsn + 1, Ack, 2000)));
+        Assert.Equal(S("new|trk"), _ct.State(Frame.Ip(H1, H2).Tcp(Client, Server, Syn, ClientIsn, 0, 64240).TcpOptions(1, 3, 3, 7).Build()));
+        Assert.Equal(S("est|rpl|trk"), _ct.State(Frame.Ip(H2, H1).Tcp(Server, Client, Syn | Ack, ServerIsn, ClientIsn + 1, 65160).TcpOptions(1, 3, 3, 7).Build()));
+        Assert.Equal(S("est|trk"), _ct.State(Frame.Ip(H1, H2).Tcp(Client, Server, Ack, ClientIsn + 1, ServerIsn + 1, 2000).Build()));
 
         // The server sends 300 KB ahead: beyond 64 KB unscaled, inside 2000 * 128 = 256 KB + slack.
         uint s = ServerIsn + 1;
         for (uint sent = 0; sent < 240_000; sent += 60_000)
         {
-            Assert.Equal(S("est|rpl|trk"), _ct.State(Tcp(H2, H1, Server, Client, s + sent, ClientIsn + 1, Ack, 500, payload: 60_000 % 1460)));
+            Assert.Equal(S("est|rpl|trk"), _ct.State(Frame.Ip(H2, H1).Tcp(Server, Client, Ack, s + sent, ClientIsn + 1, 500).Payload(60_000 % 1460).Build()));
         }
 
-        Assert.Equal(S("est|rpl|trk"), _ct.State(Tcp(H2, H1, Server, Client, s + 200_000, ClientIsn + 1, Ack, 500, payload: 1000)));
-        Assert.Equal(S("inv|trk"), _ct.State(Tcp(H2, H1, Server, Client, s + 900_000, ClientIsn + 1, Ack, 500, payload: 1000)));
+        Assert.Equal(S("est|rpl|trk"), _ct.State(Frame.Ip(H2, H1).Tcp(Server, Client, Ack, s + 200_000, ClientIsn + 1, 500).Payload(1000).Build()));
+        Assert.Equal(S("inv|trk"), _ct.State(Frame.Ip(H2, H1).Tcp(Server, Client, Ack, s + 900_000, ClientIsn + 1, 500).Payload(1000).Build()));
     }
 
     [Fact]
     public void Ipv6_handshake_and_teardown_track_like_ipv4()
     {
-        Assert.Equal(S("new|trk"), _ct.State(Tcp(H1v6, H2v6, Client, Server, 1, 0, Syn)));
-        Assert.Equal(S("est|rpl|trk"), _ct.State(Tcp(H2v6, H1v6, Server, Client, 100, 2, Syn | Ack)));
-        Assert.Equal(S("est|trk"), _ct.State(Tcp(H1v6, H2v6, Client, Server, 2, 101, Ack, payload: 50)));
-        Assert.Equal(S("est|rpl|trk"), _ct.State(Tcp(H2v6, H1v6, Server, Client, 101, 52, Fin | Ack)));
-        Assert.Equal(S("est|trk"), _ct.State(Tcp(H1v6, H2v6, Client, Server, 52, 102, Fin | Ack)));
-        Assert.Equal(S("est|rpl|trk"), _ct.State(Tcp(H2v6, H1v6, Server, Client, 102, 53, Ack)));
+        Assert.Equal(S("new|trk"), _ct.State(Frame.Ip(H1v6, H2v6).Tcp(Client, Server, Syn, 1, 0).Build()));
+        Assert.Equal(S("est|rpl|trk"), _ct.State(Frame.Ip(H2v6, H1v6).Tcp(Server, Client, Syn | Ack, 100, 2).Build()));
+        Assert.Equal(S("est|trk"), _ct.State(Frame.Ip(H1v6, H2v6).Tcp(Client, Server, Ack, 2, 101).Payload(50).Build()));
+        Assert.Equal(S("est|rpl|trk"), _ct.State(Frame.Ip(H2v6, H1v6).Tcp(Server, Client, Fin | Ack, 101, 52).Build()));
+        Assert.Equal(S("est|trk"), _ct.State(Frame.Ip(H1v6, H2v6).Tcp(Client, Server, Fin | Ack, 52, 102).Build()));
+        Assert.Equal(S("est|rpl|trk"), _ct.State(Frame.Ip(H2v6, H1v6).Tcp(Server, Client, Ack, 102, 53).Build()));
 
         Assert.Equal(TimeoutClass.TcpClosed, Only().Timeout);
     }

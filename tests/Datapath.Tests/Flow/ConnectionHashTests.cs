@@ -1,89 +1,57 @@
-using System.Net;
 using Datapath.Flow;
 
 namespace Datapath.Tests.Flow;
 
 public sealed class ConnectionHashTests
 {
-    /// <summary>Microsoft's RSS verification suite, IPv4: destination, source, 2-tuple hash, TCP 4-tuple hash.</summary>
-    public static TheoryData<string, ushort, string, ushort, uint, uint> Ipv4Vectors() => new()
+    [Fact]
+    public void Placement_hash_is_equal_for_both_directions_and_ignores_the_zone()
     {
-        { "161.142.100.80", 1766, "66.9.149.187", 2794, 0x323e8fc2, 0x51ccc178 },
-        { "65.69.140.83", 4739, "199.92.111.2", 14230, 0xd718262a, 0xc626b0ea },
-        { "12.22.207.184", 38024, "24.19.198.95", 12898, 0xd2d0a5de, 0x5c2b394a },
-        { "209.142.163.6", 2217, "38.27.205.30", 48228, 0x82989176, 0xafc7327f },
-        { "202.188.127.2", 1303, "153.39.163.191", 44251, 0x5d1809c5, 0x10e828a2 },
-    };
-
-    /// <summary>Microsoft's RSS verification suite, IPv6.</summary>
-    public static TheoryData<string, ushort, string, ushort, uint, uint> Ipv6Vectors() => new()
-    {
-        { "3ffe:2501:200:3::1", 1766, "3ffe:2501:200:1fff::7", 2794, 0x2cc18cd5, 0x40207d3d },
-        { "ff02::1", 4739, "3ffe:501:8::260:97ff:fe40:efab", 14230, 0x0f0c461c, 0xdde51bbf },
-        { "fe80::200:f8ff:fe21:67cf", 38024, "3ffe:1900:4545:3:200:f8ff:fe21:67cf", 44251, 0x4b61e985, 0x02d1feef },
-    };
-
-    [Theory]
-    [MemberData(nameof(Ipv4Vectors))]
-    public void Rss_hash_matches_the_microsoft_ipv4_vectors(string dst, ushort dport, string src, ushort sport, uint twoTuple, uint tcp)
-    {
-        var key = new FlowKey
+        var random = new Random(17);
+        for (int i = 0; i < 1000; i++)
         {
-            EthType = EtherTypes.Ipv4,
-            NwSrc = PacketDotNetFlowKey.Ipv4(IPAddress.Parse(src)),
-            NwDst = PacketDotNetFlowKey.Ipv4(IPAddress.Parse(dst)),
-            NwProto = IpProtocols.Tcp,
-            TpSrc = sport,
-            TpDst = dport,
-        };
-        Assert.Equal(tcp, ConnectionHash.RssHash(in key));
+            var forward = RandomKey(random);
+            var reverse = forward;
+            (reverse.NwSrc, reverse.NwDst) = (forward.NwDst, forward.NwSrc);
+            (reverse.Ipv6Src, reverse.Ipv6Dst) = (forward.Ipv6Dst, forward.Ipv6Src);
+            (reverse.TpSrc, reverse.TpDst) = (forward.TpDst, forward.TpSrc);
+            Assert.Equal(ConnectionHash.PlacementHash(in forward), ConnectionHash.PlacementHash(in reverse));
 
-        key.NwProto = IpProtocols.Udp;
-        Assert.Equal(tcp, ConnectionHash.RssHash(in key));
-
-        key.NwFrag = FlowKey.FragAny;
-        Assert.Equal(twoTuple, ConnectionHash.RssHash(in key));
-
-        key.NwFrag = 0;
-        key.NwProto = IpProtocols.Icmp;
-        Assert.Equal(twoTuple, ConnectionHash.RssHash(in key));
-    }
-
-    [Theory]
-    [MemberData(nameof(Ipv6Vectors))]
-    public void Rss_hash_matches_the_microsoft_ipv6_vectors(string dst, ushort dport, string src, ushort sport, uint twoTuple, uint tcp)
-    {
-        var key = new FlowKey
-        {
-            EthType = EtherTypes.Ipv6,
-            Ipv6Src = PacketDotNetFlowKey.Ipv6(IPAddress.Parse(src)),
-            Ipv6Dst = PacketDotNetFlowKey.Ipv6(IPAddress.Parse(dst)),
-            NwProto = IpProtocols.Tcp,
-            TpSrc = sport,
-            TpDst = dport,
-        };
-        Assert.Equal(tcp, ConnectionHash.RssHash(in key));
-
-        key.NwProto = IpProtocols.Icmpv6;
-        Assert.Equal(twoTuple, ConnectionHash.RssHash(in key));
+            var zoned = forward;
+            zoned.CtZone = (ushort)random.Next(1, 65536);
+            Assert.Equal(ConnectionHash.PlacementHash(in forward), ConnectionHash.PlacementHash(in zoned));
+        }
     }
 
     [Fact]
-    public void Rss_hash_is_direction_sensitive_and_zero_for_non_ip()
+    public void Placement_hash_separates_ports_of_tcp_and_udp_but_not_of_fragments_or_icmp()
     {
-        var key = new FlowKey { EthType = EtherTypes.Ipv4, NwSrc = 0x0A00_0001, NwDst = 0x0A00_0002, NwProto = IpProtocols.Tcp, TpSrc = 1000, TpDst = 80 };
-        var reverse = new FlowKey { EthType = EtherTypes.Ipv4, NwSrc = 0x0A00_0002, NwDst = 0x0A00_0001, NwProto = IpProtocols.Tcp, TpSrc = 80, TpDst = 1000 };
-        Assert.NotEqual(ConnectionHash.RssHash(in key), ConnectionHash.RssHash(in reverse));
+        var udp = new FlowKey { EthType = EtherTypes.Ipv4, NwSrc = 0x0A00_0001, NwDst = 0x0A00_0002, NwProto = IpProtocols.Udp, TpSrc = 1000, TpDst = 53 };
+        var otherPort = udp;
+        otherPort.TpSrc = 1001;
+        Assert.NotEqual(ConnectionHash.PlacementHash(in udp), ConnectionHash.PlacementHash(in otherPort));
+
+        var fragment = udp;
+        fragment.NwFrag = FlowKey.FragAny;
+        var laterFragment = fragment;
+        laterFragment.TpSrc = 0;
+        laterFragment.TpDst = 0;
+        Assert.Equal(ConnectionHash.PlacementHash(in fragment), ConnectionHash.PlacementHash(in laterFragment));
+
+        var echo = new FlowKey { EthType = EtherTypes.Ipv4, NwSrc = 0x0A00_0001, NwDst = 0x0A00_0002, NwProto = IpProtocols.Icmp, TpSrc = 8 };
+        var reply = new FlowKey { EthType = EtherTypes.Ipv4, NwSrc = 0x0A00_0002, NwDst = 0x0A00_0001, NwProto = IpProtocols.Icmp, TpSrc = 0 };
+        Assert.Equal(ConnectionHash.PlacementHash(in echo), ConnectionHash.PlacementHash(in reply));
 
         var arp = new FlowKey { EthType = EtherTypes.Arp, NwSrc = 0x0A00_0001, NwDst = 0x0A00_0002 };
-        Assert.Equal(0u, ConnectionHash.RssHash(in arp));
+        Assert.Equal(0u, ConnectionHash.PlacementHash(in arp));
     }
 
-    [Fact]
-    public void Toeplitz_refuses_a_key_too_short_for_the_input()
+    private static FlowKey RandomKey(Random random)
     {
-        Assert.Throws<ArgumentException>(() => Toeplitz.Hash(new byte[8], new byte[5]));
-        Assert.Equal(0u, Toeplitz.Hash(new byte[8], new byte[4]));
+        byte proto = random.Next(3) switch { 0 => IpProtocols.Tcp, 1 => IpProtocols.Udp, _ => IpProtocols.Icmp };
+        return random.Next(2) == 0
+            ? new FlowKey { EthType = EtherTypes.Ipv4, NwSrc = (uint)random.Next(), NwDst = (uint)random.Next(), NwProto = proto, TpSrc = (ushort)random.Next(65536), TpDst = (ushort)random.Next(65536) }
+            : new FlowKey { EthType = EtherTypes.Ipv6, Ipv6Src = new UInt128((ulong)random.NextInt64(), (ulong)random.NextInt64()), Ipv6Dst = new UInt128((ulong)random.NextInt64(), (ulong)random.NextInt64()), NwProto = proto, TpSrc = (ushort)random.Next(65536), TpDst = (ushort)random.Next(65536) };
     }
 
     [Fact]

@@ -5,7 +5,7 @@ using Datapath.Tests.Support;
 
 namespace Datapath.Tests.Flow;
 
-/// <summary>Real frames from the shared captures: every field against PacketDotNet, and every prefix of every frame.</summary>
+/// <summary>Real frames from the captures in tests/data: every field against PacketDotNet, and every prefix of every frame.</summary>
 public sealed class FlowExtractorCaptureTests
 {
     public static TheoryData<string> Captures()
@@ -101,7 +101,7 @@ public sealed class FlowExtractorCaptureTests
             foreach (var p in packets)
             {
                 FlowExtractor.Extract(p, ref key, stats);
-                sink ^= ConnectionHash.SymmetricHash(in key) ^ ConnectionHash.RssHash(in key);
+                sink = (sink * 31) + ConnectionHash.SymmetricHash(in key) + ConnectionHash.PlacementHash(in key);
             }
 
             long allocated = GC.GetAllocatedBytesForCurrentThread() - before;

@@ -2,7 +2,6 @@ using System.Buffers.Binary;
 using Datapath.Flow;
 using Datapath.Packets;
 using Datapath.Tests.Support;
-using PacketDotNet;
 using static Datapath.Tests.Flow.TestFrames;
 
 namespace Datapath.Tests.Flow;
@@ -31,10 +30,10 @@ public sealed class FlowExtractorFuzzTests
         var random = new Random(77);
         byte[][] templates =
         [
-            Ethernet(EthernetType.IPv4, Ipv4(new UdpPacket(1, 2))),
-            WithVlan(Ethernet(EthernetType.IPv4, Ipv4(new TcpPacket(1, 2))), EtherTypes.Vlan8021Q, 7),
-            Ethernet(EthernetType.IPv6, Ipv6(new UdpPacket(1, 2))),
-            Ethernet(EthernetType.Arp, new ArpPacket(ArpOperation.Request, MacB, V4B, MacA, V4A)),
+            V4().Udp(1, 2).Build(),
+            V4().Tcp(1, 2).Vlan(7, EtherTypes.Vlan8021Q).Build(),
+            V6().Udp(1, 2).Build(),
+            Arp(1, MacA, V4A, MacB, V4B).Build(),
         ];
         byte[] protocols = [IpProtocols.Tcp, IpProtocols.Udp, IpProtocols.Sctp, IpProtocols.Icmp, 2, IpProtocols.Icmpv6,
             IpProtocols.HopByHop, IpProtocols.Routing, IpProtocols.DestinationOptions, IpProtocols.Fragment, 51, 59];

@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using Datapath.Flow;
 using Datapath.Packets;
-using PacketDotNet;
 using static Datapath.Tests.Flow.TestFrames;
 
 namespace Datapath.Tests.Flow;
@@ -15,7 +14,7 @@ public sealed class FlowExtractorMalformedTests
     public void Frames_shorter_than_an_ethernet_header_give_metadata_only()
     {
         var metadata = new PacketMetadata { InPort = 9, CtZone = 3 };
-        byte[] frame = Ethernet(EthernetType.IPv4, Ipv4(new UdpPacket(1, 2)));
+        byte[] frame = V4().Udp(1, 2).Build();
         for (int length = 0; length < 14; length++)
         {
             var key = default(FlowKey);
@@ -33,7 +32,7 @@ public sealed class FlowExtractorMalformedTests
     [Fact]
     public void A_vlan_tag_without_its_inner_type_leaves_the_tpid_as_eth_type()
     {
-        byte[] frame = WithVlan(Ethernet(EthernetType.IPv4, Ipv4(new UdpPacket(1, 2))), EtherTypes.Vlan8021Q, 5);
+        byte[] frame = V4().Udp(1, 2).Vlan(5, EtherTypes.Vlan8021Q).Build();
         foreach (int length in new[] { 14, 15, 16, 17 })
         {
             var key = Extract(frame[..length], _stats, out int l3, out int l4);
@@ -50,7 +49,7 @@ public sealed class FlowExtractorMalformedTests
     [Fact]
     public void A_truncated_ipv4_header_keeps_l2_and_nothing_of_l3()
     {
-        byte[] frame = Ethernet(EthernetType.IPv4, Ipv4(new UdpPacket(1, 2)));
+        byte[] frame = V4().Udp(1, 2).Build();
         var key = Extract(frame[..(14 + 19)], _stats, out int l3, out int l4);
         Assert.Equal(EtherTypes.Ipv4, key.EthType);
         Assert.Equal(0x0200_0000_0001UL, key.EthSrc);
@@ -69,7 +68,7 @@ public sealed class FlowExtractorMalformedTests
     [InlineData(0x45, 29, MalformedReason.TruncatedIpv4)]
     public void Bad_ipv4_lengths_stop_before_any_l3_field(byte versionIhl, ushort totalLength, MalformedReason reason)
     {
-        byte[] frame = Ethernet(EthernetType.IPv4, Ipv4(new UdpPacket(1, 2)));
+        byte[] frame = V4().Udp(1, 2).Build();
         frame[14] = versionIhl;
         BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(16), totalLength);
         var key = Extract(frame, _stats, out int l3, out int l4);
@@ -84,7 +83,7 @@ public sealed class FlowExtractorMalformedTests
     [Fact]
     public void More_than_255_bytes_of_padding_after_an_ip_datagram_stops_as_in_ovs()
     {
-        byte[] frame = Ethernet(EthernetType.IPv4, Ipv4(new UdpPacket(1, 2)));
+        byte[] frame = V4().Udp(1, 2).Build();
         var key = Extract([.. frame, .. new byte[255]], _stats, out _, out _);
         Assert.Equal(2, key.TpDst);
         Assert.Equal(0, _stats.Total);
@@ -94,7 +93,7 @@ public sealed class FlowExtractorMalformedTests
         Assert.Equal(-1, l4);
         Assert.Equal(1, _stats[MalformedReason.ExcessPadding]);
 
-        byte[] v6 = Ethernet(EthernetType.IPv6, Ipv6(new UdpPacket(1, 2)));
+        byte[] v6 = V6().Udp(1, 2).Build();
         key = Extract([.. v6, .. new byte[256]], _stats, out _, out _);
         Assert.Equal(UInt128.Zero, key.Ipv6Src);
         Assert.Equal(2, _stats[MalformedReason.ExcessPadding]);
@@ -110,7 +109,7 @@ public sealed class FlowExtractorMalformedTests
     {
         byte[] l4 = new byte[l4Length];
         l4.AsSpan().Fill(0x5A);
-        var key = Extract(Ethernet(EthernetType.IPv4, Ipv4(proto, l4)), _stats, out int l3, out int l4Offset);
+        var key = Extract(V4().Transport(proto, l4).Build(), _stats, out int l3, out int l4Offset);
         Assert.Equal(proto, key.NwProto);
         Assert.Equal(0x0A00_0001u, key.NwSrc);
         Assert.Equal(Ttl, key.NwTtl);
@@ -126,7 +125,7 @@ public sealed class FlowExtractorMalformedTests
     [Fact]
     public void A_truncated_icmpv6_header_leaves_type_and_code_zero()
     {
-        var key = Extract(Ethernet(EthernetType.IPv6, Ipv6(IpProtocols.Icmpv6, [135, 0, 0, 0, 0, 0, 0])), _stats, out _, out int l4);
+        var key = Extract(V6().Transport(IpProtocols.Icmpv6, 135, 0, 0, 0, 0, 0, 0).Build(), _stats, out _, out int l4);
         Assert.Equal(IpProtocols.Icmpv6, key.NwProto);
         Assert.Equal(0, key.IcmpType);
         Assert.Equal(54, l4);
@@ -141,7 +140,7 @@ public sealed class FlowExtractorMalformedTests
     {
         // A 20-byte segment: any offset other than 5 words is wrong.
         byte[] tcp = [0, 80, 0x1F, 0x90, 0, 0, 0, 1, 0, 0, 0, 0, (byte)(dataOffsetWords << 4), 0x10, 0xFF, 0xFF, 0, 0, 0, 0];
-        var frame = Ethernet(EthernetType.IPv4, Ipv4(IpProtocols.Tcp, tcp));
+        var frame = V4().Transport(IpProtocols.Tcp, tcp).Build();
         var key = Extract(frame, _stats, out _, out _);
         Assert.Equal(80, key.TpSrc);
         Assert.Equal(8080, key.TpDst);
@@ -152,7 +151,7 @@ public sealed class FlowExtractorMalformedTests
     [Fact]
     public void A_truncated_arp_body_keeps_only_l2()
     {
-        var frame = Ethernet(EthernetType.Arp, new ArpPacket(ArpOperation.Request, MacB, V4B, MacA, V4A));
+        var frame = Arp(1, MacA, V4A, MacB, V4B).Build();
         var key = Extract(frame[..(14 + 27)], _stats, out int l3, out int l4);
         Assert.Equal(EtherTypes.Arp, key.EthType);
         Assert.Equal(0, key.ArpOp);
@@ -165,7 +164,7 @@ public sealed class FlowExtractorMalformedTests
     [Fact]
     public void A_truncated_ipv6_header_or_payload_keeps_only_l2()
     {
-        byte[] frame = Ethernet(EthernetType.IPv6, Ipv6(new UdpPacket(1, 2)));
+        byte[] frame = V6().Udp(1, 2).Build();
         var key = Extract(frame[..(14 + 39)], _stats, out _, out _);
         Assert.Equal(EtherTypes.Ipv6, key.EthType);
         Assert.Equal(UInt128.Zero, key.Ipv6Src);
@@ -183,7 +182,7 @@ public sealed class FlowExtractorMalformedTests
     [InlineData(IpProtocols.Fragment, new byte[] { IpProtocols.Udp, 0, 0, 1, 0, 0, 0 })]
     public void A_truncated_extension_header_keeps_addresses_and_label_but_no_proto_or_ttl(byte first, byte[] payload)
     {
-        var key = Extract(Ethernet(EthernetType.IPv6, Ipv6(first, payload)), _stats, out int l3, out int l4);
+        var key = Extract(V6().Transport(first, payload).Build(), _stats, out int l3, out int l4);
         Assert.Equal(PacketDotNetFlowKey.Ipv6(V6A), key.Ipv6Src);
         Assert.Equal(PacketDotNetFlowKey.Ipv6(V6B), key.Ipv6Dst);
         Assert.Equal((uint)FlowLabel, key.Ipv6Label);
@@ -198,8 +197,8 @@ public sealed class FlowExtractorMalformedTests
     [Fact]
     public void Nd_without_a_full_target_gives_type_and_code_only()
     {
-        byte[] ns = NeighborDiscovery(135, V6B, [])[..20];
-        var key = Extract(Ethernet(EthernetType.IPv6, Ipv6(IpProtocols.Icmpv6, ns)), _stats, out _, out _);
+        byte[] ns = V6().Icmp(135).Payload(V6B.GetAddressBytes()[..12]).Build();
+        var key = Extract(ns, _stats, out _, out _);
         Assert.Equal(135, key.IcmpType);
         Assert.Equal(UInt128.Zero, key.NdTarget);
         Assert.Equal(1, _stats[MalformedReason.TruncatedNdTarget]);
@@ -211,7 +210,7 @@ public sealed class FlowExtractorMalformedTests
     public void An_nd_option_of_length_zero_or_past_the_end_stops_the_walk_keeping_what_was_read(byte badLength)
     {
         byte[] options = [.. LinkLayerOption(1, MacA), 2, badLength, 1, 2, 3, 4, 5, 6];
-        var key = Extract(Ethernet(EthernetType.IPv6, Ipv6(IpProtocols.Icmpv6, NeighborDiscovery(135, V6B, options))), _stats, out _, out _);
+        var key = Extract(NeighborDiscovery(135, V6B, options).Build(), _stats, out _, out _);
         Assert.Equal(PacketDotNetFlowKey.Ipv6(V6B), key.NdTarget);
         Assert.Equal(0x0200_0000_0001UL, key.ArpSha);
         Assert.Equal(0UL, key.ArpTha);
@@ -222,7 +221,7 @@ public sealed class FlowExtractorMalformedTests
     public void A_repeated_link_layer_option_clears_target_and_addresses_as_in_ovs()
     {
         byte[] options = [.. LinkLayerOption(2, MacB), .. LinkLayerOption(1, MacA), .. LinkLayerOption(1, MacB)];
-        var key = Extract(Ethernet(EthernetType.IPv6, Ipv6(IpProtocols.Icmpv6, NeighborDiscovery(136, V6B, options))), _stats, out _, out _);
+        var key = Extract(NeighborDiscovery(136, V6B, options).Build(), _stats, out _, out _);
         Assert.Equal(136, key.IcmpType);
         Assert.Equal(UInt128.Zero, key.NdTarget);
         Assert.Equal(0UL, key.ArpSha);
@@ -235,7 +234,7 @@ public sealed class FlowExtractorMalformedTests
     {
         byte[] longSll = [1, 2, .. MacB.GetAddressBytes(), 0, 0, 0, 0, 0, 0, 0, 0];
         byte[] options = [.. longSll, .. LinkLayerOption(2, MacA), 9, 9, 9, 9];
-        var key = Extract(Ethernet(EthernetType.IPv6, Ipv6(IpProtocols.Icmpv6, NeighborDiscovery(135, V6A, options))), _stats, out _, out _);
+        var key = Extract(NeighborDiscovery(135, V6A, options).Build(), _stats, out _, out _);
         Assert.Equal(PacketDotNetFlowKey.Ipv6(V6A), key.NdTarget);
         Assert.Equal(0UL, key.ArpSha);
         Assert.Equal(0x0200_0000_0001UL, key.ArpTha);
@@ -247,12 +246,12 @@ public sealed class FlowExtractorMalformedTests
     {
         var packet = new Datapath.Packets.Packet();
         var key = default(FlowKey);
-        packet.SetFrame(Ethernet(EthernetType.IPv4, Ipv4(new UdpPacket(1, 2))), inPort: 1);
+        packet.SetFrame(V4().Udp(1, 2).Build(), inPort: 1);
         FlowExtractor.Extract(packet, ref key, _stats);
         Assert.Equal(14, packet.L3Offset);
         Assert.Equal(34, packet.L4Offset);
 
-        packet.SetFrame(Ethernet(EthernetType.Arp, new ArpPacket(ArpOperation.Request, MacB, V4B, MacA, V4A)), inPort: 1);
+        packet.SetFrame(Arp(1, MacA, V4A, MacB, V4B).Build(), inPort: 1);
         packet.L4Offset = 99;
         FlowExtractor.Extract(packet, ref key, _stats);
         Assert.Equal(14, packet.L3Offset);

@@ -1,6 +1,6 @@
 using Datapath.Flow;
 using Datapath.Packets;
-using PacketDotNet;
+using TestSupport.Frames;
 using static Datapath.Tests.Flow.TestFrames;
 
 namespace Datapath.Tests.Flow;
@@ -14,8 +14,7 @@ public sealed class FlowExtractorProtocolTests
     [Fact]
     public void Tcp_over_ipv4_gives_addresses_ports_flags_tos_and_ttl()
     {
-        var tcp = new TcpPacket(40000, 443) { Synchronize = true, Acknowledgment = true, CongestionWindowReduced = true, NonceSum = true };
-        var key = ExtractAndCompare(Ethernet(EthernetType.IPv4, Ipv4(tcp)));
+        var key = ExtractAndCompare(V4().Tcp(40000, 443, TcpFlags.Syn | TcpFlags.Ack | TcpFlags.Cwr | TcpFlags.Ns).Build());
 
         Assert.Equal(EtherTypes.Ipv4, key.EthType);
         Assert.Equal(V4ANumber, key.NwSrc);
@@ -32,7 +31,7 @@ public sealed class FlowExtractorProtocolTests
     public void Tcp_with_options_is_parsed_past_its_data_offset()
     {
         byte[] options = [2, 4, 0x05, 0xB4, 1, 1, 4, 2, 1, 3, 3, 7];
-        var key = ExtractAndCompare(Ethernet(EthernetType.IPv4, Ipv4(Tcp(1234, 80, 0x018, options))));
+        var key = ExtractAndCompare(V4().Tcp(1234, 80, TcpFlags.Psh | TcpFlags.Ack, seq: 0x1234_5678, window: 65535).TcpOptions(options).Payload(new byte[5]).Build());
         Assert.Equal(1234, key.TpSrc);
         Assert.Equal(0x018, key.TcpFlags);
     }
@@ -40,14 +39,14 @@ public sealed class FlowExtractorProtocolTests
     [Fact]
     public void Tcp_flags_are_the_low_twelve_bits_including_the_reserved_ones()
     {
-        var key = Extract(Ethernet(EthernetType.IPv4, Ipv4(Tcp(1, 2, 0xE11, []))), new ExtractionStats(), out _, out _);
+        var key = Extract(V4().Tcp(1, 2, 0xE11, seq: 0x1234_5678, window: 65535).Payload(new byte[5]).Build(), new ExtractionStats(), out _, out _);
         Assert.Equal(0xE11, key.TcpFlags);
     }
 
     [Fact]
     public void Udp_over_ipv4_gives_ports()
     {
-        var key = ExtractAndCompare(Ethernet(EthernetType.IPv4, Ipv4(new UdpPacket(5353, 53))));
+        var key = ExtractAndCompare(V4().Udp(5353, 53).Build());
         Assert.Equal(IpProtocols.Udp, key.NwProto);
         Assert.Equal(5353, key.TpSrc);
         Assert.Equal(53, key.TpDst);
@@ -57,11 +56,11 @@ public sealed class FlowExtractorProtocolTests
     public void Icmp_type_and_code_go_into_the_port_fields()
     {
         byte[] unreachable = [3, 3, 0, 0, 0, 0, 0, 0, 0x45, 0];
-        var key = ExtractAndCompare(Ethernet(EthernetType.IPv4, Ipv4(IpProtocols.Icmp, unreachable)));
+        var key = ExtractAndCompare(V4().Transport(IpProtocols.Icmp, unreachable).Build());
         Assert.Equal(3, key.IcmpType);
         Assert.Equal(3, key.IcmpCode);
 
-        key = ExtractAndCompare(Ethernet(EthernetType.IPv4, Ipv4(IpProtocols.Icmp, IcmpEcho(8, 0x1DE7))));
+        key = ExtractAndCompare(V4().IcmpEcho(8, 0x1DE7).Payload(0xAA, 0xBB).Build());
         Assert.Equal(8, key.TpSrc);
         Assert.Equal(0, key.TpDst);
     }
@@ -71,7 +70,7 @@ public sealed class FlowExtractorProtocolTests
     {
         // PacketDotNet has no SCTP: it checks L2/L3, the construction checks the ports.
         byte[] sctp = [0x0B, 0x59, 0x0F, 0xA1, 0, 0, 0, 1, 0, 0, 0, 0];
-        var frame = Ethernet(EthernetType.IPv4, Ipv4(IpProtocols.Sctp, sctp));
+        var frame = V4().Transport(IpProtocols.Sctp, sctp).Build();
         var stats = new ExtractionStats();
         var key = Extract(frame, stats, out _, out int l4);
 
@@ -89,7 +88,7 @@ public sealed class FlowExtractorProtocolTests
     {
         byte[] report = [0x16, 0, 0, 0, 239, 1, 2, 3];
         var stats = new ExtractionStats();
-        var key = Extract(Ethernet(EthernetType.IPv4, Ipv4(2, report)), stats, out _, out int l4);
+        var key = Extract(V4().Transport(2, report).Build(), stats, out _, out int l4);
         Assert.Equal(0x16, key.TpSrc);
         Assert.Equal(0, key.TpDst);
         Assert.Equal(34, l4);
@@ -99,7 +98,7 @@ public sealed class FlowExtractorProtocolTests
     [Fact]
     public void Ipv4_options_move_the_l4_offset_by_the_header_length()
     {
-        var frame = WithIpv4Options(Ethernet(EthernetType.IPv4, Ipv4(new UdpPacket(1000, 2000))), [0x94, 4, 0, 0, 1, 1, 1, 0]);
+        var frame = V4().Ipv4Options(0x94, 4, 0, 0, 1, 1, 1, 0).Udp(1000, 2000).Build();
         var stats = new ExtractionStats();
         var key = Extract(frame, stats, out int l3, out int l4);
         ExtractAndCompare(frame);
@@ -112,11 +111,7 @@ public sealed class FlowExtractorProtocolTests
     [Fact]
     public void A_first_ipv4_fragment_is_marked_and_keeps_its_l4_fields()
     {
-        var udp = new UdpPacket(7000, 7001) { PayloadData = new byte[64] };
-        var ip = Ipv4(udp);
-        ip.FragmentFlags = 1;
-        ip.UpdateIPChecksum();
-        var key = ExtractAndCompare(Ethernet(EthernetType.IPv4, ip));
+        var key = ExtractAndCompare(V4().Fragment(0, more: true).Udp(7000, 7001).Payload(new byte[64]).Build());
         Assert.Equal(FlowKey.FragAny, key.NwFrag);
         Assert.Equal(7000, key.TpSrc);
     }
@@ -125,7 +120,7 @@ public sealed class FlowExtractorProtocolTests
     public void A_later_ipv4_fragment_has_no_l4_fields_and_no_l4_offset()
     {
         byte[] tail = [0x1B, 0x58, 0x1B, 0x59, 0, 16, 0, 0];
-        var frame = Ethernet(EthernetType.IPv4, Ipv4(IpProtocols.Udp, tail, fragmentFlags: 0, fragmentOffset: 185));
+        var frame = V4().Fragment(185 * 8, more: false).Transport(IpProtocols.Udp, tail).Build();
         var key = ExtractAndCompare(frame);
         Assert.Equal(FlowKey.FragAny | FlowKey.FragLater, key.NwFrag);
         Assert.Equal(IpProtocols.Udp, key.NwProto);
@@ -136,7 +131,7 @@ public sealed class FlowExtractorProtocolTests
     [Fact]
     public void Dont_fragment_alone_does_not_make_a_fragment()
     {
-        var key = ExtractAndCompare(Ethernet(EthernetType.IPv4, Ipv4(IpProtocols.Udp, [0, 1, 0, 2, 0, 8, 0, 0], fragmentFlags: 2)));
+        var key = ExtractAndCompare(V4().DontFragment().Transport(IpProtocols.Udp, 0, 1, 0, 2, 0, 8, 0, 0).Build());
         Assert.Equal(0, key.NwFrag);
         Assert.Equal(2, key.TpDst);
     }
@@ -144,15 +139,15 @@ public sealed class FlowExtractorProtocolTests
     [Fact]
     public void Arp_request_and_reply_give_op_addresses_and_hardware_addresses()
     {
-        var request = new ArpPacket(ArpOperation.Request, System.Net.NetworkInformation.PhysicalAddress.Parse("00-00-00-00-00-00"), V4B, MacA, V4A);
-        var key = ExtractAndCompare(Ethernet(EthernetType.Arp, request));
+        var request = Arp(1, MacA, V4A, System.Net.NetworkInformation.PhysicalAddress.Parse("00-00-00-00-00-00"), V4B);
+        var key = ExtractAndCompare(request.Build());
         Assert.Equal(1, key.ArpOp);
         Assert.Equal(V4ANumber, key.NwSrc);
         Assert.Equal(V4BNumber, key.NwDst);
         Assert.Equal(0x0200_0000_0001UL, key.ArpSha);
 
-        var reply = new ArpPacket(ArpOperation.Response, MacA, V4A, MacB, V4B);
-        key = ExtractAndCompare(Ethernet(EthernetType.Arp, reply));
+        var reply = Arp(2, MacB, V4B, MacA, V4A);
+        key = ExtractAndCompare(reply.Build());
         Assert.Equal(2, key.ArpOp);
         Assert.Equal(0x0A1B_2C3D_4E5FUL, key.ArpSha);
         Assert.Equal(0x0200_0000_0001UL, key.ArpTha);
@@ -161,8 +156,8 @@ public sealed class FlowExtractorProtocolTests
     [Fact]
     public void Arp_for_other_hardware_or_protocol_types_leaves_the_l3_fields_zero()
     {
-        var arp = new ArpPacket(ArpOperation.Request, MacA, V4A, MacB, V4B) { HardwareAddressType = LinkLayers.Ieee80211 };
-        var key = Extract(Ethernet(EthernetType.Arp, arp), new ExtractionStats(), out int l3, out int l4);
+        var arp = Arp(1, MacB, V4B, MacA, V4A, hardwareType: (ushort)PacketDotNet.LinkLayers.Ieee80211);
+        var key = Extract(arp.Build(), new ExtractionStats(), out int l3, out int l4);
         Assert.Equal(EtherTypes.Arp, key.EthType);
         Assert.Equal(0, key.ArpOp);
         Assert.Equal(0u, key.NwSrc);
@@ -174,8 +169,8 @@ public sealed class FlowExtractorProtocolTests
     [Fact]
     public void Arp_opcodes_above_255_keep_addresses_but_not_the_op()
     {
-        var arp = new ArpPacket((ArpOperation)0x0101, MacA, V4A, MacB, V4B);
-        var key = Extract(Ethernet(EthernetType.Arp, arp), new ExtractionStats(), out _, out _);
+        var arp = Arp(0x0101, MacB, V4B, MacA, V4A);
+        var key = Extract(arp.Build(), new ExtractionStats(), out _, out _);
         Assert.Equal(0, key.ArpOp);
         Assert.Equal(V4BNumber, key.NwSrc);
     }
@@ -183,7 +178,7 @@ public sealed class FlowExtractorProtocolTests
     [Fact]
     public void A_single_8021q_tag_is_stored_with_the_present_bit_and_its_tpid()
     {
-        var frame = WithVlan(Ethernet(EthernetType.IPv4, Ipv4(new UdpPacket(1, 2))), EtherTypes.Vlan8021Q, 0xA00A);
+        var frame = V4().Udp(1, 2).Vlan(0xA00A, EtherTypes.Vlan8021Q).Build();
         var key = ExtractAndCompare(frame);
         Assert.Equal(EtherTypes.Vlan8021Q, key.Vlan0Tpid);
         Assert.Equal(0xA00A | FlowKey.VlanPresent, key.Vlan0Tci);
@@ -195,8 +190,7 @@ public sealed class FlowExtractorProtocolTests
     [Fact]
     public void Double_tagged_8021ad_frames_store_both_tags_outer_first()
     {
-        var inner = WithVlan(Ethernet(EthernetType.IPv6, Ipv6(new TcpPacket(3, 4))), EtherTypes.Vlan8021Q, 0x2064);
-        var frame = WithVlan(inner, EtherTypes.Vlan8021AD, 0x0FFF);
+        var frame = V6().Tcp(3, 4).Vlan(0x0FFF, EtherTypes.Vlan8021AD).Vlan(0x2064, EtherTypes.Vlan8021Q).Build();
         var key = ExtractAndCompare(frame);
         Assert.Equal(EtherTypes.Vlan8021AD, key.Vlan0Tpid);
         Assert.Equal(0x1FFF, key.Vlan0Tci);
@@ -209,7 +203,7 @@ public sealed class FlowExtractorProtocolTests
     [Fact]
     public void A_third_vlan_tag_stops_parsing_with_its_tpid_as_eth_type()
     {
-        var frame = WithVlan(WithVlan(WithVlan(Ethernet(EthernetType.IPv4, Ipv4(new UdpPacket(1, 2))), EtherTypes.Vlan8021Q, 3), EtherTypes.Vlan8021Q, 2), EtherTypes.Vlan8021AD, 1);
+        var frame = V4().Udp(1, 2).Vlan(1, EtherTypes.Vlan8021AD).Vlan(2, EtherTypes.Vlan8021Q).Vlan(3, EtherTypes.Vlan8021Q).Build();
         var stats = new ExtractionStats();
         var key = Extract(frame, stats, out int l3, out int l4);
         Assert.Equal(EtherTypes.Vlan8021Q, key.EthType);
@@ -225,7 +219,7 @@ public sealed class FlowExtractorProtocolTests
     public void An_8023_llc_frame_gets_eth_type_05ff()
     {
         byte[] llc = [0x42, 0x42, 0x03, 0, 0, 0, 0, 0, 0, 0, 0, 0];
-        var frame = Ethernet((ushort)llc.Length, llc);
+        var frame = Eth().EtherType((ushort)llc.Length).Payload(llc).Build();
         var stats = new ExtractionStats();
         var key = Extract(frame, stats, out int l3, out int l4);
         Assert.Equal(0x05FF, key.EthType);
@@ -237,9 +231,9 @@ public sealed class FlowExtractorProtocolTests
     [Fact]
     public void An_llc_snap_frame_with_the_ethernet_oui_carries_its_ethertype()
     {
-        var ip = Ipv4(new UdpPacket(10, 20)).Bytes;
+        var ip = V4().Udp(10, 20).Build()[14..];
         byte[] snap = [0xAA, 0xAA, 0x03, 0, 0, 0, 0x08, 0x00, .. ip];
-        var key = Extract(Ethernet((ushort)snap.Length, snap), new ExtractionStats(), out int l3, out int l4);
+        var key = Extract(Eth().EtherType((ushort)snap.Length).Payload(snap).Build(), new ExtractionStats(), out int l3, out int l4);
         Assert.Equal(EtherTypes.Ipv4, key.EthType);
         Assert.Equal(22, l3);
         Assert.Equal(42, l4);
@@ -249,7 +243,7 @@ public sealed class FlowExtractorProtocolTests
     [Fact]
     public void Ipv6_gives_addresses_label_traffic_class_and_hop_limit()
     {
-        var key = ExtractAndCompare(Ethernet(EthernetType.IPv6, Ipv6(new UdpPacket(546, 547))));
+        var key = ExtractAndCompare(V6().Udp(546, 547).Build());
         Assert.Equal(EtherTypes.Ipv6, key.EthType);
         Assert.Equal(PacketDotNetFlowKey.Ipv6(V6A), key.Ipv6Src);
         Assert.Equal(PacketDotNetFlowKey.Ipv6(V6B), key.Ipv6Dst);
@@ -264,14 +258,14 @@ public sealed class FlowExtractorProtocolTests
     [Fact]
     public void Tcp_over_ipv6_gives_ports_and_flags()
     {
-        var key = ExtractAndCompare(Ethernet(EthernetType.IPv6, Ipv6(new TcpPacket(8080, 51000) { Finished = true, Acknowledgment = true })));
+        var key = ExtractAndCompare(V6().Tcp(8080, 51000, TcpFlags.Fin | TcpFlags.Ack).Build());
         Assert.Equal(0x011, key.TcpFlags);
     }
 
     [Fact]
     public void Icmpv6_echo_gives_type_and_code_and_no_nd_fields()
     {
-        var key = ExtractAndCompare(Ethernet(EthernetType.IPv6, Ipv6(IpProtocols.Icmpv6, IcmpEcho(128, 77))));
+        var key = ExtractAndCompare(V6().IcmpEcho(128, 77).Payload(0xAA, 0xBB).Build());
         Assert.Equal(128, key.IcmpType);
         Assert.Equal(0, key.IcmpCode);
         Assert.Equal(UInt128.Zero, key.NdTarget);
@@ -281,7 +275,7 @@ public sealed class FlowExtractorProtocolTests
     public void A_single_hop_by_hop_header_is_skipped()
     {
         byte[] payload = [IpProtocols.Udp, 0, 1, 4, 0, 0, 0, 0, 0x30, 0x39, 0x00, 0x35, 0, 8, 0, 0];
-        var key = ExtractAndCompare(Ethernet(EthernetType.IPv6, Ipv6(IpProtocols.HopByHop, payload)));
+        var key = ExtractAndCompare(V6().Transport(IpProtocols.HopByHop, payload).Build());
         Assert.Equal(IpProtocols.Udp, key.NwProto);
         Assert.Equal(12345, key.TpSrc);
         Assert.Equal(53, key.TpDst);
@@ -300,7 +294,7 @@ public sealed class FlowExtractorProtocolTests
             0x1F, 0x90, 0xC7, 0x38, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x12, 0xFF, 0xFF, 0, 0, 0, 0, // TCP SYN/ACK
         ];
         var stats = new ExtractionStats();
-        var key = Extract(Ethernet(0x86DD, Ipv6(IpProtocols.HopByHop, payload).Bytes), stats, out int l3, out int l4);
+        var key = Extract(V6().Transport(IpProtocols.HopByHop, payload).Build(), stats, out int l3, out int l4);
 
         Assert.Equal(0, stats.Total);
         Assert.Equal(IpProtocols.Tcp, key.NwProto);
@@ -318,7 +312,7 @@ public sealed class FlowExtractorProtocolTests
     public void A_first_ipv6_fragment_is_marked_and_parses_its_l4_header()
     {
         byte[] payload = [IpProtocols.Udp, 0, 0x00, 0x01, 0, 0, 0, 42, 0x30, 0x39, 0x00, 0x35, 0x0F, 0xA0, 0, 0];
-        var key = ExtractAndCompare(Ethernet(EthernetType.IPv6, Ipv6(IpProtocols.Fragment, payload)));
+        var key = ExtractAndCompare(V6().Transport(IpProtocols.Fragment, payload).Build());
         Assert.Equal(FlowKey.FragAny, key.NwFrag);
         Assert.Equal(IpProtocols.Udp, key.NwProto);
         Assert.Equal(53, key.TpDst);
@@ -328,7 +322,7 @@ public sealed class FlowExtractorProtocolTests
     public void A_later_ipv6_fragment_reports_proto_44_and_no_l4()
     {
         byte[] payload = [IpProtocols.Udp, 0, 0x05, 0xA8, 0, 0, 0, 42, 0x30, 0x39, 0x00, 0x35, 0x0F, 0xA0, 0, 0];
-        var key = ExtractAndCompare(Ethernet(EthernetType.IPv6, Ipv6(IpProtocols.Fragment, payload)));
+        var key = ExtractAndCompare(V6().Transport(IpProtocols.Fragment, payload).Build());
         Assert.Equal(FlowKey.FragAny | FlowKey.FragLater, key.NwFrag);
         Assert.Equal(IpProtocols.Fragment, key.NwProto);
         Assert.Equal(0, key.TpDst);
@@ -338,7 +332,7 @@ public sealed class FlowExtractorProtocolTests
     public void An_atomic_ipv6_fragment_header_is_not_a_fragment()
     {
         byte[] payload = [IpProtocols.Udp, 0, 0, 0, 0, 0, 0, 42, 0x30, 0x39, 0x00, 0x35, 0, 8, 0, 0];
-        var key = ExtractAndCompare(Ethernet(EthernetType.IPv6, Ipv6(IpProtocols.Fragment, payload)));
+        var key = ExtractAndCompare(V6().Transport(IpProtocols.Fragment, payload).Build());
         Assert.Equal(0, key.NwFrag);
         Assert.Equal(IpProtocols.Udp, key.NwProto);
         Assert.Equal(53, key.TpDst);
@@ -348,7 +342,7 @@ public sealed class FlowExtractorProtocolTests
     public void Neighbor_solicitation_gives_target_and_source_link_address()
     {
         var ns = NeighborDiscovery(135, V6B, LinkLayerOption(1, MacA));
-        var key = ExtractAndCompare(Ethernet(EthernetType.IPv6, Ipv6(IpProtocols.Icmpv6, ns)));
+        var key = ExtractAndCompare(ns.Build());
         Assert.Equal(135, key.IcmpType);
         Assert.Equal(PacketDotNetFlowKey.Ipv6(V6B), key.NdTarget);
         Assert.Equal(0x0200_0000_0001UL, key.ArpSha);
@@ -359,7 +353,7 @@ public sealed class FlowExtractorProtocolTests
     public void Neighbor_advertisement_gives_target_and_target_link_address()
     {
         var na = NeighborDiscovery(136, V6A, LinkLayerOption(2, MacB));
-        var key = ExtractAndCompare(Ethernet(EthernetType.IPv6, Ipv6(IpProtocols.Icmpv6, na)));
+        var key = ExtractAndCompare(na.Build());
         Assert.Equal(136, key.IcmpType);
         Assert.Equal(PacketDotNetFlowKey.Ipv6(V6A), key.NdTarget);
         Assert.Equal(0UL, key.ArpSha);
@@ -371,7 +365,7 @@ public sealed class FlowExtractorProtocolTests
     {
         byte[] mtu = [5, 1, 0, 0, 0, 0, 0x05, 0xDC];
         var ns = NeighborDiscovery(135, V6B, [.. mtu, .. LinkLayerOption(2, MacB), .. LinkLayerOption(1, MacA)]);
-        var key = ExtractAndCompare(Ethernet(EthernetType.IPv6, Ipv6(IpProtocols.Icmpv6, ns)));
+        var key = ExtractAndCompare(ns.Build());
         Assert.Equal(0x0200_0000_0001UL, key.ArpSha);
         Assert.Equal(0x0A1B_2C3D_4E5FUL, key.ArpTha);
     }
@@ -381,7 +375,7 @@ public sealed class FlowExtractorProtocolTests
     {
         var ns = NeighborDiscovery(135, V6B, LinkLayerOption(1, MacA), code: 1);
         var stats = new ExtractionStats();
-        var key = Extract(Ethernet(0x86DD, Ipv6(IpProtocols.Icmpv6, ns).Bytes), stats, out _, out _);
+        var key = Extract(ns.Build(), stats, out _, out _);
         Assert.Equal(135, key.IcmpType);
         Assert.Equal(1, key.IcmpCode);
         Assert.Equal(UInt128.Zero, key.NdTarget);
@@ -401,7 +395,7 @@ public sealed class FlowExtractorProtocolTests
             CtMark = 0xDEAD_BEEF,
             CtLabel = new UInt128(0x0102_0304_0506_0708, 0x1112_1314_1516_1718),
         };
-        var frame = Ethernet(EthernetType.IPv4, Ipv4(new UdpPacket(1, 2)));
+        var frame = V4().Udp(1, 2).Build();
         var key = Extract(frame, new ExtractionStats(), out _, out _, in metadata);
         Assert.Equal(3u, key.InPort);
         Assert.Equal(0xABCDu, key.RecircId);
@@ -417,7 +411,7 @@ public sealed class FlowExtractorProtocolTests
     {
         var key = FlowKey.AllOnes;
         var metadata = new PacketMetadata { InPort = 1 };
-        var frame = Ethernet(EthernetType.IPv4, Ipv4(new UdpPacket(1, 2)));
+        var frame = V4().Udp(1, 2).Build();
         FlowExtractor.Extract(frame, in metadata, ref key, new ExtractionStats(), out _, out _);
         var fresh = Extract(frame, new ExtractionStats(), out _, out _, in metadata);
         FlowKeyAssert.Equal(fresh, key);
@@ -427,7 +421,7 @@ public sealed class FlowExtractorProtocolTests
     [Fact]
     public void Ethernet_padding_after_the_datagram_is_not_parsed()
     {
-        var frame = Ethernet(EthernetType.IPv4, Ipv4(new TcpPacket(5, 6) { Acknowledgment = true }));
+        var frame = V4().Tcp(5, 6, TcpFlags.Ack).Build();
         Assert.Equal(54, frame.Length);
         byte[] padded = [.. frame, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF];
         var stats = new ExtractionStats();

@@ -1,19 +1,17 @@
-using System.Buffers.Binary;
+using System.Globalization;
 using System.Net;
 using System.Net.NetworkInformation;
 using Datapath.Flow;
 using Datapath.Packets;
-using PacketDotNet;
-using PacketDotNet.Utils;
-using PdnPacket = PacketDotNet.Packet;
+using TestSupport.Frames;
 
 namespace Datapath.Tests.Flow;
 
 /// <summary>
-/// Frames for extraction tests, built with PacketDotNet where its API can (Ethernet, IPv4, IPv6,
-/// TCP, UDP, ARP) and from raw bytes inside PacketDotNet packets where it cannot (ICMP bodies,
-/// ND, SCTP, IGMP, IPv6 extension headers, TCP options), plus byte-level edits PacketDotNet has
-/// no API for (VLAN tags, IPv4 options, LLC).
+/// Hosts and frames of the extraction tests: the frames are described with the tests' frame
+/// builder between <see cref="MacA"/>/<see cref="V4A"/>/<see cref="V6A"/> and
+/// <see cref="MacB"/>/<see cref="V4B"/>/<see cref="V6B"/>, with TTL, TOS and flow label values
+/// unlike any default; PacketDotNet reads them back (<see cref="ExtractAndCompare"/>).
 /// </summary>
 internal static class TestFrames
 {
@@ -29,123 +27,27 @@ internal static class TestFrames
     public const int TrafficClass = 0x6D;
     public const int FlowLabel = 0xABCDE;
 
-    public static byte[] Ethernet(EthernetType type, PdnPacket payload) =>
-        new EthernetPacket(MacA, MacB, type) { PayloadPacket = payload }.Bytes;
+    /// <summary>An Ethernet header from <see cref="MacA"/> to <see cref="MacB"/>.</summary>
+    public static FrameBuilder Eth() => Frame.Ethernet(Text(MacA), Text(MacB));
 
-    public static byte[] Ethernet(ushort type, byte[] payload)
-    {
-        var frame = new byte[14 + payload.Length];
-        MacB.GetAddressBytes().CopyTo(frame, 0);
-        MacA.GetAddressBytes().CopyTo(frame, 6);
-        BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(12), type);
-        payload.CopyTo(frame, 14);
-        return frame;
-    }
+    /// <summary>IPv4 from <see cref="V4A"/> to <see cref="V4B"/> with <see cref="Ttl"/> and <see cref="Tos"/>.</summary>
+    public static FrameBuilder V4() => Eth().Ipv4(V4A.ToString(), V4B.ToString()).Ttl(Ttl).Tos(Tos);
 
-    public static IPv4Packet Ipv4(PdnPacket l4)
-    {
-        var ip = new IPv4Packet(V4A, V4B) { PayloadPacket = l4, TimeToLive = Ttl, TypeOfService = Tos };
-        ip.UpdateCalculatedValues();
-        ip.UpdateIPChecksum();
-        return ip;
-    }
+    /// <summary>IPv6 from <see cref="V6A"/> to <see cref="V6B"/> with <see cref="Ttl"/>, <see cref="TrafficClass"/> and <see cref="FlowLabel"/>.</summary>
+    public static FrameBuilder V6() => Eth().Ipv6(V6A.ToString(), V6B.ToString()).Ttl(Ttl).Tos(TrafficClass).FlowLabel(FlowLabel);
 
-    public static IPv4Packet Ipv4(byte protocol, byte[] payload, int fragmentFlags = 0, int fragmentOffset = 0)
-    {
-        var ip = new IPv4Packet(V4A, V4B)
-        {
-            PayloadData = payload,
-            Protocol = (ProtocolType)protocol,
-            TimeToLive = Ttl,
-            TypeOfService = Tos,
-            FragmentFlags = fragmentFlags,
-            FragmentOffset = fragmentOffset,
-        };
-        ip.UpdateCalculatedValues();
-        ip.UpdateIPChecksum();
-        return ip;
-    }
+    /// <summary>An ARP packet (operations above 255 and other hardware types included).</summary>
+    public static FrameBuilder Arp(ushort operation, PhysicalAddress senderMac, IPAddress senderIp, PhysicalAddress targetMac, IPAddress targetIp, ushort hardwareType = 1) =>
+        Eth().Arp(operation, Text(senderMac), senderIp.ToString(), Text(targetMac), targetIp.ToString(), hardwareType);
 
-    public static IPv6Packet Ipv6(PdnPacket l4)
-    {
-        var ip = new IPv6Packet(V6A, V6B) { PayloadPacket = l4, HopLimit = Ttl, TrafficClass = TrafficClass, FlowLabel = FlowLabel };
-        ip.UpdateCalculatedValues();
-        return ip;
-    }
-
-    /// <summary>IPv6 whose payload (extension headers and L4) is given as bytes.</summary>
-    public static IPv6Packet Ipv6(byte nextHeader, byte[] payload) =>
-        new(V6A, V6B)
-        {
-            PayloadData = payload,
-            NextHeader = (ProtocolType)nextHeader,
-            PayloadLength = (ushort)payload.Length,
-            HopLimit = Ttl,
-            TrafficClass = TrafficClass,
-            FlowLabel = FlowLabel,
-        };
-
-    /// <summary>A TCP header with options (PacketDotNet cannot resize its header), parsed by PacketDotNet.</summary>
-    public static TcpPacket Tcp(ushort sport, ushort dport, ushort flags, byte[] options)
-    {
-        var bytes = new byte[20 + options.Length + 5];
-        BinaryPrimitives.WriteUInt16BigEndian(bytes, sport);
-        BinaryPrimitives.WriteUInt16BigEndian(bytes.AsSpan(2), dport);
-        BinaryPrimitives.WriteUInt32BigEndian(bytes.AsSpan(4), 0x1234_5678);
-        int words = (20 + options.Length) / 4;
-        BinaryPrimitives.WriteUInt16BigEndian(bytes.AsSpan(12), (ushort)((words << 12) | flags));
-        BinaryPrimitives.WriteUInt16BigEndian(bytes.AsSpan(14), 65535);
-        options.CopyTo(bytes, 20);
-        return new TcpPacket(new ByteArraySegment(bytes));
-    }
-
-    public static byte[] IcmpEcho(byte type, ushort id) => [type, 0, 0, 0, (byte)(id >> 8), (byte)id, 0, 1, 0xAA, 0xBB];
-
-    /// <summary>Inserts a VLAN tag right after the MAC addresses (outermost position).</summary>
-    public static byte[] WithVlan(byte[] frame, ushort tpid, ushort tci)
-    {
-        var tagged = new byte[frame.Length + 4];
-        frame.AsSpan(0, 12).CopyTo(tagged);
-        BinaryPrimitives.WriteUInt16BigEndian(tagged.AsSpan(12), tpid);
-        BinaryPrimitives.WriteUInt16BigEndian(tagged.AsSpan(14), tci);
-        frame.AsSpan(12).CopyTo(tagged.AsSpan(16));
-        return tagged;
-    }
-
-    /// <summary>Inserts IPv4 options into an untagged Ethernet/IPv4 frame, fixing IHL, total length and checksum.</summary>
-    public static byte[] WithIpv4Options(byte[] frame, byte[] options)
-    {
-        Assert.Equal(0, options.Length % 4);
-        var result = new byte[frame.Length + options.Length];
-        frame.AsSpan(0, 34).CopyTo(result);
-        options.CopyTo(result, 34);
-        frame.AsSpan(34).CopyTo(result.AsSpan(34 + options.Length));
-        result[14] = (byte)(0x40 | ((20 + options.Length) / 4));
-        ushort total = BinaryPrimitives.ReadUInt16BigEndian(result.AsSpan(16));
-        BinaryPrimitives.WriteUInt16BigEndian(result.AsSpan(16), (ushort)(total + options.Length));
-        var ip = (IPv4Packet)((EthernetPacket)PdnPacket.ParsePacket(LinkLayers.Ethernet, result)).PayloadPacket;
-        ip.UpdateIPChecksum();
-        return result;
-    }
-
-    /// <summary>An ICMPv6 neighbour solicitation (135) or advertisement (136) with raw options.</summary>
-    public static byte[] NeighborDiscovery(byte type, IPAddress target, byte[] options, byte code = 0)
-    {
-        var body = new byte[24 + options.Length];
-        body[0] = type;
-        body[1] = code;
-        if (type == 136)
-        {
-            body[4] = 0x60; // solicited, override
-        }
-
-        target.GetAddressBytes().CopyTo(body, 8);
-        options.CopyTo(body, 24);
-        return body;
-    }
+    /// <summary>An ICMPv6 neighbour solicitation (135) or advertisement (136, solicited and override) for <paramref name="target"/> with raw options.</summary>
+    public static FrameBuilder NeighborDiscovery(byte type, IPAddress target, byte[] options, byte code = 0) =>
+        V6().Icmp(type, code, type == 136 ? 0x6000_0000u : 0).Payload([.. target.GetAddressBytes(), .. options]);
 
     /// <summary>A source (1) or target (2) link-layer address option.</summary>
     public static byte[] LinkLayerOption(byte type, PhysicalAddress mac) => [type, 1, .. mac.GetAddressBytes()];
+
+    private static string Text(PhysicalAddress mac) => string.Join('-', mac.GetAddressBytes().Select(b => b.ToString("X2", CultureInfo.InvariantCulture)));
 
     public static FlowKey Extract(byte[] frame, ExtractionStats stats, out int l3, out int l4, in PacketMetadata metadata = default)
     {

@@ -4,7 +4,7 @@ using Datapath.Tests.Support;
 
 namespace Datapath.Tests.OpenFlow;
 
-/// <summary>The reference firewall of DESIGN.md, from the shared captures folder, on a two-port bridge.</summary>
+/// <summary>The reference firewall of DESIGN.md, from tests/data/captures, on a two-port bridge.</summary>
 internal static class Firewall
 {
     public static string Text => File.ReadAllText(TestData.Capture("firewall.flows"));

@@ -33,7 +33,7 @@ public class ChecksumTests
     [InlineData("255.255.255.255", "0.0.0.0", 0xff, 255)]
     public void Ipv4Header_equals_PacketDotNet_and_validates(string src, string dst, int tos, int ttl)
     {
-        byte[] frame = TestFrames.Ipv4Tcp(src, dst, tos: tos, ttl: ttl);
+        byte[] frame = TestFrames.Ipv4Tcp(src, dst, tos: tos, ttl: ttl).Build();
         var ip = TestFrames.Parse(frame).Extract<IPv4Packet>();
         ReadOnlySpan<byte> header = frame.AsSpan(L3, 20);
 
@@ -44,7 +44,7 @@ public class ChecksumTests
     [Fact]
     public void IsIpv4HeaderValid_rejects_a_changed_header()
     {
-        byte[] frame = TestFrames.Ipv4Tcp();
+        byte[] frame = TestFrames.Ipv4Tcp().Build();
         frame[L3 + 8]--; // TTL
 
         Assert.False(Checksum.IsIpv4HeaderValid(frame.AsSpan(L3, 20)));
@@ -53,8 +53,8 @@ public class ChecksumTests
     [Fact]
     public void Transport_with_the_IPv4_pseudo_header_equals_PacketDotNet_for_TCP_and_UDP()
     {
-        byte[] tcpFrame = TestFrames.Ipv4Tcp("172.16.5.4", "10.9.8.7", 1234, 4321, payload: [1, 2, 3]);
-        byte[] udpFrame = TestFrames.Ipv4Udp("172.16.5.4", "10.9.8.7", 1234, 4321, payload: [9, 8, 7, 6]);
+        byte[] tcpFrame = TestFrames.Ipv4Tcp("172.16.5.4", "10.9.8.7", 1234, 4321, payload: [1, 2, 3]).Build();
+        byte[] udpFrame = TestFrames.Ipv4Udp("172.16.5.4", "10.9.8.7", 1234, 4321, payload: [9, 8, 7, 6]).Build();
 
         Assert.Equal(TestFrames.Parse(tcpFrame).Extract<TcpPacket>().CalculateTcpChecksum(), V4Transport(tcpFrame, 6, 16));
         Assert.Equal(TestFrames.Parse(udpFrame).Extract<UdpPacket>().CalculateUdpChecksum(), V4Transport(udpFrame, 17, 6));
@@ -63,9 +63,9 @@ public class ChecksumTests
     [Fact]
     public void Transport_with_the_IPv6_pseudo_header_equals_PacketDotNet_for_TCP_UDP_and_ICMPv6()
     {
-        byte[] tcpFrame = TestFrames.Ipv6Tcp("2001:db8::7", "2001:db8:1::9", payload: [1, 2, 3]);
-        byte[] udpFrame = TestFrames.Ipv6Udp("2001:db8::7", "2001:db8:1::9");
-        byte[] icmpFrame = TestFrames.Ipv6Icmp("2001:db8::7", "2001:db8:1::9");
+        byte[] tcpFrame = TestFrames.Ipv6Tcp("2001:db8::7", "2001:db8:1::9", payload: [1, 2, 3]).Build();
+        byte[] udpFrame = TestFrames.Ipv6Udp("2001:db8::7", "2001:db8:1::9").Build();
+        byte[] icmpFrame = TestFrames.Ipv6Icmp("2001:db8::7", "2001:db8:1::9").Build();
 
         Assert.Equal(TestFrames.Parse(tcpFrame).Extract<TcpPacket>().CalculateTcpChecksum(), V6Transport(tcpFrame, 6, 16));
         Assert.Equal(TestFrames.Parse(udpFrame).Extract<UdpPacket>().CalculateUdpChecksum(), V6Transport(udpFrame, 17, 6));

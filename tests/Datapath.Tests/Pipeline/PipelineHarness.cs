@@ -116,24 +116,18 @@ internal static class PipelineFrames
 {
     private const int UdpSourcePortOffset = 14 + 20;
     private const int UdpPayloadOffset = 14 + 20 + 8;
-    private const int TcpFlagsOffset = 14 + 20 + 13;
 
     public static byte[] Udp(ushort sourcePort, int sequence = 0, ushort destinationPort = 53)
     {
         var payload = new byte[4];
         BinaryPrimitives.WriteInt32BigEndian(payload, sequence);
-        return TestFrames.Ipv4Udp(sport: sourcePort, dport: destinationPort, payload: payload);
+        return TestFrames.Ipv4Udp(sport: sourcePort, dport: destinationPort, payload: payload).Build();
     }
 
     public static int SequenceOf(byte[] frame) => BinaryPrimitives.ReadInt32BigEndian(frame.AsSpan(UdpPayloadOffset));
 
     public static ushort SourcePortOf(byte[] frame) => BinaryPrimitives.ReadUInt16BigEndian(frame.AsSpan(UdpSourcePortOffset));
 
-    /// <summary>A TCP segment with exactly <paramref name="flags"/> set (checksum not updated: extraction ignores it).</summary>
-    public static byte[] Tcp(byte flags, ushort sourcePort = 40000)
-    {
-        byte[] frame = TestFrames.Ipv4Tcp(sport: sourcePort);
-        frame[TcpFlagsOffset] = flags;
-        return frame;
-    }
+    /// <summary>A TCP segment with exactly <paramref name="flags"/> set.</summary>
+    public static byte[] Tcp(byte flags, ushort sourcePort = 40000) => TestFrames.Ipv4Tcp(sport: sourcePort, flags: flags).Build();
 }

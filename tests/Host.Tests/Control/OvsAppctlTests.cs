@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Actors.Tests.Support.Lab;
@@ -93,10 +94,18 @@ public sealed partial class OvsAppctlTests(SharedDatapathFixture fixture) : ICla
     [OvsAppctlFact]
     public async Task Coverage_show_lists_the_events_hit_with_rates_and_totals()
     {
-        string coverage = await OkAsync("coverage/show");
+        // Coverage is read from the actors every 5 s: wait for a reading that saw the PMDs' traffic.
+        var patience = Stopwatch.StartNew();
+        string coverage;
+        Match received;
+        do
+        {
+            coverage = await OkAsync("coverage/show");
+            received = Regex.Match(coverage, @"\ndpif_netdev_packets_received +\d+\.\d/sec +\d+\.\d{3}/sec +\d+\.\d{4}/sec   total: (\d+)\n");
+        }
+        while (!received.Success && patience.Elapsed < TimeSpan.FromSeconds(30));
 
         Assert.Matches(@"^Event coverage, avg rate over last: 5 seconds, last minute, last hour,  hash=[0-9a-f]{8}:\n", coverage);
-        var received = Regex.Match(coverage, @"\ndpif_netdev_packets_received +\d+\.\d/sec +\d+\.\d{3}/sec +\d+\.\d{4}/sec   total: (\d+)\n");
         Assert.True(received.Success, coverage);
         Assert.True(long.Parse(received.Groups[1].Value, CultureInfo.InvariantCulture) > 0);
         Assert.Matches(@"\n\d+ events never hit\n$", coverage);

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.RegularExpressions;
 using Host.Tests.Support;
+using TestSupport.Waiting;
 
 namespace Host.Tests.Metrics;
 
@@ -24,10 +25,9 @@ public sealed partial class MetricsEndpointTests : IDisposable
         var run = Task.Run(() => Program.Run(["run", "--config", config, "--control", "off", "--duration", "5", "--pmds", "2", "--connections", "20"], output, error));
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(20) };
 
-        var first = await ScrapeUntilTrafficAsync(http, port, run);
+        var first = await ScrapeUntilAsync(http, port, run, HasTraffic, "traffic in the metrics");
         Assert.Equal([IPAddress.Loopback], TcpListeners.On(port));
-        await Task.Delay(500);
-        var later = PrometheusText.Parse(await http.GetStringAsync(Url(port)));
+        var later = await ScrapeUntilAsync(http, port, run, s => EveryPmdCounted(s) && Total(s) > Total(first), "every PMD counting, more than at the first scrape");
 
         Assert.Equal(0, await run.WaitAsync(Patience));
         string summary = output.ToString();
@@ -77,12 +77,7 @@ public sealed partial class MetricsEndpointTests : IDisposable
         try
         {
             // Up once the control channel answers: the datapath has started everything it starts.
-            var deadline = DateTime.UtcNow + Patience;
-            while (!run.IsCompleted && Call("pmd-stats-show", "--target", socket) != 0)
-            {
-                Assert.True(DateTime.UtcNow < deadline, "timed out waiting for the control socket");
-                await Task.Delay(100);
-            }
+            await Eventually.Until(() => run.IsCompleted || Call("pmd-stats-show", "--target", socket) == 0, "the control socket", Patience);
 
             Assert.False(run.IsCompleted, "run ended early");
             Assert.Empty(TcpListeners.On(port));
@@ -107,12 +102,7 @@ public sealed partial class MetricsEndpointTests : IDisposable
         try
         {
             // Enough traffic that what arrives between the clear and the next scrape is far less.
-            double before = 0;
-            while (before < 20_000)
-            {
-                await Task.Delay(100);
-                before = (await ScrapeUntilTrafficAsync(http, port, run)).By("ovs_actors_pmd_packets_received_total", "pmd")["0"];
-            }
+            double before = (await ScrapeUntilAsync(http, port, run, s => Total(s) >= 20_000, "20,000 packets in the metrics")).By("ovs_actors_pmd_packets_received_total", "pmd")["0"];
 
             Assert.Equal(0, Call("pmd-stats-clear", "--target", socket));
             double after = PrometheusText.Parse(await http.GetStringAsync(Url(port))).By("ovs_actors_pmd_packets_received_total", "pmd")["0"];
@@ -158,30 +148,32 @@ public sealed partial class MetricsEndpointTests : IDisposable
 
     private static int Call(params string[] args) => Program.Run(args, new StringWriter(), new StringWriter());
 
-    /// <summary>Scrapes until a PMD has counted packets (the endpoint opens before the datapath is attached).</summary>
-    private static async Task<List<Sample>> ScrapeUntilTrafficAsync(HttpClient http, int port, Task<int> run)
+    /// <summary>Scrapes until <paramref name="holds"/> (the endpoint opens before the datapath is attached); fails if the run ends first.</summary>
+    private static async Task<List<Sample>> ScrapeUntilAsync(HttpClient http, int port, Task<int> run, Func<List<Sample>, bool> holds, string what)
     {
-        var deadline = DateTime.UtcNow + Patience;
-        while (true)
+        async Task<List<Sample>?> Scrape()
         {
-            Assert.False(run.IsCompleted, "run ended before the scrape saw traffic");
-            Assert.True(DateTime.UtcNow < deadline, "timed out waiting for traffic in the metrics");
+            Assert.False(run.IsCompleted, $"run ended before the metrics showed {what}");
             try
             {
-                var samples = PrometheusText.Parse(await http.GetStringAsync(Url(port)));
-                if (samples.By("ovs_actors_pmd_packets_received_total", "pmd").Values.Any(v => v > 0))
-                {
-                    return samples;
-                }
+                return PrometheusText.Parse(await http.GetStringAsync(Url(port)));
             }
             catch (HttpRequestException)
             {
-                // Not listening yet.
+                return null; // Not listening yet.
             }
-
-            await Task.Delay(100);
         }
+
+        return (await Eventually.Until(Scrape, samples => samples is not null && holds(samples), what, Patience))!;
     }
+
+    private static Dictionary<string, double> PmdPackets(List<Sample> samples) => samples.By("ovs_actors_pmd_packets_received_total", "pmd");
+
+    private static bool HasTraffic(List<Sample> samples) => PmdPackets(samples).Values.Any(v => v > 0);
+
+    private static bool EveryPmdCounted(List<Sample> samples) => PmdPackets(samples) is { Count: > 0 } pmds && pmds.Values.All(v => v > 0);
+
+    private static double Total(List<Sample> samples) => PmdPackets(samples).Values.Sum();
 
     /// <summary>pmd -> packets of the summary's PMD table (between its title and the drops table).</summary>
     private static Dictionary<string, double> SummaryPmdPackets(string summary)

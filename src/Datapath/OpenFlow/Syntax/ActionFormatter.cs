@@ -52,6 +52,7 @@ public static class ActionFormatter
                     ReservedPort.InPort => "IN_PORT",
                     ReservedPort.Normal => "NORMAL",
                     ReservedPort.Flood => "FLOOD",
+                    ReservedPort.Table => "TABLE",
                     _ => "ALL",
                 });
                 break;
@@ -91,8 +92,29 @@ public static class ActionFormatter
             case PopVlanAction pop:
                 sb.Append(pop.StripSpelling ? "strip_vlan" : "pop_vlan");
                 break;
-            case ModVlanVidAction mv:
+            case ModVlanVidAction { PushIfNeeded: true } mv:
                 sb.Append("mod_vlan_vid:").Append(mv.Vid.ToString(CultureInfo.InvariantCulture));
+                break;
+            case ModVlanVidAction mv:
+                sb.Append("set_field:").Append((mv.Vid | FlowKey.VlanPresent).ToString(CultureInfo.InvariantCulture)).Append("->vlan_vid");
+                break;
+            case ModVlanPcpAction { PushIfNeeded: true } mp:
+                sb.Append("mod_vlan_pcp:").Append(mp.Pcp.ToString(CultureInfo.InvariantCulture));
+                break;
+            case ModVlanPcpAction mp:
+                sb.Append("set_field:").Append(mp.Pcp.ToString(CultureInfo.InvariantCulture)).Append("->vlan_pcp");
+                break;
+            case ControllerAction c:
+                Controller(sb, c);
+                break;
+            case MoveAction m:
+                sb.Append("move:");
+                AppendSubfield(sb, m.Source);
+                sb.Append("->");
+                AppendSubfield(sb, m.Destination);
+                break;
+            case ExitAction:
+                sb.Append("exit");
                 break;
             case NoteAction n:
                 sb.Append("note:").Append(n.Hex);
@@ -100,6 +122,51 @@ public static class ActionFormatter
             default:
                 throw new ArgumentException("unknown action " + action, nameof(action));
         }
+    }
+
+    /// <summary>The packet-in reasons' names in controller(reason=...).</summary>
+    public static string ReasonName(Wire.PacketInReason reason) => reason switch
+    {
+        Wire.PacketInReason.NoMatch => "no_match",
+        Wire.PacketInReason.Action => "action",
+        Wire.PacketInReason.InvalidTtl => "invalid_ttl",
+        Wire.PacketInReason.ActionSet => "action_set",
+        Wire.PacketInReason.Group => "group",
+        _ => "packet_out",
+    };
+
+    /// <summary>format_CONTROLLER: CONTROLLER:N for the plain form, controller(...) with what differs from it otherwise.</summary>
+    private static void Controller(StringBuilder sb, ControllerAction c)
+    {
+        if (c.Reason == Wire.PacketInReason.Action && c.ControllerId == 0)
+        {
+            sb.Append("CONTROLLER:").Append(c.MaxLength.ToString(CultureInfo.InvariantCulture));
+            return;
+        }
+
+        sb.Append("controller(");
+        int start = sb.Length;
+        if (c.Reason != Wire.PacketInReason.Action)
+        {
+            sb.Append("reason=").Append(ReasonName(c.Reason)).Append(',');
+        }
+
+        if (c.MaxLength != ControllerAction.WholePacket)
+        {
+            sb.Append("max_len=").Append(c.MaxLength.ToString(CultureInfo.InvariantCulture)).Append(',');
+        }
+
+        if (c.ControllerId != 0)
+        {
+            sb.Append("id=").Append(c.ControllerId.ToString(CultureInfo.InvariantCulture)).Append(',');
+        }
+
+        if (sb.Length > start)
+        {
+            sb.Length--;
+        }
+
+        sb.Append(')');
     }
 
     /// <summary>format_CT: ct(commit,table=N,zone=...,exec(...)).</summary>
@@ -199,6 +266,19 @@ public static class ActionFormatter
                 return;
             case SetFieldSpelling.ModTpDst:
                 sb.Append("mod_tp_dst:").Append(((ushort)s.Value).ToString(CultureInfo.InvariantCulture));
+                return;
+            case SetFieldSpelling.ModNwTtl:
+                sb.Append("mod_nw_ttl:").Append(((byte)s.Value).ToString(CultureInfo.InvariantCulture));
+                return;
+            case SetFieldSpelling.WriteMetadata:
+                sb.Append("write_metadata:");
+                FieldText.AppendHashHex(sb, s.Value);
+                if (s.Mask != s.Field.AllOnes)
+                {
+                    sb.Append('/');
+                    FieldText.AppendHashHex(sb, s.Mask);
+                }
+
                 return;
             default:
                 sb.Append("set_field:");

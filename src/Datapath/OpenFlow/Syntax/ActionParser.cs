@@ -44,6 +44,11 @@ internal static class ActionParser
                 throw new LineSyntaxException(s, "goto_table must be the last action");
             }
 
+            if (actions.Count > 0 && actions[^1] is SetFieldOfAction { Spelling: SetFieldSpelling.WriteMetadata } && action is not GotoTableAction)
+            {
+                throw new LineSyntaxException(s, "write_metadata must come after every other action but goto_table (as an OpenFlow instruction)");
+            }
+
             actions.Add(action);
         }
 
@@ -165,8 +170,51 @@ internal static class ActionParser
                 return new ReservedOutputAction(ReservedPort.Flood);
             case "all":
                 return new ReservedOutputAction(ReservedPort.All);
-            case "local" or "controller" or "enqueue" or "learn" or "multipath" or "bundle" or "group" or "meter" or "clone" or "move" or "write_actions" or "sample":
-                throw new LineSyntaxException(s, $"action '{name}' is not supported");
+            case "controller":
+                return Controller(line, arg, a, b, parenthesised);
+            case "move":
+                return Move(arg, a, s, match);
+            case "exit":
+                return new ExitAction();
+            case "mod_nw_ttl":
+                {
+                    CheckWritable(OfFields.NwTtl, s, match, insideCt: false, "mod_nw_ttl");
+                    UInt128 ttl = FieldText.ParseInteger(arg, a, "mod_nw_ttl");
+                    return ttl <= 255
+                        ? new SetFieldOfAction(OfFields.NwTtl, ttl, OfFields.NwTtl.AllOnes, SetFieldSpelling.ModNwTtl)
+                        : throw new LineSyntaxException(a, $"mod_nw_ttl:{arg} out of range (0..255)");
+                }
+
+            case "mod_vlan_pcp":
+                {
+                    UInt128 pcp = FieldText.ParseInteger(arg, a, "mod_vlan_pcp");
+                    return pcp <= 7 ? new ModVlanPcpAction((byte)pcp) : throw new LineSyntaxException(a, $"mod_vlan_pcp:{arg} out of range (0..7)");
+                }
+
+            case "write_metadata":
+                {
+                    var (value, mask) = FieldText.ParseMasked(OfFields.Metadata, arg, a);
+                    return new SetFieldOfAction(OfFields.Metadata, value & mask, mask, SetFieldSpelling.WriteMetadata);
+                }
+
+            case "local":
+                throw new LineSyntaxException(s, "action 'local' is not supported: this bridge has no LOCAL port");
+            case "enqueue" or "set_queue" or "pop_queue":
+                throw new LineSyntaxException(s, $"action '{name}' is not supported: this switch has no queues");
+            case "group":
+                throw new LineSyntaxException(s, "action 'group' is not supported: this switch has no groups");
+            case "meter":
+                throw new LineSyntaxException(s, "action 'meter' is not supported: this switch has no meters");
+            case "write_actions" or "clear_actions":
+                throw new LineSyntaxException(s, $"action '{name}' is not supported: this switch has no action sets");
+            case "conjunction":
+                throw new LineSyntaxException(s, "action 'conjunction' is not supported: this switch has no conjunctive matches");
+            case "push_mpls" or "pop_mpls" or "set_mpls_label" or "set_mpls_tc" or "set_mpls_ttl" or "dec_mpls_ttl":
+                throw new LineSyntaxException(s, $"action '{name}' is not supported: this switch has no MPLS");
+            case "set_tunnel" or "set_tunnel64":
+                throw new LineSyntaxException(s, $"action '{name}' is not supported: this switch has no tunnel ports");
+            case "learn" or "multipath" or "bundle" or "bundle_load" or "clone" or "sample" or "fin_timeout" or "push" or "pop" or "check_pkt_larger" or "output_trunc" or "encap" or "decap" or "dec_nsh_ttl" or "delete_field":
+                throw new LineSyntaxException(s, $"action '{name}' is not supported by this switch");
             case "resubmit":
                 return Resubmit(line, arg, a, parenthesised, s);
             case "goto_table":
@@ -268,6 +316,10 @@ internal static class ActionParser
                 return new ReservedOutputAction(ReservedPort.Flood);
             case "all":
                 return new ReservedOutputAction(ReservedPort.All);
+            case "controller":
+                return new ControllerAction(ControllerAction.WholePacket, Wire.PacketInReason.Action, 0);
+            case "local":
+                throw new LineSyntaxException(offset, "output: this bridge has no LOCAL port");
         }
 
         if (!uint.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out uint port) || port == 0 || port >= 0xff00)
@@ -447,25 +499,25 @@ internal static class ActionParser
         {
             string name = ActionName(line, ps, pe, out int va, out int vb, out _);
             string value = line[va..vb];
-            var action = name switch
+            OfAction action = name switch
             {
                 "set_field" => SetField(value, va, ps, match, insideCt: true),
                 "load" => Load(value, va, ps, match, insideCt: true),
                 "nat" => throw new LineSyntaxException(ps, "ct: nat is an argument of ct, not an action of exec()"),
                 _ => throw new LineSyntaxException(ps, $"ct: exec() allows only set_field or load to ct_mark or ct_label, not '{name}'"),
             };
-            if (!action.Field.ConntrackOnly)
+            if (action is not SetFieldOfAction { Field.ConntrackOnly: true } set)
             {
-                throw new LineSyntaxException(ps, $"ct: exec() may only set ct_mark or ct_label, not {action.Field.Name}");
+                throw new LineSyntaxException(ps, $"ct: exec() may only set ct_mark or ct_label, not {(action is SetFieldOfAction other ? other.Field.Name : ActionFormatter.Format([action]))}");
             }
 
-            list.Add(action);
+            list.Add(set);
         }
 
         return list;
     }
 
-    private static SetFieldOfAction SetField(string arg, int a, int s, OfMatch match, bool insideCt)
+    private static OfAction SetField(string arg, int a, int s, OfMatch match, bool insideCt)
     {
         int arrow = arg.IndexOf("->", StringComparison.Ordinal);
         if (arrow < 0)
@@ -477,7 +529,14 @@ internal static class ActionParser
         var field = OfFields.Find(fieldName);
         if (field is null)
         {
-            throw new LineSyntaxException(a + arrow + 2, $"set_field: unknown field '{fieldName}'");
+            throw new LineSyntaxException(a + arrow + 2, OfFields.WhyUnsupported(fieldName) is { } why
+                ? $"set_field: field '{fieldName}' is not supported: {why}"
+                : $"set_field: unknown field '{fieldName}'");
+        }
+
+        if (field == OfFields.VlanVid || field == OfFields.VlanPcp)
+        {
+            return SetVlan(field, arg[..arrow], a);
         }
 
         CheckWritable(field, a + arrow + 2, match, insideCt, "set_field");
@@ -488,6 +547,111 @@ internal static class ActionParser
         }
 
         return new SetFieldOfAction(field, value & mask, mask, SetFieldSpelling.SetField);
+    }
+
+    /// <summary>set_field to vlan_vid (with OFPVID_PRESENT, 0x1000) or vlan_pcp: changes a tag the packet has, pushes none.</summary>
+    private static OfAction SetVlan(OfField field, string text, int a)
+    {
+        UInt128 v = FieldText.ParseValue(field, text, a);
+        if (field == OfFields.VlanPcp)
+        {
+            return new ModVlanPcpAction((byte)v, PushIfNeeded: false);
+        }
+
+        return (v & FlowKey.VlanPresent) != 0
+            ? new ModVlanVidAction((ushort)(v & 0x0fff), PushIfNeeded: false)
+            : throw new LineSyntaxException(a, $"set_field:{text}->vlan_vid: the value needs the present bit 0x1000 (e.g. {(v | FlowKey.VlanPresent).ToString(CultureInfo.InvariantCulture)} for VID {v})");
+    }
+
+    /// <summary>controller, controller:MAX_LEN, or controller(reason=R,max_len=N,id=I) (ovs-actions(7)).</summary>
+    private static ControllerAction Controller(string line, string arg, int a, int b, bool parenthesised)
+    {
+        if (!parenthesised)
+        {
+            if (arg.Length == 0)
+            {
+                return new ControllerAction(ControllerAction.WholePacket, Wire.PacketInReason.Action, 0);
+            }
+
+            UInt128 maxLength = FieldText.ParseInteger(arg, a, "controller");
+            return maxLength <= ushort.MaxValue
+                ? new ControllerAction((ushort)maxLength, Wire.PacketInReason.Action, 0)
+                : throw new LineSyntaxException(a, $"controller:{arg}: max_len out of range (0..65535)");
+        }
+
+        ushort max = ControllerAction.WholePacket;
+        var reason = Wire.PacketInReason.Action;
+        ushort id = 0;
+        foreach (var (ps, pe) in a < b ? Split(line, a, b) : [])
+        {
+            string name = ActionName(line, ps, pe, out int va, out int vb, out _);
+            string value = line[va..vb];
+            switch (name)
+            {
+                case "max_len":
+                    {
+                        UInt128 v = FieldText.ParseInteger(value, va, "controller max_len");
+                        max = v <= ushort.MaxValue ? (ushort)v : throw new LineSyntaxException(va, "controller: max_len out of range (0..65535)");
+                        break;
+                    }
+
+                case "id":
+                    {
+                        UInt128 v = FieldText.ParseInteger(value, va, "controller id");
+                        id = v <= ushort.MaxValue ? (ushort)v : throw new LineSyntaxException(va, "controller: id out of range (0..65535)");
+                        break;
+                    }
+
+                case "reason":
+                    reason = value switch
+                    {
+                        "no_match" => Wire.PacketInReason.NoMatch,
+                        "action" => Wire.PacketInReason.Action,
+                        "invalid_ttl" => Wire.PacketInReason.InvalidTtl,
+                        "action_set" => Wire.PacketInReason.ActionSet,
+                        "group" => Wire.PacketInReason.Group,
+                        "packet_out" => Wire.PacketInReason.PacketOut,
+                        _ => throw new LineSyntaxException(va, $"controller: unknown reason '{value}' (no_match, action, invalid_ttl, action_set, group, packet_out)"),
+                    };
+                    break;
+                case "userdata" or "pause" or "meter_id":
+                    throw new LineSyntaxException(ps, $"controller: {name} is not supported by this switch");
+                default:
+                    throw new LineSyntaxException(ps, $"controller: unknown argument '{name}' (expected reason=, max_len=, id=)");
+            }
+        }
+
+        return new ControllerAction(max, reason, id);
+    }
+
+    /// <summary>move:SRC[a..b]->DST[c..d]: both subfields the same width; the destination writable.</summary>
+    private static MoveAction Move(string arg, int a, int s, OfMatch match)
+    {
+        int arrow = arg.IndexOf("->", StringComparison.Ordinal);
+        if (arrow < 0)
+        {
+            throw new LineSyntaxException(s, "move: expected move:SRC[START..END]->DST[START..END]");
+        }
+
+        var src = ParseSubfield(arg[..arrow], a);
+        var dst = ParseSubfield(arg[(arrow + 2)..], a + arrow + 2);
+        if (src.Bits != dst.Bits)
+        {
+            throw new LineSyntaxException(a, $"move: source is {src.Bits} bits wide, destination {dst.Bits}");
+        }
+
+        if (!Prerequisites.Satisfied(src.Field.Prerequisite, in match.Value, in match.Mask))
+        {
+            throw new LineSyntaxException(a, $"move: reading {src.Field.Name} needs {Prerequisites.Describe(src.Field.Prerequisite)} in the match");
+        }
+
+        if (src.Field.ConntrackOnly || dst.Field.ConntrackOnly)
+        {
+            throw new LineSyntaxException(a, "move: ct_mark and ct_label are written only inside ct(commit,exec(...))");
+        }
+
+        CheckWritable(dst.Field, a + arrow + 2, match, insideCt: false, "move");
+        return new MoveAction(src, dst);
     }
 
     private static SetFieldOfAction Load(string arg, int a, int s, OfMatch match, bool insideCt)
@@ -550,7 +714,9 @@ internal static class ActionParser
         }
 
         string name = text[..bracket];
-        var field = OfFields.FindNxm(name) ?? throw new LineSyntaxException(offset, $"unknown field '{name}' (expected an NXM/OXM name such as NXM_NX_REG0)");
+        var field = OfFields.FindNxm(name) ?? OfFields.Find(name) ?? throw new LineSyntaxException(offset, OfFields.WhyUnsupported(name) is { } why
+            ? $"field '{name}' is not supported: {why}"
+            : $"unknown field '{name}' (expected a field such as reg0 or NXM_NX_REG0)");
         string range = text[(bracket + 1)..^1];
         int start;
         int endBit;

@@ -66,6 +66,7 @@ public static class FlowDumpFormatter
             sb.Append("hard_timeout=").Append(entry.HardTimeout.ToString(inv)).Append(", ");
         }
 
+        AppendFlags(sb, entry.Flags);
         int before = sb.Length;
         MatchFormatter.Append(sb, in entry.Match.Value, in entry.Match.Mask, entry.Priority, megaflow: false);
         if (sb.Length != before)
@@ -75,6 +76,35 @@ public static class FlowDumpFormatter
 
         sb.Append("actions=");
         ActionFormatter.AppendList(sb, entry.Actions);
+    }
+
+    /// <summary>The flow_mod flags a rule keeps, each followed by a space, as ovs-ofctl prints them.</summary>
+    private static void AppendFlags(StringBuilder sb, FlowModFlags flags)
+    {
+        if ((flags & FlowModFlags.SendFlowRemoved) != 0)
+        {
+            sb.Append("send_flow_rem ");
+        }
+
+        if ((flags & FlowModFlags.CheckOverlap) != 0)
+        {
+            sb.Append("check_overlap ");
+        }
+
+        if ((flags & FlowModFlags.ResetCounts) != 0)
+        {
+            sb.Append("reset_counts ");
+        }
+
+        if ((flags & FlowModFlags.NoPacketCounts) != 0)
+        {
+            sb.Append("no_packet_counts ");
+        }
+
+        if ((flags & FlowModFlags.NoByteCounts) != 0)
+        {
+            sb.Append("no_byte_counts ");
+        }
     }
 
     /// <summary>ofp_print_duration at millisecond precision: "12s" or "12.345s".</summary>

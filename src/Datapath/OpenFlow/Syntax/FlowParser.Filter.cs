@@ -54,6 +54,12 @@ public static partial class FlowParser
     private static (FlowFilter Filter, int ActionsAt) ParseFilterCore(string text)
     {
         var head = ReadHead(text, definesFlow: false);
-        return (new FlowFilter(head.Table, head.Priority, head.Match.Build()), head.ActionsAt);
+        var filter = new FlowFilter(head.Table, head.Priority, head.Match.Build())
+        {
+            Cookie = head.Cookie,
+            CookieMask = head.CookieMask,
+            OutPort = head.OutPort,
+        };
+        return (filter, head.ActionsAt);
     }
 }

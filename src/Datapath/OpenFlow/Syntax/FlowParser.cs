@@ -74,7 +74,7 @@ public static partial class FlowParser
             {
                 if (!builder.TryApply(token))
                 {
-                    throw new LineSyntaxException(token.KeyOffset, $"unknown field '{token.Key}'");
+                    throw UnknownField(token);
                 }
             }
 
@@ -103,7 +103,7 @@ public static partial class FlowParser
         byte table = head.Table ?? 0;
         var match = head.Match.Build();
         var actions = ActionParser.Parse(line, head.ActionsAt, line.TrimEnd().Length, match, table);
-        return new FlowEntry(table, head.Priority, head.Cookie, head.IdleTimeout, head.HardTimeout, match, actions);
+        return new FlowEntry(table, head.Priority, head.Cookie, head.IdleTimeout, head.HardTimeout, match, actions) { Flags = head.Flags };
     }
 
     /// <summary>
@@ -139,12 +139,35 @@ public static partial class FlowParser
                     Once(seen, token);
                     head.Priority = (ushort)Number(token, ushort.MaxValue, "priority");
                     continue;
-                case "cookie" or "idle_timeout" or "hard_timeout" when !definesFlow:
+                case "idle_timeout" or "hard_timeout" or "send_flow_rem" or "check_overlap" or "reset_counts" or "no_packet_counts" or "no_byte_counts" when !definesFlow:
                     throw new LineSyntaxException(token.KeyOffset, $"{token.Key} cannot select flows here");
+                case "cookie" when !definesFlow:
+                    Once(seen, token);
+                    (head.Cookie, head.CookieMask) = CookieWithMask(token);
+                    continue;
+                case "out_port" when !definesFlow:
+                    Once(seen, token);
+                    head.OutPort = OutPort(token);
+                    continue;
                 case "cookie":
                     Once(seen, token);
                     head.Cookie = (ulong)Number(token, ulong.MaxValue, "cookie");
                     continue;
+                case "send_flow_rem" or "check_overlap" or "reset_counts" or "no_packet_counts" or "no_byte_counts" when token.Value is null:
+                    Once(seen, token);
+                    head.Flags |= token.Key switch
+                    {
+                        "send_flow_rem" => FlowModFlags.SendFlowRemoved,
+                        "check_overlap" => FlowModFlags.CheckOverlap,
+                        "reset_counts" => FlowModFlags.ResetCounts,
+                        "no_packet_counts" => FlowModFlags.NoPacketCounts,
+                        _ => FlowModFlags.NoByteCounts,
+                    };
+                    continue;
+                case "importance":
+                    throw new LineSyntaxException(token.KeyOffset, "importance is not supported (flows are never evicted here)");
+                case "out_port" or "out_group":
+                    throw new LineSyntaxException(token.KeyOffset, $"{token.Key} only selects flows (del-flows, mod-flows, dump-flows)");
                 case "idle_timeout":
                     Once(seen, token);
                     head.IdleTimeout = (ushort)Number(token, ushort.MaxValue, "idle_timeout");
@@ -160,11 +183,49 @@ public static partial class FlowParser
 
             if (!head.Match.TryApply(token))
             {
-                throw new LineSyntaxException(token.KeyOffset, $"unknown field '{token.Key}'");
+                throw UnknownField(token);
             }
         }
 
         return head;
+    }
+
+    private static LineSyntaxException UnknownField(in Token token) =>
+        OfFields.WhyUnsupported(token.Key) is { } why
+            ? new LineSyntaxException(token.KeyOffset, $"field '{token.Key}' is not supported: {why}")
+            : new LineSyntaxException(token.KeyOffset, $"unknown field '{token.Key}'");
+
+    /// <summary>cookie=VALUE[/MASK] where a flow is selected (a mask of -1 means every bit).</summary>
+    private static (ulong, ulong) CookieWithMask(in Token token)
+    {
+        if (token.Value is null)
+        {
+            throw new LineSyntaxException(token.KeyOffset, "cookie needs a value (cookie=VALUE[/MASK])");
+        }
+
+        int slash = token.Value.IndexOf('/', StringComparison.Ordinal);
+        string valueText = slash < 0 ? token.Value : token.Value[..slash];
+        ulong value = (ulong)FieldText.ParseInteger(valueText, token.ValueOffset, "cookie");
+        if (slash < 0)
+        {
+            return (value, ulong.MaxValue);
+        }
+
+        string maskText = token.Value[(slash + 1)..];
+        ulong mask = maskText == "-1" ? ulong.MaxValue : (ulong)FieldText.ParseInteger(maskText, token.ValueOffset + slash + 1, "cookie mask");
+        return (value & mask, mask);
+    }
+
+    private static uint OutPort(in Token token)
+    {
+        if (token.Value is null)
+        {
+            throw new LineSyntaxException(token.KeyOffset, "out_port needs a port number");
+        }
+
+        return uint.TryParse(token.Value, NumberStyles.None, CultureInfo.InvariantCulture, out uint port) && port is > 0 and < 0xff00
+            ? port
+            : throw new LineSyntaxException(token.ValueOffset, $"out_port: expected a port number 1..65279, got '{token.Value}'");
     }
 
     /// <summary>What precedes a flow line's actions.</summary>
@@ -181,6 +242,14 @@ public static partial class FlowParser
         public ushort IdleTimeout { get; set; }
 
         public ushort HardTimeout { get; set; }
+
+        public FlowModFlags Flags { get; set; }
+
+        /// <summary>Where a flow is selected: which cookie bits must match (0: any cookie).</summary>
+        public ulong CookieMask { get; set; }
+
+        /// <summary>Where a flow is selected: only flows that output to this port (null: any).</summary>
+        public uint? OutPort { get; set; }
 
         /// <summary>Where the actions start, or -1 when the line has none.</summary>
         public int ActionsAt { get; set; } = -1;

@@ -15,7 +15,7 @@ public static class OfFields
 
     public static readonly OfField InPort = Add(new OfField("in_port", 32, FieldSyntax.Decimal, FieldPrerequisite.None,
         static (in OfFlow f) => f.Key.InPort, static (ref OfFlow f, UInt128 v) => f.Key.InPort = (uint)v)
-    { Maskable = false, NxmName = "NXM_OF_IN_PORT" });
+    { Maskable = false, NxmName = "NXM_OF_IN_PORT" }, "in_port_oxm");
 
     public static readonly OfField EthSrc = Add(new OfField("eth_src", 48, FieldSyntax.Mac, FieldPrerequisite.None,
         static (in OfFlow f) => f.Key.EthSrc, static (ref OfFlow f, UInt128 v) => f.Key.EthSrc = (ulong)v)
@@ -61,6 +61,21 @@ public static class OfFields
     public static readonly OfField NwTos = Add(new OfField("nw_tos", 8, FieldSyntax.Decimal, FieldPrerequisite.IpAny,
         static (in OfFlow f) => (byte)(f.Key.NwTos & 0xfc), static (ref OfFlow f, UInt128 v) => f.Key.NwTos = (byte)((f.Key.NwTos & 0x03) | ((byte)v & 0xfc)))
     { Maskable = false, Writable = true, NxmName = "NXM_OF_IP_TOS", DatapathTarget = SetFieldTarget.NwTos });
+
+    /// <summary>ip_dscp: the same bits as nw_tos, as the 6-bit DSCP value (OXM's IP_DSCP).</summary>
+    public static readonly OfField IpDscp = Add(new OfField("ip_dscp", 6, FieldSyntax.Decimal, FieldPrerequisite.IpAny,
+        static (in OfFlow f) => (byte)(f.Key.NwTos >> 2), static (ref OfFlow f, UInt128 v) => f.Key.NwTos = (byte)((f.Key.NwTos & 0x03) | (((byte)v & 0x3f) << 2)))
+    { Maskable = false, Writable = true, NxmName = "OXM_OF_IP_DSCP", DatapathTarget = SetFieldTarget.NwTos });
+
+    /// <summary>vlan_vid: the TCI's VID with the present bit (0x1000), as OXM's VLAN_VID.</summary>
+    public static readonly OfField VlanVid = Add(new OfField("vlan_vid", 13, FieldSyntax.Decimal, FieldPrerequisite.None,
+        static (in OfFlow f) => (ushort)(f.Key.Vlan0Tci & 0x1fff), static (ref OfFlow f, UInt128 v) => f.Key.Vlan0Tci = (ushort)((f.Key.Vlan0Tci & 0xe000) | ((ushort)v & 0x1fff)))
+    { NxmName = "OXM_OF_VLAN_VID" });
+
+    /// <summary>vlan_pcp: the TCI's priority (OXM's VLAN_PCP).</summary>
+    public static readonly OfField VlanPcp = Add(new OfField("vlan_pcp", 3, FieldSyntax.Decimal, FieldPrerequisite.None,
+        static (in OfFlow f) => (byte)(f.Key.Vlan0Tci >> 13), static (ref OfFlow f, UInt128 v) => f.Key.Vlan0Tci = (ushort)((f.Key.Vlan0Tci & 0x1fff) | (((ushort)v & 7) << 13)))
+    { Maskable = false, NxmName = "OXM_OF_VLAN_PCP" });
 
     public static readonly OfField NwEcn = Add(new OfField("nw_ecn", 2, FieldSyntax.Decimal, FieldPrerequisite.IpAny,
         static (in OfFlow f) => (byte)(f.Key.NwTos & 0x03), static (ref OfFlow f, UInt128 v) => f.Key.NwTos = (byte)((f.Key.NwTos & 0xfc) | ((byte)v & 0x03)))
@@ -183,6 +198,33 @@ public static class OfFields
 
     public static readonly OfField[] Registers = MakeRegisters();
 
+    /// <summary>xreg0..xreg3: pairs of registers as 64 bits (xregN = reg(2N) high, reg(2N+1) low).</summary>
+    public static readonly OfField[] ExtendedRegisters = MakeExtendedRegisters();
+
+    /// <summary>xxreg0, xxreg1: four registers as 128 bits.</summary>
+    public static readonly OfField[] WideRegisters = MakeWideRegisters();
+
+    /// <summary>
+    /// Fields of ovs-fields(7) this switch does not have, with the reason: a flow naming one is
+    /// refused with that reason, never mistaken for a typo or silently dropped.
+    /// </summary>
+    public static string? WhyUnsupported(string name) => name switch
+    {
+        _ when name.StartsWith("tun_", StringComparison.Ordinal) || name is "tunnel_id" => "tunnel fields are not supported (this switch has no tunnel ports)",
+        _ when name.StartsWith("reg", StringComparison.Ordinal) && int.TryParse(name.AsSpan(3), out int r) && r is >= 8 and <= 15 => "this switch has registers reg0..reg7",
+        _ when name.StartsWith("mpls_", StringComparison.Ordinal) => "MPLS is not supported",
+        "pkt_mark" => "packet marks are not supported",
+        "skb_priority" => "skb_priority is not supported",
+        "conj_id" => "conjunctive matches are not supported",
+        "actset_output" => "action sets are not supported",
+        "packet_type" => "only Ethernet packets are supported",
+        "dp_hash" or "recirc_id" => $"{name} is internal to the datapath",
+        "in_phy_port" => "in_phy_port is not supported",
+        "ipv6_exthdr" => "ipv6_exthdr is not supported",
+        "nsh_flags" or "nsh_mdtype" or "nsh_np" or "nsh_spi" or "nsh_si" or "nsh_ttl" => "NSH is not supported",
+        _ => null,
+    };
+
     /// <summary>Finds a field by any of its ovs-ofctl names (reg0, nw_src, dl_type, ...).</summary>
     public static OfField? Find(string name) => ByName.GetValueOrDefault(name);
 
@@ -207,6 +249,48 @@ public static class OfFields
         }
 
         return regs;
+    }
+
+    private static OfField[] MakeExtendedRegisters()
+    {
+        var xregs = new OfField[OfRegisters.Count / 2];
+        for (int i = 0; i < xregs.Length; i++)
+        {
+            int hi = 2 * i;
+            string n = i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            xregs[i] = Add(new OfField("xreg" + n, 64, FieldSyntax.Hexadecimal, FieldPrerequisite.None,
+                (in OfFlow f) => ((ulong)f.Regs[hi] << 32) | f.Regs[hi + 1],
+                (ref OfFlow f, UInt128 v) =>
+                {
+                    f.Regs[hi] = (uint)((ulong)v >> 32);
+                    f.Regs[hi + 1] = (uint)(ulong)v;
+                })
+            { Writable = true, TranslationOnly = true, NxmName = "OXM_OF_PKT_REG" + n });
+        }
+
+        return xregs;
+    }
+
+    private static OfField[] MakeWideRegisters()
+    {
+        var xxregs = new OfField[OfRegisters.Count / 4];
+        for (int i = 0; i < xxregs.Length; i++)
+        {
+            int first = 4 * i;
+            string n = i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            xxregs[i] = Add(new OfField("xxreg" + n, 128, FieldSyntax.Hexadecimal, FieldPrerequisite.None,
+                (in OfFlow f) => ((UInt128)f.Regs[first] << 96) | ((UInt128)f.Regs[first + 1] << 64) | ((UInt128)f.Regs[first + 2] << 32) | f.Regs[first + 3],
+                (ref OfFlow f, UInt128 v) =>
+                {
+                    f.Regs[first] = (uint)(v >> 96);
+                    f.Regs[first + 1] = (uint)(v >> 64);
+                    f.Regs[first + 2] = (uint)(v >> 32);
+                    f.Regs[first + 3] = (uint)v;
+                })
+            { Writable = true, TranslationOnly = true, NxmName = "NXM_NX_XXREG" + n });
+        }
+
+        return xxregs;
     }
 
     private static OfField Add(OfField field, params string[] aliases)

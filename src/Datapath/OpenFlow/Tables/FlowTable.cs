@@ -53,6 +53,9 @@ public sealed class FlowTable
         return null;
     }
 
+    /// <summary>The rule with exactly this priority and match, if any (what an add would replace).</summary>
+    public FlowRule? Find(ushort priority, OfMatch match) => _byMatch.GetValueOrDefault((priority, match));
+
     /// <summary>Adds <paramref name="rule"/>; returns the rule it replaced, if any.</summary>
     internal FlowRule? Add(FlowRule rule)
     {

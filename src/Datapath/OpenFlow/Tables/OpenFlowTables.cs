@@ -26,8 +26,28 @@ public sealed class OpenFlowTables
         _clock = clock ?? TimeProvider.System;
     }
 
-    /// <summary>Incremented on every add, replace, delete and expiry.</summary>
+    /// <summary>Incremented on every add, replace, delete and expiry (and miss behaviour change).</summary>
     public long Version { get; private set; }
+
+    /// <summary>
+    /// A table miss sends the packet to the controllers (no_match) instead of dropping it: what Open
+    /// vSwitch does while an OpenFlow 1.0-1.2 controller is connected. Changing it moves
+    /// <see cref="Version"/>, so cached translations are revalidated.
+    /// </summary>
+    public bool MissToController
+    {
+        get => _missToController;
+        set
+        {
+            if (_missToController != value)
+            {
+                _missToController = value;
+                Version++;
+            }
+        }
+    }
+
+    private bool _missToController;
 
     public TimeProvider Clock => _clock;
 

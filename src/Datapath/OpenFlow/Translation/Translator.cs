@@ -53,6 +53,9 @@ public sealed class Translator : IUpcallHandler
 
     public MacLearningTable Macs { get; }
 
+    /// <summary>The controller actions' userdata, numbered for the datapath's userspace actions.</summary>
+    public ControllerRegistry Controllers { get; } = new();
+
     /// <summary>The bridge's ports; setting it increments <see cref="PortsVersion"/> (flood lists change).</summary>
     public IReadOnlyList<uint> Ports
     {
@@ -86,6 +89,19 @@ public sealed class Translator : IUpcallHandler
     {
         var xlate = new Xlate(this, in key, trace, mayLearn);
         return xlate.Run();
+    }
+
+    /// <summary>
+    /// Translates a packet_out's <paramref name="actions"/> for the packet whose key is
+    /// <paramref name="key"/> (OFPP_TABLE in them runs the tables from table 0). Nothing is
+    /// credited and no megaflow comes of it; the caller executes the actions once and releases
+    /// the recirculation ids they hold when the packet is done.
+    /// </summary>
+    public TranslationResult TranslatePacketOut(in FlowKey key, IReadOnlyList<OfAction> actions)
+    {
+        ArgumentNullException.ThrowIfNull(actions);
+        var xlate = new Xlate(this, in key, trace: null, mayLearn: true);
+        return xlate.RunActions(actions);
     }
 
     /// <summary>

@@ -29,6 +29,13 @@ internal sealed class Xlate
     private readonly bool _mayLearn;
     private bool _usedMacs;
     private bool _usedPorts;
+    private bool _exited;
+    private ulong _cookie = ulong.MaxValue;
+    private bool _tableMiss;
+
+    // Whether a miss in the table being looked up goes to the controllers (when they ask for misses):
+    // a pass's first lookup and goto_table, not resubmit (Open vSwitch's honor_table_miss).
+    private bool _honorMiss = true;
 
     /// <param name="mayLearn">False when no packet stands behind the key (revalidation): NORMAL then learns nothing.</param>
     public Xlate(Translator owner, in FlowKey key, TraceRecorder? trace, bool mayLearn = true)
@@ -88,6 +95,20 @@ internal sealed class Xlate
         return Finish(in initial);
     }
 
+    /// <summary>packet_out: the given actions instead of a table lookup, as if in table 0 (Open vSwitch: no rule, cookie all ones).</summary>
+    public TranslationResult RunActions(IReadOnlyList<OfAction> actions)
+    {
+        var initial = _flow;
+        Execute(actions, 0);
+        if (_error is not null)
+        {
+            ReleaseRecircs();
+            _actions.Clear();
+        }
+
+        return Finish(in initial);
+    }
+
     private TranslationResult Finish(in OfFlow initial) =>
         new(new ActionList(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_actions)), in _wc, _rules, _error, _usedMacs,
             in initial, in _flow, _owner.Tables.Version, _owner.Macs.Generation)
@@ -120,12 +141,31 @@ internal sealed class Xlate
 
         if (rule is null)
         {
-            _trace?.Report(TraceNodeType.Action, "drop");
+            if (_honorMiss && _owner.Tables.MissToController)
+            {
+                _trace?.Report(TraceNodeType.Action, "controller(reason=no_match)");
+                var miss = new ControllerUserdata(Wire.PacketInReason.NoMatch, ControllerAction.WholePacket, 0, tableId, ulong.MaxValue, in _flow.Regs, _flow.Metadata, tableMiss: true);
+                if (_owner.Controllers.Intern(miss) is { } number)
+                {
+                    Commit();
+                    _actions.Add(DatapathAction.Userspace(number));
+                }
+            }
+            else
+            {
+                _trace?.Report(TraceNodeType.Action, "drop");
+            }
         }
         else
         {
             _rules.Add(rule);
+            ulong savedCookie = _cookie;
+            bool savedMiss = _tableMiss;
+            _cookie = rule.Entry.Cookie;
+            _tableMiss = rule.Entry.Priority == 0 && rule.Entry.Match.IsCatchAll;
             Execute(rule.Entry.Actions, tableId);
+            _cookie = savedCookie;
+            _tableMiss = savedMiss;
         }
 
         if (_trace is not null)
@@ -169,7 +209,7 @@ internal sealed class Xlate
 
         foreach (var action in actions)
         {
-            if (_error is not null)
+            if (_error is not null || _exited)
             {
                 return;
             }
@@ -203,13 +243,31 @@ internal sealed class Xlate
             case ReservedOutputAction { Port: ReservedPort.Normal }:
                 Normal();
                 return true;
+            case ReservedOutputAction { Port: ReservedPort.Table }:
+                _honorMiss = true;
+                Resubmit(null, 0);
+                return true;
+            case ControllerAction c:
+                Controller(c, tableId);
+                return true;
+            case MoveAction m:
+                Move(m);
+                return true;
+            case ExitAction:
+                _exited = true;
+                return false;
+            case ModVlanPcpAction mp:
+                ModVlanPcp(mp.Pcp, mp.PushIfNeeded);
+                return true;
             case ReservedOutputAction:
                 Flood();
                 return true;
             case ResubmitAction r:
+                _honorMiss = false;
                 Resubmit(r.InPort, r.Table ?? tableId);
                 return true;
             case GotoTableAction g:
+                _honorMiss = true;
                 Resubmit(null, g.Table);
                 return false;
             case ConntrackAction ct:
@@ -232,7 +290,7 @@ internal sealed class Xlate
                 PopVlan();
                 return true;
             case ModVlanVidAction mv:
-                ModVlanVid(mv.Vid);
+                ModVlanVid(mv.Vid, mv.PushIfNeeded);
                 return true;
             default:
                 return true; // note
@@ -453,12 +511,67 @@ internal sealed class Xlate
         _pending.VlanChanged = true;
     }
 
-    private void ModVlanVid(ushort vid)
+    private void ModVlanPcp(byte pcp, bool pushIfNeeded)
     {
         _wc.Words[6] = ulong.MaxValue;
         if ((_flow.Key.Vlan0Tci & FlowKey.VlanPresent) == 0)
         {
-            PushVlan(EtherTypes.Vlan8021Q, vid);
+            if (pushIfNeeded)
+            {
+                PushVlan(EtherTypes.Vlan8021Q, (ushort)(pcp << 13));
+            }
+
+            return;
+        }
+
+        _flow.Key.Vlan0Tci = (ushort)((_flow.Key.Vlan0Tci & 0x1fff) | (pcp << 13));
+        _pending.VlanChanged = true;
+    }
+
+    /// <summary>
+    /// controller: pending header writes are committed, then a userspace action names the packet-in's
+    /// userdata (reason, length, table, rule cookie, registers and metadata now); translation goes on.
+    /// </summary>
+    private void Controller(ControllerAction c, byte tableId)
+    {
+        // A table-miss flow's (priority 0, matching everything) controller action reports no_match, as OpenFlow 1.3 says.
+        var reason = _tableMiss && c.Reason == Wire.PacketInReason.Action ? Wire.PacketInReason.NoMatch : c.Reason;
+        var userdata = new ControllerUserdata(reason, c.MaxLength, c.ControllerId, tableId, _cookie, in _flow.Regs, _flow.Metadata);
+        if (_owner.Controllers.Intern(userdata) is not { } number)
+        {
+            _error = $"more than {ControllerRegistry.Capacity} distinct controller actions: packet dropped";
+            _trace?.Report(TraceNodeType.Error, _error);
+            return;
+        }
+
+        Commit();
+        _actions.Add(DatapathAction.Userspace(number));
+    }
+
+    /// <summary>move: reads the source bits (a datapath field's bits join the megaflow mask) and writes them as a load would.</summary>
+    private void Move(MoveAction m)
+    {
+        UInt128 value = m.Source.Read(in _flow);
+        if (!m.Source.Field.TranslationOnly)
+        {
+            var wc = new OfFlow(in _wc);
+            m.Source.Field.Set(ref wc, m.Source.Field.Get(in wc) | m.Source.Mask);
+            _wc = wc.Key;
+        }
+
+        SetField(new SetFieldOfAction(m.Destination.Field, value << m.Destination.Offset, m.Destination.Mask, SetFieldSpelling.Load));
+    }
+
+    private void ModVlanVid(ushort vid, bool pushIfNeeded)
+    {
+        _wc.Words[6] = ulong.MaxValue;
+        if ((_flow.Key.Vlan0Tci & FlowKey.VlanPresent) == 0)
+        {
+            if (pushIfNeeded)
+            {
+                PushVlan(EtherTypes.Vlan8021Q, vid);
+            }
+
             return;
         }
 

@@ -1,3 +1,4 @@
+using TestSupport.Frames;
 using Datapath.Tests.Support;
 using Datapath.OpenFlow.Tables;
 using Datapath.OpenFlow.Translation;
@@ -31,19 +32,19 @@ public sealed class CtTupleMatchTests
         var rig = new Rig();
         for (int host = 1; host <= 3; host++)
         {
-            Assert.Equal(2u, rig.Send(CtFrames.Udp($"10.0.0.{host}", "198.51.100.53", 5000, 53), 1));
+            Assert.Equal(2u, rig.Send(Frame.Ip($"10.0.0.{host}", "198.51.100.53").Udp(5000, 53).Payload(12).Build(), 1));
         }
 
         // Host 1: ct_nw_src, ct_nw_proto and ct_tp_src are those of the original direction.
-        Assert.Equal(1u, rig.Send(CtFrames.Udp("198.51.100.53", "192.0.2.100", 53, 5000), 2));
+        Assert.Equal(1u, rig.Send(Frame.Ip("198.51.100.53", "192.0.2.100").Udp(53, 5000).Payload(12).Build(), 2));
 
         // Host 2: cleared, then looked up again in zone 1 as it now is (un-NATed): not the
         // connection's original or reply tuple, so +new.
-        Assert.Equal(1u, rig.Send(CtFrames.Udp("198.51.100.53", "192.0.2.100", 53, 5001), 2));
+        Assert.Equal(1u, rig.Send(Frame.Ip("198.51.100.53", "192.0.2.100").Udp(53, 5001).Payload(12).Build(), 2));
 
         // Host 3: not cleared: the packet still says +dnat in zone 1, so the second ct finds the
         // connection by its translated tuple (+est, sent back out of its port) and does not translate it again.
-        Assert.Equal(2u, rig.Send(CtFrames.Udp("198.51.100.53", "192.0.2.100", 53, 5002), 2));
+        Assert.Equal(2u, rig.Send(Frame.Ip("198.51.100.53", "192.0.2.100").Udp(53, 5002).Payload(12).Build(), 2));
     }
 
     private sealed class Rig

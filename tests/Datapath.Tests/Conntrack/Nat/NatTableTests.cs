@@ -1,3 +1,4 @@
+using TestSupport.Frames;
 using Datapath.Tests.Support;
 using System.Net;
 using Datapath.Actions;
@@ -23,8 +24,8 @@ public sealed class NatTableTests
     {
         var ct = new CtHarness();
 
-        var first = Commit(ct, CtFrames.Udp("10.0.0.1", Server, 5000, 53), SnatToOne);
-        var reply = Exec(ct, CtFrames.Udp(Server, "192.0.2.100", 53, 5000), NatArgs.Existing);
+        var first = Commit(ct, Frame.Ip("10.0.0.1", Server).Udp(5000, 53).Payload(12).Build(), SnatToOne);
+        var reply = Exec(ct, Frame.Ip(Server, "192.0.2.100").Udp(53, 5000).Payload(12).Build(), NatArgs.Existing);
 
         Assert.Equal(CtState.New | CtState.Tracked | CtState.SrcNat, first.State);
         Assert.Equal((Ip("192.0.2.100"), (ushort)5000), (first.Nat.Src, first.Nat.SrcPort));
@@ -42,13 +43,13 @@ public sealed class NatTableTests
         var ports = new List<ushort>();
         for (int host = 1; host <= 20; host++)
         {
-            ports.Add(Commit(ct, CtFrames.Udp($"10.0.0.{host}", Server, 5000, 53), SnatToOne).Nat.SrcPort);
+            ports.Add(Commit(ct, Frame.Ip($"10.0.0.{host}", Server).Udp(5000, 53).Payload(12).Build(), SnatToOne).Nat.SrcPort);
         }
 
         Assert.Equal(Enumerable.Range(5000, 20).Select(p => (ushort)p), ports);
 
         // Another zone has its own tuples: the same port is free there.
-        var other = Commit(ct, CtFrames.Udp("10.0.0.99", Server, 5000, 53), SnatToOne, zone: 2);
+        var other = Commit(ct, Frame.Ip("10.0.0.99", Server).Udp(5000, 53).Payload(12).Build(), SnatToOne, zone: 2);
         Assert.Equal((ushort)5000, other.Nat.SrcPort);
     }
 
@@ -60,13 +61,13 @@ public sealed class NatTableTests
         var ports = new HashSet<ushort>();
         for (int host = 1; host <= 10; host++)
         {
-            var result = Commit(ct, CtFrames.Udp($"10.0.0.{host}", Server, 7000, 53), nat);
+            var result = Commit(ct, Frame.Ip($"10.0.0.{host}", Server).Udp(7000, 53).Payload(12).Build(), nat);
             Assert.InRange(result.Nat.SrcPort, (ushort)40000, (ushort)40009);
             Assert.True(ports.Add(result.Nat.SrcPort));
         }
 
         int before = ct.Table.Count;
-        var eleventh = Commit(ct, CtFrames.Udp("10.0.0.11", Server, 7000, 53), nat);
+        var eleventh = Commit(ct, Frame.Ip("10.0.0.11", Server).Udp(7000, 53).Payload(12).Build(), nat);
 
         Assert.Equal(CtState.New | CtState.Tracked, eleventh.State);
         Assert.True(eleventh.Nat.IsNone);
@@ -81,7 +82,7 @@ public sealed class NatTableTests
         var ct = new CtHarness(Defaults.ConntrackOptions with { NatSeed = 11 });
         var nat = Snat("192.0.2.100", 20000, 20999);
         var ports = Enumerable.Range(1, 50)
-            .Select(host => Commit(ct, CtFrames.Udp($"10.0.1.{host}", $"198.51.100.{host}", 6000, 53), nat).Nat.SrcPort)
+            .Select(host => Commit(ct, Frame.Ip($"10.0.1.{host}", $"198.51.100.{host}").Udp(6000, 53).Payload(12).Build(), nat).Nat.SrcPort)
             .ToList();
 
         // Each connection has its own server, so no choice was forced: the hash spread them.
@@ -97,10 +98,10 @@ public sealed class NatTableTests
         var plain = Snat("192.0.2.1", "192.0.2.16");
 
         var persistentAddresses = Enumerable.Range(1, 12)
-            .Select(i => Commit(ct, CtFrames.Udp("10.0.0.7", $"198.51.100.{i}", (ushort)(3000 + i), 53), persistent).Nat.Src)
+            .Select(i => Commit(ct, Frame.Ip("10.0.0.7", $"198.51.100.{i}").Udp((ushort)(3000 + i), 53).Payload(12).Build(), persistent).Nat.Src)
             .ToHashSet();
         var plainAddresses = Enumerable.Range(1, 12)
-            .Select(i => Commit(ct, CtFrames.Udp("10.0.0.8", $"198.51.100.{i}", (ushort)(3000 + i), 53), plain).Nat.Src)
+            .Select(i => Commit(ct, Frame.Ip("10.0.0.8", $"198.51.100.{i}").Udp((ushort)(3000 + i), 53).Payload(12).Build(), plain).Nat.Src)
             .ToHashSet();
 
         Assert.Single(persistentAddresses);
@@ -113,7 +114,7 @@ public sealed class NatTableTests
         var ct = new CtHarness(Defaults.ConntrackOptions with { NatSeed = 9 });
         var dnat = new NatArgs { Kind = NatKind.Destination, HasAddress = true, MinAddress = Ip("10.0.0.1"), MaxAddress = Ip("10.0.0.1"), MinPort = 8000, MaxPort = 8003 };
 
-        var result = Commit(ct, CtFrames.Tcp("203.0.113.7", "192.0.2.100", 5000, 80, 1, 0, CtFrames.Syn), dnat);
+        var result = Commit(ct, Frame.Ip("203.0.113.7", "192.0.2.100").Tcp(5000, 80, TcpFlags.Syn, 1, 0).Build(), dnat);
 
         Assert.Equal(CtState.New | CtState.Tracked | CtState.DstNat, result.State);
         Assert.Equal(Ip("10.0.0.1"), result.Nat.Dst);
@@ -125,10 +126,10 @@ public sealed class NatTableTests
     public void An_expired_connection_frees_its_reply_tuple()
     {
         var ct = new CtHarness();
-        Commit(ct, CtFrames.Udp("10.0.0.1", Server, 5000, 53), SnatToOne);
+        Commit(ct, Frame.Ip("10.0.0.1", Server).Udp(5000, 53).Payload(12).Build(), SnatToOne);
         ct.Now += 61_000;
 
-        var again = Commit(ct, CtFrames.Udp("10.0.0.2", Server, 5000, 53), SnatToOne);
+        var again = Commit(ct, Frame.Ip("10.0.0.2", Server).Udp(5000, 53).Payload(12).Build(), SnatToOne);
 
         Assert.Equal((ushort)5000, again.Nat.SrcPort);
         Assert.Equal(1, ct.Table.Count);
@@ -138,10 +139,10 @@ public sealed class NatTableTests
     public void A_flushed_connection_takes_its_reply_tuple_with_it()
     {
         var ct = new CtHarness();
-        Commit(ct, CtFrames.Udp("10.0.0.1", Server, 5000, 53), SnatToOne);
+        Commit(ct, Frame.Ip("10.0.0.1", Server).Udp(5000, 53).Payload(12).Build(), SnatToOne);
         ct.Table.Flush();
 
-        var reply = Exec(ct, CtFrames.Udp(Server, "192.0.2.100", 53, 5000), NatArgs.Existing);
+        var reply = Exec(ct, Frame.Ip(Server, "192.0.2.100").Udp(53, 5000).Payload(12).Build(), NatArgs.Existing);
 
         Assert.Equal(CtState.New | CtState.Tracked, reply.State);
         Assert.True(reply.Nat.IsNone);
@@ -151,9 +152,9 @@ public sealed class NatTableTests
     public void A_packet_translated_in_its_zone_is_found_again_by_a_second_ct_there_and_not_translated_twice()
     {
         var ct = new CtHarness();
-        var frame = CtFrames.Udp("10.0.0.1", Server, 5000, 53);
+        var frame = Frame.Ip("10.0.0.1", Server).Udp(5000, 53).Payload(12).Build();
         var first = Commit(ct, frame, Snat("192.0.2.100", 6000, 6000));
-        var translated = CtFrames.Udp("192.0.2.100", Server, 6000, 53);
+        var translated = Frame.Ip("192.0.2.100", Server).Udp(6000, 53).Payload(12).Build();
         var metadata = default(PacketMetadata);
         first.ApplyTo(ref metadata);
 
@@ -168,11 +169,11 @@ public sealed class NatTableTests
     public void A_reserved_reply_tuple_is_answered_as_owned_elsewhere_and_taken_until_released()
     {
         var ct = new CtHarness();
-        var owner = CtHarness.Parse(CtFrames.Udp("10.0.0.1", Server, 5000, 53)).Key;
-        var reply = CtHarness.Parse(CtFrames.Udp(Server, "192.0.2.100", 53, 5000)).Key;
+        var owner = CtHarness.Parse(Frame.Ip("10.0.0.1", Server).Udp(5000, 53).Payload(12).Build()).Key;
+        var reply = CtHarness.Parse(Frame.Ip(Server, "192.0.2.100").Udp(53, 5000).Payload(12).Build()).Key;
 
         Assert.True(ct.Table.TryReserveReplyTuple(in reply, in owner, ct.Now));
-        var answer = Exec(ct, CtFrames.Udp(Server, "192.0.2.100", 53, 5000), NatArgs.Existing);
+        var answer = Exec(ct, Frame.Ip(Server, "192.0.2.100").Udp(53, 5000).Payload(12).Build(), NatArgs.Existing);
 
         Assert.True(answer.OwnedElsewhere);
         Assert.True(ct.Table.TryGetReplyOwner(in reply, out var found));
@@ -182,7 +183,7 @@ public sealed class NatTableTests
         Assert.Equal(0, ct.Table.Count);
 
         Assert.True(ct.Table.ReleaseReplyTuple(in reply));
-        Assert.False(Exec(ct, CtFrames.Udp(Server, "192.0.2.100", 53, 5000), NatArgs.Existing).OwnedElsewhere);
+        Assert.False(Exec(ct, Frame.Ip(Server, "192.0.2.100").Udp(53, 5000).Payload(12).Build(), NatArgs.Existing).OwnedElsewhere);
         Assert.Equal(0, ct.Table.ReservedReplyTuples);
     }
 
@@ -193,9 +194,9 @@ public sealed class NatTableTests
         var claims = new ScriptedClaims(ReplyClaim.Taken, ReplyClaim.ClaimedElsewhere);
         ct.Table.ReplyTupleClaims = claims;
 
-        var first = Commit(ct, CtFrames.Udp("10.0.0.1", Server, 5000, 53), SnatToOne);
-        var reply = Exec(ct, CtFrames.Udp(Server, "192.0.2.100", 53, 5001), NatArgs.Existing);
-        var again = Exec(ct, CtFrames.Udp("10.0.0.1", Server, 5000, 53), NatArgs.Existing);
+        var first = Commit(ct, Frame.Ip("10.0.0.1", Server).Udp(5000, 53).Payload(12).Build(), SnatToOne);
+        var reply = Exec(ct, Frame.Ip(Server, "192.0.2.100").Udp(53, 5001).Payload(12).Build(), NatArgs.Existing);
+        var again = Exec(ct, Frame.Ip("10.0.0.1", Server).Udp(5000, 53).Payload(12).Build(), NatArgs.Existing);
 
         // The first candidate (port 5000) was refused, the second (5001) reserved in the other table.
         Assert.Equal([5000, 5001], claims.Asked.Select(k => (int)k.DstPort));
@@ -209,8 +210,8 @@ public sealed class NatTableTests
     public void ICMP_echo_ids_are_not_moved_so_a_second_host_with_the_same_id_is_not_translated()
     {
         var ct = new CtHarness();
-        var first = Commit(ct, CtFrames.IcmpEcho("10.0.0.1", Server, 8, 42), SnatToOne);
-        var second = Commit(ct, CtFrames.IcmpEcho("10.0.0.2", Server, 8, 42), SnatToOne);
+        var first = Commit(ct, Frame.Ip("10.0.0.1", Server).IcmpEcho(8, 42).Build(), SnatToOne);
+        var second = Commit(ct, Frame.Ip("10.0.0.2", Server).IcmpEcho(8, 42).Build(), SnatToOne);
 
         Assert.Equal(Ip("192.0.2.100"), first.Nat.Src);
         Assert.True(second.Nat.IsNone);

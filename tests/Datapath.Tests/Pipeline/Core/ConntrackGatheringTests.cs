@@ -128,7 +128,7 @@ public sealed class ConntrackGatheringTests
     }
 
     private static byte[] CtFrames(int i, long sequenceFrom) =>
-        Tests.Conntrack.CtFrames.Udp(Tests.Conntrack.CtFrames.H1, Tests.Conntrack.CtFrames.H2, (ushort)(30000 + sequenceFrom + i), 53);
+        TestSupport.Frames.Frame.Ip(Tests.Conntrack.CtHarness.H1, Tests.Conntrack.CtHarness.H2).Udp((ushort)(30000 + sequenceFrom + i), 53).Payload(12).Build();
 
     private sealed class Stage : IConntrackStage
     {

@@ -1,3 +1,4 @@
+using TestSupport.Frames;
 using Datapath.Conntrack;
 using Datapath.Conntrack.Fragments;
 using Datapath.Flow;
@@ -19,7 +20,7 @@ public sealed class ReassemblyStageTests
     [Fact]
     public void A_whole_packet_goes_to_conntrack_alone()
     {
-        var packet = Extracted(CtFrames.Udp(CtFrames.H1, CtFrames.H2, 4000, 53));
+        var packet = Extracted(Frame.Ip(CtHarness.H1, CtHarness.H2).Udp(4000, 53).Payload(12).Build());
 
         Assert.True(_stage.TryInput(packet, 3, 0, out var input, out var datagram));
 
@@ -31,7 +32,7 @@ public sealed class ReassemblyStageTests
     [Fact]
     public void Fragments_wait_and_the_last_one_brings_the_whole_datagram_with_all_its_fragments()
     {
-        var fragments = IpReassemblerTests.SplitIpv4(CtFrames.Udp(CtFrames.H1, CtFrames.H2, 4000, 5001, payload: 3000), 1480).Select(Extracted).ToList();
+        var fragments = Frame.Ip(CtHarness.H1, CtHarness.H2).Udp(4000, 5001).Payload(3000).Id(0x1234).BuildFragments(1480).Select(Extracted).ToList();
 
         Assert.False(_stage.TryInput(fragments[0], 0, 0, out _, out _));
         Assert.False(_stage.TryInput(fragments[1], 0, 0, out _, out _));
@@ -47,7 +48,7 @@ public sealed class ReassemblyStageTests
     [Fact]
     public void Held_fragments_expire_counted_and_go_back_to_their_pool()
     {
-        var fragments = IpReassemblerTests.SplitIpv4(CtFrames.Udp(CtFrames.H1, CtFrames.H2, 4000, 5001, payload: 3000), 1480).Select(Extracted).ToList();
+        var fragments = Frame.Ip(CtHarness.H1, CtHarness.H2).Udp(4000, 5001).Payload(3000).Id(0x1234).BuildFragments(1480).Select(Extracted).ToList();
         _stage.TryInput(fragments[0], 0, 0, out _, out _);
         _stage.TryInput(fragments[1], 0, 0, out _, out _);
 
@@ -60,7 +61,7 @@ public sealed class ReassemblyStageTests
     [Fact]
     public void Releasing_gives_back_every_held_fragment()
     {
-        var fragments = IpReassemblerTests.SplitIpv4(CtFrames.Udp(CtFrames.H1, CtFrames.H2, 4000, 5001, payload: 3000), 1480).Select(Extracted).ToList();
+        var fragments = Frame.Ip(CtHarness.H1, CtHarness.H2).Udp(4000, 5001).Payload(3000).Id(0x1234).BuildFragments(1480).Select(Extracted).ToList();
         _stage.TryInput(fragments[0], 0, 0, out _, out _);
 
         Assert.Equal(1, _stage.ReleaseHeld());

@@ -6,34 +6,33 @@ using Datapath.Pipeline;
 namespace Actors.Pmd;
 
 /// <summary>
-/// The PMD's conntrack stage on the shard actors: a request's inputs are grouped by shard
-/// (<see cref="ShardSplitter"/>) into at most one <see cref="TrackConnections"/> per shard (never
-/// one message per packet), and each shard's answer continues its packets as soon as it arrives, so
-/// a slow shard never holds back another shard's packets and the packets of one connection (one
-/// shard) keep their order. Inputs that conntrack would call invalid anyway (not parseable) are
-/// answered on the spot. Shards' revocations of bypass flows are passed on to the core. Owned by one
-/// PMD actor, which hands it the shards' messages.
+/// The PMD's conntrack work for shards it does not host: one <see cref="TrackConnections"/> per
+/// shard a request touches (never one message per packet), each answer continuing its packets as
+/// soon as it arrives, so a slow shard never holds back another shard's packets and the packets of
+/// one connection (one shard) keep their order. Shards' revocations of bypass flows are passed on to
+/// the core; messages unanswered for too long are given up. Owned by one PMD actor, which hands it
+/// the shards' messages.
 /// </summary>
-internal sealed class ShardConntrackStage : IConntrackStage
+internal sealed class RemoteShards
 {
     private readonly ConntrackRoutes _routes;
     private readonly IActorRef _self;
     private readonly IScheduler _scheduler;
     private readonly IConntrackAnswers _answers;
-    private readonly ShardSplitter _splitter;
     private readonly Dictionary<long, Pending> _outstanding = [];
+    private readonly int[] _outstandingPerShard;
 
     // Batch ids start at a random point so that a restarted PMD (same actor reference, new stage)
     // never takes an answer meant for its previous incarnation for one of its own.
     private long _nextBatchId = Random.Shared.NextInt64(1L << 62);
 
-    public ShardConntrackStage(ConntrackRoutes routes, IActorRef self, IScheduler scheduler, IConntrackAnswers answers)
+    public RemoteShards(ConntrackRoutes routes, IActorRef self, IScheduler scheduler, IConntrackAnswers answers)
     {
         _routes = routes;
         _self = self;
         _scheduler = scheduler;
         _answers = answers;
-        _splitter = new ShardSplitter(routes.ShardCount);
+        _outstandingPerShard = new int[routes.ShardCount];
     }
 
     /// <summary>Answers that came too late (after <see cref="ExpireOverdue"/> gave up on them).</summary>
@@ -42,28 +41,34 @@ internal sealed class ShardConntrackStage : IConntrackStage
     /// <summary>Messages sent to shards and not answered yet.</summary>
     public int Outstanding => _outstanding.Count;
 
+    /// <summary>Messages sent to <paramref name="shard"/> and not answered yet.</summary>
+    public int OutstandingFor(int shard) => _outstandingPerShard[shard];
+
     public long MessagesSent { get; private set; }
 
     public long StaleAnswers { get; private set; }
 
-    public void Submit(ConntrackRequest request)
+    /// <summary>Sends inputs <paramref name="group"/> of <paramref name="request"/> (all of one shard) to that shard.</summary>
+    public void Send(ConntrackRequest request, int shard, ReadOnlySpan<int> group)
     {
-        var inputs = request.Inputs;
-        int groups = _splitter.Split(inputs);
-        for (int g = 0; g < groups; g++)
+        var indices = group.ToArray();
+        var inputs = new ConntrackInput[indices.Length];
+        var all = request.Inputs;
+        for (int n = 0; n < indices.Length; n++)
         {
-            Send(request, _splitter.ShardOf(g), _splitter.Group(g));
+            inputs[n] = all[indices[n]];
         }
 
-        if (_splitter.Invalid.Length > 0)
-        {
-            AnswerInvalid(request, _splitter.Invalid);
-        }
+        long batchId = ++_nextBatchId;
+        _outstanding.Add(batchId, new Pending(request.Id, shard, indices, _scheduler.Now));
+        _outstandingPerShard[shard]++;
+        MessagesSent++;
+        _routes.Send(new TrackConnections(shard, batchId, request.NowMs, request.Args, inputs), _self);
     }
 
-    /// <summary>The PMD built a bypass flow: the connection's shard watches it and tells the PMD when it leaves the established state.</summary>
-    public void Watch(in ConntrackKey connection, uint connectionHash) =>
-        _routes.Send(ConntrackShards.ShardOf(connectionHash, _routes.ShardCount), new BypassFlowInstalled(connection, connectionHash), _self);
+    /// <summary>The PMD built a bypass flow of a shard it does not host: that shard watches it and tells the PMD when it leaves the established state.</summary>
+    public void Watch(int shard, in ConntrackKey connection, uint connectionHash) =>
+        _routes.Send(shard, new BypassFlowInstalled(connection, connectionHash), _self);
 
     /// <summary>A shard's answer: continues its packets. Returns false for an answer nobody waits for.</summary>
     public bool Complete(ConnectionsTracked answer)
@@ -76,7 +81,7 @@ internal sealed class ShardConntrackStage : IConntrackStage
             return false;
         }
 
-        _outstanding.Remove(answer.BatchId);
+        Forget(answer.BatchId, pending);
         _answers.Complete(pending.RequestId, pending.Indices, answer.Results);
         return true;
     }
@@ -115,7 +120,8 @@ internal sealed class ShardConntrackStage : IConntrackStage
 
         foreach (long batchId in overdue)
         {
-            _outstanding.Remove(batchId, out var pending);
+            var pending = _outstanding[batchId];
+            Forget(batchId, pending);
             LostAnswers++;
             _answers.Abandon(pending.RequestId, pending.Indices);
         }
@@ -123,29 +129,10 @@ internal sealed class ShardConntrackStage : IConntrackStage
         return overdue.Count;
     }
 
-    private void Send(ConntrackRequest request, int shard, ReadOnlySpan<int> group)
+    private void Forget(long batchId, Pending pending)
     {
-        var indices = group.ToArray();
-        var inputs = new ConntrackInput[indices.Length];
-        var all = request.Inputs;
-        for (int n = 0; n < indices.Length; n++)
-        {
-            inputs[n] = all[indices[n]];
-        }
-
-        long batchId = ++_nextBatchId;
-        _outstanding.Add(batchId, new Pending(request.Id, shard, indices, _scheduler.Now));
-        MessagesSent++;
-        _routes.Send(new TrackConnections(shard, batchId, request.NowMs, request.Args, inputs), _self);
-    }
-
-    /// <summary>Answers the invalid inputs in place (copied out first: the answer may submit again and split anew).</summary>
-    private void AnswerInvalid(ConntrackRequest request, ReadOnlySpan<int> invalid)
-    {
-        var indices = invalid.ToArray();
-        var results = new ConntrackResult[indices.Length];
-        Array.Fill(results, ConnectionTable.InvalidResult(request.Args.Zone));
-        _answers.Complete(request.Id, indices, results);
+        _outstanding.Remove(batchId);
+        _outstandingPerShard[pending.Shard]--;
     }
 
     private readonly record struct Pending(long RequestId, int Shard, int[] Indices, DateTimeOffset SentAt);

@@ -1,0 +1,145 @@
+namespace Datapath.OpenFlow.Wire;
+
+/// <summary>
+/// The OpenFlow errors this switch reports, independent of the version (Open vSwitch's enum
+/// ofperr). <see cref="OfpErrors.Encode"/> gives each one's type and code in a version.
+/// </summary>
+public enum OfpErrorKind
+{
+    HelloIncompatible,
+    BadRequestVersion,
+    BadRequestType,
+    BadRequestMultipart,
+    BadRequestExperimenter,
+    BadRequestSubtype,
+    BadRequestEperm,
+    BadRequestLength,
+    BadRequestBufferUnknown,
+    BadRequestTableId,
+    BadRequestPort,
+    BadRequestPacket,
+    BadActionType,
+    BadActionLength,
+    BadActionExperimenter,
+    BadActionExperimenterType,
+    BadActionOutPort,
+    BadActionArgument,
+    BadActionEperm,
+    BadActionUnsupportedOrder,
+    BadActionMatchInconsistent,
+    BadActionSetType,
+    BadActionSetLength,
+    BadActionSetArgument,
+    BadInstructionUnknown,
+    BadInstructionUnsupported,
+    BadInstructionTableId,
+    BadInstructionLength,
+    BadMatchType,
+    BadMatchLength,
+    BadMatchTag,
+    BadMatchWildcards,
+    BadMatchField,
+    BadMatchValue,
+    BadMatchMask,
+    BadMatchPrerequisite,
+    BadMatchDuplicateField,
+    FlowModUnknown,
+    FlowModTableFull,
+    FlowModBadTableId,
+    FlowModOverlap,
+    FlowModEperm,
+    FlowModBadTimeout,
+    FlowModBadCommand,
+    FlowModBadFlags,
+    SwitchConfigBadFlags,
+    RoleRequestBadRole,
+}
+
+/// <summary>A request that cannot be carried out: becomes an OFPT_ERROR reply carrying the start of the request.</summary>
+public sealed class OfpException : Exception
+{
+    public OfpException(OfpErrorKind kind, string message)
+        : base(message)
+    {
+        Kind = kind;
+    }
+
+    public OfpException()
+        : this(OfpErrorKind.BadRequestType, "bad request")
+    {
+    }
+
+    public OfpException(string message)
+        : this(OfpErrorKind.BadRequestType, message)
+    {
+    }
+
+    public OfpException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+        Kind = OfpErrorKind.BadRequestType;
+    }
+
+    public OfpErrorKind Kind { get; }
+}
+
+/// <summary>Type and code of each error per version (Open vSwitch's ofp-errors table).</summary>
+public static class OfpErrors
+{
+    /// <summary>The (type, code) pair of <paramref name="kind"/> in OpenFlow <paramref name="version"/>.</summary>
+    public static (ushort Type, ushort Code) Encode(OfpErrorKind kind, byte version)
+    {
+        bool v10 = version == OfpVersion.Of10;
+        return kind switch
+        {
+            OfpErrorKind.HelloIncompatible => (0, 0),
+            OfpErrorKind.BadRequestVersion => (1, 0),
+            OfpErrorKind.BadRequestType => (1, 1),
+            OfpErrorKind.BadRequestMultipart => (1, 2),
+            OfpErrorKind.BadRequestExperimenter => (1, 3),
+            OfpErrorKind.BadRequestSubtype => (1, 4),
+            OfpErrorKind.BadRequestEperm => (1, 5),
+            OfpErrorKind.BadRequestLength => (1, 6),
+            OfpErrorKind.BadRequestBufferUnknown => (1, 8),
+            OfpErrorKind.BadRequestTableId => (1, 9),
+            OfpErrorKind.BadRequestPort => (1, v10 ? (ushort)5 : (ushort)11),
+            OfpErrorKind.BadRequestPacket => (1, v10 ? (ushort)5 : (ushort)12),
+            OfpErrorKind.BadActionType => (2, 0),
+            OfpErrorKind.BadActionLength => (2, 1),
+            OfpErrorKind.BadActionExperimenter => (2, 2),
+            OfpErrorKind.BadActionExperimenterType => (2, 3),
+            OfpErrorKind.BadActionOutPort => (2, 4),
+            OfpErrorKind.BadActionArgument => (2, 5),
+            OfpErrorKind.BadActionEperm => (2, 6),
+            OfpErrorKind.BadActionMatchInconsistent => v10 ? ((ushort)2, (ushort)5) : ((ushort)2, (ushort)10),
+            OfpErrorKind.BadActionUnsupportedOrder => v10 ? ((ushort)2, (ushort)5) : ((ushort)2, (ushort)11),
+            OfpErrorKind.BadActionSetType => v10 ? ((ushort)2, (ushort)0) : ((ushort)2, (ushort)13),
+            OfpErrorKind.BadActionSetLength => v10 ? ((ushort)2, (ushort)1) : ((ushort)2, (ushort)14),
+            OfpErrorKind.BadActionSetArgument => v10 ? ((ushort)2, (ushort)5) : ((ushort)2, (ushort)15),
+            OfpErrorKind.BadInstructionUnknown => v10 ? ((ushort)2, (ushort)0) : ((ushort)3, (ushort)0),
+            OfpErrorKind.BadInstructionUnsupported => v10 ? ((ushort)2, (ushort)0) : ((ushort)3, (ushort)1),
+            OfpErrorKind.BadInstructionTableId => v10 ? ((ushort)2, (ushort)5) : ((ushort)3, (ushort)2),
+            OfpErrorKind.BadInstructionLength => v10 ? ((ushort)2, (ushort)1) : ((ushort)3, (ushort)7),
+            OfpErrorKind.BadMatchType => v10 ? ((ushort)1, (ushort)257) : ((ushort)4, (ushort)0),
+            OfpErrorKind.BadMatchLength => v10 ? ((ushort)1, (ushort)6) : ((ushort)4, (ushort)1),
+            OfpErrorKind.BadMatchTag => v10 ? ((ushort)1, (ushort)258) : ((ushort)4, (ushort)2),
+            OfpErrorKind.BadMatchWildcards => v10 ? ((ushort)1, (ushort)262) : ((ushort)4, (ushort)5),
+            OfpErrorKind.BadMatchField => v10 ? ((ushort)1, (ushort)263) : ((ushort)4, (ushort)6),
+            OfpErrorKind.BadMatchValue => v10 ? ((ushort)1, (ushort)258) : ((ushort)4, (ushort)7),
+            OfpErrorKind.BadMatchMask => v10 ? ((ushort)1, (ushort)259) : ((ushort)4, (ushort)8),
+            OfpErrorKind.BadMatchPrerequisite => v10 ? ((ushort)1, (ushort)260) : ((ushort)4, (ushort)9),
+            OfpErrorKind.BadMatchDuplicateField => v10 ? ((ushort)1, (ushort)261) : ((ushort)4, (ushort)10),
+            OfpErrorKind.FlowModUnknown => v10 ? ((ushort)3, (ushort)5) : ((ushort)5, (ushort)0),
+            OfpErrorKind.FlowModTableFull => v10 ? ((ushort)3, (ushort)0) : ((ushort)5, (ushort)1),
+            OfpErrorKind.FlowModBadTableId => v10 ? ((ushort)3, (ushort)5) : ((ushort)5, (ushort)2),
+            OfpErrorKind.FlowModOverlap => v10 ? ((ushort)3, (ushort)1) : ((ushort)5, (ushort)3),
+            OfpErrorKind.FlowModEperm => v10 ? ((ushort)3, (ushort)2) : ((ushort)5, (ushort)4),
+            OfpErrorKind.FlowModBadTimeout => v10 ? ((ushort)3, (ushort)3) : ((ushort)5, (ushort)5),
+            OfpErrorKind.FlowModBadCommand => v10 ? ((ushort)3, (ushort)4) : ((ushort)5, (ushort)6),
+            OfpErrorKind.FlowModBadFlags => v10 ? ((ushort)3, (ushort)5) : ((ushort)5, (ushort)7),
+            OfpErrorKind.SwitchConfigBadFlags => v10 ? ((ushort)1, (ushort)5) : ((ushort)10, (ushort)0),
+            OfpErrorKind.RoleRequestBadRole => v10 ? ((ushort)1, (ushort)5) : ((ushort)11, (ushort)2),
+            _ => (1, 1),
+        };
+    }
+}
