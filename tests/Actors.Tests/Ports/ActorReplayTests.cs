@@ -3,6 +3,7 @@ using Actors.Node;
 using Actors.Pmd;
 using Actors.Ports;
 using Actors.Tests.Support;
+using Akka.Actor;
 using Datapath.Bypass;
 using Datapath.OpenFlow;
 using Datapath.OpenFlow.Tables;
@@ -55,6 +56,44 @@ public sealed class ActorReplayTests
         var verdicts = await Replay(TestData.Capture(capture + ".pcap"), pmds, settings: settings, clustered: clustered);
 
         Assert.Equal(expected, verdicts);
+    }
+
+    public static TheoryData<string, int> CapturesAndPmds()
+    {
+        var data = new TheoryData<string, int>();
+        foreach (var pcap in TestData.AllCapturePcaps())
+        {
+            data.Add(Path.GetFileNameWithoutExtension(pcap), 1);
+            data.Add(Path.GetFileNameWithoutExtension(pcap), 2);
+        }
+
+        return data;
+    }
+
+    /// <summary>
+    /// received = sent + dropped by a named reason, through the actors, on every capture: the ports'
+    /// counters, the PMDs' "drop action" (each frame the reference drops) and the node's ledger.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(CapturesAndPmds))]
+    public async Task Every_frame_of_a_capture_is_sent_or_counted_as_a_drop_by_its_reason(string capture, int pmds)
+    {
+        var expected = File.ReadAllLines(TestData.Capture(Path.Combine("expected", capture + ".verdict")));
+        var frames = Frames(TestData.Capture(capture + ".pcap"));
+        var config = TestConfigs.Standalone();
+        await using var cluster = await DatapathCluster.StartAsync(config, DatapathSettings.From(config, "test").Conntrack, upTimeout: Patience);
+        var node = DatapathNode.Start(cluster, pmds, Defaults.PmdSettings, Defaults.BridgeSettings);
+        await node.UseFlowsAsync(Firewall(), Patience);
+        var port = ReplayPortActor.Start(cluster.System, frames, node.Pmds, node.Batches);
+        await node.UsePortsAsync(port.Links, Patience);
+
+        var finished = await port.Actor.Ask<ReplayFinished>(StartReplay.Instance, Patience);
+        var drained = await port.Actor.Ask<PortDrained>(DrainAndReport.Instance, Patience);
+        var pmdStats = await PacketAccounting.PmdStatisticsAsync(node, Patience);
+        await node.StopAsync();
+
+        Assert.Equal(expected, finished.Verdicts);
+        PacketAccounting.AssertEveryPacketAccountedFor(drained.Statistics.Ports, pmdStats, droppedByFlows: expected.Count(v => v.EndsWith("drop", StringComparison.Ordinal)));
     }
 
     /// <param name="clustered">On a single-node cluster (conntrack through sharding) rather than a standalone node.</param>
