@@ -292,7 +292,8 @@ internal sealed class DatapathControl : IControlHandler, IAsyncDisposable
                         text.Append(line).Append('\n');
                     }
 
-                    yield return new ReplyChunk(text.ToString(), page.Lines);
+                    // JSON clients get each connection's fields, not its line (parsed only if asked for).
+                    yield return new ReplyChunk(text.ToString(), new ConntrackLineFields.Parsed(page.Lines));
                 }
                 finally
                 {

@@ -65,7 +65,7 @@ internal static class JobReport
             s.Pmds,
             s.QueuesPerPort,
             ConntrackShards = s.Conntrack.Shards,
-            Packets = new { ledger.Received, ledger.Sent, ledger.Dropped, ledger.Held, ledger.Transmitted, ledger.ExtraCopies, ledger.ToController, ledger.Balances },
+            Packets = new { ledger.Received, ledger.Sent, ledger.Dropped, ledger.Held, ledger.Transmitted, ledger.ExtraCopies, ledger.ToController, ledger.Injected, ledger.Balances },
             Drops = ledger.Drops,
             Ports = result.Ports.Ports.Select(p => new
             {
