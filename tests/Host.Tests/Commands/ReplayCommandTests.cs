@@ -88,6 +88,64 @@ public sealed class ReplayCommandTests : IDisposable
         Assert.Equal(21, lines.Count(l => l.EndsWith("skipped", StringComparison.Ordinal)));
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_bad_capture_leaves_the_verdicts_file_as_it_was(bool inline)
+    {
+        string verdicts = _scratch.Write("kept.verdict", "1 1 -> 2\n");
+        // A capture cut in the middle of its second record: the header and first record are good.
+        byte[] good = File.ReadAllBytes(TestData.Capture("udp-dns.pcap"));
+        string bad = _scratch.Write("cut.pcap", good[..(24 + 16 + 60 + 20)]);
+
+        var (exit, _, error) = Invoke(["replay", "--pcap", bad, "--verdicts", verdicts, .. inline ? new[] { "--inline" } : []]);
+
+        Assert.Equal(1, exit);
+        Assert.StartsWith("replay: ", error, StringComparison.Ordinal);
+        Assert.Equal("1 1 -> 2\n", File.ReadAllText(verdicts));
+        Assert.False(File.Exists(verdicts + ".partial"));
+    }
+
+    [Fact]
+    public void A_directory_given_as_the_capture_is_named_as_one()
+    {
+        var (exit, _, error) = Invoke("replay", "--pcap", _scratch.Path);
+
+        Assert.Equal(1, exit);
+        Assert.Equal($"replay: --pcap: {_scratch.Path} is a directory, not a capture", error.Trim());
+    }
+
+    [Fact]
+    public void One_MAC_for_both_ports_is_refused()
+    {
+        var (exit, output, error) = Invoke("replay", "--pcap", TestData.Capture("udp-dns.pcap"), "--port1-mac", "02:00:00:00:00:07", "--port2-mac", "02:00:00:00:00:07");
+
+        Assert.Equal(2, exit);
+        Assert.Empty(output);
+        Assert.Contains("--port1-mac and --port2-mac are the same", error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("nonexistent.flows")]
+    [InlineData("some/dir/firewall.flows")]
+    public void Dump_flows_of_a_file_that_is_not_there_says_it_is_missing(string name)
+    {
+        var (exit, output, error) = Invoke("dump-flows", Path.Combine(_scratch.Path, name));
+
+        Assert.Equal(1, exit);
+        Assert.Empty(output);
+        Assert.Equal($"dump-flows: {Path.Combine(_scratch.Path, name)}: no such file", error.Trim());
+    }
+
+    [Fact]
+    public void Dump_flows_of_a_directory_says_it_is_one()
+    {
+        var (exit, _, error) = Invoke("dump-flows", _scratch.Path);
+
+        Assert.Equal(1, exit);
+        Assert.Equal($"dump-flows: {_scratch.Path} is a directory, not a flow file", error.Trim());
+    }
+
     [Fact]
     public void A_bad_MAC_address_exits_2()
     {
