@@ -386,7 +386,7 @@ internal sealed class DatapathControl : IControlHandler, IAsyncDisposable
         return new ControlReply(sb.ToString(), new { Pmds = pmds, gathered.PmdsMissing });
     }
 
-    /// <summary>Where this PMD's received packets went (received = sent + dropped + held), the drops by reason, and its copies.</summary>
+    /// <summary>Where this PMD's received packets went (received + from packet_outs = sent + dropped + held), the drops by reason, and its copies.</summary>
     private static void AppendAccounting(StringBuilder sb, PmdStatistics pmd)
     {
         sb.Append(C, $"  packets sent: {pmd.PacketsSent}\n");
@@ -397,6 +397,11 @@ internal sealed class DatapathControl : IControlHandler, IAsyncDisposable
         }
 
         sb.Append(C, $"  packets held: {pmd.PacketsHeld}\n");
+        if (pmd.PacketsInjected > 0)
+        {
+            sb.Append(C, $"  packets from packet_outs: {pmd.PacketsInjected}\n");
+        }
+
         if (pmd.PacketsWaiting > 0)
         {
             sb.Append(C, $"  packets not yet received (batches waiting for a revalidation): {pmd.PacketsWaiting}\n");
@@ -404,6 +409,10 @@ internal sealed class DatapathControl : IControlHandler, IAsyncDisposable
 
         sb.Append(C, $"  output copies: {pmd.Outputs} ({pmd.ExtraCopies} beyond each packet's first)\n");
         sb.Append(C, $"  tx dropped: {pmd.TransmitDropsNoPort + pmd.TransmitDropsPoolEmpty} (no such port {pmd.TransmitDropsNoPort}, pool empty {pmd.TransmitDropsPoolEmpty})\n");
+        if (pmd.ToUserspace > 0)
+        {
+            sb.Append(C, $"  to the controller: {pmd.ToUserspace - pmd.ControllerDrops} (not delivered {pmd.ControllerDrops})\n");
+        }
     }
 
     private async Task<ControlReply> PmdStatsClearAsync(IReadOnlyList<string> args, CancellationToken cancellation)

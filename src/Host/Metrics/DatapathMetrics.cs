@@ -28,6 +28,7 @@ internal sealed class DatapathMetrics
     private readonly Counter _pmdUpcalls;
     private readonly Counter _pmdDrops;
     private readonly Counter _pmdSent;
+    private readonly Counter _pmdInjected;
     private readonly Gauge _pmdHeld;
     private readonly Counter _pmdOutputs;
     private readonly Counter _pmdTxDrops;
@@ -57,6 +58,7 @@ internal sealed class DatapathMetrics
         _pmdUpcalls = PmdCounter("upcalls_total", "Cache misses sent to the OpenFlow tables, by result (ok: a megaflow was installed).", "result");
         _pmdDrops = PmdCounter("drops_total", "Packets dropped by the PMD's pipeline, by reason (received = sent + drops + held).", "reason");
         _pmdSent = PmdCounter("packets_sent_total", "Packets the PMD sent at least once (an output, or to the controller), each counted once.");
+        _pmdInjected = PmdCounter("packets_injected_total", "Packets a controller's packet_out put into the PMD (received + injected = sent + drops + held).");
         _pmdHeld = factory.CreateGauge(Prefix + "pmd_packets_held", "Packets the PMD holds now: waiting for conntrack, or for the rest of their datagram.", ["pmd"]);
         _pmdOutputs = PmdCounter("output_copies_total", "Copies the PMD handed to ports (flooding and several outputs send a packet more than once).");
         _pmdTxDrops = PmdCounter("tx_dropped_total", "Copies the PMD could not hand to a port, by reason (no such port, transmit pool empty).", "reason");
@@ -127,7 +129,7 @@ internal sealed class DatapathMetrics
         // A PMD that did not answer this time may still be there: prune only after a full answer.
         if (snapshot.Pmds.PmdsMissing == 0)
         {
-            foreach (var collector in new Collector[] { _pmdPackets, _pmdRecirculations, _pmdEmcHits, _pmdMegaflowHits, _pmdBypassHits, _pmdBypassInstalls, _pmdBypassRevocations, _pmdBypassGuardFallbacks, _pmdUpcalls, _pmdDrops, _pmdSent, _pmdHeld, _pmdOutputs, _pmdTxDrops, _pmdMegaflows })
+            foreach (var collector in new Collector[] { _pmdPackets, _pmdRecirculations, _pmdEmcHits, _pmdMegaflowHits, _pmdBypassHits, _pmdBypassInstalls, _pmdBypassRevocations, _pmdBypassGuardFallbacks, _pmdUpcalls, _pmdDrops, _pmdSent, _pmdInjected, _pmdHeld, _pmdOutputs, _pmdTxDrops, _pmdMegaflows })
             {
                 Prune(collector, present);
             }
@@ -153,6 +155,7 @@ internal sealed class DatapathMetrics
         }
 
         Set(_pmdSent, pmd.PacketsSent, id);
+        Set(_pmdInjected, pmd.PacketsInjected, id);
         _pmdHeld.WithLabels(id).Set(pmd.PacketsHeld);
         Set(_pmdOutputs, pmd.Outputs, id);
         Set(_pmdTxDrops, pmd.TransmitDropsNoPort, id, "no such port");

@@ -151,6 +151,27 @@ public sealed partial class ControlChannelTests(SharedDatapathFixture fixture) :
     }
 
     [Fact]
+    public void Pmd_stats_show_says_where_every_packet_each_pmd_received_went()
+    {
+        string text = _datapath.Ok("pmd-stats-show");
+
+        var blocks = text.Split("pmd thread ", StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(2, blocks.Length);
+        foreach (string block in blocks)
+        {
+            long received = Counter(block, "packets received");
+            long dropped = Counter(block, "packets dropped");
+            var reasons = System.Text.RegularExpressions.Regex.Matches(block, @"\n    [^:\n]+: (\d+)(?=\n)").Select(m => long.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
+            Assert.True(received > 0);
+            Assert.Equal(received, Counter(block, "packets sent") + dropped + Counter(block, "packets held"));
+            Assert.Equal(dropped, reasons.Sum());
+        }
+    }
+
+    private static long Counter(string block, string name) =>
+        long.Parse(System.Text.RegularExpressions.Regex.Match(block, $@"\n  {name}: (\d+)\n").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+
+    [Fact]
     public void Pmd_stats_clear_starts_the_counters_again_from_zero()
     {
         long before = Received(_datapath.Ok("pmd-stats-show"));
