@@ -67,6 +67,10 @@ public sealed class PacketAccountingTests
             received == snapshot.PacketsSent + dropped + snapshot.PacketsHeld,
             $"received {received} != sent {snapshot.PacketsSent} + dropped {dropped} ({string.Join(", ", snapshot.Drops.Where(d => d.Value > 0))}) + held {snapshot.PacketsHeld}");
         Assert.Equal(verdicts.Where(v => v is not "drop" and not "skipped").Sum(v => v.Split(',').Length), snapshot.Outputs);
+
+        // Each pass is found in exactly one place (the progress line's shares add up to all of them).
+        var p = snapshot.Pipeline;
+        Assert.Equal(p.PacketsReceived + p.Recirculations, p.EmcHits + p.MegaflowHits + p.BypassHits + p.UpcallsOk + p.UpcallsFailed);
         if (!capture.StartsWith("fragments", StringComparison.Ordinal))
         {
             // No fragments: each frame is one packet, its verdict its fate.
@@ -110,6 +114,30 @@ public sealed class PacketAccountingTests
         Assert.Equal(1, snapshot.PacketsSent);
         Assert.Equal(2, snapshot.Outputs);
         Assert.Equal(2, sink.Count);
+    }
+
+    [Fact]
+    public void A_flooded_packet_is_one_packet_sent_and_its_copies_are_counted_apart()
+    {
+        var tables = new OpenFlowTables();
+        tables.AddFlows("table=0, actions=FLOOD\n", "flood.flows");
+        var datapath = new InlineDatapath(new Translator(tables, new RecircRegistry(), [1, 2, 3, 4]), Defaults.PmdCoreOptions, new ConnectionTable(Defaults.ConntrackOptions));
+        var sink = new CountingSink();
+        var batch = new Datapath.Packets.PacketBatch();
+        for (int i = 0; i < 5; i++)
+        {
+            Assert.True(datapath.TryReceive(TestSupport.Frames.Frame.Ip("10.0.0.1", "10.0.0.2").Udp(1, (ushort)(100 + i)).Build(), 1, out var packet));
+            batch.Add(packet);
+        }
+
+        datapath.Process(batch, 1, sink);
+
+        var snapshot = datapath.Core.Snapshot();
+        Assert.Equal(5, snapshot.Pipeline.PacketsReceived);
+        Assert.Equal(5, snapshot.PacketsSent);
+        Assert.Equal(15, snapshot.Outputs);
+        Assert.Equal(15, sink.Count);
+        Assert.Equal(0, snapshot.Drops.Values.Sum());
     }
 
     private static OpenFlowTables Firewall()

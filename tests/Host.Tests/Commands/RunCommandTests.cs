@@ -155,6 +155,11 @@ public sealed class RunCommandTests : IDisposable
         Assert.Equal(
             pmds.Sum(p => p.GetProperty("packets_received").GetInt64()),
             pmds.Sum(p => p.GetProperty("packets_sent").GetInt64() + p.GetProperty("packets_dropped").GetInt64() + p.GetProperty("packets_held").GetInt64()));
+
+        // Every pass (received or recirculated) was an EMC, megaflow or bypass hit or an upcall: the progress line's shares cover all.
+        Assert.All(pmds, p => Assert.Equal(
+            p.GetProperty("packets_received").GetInt64() + p.GetProperty("recirculations").GetInt64(),
+            p.GetProperty("emc_hits").GetInt64() + p.GetProperty("megaflow_hits").GetInt64() + p.GetProperty("bypass_hits").GetInt64() + p.GetProperty("upcalls_ok").GetInt64() + p.GetProperty("upcalls_failed").GetInt64()));
     }
 
     /// <summary>
@@ -246,6 +251,21 @@ public sealed class RunCommandTests : IDisposable
         using var json = JsonDocument.Parse(error);
         Assert.Equal("run", json.RootElement.GetProperty("error").GetProperty("command").GetString());
         Assert.Contains("--pmds", json.RootElement.GetProperty("error").GetProperty("message").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_progress_line_shows_bypass_hits_so_its_shares_cover_every_pass()
+    {
+        var interval = new Host.MainJob.JobProgress(TimeSpan.FromSeconds(3), 1000, 1200, 84, 12, 1080, 24, 7, 1);
+
+        string line = Host.MainJob.JobReport.ProgressLine(interval);
+
+        var shares = System.Text.RegularExpressions.Regex.Matches(line, @"(emc|megaflow|bypass)\s+(\d+\.\d)%").ToDictionary(m => m.Groups[1].Value, m => double.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(["bypass", "emc", "megaflow"], shares.Keys.Order());
+        Assert.Equal(90.0, shares["bypass"]);
+        Assert.Equal(100.0 - (100.0 * 24 / 1200), shares.Values.Sum(), 1);
+        Assert.Contains("upcalls 24", line, StringComparison.Ordinal);
+        Assert.Contains("drops 7", line, StringComparison.Ordinal);
     }
 
     private static (int Exit, string Output, string Error) Invoke(params string[] args)
