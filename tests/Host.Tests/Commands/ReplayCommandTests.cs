@@ -115,6 +115,20 @@ public sealed class ReplayCommandTests : IDisposable
         Assert.Equal($"replay: --pcap: {_scratch.Path} is a directory, not a capture", error.Trim());
     }
 
+    [Theory]
+    [InlineData("5000")]
+    [InlineData("0")]
+    [InlineData("2147483647")]
+    public void A_pmd_count_beyond_datapath_pmds_bounds_is_one_error_line(string pmds)
+    {
+        var (exit, output, error) = Invoke("replay", "--pcap", TestData.Capture("udp-dns.pcap"), "--pmds", pmds);
+
+        Assert.Equal(2, exit);
+        Assert.Empty(output);
+        Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("--pmds", error, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void One_MAC_for_both_ports_is_refused()
     {
