@@ -146,6 +146,17 @@ internal static class RunCommand
                         1);
                 }
 
+                // Fewer packets than connections opened: most never got one through, so the rates
+                // above say nothing of a warmed-up datapath.
+                if (result.Ports.Traffic is { } traffic && result.Ledger.Received < traffic.Opened)
+                {
+                    CommandError.Write(
+                        error,
+                        "run",
+                        string.Create(CultureInfo.InvariantCulture, $"warning: only {result.Ledger.Received} packets for {traffic.Opened} connections opened in {result.Elapsed.TotalSeconds:F1} s: the run ended before its traffic warmed up; give a longer --duration or fewer --connections"),
+                        json);
+                }
+
                 return 0;
             }
             catch (ConfigurationException e)
