@@ -5,21 +5,29 @@ using Akka.Configuration;
 namespace Actors.Cluster;
 
 /// <summary>
-/// One node of the datapath: the actor system made from the configuration's `akka` section, joined to its
-/// cluster, with the conntrack region started. By default (no seed nodes in the configuration)
-/// the node joins itself: a single-node cluster inside the process, nothing to install.
-/// Dispose, or <see cref="ShutdownAsync"/>, leaves the cluster gracefully (CoordinatedShutdown).
+/// One node of the datapath: the actor system made from the configuration's `akka` section, with
+/// the conntrack region started. By default (`akka.actor.provider = local`) the node stands alone:
+/// its conntrack shards are local actors (<see cref="LocalConntrackRegion"/>), and it starts and
+/// stops without remoting, membership gossip or a sharding coordinator, none of which has anything
+/// to do with one node. With `provider = cluster` it joins its cluster (the seed nodes, else
+/// itself) and the shards are Akka.Cluster.Sharding entities spread over the nodes.
+/// Dispose, or <see cref="ShutdownAsync"/>, stops it: a cluster node leaves gracefully
+/// (CoordinatedShutdown: its shards hand off).
 /// </summary>
 public sealed class DatapathCluster : IAsyncDisposable
 {
-    private DatapathCluster(ActorSystem system, ConntrackSettings conntrackSettings, IActorRef conntrack)
+    private DatapathCluster(ActorSystem system, ConntrackSettings conntrackSettings, IActorRef conntrack, bool clustered)
     {
         System = system;
         ConntrackSettings = conntrackSettings;
         Conntrack = conntrack;
+        IsClustered = clustered;
     }
 
     public ActorSystem System { get; }
+
+    /// <summary>Whether this node is a member of an Akka cluster (provider = cluster), or stands alone.</summary>
+    public bool IsClustered { get; }
 
     /// <summary>What this node's conntrack shards run with (their count is the cluster's).</summary>
     public ConntrackSettings ConntrackSettings { get; }
@@ -27,17 +35,29 @@ public sealed class DatapathCluster : IAsyncDisposable
     /// <summary>This node's conntrack shard region.</summary>
     public IActorRef Conntrack { get; }
 
-    /// <summary>This node's address (with the port the OS chose when the configuration says 0).</summary>
-    public Address Address => Akka.Cluster.Cluster.Get(System).SelfAddress;
+    /// <summary>This node's address (with the port the OS chose when the configuration says 0; a local address when it stands alone).</summary>
+    public Address Address => IsClustered ? Akka.Cluster.Cluster.Get(System).SelfAddress : ((ExtendedActorSystem)System).Provider.DefaultAddress;
+
+    /// <summary>Whether <paramref name="config"/> makes a cluster node (`akka.actor.provider = cluster`) rather than a standalone one.</summary>
+    public static bool IsClusterProvider(Config config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        string provider = config.GetString("akka.actor.provider", "local") ?? "local";
+        return provider.Equals("cluster", StringComparison.OrdinalIgnoreCase)
+            || provider.StartsWith("Akka.Cluster.ClusterActorRefProvider", StringComparison.Ordinal);
+    }
 
     /// <summary>
-    /// Starts a node and waits until it is Up. Joins <paramref name="seedNodes"/> when given,
-    /// else the configuration's seed nodes, else itself; a node that joined itself returns with
-    /// its conntrack shards running (<see cref="WhenConntrackReadyAsync"/>).
+    /// Starts a node. A cluster node (provider = cluster) is returned once it is Up: it joins
+    /// <paramref name="seedNodes"/> when given, else the configuration's seed nodes, else itself; a
+    /// node that joined itself returns with its conntrack shards running
+    /// (<see cref="WhenConntrackReadyAsync"/>). A standalone node (provider = local) is ready at once
+    /// (its shards are local actors, started by their first message).
     /// </summary>
     /// <param name="config">The configuration the actor system is made from (its `akka` section: cluster provider, serializers, seed nodes).</param>
     /// <param name="conntrack">The conntrack shards' settings, read from the same configuration.</param>
     /// <exception cref="TimeoutException">The node was not Up, or its shards not running, within <paramref name="upTimeout"/> (default 30 s); the system is shut down.</exception>
+    /// <exception cref="ArgumentException">Seed nodes for a standalone node (provider = local).</exception>
     public static async Task<DatapathCluster> StartAsync(
         Config config,
         ConntrackSettings conntrack,
@@ -47,6 +67,17 @@ public sealed class DatapathCluster : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(conntrack);
+        if (!IsClusterProvider(config))
+        {
+            if (seedNodes is { Count: > 0 })
+            {
+                throw new ArgumentException("Seed nodes need akka.actor.provider = cluster.", nameof(seedNodes));
+            }
+
+            var local = ActorSystem.Create(systemName, config);
+            return new DatapathCluster(local, conntrack, local.ActorOf(LocalConntrackRegion.Props(conntrack), ConntrackSharding.TypeName), clustered: false);
+        }
+
         var system = ActorSystem.Create(systemName, config);
         try
         {
@@ -73,7 +104,7 @@ public sealed class DatapathCluster : IAsyncDisposable
             // two-node test: a coordinator already running when a second in-process node joined
             // stalled its hand-over under Akka.NET 1.5.73).
             var region = await ConntrackSharding.StartAsync(system, conntrack).ConfigureAwait(false);
-            var started = new DatapathCluster(system, conntrack, region);
+            var started = new DatapathCluster(system, conntrack, region, clustered: true);
 
             // Alone, this node owns every shard: starting them now keeps their start (and the
             // region's first registration, retried every 2 s) from delaying the first packets.
@@ -100,7 +131,7 @@ public sealed class DatapathCluster : IAsyncDisposable
     }
 
     /// <summary>
-    /// Waits until every conntrack shard answers. Shards start on their first message, and the
+    /// Waits until every conntrack shard answers. Shards start on their first message, and a cluster
     /// region's registration with the coordinator is retried every 2 s (akka.cluster.sharding
     /// retry-interval): without this, the first packets of a job can wait a second or two for
     /// their conntrack answers, longer than a generator connection's timeout.
@@ -110,10 +141,11 @@ public sealed class DatapathCluster : IAsyncDisposable
         Task.WhenAll(Enumerable.Range(0, ConntrackSettings.Shards)
             .Select(shard => Conntrack.Ask<ShardStatistics>(new ConntrackEnvelope(shard, GetShardStatistics.Instance), timeout)));
 
-    /// <summary>Leaves the cluster (shards hand off) and terminates the actor system.</summary>
+    /// <summary>Leaves the cluster (shards hand off) and terminates the actor system; a standalone node just terminates.</summary>
     public async Task ShutdownAsync()
     {
-        await Akka.Actor.CoordinatedShutdown.Get(System).Run(Akka.Actor.CoordinatedShutdown.ClusterLeavingReason.Instance).ConfigureAwait(false);
+        var reason = IsClustered ? Akka.Actor.CoordinatedShutdown.ClusterLeavingReason.Instance : Akka.Actor.CoordinatedShutdown.ActorSystemTerminateReason.Instance;
+        await Akka.Actor.CoordinatedShutdown.Get(System).Run(reason).ConfigureAwait(false);
         await System.WhenTerminated.ConfigureAwait(false);
     }
 

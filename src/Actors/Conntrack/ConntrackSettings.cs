@@ -29,6 +29,13 @@ public sealed record ConntrackSettings(
     /// <summary>The policy of each zone that has one (zone-timeout-policies).</summary>
     public required IReadOnlyDictionary<ushort, string> ZoneTimeoutPolicies { get; init; }
 
+    /// <summary>
+    /// The shard's clock is the time the batches carry and nothing else (a capture's replay: expiry
+    /// follows the capture alone, as on the inline datapath). Off (the default): the latest batch's
+    /// time moved on by the scheduler's time since, so that idle connections expire.
+    /// </summary>
+    public bool FrameClock { get; init; }
+
     /// <summary>The limits are enforced per shard: each shard's table gets ceil(limit / shards) (connections spread evenly by hash).</summary>
     public ConntrackOptions ShardOptions()
     {

@@ -44,8 +44,8 @@ public sealed class ConntrackShard
 
     public long SweepSlices { get; private set; }
 
-    /// <summary>The shard's clock at scheduler time <paramref name="now"/>.</summary>
-    public long NowMs(DateTimeOffset now) => _clockMs + (long)(now - _clockAt).TotalMilliseconds;
+    /// <summary>The shard's clock at scheduler time <paramref name="now"/> (the latest sender time alone with a frame clock: a replay's expiry follows the capture, as inline).</summary>
+    public long NowMs(DateTimeOffset now) => Settings.FrameClock ? _clockMs : _clockMs + (long)(now - _clockAt).TotalMilliseconds;
 
     /// <summary>
     /// Runs <paramref name="inputs"/> through the table in order with one ct action, on the later of

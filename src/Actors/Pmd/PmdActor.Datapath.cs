@@ -22,6 +22,10 @@ public sealed partial class PmdActor
         Receive<ClearPmdStatistics>(_ =>
         {
             _core.ClearStatistics();
+
+            // With the core's sent and output counts: the identity received + injected = sent + dropped + held holds from here.
+            _packetsInjected = 0;
+            _controllerDrops = 0;
             Sender.Tell(new PmdStatisticsCleared(_id));
         });
     }

@@ -25,6 +25,7 @@ public sealed partial class PmdActor
     private readonly Datapath.Flow.ExtractionStats _packetOutExtraction = new();
     private IActorRef _controllerTarget = ActorRefs.Nobody;
     private long _controllerDrops;
+    private long _packetsInjected;
     private int _controllerSent;
     private DateTimeOffset _controllerSecond;
     private FlowKey _packetOutKey;
@@ -98,6 +99,7 @@ public sealed partial class PmdActor
             return;
         }
 
+        _packetsInjected++;
         FlowExtractor.Extract(packet, ref _packetOutKey, _packetOutExtraction);
         var result = _translator.TranslatePacketOut(in _packetOutKey, message.Actions);
         if (_packetOutActions.Count == 0)

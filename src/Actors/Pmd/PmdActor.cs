@@ -31,8 +31,14 @@ public sealed record GetPmdStatistics : INoSerializationVerificationNeeded
     }
 }
 
-/// <summary>A PMD's counters at one moment.</summary>
-/// <param name="Drops">One counter per drop reason, named as the summary prints them.</param>
+/// <summary>
+/// A PMD's counters at one moment. Every packet it received (or a packet_out put in) is accounted
+/// for once: <c>Pipeline.PacketsReceived + PacketsInjected == PacketsSent + PacketsDropped + PacketsHeld</c>;
+/// the copies it sent (<see cref="Outputs"/>, <see cref="ToUserspace"/>) reached their port's
+/// transmit side or a controller, or were dropped on the way (<see cref="TransmitDropsNoPort"/>,
+/// <see cref="TransmitDropsPoolEmpty"/>, <see cref="ControllerDrops"/>).
+/// </summary>
+/// <param name="Drops">Packets dropped by the pipeline, one counter per reason, named as the summary prints them.</param>
 /// <param name="RxqProcessingNs">Nanoseconds spent on the batches of each receive queue (port number, queue), since the PMD started (pmd-stats-clear keeps them).</param>
 public sealed record PmdStatistics(
     int Pmd,
@@ -53,6 +59,33 @@ public sealed record PmdStatistics(
 
     /// <summary>Conntrack inputs of this PMD's packets tracked in place, on a shard it hosts (no message).</summary>
     public long ConntrackInPlace { get; init; }
+
+    /// <summary>Packets sent at least once (an output, or the userspace action), each counted once.</summary>
+    public long PacketsSent { get; init; }
+
+    /// <summary>Packets held now: waiting for a conntrack answer, or fragments waiting for their datagram.</summary>
+    public long PacketsHeld { get; init; }
+
+    /// <summary>Packets of batches taken from ports but not yet processed (waiting for a new table's revalidation): not yet received by the pipeline.</summary>
+    public long PacketsWaiting { get; init; }
+
+    /// <summary>Copies handed to ports (flooding or several outputs send one packet more than once).</summary>
+    public long Outputs { get; init; }
+
+    /// <summary>Copies handed to the userspace action (OpenFlow's controller).</summary>
+    public long ToUserspace { get; init; }
+
+    /// <summary>Sends beyond each packet's first: <see cref="Outputs"/> + <see cref="ToUserspace"/> - <see cref="PacketsSent"/>.</summary>
+    public long ExtraCopies => Outputs + ToUserspace - PacketsSent;
+
+    /// <summary>Packets dropped by the pipeline, all reasons.</summary>
+    public long PacketsDropped => Drops.Values.Sum();
+
+    /// <summary>Copies of the userspace action (<see cref="ToUserspace"/>) not delivered to a controller: none connected, or over <see cref="PmdActor.ControllerBudget"/> a second.</summary>
+    public long ControllerDrops { get; init; }
+
+    /// <summary>Packets a controller's packet_out put into this PMD (not received on a port; sent, dropped or held as received ones are).</summary>
+    public long PacketsInjected { get; init; }
 }
 
 /// <summary>Asks for the per-rule packet and byte counts this PMD has credited (after pushing its megaflows' statistics).</summary>
@@ -235,6 +268,9 @@ public sealed partial class PmdActor : ReceiveActor, IWithTimers
         uint port = batch.Count > 0 ? batch[0].Metadata.InPort : 0;
         long start = Stopwatch.GetTimestamp();
         _core.Process(batch, _nowMs);
+
+        // As the inline datapath does after each batch: fragment expiry on the batches' clock.
+        _core.ExpireFragments(_nowMs);
         long ns = (long)Stopwatch.GetElapsedTime(start).TotalNanoseconds;
         _core.AddProcessingTime(ns);
         System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_rxqNs, (port, batch.Queue), out _) += ns;
@@ -380,12 +416,6 @@ public sealed partial class PmdActor : ReceiveActor, IWithTimers
     private PmdStatistics Statistics()
     {
         var core = _core.Snapshot();
-        var drops = new Dictionary<string, long>(core.Drops)
-        {
-            ["tx: no such port"] = _transmitter.DroppedNoPort,
-            ["tx: pool empty"] = _transmitter.DroppedPoolEmpty,
-            ["controller: over rate"] = _controllerDrops,
-        };
         return new PmdStatistics(
             _id,
             core.Pipeline,
@@ -397,22 +427,29 @@ public sealed partial class PmdActor : ReceiveActor, IWithTimers
             core.Core.RecirculationDepthExceeded,
             _revalidations,
             _megaflowsRemoved,
-            drops,
+            core.Drops,
             new Dictionary<(uint Port, int Queue), long>(_rxqNs))
         {
             HostedShards = _hosted.Count,
             ConntrackInPlace = _conntrack.LocalInputs,
+            PacketsSent = core.PacketsSent,
+            PacketsHeld = core.PacketsHeld,
+            PacketsWaiting = _waiting.Sum(w => (long)w.Batch.Count),
+            Outputs = core.Outputs,
+            ToUserspace = core.ToUserspace,
+            ControllerDrops = _controllerDrops,
+            PacketsInjected = _packetsInjected,
         };
     }
 
-    /// <summary>The datapath clock: the latest batch's time (the capture's in a replay), moved on by the scheduler's time since (virtual in tests).</summary>
+    /// <summary>The datapath clock: the latest batch's time (the capture's in a replay), moved on by the scheduler's time since (virtual in tests) unless the settings say the frames alone keep time.</summary>
     private void Advance(long batchNowMs)
     {
         _nowMs = batchNowMs;
         _nowSetAt = Context.System.Scheduler.Now;
     }
 
-    private long CurrentMs() => _nowMs + (long)(Context.System.Scheduler.Now - _nowSetAt).TotalMilliseconds;
+    private long CurrentMs() => _settings.FrameClock ? _nowMs : _nowMs + (long)(Context.System.Scheduler.Now - _nowSetAt).TotalMilliseconds;
 
     private sealed class Tick
     {

@@ -25,4 +25,12 @@ public sealed record PmdSettings
 
     /// <summary>datapath.pmd-dedicated-threads: each PMD actor runs on a thread of its own (Akka's pinned dispatcher <see cref="PmdActor.DedicatedDispatcher"/>) instead of the shared pool.</summary>
     public required bool DedicatedThreads { get; init; }
+
+    /// <summary>
+    /// The clock is the time the batches carry and nothing else (a capture's replay: reassembly
+    /// follows the capture alone, as on the inline datapath, never the wall time spent between two
+    /// frames). Off (the default for live ports): the latest batch's time moved on by the
+    /// scheduler's time since, so that fragments still expire while no batch comes.
+    /// </summary>
+    public bool FrameClock { get; init; }
 }

@@ -27,7 +27,8 @@ public sealed record ReplayFinished(IReadOnlyList<string> Verdicts, PortActorSta
 /// <summary>
 /// The `replay` port (ports 1 and 2 at once): frames enter in capture order, each sent to the PMD
 /// that serves its receive queue (RSS hash over the PMDs) and finished before the next (the PMD
-/// says when it is quiet), with the datapath clock following the capture. Whatever the PMD
+/// says when it is quiet), with the datapath clock following the capture and never going back.
+/// Whatever the PMD
 /// transmits meanwhile is that frame's verdict: `N IN_PORT -> OUT_PORTS` or `-> drop`.
 /// A finite source: <see cref="DrainAndReport"/> waits for the last frame.
 /// </summary>
@@ -45,6 +46,7 @@ public sealed class ReplayPortActor : PortActor
     private readonly ExtractionStats _extraction = new();
     private IActorRef _requester = ActorRefs.Nobody;
     private int _next;
+    private long _clockMs;
     private FlowKey _key;
 
     public ReplayPortActor(IReadOnlyList<ReplayFrame> frames, IReadOnlyList<IActorRef> pmds, ConcurrentBatchPool batches, PortPools pools)
@@ -133,6 +135,9 @@ public sealed class ReplayPortActor : PortActor
         var frame = _frames[_next];
         int portIndex = IndexOf(frame.Port);
         _sentTo.Clear();
+
+        // The capture's clock, never going back (as VerdictReplay keeps it for the inline datapath).
+        _clockMs = Math.Max(_clockMs, frame.TimeMs);
         if (portIndex < 0 || !_receivePool.TryRent(out var packet))
         {
             // Every receive packet is held by the datapath (fragments waiting for datagrams that
@@ -156,7 +161,7 @@ public sealed class ReplayPortActor : PortActor
         batch.Add(packet);
 
         // No sender: the replay paces itself by quiescing, not by the PMD's window.
-        pmd.Tell(batch.Received(frame.TimeMs), ActorRefs.NoSender);
+        pmd.Tell(batch.Received(_clockMs), ActorRefs.NoSender);
         pmd.Tell(new Quiesce(frame.Number));
     }
 

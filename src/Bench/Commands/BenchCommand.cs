@@ -44,12 +44,20 @@ internal static class BenchCommand
             var output = parse.InvocationConfiguration.Output;
             var error = parse.InvocationConfiguration.Error;
             var proto = parse.GetValue(protocol) == "tcp" ? TrafficProtocol.Tcp : TrafficProtocol.Udp;
-            var runTime = TimeSpan.FromSeconds(parse.GetValue(duration));
-            var warmTime = TimeSpan.FromSeconds(parse.GetValue(warmup));
-            if (runTime <= TimeSpan.Zero || warmTime < TimeSpan.Zero || parse.GetValue(pmds) < 1 || parse.GetValue(reps) < 1
+            // Seconds checked before they become a TimeSpan (NaN, infinities and 1e300 do not convert): at most a day, as datapath.generator.duration.
+            double runSeconds = parse.GetValue(duration), warmSeconds = parse.GetValue(warmup);
+            if (!double.IsFinite(runSeconds) || runSeconds is < 0.001 or > 86_400 || !double.IsFinite(warmSeconds) || warmSeconds is < 0 or > 86_400)
+            {
+                error.WriteLine("bench: --duration must be 0.001 to 86400 seconds and --warmup 0 to 86400");
+                return 2;
+            }
+
+            var runTime = TimeSpan.FromSeconds(runSeconds);
+            var warmTime = TimeSpan.FromSeconds(warmSeconds);
+            if (parse.GetValue(pmds) is < 1 or > 1024 || parse.GetValue(reps) < 1
                 || parse.GetValue(connections) is < 1 or > EstablishedStreams.MaxConnections)
             {
-                error.WriteLine($"bench: --duration, --pmds, --reps must be positive, --warmup not negative, --connections between 1 and {EstablishedStreams.MaxConnections}");
+                error.WriteLine($"bench: --pmds must be 1 to 1024 (datapath.pmds), --reps positive, --connections between 1 and {EstablishedStreams.MaxConnections}");
                 return 2;
             }
 

@@ -147,7 +147,7 @@ internal static class BenchRunner
             pmds.Sum(p => p.Pipeline.BypassHits),
             pmds.Sum(p => p.Pipeline.BypassInstalls),
             pmds.Sum(p => p.Pipeline.BypassGuardFallbacks),
-            pmds.Sum(p => p.Drops.Values.Sum()) + portStats.Ports.Sum(p => p.RxDropped),
+            Actors.Node.PacketLedger.From(pmds, portStats.Ports).Dropped,
             portStats.Ports.Sum(p => p.TxPackets),
             invalid,
             created,

@@ -16,7 +16,7 @@ public static class ActionExecutor
     /// send every packet and go on; drop ends the list; conntrack hands the batch over and returns
     /// (the owner resumes at the next index); recirculate stamps the id, increments the depth, hands
     /// the batch over and returns. When the list ends otherwise, or the batch is (or becomes) empty,
-    /// the batch is released.
+    /// the batch is released, and each packet counted once: sent (it met an output) or dropped.
     /// </summary>
     /// <param name="startAt">0 for a fresh batch, or the <c>resumeAt</c> given to <see cref="IActionContext.Conntrack"/>.</param>
     public static void Execute<TContext>(PacketBatch batch, ActionList actions, int startAt, ref TContext ctx, ExecutionStats stats)
@@ -41,6 +41,7 @@ public static class ActionExecutor
                     if (i == list.Length - 1)
                     {
                         stats.PacketsOutput += batch.Count;
+                        stats.PacketsSent += batch.Count;
                         stats.PacketsReleased += batch.Count;
                         ctx.OutputLast(action.Port, batch);
                         return;
@@ -50,7 +51,6 @@ public static class ActionExecutor
                     break;
 
                 case ActionKind.Drop:
-                    stats.PacketsDropped += batch.Count;
                     Release(batch, ref ctx, stats);
                     return;
 
@@ -105,6 +105,7 @@ public static class ActionExecutor
     {
         foreach (Packet packet in batch.Packets)
         {
+            packet.Transmitted = true;
             ctx.Output(port, packet);
         }
 
@@ -116,6 +117,7 @@ public static class ActionExecutor
     {
         foreach (Packet packet in batch.Packets)
         {
+            packet.Transmitted = true;
             ctx.Userspace(packet, cookie);
         }
 
@@ -202,9 +204,18 @@ public static class ActionExecutor
         }
     }
 
+    /// <summary>The pipeline ends here: each packet was sent (an earlier output) or is dropped (counted as Open vSwitch's drop_action_of_pipeline).</summary>
     private static void Release<TContext>(PacketBatch batch, ref TContext ctx, ExecutionStats stats)
         where TContext : IActionContext
     {
+        int sent = 0;
+        foreach (Packet packet in batch.Packets)
+        {
+            sent += packet.Transmitted ? 1 : 0;
+        }
+
+        stats.PacketsSent += sent;
+        stats.PacketsDropped += batch.Count - sent;
         stats.PacketsReleased += batch.Count;
         ctx.Release(batch);
     }

@@ -12,8 +12,15 @@ public sealed class ExecutionStats
     /// <summary>Packet copies sent to ports (a packet output to two ports counts twice).</summary>
     public long PacketsOutput { get; internal set; }
 
-    /// <summary>Packets ended by an explicit drop action.</summary>
+    /// <summary>
+    /// Packets whose pipeline ended without sending them anywhere: an explicit drop, an empty action
+    /// list (a table miss, a flow with no actions), or a list with no output (Open vSwitch counts
+    /// all of these as drop_action_of_pipeline).
+    /// </summary>
     public long PacketsDropped { get; internal set; }
+
+    /// <summary>Packets whose pipeline ended after at least one output (or the userspace action): each counted once however many copies it sent.</summary>
+    public long PacketsSent { get; internal set; }
 
     /// <summary>Packets handed to conntrack.</summary>
     public long PacketsToConntrack { get; internal set; }
@@ -42,6 +49,7 @@ public sealed class ExecutionStats
         Executions = 0;
         PacketsOutput = 0;
         PacketsDropped = 0;
+        PacketsSent = 0;
         PacketsToConntrack = 0;
         PacketsRecirculated = 0;
         PacketsToUserspace = 0;

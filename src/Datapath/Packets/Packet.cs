@@ -53,6 +53,13 @@ public sealed class Packet
     /// <summary>The TCP flags of the current pass's flow key, kept for statistics credited later in the pass (a bypass flow's guard).</summary>
     internal ushort PassTcpFlags;
 
+    /// <summary>
+    /// Whether an output (or the userspace action) has sent this packet since it was received: when
+    /// its action list ends without a last output, it was sent if this is set, else dropped (Open
+    /// vSwitch's drop_action_of_pipeline). Cleared by <see cref="SetFrame"/>.
+    /// </summary>
+    internal bool Transmitted;
+
     public Packet(int capacity = DefaultCapacity)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, DefaultHeadroom + 64);
@@ -79,6 +86,7 @@ public sealed class Packet
         _length = frame.Length;
         frame.CopyTo(_buffer.AsSpan(_start));
         Metadata.Reset(inPort);
+        Transmitted = false;
         L3Offset = -1;
         L4Offset = -1;
         EthType = 0;

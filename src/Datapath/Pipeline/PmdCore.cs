@@ -140,14 +140,35 @@ public sealed class PmdCore : IConntrackAnswers, IContinuationRunner
     }
 
     /// <summary>The counters now, copied (pmd-stats-show, metrics).</summary>
-    public PmdCoreSnapshot Snapshot() =>
-        new(_pipeline.Stats.Copy(), Stats.Copy(), _pipeline.Classifier.Count, PacketsInFlight, Drops());
+    public PmdCoreSnapshot Snapshot()
+    {
+        var execution = _pipeline.ExecutionStats;
+        return new(_pipeline.Stats.Copy(), Stats.Copy(), _pipeline.Classifier.Count, PacketsInFlight, Drops())
+        {
+            PacketsSent = execution.PacketsSent,
+            PacketsHeld = PacketsInFlight + _reassembly.Reassembler.HeldFragments,
+            Outputs = execution.PacketsOutput,
+            ToUserspace = execution.PacketsToUserspace,
+            Malformed = Malformed(),
+        };
+    }
 
     /// <summary>Adds time the owner measured processing this core's work (pmd-stats-show's processing ns).</summary>
     public void AddProcessingTime(long nanoseconds) => _pipeline.Stats.ProcessingNs += nanoseconds;
 
-    /// <summary>pmd-stats-clear: zeroes the pipeline's counters.</summary>
-    public void ClearStatistics() => _pipeline.Stats.Clear();
+    /// <summary>
+    /// pmd-stats-clear: zeroes the pipeline's counters, sent and drops included. The packets held at
+    /// this moment were received before and will be sent or dropped after: they start the new
+    /// received count, so that received = sent + dropped + held holds from the clear on.
+    /// </summary>
+    public void ClearStatistics()
+    {
+        long held = PacketsInFlight + _reassembly.Reassembler.HeldFragments;
+        _pipeline.Stats.Clear();
+        _pipeline.Stats.PacketsReceived = held;
+        _pipeline.ExecutionStats.Reset();
+        Stats.Clear();
+    }
 
     /// <summary>
     /// Returns every packet this core still holds (waiting for conntrack, or fragments waiting for
@@ -186,28 +207,31 @@ public sealed class PmdCore : IConntrackAnswers, IContinuationRunner
     void IContinuationRunner.Continue(PacketBatch batch, ActionList actions, int resumeAt) =>
         ActionExecutor.Execute(batch, actions, resumeAt, ref _context, _pipeline.ExecutionStats);
 
-    private Dictionary<string, long> Drops()
+    /// <summary>Every way a received packet ends without being sent, one counter each (they add up with the sent and the held to the received).</summary>
+    private Dictionary<string, long> Drops() => new()
     {
-        var drops = new Dictionary<string, long>
-        {
-            ["upcall failed"] = _pipeline.Stats.UpcallsFailed,
-            ["drop action"] = _pipeline.ExecutionStats.PacketsDropped,
-            ["recirculation too deep"] = Stats.RecirculationDepthExceeded,
-            ["conntrack limit"] = Stats.ConntrackLimitDrops,
-            ["conntrack answer lost"] = Stats.ConntrackAnswersLost,
-            ["fragment refused or expired"] = Stats.FragmentsDropped,
-            ["no headroom for vlan"] = _pipeline.ExecutionStats.PacketsDroppedNoHeadroom,
-        };
+        ["upcall failed"] = _pipeline.Stats.UpcallsFailed,
+        ["drop action"] = _pipeline.ExecutionStats.PacketsDropped,
+        ["recirculation too deep"] = Stats.RecirculationDepthExceeded,
+        ["conntrack limit"] = Stats.ConntrackLimitDrops,
+        ["conntrack answer lost"] = Stats.ConntrackAnswersLost,
+        ["fragment refused or expired"] = Stats.FragmentsDropped,
+        ["no headroom for vlan"] = _pipeline.ExecutionStats.PacketsDroppedNoHeadroom,
+    };
+
+    private Dictionary<string, long> Malformed()
+    {
+        var malformed = new Dictionary<string, long>();
         foreach (var reason in Enum.GetValues<MalformedReason>())
         {
             long count = _pipeline.ExtractionStats[reason];
             if (count > 0)
             {
-                drops["malformed: " + reason] = count;
+                malformed[reason.ToString()] = count;
             }
         }
 
-        return drops;
+        return malformed;
     }
 
     private void ThrowIfBusy()

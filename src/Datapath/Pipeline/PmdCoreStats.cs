@@ -19,6 +19,13 @@ public sealed class PmdCoreStats
     /// <summary>Answers for a request no longer outstanding, or for an input answered already.</summary>
     public long StaleConntrackAnswers;
 
+    /// <summary>Zeroes every counter (pmd-stats-clear).</summary>
+    public void Clear()
+    {
+        RecirculationDepthExceeded = ConntrackLimitDrops = FragmentsHeld = FragmentsDropped = DatagramsReassembled = PoolExhausted = 0;
+        ConntrackRequests = ConntrackAnswersLost = StaleConntrackAnswers = 0;
+    }
+
     /// <summary>A copy to hand to another owner.</summary>
     public PmdCoreStats Copy() => (PmdCoreStats)MemberwiseClone();
 }

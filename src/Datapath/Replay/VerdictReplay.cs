@@ -12,7 +12,8 @@ public delegate void TransmitObserver(uint port, ReadOnlySpan<byte> frame, long 
 /// <summary>
 /// Replays a capture through a datapath in capture order, each frame finished before the next,
 /// with the datapath clock following the capture's timestamps (what Open vSwitch's replays get
-/// with --time-warp: conntrack timeouts follow capture time), and writes one verdict line per
+/// with --time-warp: conntrack timeouts and fragment expiry follow capture time; the clock never
+/// goes back, so a frame stamped earlier than the one before runs at that one's time), and writes one verdict line per
 /// frame: `N IN_PORT -> OUT_PORTS` (one port per transmitted packet, so a frame that releases held
 /// fragments lists several) or `N IN_PORT -> drop`, as captures/expected/*.verdict.
 /// </summary>
@@ -51,7 +52,9 @@ public sealed class VerdictReplay(InlineDatapath datapath, ReplayPorts? ports = 
                 continue;
             }
 
-            ClockMs = header.TimestampNs / 1_000_000;
+            // The datapath's clock follows the capture and never goes back: a frame stamped before
+            // its predecessor is processed at the predecessor's time (the actor replay does the same).
+            ClockMs = Math.Max(ClockMs, header.TimestampNs / 1_000_000);
             sink.TimestampNs = header.TimestampNs;
             if (datapath.TryReceive(reader.CurrentFrame, port, out var packet))
             {

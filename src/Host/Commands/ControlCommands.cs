@@ -58,17 +58,17 @@ internal static class ControlCommands
         }
         catch (ControlException e)
         {
-            error.WriteLine($"{name}: {e.Message}");
+            CommandError.Write(error, name, e.Message, json);
             return 1;
         }
         catch (ControlUnreachableException e)
         {
-            error.WriteLine($"{name}: {e.Message}");
+            CommandError.Write(error, name, e.Message, json);
             return 2;
         }
         catch (Exception e) when (e is IOException or JsonException or KeyNotFoundException or InvalidOperationException)
         {
-            error.WriteLine($"{name}: bad answer from {target}: {e.Message}");
+            CommandError.Write(error, name, $"bad answer from {target}: {e.Message}", json);
             return 2;
         }
     }
@@ -148,10 +148,12 @@ internal static class ControlCommands
     {
         var file = new Argument<string>("FILE") { Description = "Flows in ovs-ofctl add-flows syntax, one per line; - reads stdin." };
         var target = TargetOption();
-        var command = new Command(name, description) { file, target };
+        var format = FormatOption();
+        var command = new Command(name, description) { file, target, format };
         command.SetAction(parse =>
         {
             string path = parse.GetValue(file)!;
+            bool json = parse.GetValue(format) == "json";
             string text;
             try
             {
@@ -159,12 +161,12 @@ internal static class ControlCommands
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                parse.InvocationConfiguration.Error.WriteLine($"{name}: {e.Message}");
+                CommandError.Write(parse.InvocationConfiguration.Error, name, FileErrors.Describe(path, e), json);
                 return 1;
             }
 
             string source = path == "-" ? "stdin" : Path.GetFileName(path);
-            return Call(parse.GetValue(target)!, name, name, [text, source], false, parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error);
+            return Call(parse.GetValue(target)!, name, name, [text, source], json, parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error);
         });
         return command;
     }

@@ -56,9 +56,14 @@ internal static class CtPcapCommand
             });
             return 0;
         }
-        catch (Exception e) when (e is PcapFormatException or IOException or UnauthorizedAccessException)
+        catch (PcapFormatException e)
         {
             error.WriteLine("ct-pcap: " + e.Message);
+            return 1;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            error.WriteLine("ct-pcap: " + FileErrors.Describe(file.ToString(), e));
             return 1;
         }
     }

@@ -9,8 +9,9 @@ namespace Host.Commands;
 /// back as `ovs-ofctl dump-flows` does. A bad line prints FILE:LINE:COLUMN: message for every
 /// bad line and exits 1; nothing is installed.
 /// `dump-flows [MATCH] [--target SOCKET]`: the running datapath's flows (those MATCH selects) with
-/// their counters, through the control socket. The argument is read as a file only when it names
-/// one and no --target is given.
+/// their counters, through the control socket. The argument is read as a file when it names one
+/// and no --target is given; one that looks like a path (a '/', or a '.' and no '=': no match has
+/// either) but names no file is reported missing, not sent to a datapath as a match.
 /// </summary>
 internal static class DumpFlowsCommand
 {
@@ -24,7 +25,14 @@ internal static class DumpFlowsCommand
         command.SetAction(parse =>
         {
             string? value = parse.GetValue(argument);
-            bool live = parse.GetResult(target) is { Implicit: false } || value is null || !File.Exists(value);
+            bool targetGiven = parse.GetResult(target) is { Implicit: false };
+            bool live = targetGiven || value is null || !File.Exists(value);
+            if (live && !targetGiven && value is not null && LooksLikePath(value))
+            {
+                CommandError.Write(parse.InvocationConfiguration.Error, "dump-flows", Directory.Exists(value) ? $"{value} is a directory, not a flow file" : $"{value}: no such file", parse.GetValue(format) == "json");
+                return 1;
+            }
+
             if (!live)
             {
                 return Run(new FileInfo(value!), !parse.GetValue(noStats), parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error);
@@ -45,6 +53,10 @@ internal static class DumpFlowsCommand
         });
         return command;
     }
+
+    /// <summary>A path rather than a match: ovs-ofctl matches have neither '/' nor a '.' outside a field's value.</summary>
+    private static bool LooksLikePath(string value) =>
+        value.Contains('/', StringComparison.Ordinal) || (value.Contains('.', StringComparison.Ordinal) && !value.Contains('=', StringComparison.Ordinal)) || Directory.Exists(value);
 
     internal static int Run(FileInfo file, bool withStats, TextWriter output, TextWriter error)
     {
@@ -67,7 +79,7 @@ internal static class DumpFlowsCommand
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            error.WriteLine($"{command}: {e.Message}");
+            error.WriteLine($"{command}: {FileErrors.Describe(file.ToString(), e)}");
             tables = new OpenFlowTables();
             return false;
         }

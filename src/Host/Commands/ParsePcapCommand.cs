@@ -53,9 +53,14 @@ internal static class ParsePcapCommand
 
             return 0;
         }
-        catch (Exception e) when (e is PcapFormatException or IOException or UnauthorizedAccessException)
+        catch (PcapFormatException e)
         {
             error.WriteLine("parse-pcap: " + e.Message);
+            return 1;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            error.WriteLine("parse-pcap: " + FileErrors.Describe(file.ToString(), e));
             return 1;
         }
     }

@@ -116,6 +116,25 @@ internal static class ReplayCommand
             return 2;
         }
 
+        if (mac1 == mac2)
+        {
+            // Every frame would enter port 1: the replay would say nothing of port 2.
+            error.WriteLine($"replay: --port1-mac and --port2-mac are the same ({options.Port1Mac}); each port needs its own");
+            return 2;
+        }
+
+        if (!File.Exists(options.Pcap.FullName))
+        {
+            error.WriteLine("replay: --pcap: " + (Directory.Exists(options.Pcap.FullName) ? $"{options.Pcap} is a directory, not a capture" : $"{options.Pcap}: no such file"));
+            return 1;
+        }
+
+        if (options.Verdicts is not null && FileErrors.CheckWritable(options.Verdicts.FullName) is { } unwritable)
+        {
+            error.WriteLine("replay: --verdicts: " + unwritable);
+            return 1;
+        }
+
         if (options.Pmds is < 1)
         {
             error.WriteLine("replay: --pmds must be 1 or more");
@@ -147,7 +166,11 @@ internal static class ReplayCommand
 
             var settings = DatapathSettings.From(config);
             var ports = new ReplayPorts(mac1, mac2);
-            var writer = options.Verdicts is null ? output : new StreamWriter(options.Verdicts.FullName);
+            // The verdicts go to a file beside --verdicts, which replaces it only once the replay
+            // succeeded: a bad capture leaves the previous verdicts as they were.
+            string? pending = options.Verdicts is null ? null : options.Verdicts.FullName + ".partial";
+            var writer = pending is null ? output : new StreamWriter(pending);
+            bool done = false;
             try
             {
                 if (options.Inline)
@@ -159,12 +182,22 @@ internal static class ReplayCommand
                     var entries = tables.AllRules().Select(r => r.Entry).ToList();
                     await RunOnActorsAsync(options, config, settings, entries, ports, writer, output).ConfigureAwait(false);
                 }
+
+                done = true;
             }
             finally
             {
-                if (!ReferenceEquals(writer, output))
+                if (pending is not null)
                 {
                     await writer.DisposeAsync().ConfigureAwait(false);
+                    if (done)
+                    {
+                        File.Move(pending, options.Verdicts!.FullName, overwrite: true);
+                    }
+                    else
+                    {
+                        File.Delete(pending);
+                    }
                 }
             }
 
@@ -175,9 +208,14 @@ internal static class ReplayCommand
             error.WriteLine("replay: " + e.Message);
             return 2;
         }
-        catch (Exception e) when (e is PcapFormatException or IOException or UnauthorizedAccessException)
+        catch (PcapFormatException e)
         {
             error.WriteLine("replay: " + e.Message);
+            return 1;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            error.WriteLine("replay: " + (e is FileNotFoundException or UnauthorizedAccessException ? FileErrors.Describe(options.Pcap.ToString(), e) : e.Message));
             return 1;
         }
     }
@@ -208,8 +246,10 @@ internal static class ReplayCommand
     private static async Task RunOnActorsAsync(Options options, LoadedConfig config, DatapathSettings settings, IReadOnlyList<FlowEntry> flows, ReplayPorts ports, TextWriter writer, TextWriter output)
     {
         var frames = ReadFrames(options.Pcap, ports);
-        await using var cluster = await DatapathCluster.StartAsync(config.Config, settings.Conntrack).ConfigureAwait(false);
-        var node = DatapathNode.Start(cluster, settings.Pmds, settings.Pmd, settings.Bridge);
+
+        // The capture's clock alone, as the inline datapath keeps it: no wall time between frames.
+        await using var cluster = await DatapathCluster.StartAsync(config.Config, settings.Conntrack with { FrameClock = true }).ConfigureAwait(false);
+        var node = DatapathNode.Start(cluster, settings.Pmds, settings.Pmd with { FrameClock = true }, settings.Bridge);
         foreach (var line in await ActorReplay.RunAsync(node, flows, frames, Patience).ConfigureAwait(false))
         {
             await writer.WriteLineAsync(line).ConfigureAwait(false);

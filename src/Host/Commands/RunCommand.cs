@@ -24,18 +24,29 @@ internal static class RunCommand
         var openFlowPort = new Option<int?>("--openflow-port") { Description = "OpenFlow clients on ptcp:PORT:127.0.0.1 (overrides datapath.openflow.listen-port)." };
         var controller = new Option<string[]>("--controller") { Description = "Connect the bridge to this OpenFlow controller, tcp:HOST:PORT (adds to datapath.openflow.controllers).", AllowMultipleArgumentsPerToken = false };
         var untilInterrupted = new Option<bool>("--until-interrupted") { Description = "Run until Ctrl+C (or SIGTERM), whatever the duration; then print the summary." };
-        var command = new Command("run", "Run the firewall between two ports (generator, pcap or Linux interfaces) and print its statistics.") { config, duration, pmds, connections, bypass, control, metricsPort, openFlowPort, controller, untilInterrupted };
+        var format = ControlCommands.FormatOption();
+        format.Description = "text (progress and tables) or json (the final summary as one JSON object, errors as JSON).";
+        var command = new Command("run", "Run the firewall between two ports (generator, pcap or Linux interfaces) and print its statistics.") { config, duration, pmds, connections, bypass, control, metricsPort, openFlowPort, controller, untilInterrupted, format };
         command.SetAction(async (parse, stop) =>
         {
             var output = parse.InvocationConfiguration.Output;
             var error = parse.InvocationConfiguration.Error;
+            bool json = parse.GetValue(format) == "json";
+            int Fail(string message, int code)
+            {
+                CommandError.Write(error, "run", message, json);
+                return code;
+            }
+
             try
             {
                 var loaded = DatapathConfig.Load(parse.GetValue(config)?.FullName);
-                if (!TryOverride(loaded, parse.GetValue(duration), parse.GetValue(pmds), parse.GetValue(connections), error, out loaded))
+                if (CheckOptions(parse.GetValue(duration), parse.GetValue(pmds), parse.GetValue(connections)) is { } problem)
                 {
-                    return 2;
+                    return Fail(problem, 2);
                 }
+
+                loaded = Override(loaded, parse.GetValue(duration), parse.GetValue(pmds), parse.GetValue(connections));
 
                 loaded = BypassOption.Apply(loaded, parse.GetValue(bypass));
                 if (parse.GetValue(control) is { Length: > 0 } socket)
@@ -47,8 +58,7 @@ internal static class RunCommand
                 {
                     if (port is < 1 or > 65535)
                     {
-                        error.WriteLine("run: --metrics-port must be 1 to 65535");
-                        return 2;
+                        return Fail("--metrics-port must be 1 to 65535", 2);
                     }
 
                     loaded = loaded.With("datapath.metrics.enabled", "on", "--metrics-port").With("datapath.metrics.port", Text(port), "--metrics-port");
@@ -59,8 +69,7 @@ internal static class RunCommand
                 {
                     if (ofPort is < 1 or > 65535)
                     {
-                        error.WriteLine("run: --openflow-port must be 1 to 65535");
-                        return 2;
+                        return Fail("--openflow-port must be 1 to 65535", 2);
                     }
 
                     settings = settings with { OpenFlow = settings.OpenFlow with { ListenPort = ofPort } };
@@ -76,21 +85,36 @@ internal static class RunCommand
                         }
                         catch (FormatException e)
                         {
-                            error.WriteLine("run: --controller: " + e.Message);
-                            return 2;
+                            return Fail("--controller: " + e.Message, 2);
                         }
                     }
 
                     settings = settings with { OpenFlow = settings.OpenFlow with { Controllers = [.. settings.OpenFlow.Controllers, .. targets] } };
                 }
 
-                string flowsText = settings.FlowsPath is null ? DatapathConfig.EmbeddedFirewallFlows() : await File.ReadAllTextAsync(settings.FlowsPath).ConfigureAwait(false);
-                if (!DumpFlowsCommand.TryLoad(flowsText, settings.FlowsPath ?? DatapathConfig.EmbeddedFlowsName, error, out var tables))
+                string flowsText;
+                try
                 {
+                    flowsText = settings.FlowsPath is null ? DatapathConfig.EmbeddedFirewallFlows() : await File.ReadAllTextAsync(settings.FlowsPath).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    return Fail("datapath.flows: " + FileErrors.Describe(settings.FlowsPath!, e), 1);
+                }
+
+                var flowErrors = new StringWriter();
+                if (!DumpFlowsCommand.TryLoad(flowsText, settings.FlowsPath ?? DatapathConfig.EmbeddedFlowsName, flowErrors, out var tables))
+                {
+                    if (json)
+                    {
+                        return Fail(flowErrors.ToString().TrimEnd().Replace('\n', ' '), 1);
+                    }
+
+                    error.Write(flowErrors.ToString());
                     return 1;
                 }
 
-                bool live = ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected;
+                bool live = !json && ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected;
                 Action<JobProgress>? progress = live ? p => output.Write("\r" + JobReport.ProgressLine(p) + "   ") : null;
                 var result = await FirewallJob.RunAsync(loaded.Config, settings, tables.AllRules().Select(r => r.Entry).ToList(), progress, parse.GetValue(untilInterrupted), stop, error).ConfigureAwait(false);
                 if (live)
@@ -98,46 +122,91 @@ internal static class RunCommand
                     output.WriteLine();
                 }
 
-                JobReport.Write(result, output);
-                return result.PortFailure is null ? 0 : 1;
+                if (json)
+                {
+                    JobReport.WriteJson(result, output);
+                }
+                else
+                {
+                    JobReport.Write(result, output);
+                }
+
+                if (result.PortFailure is not null)
+                {
+                    return 1;
+                }
+
+                // Nothing went through: say so rather than print a summary of zeros and exit 0.
+                if (result.Ledger.Received == 0 && settings.SystemPorts is null)
+                {
+                    return Fail(
+                        string.Create(CultureInfo.InvariantCulture, $"no packet was received in {result.Elapsed.TotalSeconds:F1} s") + (settings.Pcap is null
+                            ? string.Create(CultureInfo.InvariantCulture, $": too short for the generator to open its {settings.Generator.Profile.Connections} connections; give a longer --duration")
+                            : ": the capture has no frame for ports 1 and 2"),
+                        1);
+                }
+
+                // Fewer packets than connections opened: most never got one through, so the rates
+                // above say nothing of a warmed-up datapath.
+                if (result.Ports.Traffic is { } traffic && result.Ledger.Received < traffic.Opened)
+                {
+                    CommandError.Write(
+                        error,
+                        "run",
+                        string.Create(CultureInfo.InvariantCulture, $"warning: only {result.Ledger.Received} packets for {traffic.Opened} connections opened in {result.Elapsed.TotalSeconds:F1} s: the run ended before its traffic warmed up; give a longer --duration or fewer --connections"),
+                        json);
+                }
+
+                return 0;
             }
             catch (ConfigurationException e)
             {
-                error.WriteLine("run: " + e.Message);
-                return 2;
+                return Fail(e.Message, 2);
             }
             catch (Actors.Bridge.PortCommandException e)
             {
-                error.WriteLine("run: " + e.Message);
-                return 1;
+                return Fail(e.Message, 1);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or Datapath.Packets.Pcap.PcapFormatException or Control.ControlSocketException or Metrics.MetricsEndpointException or System.Net.Sockets.SocketException)
             {
-                error.WriteLine("run: " + e.Message);
-                return 1;
+                return Fail(e.Message, 1);
             }
         });
         return command;
+    }
+
+    /// <summary>What is wrong with the options' values before they reach their keys, or null: NaN, infinities and non-positive values, which the keys' ranges would report in terms the user did not write.</summary>
+    internal static string? CheckOptions(double? duration, int? pmds, int? connections)
+    {
+        if (duration is { } d && (!double.IsFinite(d) || d < 0.001 || d > MaxDurationSeconds))
+        {
+            return string.Create(CultureInfo.InvariantCulture, $"--duration must be 0.001 to {MaxDurationSeconds} seconds (datapath.generator.duration's range), not {d}");
+        }
+
+        if (pmds is < 1)
+        {
+            return "--pmds must be 1 or more (datapath.pmds: at most 1024)";
+        }
+
+        if (connections is < 1)
+        {
+            return "--connections must be 1 or more (datapath.generator.connections: at most 1000000)";
+        }
+
+        return null;
     }
 
     /// <summary>
     /// The options layered over their keys, so that the one reader checks their ranges and resolves
     /// what follows them (queues-per-port = 0 is one queue per PMD of --pmds).
     /// </summary>
-    private static bool TryOverride(LoadedConfig config, double? duration, int? pmds, int? connections, TextWriter error, out LoadedConfig result)
+    private static LoadedConfig Override(LoadedConfig config, double? duration, int? pmds, int? connections)
     {
-        result = config;
-        if (duration is <= 0 || pmds is < 1 || connections is < 1)
-        {
-            error.WriteLine("run: --duration, --pmds and --connections must be positive");
-            return false;
-        }
-
+        var result = config;
         if (duration is { } d)
         {
-            // Whole milliseconds, the resolution the job's clock keeps anyway; an absurd value stays
-            // absurd (and out of range for the reader) rather than overflowing.
-            result = result.With("datapath.generator.duration", Text((long)Math.Ceiling(Math.Min(d, 1e9) * 1000)) + "ms", "--duration");
+            // Whole milliseconds, the resolution the job's clock keeps anyway (checked finite and in range above).
+            result = result.With("datapath.generator.duration", Text((long)Math.Ceiling(d * 1000)) + "ms", "--duration");
         }
 
         if (connections is { } c)
@@ -150,8 +219,11 @@ internal static class RunCommand
             result = result.With("datapath.pmds", Text(p), "--pmds");
         }
 
-        return true;
+        return result;
     }
+
+    /// <summary>datapath.generator.duration's upper bound (one day).</summary>
+    private const double MaxDurationSeconds = 86_400;
 
     private static string Text(long value) => value.ToString(CultureInfo.InvariantCulture);
 }

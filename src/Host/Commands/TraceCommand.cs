@@ -38,8 +38,25 @@ internal static class TraceCommand
         try
         {
             var states = ctNext.Select(Tracer.ParseCtState).ToList();
-            var portList = ports.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                .Select(p => uint.Parse(p, NumberStyles.None, CultureInfo.InvariantCulture)).ToArray();
+            var portList = new List<uint>();
+            foreach (string text in ports.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                // OpenFlow's port numbers, as the flow syntax bounds output:N (OFPP_MAX is 0xff00).
+                if (!uint.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out uint port) || port is 0 or >= 0xff00)
+                {
+                    error.WriteLine($"trace: --ports: '{text}' is not a port number (1..65279)");
+                    return 2;
+                }
+
+                if (portList.Contains(port))
+                {
+                    error.WriteLine($"trace: --ports: port {port} is given twice");
+                    return 2;
+                }
+
+                portList.Add(port);
+            }
+
             var key = Tracer.ParseFlow(flow);
             if (packetHex is not null)
             {
@@ -49,7 +66,7 @@ internal static class TraceCommand
                 key.CtState = ct;
             }
 
-            var tracer = new Tracer(new Translator(tables, new RecircRegistry(), portList));
+            var tracer = new Tracer(new Translator(tables, new RecircRegistry(), portList.ToArray()));
             output.WriteLine(tracer.Trace(key, states));
             return 0;
         }

@@ -71,6 +71,7 @@ public sealed record DatapathSettings
             throw reader.Error("datapath.ports", $"'{ports}' is not a port type (generator, pcap or system)");
         }
 
+        CheckClusterProvider(config, reader);
         return new DatapathSettings
         {
             Pmds = pmds,
@@ -86,5 +87,16 @@ public sealed record DatapathSettings
             Metrics = MetricsSettings.From(reader),
             OpenFlow = OpenFlowSettings.From(reader),
         };
+    }
+
+    /// <summary>Seed nodes on a standalone node would be ignored silently: say which key is missing instead.</summary>
+    private static void CheckClusterProvider(LoadedConfig config, SettingReader reader)
+    {
+        if (config.Config.HasPath("akka.cluster.seed-nodes")
+            && config.Config.GetStringList("akka.cluster.seed-nodes").Count > 0
+            && !Actors.Cluster.DatapathCluster.IsClusterProvider(config.Config))
+        {
+            throw reader.Error("akka.cluster.seed-nodes", "seed nodes need akka.actor.provider = cluster (see hocon/two-node.conf)");
+        }
     }
 }

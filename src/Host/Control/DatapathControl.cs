@@ -292,7 +292,8 @@ internal sealed class DatapathControl : IControlHandler, IAsyncDisposable
                         text.Append(line).Append('\n');
                     }
 
-                    yield return new ReplyChunk(text.ToString(), page.Lines);
+                    // JSON clients get each connection's fields, not its line (parsed only if asked for).
+                    yield return new ReplyChunk(text.ToString(), new ConntrackLineFields.Parsed(page.Lines));
                 }
                 finally
                 {
@@ -379,9 +380,39 @@ internal sealed class DatapathControl : IControlHandler, IAsyncDisposable
         {
             pmd.Pipeline.Format(sb, PmdName(pmd.Pmd));
             sb.Append(C, $"  megaflows: {pmd.MegaflowCount}\n");
+            AppendAccounting(sb, pmd);
         }
 
         return new ControlReply(sb.ToString(), new { Pmds = pmds, gathered.PmdsMissing });
+    }
+
+    /// <summary>Where this PMD's received packets went (received + from packet_outs = sent + dropped + held), the drops by reason, and its copies.</summary>
+    private static void AppendAccounting(StringBuilder sb, PmdStatistics pmd)
+    {
+        sb.Append(C, $"  packets sent: {pmd.PacketsSent}\n");
+        sb.Append(C, $"  packets dropped: {pmd.PacketsDropped}\n");
+        foreach (var (reason, count) in pmd.Drops.Where(d => d.Value > 0).OrderBy(d => d.Key, StringComparer.Ordinal))
+        {
+            sb.Append(C, $"    {reason}: {count}\n");
+        }
+
+        sb.Append(C, $"  packets held: {pmd.PacketsHeld}\n");
+        if (pmd.PacketsInjected > 0)
+        {
+            sb.Append(C, $"  packets from packet_outs: {pmd.PacketsInjected}\n");
+        }
+
+        if (pmd.PacketsWaiting > 0)
+        {
+            sb.Append(C, $"  packets not yet received (batches waiting for a revalidation): {pmd.PacketsWaiting}\n");
+        }
+
+        sb.Append(C, $"  output copies: {pmd.Outputs} ({pmd.ExtraCopies} beyond each packet's first)\n");
+        sb.Append(C, $"  tx dropped: {pmd.TransmitDropsNoPort + pmd.TransmitDropsPoolEmpty} (no such port {pmd.TransmitDropsNoPort}, pool empty {pmd.TransmitDropsPoolEmpty})\n");
+        if (pmd.ToUserspace > 0)
+        {
+            sb.Append(C, $"  to the controller: {pmd.ToUserspace - pmd.ControllerDrops} (not delivered {pmd.ControllerDrops})\n");
+        }
     }
 
     private async Task<ControlReply> PmdStatsClearAsync(IReadOnlyList<string> args, CancellationToken cancellation)

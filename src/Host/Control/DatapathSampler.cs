@@ -101,7 +101,6 @@ internal sealed partial class DatapathSampler : IAsyncDisposable
         "recirculation too deep" => "datapath_drop_recirc_error",
         "conntrack limit" => "conntrack_full",
         "tx: no such port" => "datapath_drop_invalid_port",
-        _ when counter.StartsWith("malformed: ", StringComparison.Ordinal) => "datapath_drop_rx_invalid_packet",
         _ => "datapath_drop_" + Snake(counter),
     };
 
@@ -131,6 +130,12 @@ internal sealed partial class DatapathSampler : IAsyncDisposable
             {
                 Add(CoverageName(reason), count);
             }
+
+            // Received = sent + the drops above + held: the sent side of that sum, and the copies.
+            Add("dpif_netdev_packets_sent", pmd.PacketsSent);
+            Add("dpif_netdev_output_copies", pmd.Outputs);
+            Add(CoverageName("tx: no such port"), pmd.TransmitDropsNoPort);
+            Add(CoverageName("tx: pool empty"), pmd.TransmitDropsPoolEmpty);
         }
 
         foreach (var port in ports)

@@ -63,7 +63,7 @@ internal static class FirewallJob
         await cluster.WhenConntrackReadyAsync(Patience).ConfigureAwait(false);
         var clock = Stopwatch.StartNew();
         ports.Start();
-        var previous = new JobProgress(TimeSpan.Zero, 0, 0, 0, 0, 0, 0, 0);
+        var previous = new JobProgress(TimeSpan.Zero, 0, 0, 0, 0, 0, 0, 0, 0);
         var duration = settings.Duration;
         bool Running() => !exit.Task.IsCompleted && !stop.IsCancellationRequested && (untilStopped || clock.Elapsed < duration);
         while (Running())
@@ -179,11 +179,17 @@ internal sealed record JobResult(
     IReadOnlyList<PmdStatistics> Pmds,
     PortActorStatistics Ports,
     string DumpFlows,
-    string? PortFailure);
+    string? PortFailure)
+{
+    /// <summary>Where every packet went: received = sent + dropped (by reason) + held.</summary>
+    public PacketLedger Ledger => PacketLedger.From(Pmds, Ports.Ports);
+}
 
 /// <summary>Counters for the progress line: totals at one moment, or the change over the last interval.</summary>
 /// <param name="Passes">Pipeline passes: received packets plus recirculations (what the caches are consulted for).</param>
-internal sealed record JobProgress(TimeSpan Elapsed, long Packets, long Passes, long EmcHits, long MegaflowHits, long Upcalls, long Drops, double IntervalSeconds)
+/// <param name="BypassHits">Passes that took a bypass flow: with EMC and megaflow hits and upcalls, every pass is one of the four.</param>
+/// <param name="Drops">Every drop by every reason (receive side, pipeline, transmit side).</param>
+internal sealed record JobProgress(TimeSpan Elapsed, long Packets, long Passes, long EmcHits, long MegaflowHits, long BypassHits, long Upcalls, long Drops, double IntervalSeconds)
 {
     public static JobProgress From(TimeSpan elapsed, IReadOnlyList<PmdStatistics> pmds, PortActorStatistics ports) => new(
         elapsed,
@@ -191,8 +197,9 @@ internal sealed record JobProgress(TimeSpan Elapsed, long Packets, long Passes, 
         pmds.Sum(p => p.Pipeline.PacketsReceived + p.Pipeline.Recirculations),
         pmds.Sum(p => p.Pipeline.EmcHits),
         pmds.Sum(p => p.Pipeline.MegaflowHits),
+        pmds.Sum(p => p.Pipeline.BypassHits),
         pmds.Sum(p => p.Pipeline.UpcallsOk + p.Pipeline.UpcallsFailed),
-        ports.Ports.Sum(p => p.RxDropped),
+        PacketLedger.From(pmds, ports.Ports).Dropped,
         elapsed.TotalSeconds);
 
     public JobProgress Since(JobProgress earlier) => new(
@@ -201,6 +208,7 @@ internal sealed record JobProgress(TimeSpan Elapsed, long Packets, long Passes, 
         Passes - earlier.Passes,
         EmcHits - earlier.EmcHits,
         MegaflowHits - earlier.MegaflowHits,
+        BypassHits - earlier.BypassHits,
         Upcalls - earlier.Upcalls,
         Drops - earlier.Drops,
         (Elapsed - earlier.Elapsed).TotalSeconds);

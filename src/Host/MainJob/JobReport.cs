@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Text.Json;
+using Actors.Node;
 using Spectre.Console;
 using Spectre.Console.Rendering;
 
@@ -9,10 +11,10 @@ internal static class JobReport
 {
     private static readonly CultureInfo C = CultureInfo.InvariantCulture;
 
-    /// <summary>One progress line: the last interval's rate and hit rates, running totals of upcalls and drops.</summary>
+    /// <summary>One progress line: the last interval's rate, where its passes found their flow (EMC, megaflow, bypass flow: with the upcalls, every pass), its upcalls and drops.</summary>
     public static string ProgressLine(JobProgress interval) => string.Create(
         C,
-        $"{interval.Elapsed.TotalSeconds,5:F1}s  {Mpps(interval.Packets, interval.IntervalSeconds),6:F2} Mpps  emc {Percent(interval.EmcHits, interval.Passes),5:F1}%  megaflow {Percent(interval.MegaflowHits, interval.Passes),5:F1}%  upcalls {interval.Upcalls}  drops {interval.Drops}");
+        $"{interval.Elapsed.TotalSeconds,5:F1}s  {Mpps(interval.Packets, interval.IntervalSeconds),6:F2} Mpps  emc {Percent(interval.EmcHits, interval.Passes),5:F1}%  megaflow {Percent(interval.MegaflowHits, interval.Passes),5:F1}%  bypass {Percent(interval.BypassHits, interval.Passes),5:F1}%  upcalls {interval.Upcalls}  drops {interval.Drops}");
 
     /// <summary>The summary tables, written to <paramref name="output"/> (plain text when it is not a terminal).</summary>
     public static void Write(JobResult result, TextWriter output)
@@ -35,6 +37,7 @@ internal static class JobReport
             : string.Create(C, $"{g.Connections} connections ({g.TcpPercent}% TCP, {g.UdpPercent}% UDP, {g.IcmpPercent}% ICMP), frames {g.FrameSize.Min}-{g.FrameSize.Max} bytes");
         console.WriteLine(string.Create(C, $"main job: {s.Pmds} PMD(s), {s.QueuesPerPort} queue(s) per port, {s.Conntrack.Shards} conntrack shard(s), {traffic}"));
         console.WriteLine(string.Create(C, $"throughput: {Mpps(received, seconds):F2} Mpps over {seconds:F1} s ({received} packets)"));
+        console.WriteLine("packets: " + result.Ledger);
         if (result.PortFailure is not null)
         {
             console.WriteLine("port failure: " + result.PortFailure);
@@ -50,6 +53,67 @@ internal static class JobReport
         output.WriteLine("flows (dump-flows):");
         output.Write(result.DumpFlows);
     }
+
+    /// <summary>The summary as one JSON object (run --format json), for scripts: the same numbers as the tables.</summary>
+    public static void WriteJson(JobResult result, TextWriter output)
+    {
+        var s = result.Settings;
+        var ledger = result.Ledger;
+        var summary = new
+        {
+            ElapsedSeconds = result.Elapsed.TotalSeconds,
+            s.Pmds,
+            s.QueuesPerPort,
+            ConntrackShards = s.Conntrack.Shards,
+            Packets = new { ledger.Received, ledger.Sent, ledger.Dropped, ledger.Held, ledger.Transmitted, ledger.ExtraCopies, ledger.ToController, ledger.Injected, ledger.Balances },
+            Drops = ledger.Drops,
+            Ports = result.Ports.Ports.Select(p => new
+            {
+                p.Port,
+                p.RxPackets,
+                p.RxBytes,
+                p.TxPackets,
+                p.TxBytes,
+                p.RxDroppedOverload,
+                p.RxDroppedPoolEmpty,
+                p.RxDroppedTooLong,
+                p.RxErrors,
+                p.TxDroppedTooLong,
+                p.TxErrors,
+            }),
+            PmdStats = result.Pmds.Select(p => new
+            {
+                p.Pmd,
+                p.Pipeline.PacketsReceived,
+                p.Pipeline.Recirculations,
+                p.Pipeline.EmcHits,
+                p.Pipeline.MegaflowHits,
+                p.Pipeline.BypassHits,
+                p.Pipeline.BypassInstalls,
+                p.Pipeline.BypassRevocations,
+                p.Pipeline.BypassGuardFallbacks,
+                p.Pipeline.UpcallsOk,
+                p.Pipeline.UpcallsFailed,
+                Megaflows = p.MegaflowCount,
+                p.ConntrackMessages,
+                p.PacketsSent,
+                p.PacketsDropped,
+                p.PacketsHeld,
+                p.Outputs,
+                p.ExtraCopies,
+                p.Drops,
+                TransmitDrops = new { NoSuchPort = p.TransmitDropsNoPort, PoolEmpty = p.TransmitDropsPoolEmpty },
+                p.Pipeline.ProcessingNs,
+            }),
+            Connections = result.Ports.Traffic is { } t
+                ? new[] { ("tcp", t.Tcp), ("udp", t.Udp), ("icmp", t.Icmp) }.ToDictionary(x => x.Item1, x => new { x.Item2.Opened, x.Item2.Completed, x.Item2.Reset, x.Item2.TimedOut })
+                : null,
+            result.PortFailure,
+        };
+        output.WriteLine(JsonSerializer.Serialize(summary, JsonOptions));
+    }
+
+    private static readonly JsonSerializerOptions JsonOptions = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, DictionaryKeyPolicy = null };
 
     private static Table PmdTable(JobResult result)
     {
@@ -75,19 +139,26 @@ internal static class JobReport
         return table;
     }
 
+    /// <summary>Every drop by its reason, where it happened: the ports' receive and transmit sides, each PMD's pipeline and transmit side; the total adds up with the sent and held to the received.</summary>
     private static Table DropTable(JobResult result)
     {
         var table = new Table().Title("drops by reason");
         table.AddColumn("reason");
+        table.AddColumn(new TableColumn("ports").RightAligned());
         foreach (var pmd in result.Pmds)
         {
             table.AddColumn(new TableColumn("pmd " + pmd.Pmd.ToString(C)).RightAligned());
         }
 
-        var reasons = result.Pmds.SelectMany(p => p.Drops.Keys).Distinct().Order(StringComparer.Ordinal);
-        foreach (var reason in reasons)
+        table.AddColumn(new TableColumn("total").RightAligned());
+        var portLedger = PacketLedger.From([], result.Ports.Ports).Drops;
+        var pmdLedgers = result.Pmds.Select(p => PacketLedger.From([p], []).Drops).ToList();
+        foreach (var (reason, total) in result.Ledger.Drops)
         {
-            table.AddRow(new IRenderable[] { new Text(reason) }.Concat(result.Pmds.Select(p => (IRenderable)new Text(p.Drops.GetValueOrDefault(reason).ToString(C)))).ToArray());
+            var cells = new List<IRenderable> { new Text(reason), new Text(portLedger.GetValueOrDefault(reason).ToString(C)) };
+            cells.AddRange(pmdLedgers.Select(d => (IRenderable)new Text(d.GetValueOrDefault(reason).ToString(C))));
+            cells.Add(new Text(total.ToString(C)));
+            table.AddRow(cells.ToArray());
         }
 
         return table;

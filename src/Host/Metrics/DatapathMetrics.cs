@@ -27,6 +27,11 @@ internal sealed class DatapathMetrics
     private readonly Counter _pmdBypassGuardFallbacks;
     private readonly Counter _pmdUpcalls;
     private readonly Counter _pmdDrops;
+    private readonly Counter _pmdSent;
+    private readonly Counter _pmdInjected;
+    private readonly Gauge _pmdHeld;
+    private readonly Counter _pmdOutputs;
+    private readonly Counter _pmdTxDrops;
     private readonly Gauge _pmdMegaflows;
     private readonly Counter _portRxPackets;
     private readonly Counter _portRxBytes;
@@ -51,7 +56,12 @@ internal sealed class DatapathMetrics
         _pmdBypassRevocations = PmdCounter("bypass_revocations_total", "Bypass flows removed (connection left the established state, guard failed, or a megaflow they stand for died).");
         _pmdBypassGuardFallbacks = PmdCounter("bypass_guard_fallbacks_total", "Packets of a bypass flow whose conntrack guard failed: they recirculated as usual.");
         _pmdUpcalls = PmdCounter("upcalls_total", "Cache misses sent to the OpenFlow tables, by result (ok: a megaflow was installed).", "result");
-        _pmdDrops = PmdCounter("drops_total", "Packets dropped by the PMD, by reason.", "reason");
+        _pmdDrops = PmdCounter("drops_total", "Packets dropped by the PMD's pipeline, by reason (received = sent + drops + held).", "reason");
+        _pmdSent = PmdCounter("packets_sent_total", "Packets the PMD sent at least once (an output, or to the controller), each counted once.");
+        _pmdInjected = PmdCounter("packets_injected_total", "Packets a controller's packet_out put into the PMD (received + injected = sent + drops + held).");
+        _pmdHeld = factory.CreateGauge(Prefix + "pmd_packets_held", "Packets the PMD holds now: waiting for conntrack, or for the rest of their datagram.", ["pmd"]);
+        _pmdOutputs = PmdCounter("output_copies_total", "Copies the PMD handed to ports (flooding and several outputs send a packet more than once).");
+        _pmdTxDrops = PmdCounter("tx_dropped_total", "Copies the PMD could not hand to a port, by reason (no such port, transmit pool empty).", "reason");
         _pmdMegaflows = factory.CreateGauge(Prefix + "pmd_megaflows", "Megaflows installed in the PMD's classifier.", ["pmd"]);
 
         Counter PortCounter(string name, string help) => factory.CreateCounter(Prefix + "port_" + name, help, ["port", "name"]);
@@ -119,7 +129,7 @@ internal sealed class DatapathMetrics
         // A PMD that did not answer this time may still be there: prune only after a full answer.
         if (snapshot.Pmds.PmdsMissing == 0)
         {
-            foreach (var collector in new Collector[] { _pmdPackets, _pmdRecirculations, _pmdEmcHits, _pmdMegaflowHits, _pmdBypassHits, _pmdBypassInstalls, _pmdBypassRevocations, _pmdBypassGuardFallbacks, _pmdUpcalls, _pmdDrops, _pmdMegaflows })
+            foreach (var collector in new Collector[] { _pmdPackets, _pmdRecirculations, _pmdEmcHits, _pmdMegaflowHits, _pmdBypassHits, _pmdBypassInstalls, _pmdBypassRevocations, _pmdBypassGuardFallbacks, _pmdUpcalls, _pmdDrops, _pmdSent, _pmdInjected, _pmdHeld, _pmdOutputs, _pmdTxDrops, _pmdMegaflows })
             {
                 Prune(collector, present);
             }
@@ -143,6 +153,13 @@ internal sealed class DatapathMetrics
         {
             Set(_pmdDrops, count, id, reason);
         }
+
+        Set(_pmdSent, pmd.PacketsSent, id);
+        Set(_pmdInjected, pmd.PacketsInjected, id);
+        _pmdHeld.WithLabels(id).Set(pmd.PacketsHeld);
+        Set(_pmdOutputs, pmd.Outputs, id);
+        Set(_pmdTxDrops, pmd.TransmitDropsNoPort, id, "no such port");
+        Set(_pmdTxDrops, pmd.TransmitDropsPoolEmpty, id, "pool empty");
 
         _pmdMegaflows.WithLabels(id).Set(pmd.MegaflowCount);
     }

@@ -9,35 +9,34 @@ using Host.Configuration;
 
 namespace Actors.Tests.Conntrack;
 
-/// <summary>The conntrack region of a single-node cluster (the embedded default), with every message serialized.</summary>
-public sealed class ConntrackRegionTests : Akka.TestKit.Xunit2.TestKit, IAsyncLifetime
+/// <summary>
+/// The conntrack region, with every message serialized: the same facts for the two regions a node
+/// can have (Akka.Cluster.Sharding on a cluster node, local shard actors on a standalone one).
+/// </summary>
+public abstract class ConntrackRegionFacts : Akka.TestKit.Xunit2.TestKit, IAsyncLifetime
 {
-    private const int Shards = 8;
+    protected const int Shards = 8;
     private const CtState NewTrk = CtState.New | CtState.Tracked;
     private const CtState EstTrk = CtState.Established | CtState.Tracked;
     private const CtState EstRplTrk = CtState.Established | CtState.Reply | CtState.Tracked;
     private static readonly ConntrackArgs Commit = new() { Zone = 0, Commit = true };
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
+    protected static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
 
-    private readonly ConntrackSettings _settings;
     private IActorRef _region = ActorRefs.Nobody;
     private long _nextBatch;
 
-    public ConntrackRegionTests()
-        : base(TestConfigs.Cluster($"datapath.conntrack.shards = {Shards}"))
+    protected ConntrackRegionFacts(Akka.Configuration.Config config)
+        : base(config)
     {
-        _settings = DatapathSettings.From(Sys.Settings.Config, "test").Conntrack;
+        Settings = DatapathSettings.From(Sys.Settings.Config, "test").Conntrack;
     }
 
-    public async Task InitializeAsync()
-    {
-        var cluster = Akka.Cluster.Cluster.Get(Sys);
-        var up = new TaskCompletionSource();
-        cluster.RegisterOnMemberUp(() => up.TrySetResult());
-        cluster.Join(cluster.SelfAddress);
-        await up.Task.WaitAsync(Patience);
-        _region = await ConntrackSharding.StartAsync(Sys, _settings);
-    }
+    protected ConntrackSettings Settings { get; }
+
+    public async Task InitializeAsync() => _region = await StartRegionAsync();
+
+    /// <summary>Starts the region under test in <c>Sys</c>.</summary>
+    protected abstract Task<IActorRef> StartRegionAsync();
 
     public Task DisposeAsync() => Task.CompletedTask;
 
@@ -209,5 +208,38 @@ public sealed class ConntrackRegionTests : Akka.TestKit.Xunit2.TestKit, IAsyncLi
     {
         _region.Tell(new ConntrackEnvelope(shard, GetShardStatistics.Instance), TestActor);
         return ExpectMsg<ShardStatistics>(Patience);
+    }
+}
+
+/// <summary>The region of a single-node cluster: Akka.Cluster.Sharding.</summary>
+public sealed class ClusterConntrackRegionTests() : ConntrackRegionFacts(TestConfigs.Cluster($"datapath.conntrack.shards = {Shards}"))
+{
+    protected override async Task<IActorRef> StartRegionAsync()
+    {
+        var cluster = Akka.Cluster.Cluster.Get(Sys);
+        var up = new TaskCompletionSource();
+        cluster.RegisterOnMemberUp(() => up.TrySetResult());
+        cluster.Join(cluster.SelfAddress);
+        await up.Task.WaitAsync(Patience);
+        return await ConntrackSharding.StartAsync(Sys, Settings);
+    }
+}
+
+/// <summary>The region of a standalone node (the embedded default): the shard actors as local children.</summary>
+public sealed class LocalConntrackRegionTests() : ConntrackRegionFacts(TestConfigs.Standalone($"datapath.conntrack.shards = {Shards}"))
+{
+    protected override Task<IActorRef> StartRegionAsync() =>
+        Task.FromResult(Sys.ActorOf(Actors.Cluster.LocalConntrackRegion.Props(Settings), "conntrack"));
+
+    [Fact]
+    public void A_message_for_a_shard_outside_the_count_is_dropped_and_the_region_goes_on()
+    {
+        var region = Sys.ActorOf(Actors.Cluster.LocalConntrackRegion.Props(Settings), "other");
+        var unhandled = CreateTestProbe();
+        Sys.EventStream.Subscribe(unhandled, typeof(Akka.Event.UnhandledMessage));
+        region.Tell(new ConntrackEnvelope(Shards, GetShardStatistics.Instance), TestActor);
+        Assert.Same(region, unhandled.ExpectMsg<Akka.Event.UnhandledMessage>(Patience).Recipient);
+        region.Tell(new ConntrackEnvelope(Shards - 1, GetShardStatistics.Instance), TestActor);
+        Assert.Equal(Shards - 1, ExpectMsg<ShardStatistics>(Patience).Shard);
     }
 }

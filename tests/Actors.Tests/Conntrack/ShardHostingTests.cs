@@ -23,10 +23,12 @@ public sealed class ShardHostingTests : Akka.TestKit.Xunit2.TestKit
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
 
-    [Fact]
-    public async Task One_pmd_hosts_every_shard_and_replays_a_capture_with_no_conntrack_message()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task One_pmd_hosts_every_shard_and_replays_a_capture_with_no_conntrack_message(bool clustered)
     {
-        await using var cluster = await StartCluster(shards: 4);
+        await using var cluster = await StartCluster(shards: 4, clustered);
         var node = DatapathNode.Start(cluster, 1, Defaults.PmdSettings, Defaults.BridgeSettings);
         await AwaitHosted(node, 4);
 
@@ -40,10 +42,12 @@ public sealed class ShardHostingTests : Akka.TestKit.Xunit2.TestKit
         await node.StopAsync();
     }
 
-    [Fact]
-    public async Task Packets_at_a_pmd_that_does_not_host_their_shard_are_tracked_by_the_one_that_does()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Packets_at_a_pmd_that_does_not_host_their_shard_are_tracked_by_the_one_that_does(bool clustered)
     {
-        await using var cluster = await StartCluster(shards: 2);
+        await using var cluster = await StartCluster(shards: 2, clustered);
         var node = DatapathNode.Start(cluster, 2, Defaults.PmdSettings, Defaults.BridgeSettings);
         await AwaitHosted(node, 1, 1);
         var port2 = CreateTestProbe(cluster.System);
@@ -93,10 +97,12 @@ public sealed class ShardHostingTests : Akka.TestKit.Xunit2.TestKit
         await node.StopAsync();
     }
 
-    [Fact]
-    public async Task A_pmd_that_restarts_gives_its_shards_back_and_hosts_them_again_with_their_connections()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_pmd_that_restarts_gives_its_shards_back_and_hosts_them_again_with_their_connections(bool clustered)
     {
-        await using var cluster = await StartCluster(shards: 2);
+        await using var cluster = await StartCluster(shards: 2, clustered);
         var node = DatapathNode.Start(cluster, 1, Defaults.PmdSettings, Defaults.BridgeSettings);
         await AwaitHosted(node, 2);
         var tracked = await cluster.Conntrack.Ask<ConnectionsTracked>(Commit(), Patience);
@@ -118,8 +124,9 @@ public sealed class ShardHostingTests : Akka.TestKit.Xunit2.TestKit
         await node.StopAsync();
     }
 
-    private static async Task<DatapathCluster> StartCluster(int shards) =>
-        await DatapathCluster.StartAsync(TestConfigs.Cluster(), Defaults.ConntrackSettings with { Shards = shards }, upTimeout: Patience);
+    /// <summary>A single-node cluster (sharding entities), or a standalone node (local shard actors, the default): both lend their shards.</summary>
+    private static async Task<DatapathCluster> StartCluster(int shards, bool clustered) =>
+        await DatapathCluster.StartAsync(clustered ? TestConfigs.Cluster() : TestConfigs.Standalone(), Defaults.ConntrackSettings with { Shards = shards }, upTimeout: Patience);
 
     private async Task AwaitHosted(DatapathNode node, params int[] hosted) =>
         await AwaitAssertAsync(

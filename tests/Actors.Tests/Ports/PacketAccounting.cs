@@ -24,25 +24,29 @@ internal static class PacketAccounting
     /// Every frame the ports handed to the PMDs (rx) left the datapath exactly once: transmitted on
     /// a port (tx; the firewall never sends a frame to two ports when there are only two), not sent
     /// by a port (tx dropped), or dropped by a flow (<paramref name="droppedByFlows"/>, what the
-    /// reference verdicts say). No PMD counted a drop for any other reason (upcall failed, conntrack
-    /// answer lost, pool empty...).
+    /// reference verdicts say), which the PMDs count as "drop action" (Open vSwitch's
+    /// drop_action_of_pipeline). No PMD counted a drop for any other reason (upcall failed,
+    /// conntrack answer lost, pool empty...), and the node's ledger balances: received = sent +
+    /// dropped by reason + held, with nothing held.
     /// </summary>
-    /// <remarks>
-    /// A flow's drop (`actions=drop`) ends its action list with no counter of its own, so the
-    /// reference's count stands in for it; any "drop action" count the PMDs report is left out.
-    /// </remarks>
     public static void AssertEveryPacketAccountedFor(IEnumerable<PortStatistics> ports, IEnumerable<PmdStatistics> pmds, long droppedByFlows)
     {
         var portList = ports.ToList();
+        var pmdList = pmds.ToList();
         long received = portList.Sum(p => p.RxPackets);
         long transmitted = portList.Sum(p => p.TxPackets);
         long notSent = portList.Sum(p => p.TxDropped);
-        var otherDrops = pmds.SelectMany(p => p.Drops).Where(d => d.Key != "drop action" && d.Value > 0).ToList();
+        var otherDrops = pmdList.SelectMany(p => p.Drops).Where(d => d.Key != "drop action" && d.Value > 0).ToList();
         Assert.True(received > 0, "nothing was received");
         Assert.True(otherDrops.Count == 0, "PMD drops: " + string.Join(", ", otherDrops.Select(d => $"{d.Key} {d.Value}")));
         Assert.True(
             received == transmitted + notSent + droppedByFlows,
             $"received {received} != transmitted {transmitted} + not sent {notSent} + dropped by flows {droppedByFlows}");
+        Assert.Equal(droppedByFlows, pmdList.Sum(p => p.Drops.GetValueOrDefault("drop action")));
+        var ledger = PacketLedger.From(pmdList, portList);
+        Assert.True(ledger.Balances && ledger.Held == 0, "ledger: " + ledger);
+        Assert.Equal(received, ledger.Received);
+        Assert.Equal(droppedByFlows + notSent, ledger.Dropped);
     }
 
     /// <summary>Every packet of the port's pools is back in its pool.</summary>

@@ -6,23 +6,37 @@ namespace Actors.Tests.Support;
 /// <summary>Configurations for actor tests: the embedded default with wire messages verified on every send.</summary>
 internal static class TestConfigs
 {
+    // The TestKit's listener instead of the product's stderr logger, so that EventFilter sees the log.
+    private const string TestKitLogger = """
+
+        akka.loggers = ["Akka.TestKit.TestEventListener, Akka.TestKit"]
+        """;
+
+    /// <summary>The embedded default as the product runs it (a standalone node: local conntrack shards) with serialize-messages on.</summary>
+    public static Config Standalone(string extra = "") =>
+        ConfigurationFactory.ParseString(extra + TestKitLogger + """
+
+            akka.actor.serialize-messages = on
+            """).WithFallback(DatapathConfig.LoadEmbedded());
+
     /// <summary>
     /// One local actor system (no cluster) on the TestKit's virtual-time scheduler, with
     /// serialize-messages on: every message a test sends or receives goes through its serializer
     /// (Hyperion for wire messages).
     /// </summary>
     public static Config LocalVirtualTime(string extra = "") =>
-        ConfigurationFactory.ParseString(extra + """
+        ConfigurationFactory.ParseString(extra + TestKitLogger + """
 
             akka.actor.provider = local
             akka.actor.serialize-messages = on
             akka.scheduler.implementation = "Akka.TestKit.TestScheduler, Akka.TestKit"
             """ + Patience).WithFallback(DatapathConfig.LoadEmbedded());
 
-    /// <summary>The embedded default (a single-node cluster on 127.0.0.1, OS-chosen port) with serialize-messages on.</summary>
+    /// <summary>The embedded default made a single-node cluster (on 127.0.0.1, OS-chosen port: sharding, as a cluster of several nodes runs it) with serialize-messages on.</summary>
     public static Config Cluster(string extra = "") =>
-        ConfigurationFactory.ParseString(extra + """
+        ConfigurationFactory.ParseString(extra + TestKitLogger + """
 
+            akka.actor.provider = cluster
             akka.actor.serialize-messages = on
             """ + Patience).WithFallback(DatapathConfig.LoadEmbedded());
 

@@ -33,7 +33,9 @@ public class ActionExecutorTests
             _recording.Outputs.Select(o => (o.Port, Hex(o.Frame))));
         Assert.Same(batch, Assert.Single(_recording.Released).Batch);
         Assert.Equal(4, _stats.PacketsOutput);
-        Assert.Equal(2, _stats.PacketsDropped);
+        // Sent before the drop: each counted once as sent, none as dropped (Open vSwitch counts a drop only for a packet its actions sent nowhere).
+        Assert.Equal(2, _stats.PacketsSent);
+        Assert.Equal(0, _stats.PacketsDropped);
         Assert.Equal(2, _stats.PacketsReleased);
     }
 
@@ -46,6 +48,7 @@ public class ActionExecutorTests
 
         Assert.Equal(["release"], _recording.Events);
         Assert.Equal(0, _stats.PacketsOutput);
+        Assert.Equal(1, _stats.PacketsDropped);
     }
 
     [Fact]

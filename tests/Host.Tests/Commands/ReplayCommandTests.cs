@@ -34,6 +34,22 @@ public sealed class ReplayCommandTests : IDisposable
         Assert.DoesNotContain("drop", output, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("--inline")]
+    [InlineData("--pmds=2")]
+    public void An_empty_flow_table_drops_every_frame(string mode)
+    {
+        string flows = _scratch.Write("empty.flows", "# no flows at all\n");
+
+        var (exit, output, error) = Invoke("replay", "--pcap", TestData.Capture("tcp-reverse.pcap"), "--flows", flows, mode);
+
+        Assert.Equal(0, exit);
+        Assert.Empty(error);
+        var lines = output.ReplaceLineEndings("\n").TrimEnd('\n').Split('\n');
+        Assert.Equal(File.ReadAllLines(TestData.Capture(Path.Combine("expected", "tcp-reverse.verdict"))).Length, lines.Length);
+        Assert.All(lines, l => Assert.EndsWith(" -> drop", l, StringComparison.Ordinal));
+    }
+
     [Fact]
     public void A_bad_flow_file_exits_1_naming_file_line_and_column()
     {
@@ -70,6 +86,78 @@ public sealed class ReplayCommandTests : IDisposable
         Assert.Equal(42, lines.Length);
         Assert.All(lines.Where(l => l.Contains(" - -> ", StringComparison.Ordinal)), l => Assert.EndsWith("skipped", l, StringComparison.Ordinal));
         Assert.Equal(21, lines.Count(l => l.EndsWith("skipped", StringComparison.Ordinal)));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_bad_capture_leaves_the_verdicts_file_as_it_was(bool inline)
+    {
+        string verdicts = _scratch.Write("kept.verdict", "1 1 -> 2\n");
+        // A capture cut in the middle of its second record: the header and first record are good.
+        byte[] good = File.ReadAllBytes(TestData.Capture("udp-dns.pcap"));
+        string bad = _scratch.Write("cut.pcap", good[..(24 + 16 + 60 + 20)]);
+
+        var (exit, _, error) = Invoke(["replay", "--pcap", bad, "--verdicts", verdicts, .. inline ? new[] { "--inline" } : []]);
+
+        Assert.Equal(1, exit);
+        Assert.StartsWith("replay: ", error, StringComparison.Ordinal);
+        Assert.Equal("1 1 -> 2\n", File.ReadAllText(verdicts));
+        Assert.False(File.Exists(verdicts + ".partial"));
+    }
+
+    [Fact]
+    public void A_directory_given_as_the_capture_is_named_as_one()
+    {
+        var (exit, _, error) = Invoke("replay", "--pcap", _scratch.Path);
+
+        Assert.Equal(1, exit);
+        Assert.Equal($"replay: --pcap: {_scratch.Path} is a directory, not a capture", error.Trim());
+    }
+
+    [Theory]
+    [InlineData("5000")]
+    [InlineData("0")]
+    [InlineData("2147483647")]
+    public void A_pmd_count_beyond_datapath_pmds_bounds_is_one_error_line(string pmds)
+    {
+        var (exit, output, error) = Invoke("replay", "--pcap", TestData.Capture("udp-dns.pcap"), "--pmds", pmds);
+
+        Assert.Equal(2, exit);
+        Assert.Empty(output);
+        Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("--pmds", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void One_MAC_for_both_ports_is_refused()
+    {
+        var (exit, output, error) = Invoke("replay", "--pcap", TestData.Capture("udp-dns.pcap"), "--port1-mac", "02:00:00:00:00:07", "--port2-mac", "02:00:00:00:00:07");
+
+        Assert.Equal(2, exit);
+        Assert.Empty(output);
+        Assert.Contains("--port1-mac and --port2-mac are the same", error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("nonexistent.flows")]
+    [InlineData("some/dir/firewall.flows")]
+    public void Dump_flows_of_a_file_that_is_not_there_says_it_is_missing(string name)
+    {
+        var (exit, output, error) = Invoke("dump-flows", Path.Combine(_scratch.Path, name));
+
+        Assert.Equal(1, exit);
+        Assert.Empty(output);
+        Assert.Equal($"dump-flows: {Path.Combine(_scratch.Path, name)}: no such file", error.Trim());
+    }
+
+    [Fact]
+    public void Dump_flows_of_a_directory_says_it_is_one()
+    {
+        var (exit, _, error) = Invoke("dump-flows", _scratch.Path);
+
+        Assert.Equal(1, exit);
+        Assert.Equal($"dump-flows: {_scratch.Path} is a directory, not a flow file", error.Trim());
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Host.Tests.Support;
 
 namespace Host.Tests.Commands;
@@ -125,6 +126,146 @@ public sealed class RunCommandTests : IDisposable
         Assert.Equal(2, exit);
         Assert.Empty(report);
         Assert.Contains(option, error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Run_format_json_prints_one_object_whose_packets_balance_on_a_generator_run()
+    {
+        var (exit, report, error) = Invoke("run", "--duration", "1", "--pmds", "2", "--connections", "20", "--format", "json");
+
+        Assert.Equal(0, exit);
+        Assert.Empty(error);
+        using var summary = JsonDocument.Parse(report);
+        var root = summary.RootElement;
+        var packets = root.GetProperty("packets");
+        long received = packets.GetProperty("received").GetInt64();
+        long dropped = root.GetProperty("drops").EnumerateObject().Sum(d => d.Value.GetInt64());
+        Assert.True(received > 0);
+        Assert.Equal(received, packets.GetProperty("sent").GetInt64() + dropped + packets.GetProperty("held").GetInt64());
+        Assert.Equal(dropped, packets.GetProperty("dropped").GetInt64());
+        Assert.True(packets.GetProperty("balances").GetBoolean());
+
+        // The ports' own counters say the same: every frame a port received, less the drops, left one.
+        var ports = root.GetProperty("ports").EnumerateArray().ToList();
+        Assert.Equal(2, ports.Count);
+        Assert.Equal(received, ports.Sum(p => p.GetProperty("rx_packets").GetInt64() + p.GetProperty("rx_dropped_overload").GetInt64() + p.GetProperty("rx_dropped_pool_empty").GetInt64() + p.GetProperty("rx_dropped_too_long").GetInt64()));
+        Assert.Equal(packets.GetProperty("transmitted").GetInt64(), ports.Sum(p => p.GetProperty("tx_packets").GetInt64()));
+        var pmds = root.GetProperty("pmd_stats").EnumerateArray().ToList();
+        Assert.Equal(2, pmds.Count);
+        Assert.Equal(
+            pmds.Sum(p => p.GetProperty("packets_received").GetInt64()),
+            pmds.Sum(p => p.GetProperty("packets_sent").GetInt64() + p.GetProperty("packets_dropped").GetInt64() + p.GetProperty("packets_held").GetInt64()));
+
+        // Every pass (received or recirculated) was an EMC, megaflow or bypass hit or an upcall: the progress line's shares cover all.
+        Assert.All(pmds, p => Assert.Equal(
+            p.GetProperty("packets_received").GetInt64() + p.GetProperty("recirculations").GetInt64(),
+            p.GetProperty("emc_hits").GetInt64() + p.GetProperty("megaflow_hits").GetInt64() + p.GetProperty("bypass_hits").GetInt64() + p.GetProperty("upcalls_ok").GetInt64() + p.GetProperty("upcalls_failed").GetInt64()));
+    }
+
+    /// <summary>
+    /// The issue's case: tcp-reverse.pcap through the firewall, 45 frames received and 33 sent;
+    /// the 12 the firewall drops (Open vSwitch's verdicts) are counted as "drop action".
+    /// </summary>
+    [Fact]
+    public void A_pcap_run_counts_the_firewalls_drops_by_reason_and_its_packets_balance()
+    {
+        string capture = Datapath.Tests.Support.TestData.Capture("tcp-reverse.pcap");
+        string path = _scratch.Write("reverse.conf", $"datapath.ports = pcap\ndatapath.pcap {{ rx = \"{capture}\" }}\n");
+        var verdicts = File.ReadAllLines(Datapath.Tests.Support.TestData.Capture(Path.Combine("expected", "tcp-reverse.verdict")));
+
+        var (exit, report, error) = Invoke("run", "--config", path, "--duration", "1", "--pmds", "1", "--format", "json");
+
+        Assert.Equal(0, exit);
+        Assert.Empty(error);
+        using var summary = JsonDocument.Parse(report);
+        var packets = summary.RootElement.GetProperty("packets");
+        Assert.Equal(verdicts.Length, packets.GetProperty("received").GetInt64());
+        Assert.Equal(verdicts.Count(v => !v.EndsWith("drop", StringComparison.Ordinal)), packets.GetProperty("sent").GetInt64());
+        Assert.Equal(verdicts.Count(v => v.EndsWith("drop", StringComparison.Ordinal)), summary.RootElement.GetProperty("drops").GetProperty("drop action").GetInt64());
+        Assert.Equal(0, packets.GetProperty("held").GetInt64());
+        Assert.True(packets.GetProperty("balances").GetBoolean());
+    }
+
+    [Fact]
+    public void The_text_summary_says_where_every_packet_went()
+    {
+        string capture = Datapath.Tests.Support.TestData.Capture("tcp-reverse.pcap");
+        string path = _scratch.Write("reverse.conf", $"datapath.ports = pcap\ndatapath.pcap {{ rx = \"{capture}\" }}\n");
+        var verdicts = File.ReadAllLines(Datapath.Tests.Support.TestData.Capture(Path.Combine("expected", "tcp-reverse.verdict")));
+        int drops = verdicts.Count(v => v.EndsWith("drop", StringComparison.Ordinal));
+
+        var (exit, report, _) = Invoke("run", "--config", path, "--duration", "1", "--pmds", "1");
+
+        Assert.Equal(0, exit);
+        Assert.Contains($"packets: {verdicts.Length} received = {verdicts.Length - drops} sent + {drops} dropped + 0 held", report, StringComparison.Ordinal);
+        Assert.Matches(@"drop action\s*\S*\s*0\s*\S*\s*" + drops.ToString(System.Globalization.CultureInfo.InvariantCulture) + @"\s*\S*\s*" + drops.ToString(System.Globalization.CultureInfo.InvariantCulture), report);
+    }
+
+    [Fact]
+    public void A_run_that_received_nothing_says_so_and_exits_1()
+    {
+        // A capture with its header and no frame: nothing can go through.
+        string capture = Path.Combine(_scratch.Path, "empty.pcap");
+        File.WriteAllBytes(capture, [0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 1, 0, 0, 0]);
+        string path = _scratch.Write("empty.conf", $"datapath.ports = pcap\ndatapath.pcap {{ rx = \"{capture}\" }}\n");
+
+        var (exit, report, error) = Invoke("run", "--config", path, "--duration", "2", "--pmds", "1");
+
+        Assert.Equal(1, exit);
+        Assert.Contains("throughput:", report, StringComparison.Ordinal);
+        Assert.StartsWith("run: no packet was received", error, StringComparison.Ordinal);
+        Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    [Theory]
+    [InlineData("--duration", "NaN")]
+    [InlineData("--duration", "Infinity")]
+    [InlineData("--duration", "-Infinity")]
+    [InlineData("--duration", "1e300")]
+    [InlineData("--duration", "86401")]
+    [InlineData("--duration", "abc")]
+    [InlineData("--pmds", "2000")]
+    [InlineData("--pmds", "2147483647")]
+    [InlineData("--pmds", "99999999999")]
+    [InlineData("--connections", "2147483647")]
+    [InlineData("--connections", "1000001")]
+    public void An_option_beyond_its_keys_bounds_gets_one_error_line_naming_it(string option, string value)
+    {
+        var (exit, report, error) = Invoke("run", option, value);
+
+        Assert.Equal(2, exit);
+        Assert.Empty(report);
+        Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("run: ", error, StringComparison.Ordinal);
+        Assert.Contains(option, error, StringComparison.Ordinal);
+        Assert.DoesNotContain("System.", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void With_format_json_an_error_is_one_json_object()
+    {
+        var (exit, report, error) = Invoke("run", "--pmds", "0", "--format", "json");
+
+        Assert.Equal(2, exit);
+        Assert.Empty(report);
+        using var json = JsonDocument.Parse(error);
+        Assert.Equal("run", json.RootElement.GetProperty("error").GetProperty("command").GetString());
+        Assert.Contains("--pmds", json.RootElement.GetProperty("error").GetProperty("message").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_progress_line_shows_bypass_hits_so_its_shares_cover_every_pass()
+    {
+        var interval = new Host.MainJob.JobProgress(TimeSpan.FromSeconds(3), 1000, 1200, 84, 12, 1080, 24, 7, 1);
+
+        string line = Host.MainJob.JobReport.ProgressLine(interval);
+
+        var shares = System.Text.RegularExpressions.Regex.Matches(line, @"(emc|megaflow|bypass)\s+(\d+\.\d)%").ToDictionary(m => m.Groups[1].Value, m => double.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(["bypass", "emc", "megaflow"], shares.Keys.Order());
+        Assert.Equal(90.0, shares["bypass"]);
+        Assert.Equal(100.0 - (100.0 * 24 / 1200), shares.Values.Sum(), 1);
+        Assert.Contains("upcalls 24", line, StringComparison.Ordinal);
+        Assert.Contains("drops 7", line, StringComparison.Ordinal);
     }
 
     private static (int Exit, string Output, string Error) Invoke(params string[] args)

@@ -26,11 +26,11 @@ public sealed class ConntrackSettingsTests : IDisposable
     }
 
     [Fact]
-    public void The_embedded_default_is_a_single_node_cluster_on_loopback_with_Hyperion_bound_to_wire_messages()
+    public void The_embedded_default_is_a_standalone_node_whose_cluster_settings_are_loopback_with_Hyperion_bound_to_wire_messages()
     {
         var config = DatapathConfig.LoadEmbedded();
 
-        Assert.Equal("cluster", config.GetString("akka.actor.provider"));
+        Assert.Equal("local", config.GetString("akka.actor.provider"));
         Assert.Equal("127.0.0.1", config.GetString("akka.remote.dot-netty.tcp.hostname"));
         Assert.Equal(0, config.GetInt("akka.remote.dot-netty.tcp.port"));
         Assert.Empty(config.GetStringList("akka.cluster.seed-nodes"));
@@ -135,6 +135,19 @@ public sealed class ConntrackSettingsTests : IDisposable
 
         Assert.Equal(key, error.Key);
         Assert.Contains("unknown key", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Seed_nodes_without_the_cluster_provider_are_an_error_naming_the_key()
+    {
+        string path = Write("""
+            akka.cluster.seed-nodes = ["akka.tcp://datapath@127.0.0.1:4053"]
+            """);
+
+        var error = Assert.Throws<ConfigurationException>(() => DatapathSettings.From(DatapathConfig.LoadFile(path), path));
+
+        Assert.Equal("akka.cluster.seed-nodes", error.Key);
+        Assert.Contains("akka.actor.provider = cluster", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -76,6 +76,26 @@ public sealed partial class ControlChannelTests(SharedDatapathFixture fixture) :
     }
 
     [Fact]
+    public void Add_flows_and_replace_flows_answer_in_json_and_with_format_json_errors_are_json_too()
+    {
+        string file = _datapath.Scratch.Write("more.flows", "table=0,priority=5,udp,tp_dst=7 actions=drop\n");
+        var added = _datapath.Json("add-flows", file);
+        Assert.Equal(System.Text.Json.JsonValueKind.Object, added.ValueKind);
+        Assert.Contains("tp_dst=7", _datapath.Ok("dump-flows", "table=0,udp"), StringComparison.Ordinal);
+
+        var (exit, output, error) = _datapath.Call("add-flow", "table=0,no_such_field=1 actions=drop", "--format", "json");
+        Assert.Equal(1, exit);
+        Assert.Empty(output);
+        using var json = System.Text.Json.JsonDocument.Parse(error);
+        Assert.Equal("add-flow", json.RootElement.GetProperty("error").GetProperty("command").GetString());
+        Assert.Contains("no_such_field", json.RootElement.GetProperty("error").GetProperty("message").GetString(), StringComparison.Ordinal);
+
+        var (missingExit, _, missing) = _datapath.Call("replace-flows", Path.Combine(_datapath.Scratch.Path, "absent.flows"), "--format", "json");
+        Assert.Equal(1, missingExit);
+        Assert.EndsWith("absent.flows: no such file", System.Text.Json.JsonDocument.Parse(missing).RootElement.GetProperty("error").GetProperty("message").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Dump_flows_with_a_match_shows_only_the_flows_it_selects_and_json_carries_the_counters()
     {
         var flows = _datapath.Json("dump-flows", "in_port=2").GetProperty("flows").EnumerateArray().ToList();
@@ -112,6 +132,17 @@ public sealed partial class ControlChannelTests(SharedDatapathFixture fixture) :
         Assert.All(lines, l => Assert.Matches(ConntrackLine(), l));
         Assert.Equal(0, _datapath.Json("dump-conntrack", "zone=7").GetProperty("connections").GetArrayLength());
 
+        // As JSON, each connection is its fields: protocol, both directions' tuples, numbers as numbers.
+        var connections = _datapath.Json("dump-conntrack").GetProperty("connections").EnumerateArray().ToList();
+        Assert.NotEmpty(connections);
+        Assert.All(connections, c =>
+        {
+            Assert.Contains(c.GetProperty("protocol").GetString(), new[] { "tcp", "udp", "icmp" });
+            Assert.Equal(System.Text.Json.JsonValueKind.String, c.GetProperty("orig").GetProperty("src").ValueKind);
+            Assert.Equal(System.Text.Json.JsonValueKind.String, c.GetProperty("reply").GetProperty("dst").ValueKind);
+        });
+        Assert.Contains(connections, c => c.GetProperty("protocol").GetString() != "icmp" && c.GetProperty("orig").GetProperty("dport").GetInt32() > 0);
+
         var flushed = _datapath.Json("flush-conntrack", "zone=0");
         Assert.True(flushed.GetProperty("flushed").GetInt32() > 0);
 
@@ -119,6 +150,27 @@ public sealed partial class ControlChannelTests(SharedDatapathFixture fixture) :
         Assert.Equal(1, exit);
         Assert.Contains("not a zone", error, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Pmd_stats_show_says_where_every_packet_each_pmd_received_went()
+    {
+        string text = _datapath.Ok("pmd-stats-show");
+
+        var blocks = text.Split("pmd thread ", StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(2, blocks.Length);
+        foreach (string block in blocks)
+        {
+            long received = Counter(block, "packets received");
+            long dropped = Counter(block, "packets dropped");
+            var reasons = System.Text.RegularExpressions.Regex.Matches(block, @"\n    [^:\n]+: (\d+)(?=\n)").Select(m => long.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
+            Assert.True(received > 0);
+            Assert.Equal(received, Counter(block, "packets sent") + dropped + Counter(block, "packets held"));
+            Assert.Equal(dropped, reasons.Sum());
+        }
+    }
+
+    private static long Counter(string block, string name) =>
+        long.Parse(System.Text.RegularExpressions.Regex.Match(block, $@"\n  {name}: (\d+)\n").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
 
     [Fact]
     public void Pmd_stats_clear_starts_the_counters_again_from_zero()

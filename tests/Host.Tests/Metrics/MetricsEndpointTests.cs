@@ -46,6 +46,21 @@ public sealed partial class MetricsEndpointTests : IDisposable
         Assert.Equal(["failed", "ok"], later.Where(s => s.Name == "ovs_actors_pmd_upcalls_total" && s.Labels["pmd"] == "0").Select(s => s.Labels["result"]).Order());
         Assert.Contains(later, s => s.Name == "ovs_actors_pmd_drops_total" && s.Labels["reason"] == "drop action");
 
+        // Every packet a PMD received is sent, dropped for a named reason or held, in every scrape
+        // (each PMD's counters are read at one moment).
+        foreach (var scrape in new[] { first, later })
+        {
+            var received = scrape.By("ovs_actors_pmd_packets_received_total", "pmd");
+            var sent = scrape.By("ovs_actors_pmd_packets_sent_total", "pmd");
+            var held = scrape.By("ovs_actors_pmd_packets_held", "pmd");
+            var injected = scrape.By("ovs_actors_pmd_packets_injected_total", "pmd");
+            Assert.All(received, r =>
+            {
+                double drops = scrape.Where(s => s.Name == "ovs_actors_pmd_drops_total" && s.Labels["pmd"] == r.Key).Sum(s => s.Value);
+                Assert.Equal(r.Value + injected[r.Key], sent[r.Key] + drops + held[r.Key]);
+            });
+        }
+
         // Per port: both generator ports, with the traffic the summary reports at the end.
         var rx = later.By("ovs_actors_port_rx_packets_total", "port");
         Assert.Equal(["1", "2"], rx.Keys.Order());
