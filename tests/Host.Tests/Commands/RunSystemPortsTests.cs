@@ -33,9 +33,9 @@ public sealed class RunSystemPortsTests : IDisposable
         var h1 = await lab.AddHostAsync("ra", "10.0.0.1");
         var h2 = await lab.AddHostAsync("rb", "10.0.0.2");
         string path = _scratch.Write("lab.conf", $"datapath {{ ports = system, system {{ port1 = {h1.Interface}, port2 = {h2.Interface} }} }}\n");
-        using var ping = lab.Start(h1, "ping", "-i", "0.2", "-w", "8", h2.Address);
+        using var ping = lab.Start(h1, "ping", "-i", "0.2", "-w", "12", h2.Address);
 
-        var (exit, report, error) = await Task.Run(() => Invoke("run", "--config", path, "--duration", "3", "--pmds", "1", "--control", "off"));
+        var (exit, report, error) = await Task.Run(() => Invoke("run", "--config", path, "--duration", "6", "--pmds", "1", "--control", "off"));
 
         Assert.Equal(0, exit);
         Assert.Empty(error);
