@@ -40,6 +40,12 @@ public sealed class WireMessageSerializationTests : Akka.TestKit.Xunit2.TestKit
         yield return new ConntrackEnvelope(6, new FlushConnections(3));
         yield return new BypassFlowInstalled(inputs[2].Key, inputs[2].ShardHash);
         yield return new BypassFlowsRevoked(1, [inputs[0].Key, inputs[3].Key], [inputs[0].ShardHash, inputs[3].ShardHash]);
+        yield return new ConnectionsTracked(3, 43, results, inputs);
+        yield return new ReserveReplyTuple(5, 2, inputs[1].Key, inputs[0].Key, 1_700_000_000_456);
+        yield return new ReplyTupleReserved(2, inputs[1].Key, inputs[0].Key, Granted: true);
+        yield return new ReplyTupleReleased(5, inputs[1].Key, inputs[0].Key);
+        yield return new CheckReplyOwner(6, 5, inputs[0].Key, inputs[1].Key, 1_700_000_000_789, ForClaim: false);
+        yield return new ReplyOwnerChecked(5, inputs[0].Key, inputs[1].Key, Alive: true, ForClaim: true);
     }
 
     [Fact]
@@ -57,7 +63,7 @@ public sealed class WireMessageSerializationTests : Akka.TestKit.Xunit2.TestKit
     [Fact]
     public void The_handshake_sample_holds_real_results_so_the_round_trip_checks_something()
     {
-        var tracked = Samples().OfType<ConnectionsTracked>().Single();
+        var tracked = Samples().OfType<ConnectionsTracked>().First();
 
         Assert.Equal(CtState.New | CtState.Tracked, tracked.Results[2].State);
         Assert.Equal(0x12u, tracked.Results[2].Mark);
@@ -95,6 +101,7 @@ public sealed class WireMessageSerializationTests : Akka.TestKit.Xunit2.TestKit
                 var t = (ConnectionsTracked)actual;
                 Assert.Equal((e.Shard, e.BatchId), (t.Shard, t.BatchId));
                 Assert.Equal(e.Results, t.Results);
+                Assert.Equal(e.Inputs, t.Inputs);
                 break;
             case BypassFlowsRevoked e:
                 var r = (BypassFlowsRevoked)actual;
