@@ -54,6 +54,29 @@ public sealed class NatAcrossShardsTests
         AssertFrames(ReadFrames(Expected(scenario, "port2.pcap")), Sent(finished, 2), scenario + " port 2");
     }
 
+    public static TheoryData<string, int, bool> ScenariosPmdsHosting()
+    {
+        var data = new TheoryData<string, int, bool>();
+        foreach (string name in Scenarios())
+        {
+            data.Add(name, 2, true);
+            data.Add(name, 1, false);
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(ScenariosPmdsHosting))]
+    public async Task With_the_megaflow_bypass_on_8_shards_give_the_same_verdicts_and_frames(string scenario, int pmds, bool hostOnPmds)
+    {
+        var finished = await Replay(scenario, 8, pmds, hostOnPmds, bypass: "megaflow");
+
+        Assert.Equal(File.ReadAllLines(Expected(scenario, "verdict")), finished.Verdicts);
+        AssertFrames(ReadFrames(Expected(scenario, "port1.pcap")), Sent(finished, 1), scenario + " port 1");
+        AssertFrames(ReadFrames(Expected(scenario, "port2.pcap")), Sent(finished, 2), scenario + " port 2");
+    }
+
     [Fact]
     public async Task With_8_shards_the_scenarios_reserve_reply_tuples_in_other_shards_and_send_replies_on_to_their_owners()
     {
