@@ -142,6 +142,7 @@ public sealed partial class ConntrackShard
             table.ReplyTupleClaims = _claims;
         }
 
+        ApplySettings(table);
         return table;
     }
 

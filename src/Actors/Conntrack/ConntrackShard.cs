@@ -113,6 +113,23 @@ public sealed partial class ConntrackShard
                 sender.Tell(new ConnectionsFlushed(Id, Table.Flush(flush.Zone)));
                 return true;
 
+            case FlushConnectionsMatching flush:
+                sender.Tell(new ConnectionsFlushed(Id, Table.Flush(ConntrackFlushFilter.Parse(flush.Filter))));
+                return true;
+
+            case ConfigureConntrack configure:
+                Configure(configure);
+                sender.Tell(Limits(null));
+                return true;
+
+            case GetConntrackLimits limits:
+                sender.Tell(Limits(limits.Zones));
+                return true;
+
+            case CountConnections count:
+                sender.Tell(new ConnectionsCounted(Id, ConntrackProtocolCounts.Of(Table.Snapshot(count.Zone, NowMs(now)))));
+                return true;
+
             case DumpConnections dump:
                 sender.Tell(Dump(dump));
                 return true;
