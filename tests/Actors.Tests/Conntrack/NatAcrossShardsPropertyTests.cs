@@ -56,7 +56,7 @@ public sealed class NatAcrossShardsPropertyTests
             datapath.conntrack.host-on-pmds = {(hostOnPmds ? "on" : "off")}
             """);
         await using var cluster = await DatapathCluster.StartAsync(config, DatapathSettings.From(config, "test").Conntrack, upTimeout: Patience);
-        var node = DatapathNode.Start(cluster, pmds, Defaults.PmdSettings, Defaults.BridgeSettings);
+        var node = DatapathNode.Start(cluster, pmds, NatAcrossShardsTests.Settings(), Defaults.BridgeSettings);
         await node.UseFlowsAsync(Tables().AllRules().Select(r => r.Entry).ToList(), Patience);
         var finished = await ActorReplay.FinishAsync(node, mix.Frames, Patience);
         await node.StopAsync();
