@@ -17,6 +17,11 @@ namespace Traffic;
 /// side (8 bytes); every data segment acknowledges all the peer has sent, which pf-style window
 /// tracking accepts as long as less than a window (64 KiB) is in flight per direction.
 /// One owner, not thread-safe; allocation-free per frame.
+///
+/// Behind a source NAT (<see cref="SnatAddress"/>): client i uses port 10000+i, so the gateway's
+/// <c>nat(src=ADDRESS)</c> keeps every port (no two reply tuples collide, whatever order the
+/// connections open in), and the server answers the translated side, ADDRESS:10000+i, as a real
+/// server behind the gateway would.
 /// </summary>
 public sealed class EstablishedStreams
 {
@@ -29,6 +34,9 @@ public sealed class EstablishedStreams
 
     /// <summary>Client addresses run from 10.0.0.1 upwards inside 10.0.0.0/8.</summary>
     public const int MaxConnections = (1 << 24) - 2;
+
+    /// <summary>Behind a source NAT each client has a port of its own, 10000 upwards.</summary>
+    public const int MaxSnatConnections = ushort.MaxValue - ClientL4Port + 1;
 
     private const int FrameLength = FrameSizeRange.Minimum;
     private const int IpChecksumOffset = FrameWriter.EthLength + 10;
@@ -47,7 +55,8 @@ public sealed class EstablishedStreams
     private readonly uint[] _clientNext;
     private readonly uint[] _serverNext;
 
-    public EstablishedStreams(TrafficProtocol protocol, int connections)
+    /// <param name="snatAddress">The address a source NAT between client and server translates every client to (null: none).</param>
+    public EstablishedStreams(TrafficProtocol protocol, int connections, uint? snatAddress = null)
     {
         if (protocol is not (TrafficProtocol.Udp or TrafficProtocol.Tcp))
         {
@@ -55,7 +64,8 @@ public sealed class EstablishedStreams
         }
 
         ArgumentOutOfRangeException.ThrowIfLessThan(connections, 1);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(connections, MaxConnections);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(connections, snatAddress is null ? MaxConnections : MaxSnatConnections);
+        SnatAddress = snatAddress;
         Protocol = protocol;
         Connections = connections;
         bool tcp = protocol == TrafficProtocol.Tcp;
@@ -72,7 +82,7 @@ public sealed class EstablishedStreams
         for (int side = 0; side < 2; side++)
         {
             var frame = new byte[FrameLength];
-            var a = Addresses(0, fromClient: side == 0);
+            var a = Addresses(0, fromClient: side == 0, snatAddress);
             int length = tcp
                 ? FrameWriter.WriteTcp(frame, in a, 0, 0, FrameWriter.TcpPsh | FrameWriter.TcpAck, TcpWindow, 0, _payload.AsSpan(0, FrameLength - FrameWriter.TcpHeaders))
                 : FrameWriter.WriteUdp(frame, in a, _payload.AsSpan(0, FrameLength - FrameWriter.UdpHeaders));
@@ -81,6 +91,9 @@ public sealed class EstablishedStreams
     }
 
     public TrafficProtocol Protocol { get; }
+
+    /// <summary>The address clients are translated to on their way to the server, or null.</summary>
+    public uint? SnatAddress { get; }
 
     public int Connections { get; }
 
@@ -100,7 +113,7 @@ public sealed class EstablishedStreams
         ArgumentOutOfRangeException.ThrowIfNegative(step);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(step, HandshakeSteps);
         uint port = HandshakePort(step);
-        var a = Addresses(connection, fromClient: port == ClientPort);
+        var a = Addresses(connection, fromClient: port == ClientPort, SnatAddress);
         Span<byte> frame = stackalloc byte[FrameLength];
         int length;
         if (Protocol == TrafficProtocol.Udp)
@@ -144,11 +157,23 @@ public sealed class EstablishedStreams
 
     private void Fill(Span<byte> frame, bool fromClient, int connection, bool advance)
     {
-        uint ip = FirstClientIp + (uint)connection;
-        ulong addressDelta = Checksum.Delta32(FirstClientIp, ip);
-        BinaryPrimitives.WriteUInt32BigEndian(frame[(fromClient ? IpSourceOffset : IpDestinationOffset)..], ip);
-        var ipChecksum = frame[IpChecksumOffset..];
-        BinaryPrimitives.WriteUInt16BigEndian(ipChecksum, Checksum.Adjust(BinaryPrimitives.ReadUInt16BigEndian(ipChecksum), addressDelta));
+        ulong addressDelta = 0;
+        if (fromClient || SnatAddress is null)
+        {
+            uint ip = FirstClientIp + (uint)connection;
+            addressDelta = Checksum.Delta32(FirstClientIp, ip);
+            BinaryPrimitives.WriteUInt32BigEndian(frame[(fromClient ? IpSourceOffset : IpDestinationOffset)..], ip);
+            var ipChecksum = frame[IpChecksumOffset..];
+            BinaryPrimitives.WriteUInt16BigEndian(ipChecksum, Checksum.Adjust(BinaryPrimitives.ReadUInt16BigEndian(ipChecksum), addressDelta));
+        }
+
+        if (SnatAddress is not null)
+        {
+            // The client's own port (its source, or the server's destination): the L4 checksum only.
+            ushort port = (ushort)(ClientL4Port + connection);
+            BinaryPrimitives.WriteUInt16BigEndian(frame[(L4Offset + (fromClient ? 0 : 2))..], port);
+            addressDelta += Checksum.Delta32(ClientL4Port, port);
+        }
         if (Protocol == TrafficProtocol.Udp)
         {
             var udpChecksum = frame[UdpChecksumOffset..];
@@ -172,17 +197,21 @@ public sealed class EstablishedStreams
         BinaryPrimitives.WriteUInt16BigEndian(tcpChecksum, Checksum.Adjust(BinaryPrimitives.ReadUInt16BigEndian(tcpChecksum), delta));
     }
 
-    private static FrameAddresses Addresses(int connection, bool fromClient)
+    private static FrameAddresses Addresses(int connection, bool fromClient, uint? snatAddress)
     {
         uint client = FirstClientIp + (uint)connection;
+        ushort clientPort = snatAddress is null ? ClientL4Port : (ushort)(ClientL4Port + connection);
+
+        // The server sees, and answers, the client as the NAT translated it.
+        uint seenClient = snatAddress ?? client;
         return new FrameAddresses
         {
             SrcMac = fromClient ? TrafficGenerator.ClientMac : TrafficGenerator.ServerMac,
             DstMac = fromClient ? TrafficGenerator.ServerMac : TrafficGenerator.ClientMac,
             SrcIp = fromClient ? client : ServerIp,
-            DstIp = fromClient ? ServerIp : client,
-            SrcPort = fromClient ? ClientL4Port : ServerL4Port,
-            DstPort = fromClient ? ServerL4Port : ClientL4Port,
+            DstIp = fromClient ? ServerIp : seenClient,
+            SrcPort = fromClient ? clientPort : ServerL4Port,
+            DstPort = fromClient ? ServerL4Port : clientPort,
         };
     }
 }

@@ -46,6 +46,41 @@ public sealed class BenchCommandTests
         Assert.True(root.GetProperty("recirculations").GetInt64() > 0);
     }
 
+    [Theory]
+    [InlineData("off")]
+    [InlineData("megaflow")]
+    public void The_snat_cell_translates_every_connection_and_forwards_both_directions_without_drops(string bypass)
+    {
+        var root = RunJson("--nat", "snat", "--duration", "0.3", "--warmup", "0.2", "--connections", "10", "--bypass", bypass);
+
+        // The replies address the translated side: were they not un-NATed back to the clients they
+        // would be new and dropped, and the handshake would not have completed.
+        Assert.Equal("snat", root.GetProperty("nat").GetString());
+        Assert.True(root.GetProperty("rx_packets").GetInt64() > 0);
+        Assert.True(root.GetProperty("tx_packets").GetInt64() > 0);
+        Assert.Equal(0, root.GetProperty("drops").GetInt64());
+        Assert.Equal(0, root.GetProperty("ct_invalid").GetInt64());
+        Assert.Equal(0, root.GetProperty("ct_created").GetInt64());
+        Assert.Equal(0, root.GetProperty("upcalls").GetInt64());
+        if (bypass == "megaflow")
+        {
+            Assert.True(root.GetProperty("bypass_hits").GetInt64() > 0, "no translated packet took the bypass");
+        }
+        else
+        {
+            Assert.True(root.GetProperty("recirculations").GetInt64() > 0);
+        }
+    }
+
+    [Fact]
+    public void The_snat_cell_refuses_more_connections_than_client_ports()
+    {
+        var (exit, _, error) = Invoke("bench", "--nat", "snat", "--connections", "70000");
+
+        Assert.Equal(2, exit);
+        Assert.Contains("--nat", error, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Tcp_connections_after_a_real_handshake_are_never_marked_invalid()
     {

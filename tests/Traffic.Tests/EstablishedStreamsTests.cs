@@ -112,6 +112,62 @@ public class EstablishedStreamsTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new EstablishedStreams(TrafficProtocol.Udp, 0));
     }
 
+    [Theory]
+    [InlineData(TrafficProtocol.Udp)]
+    [InlineData(TrafficProtocol.Tcp)]
+    public void Behind_a_source_NAT_each_client_keeps_its_own_port_and_the_server_answers_the_translated_side(TrafficProtocol protocol)
+    {
+        const int connections = 30;
+        const uint nat = 0xC0_00_02_64;
+        var streams = new EstablishedStreams(protocol, connections, nat);
+        var table = new ConnectionTable(Defaults.ConntrackOptions);
+        var snat = new ConntrackArgs { Commit = true, Nat = new NatArgs { Kind = NatKind.Source, HasAddress = true, MinAddress = nat, MaxAddress = nat } };
+        var existing = new ConntrackArgs { Nat = NatArgs.Existing };
+        var packet = new Packet();
+        for (int step = 0; step < streams.HandshakeSteps; step++)
+        {
+            uint port = EstablishedStreams.HandshakePort(step);
+            for (int c = 0; c < connections; c++)
+            {
+                streams.WriteHandshake(step, c, packet);
+                var result = Execute(table, packet, step == 0 ? snat : existing);
+                Assert.False(result.State.HasFlag(CtState.Invalid));
+                if (step == 0)
+                {
+                    // nat(src=ADDRESS) without a range keeps the client's own port.
+                    Assert.Equal((ushort)(EstablishedStreams.ClientL4Port + c), result.Nat.SrcPort);
+                }
+                else if (port == EstablishedStreams.ServerPort)
+                {
+                    Assert.Equal(CtState.Established | CtState.Reply | CtState.Tracked | CtState.DstNat, result.State);
+                }
+            }
+        }
+
+        for (int c = 0; c < connections; c++)
+        {
+            streams.WriteData(EstablishedStreams.ServerPort, c, packet);
+            Assert.Equal(nat, BinaryPrimitives.ReadUInt32BigEndian(packet.Data[30..]));
+            Assert.Equal(CtState.Established | CtState.Reply | CtState.Tracked | CtState.DstNat, Execute(table, packet, existing).State);
+            streams.WriteData(EstablishedStreams.ClientPort, c, packet);
+            Assert.Equal(CtState.Established | CtState.Tracked | CtState.SrcNat, Execute(table, packet, existing).State);
+        }
+
+        Assert.Equal(connections, table.Count);
+        Assert.Equal(0, table.Stats[ConntrackCounter.NatExhausted]);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new EstablishedStreams(protocol, EstablishedStreams.MaxSnatConnections + 1, nat));
+    }
+
+    private static ConntrackResult Execute(ConnectionTable table, Packet packet, in ConntrackArgs args)
+    {
+        var key = default(FlowKey);
+        FlowExtractor.Extract(packet, ref key, new ExtractionStats());
+
+        // The parser checks every checksum: a frame the streams wrote wrongly is invalid here.
+        Assert.True(ConntrackInput.TryParse(packet, in key, 0, out var input), input.InvalidReason.ToString());
+        return table.Execute(in input, in args, 1000);
+    }
+
     private static CtState Track(ConnectionTable table, Packet packet, uint port)
     {
         Assert.Equal(port, packet.Metadata.InPort);

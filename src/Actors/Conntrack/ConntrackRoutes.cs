@@ -33,6 +33,9 @@ public sealed class ConntrackRoutes
 
     public int ShardCount => _direct.Length;
 
+    /// <summary>The region (or proxy) every shard can be reached through.</summary>
+    public IActorRef Region => _region;
+
     /// <summary>Sends a batch to its shard.</summary>
     public void Send(TrackConnections message, IActorRef sender)
     {

@@ -15,7 +15,7 @@ namespace Actors.Conntrack;
 /// time elapsed since (virtual under the TestKit's test scheduler), and never goes back. So a replay
 /// that follows capture timestamps and an idle period both expire connections when they should.
 /// </summary>
-public sealed class ConntrackShard
+public sealed partial class ConntrackShard
 {
     private readonly List<IActorRef> _holders = [];
     private readonly List<BypassNotice> _notices = [];
@@ -27,7 +27,8 @@ public sealed class ConntrackShard
         ArgumentNullException.ThrowIfNull(settings);
         Id = id;
         Settings = settings;
-        Table = new ConnectionTable(settings.ShardOptions());
+        _claims = new ShardReplyClaims(this);
+        Table = NewTable();
         _clockAt = now;
     }
 
@@ -51,14 +52,38 @@ public sealed class ConntrackShard
     /// Runs <paramref name="inputs"/> through the table in order with one ct action, on the later of
     /// the sender's clock and the shard's. Allocation-free: the local path of a hosting PMD.
     /// </summary>
-    public void Execute(ReadOnlySpan<ConntrackInput> inputs, in ConntrackArgs args, long senderMs, DateTimeOffset now, Span<ConntrackResult> results)
+    /// <returns>
+    /// True when every result is in <paramref name="results"/>; false when the shard keeps the batch
+    /// because a new translated connection waits for a claim's answer (or an earlier batch does):
+    /// it answers <paramref name="later"/> with the whole batch once it has run.
+    /// </returns>
+    public bool TryExecute(ReadOnlySpan<ConntrackInput> inputs, in ConntrackArgs args, long senderMs, DateTimeOffset now, Span<ConntrackResult> results, IDeferredConntrackAnswers later, long requestId, ReadOnlySpan<int> indices)
+    {
+        Batches++;
+        Packets += inputs.Length;
+        if (_deferred.Count > 0)
+        {
+            Defer(new LocalBatch(inputs.ToArray(), args, senderMs, new ConntrackResult[inputs.Length], later, requestId, indices.ToArray()));
+            return false;
+        }
+
+        int done = Table.ExecuteUntilClaim(inputs, in args, Tick(senderMs, now), results);
+        if (done == inputs.Length)
+        {
+            return true;
+        }
+
+        var batch = new LocalBatch(inputs.ToArray(), args, senderMs, results[..inputs.Length].ToArray(), later, requestId, indices.ToArray()) { Next = done };
+        Defer(batch);
+        return false;
+    }
+
+    private long Tick(long senderMs, DateTimeOffset now)
     {
         long clock = Math.Max(senderMs, NowMs(now));
         _clockMs = clock;
         _clockAt = now;
-        Table.Execute(inputs, in args, clock, results);
-        Batches++;
-        Packets += inputs.Length;
+        return clock;
     }
 
     /// <summary>
@@ -72,10 +97,7 @@ public sealed class ConntrackShard
         switch (message)
         {
             case TrackConnections track:
-                var results = new ConntrackResult[track.Inputs.Length];
-                var args = track.Args;
-                Execute(track.Inputs, in args, track.NowMs, now, results);
-                sender.Tell(new ConnectionsTracked(Id, track.BatchId, results));
+                Track(track, sender, now);
                 return true;
 
             case BypassFlowInstalled installed:
@@ -91,6 +113,23 @@ public sealed class ConntrackShard
                 sender.Tell(new ConnectionsFlushed(Id, Table.Flush(flush.Zone)));
                 return true;
 
+            case FlushConnectionsMatching flush:
+                sender.Tell(new ConnectionsFlushed(Id, Table.Flush(ConntrackFlushFilter.Parse(flush.Filter))));
+                return true;
+
+            case ConfigureConntrack configure:
+                Configure(configure);
+                sender.Tell(Limits(null));
+                return true;
+
+            case GetConntrackLimits limits:
+                sender.Tell(Limits(limits.Zones));
+                return true;
+
+            case CountConnections count:
+                sender.Tell(new ConnectionsCounted(Id, ConntrackProtocolCounts.Of(Table.Snapshot(count.Zone, NowMs(now)))));
+                return true;
+
             case DumpConnections dump:
                 sender.Tell(Dump(dump));
                 return true;
@@ -100,14 +139,15 @@ public sealed class ConntrackShard
                 return true;
 
             default:
-                return false;
+                return HandleClaim(message, sender, now);
         }
     }
 
     /// <summary>Operator reset (<see cref="RestartShard"/>): every connection is forgotten, as when the shard's actor restarts.</summary>
     public void Reset()
     {
-        Table = new ConnectionTable(Settings.ShardOptions());
+        Table = NewTable();
+        ForgetClaims();
         _holders.Clear();
         _notices.Clear();
     }
@@ -127,6 +167,7 @@ public sealed class ConntrackShard
     /// </summary>
     public void DeliverNotices(IActorRef? local, Action<ConntrackKey, uint>? revokeLocal)
     {
+        FlushReleases();
         if (Table.PendingBypassNotices == 0)
         {
             return;

@@ -22,8 +22,13 @@ namespace Actors.Conntrack;
 /// <param name="Inputs">The packets' conntrack inputs (<see cref="ConntrackInput.TryParse"/>).</param>
 public sealed record TrackConnections(int Shard, long BatchId, long NowMs, ConntrackArgs Args, ConntrackInput[] Inputs) : IConntrackShardMessage;
 
-/// <summary>The answer to <see cref="TrackConnections"/>: <paramref name="Results"/>[i] belongs to its Inputs[i].</summary>
-public sealed record ConnectionsTracked(int Shard, long BatchId, ConntrackResult[] Results) : IWireMessage;
+/// <summary>
+/// The answer to <see cref="TrackConnections"/>: <paramref name="Results"/>[i] belongs to its Inputs[i].
+/// When some result says <see cref="ConntrackResult.OwnedElsewhere"/> (a reply tuple of a translated
+/// connection another shard owns), <paramref name="Inputs"/> hands the inputs back, so the sender can
+/// send those on to their owner.
+/// </summary>
+public sealed record ConnectionsTracked(int Shard, long BatchId, ConntrackResult[] Results, ConntrackInput[]? Inputs = null) : IWireMessage;
 
 /// <summary>Removes every connection of the shard, or those of one zone (flush-conntrack [zone]); answered with <see cref="ConnectionsFlushed"/>.</summary>
 public sealed record FlushConnections(ushort? Zone) : IWireMessage;
@@ -109,18 +114,22 @@ public sealed class ConntrackShardActor : ReceiveActor, IWithTimers, IWithUnboun
     private readonly int _shard;
     private readonly ConntrackSettings _settings;
     private readonly IScheduler _scheduler;
+    private readonly IActorRef? _region;
 
     // The shard while this entity runs it; null while a PMD hosts it (or while it is on its way back).
     private ConntrackShard? _state;
     private IActorRef? _host;
 
-    public ConntrackShardActor(int shard, ConntrackSettings settings)
+    /// <param name="region">The conntrack region, which the shard's questions to other shards go through (translated connections); none for a shard alone.</param>
+    public ConntrackShardActor(int shard, ConntrackSettings settings, Func<IActorRef>? region = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
         _shard = shard;
         _settings = settings;
         _scheduler = Context.System.Scheduler;
+        _region = region?.Invoke();
         _state = new ConntrackShard(shard, settings, _scheduler.Now);
+        _state.AttachTo(_region ?? ActorRefs.Nobody, null);
         Running();
     }
 
@@ -128,8 +137,8 @@ public sealed class ConntrackShardActor : ReceiveActor, IWithTimers, IWithUnboun
 
     public IStash Stash { get; set; } = null!;
 
-    public static Props Props(int shard, ConntrackSettings settings) =>
-        Akka.Actor.Props.Create(() => new ConntrackShardActor(shard, settings));
+    public static Props Props(int shard, ConntrackSettings settings, Func<IActorRef>? region = null) =>
+        Akka.Actor.Props.Create(() => new ConntrackShardActor(shard, settings, region));
 
     protected override void PreStart()
     {
@@ -226,6 +235,7 @@ public sealed class ConntrackShardActor : ReceiveActor, IWithTimers, IWithUnboun
         Timers.Cancel(ReturnTimer);
         _host = null;
         _state = message.Shard;
+        _state.AttachTo(_region ?? ActorRefs.Nobody, null);
         Become(Running);
         Stash.UnstashAll();
         ScheduleSweep();

@@ -20,7 +20,7 @@ public static class ConntrackSharding
         ArgumentNullException.ThrowIfNull(settings);
         return ClusterSharding.Get(system).StartAsync(
             TypeName,
-            entityId => ConntrackShardActor.Props(ConntrackMessageExtractor.ShardOfEntity(entityId), settings),
+            entityId => ConntrackShardActor.Props(ConntrackMessageExtractor.ShardOfEntity(entityId), settings, () => Region(system)),
             ClusterShardingSettings.Create(system),
             new ConntrackMessageExtractor(settings.Shards));
     }

@@ -57,7 +57,7 @@ public sealed class ShardSplitter
                 continue;
             }
 
-            int shard = ConntrackShards.ShardOf(inputs[i].ShardHash, shards);
+            int shard = ConntrackShards.ShardOf(inputs[i].RoutingHash, shards);
             _shardOfInput[i] = shard;
             if (_shardCount[shard]++ == 0)
             {

@@ -20,15 +20,18 @@ public static class ActorReplay
     /// become a new replay port. Calls can follow one another on one node (its caches and
     /// conntrack state carry over), with flow changes through the bridge in between.
     /// </summary>
-    public static async Task<IReadOnlyList<string>> RunAsync(DatapathNode node, IReadOnlyList<ReplayFrame> frames, TimeSpan timeout)
+    public static async Task<IReadOnlyList<string>> RunAsync(DatapathNode node, IReadOnlyList<ReplayFrame> frames, TimeSpan timeout) =>
+        (await FinishAsync(node, frames, timeout).ConfigureAwait(false)).Verdicts;
+
+    /// <summary>As <see cref="RunAsync(DatapathNode, IReadOnlyList{ReplayFrame}, TimeSpan)"/>, with the ports' counters and the frames that left each port.</summary>
+    public static async Task<ReplayFinished> FinishAsync(DatapathNode node, IReadOnlyList<ReplayFrame> frames, TimeSpan timeout)
     {
         ArgumentNullException.ThrowIfNull(node);
         var replay = ReplayPortActor.Start(node.Cluster.System, frames, node.Pmds, node.Batches);
         try
         {
             await node.UsePortsAsync(replay.Links, timeout).ConfigureAwait(false);
-            var finished = await replay.Actor.Ask<ReplayFinished>(StartReplay.Instance, timeout).ConfigureAwait(false);
-            return finished.Verdicts;
+            return await replay.Actor.Ask<ReplayFinished>(StartReplay.Instance, timeout).ConfigureAwait(false);
         }
         finally
         {

@@ -22,6 +22,13 @@ public sealed partial class PmdActor
         Receive<ReleaseShard>(message => _hosted.Release(message.Shard));
         Receive<TrackConnections>(HandleShardBatch);
         Receive<ForShard>(HandleForShard);
+
+        // Answers to this PMD's hosted shards' claims (translated connections across shards).
+        Receive<ReplyTupleReserved>(HandleShardMessage);
+        Receive<ReplyOwnerChecked>(HandleShardMessage);
+        Receive<ReserveReplyTuple>(HandleShardMessage);
+        Receive<CheckReplyOwner>(HandleShardMessage);
+        Receive<ReplyTupleReleased>(HandleShardMessage);
         Receive<SweepHostedShards>(_ => SweepHosted());
     }
 
@@ -33,6 +40,9 @@ public sealed partial class PmdActor
             message.Entity.Tell(new ShardReturned(message.Shard));
             return;
         }
+
+        var hosted = _hosted;
+        message.Shard.AttachTo(_routes.Region, hosted.Get);
 
         if (!_sweeping)
         {
@@ -56,6 +66,20 @@ public sealed partial class PmdActor
         shard.Handle(message, Sender, Context.System.Scheduler.Now);
         _conntrack.DeliverNotices(shard);
         _core.AddProcessingTime((long)Stopwatch.GetElapsedTime(start).TotalNanoseconds);
+        AfterWork();
+    }
+
+    /// <summary>A message for one of this PMD's hosted shards sent to the PMD itself (an answer to its claims); one it no longer hosts goes through the region.</summary>
+    private void HandleShardMessage(IConntrackShardMessage message)
+    {
+        if (_hosted.Get(message.Shard) is not { } shard)
+        {
+            _routes.Region.Tell(message, Sender);
+            return;
+        }
+
+        shard.Handle(message, Sender, Context.System.Scheduler.Now);
+        _conntrack.DeliverNotices(shard);
         AfterWork();
     }
 
@@ -118,6 +142,9 @@ public sealed partial class PmdActor
         foreach (var (shard, entity) in _hosted.All().ToList())
         {
             _hosted.Release(shard.Id);
+
+            // This PMD's own packets die with it; batches of other senders stay with the shard.
+            shard.DropLocalBatches();
             entity.Tell(new ShardReturned(shard));
         }
     }

@@ -1,4 +1,5 @@
 using Actors.Conntrack;
+using Datapath.Actions;
 using Akka.Actor;
 using Datapath.Conntrack;
 using Datapath.Packets;
@@ -11,9 +12,12 @@ namespace Actors.Pmd;
 /// the groups of shards this PMD hosts are tracked in place, on its own thread, and answered at once
 /// (no message, no allocation: the common case, since a connection's packets reach the PMD that hosts
 /// its shard); the others go to their shards by message (<see cref="RemoteShards"/>). Inputs that
-/// conntrack would call invalid anyway are answered on the spot. Owned by one PMD actor.
+/// conntrack would call invalid anyway are answered on the spot. An answer saying that the packet's
+/// tuple is the reply tuple of a translated connection another shard owns
+/// (<see cref="ConntrackResult.OwnedElsewhere"/>) sends the packet on to that owner, in place or by
+/// message like any other (ConnectionTable.Nat). Owned by one PMD actor.
 /// </summary>
-internal sealed class PmdConntrackStage : IConntrackStage
+internal sealed class PmdConntrackStage : IConntrackStage, IDeferredConntrackAnswers
 {
     private readonly ShardSplitter _splitter;
     private readonly HostedShards _hosted;
@@ -32,7 +36,11 @@ internal sealed class PmdConntrackStage : IConntrackStage
         _self = self;
         _scheduler = scheduler;
         _revokeLocal = (key, hash) => _answers.RevokeBypassFlows(in key, hash);
+        _remote.Rerouter = this;
     }
+
+    /// <summary>Packets sent on to the owner of their translated connection.</summary>
+    public long SentOnToOwner { get; private set; }
 
     /// <summary>Inputs tracked in place, on a hosted shard.</summary>
     public long LocalInputs { get; private set; }
@@ -113,14 +121,92 @@ internal sealed class PmdConntrackStage : IConntrackStage
             inputs[i] = all[group[i]];
         }
 
+        TrackInPlace(shard, inputs, request.Args, request.NowMs, request.Id, group);
+    }
+
+    private void TrackInPlace(ConntrackShard shard, ReadOnlySpan<ConntrackInput> inputs, in ConntrackArgs args, long nowMs, long requestId, ReadOnlySpan<int> group)
+    {
         Span<ConntrackResult> results = stackalloc ConntrackResult[group.Length];
-        var args = request.Args;
-        shard.Execute(inputs, in args, request.NowMs, _scheduler.Now, results);
+        bool answered = shard.TryExecute(inputs, in args, nowMs, _scheduler.Now, results, this, requestId, group);
         LocalInputs += group.Length;
 
         // Revocations first, so a connection that just left the established state loses its bypass
         // flows before the packets behind it are looked up.
         DeliverNotices(shard);
-        _answers.Complete(request.Id, group, results);
+        if (answered)
+        {
+            Answer(requestId, group, results, inputs, in args, nowMs);
+        }
+    }
+
+    /// <summary>A hosted shard ran a batch of this PMD's it had kept (a claim of a translated connection was answered).</summary>
+    public void Complete(long requestId, int[] indices, ConntrackResult[] results, ConntrackInput[] inputs, in ConntrackArgs args, long nowMs) =>
+        Answer(requestId, indices, results, inputs, in args, nowMs);
+
+    /// <summary>
+    /// Answers a group, sending on to their owners the inputs whose tuple belongs to a translated
+    /// connection of another shard. The common case (none) costs one pass over the results.
+    /// </summary>
+    public void Answer(long requestId, ReadOnlySpan<int> indices, ReadOnlySpan<ConntrackResult> results, ReadOnlySpan<ConntrackInput> inputs, in ConntrackArgs args, long nowMs)
+    {
+        int elsewhere = 0;
+        foreach (var result in results)
+        {
+            elsewhere += result.OwnedElsewhere ? 1 : 0;
+        }
+
+        if (elsewhere == 0)
+        {
+            _answers.Complete(requestId, indices, results);
+            return;
+        }
+
+        SendOn(requestId, indices, results, inputs, in args, nowMs);
+    }
+
+    private void SendOn(long requestId, ReadOnlySpan<int> indices, ReadOnlySpan<ConntrackResult> results, ReadOnlySpan<ConntrackInput> inputs, in ConntrackArgs args, long nowMs)
+    {
+        var finalIndices = new List<int>(indices.Length);
+        var finalResults = new List<ConntrackResult>(indices.Length);
+        var onward = new List<(int Index, ConntrackInput Input)>();
+        for (int i = 0; i < indices.Length; i++)
+        {
+            if (!results[i].OwnedElsewhere)
+            {
+                finalIndices.Add(indices[i]);
+                finalResults.Add(results[i]);
+            }
+            else if (inputs[i].Reroutes >= 2)
+            {
+                // Never more than there and back: a third hop would be a bug, not a route.
+                finalIndices.Add(indices[i]);
+                finalResults.Add(ConnectionTable.InvalidResult(args.Zone));
+            }
+            else
+            {
+                onward.Add((indices[i], inputs[i].SentOnTo(results[i].OwnerHash)));
+            }
+        }
+
+        if (finalIndices.Count > 0)
+        {
+            _answers.Complete(requestId, finalIndices.ToArray(), finalResults.ToArray());
+        }
+
+        foreach (var (index, input) in onward)
+        {
+            SentOnToOwner++;
+            int shardId = ConntrackShards.ShardOf(input.RoutingHash, _splitter.ShardCount);
+            ReadOnlySpan<int> one = [index];
+            ReadOnlySpan<ConntrackInput> inputOne = [input];
+            if (_hosted.TryGetActive(shardId, out var shard))
+            {
+                TrackInPlace(shard, inputOne, in args, nowMs, requestId, one);
+            }
+            else
+            {
+                _remote.Send(requestId, in args, nowMs, shardId, [index], [input]);
+            }
+        }
     }
 }

@@ -1,3 +1,4 @@
+using Datapath.Actions;
 using Actors.Conntrack;
 using Akka.Actor;
 using Datapath.Conntrack;
@@ -59,12 +60,21 @@ internal sealed class RemoteShards
             inputs[n] = all[indices[n]];
         }
 
+        Send(request.Id, request.Args, request.NowMs, shard, indices, inputs);
+    }
+
+    /// <summary>Sends <paramref name="inputs"/> (inputs <paramref name="indices"/> of request <paramref name="requestId"/>) to <paramref name="shard"/>; both arrays are handed over.</summary>
+    public void Send(long requestId, in ConntrackArgs args, long nowMs, int shard, int[] indices, ConntrackInput[] inputs)
+    {
         long batchId = ++_nextBatchId;
-        _outstanding.Add(batchId, new Pending(request.Id, shard, indices, _scheduler.Now));
+        _outstanding.Add(batchId, new Pending(requestId, shard, indices, _scheduler.Now, args, nowMs));
         _outstandingPerShard[shard]++;
         MessagesSent++;
-        _routes.Send(new TrackConnections(shard, batchId, request.NowMs, request.Args, inputs), _self);
+        _routes.Send(new TrackConnections(shard, batchId, nowMs, args, inputs), _self);
     }
+
+    /// <summary>Where answers go that send some inputs on to their owners (the PMD's conntrack stage).</summary>
+    public PmdConntrackStage? Rerouter { get; set; }
 
     /// <summary>The PMD built a bypass flow of a shard it does not host: that shard watches it and tells the PMD when it leaves the established state.</summary>
     public void Watch(int shard, in ConntrackKey connection, uint connectionHash) =>
@@ -82,7 +92,15 @@ internal sealed class RemoteShards
         }
 
         Forget(answer.BatchId, pending);
-        _answers.Complete(pending.RequestId, pending.Indices, answer.Results);
+        if (answer.Inputs is { } inputs && Rerouter is { } rerouter && inputs.Length == answer.Results.Length)
+        {
+            rerouter.Answer(pending.RequestId, pending.Indices, answer.Results, inputs, pending.Args, pending.NowMs);
+        }
+        else
+        {
+            _answers.Complete(pending.RequestId, pending.Indices, answer.Results);
+        }
+
         return true;
     }
 
@@ -135,5 +153,5 @@ internal sealed class RemoteShards
         _outstandingPerShard[pending.Shard]--;
     }
 
-    private readonly record struct Pending(long RequestId, int Shard, int[] Indices, DateTimeOffset SentAt);
+    private readonly record struct Pending(long RequestId, int Shard, int[] Indices, DateTimeOffset SentAt, ConntrackArgs Args, long NowMs);
 }

@@ -22,7 +22,8 @@ public sealed record StartReplay : INoSerializationVerificationNeeded
 
 /// <summary>The replay ended: every verdict line, in frame order, and the ports' counters.</summary>
 /// <param name="Statistics">Ports 1 and 2: frames sent into the datapath (rx), frames that could not enter because the receive pool was empty (rx dropped: pool empty), frames the datapath sent out (tx).</param>
-public sealed record ReplayFinished(IReadOnlyList<string> Verdicts, PortActorStatistics Statistics) : INoSerializationVerificationNeeded;
+/// <param name="Transmitted">Every frame that left port 1 or 2, in order, with its port (what `replay --tx-pcap-dir` writes).</param>
+public sealed record ReplayFinished(IReadOnlyList<string> Verdicts, PortActorStatistics Statistics, IReadOnlyList<(uint Port, byte[] Frame)>? Transmitted = null) : INoSerializationVerificationNeeded;
 
 /// <summary>
 /// The `replay` port (ports 1 and 2 at once): frames enter in capture order, each sent to the PMD
@@ -43,6 +44,7 @@ public sealed class ReplayPortActor : PortActor
     private readonly ConcurrentPacketPool _receivePool;
     private readonly List<string> _verdicts = [];
     private readonly List<uint> _sentTo = [];
+    private readonly List<(uint Port, byte[] Frame)> _transmitted = [];
     private readonly ExtractionStats _extraction = new();
     private IActorRef _requester = ActorRefs.Nobody;
     private int _next;
@@ -71,6 +73,7 @@ public sealed class ReplayPortActor : PortActor
     private protected override TransmitOutcome Send(int portIndex, Packet packet)
     {
         _sentTo.Add(PortAt(portIndex));
+        _transmitted.Add((PortAt(portIndex), packet.Data.ToArray()));
         return TransmitOutcome.Sent;
     }
 
@@ -103,7 +106,7 @@ public sealed class ReplayPortActor : PortActor
         _requester = Sender;
         if (Lifecycle.Phase == TrafficPhase.Ended)
         {
-            _requester.Tell(new ReplayFinished(_verdicts, Statistics()));
+            _requester.Tell(new ReplayFinished(_verdicts, Statistics(), _transmitted));
             return;
         }
 
@@ -128,7 +131,7 @@ public sealed class ReplayPortActor : PortActor
         if (_next == _frames.Count)
         {
             EndTraffic();
-            _requester.Tell(new ReplayFinished(_verdicts, Statistics()));
+            _requester.Tell(new ReplayFinished(_verdicts, Statistics(), _transmitted));
             return;
         }
 

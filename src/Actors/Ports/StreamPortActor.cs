@@ -61,7 +61,7 @@ public sealed class StreamPortActor : PortActor, IWithTimers
         ArgumentNullException.ThrowIfNull(settings);
         settings.Validate();
         _settings = settings;
-        _streams = new EstablishedStreams(settings.Protocol, settings.Connections);
+        _streams = new EstablishedStreams(settings.Protocol, settings.Connections, settings.SnatAddress);
         _handshake = new StreamHandshake(settings.Connections, _streams.HandshakeSteps, port => CountersAt(IndexOf(port)).TxPackets);
         _queues = new ReceiveQueues(Ports, settings.QueuesPerPort, settings.Window, pmds, batches, Self);
         _stepQuiescer = new PmdQuiescer(pmds, Self);

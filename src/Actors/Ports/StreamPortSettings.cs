@@ -12,6 +12,9 @@ public sealed record StreamPortSettings
     /// <summary>Established bidirectional connections.</summary>
     public int Connections { get; init; } = 100;
 
+    /// <summary>The address a source NAT in the datapath translates the clients to: the server answers it (null: no NAT).</summary>
+    public uint? SnatAddress { get; init; }
+
     /// <summary>Receive queues per port; queue q is served by PMD q mod the number of PMDs.</summary>
     public int QueuesPerPort { get; init; } = 1;
 

@@ -30,6 +30,8 @@ internal static class BenchCommand
         protocol.AcceptOnlyFromAmong("udp", "tcp");
         var bypass = BypassOption.Create();
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of the table." };
+        var nat = new Option<string?>("--nat") { Description = "The NAT cell: snat runs the firewall with every outbound connection source-translated (its own flow table; the server answers the translated address)." };
+        nat.AcceptOnlyFromAmong(NatFirewall.Name);
         var matrix = new Option<bool>("--matrix") { Description = "Run every --connections-list x --pmds-list cell, bypass off and on, --reps times each." };
         var connectionsList = new Option<string>("--connections-list") { Description = "Matrix: connection counts, comma-separated.", DefaultValueFactory = _ => "1,100,10000,1000000" };
         var pmdsList = new Option<string>("--pmds-list") { Description = "Matrix: PMD counts, comma-separated.", DefaultValueFactory = _ => "1,2" };
@@ -37,7 +39,7 @@ internal static class BenchCommand
         var outDir = new Option<DirectoryInfo>("--out") { Description = "Matrix: folder for bench-matrix.json and bench-matrix.png.", DefaultValueFactory = _ => new DirectoryInfo("bench-results") };
         var command = new Command("bench", "Measure the firewall's packet rate with N established connections (bypass on or off).")
         {
-            config, duration, warmup, pmds, connections, protocol, bypass, json, matrix, connectionsList, pmdsList, reps, outDir,
+            config, duration, warmup, pmds, connections, protocol, bypass, json, matrix, connectionsList, pmdsList, reps, outDir, nat,
         };
         command.SetAction(async (parse, _) =>
         {
@@ -61,12 +63,21 @@ internal static class BenchCommand
                 return 2;
             }
 
+            string? natCell = parse.GetValue(nat);
+            if (natCell is not null && (parse.GetValue(matrix) || parse.GetValue(connections) > EstablishedStreams.MaxSnatConnections))
+            {
+                error.WriteLine($"bench: --nat runs one cell (no --matrix), with at most {EstablishedStreams.MaxSnatConnections} connections (one client port each)");
+                return 2;
+            }
+
             try
             {
                 var loaded = DatapathConfig.Load(parse.GetValue(config)?.FullName);
                 var settings = DatapathSettings.From(loaded);
-                string flowsText = settings.FlowsPath is null ? DatapathConfig.EmbeddedFirewallFlows() : await File.ReadAllTextAsync(settings.FlowsPath).ConfigureAwait(false);
-                if (!DumpFlowsCommand.TryLoad(flowsText, settings.FlowsPath ?? DatapathConfig.EmbeddedFlowsName, error, out var tables))
+                string flowsText = natCell is not null ? NatFirewall.Flows
+                    : settings.FlowsPath is null ? DatapathConfig.EmbeddedFirewallFlows() : await File.ReadAllTextAsync(settings.FlowsPath).ConfigureAwait(false);
+                string flowsName = natCell is not null ? "bench --nat " + natCell : settings.FlowsPath ?? DatapathConfig.EmbeddedFlowsName;
+                if (!DumpFlowsCommand.TryLoad(flowsText, flowsName, error, out var tables))
                 {
                     return 1;
                 }
@@ -103,7 +114,7 @@ internal static class BenchCommand
                 }
 
                 var single = For(loaded, parse.GetValue(pmds), parse.GetValue(bypass), "--bypass");
-                var result = await BenchRunner.RunAsync(loaded.Config, single, flows, new BenchOptions(proto, parse.GetValue(connections), runTime, warmTime)).ConfigureAwait(false);
+                var result = await BenchRunner.RunAsync(loaded.Config, single, flows, new BenchOptions(proto, parse.GetValue(connections), runTime, warmTime, natCell)).ConfigureAwait(false);
                 if (parse.GetValue(json))
                 {
                     output.WriteLine(BenchReport.ToJson(result));

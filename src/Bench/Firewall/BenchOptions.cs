@@ -4,7 +4,8 @@ namespace Bench.Firewall;
 
 /// <summary>What one bench run sends and for how long (PMDs, bypass and the rest come from the datapath settings).</summary>
 /// <param name="Warmup">Steady traffic after the handshakes and before the timed window (JIT, caches, pools).</param>
-internal sealed record BenchOptions(TrafficProtocol Protocol, int Connections, TimeSpan Duration, TimeSpan Warmup)
+/// <param name="Nat">The NAT cell: null (the plain firewall) or "snat" (every outbound connection translated, <see cref="NatFirewall"/>).</param>
+internal sealed record BenchOptions(TrafficProtocol Protocol, int Connections, TimeSpan Duration, TimeSpan Warmup, string? Nat = null)
 {
     /// <summary>The command-line and JSON name of a protocol.</summary>
     public static string NameOf(TrafficProtocol protocol) => protocol == TrafficProtocol.Tcp ? "tcp" : "udp";

@@ -46,6 +46,9 @@ internal sealed record BenchResult(
     /// <summary>Conntrack inputs tracked in place, on a shard the PMD hosts, per received packet.</summary>
     public double CtInPlacePerPacket { get; init; }
 
+    /// <summary>The NAT cell ("snat"), or null for the plain firewall.</summary>
+    public string? Nat { get; init; }
+
     /// <summary>Conntrack shards hosted by the PMDs at the end of the window.</summary>
     public int HostedShards { get; init; }
 

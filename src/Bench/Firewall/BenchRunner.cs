@@ -36,6 +36,7 @@ internal static class BenchRunner
             {
                 Protocol = options.Protocol,
                 Connections = options.Connections,
+                SnatAddress = options.Nat is null ? null : NatFirewall.SnatAddress,
                 QueuesPerPort = settings.QueuesPerPort,
                 Window = settings.Bridge.PortWindow,
             };
@@ -99,6 +100,7 @@ internal static class BenchRunner
             CtMessagesPerPacket = PerPacket(after.CtMessages - before.CtMessages, rx),
             CtInPlacePerPacket = PerPacket(after.CtInPlace - before.CtInPlace, rx),
             HostedShards = after.HostedShards,
+            Nat = options.Nat,
             CpuSecondsPerMillionPackets = rx == 0 ? 0 : (after.CpuTime - before.CpuTime).TotalSeconds / (rx / 1e6),
             AllocatedBytesPerPacket = PerPacket(after.AllocatedBytes - before.AllocatedBytes, rx),
             GcPerMillionPackets = rx == 0 ? 0 : (after.Collections - before.Collections) / (rx / 1e6),

@@ -15,7 +15,9 @@ namespace Datapath.Bypass;
 /// ct changes the packet (so the first pass's exact key can be told from this pass's key);</item>
 /// <item>this is the packet's first recirculation and it is no fragment;</item>
 /// <item>conntrack said established (+est+trk, not new, related or invalid);</item>
-/// <item>the recirculated megaflow ends the pipeline (no ct, recirc or guard of its own).</item>
+/// <item>the recirculated megaflow ends the pipeline (no ct, recirc or guard of its own);</item>
+/// <item>with ct(nat): megaflow mode only, and the recirculated megaflow matches no field a
+/// translation rewrites (<see cref="CanCombine"/>).</item>
 /// </list>
 /// Action lists and guards are shared by every connection through the same pair of megaflows.
 /// </summary>
@@ -33,12 +35,6 @@ internal sealed class BypassFlowBuilder
         var actions = flow.Actions.Actions;
         int n = actions.Length;
         if (n < 2 || actions[n - 1].Kind != ActionKind.Recirculate || actions[n - 2].Kind != ActionKind.Conntrack || flow.IsBypassFlow)
-        {
-            return false;
-        }
-
-        // Not yet with NAT: a translated packet's recirculated key is not its first pass's (issue 13, phase B).
-        if (actions[n - 2].Ct.Nat is not null)
         {
             return false;
         }
@@ -65,7 +61,10 @@ internal sealed class BypassFlowBuilder
     public Megaflow? TryBuild(Packet packet, in FlowKey key, Megaflow original, Megaflow recirculated, BypassFlowTable table, out bool built)
     {
         built = false;
-        if (!Eligible(packet, in key, original, recirculated))
+
+        // An exact bypass flow needs the packet's exact first-pass key, which a translation
+        // rewrote and nothing kept: ct with nat combines in megaflow mode only (CanCombine).
+        if (!Eligible(packet, in key, original, recirculated) || Translates(original))
         {
             return null;
         }
@@ -97,17 +96,50 @@ internal sealed class BypassFlowBuilder
     /// Megaflow mode: true when the packet's passes may be combined; <paramref name="firstPassKey"/>
     /// is then the key of its first pass, to look the masked bypass flow up with.
     /// </summary>
-    public bool CanCombine(Packet packet, in FlowKey key, Megaflow original, Megaflow recirculated, out FlowKey firstPassKey)
+    /// <param name="exact">False when ct translated the packet: <paramref name="firstPassKey"/> is then right only on the masked bypass flow's bits, not the packet's exact key (no EMC entry from it).</param>
+    public bool CanCombine(Packet packet, in FlowKey key, Megaflow original, Megaflow recirculated, out FlowKey firstPassKey, out bool exact)
     {
         firstPassKey = default;
+        exact = true;
         if (!Eligible(packet, in key, original, recirculated))
         {
             return false;
         }
 
         FirstPass(in key, out firstPassKey);
+        if (!Translates(original))
+        {
+            return true;
+        }
+
+        // ct(nat) rewrote addresses and ports between the passes (the translation is part of ct's
+        // result, and the bypass flow's ct applies it just as the first pass did). So the bypass flow
+        // may only rely on what the translation cannot change: the recirculated megaflow must not
+        // match translated fields (then the packet matches it after ct as it would after recirculating,
+        // whatever the connection's translation), and the first pass's bits come from the original
+        // megaflow, which matched the packet before translation.
+        if (MatchesTranslatedFields(in recirculated.Mask))
+        {
+            return false;
+        }
+
+        exact = false;
+        ref readonly var mask = ref original.Mask;
+        ref readonly var value = ref original.Key;
+        for (int w = 0; w < FlowKey.WordCount; w++)
+        {
+            firstPassKey[w] = (firstPassKey[w] & ~mask[w]) | (value[w] & mask[w]);
+        }
+
         return true;
     }
+
+    /// <summary>True when the first pass's ct may translate (nat), so the recirculated pass sees rewritten headers.</summary>
+    private static bool Translates(Megaflow original) => original.Actions.Actions[^2].Ct.Nat is not null;
+
+    /// <summary>Addresses (IPv4 and IPv6) and L4 ports: what a NAT rewrite changes in a flow key.</summary>
+    private static bool MatchesTranslatedFields(in FlowKey mask) =>
+        mask[8] != 0 || mask[9] != 0 || mask[10] != 0 || mask[11] != 0 || mask[12] != 0 || (mask[13] & 0xFFFF_FFFFUL) != 0;
 
     /// <summary>
     /// The masked bypass flow of a pair: the original's match plus the recirculated flow's match on

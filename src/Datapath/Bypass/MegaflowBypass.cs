@@ -116,7 +116,7 @@ public sealed class MegaflowBypass : IRecirculationBypass
     /// </summary>
     private void Install(Packet packet, Megaflow original, Megaflow recirculated, in FlowKey key)
     {
-        if (original.IsDead || !_builder.CanCombine(packet, in key, original, recirculated, out var firstPassKey))
+        if (original.IsDead || !_builder.CanCombine(packet, in key, original, recirculated, out var firstPassKey, out bool exact))
         {
             return;
         }
@@ -129,7 +129,12 @@ public sealed class MegaflowBypass : IRecirculationBypass
             _stats.BypassInstalls++;
         }
 
-        _emc?.Insert(in firstPassKey, FlowHash.Hash(in firstPassKey), flow);
+        // A translated packet's exact first-pass key is gone: its connection's next packet finds the
+        // bypass flow in the classifier and gets its EMC entry there.
+        if (exact)
+        {
+            _emc?.Insert(in firstPassKey, FlowHash.Hash(in firstPassKey), flow);
+        }
     }
 
     private int RemoveStale()

@@ -50,8 +50,12 @@ internal struct ConnectionEntry
 
     public EntryKind Kind;
 
-    /// <summary>A reply key kept for its connection but in no bucket: another table answers lookups of it.</summary>
-    public bool Unindexed;
+    /// <summary>
+    /// A reply key whose tuple hashes to another table's buckets, which reserved it for this
+    /// connection: that table is told (<see cref="ConnectionTable.DrainReplyReleases"/>) when the
+    /// connection goes. The key is indexed here too, for the packets that table sends on to this one.
+    /// </summary>
+    public bool ClaimedElsewhere;
 
     /// <summary>How the connection translates its original direction (<see cref="NatAction.None"/>: it does not).</summary>
     public NatAction Nat;

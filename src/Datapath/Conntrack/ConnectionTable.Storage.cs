@@ -45,6 +45,7 @@ public sealed partial class ConnectionTable
             {
                 if (entry.Kind == EntryKind.RemoteReplyKey)
                 {
+                    _elsewhereKey = entry.Key;
                     return ElsewhereSlot;
                 }
 
@@ -99,7 +100,7 @@ public sealed partial class ConnectionTable
         _buckets = NewBuckets(_entries.Length, out _bucketShift);
         for (int slot = 0; slot < _highWater; slot++)
         {
-            if (_entries[slot].InUse && !_entries[slot].Unindexed)
+            if (_entries[slot].InUse)
             {
                 LinkBucket(slot);
             }
@@ -169,11 +170,13 @@ public sealed partial class ConnectionTable
 
     private void RemoveReplyKey(int alias)
     {
-        if (!_entries[alias].Unindexed)
+        ref var replyKey = ref _entries[alias];
+        if (replyKey.ClaimedElsewhere)
         {
-            UnlinkBucket(alias);
+            QueueReplyRelease(in replyKey.Key, in _entries[replyKey.Link].Key);
         }
 
+        UnlinkBucket(alias);
         FreeSlot(alias);
     }
 
@@ -183,7 +186,7 @@ public sealed partial class ConnectionTable
         entry.InUse = false;
         entry.Kind = EntryKind.Connection;
         entry.Link = -1;
-        entry.Unindexed = false;
+        entry.ClaimedElsewhere = false;
         entry.Next = _freeHead;
         _freeHead = slot;
     }

@@ -101,6 +101,28 @@ public sealed partial class ConnectionTable : IReplyTupleClaims
         }
     }
 
+    /// <summary>
+    /// Runs a batch in order until a new translated connection needs an answer that
+    /// <see cref="ReplyTupleClaims"/> cannot give at once (<see cref="ReplyClaim.Pending"/>): returns
+    /// how many inputs were executed (all of them, or the position of the one waiting, which changed
+    /// nothing and must be executed again once the claim is answered: <see cref="PendingClaim"/>).
+    /// </summary>
+    public int ExecuteUntilClaim(ReadOnlySpan<ConntrackInput> inputs, in ConntrackArgs args, long nowMs, Span<ConntrackResult> results)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(results.Length, inputs.Length);
+        for (int i = 0; i < inputs.Length; i++)
+        {
+            _claimPending = false;
+            Execute(in inputs[i], in args, nowMs, ref results[i]);
+            if (_claimPending)
+            {
+                return i;
+            }
+        }
+
+        return inputs.Length;
+    }
+
     private void Execute(in ConntrackInput input, in ConntrackArgs args, long nowMs, ref ConntrackResult result)
     {
         ushort zone = input.Key.Zone;
@@ -114,9 +136,21 @@ public sealed partial class ConnectionTable : IReplyTupleClaims
         // A ct() in another zone starts from a clean state (OVS process_one).
         CtState state = input.PreviousZone == zone ? input.PreviousState : CtState.None;
         int slot = LookupPacket(in input, state, nowMs, out bool reply);
-        if (slot == ElsewhereSlot)
+        if (slot == ElsewhereSlot && input.Reroutes >= 2)
         {
+            // The owner this tuple was reserved for sent the packet back: it no longer has the
+            // connection, so the reservation is stale (its release may still be on its way).
+            ReleaseReplyTuple(in _elsewhereKey);
+            slot = LookupPacket(in input, state, nowMs, out reply);
+        }
+
+        if (slot == ElsewhereSlot || (slot == -1 && input.Reroutes == 1))
+        {
+            // A reply tuple reserved for another table's connection: its owner executes the packet.
+            // A packet sent on to the owner that finds no connection goes back to its tuple's table.
+            Stats.Record(ConntrackCounter.NatOwnedElsewhere);
             result.OwnedElsewhere = true;
+            result.OwnerHash = slot == ElsewhereSlot ? ConntrackInputParser.ShardHashOf(_remoteOwners[_elsewhereKey]) : input.ShardHash;
             result.State = CtState.Tracked;
             result.Zone = zone;
             return;
@@ -295,6 +329,13 @@ public sealed partial class ConnectionTable : IReplyTupleClaims
         if (nat is { SetsUpTranslation: true })
         {
             claim = FindReplyTuple(in input.Key, nat, nowMs, out replyKey);
+            if (claim == ReplyClaim.Pending)
+            {
+                // Nothing changed: the packet runs again once the claim is answered.
+                _claimPending = true;
+                return -1;
+            }
+
             if (claim == ReplyClaim.Taken)
             {
                 // OVS: "Unable to NAT due to tuple space exhaustion": nothing is committed, the packet goes on as +new.
@@ -323,7 +364,11 @@ public sealed partial class ConnectionTable : IReplyTupleClaims
         LinkBucket(slot);
         if (alias >= 0)
         {
-            LinkReplyKey(slot, alias, in replyKey, nat!.Kind, index: claim == ReplyClaim.ClaimedHere);
+            LinkReplyKey(slot, alias, in replyKey, nat!.Kind, claimedElsewhere: claim == ReplyClaim.ClaimedElsewhere);
+            if (claim == ReplyClaim.ClaimedElsewhere)
+            {
+                Stats.Record(ConntrackCounter.NatReplyTupleElsewhere);
+            }
         }
 
         Count++;

@@ -48,4 +48,12 @@ public enum ConntrackCounter
 
     /// <summary>A commit named a timeout policy the table does not know: the zone's policy or the defaults applied.</summary>
     UnknownTimeoutPolicy,
+
+    // ---- NAT across shards (ConnectionTable.Nat) ----
+
+    /// <summary>A translated connection created here whose reply tuple another shard reserved for it.</summary>
+    NatReplyTupleElsewhere,
+
+    /// <summary>Packets showing a reply tuple reserved here for another shard's connection: answered "owned elsewhere", their sender runs them at the owner.</summary>
+    NatOwnedElsewhere,
 }

@@ -46,7 +46,29 @@ public struct ConntrackInput
     public CtState PreviousState;
     public ushort PreviousZone;
 
+    /// <summary>
+    /// How many times the packet was sent on to another shard because its tuple is the reply tuple
+    /// of a translated connection owned there (<see cref="ConntrackResult.OwnedElsewhere"/>): 1 at
+    /// the owner, 2 back at the shard of the tuple when the owner no longer has the connection.
+    /// </summary>
+    public byte Reroutes;
+
+    /// <summary>The placement hash of the shard the packet was sent on to (<see cref="Reroutes"/> &gt; 0).</summary>
+    public uint OwnerHash;
+
     public readonly bool IsValid => InvalidReason == ConntrackCounter.None;
+
+    /// <summary>The hash that picks the packet's shard: its own, or that of the owner it was sent on to.</summary>
+    public readonly uint RoutingHash => Reroutes == 0 ? ShardHash : OwnerHash;
+
+    /// <summary>The same input, to be sent on to the shard of <paramref name="ownerHash"/> (<see cref="ConntrackResult.OwnedElsewhere"/>).</summary>
+    public readonly ConntrackInput SentOnTo(uint ownerHash)
+    {
+        var copy = this;
+        copy.Reroutes++;
+        copy.OwnerHash = ownerHash;
+        return copy;
+    }
 
     /// <summary>Parses <paramref name="packet"/> (flow-extracted, so its L3 offset is set) for ct(zone=<paramref name="zone"/>).</summary>
     /// <returns>True when the packet can be tracked; otherwise <paramref name="input"/> carries the reason.</returns>

@@ -33,6 +33,9 @@ public struct ConntrackResult
     /// </summary>
     public bool OwnedElsewhere;
 
+    /// <summary>With <see cref="OwnedElsewhere"/>: the placement hash of the owner's shard, where the packet goes next (<see cref="ConntrackInput.SentOnTo"/>).</summary>
+    public uint OwnerHash;
+
     /// <summary>Writes the result into a packet's metadata, as write_ct_md does.</summary>
     public readonly void ApplyTo(ref PacketMetadata metadata)
     {

@@ -112,81 +112,38 @@ public static class DpctlConntrack
     }
 
     /// <summary>ct-stats-show: the total, then each protocol with connections (TCP per state when verbose).</summary>
-    public static string StatsShow(IEnumerable<ConnectionSnapshot> entries, bool verbose)
-    {
-        ArgumentNullException.ThrowIfNull(entries);
-        int total = 0;
-        int tcp = 0;
-        int udp = 0;
-        int icmp = 0;
-        int sctp = 0;
-        int udplite = 0;
-        int dccp = 0;
-        int igmp = 0;
-        int other = 0;
-        var perState = new int[Enum.GetValues<TcpState>().Length];
-        foreach (var entry in entries)
-        {
-            total++;
-            switch (entry.Key.Protocol)
-            {
-                case IpProtocols.Icmp:
-                    icmp++;
-                    break;
-                case IpProtocols.Icmpv6:
-                    // Counted by Open vSwitch and never printed.
-                    break;
-                case IpProtocols.Tcp:
-                    tcp++;
-                    perState[(int)ConntrackFormatter.CoalesceTcpState(entry.TcpOrigState, entry.TcpReplyState)]++;
-                    break;
-                case IpProtocols.Udp:
-                    udp++;
-                    break;
-                case IpProtocols.Sctp:
-                    sctp++;
-                    break;
-                case 136:
-                    udplite++;
-                    break;
-                case 33:
-                    dccp++;
-                    break;
-                case 2:
-                    igmp++;
-                    break;
-                default:
-                    other++;
-                    break;
-            }
-        }
+    public static string StatsShow(IEnumerable<ConnectionSnapshot> entries, bool verbose) => StatsShow(ConntrackProtocolCounts.Of(entries), verbose);
 
+    /// <summary>ct-stats-show from counts (a sharded tracker adds its shards' counts first).</summary>
+    public static string StatsShow(ConntrackProtocolCounts counts, bool verbose)
+    {
+        ArgumentNullException.ThrowIfNull(counts);
         var sb = new StringBuilder();
-        sb.Append(CultureInfo.InvariantCulture, $"Connections Stats:\n    Total: {total}\n");
-        if (tcp != 0)
+        sb.Append(CultureInfo.InvariantCulture, $"Connections Stats:\n    Total: {counts.Total}\n");
+        if (counts.Tcp != 0)
         {
-            sb.Append(CultureInfo.InvariantCulture, $"  TCP: {tcp}\n");
+            sb.Append(CultureInfo.InvariantCulture, $"  TCP: {counts.Tcp}\n");
             if (verbose)
             {
                 sb.Append("    Conn per TCP states:\n");
-                for (int state = 0; state < perState.Length; state++)
+                for (int state = 0; state < counts.TcpStates.Length; state++)
                 {
-                    if (perState[state] != 0)
+                    if (counts.TcpStates[state] != 0)
                     {
                         sb.Append("\t\t").Append(ConntrackFormatter.TcpStateName((TcpState)state))
-                          .Append(CultureInfo.InvariantCulture, $" : {perState[state]}\n");
+                          .Append(CultureInfo.InvariantCulture, $" : {counts.TcpStates[state]}\n");
                     }
                 }
             }
         }
 
-        Count(sb, "UDP", udp);
-        Count(sb, "UDPLITE", udplite);
-        Count(sb, "SCTP", sctp);
-        Count(sb, "ICMP", icmp);
-        Count(sb, "DCCP", dccp);
-        Count(sb, "IGMP", igmp);
-        Count(sb, "Other", other);
+        Count(sb, "UDP", counts.Udp);
+        Count(sb, "UDPLITE", counts.UdpLite);
+        Count(sb, "SCTP", counts.Sctp);
+        Count(sb, "ICMP", counts.Icmp);
+        Count(sb, "DCCP", counts.Dccp);
+        Count(sb, "IGMP", counts.Igmp);
+        Count(sb, "Other", counts.Other);
         return sb.ToString();
     }
 
@@ -280,7 +237,8 @@ public static class DpctlConntrack
         return zones;
     }
 
-    private static ushort? ParseZone(string arg) =>
+    /// <summary>zone=N of dump-conntrack and ct-stats-show.</summary>
+    public static ushort? ParseZone(string arg) =>
         arg.StartsWith("zone=", StringComparison.Ordinal) && ushort.TryParse(arg.AsSpan(5), NumberStyles.None, CultureInfo.InvariantCulture, out ushort z)
             ? z
             : throw new FormatException($"invalid argument {arg}");

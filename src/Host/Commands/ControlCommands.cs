@@ -27,7 +27,18 @@ internal static class ControlCommands
         yield return Command("dpctl/dump-flows", "dpctl/dump-flows", "Each PMD's megaflows (ovs-appctl dpctl/dump-flows).", []);
         yield return Command("dpctl/del-flows", "dpctl/del-flows", "Remove every PMD's megaflows (ovs-appctl dpctl/del-flows).", []);
         yield return Command("dump-conntrack", "dpctl/dump-conntrack", "The connections, of one zone if given (ovs-appctl dpctl/dump-conntrack).", [Arg("ZONE", "zone=N or N.", optional: true)], alias: "dpctl/dump-conntrack");
-        yield return Command("flush-conntrack", "dpctl/flush-conntrack", "Remove the connections, of one zone if given (ovs-appctl dpctl/flush-conntrack).", [Arg("ZONE", "zone=N or N.", optional: true)], alias: "dpctl/flush-conntrack");
+        yield return Command("flush-conntrack", "dpctl/flush-conntrack", "Remove the connections the filter selects, every one without (ovs-appctl dpctl/flush-conntrack).",
+            [Arg("FILTER", "[zone=N] [mark=X[/M]] [labels=Y[/N]] [ct-orig-tuple [ct-reply-tuple]], a tuple as ct_nw_src=A,ct_nw_dst=B,ct_nw_proto=P,ct_tp_src=S,ct_tp_dst=D (or a bare zone N).", many: true)], alias: "dpctl/flush-conntrack");
+        yield return Command("dpctl/ct-set-maxconns", "dpctl/ct-set-maxconns", "Set the most connections over all shards (ovs-appctl dpctl/ct-set-maxconns).", [Arg("ARGS", "[dp] MAXCONNS", many: true)]);
+        yield return Command("dpctl/ct-get-maxconns", "dpctl/ct-get-maxconns", "The most connections over all shards (ovs-appctl dpctl/ct-get-maxconns).", []);
+        yield return Command("dpctl/ct-get-nconns", "dpctl/ct-get-nconns", "The connections over all shards (ovs-appctl dpctl/ct-get-nconns).", []);
+        yield return Command("dpctl/ct-enable-tcp-seq-chk", "dpctl/ct-enable-tcp-seq-chk", "Check TCP sequence numbers (ovs-appctl dpctl/ct-enable-tcp-seq-chk).", []);
+        yield return Command("dpctl/ct-disable-tcp-seq-chk", "dpctl/ct-disable-tcp-seq-chk", "Stop checking TCP sequence numbers (ovs-appctl dpctl/ct-disable-tcp-seq-chk).", []);
+        yield return Command("dpctl/ct-get-tcp-seq-chk", "dpctl/ct-get-tcp-seq-chk", "Whether TCP sequence numbers are checked (ovs-appctl dpctl/ct-get-tcp-seq-chk).", []);
+        yield return Command("dpctl/ct-set-limits", "dpctl/ct-set-limits", "Set zone limits over all shards (ovs-appctl dpctl/ct-set-limits).", [Arg("LIMITS", "[default=L] [zone=N,limit=L]...", many: true)]);
+        yield return Command("dpctl/ct-del-limits", "dpctl/ct-del-limits", "Remove zone limits (ovs-appctl dpctl/ct-del-limits).", [Arg("ZONES", "zone=N1[,N2]...")]);
+        yield return Command("dpctl/ct-get-limits", "dpctl/ct-get-limits", "The zone limits and their connections (ovs-appctl dpctl/ct-get-limits).", [Arg("ZONES", "zone=N1[,N2]...", optional: true)]);
+        yield return Command("dpctl/ct-stats-show", "dpctl/ct-stats-show", "Connections per protocol (ovs-appctl dpctl/ct-stats-show).", [Arg("ARGS", "[zone=N] [verbose]", many: true)]);
         yield return Command("pmd-stats-show", "dpif-netdev/pmd-stats-show", "Each PMD's counters (ovs-appctl dpif-netdev/pmd-stats-show).", [], alias: "dpif-netdev/pmd-stats-show");
         yield return Command("pmd-stats-clear", "dpif-netdev/pmd-stats-clear", "Reset each PMD's counters (ovs-appctl dpif-netdev/pmd-stats-clear).", [], alias: "dpif-netdev/pmd-stats-clear");
         yield return Command("pmd-rxq-show", "dpif-netdev/pmd-rxq-show", "Which receive queues each PMD serves, and how busy it is (ovs-appctl dpif-netdev/pmd-rxq-show).", [], alias: "dpif-netdev/pmd-rxq-show");

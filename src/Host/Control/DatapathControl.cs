@@ -5,7 +5,9 @@ using System.Text;
 using Actors.Bridge;
 using Actors.Conntrack;
 using Actors.Pmd;
+using Actors.Wire;
 using Akka.Actor;
+using Datapath.Conntrack;
 using Datapath.OpenFlow.Tables;
 using Datapath.OpenFlow.Trace;
 using Datapath.OpenFlow.Translation;
@@ -19,7 +21,7 @@ namespace Host.Control;
 /// of the same name prints (ovs-ofctl, ovs-appctl dpctl/..., dpif-netdev/...), with the same
 /// facts as data for `--format json`.
 /// </summary>
-internal sealed class DatapathControl : IControlHandler, IAsyncDisposable
+internal sealed partial class DatapathControl : IControlHandler, IAsyncDisposable
 {
     /// <summary>Connections per page of a streamed dpctl/dump-conntrack: a message of a few tens of kilobytes.</summary>
     public const int ConntrackPage = 256;
@@ -73,7 +75,7 @@ internal sealed class DatapathControl : IControlHandler, IAsyncDisposable
             ["dpctl/dump-flows"] = new("[dp]", 0, 1, DumpDatapathFlowsAsync),
             ["dpctl/del-flows"] = new("[dp]", 0, 1, DeleteDatapathFlowsAsync),
             ["dpctl/dump-conntrack"] = new("[dp] [zone=N]", 0, 2, DumpConntrackAsync),
-            ["dpctl/flush-conntrack"] = new("[dp] [zone=N]", 0, 2, FlushConntrackAsync),
+            ["dpctl/flush-conntrack"] = new("[dp] [zone=N] [mark=X[/M]] [labels=Y[/N]] [ct-orig-tuple [ct-reply-tuple]]", 0, 6, FlushConntrackAsync),
             ["dpif-netdev/pmd-stats-show"] = new("[-pmd core] [dp]", 0, 3, PmdStatsShowAsync),
             ["dpif-netdev/pmd-stats-clear"] = new("[-pmd core] [dp]", 0, 3, PmdStatsClearAsync),
             ["dpif-netdev/pmd-rxq-show"] = new("[-pmd core] [dp]", 0, 3, PmdRxqShowAsync),
@@ -88,6 +90,7 @@ internal sealed class DatapathControl : IControlHandler, IAsyncDisposable
             ["vlog/set"] = new("{spec | PATTERN:destination:pattern}", 1, int.MaxValue, VlogSet),
             ["coverage/show"] = new(string.Empty, 0, 0, CoverageShowAsync),
         };
+        AddConntrackCommands();
     }
 
     /// <summary>Pages of connections asked of the conntrack shards by dpctl/dump-conntrack, since the start.</summary>
@@ -346,11 +349,26 @@ internal sealed class DatapathControl : IControlHandler, IAsyncDisposable
         return pmd;
     }
 
+    /// <summary>
+    /// flush-conntrack [dp] [zone=N] [mark=X[/M]] [labels=Y[/N]] [ct-orig-tuple [ct-reply-tuple]] on
+    /// every shard (a bare N is read as zone=N, as before); a tuple matches either direction.
+    /// </summary>
     private async Task<ControlReply> FlushConntrackAsync(IReadOnlyList<string> args, CancellationToken cancellation)
     {
-        ushort? zone = ParseZone("dpctl/flush-conntrack", WithoutDatapath("dpctl/flush-conntrack", args));
-        var flushed = await Task.WhenAll(Enumerable.Range(0, _targets.ConntrackShards).Select(shard =>
-            AskAsync<ConnectionsFlushed>(_targets.Conntrack, new ConntrackEnvelope(shard, new FlushConnections(zone)), cancellation))).ConfigureAwait(false);
+        const string Method = "dpctl/flush-conntrack";
+        var rest = WithoutDatapath(Method, args);
+        IWireMessage flush;
+        if (rest.Count <= 1 && (rest.Count == 0 || !rest[0].Contains(',', StringComparison.Ordinal) && !rest[0].StartsWith("mark=", StringComparison.Ordinal) && !rest[0].StartsWith("labels=", StringComparison.Ordinal) && !rest[0].StartsWith("ct_", StringComparison.Ordinal)))
+        {
+            flush = new FlushConnections(ParseZone(Method, rest));
+        }
+        else
+        {
+            RunDpctl(Method, () => ConntrackFlushFilter.Parse(rest));
+            flush = new FlushConnectionsMatching(rest.ToArray());
+        }
+
+        var flushed = await AskShardsAsync<ConnectionsFlushed>(flush, cancellation).ConfigureAwait(false);
         return new ControlReply(string.Empty, new { Flushed = flushed.Sum(f => f.Count) });
     }
 

@@ -40,6 +40,19 @@ public sealed class WireMessageSerializationTests : Akka.TestKit.Xunit2.TestKit
         yield return new ConntrackEnvelope(6, new FlushConnections(3));
         yield return new BypassFlowInstalled(inputs[2].Key, inputs[2].ShardHash);
         yield return new BypassFlowsRevoked(1, [inputs[0].Key, inputs[3].Key], [inputs[0].ShardHash, inputs[3].ShardHash]);
+        yield return new ConnectionsTracked(3, 43, results, inputs);
+        yield return new ReserveReplyTuple(5, 2, inputs[1].Key, inputs[0].Key, 1_700_000_000_456);
+        yield return new ReplyTupleReserved(2, inputs[1].Key, inputs[0].Key, Granted: true);
+        yield return new ReplyTupleReleased(5, inputs[1].Key, inputs[0].Key);
+        yield return new CheckReplyOwner(6, 5, inputs[0].Key, inputs[1].Key, 1_700_000_000_789, ForClaim: false);
+        yield return new ReplyOwnerChecked(5, inputs[0].Key, inputs[1].Key, Alive: true, ForClaim: true);
+        yield return new ConfigureConntrack(1000, false, 50, [new ZoneLimitSetting(7, 20)], [9]);
+        yield return new GetConntrackLimits([7, 9]);
+        yield return new GetConntrackLimits(null);
+        yield return new ConntrackLimits(2, 1000, 17, true, 50, [new ZoneLimitReport(7, 20, 3)]);
+        yield return new CountConnections(4);
+        yield return new ConnectionsCounted(2, new ConntrackProtocolCounts { Total = 5, Tcp = 2, Udp = 3, TcpStates = [0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0] });
+        yield return new FlushConnectionsMatching(["zone=3", "ct_nw_src=10.0.0.1,ct_nw_proto=17"]);
     }
 
     [Fact]
@@ -57,7 +70,7 @@ public sealed class WireMessageSerializationTests : Akka.TestKit.Xunit2.TestKit
     [Fact]
     public void The_handshake_sample_holds_real_results_so_the_round_trip_checks_something()
     {
-        var tracked = Samples().OfType<ConnectionsTracked>().Single();
+        var tracked = Samples().OfType<ConnectionsTracked>().First();
 
         Assert.Equal(CtState.New | CtState.Tracked, tracked.Results[2].State);
         Assert.Equal(0x12u, tracked.Results[2].Mark);
@@ -95,6 +108,7 @@ public sealed class WireMessageSerializationTests : Akka.TestKit.Xunit2.TestKit
                 var t = (ConnectionsTracked)actual;
                 Assert.Equal((e.Shard, e.BatchId), (t.Shard, t.BatchId));
                 Assert.Equal(e.Results, t.Results);
+                Assert.Equal(e.Inputs, t.Inputs);
                 break;
             case BypassFlowsRevoked e:
                 var r = (BypassFlowsRevoked)actual;
@@ -106,6 +120,29 @@ public sealed class WireMessageSerializationTests : Akka.TestKit.Xunit2.TestKit
                 var d = (ConnectionsDumped)actual;
                 Assert.Equal(e.Shard, d.Shard);
                 Assert.Equal(e.Lines, d.Lines);
+                break;
+            case ConntrackLimits e:
+                var l = (ConntrackLimits)actual;
+                Assert.Equal((e.Shard, e.MaxConnections, e.Connections, e.TcpSequenceCheck, e.DefaultZoneLimit), (l.Shard, l.MaxConnections, l.Connections, l.TcpSequenceCheck, l.DefaultZoneLimit));
+                Assert.Equal(e.Zones, l.Zones);
+                break;
+            case ConnectionsCounted e:
+                var c = (ConnectionsCounted)actual;
+                Assert.Equal(e.Shard, c.Shard);
+                Assert.Equal((e.Counts.Total, e.Counts.Tcp, e.Counts.Udp), (c.Counts.Total, c.Counts.Tcp, c.Counts.Udp));
+                Assert.Equal(e.Counts.TcpStates, c.Counts.TcpStates);
+                break;
+            case ConfigureConntrack e:
+                var f = (ConfigureConntrack)actual;
+                Assert.Equal((e.MaxConnections, e.TcpSequenceCheck, e.DefaultZoneLimit), (f.MaxConnections, f.TcpSequenceCheck, f.DefaultZoneLimit));
+                Assert.Equal(e.ZoneLimits, f.ZoneLimits);
+                Assert.Equal(e.RemovedZones, f.RemovedZones);
+                break;
+            case GetConntrackLimits e:
+                Assert.Equal(e.Zones, ((GetConntrackLimits)actual).Zones);
+                break;
+            case FlushConnectionsMatching e:
+                Assert.Equal(e.Filter, ((FlushConnectionsMatching)actual).Filter);
                 break;
             case ShardStatistics e:
                 var s = (ShardStatistics)actual;

@@ -179,7 +179,13 @@ public sealed class NatTableTests
         Assert.True(ct.Table.TryGetReplyOwner(in reply, out var found));
         Assert.Equal(owner, found);
         Assert.Equal(ReplyClaim.Taken, ct.Table.TryClaim(in reply, ConntrackInputParser.ShardHashOf(in reply), in owner, ct.Now));
-        Assert.False(ct.Table.TryReserveReplyTuple(in reply, in owner, ct.Now));
+        var other = CtHarness.Parse(Frame.Ip("10.0.0.2", Server).Udp(5000, 53).Payload(12).Build()).Key;
+        Assert.False(ct.Table.TryReserveReplyTuple(in reply, in other, ct.Now));
+        Assert.True(ct.Table.TryReserveReplyTuple(in reply, in owner, ct.Now));
+        Assert.Equal(ReplyUse.Reserved, ct.Table.CheckReplyTuple(in reply, ct.Now, out var holder));
+        Assert.Equal(owner, holder);
+        Assert.Equal(ConntrackInputParser.ShardHashOf(in owner), answer.OwnerHash);
+        Assert.False(ct.Table.ReleaseReplyTuple(in reply, in other));
         Assert.Equal(0, ct.Table.Count);
 
         Assert.True(ct.Table.ReleaseReplyTuple(in reply));
@@ -188,22 +194,77 @@ public sealed class NatTableTests
     }
 
     [Fact]
-    public void A_claim_elsewhere_keeps_the_reply_tuple_for_translation_without_indexing_it_here()
+    public void A_claim_elsewhere_keeps_the_reply_tuple_for_the_packets_sent_on_to_the_owner_and_releases_it_when_the_connection_goes()
     {
         var ct = new CtHarness();
         var claims = new ScriptedClaims(ReplyClaim.Taken, ReplyClaim.ClaimedElsewhere);
         ct.Table.ReplyTupleClaims = claims;
 
         var first = Commit(ct, Frame.Ip("10.0.0.1", Server).Udp(5000, 53).Payload(12).Build(), SnatToOne);
-        var reply = Exec(ct, Frame.Ip(Server, "192.0.2.100").Udp(53, 5001).Payload(12).Build(), NatArgs.Existing);
+        var input = CtHarness.Parse(Frame.Ip(Server, "192.0.2.100").Udp(53, 5001).Payload(12).Build());
+        var reply = ct.Table.Execute(input.SentOnTo(ConntrackInputParser.ShardHashOf(ct.Table.Snapshot()[0].Key)), new ConntrackArgs { Nat = NatArgs.Existing }, ct.Now);
         var again = Exec(ct, Frame.Ip("10.0.0.1", Server).Udp(5000, 53).Payload(12).Build(), NatArgs.Existing);
 
         // The first candidate (port 5000) was refused, the second (5001) reserved in the other table.
         Assert.Equal([5000, 5001], claims.Asked.Select(k => (int)k.DstPort));
         Assert.Equal((ushort)5001, first.Nat.SrcPort);
-        Assert.Equal(CtState.New | CtState.Tracked, reply.State);
+        Assert.Equal(CtState.Established | CtState.Reply | CtState.Tracked | CtState.DstNat, reply.State);
         Assert.Equal((ushort)5001, again.Nat.SrcPort);
         Assert.Contains("dport=5001", ConntrackFormatter.FormatEntry(Assert.Single(ct.Table.Snapshot())), StringComparison.Ordinal);
+        Assert.Equal(1, ct.Table.Stats[ConntrackCounter.NatReplyTupleElsewhere]);
+
+        ct.Table.Flush();
+        var releases = new List<ReplyRelease>();
+        ct.Table.DrainReplyReleases(releases);
+        var release = Assert.Single(releases);
+        Assert.Equal((ushort)5001, release.Reply.DstPort);
+        Assert.Equal((ushort)5000, release.Original.SrcPort);
+    }
+
+    [Fact]
+    public void A_packet_sent_on_to_an_owner_that_no_longer_has_the_connection_goes_back_and_the_stale_reservation_goes()
+    {
+        var ct = new CtHarness();
+        var owner = CtHarness.Parse(Frame.Ip("10.0.0.1", Server).Udp(5000, 53).Payload(12).Build()).Key;
+        var input = CtHarness.Parse(Frame.Ip(Server, "192.0.2.100").Udp(53, 5000).Payload(12).Build());
+
+        // At the owner (first hop): nothing found, so back to the tuple's own table.
+        var atOwner = ct.Table.Execute(input.SentOnTo(ConntrackInputParser.ShardHashOf(in owner)), new ConntrackArgs { Nat = NatArgs.Existing }, ct.Now);
+        Assert.True(atOwner.OwnedElsewhere);
+        Assert.Equal(input.ShardHash, atOwner.OwnerHash);
+
+        // Back at the tuple's table (second hop), whose reservation the owner disowned: a new packet.
+        var home = new CtHarness();
+        Assert.True(home.Table.TryReserveReplyTuple(in input.Key, in owner, home.Now));
+        var back = home.Table.Execute(input.SentOnTo(ConntrackInputParser.ShardHashOf(in owner)).SentOnTo(atOwner.OwnerHash), new ConntrackArgs { Nat = NatArgs.Existing }, home.Now);
+        Assert.False(back.OwnedElsewhere);
+        Assert.Equal(CtState.New | CtState.Tracked, back.State);
+        Assert.Equal(0, home.Table.ReservedReplyTuples);
+    }
+
+    [Fact]
+    public void A_search_that_must_wait_stops_the_batch_at_its_packet_and_runs_again_the_same_way()
+    {
+        var ct = new CtHarness();
+        var claims = new ScriptedClaims(ReplyClaim.Taken, ReplyClaim.Pending, ReplyClaim.Taken, ReplyClaim.ClaimedElsewhere);
+        ct.Table.ReplyTupleClaims = claims;
+        var inputs = new[]
+        {
+            CtHarness.Parse(Frame.Ip("10.0.0.1", Server).Udp(5000, 53).Payload(12).Build()),
+            CtHarness.Parse(Frame.Ip("10.0.0.1", Server).Udp(5000, 53).Payload(13).Build()),
+        };
+        var args = new ConntrackArgs { Commit = true, Nat = SnatToOne };
+        var results = new ConntrackResult[2];
+
+        Assert.Equal(0, ct.Table.ExecuteUntilClaim(inputs, in args, ct.Now, results));
+        Assert.True(ct.Table.PendingClaim);
+        Assert.Equal(0, ct.Table.Count);
+
+        Assert.Equal(2, ct.Table.ExecuteUntilClaim(inputs, in args, ct.Now, results));
+        Assert.Equal([5000, 5001, 5000, 5001], claims.Asked.Select(k => (int)k.DstPort));
+        Assert.Equal((ushort)5001, results[0].Nat.SrcPort);
+        Assert.Equal((ushort)5001, results[1].Nat.SrcPort);
+        Assert.Equal(1, ct.Table.Count);
     }
 
     [Fact]
