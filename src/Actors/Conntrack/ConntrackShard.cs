@@ -15,7 +15,7 @@ namespace Actors.Conntrack;
 /// time elapsed since (virtual under the TestKit's test scheduler), and never goes back. So a replay
 /// that follows capture timestamps and an idle period both expire connections when they should.
 /// </summary>
-public sealed class ConntrackShard
+public sealed partial class ConntrackShard
 {
     private readonly List<IActorRef> _holders = [];
     private readonly List<BypassNotice> _notices = [];
