@@ -72,6 +72,11 @@ public sealed class DatapathCluster : IAsyncDisposable
             // Once Up, so that the coordinator singleton starts from a settled membership (see the
             // two-node test: a coordinator already running when a second in-process node joined
             // stalled its hand-over under Akka.NET 1.5.73).
+            if (!alone)
+            {
+                await ClusterCompatibility.CheckAsync(system, conntrack, TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+            }
+
             var region = await ConntrackSharding.StartAsync(system, conntrack).ConfigureAwait(false);
             var started = new DatapathCluster(system, conntrack, region);
 

@@ -20,7 +20,7 @@ public static class ConntrackSharding
     {
         ArgumentNullException.ThrowIfNull(system);
         ArgumentNullException.ThrowIfNull(settings);
-        ShardHandoff.Get(system);
+        ShardHandoff.Get(system).Keeper.Tell(new ConntrackShape(settings.Shards, Datapath.Conntrack.ConnectionTable.TransferFormat));
         var sharding = ClusterSharding.Get(system);
         var shardingSettings = ClusterShardingSettings.Create(system);
         return sharding.StartAsync(

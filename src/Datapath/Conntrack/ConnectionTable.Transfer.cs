@@ -26,6 +26,9 @@ public sealed partial class ConnectionTable
     /// <summary>The largest record (a translated connection with a named policy).</summary>
     public const int MaxTransferRecordBytes = ConnectionRecordBytes + 1 + MaxPolicyNameBytes + KeyBytes + 1;
 
+    /// <summary>The chunk format this table writes and reads; nodes of one cluster must agree on it.</summary>
+    public const int TransferFormat = TransferVersion;
+
     private const uint TransferMagic = 0x3148_5443; // "CTH1"
     private const byte TransferVersion = 1;
     private const byte ConnectionTag = 1;

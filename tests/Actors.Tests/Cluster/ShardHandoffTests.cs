@@ -108,6 +108,19 @@ public sealed class ShardHandoffTests : Akka.TestKit.Xunit2.TestKit, IAsyncLifet
         }
     }
 
+    [Fact]
+    public async Task A_node_with_another_shard_count_is_refused_by_name_and_leaves()
+    {
+        var config = Akka.Configuration.ConfigurationFactory.ParseString($"datapath.conntrack.shards = {2 * Shards}").WithFallback(Sys.Settings.Config);
+        var settings = DatapathSettings.From(config, "test").Conntrack;
+
+        var refused = await Assert.ThrowsAsync<ClusterIncompatibleException>(() => DatapathCluster.StartAsync(config, settings, Sys.Name, [SelfAddress(Sys)], Patience));
+
+        Assert.Contains($"datapath.conntrack.shards = {2 * Shards} here but {Shards} on {SelfAddress(Sys)}", refused.Message, StringComparison.Ordinal);
+        await AwaitAssertAsync(() => Assert.Single(Akka.Cluster.Cluster.Get(Sys).State.Members), Patience, TimeSpan.FromMilliseconds(200));
+        Assert.All(Enumerable.Range(0, Shards), shard => Assert.Equal(SelfAddress(Sys), Home(_regionA, shard, Sys)));
+    }
+
     /// <summary>Tracks frames in order, one message per frame, through <paramref name="region"/> (of <paramref name="system"/>: a probe answers from its own node).</summary>
     private List<ConntrackResult> Track(IActorRef region, ActorSystem system, IEnumerable<(string Capture, ConntrackInput Input, long TimeMs, int Index)> frames)
     {

@@ -121,3 +121,20 @@ public static class HandoffLimits
     /// <summary>The keeper's name under /user on every node.</summary>
     public const string KeeperName = "conntrack-handoff";
 }
+
+/// <summary>Asks a node's keeper what its conntrack is made of; answered with <see cref="ConntrackShape"/>.</summary>
+public sealed record GetConntrackShape : IWireMessage
+{
+    public static GetConntrackShape Instance { get; } = new();
+
+    private GetConntrackShape()
+    {
+    }
+}
+
+/// <summary>
+/// What every node of a cluster must agree on: the shard count (it decides which shard owns a
+/// connection) and the table chunk format. <paramref name="Shards"/> is 0 on a node whose region has
+/// not started. Also sent locally by <see cref="ConntrackSharding.StartAsync"/> to its node's keeper.
+/// </summary>
+public sealed record ConntrackShape(int Shards, int TableFormat) : IWireMessage;

@@ -26,6 +26,7 @@ public sealed class ShardKeeperActor : ReceiveActor, IWithTimers
     private long _bytesIn;
     private int _chunksRejected;
     private long _connectionsLost;
+    private ConntrackShape _shape = new(0, Datapath.Conntrack.ConnectionTable.TransferFormat);
 
     public ShardKeeperActor()
     {
@@ -47,6 +48,8 @@ public sealed class ShardKeeperActor : ReceiveActor, IWithTimers
             _connectionsLost += message.ConnectionsLost;
         });
         Receive<WakeParked>(_ => WakeUnclaimed());
+        Receive<ConntrackShape>(shape => _shape = shape);
+        Receive<GetConntrackShape>(_ => Sender.Tell(_shape));
         Receive<GetHandoffStatistics>(_ => Sender.Tell(new HandoffStatistics(
             _handoffsOut, _connectionsOut, _handoffsIn, _connectionsIn, _bytesIn, _chunksRejected, _connectionsLost, _parked.Count)));
         Receive<AwaitNoneParked>(_ =>
