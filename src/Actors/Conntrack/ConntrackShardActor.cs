@@ -151,7 +151,7 @@ public sealed partial class ConntrackShardActor : ReceiveActor, IWithTimers, IWi
     /// <summary>Stopping (hand-off, shutdown) while lent: the host lets the shard go.</summary>
     protected override void PostStop()
     {
-        _host?.Tell(new ReleaseShard(_shard));
+        _host?.Tell(new ReleaseShard(_shard), ActorRefs.NoSender);
     }
 
     /// <summary>Runs the shard itself.</summary>

@@ -72,9 +72,10 @@ public sealed class ShardHandoff : IExtension
         }
 
         var other = cluster.State.Members.FirstOrDefault(m => m.Status == MemberStatus.Up && !m.Address.Equals(cluster.SelfAddress));
+        // The last node leaving: nobody is left to take the shard, its messages have nowhere to go.
         return other is not null
             ? system.ActorSelection(new RootActorPath(other.Address) / "system" / "sharding" / ConntrackSharding.TypeName)
-            : OwnRegion(system) ?? system.DeadLetters;
+            : leaving ? system.DeadLetters : OwnRegion(system) ?? system.DeadLetters;
     }
 
     /// <summary>This node's region, or null once it has stopped (ClusterSharding then refuses to name it).</summary>
