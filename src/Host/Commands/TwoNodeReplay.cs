@@ -28,7 +28,7 @@ internal static class TwoNodeReplay
     public static async Task RunAsync(ReplayCommand.Options options, LoadedConfig config, DatapathSettings settings, IReadOnlyList<FlowEntry> flows, IReadOnlyList<ReplayFrame> frames, TextWriter writer, TextWriter output)
     {
         // Shards rebalance to B as soon as it joins rather than after the default 10 s.
-        var akka = ConfigurationFactory.ParseString("akka.cluster.sharding.rebalance-interval = 500ms").WithFallback(config.Config);
+        var akka = ConfigurationFactory.ParseString("akka.cluster.sharding.rebalance-interval = 500ms").WithFallback(StandardErrorLogger.Config).WithFallback(config.Config);
         await using var cluster = await DatapathCluster.StartAsync(akka, settings.Conntrack).ConfigureAwait(false);
         var node = DatapathNode.Start(cluster, settings.Pmds, settings.Pmd, settings.Bridge);
         await node.UseFlowsAsync(flows, Patience).ConfigureAwait(false);
@@ -36,13 +36,20 @@ internal static class TwoNodeReplay
         try
         {
             var nodeB = await WhenNodeBReadyAsync(cluster, child).ConfigureAwait(false);
+            // Phases may take frames out of capture order (never within a connection): the lines are written in it.
+            var lines = new Dictionary<long, string>(frames.Count);
             foreach (var (onB, run) in Runs(frames))
             {
                 var verdicts = onB ? await ReplayOnBAsync(nodeB, run).ConfigureAwait(false) : await ActorReplay.RunAsync(node, run, Patience).ConfigureAwait(false);
-                foreach (var line in verdicts)
+                for (int i = 0; i < run.Count; i++)
                 {
-                    await writer.WriteLineAsync(line).ConfigureAwait(false);
+                    lines[run[i].Number] = verdicts[i];
                 }
+            }
+
+            foreach (var frame in frames)
+            {
+                await writer.WriteLineAsync(lines[frame.Number]).ConfigureAwait(false);
             }
 
             // B leaves first: its shards come back to A with their tables, so A can flush and dump them all.
@@ -70,32 +77,71 @@ internal static class TwoNodeReplay
         }
     }
 
-    /// <summary>Consecutive frames of one node, split so that no run to B exceeds a <see cref="ReplayRun"/>'s bounds.</summary>
+    /// <summary>
+    /// The frames in phases, each on one node and finished before the next starts. A phase takes the
+    /// frames of its node in capture order and leaves the other node's for the next phase, until a frame
+    /// of a connection that has a left frame waiting (it must come after it), or a frame more than
+    /// <see cref="MaxSkewMs"/> of capture time after the first one left (so that a shard's clock never
+    /// runs ahead of a waiting frame by more than that). Connections are told apart by the symmetric
+    /// placement hash (a collision only ends a phase early). Phases to B respect a <see cref="ReplayRun"/>'s bounds.
+    /// </summary>
     internal static IEnumerable<(bool OnB, List<ReplayFrame> Run)> Runs(IReadOnlyList<ReplayFrame> frames)
     {
-        var run = new List<ReplayFrame>();
-        bool onB = false;
-        int bytes = 0;
-        foreach (var frame in frames)
+        var pending = new List<ReplayFrame>(frames);
+        bool onB = pending.Count > 0 && pending[0].Port == 2;
+        while (pending.Count > 0)
         {
-            bool toB = frame.Port == 2;
-            bool full = toB && (run.Count == ReplayRun.MaxFrames || bytes + frame.Bytes.Length > ReplayRun.MaxBytes);
-            if (run.Count > 0 && (toB != onB || full))
+            var run = new List<ReplayFrame>();
+            var left = new List<ReplayFrame>();
+            var waiting = new HashSet<uint>();
+            int bytes = 0;
+            long? firstLeftMs = null;
+            int i = 0;
+            for (; i < pending.Count; i++)
             {
-                yield return (onB, run);
-                run = [];
-                bytes = 0;
+                var frame = pending[i];
+                uint connection = ConnectionOf(frame);
+                if ((frame.Port == 2) == onB)
+                {
+                    bool full = onB && (run.Count == ReplayRun.MaxFrames || bytes + frame.Bytes.Length > ReplayRun.MaxBytes);
+                    if (full || waiting.Contains(connection) || frame.TimeMs - firstLeftMs > MaxSkewMs)
+                    {
+                        break;
+                    }
+
+                    run.Add(frame);
+                    bytes += frame.Bytes.Length;
+                }
+                else
+                {
+                    left.Add(frame);
+                    waiting.Add(connection);
+                    firstLeftMs ??= frame.TimeMs;
+                }
             }
 
-            onB = toB;
-            run.Add(frame);
-            bytes += frame.Bytes.Length;
-        }
+            if (run.Count > 0)
+            {
+                yield return (onB, run);
+            }
 
-        if (run.Count > 0)
-        {
-            yield return (onB, run);
+            left.AddRange(pending.Skip(i));
+            pending = left;
+            onB = !onB;
         }
+    }
+
+    /// <summary>How far (capture time) a phase may run ahead of the other node's first waiting frame.</summary>
+    private const long MaxSkewMs = 1_000;
+
+    /// <summary>A frame's connection as its symmetric placement hash (both directions alike); 0 for frames conntrack cannot key.</summary>
+    private static uint ConnectionOf(ReplayFrame frame)
+    {
+        var packet = new Datapath.Packets.Packet();
+        packet.SetFrame(frame.Bytes, frame.Port);
+        var key = default(Datapath.Flow.FlowKey);
+        Datapath.Flow.FlowExtractor.Extract(packet, ref key, new Datapath.Flow.ExtractionStats());
+        return Datapath.Conntrack.ConntrackInput.TryParse(packet, in key, 0, out var input) ? input.ShardHash : 0;
     }
 
     private static async Task<IReadOnlyList<string>> ReplayOnBAsync(IActorRef nodeB, List<ReplayFrame> run)
