@@ -1,4 +1,5 @@
 using Actors.Conntrack;
+using Actors.Conntrack.Handoff;
 using Akka.Actor;
 using Akka.Configuration;
 
@@ -51,6 +52,9 @@ public sealed class DatapathCluster : IAsyncDisposable
         try
         {
             var cluster = Akka.Cluster.Cluster.Get(system);
+
+            // The conntrack keeper answers other nodes' claims from the moment this node can join.
+            ShardHandoff.Get(system);
             var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             cluster.RegisterOnMemberUp(() => up.TrySetResult());
             bool alone = seedNodes is not { Count: > 0 } && cluster.Settings.SeedNodes.Count == 0;

@@ -65,8 +65,24 @@ public sealed partial class ConntrackShardActor
         });
         Receive<ClaimOverdue>(_ =>
         {
-            Context.GetLogger().Warning("conntrack shard {0}: no answer from the keepers of {1} within {2}; starting without their tables", _shard, string.Join(", ", _unanswered), HandoffLimits.ClaimPatience);
-            FinishClaim(null);
+            // A slow keeper may hold the table: ask again while its node is a member (not one that left or is unreachable).
+            var members = ShardHandoff.Members(Context.System).ToHashSet();
+            var unreachable = Akka.Cluster.Cluster.Get(Context.System).State.Unreachable.Select(m => m.Address).ToHashSet();
+            _unanswered.RemoveWhere(address => !members.Contains(address) || unreachable.Contains(address));
+            if (_unanswered.Count == 0)
+            {
+                Context.GetLogger().Warning("conntrack shard {0}: the nodes that did not answer its claim are gone; starting without their tables", _shard);
+                FinishClaim(null);
+                return;
+            }
+
+            Context.GetLogger().Warning("conntrack shard {0}: no answer yet from the keepers of {1}; asking again", _shard, string.Join(", ", _unanswered));
+            foreach (var member in _unanswered)
+            {
+                ShardHandoff.KeeperAt(Context.System, member).Tell(new ClaimShardState(_shard), Self);
+            }
+
+            Timers.StartSingleTimer(ClaimTimer, ClaimOverdue.Instance, HandoffLimits.ClaimPatience);
         });
         ReceiveAny(_ => Stash.Stash());
     }
@@ -82,9 +98,9 @@ public sealed partial class ConntrackShardActor
 
     private void HandleChunk(ShardStateChunk chunk)
     {
-        if (_transferId < 0 && chunk.Sequence == 0)
+        if (chunk.Sequence == 0 && chunk.TransferId != _transferId)
         {
-            // A transfer starts (or starts over after a retry).
+            // A transfer starts, or starts over (after a retry, or because a claim asked again reached the keeper).
             _transferId = chunk.TransferId;
             _source = Sender;
             _nextChunk = 0;

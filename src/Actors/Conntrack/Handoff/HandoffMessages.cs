@@ -109,7 +109,7 @@ public static class HandoffLimits
     /// <summary>How often a claimant may try a table again after a chunk that could not be taken.</summary>
     public const int Attempts = 2;
 
-    /// <summary>How long a new entity waits for every node's keeper to answer its claim.</summary>
+    /// <summary>How long a new entity waits for every node's keeper to answer its claim before asking the silent ones again (while they are reachable members).</summary>
     public static readonly TimeSpan ClaimPatience = TimeSpan.FromSeconds(10);
 
     /// <summary>How long a claimant waits for the next chunk before counting it lost.</summary>

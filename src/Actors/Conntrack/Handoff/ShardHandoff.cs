@@ -103,12 +103,15 @@ public sealed class ShardHandoff : IExtension
         _ => null,
     };
 
-    /// <summary>The members whose keepers a new entity asks for its table: every node that may still hold one.</summary>
+    /// <summary>
+    /// The members whose keepers a new entity asks for its table: every node that may still hold one. A
+    /// joining node holds none (its region starts once it is Up) and may have no keeper yet to answer.
+    /// </summary>
     public static IReadOnlyList<Address> Members(ActorSystem system)
     {
         var cluster = Akka.Cluster.Cluster.Get(system);
         return [.. cluster.State.Members
-            .Where(m => m.Status is MemberStatus.Up or MemberStatus.Joining or MemberStatus.WeaklyUp or MemberStatus.Leaving or MemberStatus.Exiting)
+            .Where(m => m.Status is MemberStatus.Up or MemberStatus.Leaving or MemberStatus.Exiting)
             .Select(m => m.Address)
             .Append(cluster.SelfAddress)
             .Distinct()];
