@@ -25,6 +25,7 @@ public static class Program
         root.Subcommands.Add(TraceCommand.Create());
         root.Subcommands.Add(CtPcapCommand.Create());
         root.Subcommands.Add(ReplayCommand.Create());
+        root.Subcommands.Add(ReplayNodeCommand.Create());
         foreach (var command in ControlCommands.Create())
         {
             root.Subcommands.Add(command);

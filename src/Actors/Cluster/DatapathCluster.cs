@@ -1,4 +1,5 @@
 using Actors.Conntrack;
+using Actors.Conntrack.Handoff;
 using Akka.Actor;
 using Akka.Configuration;
 
@@ -82,6 +83,9 @@ public sealed class DatapathCluster : IAsyncDisposable
         try
         {
             var cluster = Akka.Cluster.Cluster.Get(system);
+
+            // The conntrack keeper answers other nodes' claims from the moment this node can join.
+            ShardHandoff.Get(system);
             var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             cluster.RegisterOnMemberUp(() => up.TrySetResult());
             bool alone = seedNodes is not { Count: > 0 } && cluster.Settings.SeedNodes.Count == 0;
@@ -103,6 +107,11 @@ public sealed class DatapathCluster : IAsyncDisposable
             // Once Up, so that the coordinator singleton starts from a settled membership (see the
             // two-node test: a coordinator already running when a second in-process node joined
             // stalled its hand-over under Akka.NET 1.5.73).
+            if (!alone)
+            {
+                await ClusterCompatibility.CheckAsync(system, conntrack, TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+            }
+
             var region = await ConntrackSharding.StartAsync(system, conntrack).ConfigureAwait(false);
             var started = new DatapathCluster(system, conntrack, region, clustered: true);
 

@@ -1,3 +1,4 @@
+using Actors.Conntrack.Handoff;
 using Actors.Wire;
 using Akka.Actor;
 using Datapath.Actions;
@@ -103,7 +104,7 @@ public sealed record ConntrackEnvelope(int Shard, IWireMessage Message) : IConnt
 /// it again. With no host on its node the entity runs the shard itself: packets arrive in batches
 /// (<see cref="TrackConnections"/>) and expiry is swept on a timer in bounded slices.
 /// </summary>
-public sealed class ConntrackShardActor : ReceiveActor, IWithTimers, IWithUnboundedStash
+public sealed partial class ConntrackShardActor : ReceiveActor, IWithTimers, IWithUnboundedStash
 {
     private const string SweepTimer = "sweep";
     private const string ReturnTimer = "return";
@@ -115,17 +116,20 @@ public sealed class ConntrackShardActor : ReceiveActor, IWithTimers, IWithUnboun
     private readonly ConntrackSettings _settings;
     private readonly IScheduler _scheduler;
     private readonly IActorRef? _region;
+    private readonly bool _claimOnStart;
 
     // The shard while this entity runs it; null while a PMD hosts it (or while it is on its way back).
     private ConntrackShard? _state;
     private IActorRef? _host;
 
     /// <param name="region">The conntrack region, which the shard's questions to other shards go through (translated connections); none for a shard alone.</param>
-    public ConntrackShardActor(int shard, ConntrackSettings settings, Func<IActorRef>? region = null)
+    /// <param name="claimOnStart">A sharding entity: its table may be on another node (a moved shard); claim it before answering.</param>
+    public ConntrackShardActor(int shard, ConntrackSettings settings, Func<IActorRef>? region = null, bool claimOnStart = false)
     {
         ArgumentNullException.ThrowIfNull(settings);
         _shard = shard;
         _settings = settings;
+        _claimOnStart = claimOnStart;
         _scheduler = Context.System.Scheduler;
         _region = region?.Invoke();
         _state = new ConntrackShard(shard, settings, _scheduler.Now);
@@ -137,11 +141,16 @@ public sealed class ConntrackShardActor : ReceiveActor, IWithTimers, IWithUnboun
 
     public IStash Stash { get; set; } = null!;
 
-    public static Props Props(int shard, ConntrackSettings settings, Func<IActorRef>? region = null) =>
-        Akka.Actor.Props.Create(() => new ConntrackShardActor(shard, settings, region));
+    public static Props Props(int shard, ConntrackSettings settings, Func<IActorRef>? region = null, bool claimOnStart = false) =>
+        Akka.Actor.Props.Create(() => new ConntrackShardActor(shard, settings, region, claimOnStart));
 
     protected override void PreStart()
     {
+        if (_claimOnStart && BeginClaim())
+        {
+            return;
+        }
+
         if (!TryLend())
         {
             ScheduleSweep();
@@ -151,7 +160,7 @@ public sealed class ConntrackShardActor : ReceiveActor, IWithTimers, IWithUnboun
     /// <summary>Stopping (hand-off, shutdown) while lent: the host lets the shard go.</summary>
     protected override void PostStop()
     {
-        _host?.Tell(new ReleaseShard(_shard));
+        _host?.Tell(new ReleaseShard(_shard), ActorRefs.NoSender);
     }
 
     /// <summary>Runs the shard itself.</summary>
@@ -160,6 +169,7 @@ public sealed class ConntrackShardActor : ReceiveActor, IWithTimers, IWithUnboun
         Receive<SweepExpired>(_ => HandleSweep());
         Receive<RestartShard>(_ => throw new ShardRestartRequestedException(_shard));
         Receive<FindShardHost>(_ => TryLend());
+        Receive<HandOffShard>(_ => ParkAndStop());
         ReceiveAny(message =>
         {
             if (_state!.Handle(message, Sender, _scheduler.Now))
@@ -193,6 +203,7 @@ public sealed class ConntrackShardActor : ReceiveActor, IWithTimers, IWithUnboun
         // once the shard is here.
         Receive<FindShardHost>(_ => Stash.Stash());
         Receive<SweepExpired>(_ => { });
+        Receive<HandOffShard>(_ => TakeBackForHandOff());
         ReceiveAny(message => _host!.Forward(new ForShard(_shard, message)));
     }
 

@@ -1,3 +1,4 @@
+using Actors.Conntrack.Handoff;
 using Akka.Actor;
 using Akka.Cluster.Sharding;
 
@@ -7,7 +8,8 @@ namespace Actors.Conntrack;
 /// The conntrack shard region: ClusterSharding type "conntrack", one <see cref="ConntrackShardActor"/>
 /// entity per shard. Every node that tracks connections starts it (one call); the region sends each
 /// message to the node that owns its shard, starting the shard actor on first use. A shard moved
-/// to another node by a rebalance starts there empty, as after <see cref="RestartShard"/>.
+/// to another node (rebalance, a node leaving) takes its table with it: sharding stops the old entity
+/// with <see cref="HandOffShard"/> and the new one claims the table (src/Actors/Conntrack/Handoff).
 /// </summary>
 public static class ConntrackSharding
 {
@@ -18,11 +20,16 @@ public static class ConntrackSharding
     {
         ArgumentNullException.ThrowIfNull(system);
         ArgumentNullException.ThrowIfNull(settings);
-        return ClusterSharding.Get(system).StartAsync(
+        ShardHandoff.Get(system).Keeper.Tell(new ConntrackShape(settings.Shards, Datapath.Conntrack.ConnectionTable.TransferFormat));
+        var sharding = ClusterSharding.Get(system);
+        var shardingSettings = ClusterShardingSettings.Create(system);
+        return sharding.StartAsync(
             TypeName,
-            entityId => ConntrackShardActor.Props(ConntrackMessageExtractor.ShardOfEntity(entityId), settings, () => Region(system)),
-            ClusterShardingSettings.Create(system),
-            new ConntrackMessageExtractor(settings.Shards));
+            entityId => ConntrackShardActor.Props(ConntrackMessageExtractor.ShardOfEntity(entityId), settings, () => Region(system), claimOnStart: true),
+            shardingSettings,
+            new ConntrackMessageExtractor(settings.Shards),
+            sharding.DefaultShardAllocationStrategy(shardingSettings),
+            HandOffShard.Instance);
     }
 
     /// <summary>The region started on this node by <see cref="StartAsync"/>.</summary>

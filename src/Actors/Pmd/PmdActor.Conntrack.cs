@@ -19,7 +19,14 @@ public sealed partial class PmdActor
         Receive<HostShard>(HandleHostShard);
 
         // The entity stops (hand-off, shutdown): nothing is left to give the shard back to.
-        Receive<ReleaseShard>(message => _hosted.Release(message.Shard));
+        // An entity that is being moved takes its shard back (Sender: a live entity) to hand it over; one that stopped gets nothing.
+        Receive<ReleaseShard>(message =>
+        {
+            if (_hosted.Release(message.Shard) is { } state && !Sender.IsNobody())
+            {
+                Sender.Tell(new ShardReturned(state));
+            }
+        });
         Receive<TrackConnections>(HandleShardBatch);
         Receive<ForShard>(HandleForShard);
 

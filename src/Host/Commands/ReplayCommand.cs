@@ -41,10 +41,11 @@ internal static class ReplayCommand
         var bypass = BypassOption.Create();
         var flush = new Option<string?>("--flush-conntrack") { Description = "After the replay (before any dump), flush the connection table: all zones, or the zone given (dpctl/flush-conntrack [zone]).", Arity = ArgumentArity.ZeroOrOne };
         var txDir = new Option<DirectoryInfo?>("--tx-pcap-dir") { Description = "Write the frames that left each port to DIR/port1.pcap and DIR/port2.pcap (classic pcap, each frame stamped with its input frame's time; --inline)." };
+        var nodes = new Option<int>("--nodes") { Description = "Datapath processes: 1, or 2 (a cluster of two processes on 127.0.0.1: port 1's frames enter the first, port 2's the second).", DefaultValueFactory = _ => 1 };
         var statistics = new Option<bool>("--statistics", "-s") { Description = "With --dump-conntrack, print each entry's seconds to expiry on the capture clock (dpctl/dump-conntrack -s; --inline)." };
         var command = new Command("replay", "Replay a capture through the datapath and print a verdict per frame.")
         {
-            pcap, flows, mac1, mac2, verdicts, config, pmds, inline, dump, flush, bypass, txDir, statistics,
+            pcap, flows, mac1, mac2, verdicts, config, pmds, inline, dump, flush, bypass, txDir, statistics, nodes,
         };
         command.SetAction(async (parse, _) =>
         {
@@ -62,6 +63,7 @@ internal static class ReplayCommand
             {
                 TxPcapDir = parse.GetValue(txDir),
                 Statistics = parse.GetValue(statistics),
+                Nodes = parse.GetValue(nodes),
             };
             return await RunAsync(options, output, error).ConfigureAwait(false);
         });
@@ -76,6 +78,9 @@ internal static class ReplayCommand
 
         /// <summary>Dump entries with their seconds to expiry (dpctl/dump-conntrack -s).</summary>
         public bool Statistics { get; init; }
+
+        /// <summary>Datapath processes (--nodes): 1, or 2 for <see cref="TwoNodeReplay"/>.</summary>
+        public int Nodes { get; init; } = 1;
     }
 
     /// <summary>What --flush-conntrack flushes: every zone (Zone null) or one.</summary>
@@ -141,6 +146,12 @@ internal static class ReplayCommand
             return 2;
         }
 
+        if (options.Nodes is < 1 or > 2 || (options.Nodes == 2 && options.Inline))
+        {
+            error.WriteLine("replay: --nodes is 1 or 2 (2 runs on the actors, not --inline)");
+            return 2;
+        }
+
         if (!options.Inline && (options.TxPcapDir is not null || options.Statistics))
         {
             // The actor replay port does not record its transmissions yet (issue 13, phase B).
@@ -158,12 +169,7 @@ internal static class ReplayCommand
 
         try
         {
-            var config = BypassOption.Apply(DatapathConfig.Load(options.Config?.FullName), options.Bypass);
-            if (options.Pmds is { } pmds)
-            {
-                config = config.With("datapath.pmds", pmds.ToString(System.Globalization.CultureInfo.InvariantCulture), "--pmds");
-            }
-
+            var config = LoadConfig(options.Config, options.Bypass, options.Pmds);
             var settings = DatapathSettings.From(config);
             var ports = new ReplayPorts(mac1, mac2);
             // The verdicts go to a file beside --verdicts, which replaces it only once the replay
@@ -176,6 +182,11 @@ internal static class ReplayCommand
                 if (options.Inline)
                 {
                     RunInline(options, tables, ports, settings, writer, output);
+                }
+                else if (options.Nodes == 2)
+                {
+                    var entries = tables.AllRules().Select(r => r.Entry).ToList();
+                    await TwoNodeReplay.RunAsync(options, config, settings, entries, ReadFrames(options.Pcap, ports), writer, output).ConfigureAwait(false);
                 }
                 else
                 {
@@ -243,6 +254,13 @@ internal static class ReplayCommand
         }
     }
 
+    /// <summary>The embedded default, the --config file, then --bypass and --pmds, as every replay node reads them.</summary>
+    internal static LoadedConfig LoadConfig(FileInfo? file, string? bypass, int? pmds)
+    {
+        var config = BypassOption.Apply(DatapathConfig.Load(file?.FullName), bypass);
+        return pmds is { } count ? config.With("datapath.pmds", count.ToString(System.Globalization.CultureInfo.InvariantCulture), "--pmds") : config;
+    }
+
     private static async Task RunOnActorsAsync(Options options, LoadedConfig config, DatapathSettings settings, IReadOnlyList<FlowEntry> flows, ReplayPorts ports, TextWriter writer, TextWriter output)
     {
         var frames = ReadFrames(options.Pcap, ports);
@@ -269,7 +287,7 @@ internal static class ReplayCommand
     }
 
     /// <summary>Flushes every shard (one zone or all), as dpctl/flush-conntrack does, and says how many connections went.</summary>
-    private static async Task FlushConntrackAsync(DatapathCluster cluster, ushort? zone, TextWriter output)
+    internal static async Task FlushConntrackAsync(DatapathCluster cluster, ushort? zone, TextWriter output)
     {
         int flushed = 0;
         for (int shard = 0; shard < cluster.ConntrackSettings.Shards; shard++)
@@ -282,7 +300,7 @@ internal static class ReplayCommand
     }
 
     /// <summary>Every shard's connections in dpctl/dump-conntrack form, then its count (asked off the packet path).</summary>
-    private static async Task DumpConntrackAsync(DatapathCluster cluster, TextWriter output)
+    internal static async Task DumpConntrackAsync(DatapathCluster cluster, TextWriter output)
     {
         int shards = cluster.ConntrackSettings.Shards;
         var counts = new List<string>();
@@ -304,7 +322,7 @@ internal static class ReplayCommand
         }
     }
 
-    private static List<ReplayFrame> ReadFrames(FileInfo pcap, ReplayPorts ports)
+    internal static List<ReplayFrame> ReadFrames(FileInfo pcap, ReplayPorts ports)
     {
         using var reader = PcapReader.Open(pcap.FullName);
         var frames = new List<ReplayFrame>();

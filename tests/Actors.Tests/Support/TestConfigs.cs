@@ -41,6 +41,16 @@ internal static class TestConfigs
             """ + Patience).WithFallback(DatapathConfig.LoadEmbedded());
 
     /// <summary>
+    /// The embedded default for tests that join several nodes (real remoting between them, which is the
+    /// wire check). Without serialize-messages: it also round-trips Akka.Cluster's own membership events
+    /// through a serializer that drops Member.UpNumber, so nodes disagree on which member is oldest and
+    /// the coordinator singleton is never handed over (the "join stall": a node joining a cluster whose
+    /// region already runs never got a coordinator).
+    /// </summary>
+    public static Config TwoNodes(string extra = "") =>
+        ConfigurationFactory.ParseString(extra + Patience).WithFallback(DatapathConfig.LoadEmbedded());
+
+    /// <summary>
     /// How long ExpectMsg, AwaitCondition and AwaitAssert wait by default (TestKit: 3 s). A loaded
     /// machine (the whole suite beside other builds) can take seconds to start an actor and hand
     /// it its first batch; an expectation that is met never waits for this.

@@ -1,4 +1,6 @@
 using Actors.Conntrack;
+using Actors.Conntrack.Handoff;
+using Actors.Node;
 using Actors.Tests.Support;
 using Actors.Wire;
 using Akka.Serialization;
@@ -53,6 +55,26 @@ public sealed class WireMessageSerializationTests : Akka.TestKit.Xunit2.TestKit
         yield return new CountConnections(4);
         yield return new ConnectionsCounted(2, new ConntrackProtocolCounts { Total = 5, Tcp = 2, Udp = 3, TcpStates = [0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0] });
         yield return new FlushConnectionsMatching(["zone=3", "ct_nw_src=10.0.0.1,ct_nw_proto=17"]);
+
+        // Hand-off: a real chunk of the table above.
+        table.BeginExport().TryNextChunk(4096, out var chunk, out _);
+        yield return HandOffShard.Instance;
+        yield return new ClaimShardState(5);
+        yield return new ShardStateNotHere(5);
+        yield return new ShardStateChunk(5, 9, 0, true, 1_700_000_000_000, table.Count, chunk);
+        yield return new ShardStateChunkAck(5, 9, 0);
+        yield return new ShardStateAccepted(5, 9, table.Count);
+        yield return new ShardStateGivenUp(5, 9, "chunk 0: chunk checksum mismatch");
+        yield return GetHandoffStatistics.Instance;
+        yield return new HandoffStatistics(1, 2, 3, 4, 5, 6, 7, 8);
+        yield return GetConntrackShape.Instance;
+        yield return new ConntrackShape(16, ConnectionTable.TransferFormat);
+
+        // Two-process replay.
+        yield return new ReplayRun([1, 2], [1, 2], [10, 20], [[1, 2, 3], [4, 5]]);
+        yield return new ReplayRunDone(["1 1 -> 2", "2 2 -> 1"]);
+        yield return new ReplayRunFailed("a replay run whose arrays differ in length");
+        yield return LeaveReplay.Instance;
     }
 
     [Fact]
@@ -148,6 +170,22 @@ public sealed class WireMessageSerializationTests : Akka.TestKit.Xunit2.TestKit
                 var s = (ShardStatistics)actual;
                 Assert.Equal((e.Shard, e.Connections, e.Batches, e.Packets, e.SweepSlices), (s.Shard, s.Connections, s.Batches, s.Packets, s.SweepSlices));
                 Assert.Equal(e.Counters, s.Counters);
+                break;
+            case ShardStateChunk e:
+                var chunk = (ShardStateChunk)actual;
+                Assert.Equal((e.Shard, e.TransferId, e.Sequence, e.Last, e.ClockMs, e.Connections), (chunk.Shard, chunk.TransferId, chunk.Sequence, chunk.Last, chunk.ClockMs, chunk.Connections));
+                Assert.Equal(e.Data, chunk.Data);
+                Assert.True(new ConnectionTable(Defaults.ConntrackOptions).Import(chunk.Data).Ok);
+                break;
+            case ReplayRun e:
+                var run = (ReplayRun)actual;
+                Assert.Equal(e.Numbers, run.Numbers);
+                Assert.Equal(e.Ports, run.Ports);
+                Assert.Equal(e.TimesMs, run.TimesMs);
+                Assert.Equal(e.Frames, run.Frames);
+                break;
+            case ReplayRunDone e:
+                Assert.Equal(e.Verdicts, ((ReplayRunDone)actual).Verdicts);
                 break;
             default:
                 // The other records hold only values, so record equality compares their content.
