@@ -28,7 +28,7 @@ internal static class TwoNodeReplay
     public static async Task RunAsync(ReplayCommand.Options options, LoadedConfig config, DatapathSettings settings, IReadOnlyList<FlowEntry> flows, IReadOnlyList<ReplayFrame> frames, TextWriter writer, TextWriter output)
     {
         // Shards rebalance to B as soon as it joins rather than after the default 10 s.
-        var akka = ConfigurationFactory.ParseString("akka.cluster.sharding.rebalance-interval = 500ms").WithFallback(StandardErrorLogger.Config).WithFallback(config.Config);
+        var akka = ConfigurationFactory.ParseString("akka.actor.provider = cluster\nakka.cluster.sharding.rebalance-interval = 500ms").WithFallback(StandardErrorLogger.Config).WithFallback(config.Config);
         await using var cluster = await DatapathCluster.StartAsync(akka, settings.Conntrack).ConfigureAwait(false);
         var node = DatapathNode.Start(cluster, settings.Pmds, settings.Pmd, settings.Bridge);
         await node.UseFlowsAsync(flows, Patience).ConfigureAwait(false);

@@ -48,7 +48,10 @@ internal static class TestConfigs
     /// region already runs never got a coordinator).
     /// </summary>
     public static Config TwoNodes(string extra = "") =>
-        ConfigurationFactory.ParseString(extra + Patience).WithFallback(DatapathConfig.LoadEmbedded());
+        ConfigurationFactory.ParseString(extra + """
+
+            akka.actor.provider = cluster
+            """ + Patience).WithFallback(DatapathConfig.LoadEmbedded());
 
     /// <summary>
     /// How long ExpectMsg, AwaitCondition and AwaitAssert wait by default (TestKit: 3 s). A loaded
