@@ -101,6 +101,13 @@ public sealed partial class ConnectionTable
             return use;
         }
 
+        Reserve(in reply, in original);
+        return ReplyUse.Free;
+    }
+
+    /// <summary>Indexes <paramref name="reply"/> as reserved for <paramref name="original"/>, a connection another table owns (a claim, or a moved table's reservation).</summary>
+    private void Reserve(in ConntrackKey reply, in ConntrackKey original)
+    {
         int slot = Allocate();
         ref var entry = ref _entries[slot];
         entry = default;
@@ -111,7 +118,6 @@ public sealed partial class ConnectionTable
         entry.Link = -1;
         LinkBucket(slot);
         _remoteOwners[reply] = original;
-        return ReplyUse.Free;
     }
 
     /// <summary>Ends the reservation of <paramref name="reply"/> when it is held for <paramref name="original"/> (a late release of an earlier holder changes nothing).</summary>

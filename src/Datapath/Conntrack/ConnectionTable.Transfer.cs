@@ -271,20 +271,6 @@ public sealed partial class ConnectionTable
         entry.Expiration = record.Expiration;
     }
 
-    private void Reserve(in ConntrackKey reply, in ConntrackKey original)
-    {
-        int slot = Allocate();
-        ref var entry = ref _entries[slot];
-        entry = default;
-        entry.Key = reply;
-        entry.Hash = ConntrackInputParser.ShardHashOf(in reply);
-        entry.InUse = true;
-        entry.Kind = EntryKind.RemoteReplyKey;
-        entry.Link = -1;
-        LinkBucket(slot);
-        _remoteOwners[reply] = original;
-    }
-
     /// <summary>The policy slot of a moved connection: its named policy here, else the defaults (counted as an unknown policy).</summary>
     private byte RestoredPolicy(string? name)
     {
