@@ -58,7 +58,7 @@ internal static class ReplayNodeCommand
         {
             var config = ReplayCommand.LoadConfig(configFile, bypass, pmds);
             var settings = DatapathSettings.From(config);
-            await using var cluster = await DatapathCluster.StartAsync(Akka.Configuration.ConfigurationFactory.ParseString("akka.actor.provider = cluster").WithFallback(StandardErrorLogger.Config).WithFallback(config.Config), settings.Conntrack, seedNodes: [seed], upTimeout: TimeSpan.FromSeconds(60)).ConfigureAwait(false);
+            await using var cluster = await DatapathCluster.StartAsync(TwoNodeReplay.NodeConfig(config), settings.Conntrack, seedNodes: [seed], upTimeout: TimeSpan.FromSeconds(60)).ConfigureAwait(false);
             var node = DatapathNode.Start(cluster, settings.Pmds, settings.Pmd, settings.Bridge);
             await node.UseFlowsAsync([.. tables.AllRules().Select(r => r.Entry)], Patience).ConfigureAwait(false);
             var leave = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -25,11 +25,19 @@ internal static class TwoNodeReplay
     private static readonly TimeSpan Patience = TimeSpan.FromMinutes(10);
     private static readonly TimeSpan StartPatience = TimeSpan.FromSeconds(90);
 
+    /// <summary>
+    /// What both nodes of a two-process replay run on: a cluster node (the default is standalone),
+    /// Akka's logs on stderr, and shards that rebalance to B as soon as it joins rather than after
+    /// the default 10 s (only the coordinator, on A, reads that).
+    /// </summary>
+    public static Config NodeConfig(LoadedConfig config) =>
+        ConfigurationFactory.ParseString("akka.actor.provider = cluster\nakka.cluster.sharding.rebalance-interval = 500ms")
+            .WithFallback(StandardErrorLogger.Config)
+            .WithFallback(config.Config);
+
     public static async Task RunAsync(ReplayCommand.Options options, LoadedConfig config, DatapathSettings settings, IReadOnlyList<FlowEntry> flows, IReadOnlyList<ReplayFrame> frames, TextWriter writer, TextWriter output)
     {
-        // Shards rebalance to B as soon as it joins rather than after the default 10 s.
-        var akka = ConfigurationFactory.ParseString("akka.actor.provider = cluster\nakka.cluster.sharding.rebalance-interval = 500ms").WithFallback(StandardErrorLogger.Config).WithFallback(config.Config);
-        await using var cluster = await DatapathCluster.StartAsync(akka, settings.Conntrack).ConfigureAwait(false);
+        await using var cluster = await DatapathCluster.StartAsync(NodeConfig(config), settings.Conntrack).ConfigureAwait(false);
         var node = DatapathNode.Start(cluster, settings.Pmds, settings.Pmd, settings.Bridge);
         await node.UseFlowsAsync(flows, Patience).ConfigureAwait(false);
         using var child = StartNodeB(options, cluster.Address);
