@@ -132,7 +132,8 @@ public sealed class SystemPortTests
         var pmdStats = await PacketAccounting.PmdStatisticsAsync(node, Patience);
 
         Assert.True(counters1.RxPackets >= 300 && counters2.RxPackets >= 300, $"received {counters1.RxPackets} and {counters2.RxPackets}");
-        PacketAccounting.AssertEveryPacketAccountedFor([counters1, counters2], pmdStats, droppedByFlows: 0);
+        // Pools of 32 may run dry while the PMDs still hold their packets: the port counts what it could not take.
+        PacketAccounting.AssertEveryPacketAccountedFor([counters1, counters2], pmdStats, droppedByFlows: 0, receiveDropsAllowed: true);
         PacketAccounting.AssertPoolsFull(port1);
         PacketAccounting.AssertPoolsFull(port2);
     }
