@@ -97,6 +97,14 @@ public sealed class EstablishedStreams
 
     public int Connections { get; }
 
+    /// <summary>
+    /// How many data frames one side of a connection may send beyond the other side's (TCP): each
+    /// segment acknowledges what its sender has seen written, so a side that ran ahead of its peer by
+    /// more than a window's worth of data would be out of window for conntrack (as a real TCP sender
+    /// never is). Half a window keeps well clear of it; UDP has no limit.
+    /// </summary>
+    public int MaxDataFramesAhead => Protocol == TrafficProtocol.Tcp ? TcpWindow / 2 / (FrameLength - FrameWriter.TcpHeaders) : int.MaxValue;
+
     /// <summary>Frames per connection that establish it: UDP request and reply; TCP SYN, SYN|ACK and ACK.</summary>
     public int HandshakeSteps => Protocol == TrafficProtocol.Tcp ? 3 : 2;
 

@@ -105,6 +105,27 @@ public sealed class BenchCommandTests
         Assert.Equal(0, root.GetProperty("ct_created").GetInt64());
     }
 
+    [Theory]
+    [InlineData("udp")]
+    [InlineData("tcp")]
+    public void Two_pmds_on_their_own_threads_are_fed_by_their_own_port_actors_and_track_every_packet_in_place(string protocol)
+    {
+        using var scratch = new ScratchDirectory();
+        string config = scratch.Write("threads.conf", "datapath.pmd-dedicated-threads = on\n");
+
+        var root = RunJson("--config", config, "--duration", "0.3", "--warmup", "0.1", "--connections", "50", "--pmds", "2", "--protocol", protocol);
+
+        Assert.Equal(2, root.GetProperty("pmds").GetInt32());
+        Assert.True(root.GetProperty("rx_packets").GetInt64() > 0);
+        Assert.True(root.GetProperty("tx_packets").GetInt64() > 0);
+        Assert.Equal(0, root.GetProperty("drops").GetInt64());
+        Assert.Equal(0, root.GetProperty("ct_invalid").GetInt64());
+        Assert.Equal(0, root.GetProperty("ct_created").GetInt64());
+
+        // Each PMD hosts the shards of its queues and receives only their connections.
+        Assert.Equal(0, root.GetProperty("ct_messages_per_packet").GetDouble());
+    }
+
     [Fact]
     public void Without_json_it_prints_the_table()
     {

@@ -17,8 +17,9 @@ namespace Actors.Node;
 /// </summary>
 public sealed class DatapathNode
 {
-    private DatapathNode(DatapathCluster cluster, IReadOnlyList<IActorRef> pmds, IActorRef bridge, ConcurrentBatchPool batches)
+    private DatapathNode(DatapathCluster cluster, IReadOnlyList<IActorRef> pmds, IActorRef bridge, ConcurrentBatchPool batches, IReadOnlyList<string>? pmdDispatchers)
     {
+        PmdDispatchers = pmdDispatchers;
         Cluster = cluster;
         Pmds = pmds;
         Bridge = bridge;
@@ -32,6 +33,9 @@ public sealed class DatapathNode
     /// <summary>The bridge actor: flow commands (add/del/mod/replace-flows, dump-flows), ports, pmd-stats-show.</summary>
     public IActorRef Bridge { get; }
 
+    /// <summary>The dispatcher of each PMD's own thread (datapath.pmd-dedicated-threads), for port actors that feed one PMD only; null when the PMDs share the default dispatcher.</summary>
+    public IReadOnlyList<string>? PmdDispatchers { get; }
+
     /// <summary>Batch objects shared by this node's ports and PMDs.</summary>
     public ConcurrentBatchPool Batches { get; }
 
@@ -42,11 +46,17 @@ public sealed class DatapathNode
         ArgumentOutOfRangeException.ThrowIfLessThan(pmdCount, 1);
         var batches = PathBatch.NewPool();
         var pmds = new IActorRef[pmdCount];
+        var dispatchers = settings.DedicatedThreads ? new string[pmdCount] : null;
         for (int i = 0; i < pmdCount; i++)
         {
-            pmds[i] = cluster.System.ActorOf(
-                PmdActor.Props(i, settings, cluster.Conntrack, cluster.ConntrackSettings.Shards, batches),
-                $"{namePrefix}-{i}");
+            var props = PmdActor.Props(i, settings, cluster.Conntrack, cluster.ConntrackSettings.Shards, batches);
+            if (dispatchers is not null)
+            {
+                dispatchers[i] = PmdThreads.Register(cluster.System, i);
+                props = props.WithDispatcher(dispatchers[i]);
+            }
+
+            pmds[i] = cluster.System.ActorOf(props, $"{namePrefix}-{i}");
         }
 
         var bridge = cluster.System.ActorOf(BridgeActor.Props(pmds, bridgeSettings, batches), $"{namePrefix}-bridge");
@@ -61,7 +71,7 @@ public sealed class DatapathNode
             }
         }
 
-        return new DatapathNode(cluster, pmds, bridge, batches);
+        return new DatapathNode(cluster, pmds, bridge, batches, dispatchers);
     }
 
 

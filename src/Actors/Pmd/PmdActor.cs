@@ -153,7 +153,7 @@ public sealed partial class PmdActor : ReceiveActor, IWithTimers
         _translator = new Translator(_tables, new RecircRegistry(), [], new MacLearningTable());
         _revalidator = new TranslationRevalidator(_translator);
         _routes = new ConntrackRoutes(conntrackRegion, shardCount, settings.DirectConntrackRoutes);
-        _transmitter = new PmdTransmitter(batches, Self);
+        _transmitter = new PmdTransmitter(id, batches, Self);
         _hosted = new HostedShards(shardCount);
         RemoteShards? remote = null;
         PmdConntrackStage? conntrack = null;
@@ -191,14 +191,11 @@ public sealed partial class PmdActor : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    /// <summary>The dispatcher of PMDs with a thread of their own (configured in the embedded datapath.conf).</summary>
-    public const string DedicatedDispatcher = "datapath-pmd-dispatcher";
-
+    /// <summary>The PMD's props; with dedicated threads the caller puts it on its thread's dispatcher (<see cref="PmdThreads.Register"/>).</summary>
     public static Props Props(int id, PmdSettings settings, IActorRef conntrackRegion, int shardCount, ConcurrentBatchPool batches)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        var props = Akka.Actor.Props.Create(() => new PmdActor(id, settings, conntrackRegion, shardCount, batches));
-        return settings.DedicatedThreads ? props.WithDispatcher(DedicatedDispatcher) : props;
+        return Akka.Actor.Props.Create(() => new PmdActor(id, settings, conntrackRegion, shardCount, batches));
     }
 
     protected override void PreStart() =>

@@ -23,7 +23,7 @@ public sealed record PmdSettings
     /// <summary>datapath.conntrack-answer-timeout: a conntrack batch unanswered this long is given up (its shard stopped or restarted): its packets are dropped and counted.</summary>
     public required TimeSpan ConntrackAnswerTimeout { get; init; }
 
-    /// <summary>datapath.pmd-dedicated-threads: each PMD actor runs on a thread of its own (Akka's pinned dispatcher <see cref="PmdActor.DedicatedDispatcher"/>) instead of the shared pool.</summary>
+    /// <summary>datapath.pmd-dedicated-threads: each PMD actor runs on a thread of its own (<see cref="PmdThreads"/>), shared with the port actors that feed only its queues, instead of the shared pool.</summary>
     public required bool DedicatedThreads { get; init; }
 
     /// <summary>

@@ -9,9 +9,10 @@ namespace Actors.Pmd;
 /// The PMD's transmit side: each output packet is copied into the port's transmit pool (or, for
 /// an action list's last output, handed over itself) and
 /// batched per port (as dp_netdev's output batching); batches go to the port actor when full and
-/// whenever the PMD finishes a message. A missing port or an empty pool is a counted drop.
+/// whenever the PMD finishes a message. A missing port or an empty pool is a counted drop. A port
+/// split by PMD is reached through this PMD's own lane of it (<see cref="PortLink.LaneOf"/>).
 /// </summary>
-internal sealed class PmdTransmitter(ConcurrentBatchPool batches, IActorRef self) : IPacketSink
+internal sealed class PmdTransmitter(int pmd, ConcurrentBatchPool batches, IActorRef self) : IPacketSink
 {
     private readonly Dictionary<uint, Link> _ports = [];
 
@@ -34,7 +35,7 @@ internal sealed class PmdTransmitter(ConcurrentBatchPool batches, IActorRef self
         _ports.Clear();
         foreach (var port in ports)
         {
-            _ports[port.Port] = new Link(port);
+            _ports[port.Port] = new Link(port.Port, port.LaneOf(pmd));
         }
     }
 
@@ -46,7 +47,7 @@ internal sealed class PmdTransmitter(ConcurrentBatchPool batches, IActorRef self
             return;
         }
 
-        if (!link.Port.TransmitPool.TryRent(out var copy))
+        if (!link.Lane.TransmitPool.TryRent(out var copy))
         {
             DroppedPoolEmpty++;
             return;
@@ -95,14 +96,16 @@ internal sealed class PmdTransmitter(ConcurrentBatchPool batches, IActorRef self
 
     private void Send(Link link)
     {
-        link.Port.Actor.Tell(link.Pending!.ToSend(link.Port.Port), self);
+        link.Lane.Actor.Tell(link.Pending!.ToSend(link.Port), self);
         link.Pending = null;
         BatchesSent++;
     }
 
-    private sealed class Link(PortLink port)
+    private sealed class Link(uint port, PortLane lane)
     {
-        public PortLink Port { get; } = port;
+        public uint Port { get; } = port;
+
+        public PortLane Lane { get; } = lane;
 
         public PathBatch? Pending { get; set; }
     }

@@ -10,6 +10,9 @@ namespace Actors.Ports;
 /// </summary>
 public sealed record PortHandle(IActorRef Actor, IReadOnlyList<PortLink> Links, PortPools Pools);
 
+/// <summary>Ports split by PMD: one port actor per PMD (<see cref="Parts"/>, at the PMD's index), each on its PMD's thread; <see cref="Links"/> lead each PMD to its own part.</summary>
+public sealed record SplitPortHandle(IReadOnlyList<PortHandle> Parts, IReadOnlyList<PortLink> Links);
+
 /// <summary>Starts (or resumes) feeding frames to the PMDs.</summary>
 public sealed record StartTraffic : INoSerializationVerificationNeeded
 {
@@ -87,6 +90,21 @@ public sealed record PortStatistics(
     public long RxDropped => RxDroppedOverload + RxDroppedPoolEmpty + RxDroppedTooLong;
 
     public long TxDropped => TxDroppedTooLong + TxErrors;
+
+    /// <summary>The counters of one port served by several actors (a port split by PMD), per port number.</summary>
+    public static IReadOnlyList<PortStatistics> SumByPort(IEnumerable<PortStatistics> parts) =>
+        parts.GroupBy(p => p.Port).OrderBy(g => g.Key).Select(g => new PortStatistics(
+            g.Key,
+            g.Sum(p => p.RxPackets),
+            g.Sum(p => p.RxBytes),
+            g.Sum(p => p.TxPackets),
+            g.Sum(p => p.TxBytes),
+            g.Sum(p => p.RxDroppedOverload),
+            g.Sum(p => p.RxDroppedPoolEmpty),
+            g.Sum(p => p.RxDroppedTooLong),
+            g.Sum(p => p.RxErrors),
+            g.Sum(p => p.TxDroppedTooLong),
+            g.Sum(p => p.TxErrors))).ToList();
 }
 
 /// <summary>

@@ -20,9 +20,11 @@ internal enum HandshakeStep
 /// reply; TCP SYN, SYN|ACK, ACK), one frame per connection from the step's port, then a check that
 /// the datapath forwarded each of them to the other port. A plain class; not thread-safe.
 /// </summary>
+/// <param name="connectionsFrom">How many connections' frames a port sends (all of them, or the share of one PMD's queues).</param>
 /// <param name="txPackets">Frames a port has transmitted so far (its tx counter).</param>
-internal sealed class StreamHandshake(int connections, int steps, Func<uint, long> txPackets)
+internal sealed class StreamHandshake(Func<uint, int> connectionsFrom, int steps, Func<uint, long> txPackets)
 {
+    private int _connections;
     private long _forwardedBefore;
 
     public int Step { get; private set; }
@@ -31,7 +33,7 @@ internal sealed class StreamHandshake(int connections, int steps, Func<uint, lon
     public int Next { get; private set; }
 
     /// <summary>Every connection's frame of this step was sent: its end is awaited.</summary>
-    public bool StepSent => Next >= connections;
+    public bool StepSent => Next >= _connections;
 
     /// <summary>The port whose host sends this step's frames.</summary>
     public uint Port => EstablishedStreams.HandshakePort(Step);
@@ -52,9 +54,9 @@ internal sealed class StreamHandshake(int connections, int steps, Func<uint, lon
     public HandshakeStep FinishStep(out string? failure)
     {
         long forwarded = txPackets(Peer) - _forwardedBefore;
-        if (forwarded != connections)
+        if (forwarded != _connections)
         {
-            failure = $"warm-up step {Step + 1} of {steps}: {forwarded} of {connections} frames from port {Port} were forwarded to port {Peer}";
+            failure = $"warm-up step {Step + 1} of {steps}: {forwarded} of {_connections} frames from port {Port} were forwarded to port {Peer}";
             return HandshakeStep.Failed;
         }
 
@@ -72,6 +74,7 @@ internal sealed class StreamHandshake(int connections, int steps, Func<uint, lon
     {
         Step = step;
         Next = 0;
+        _connections = connectionsFrom(Port);
         _forwardedBefore = txPackets(Peer);
     }
 }

@@ -49,8 +49,14 @@ public sealed class StreamPortActor : PortActor, IWithTimers
     private readonly StreamHandshake _handshake;
     private readonly ReceiveQueues _queues;
     private readonly int[] _cursor = new int[Ports];
+
+    // Data frames each port has sent (TCP: one side never runs more than a window ahead of the other).
+    private readonly long[] _dataSent = new long[Ports];
+
+    // The connections whose frames each port sends, when the actor feeds one PMD only (null: all of them, by index).
+    private readonly int[]?[] _members = new int[]?[Ports];
     private readonly PmdQuiescer _stepQuiescer;
-    private ushort[][]? _queueOf;
+    private readonly ushort[][]? _queueOf;
     private IActorRef? _establishWaiter;
     private Phase _phase = Phase.Idle;
     private int _firstPort;
@@ -62,8 +68,22 @@ public sealed class StreamPortActor : PortActor, IWithTimers
         settings.Validate();
         _settings = settings;
         _streams = new EstablishedStreams(settings.Protocol, settings.Connections, settings.SnatAddress);
-        _handshake = new StreamHandshake(settings.Connections, _streams.HandshakeSteps, port => CountersAt(IndexOf(port)).TxPackets);
         _queues = new ReceiveQueues(Ports, settings.QueuesPerPort, settings.Window, pmds, batches, Self);
+        if (settings.OnlyPmd is int only && only >= pmds.Count)
+        {
+            throw new ArgumentException($"StreamPortSettings.OnlyPmd {only} names no PMD (there are {pmds.Count}).", nameof(settings));
+        }
+
+        _queueOf = _queues.QueuesPerPort > 1 ? ClassifyConnections() : null;
+        if (settings.OnlyPmd is int pmd)
+        {
+            for (int portIndex = 0; portIndex < Ports; portIndex++)
+            {
+                _members[portIndex] = MembersOf(portIndex, pmd);
+            }
+        }
+
+        _handshake = new StreamHandshake(port => ConnectionsFrom(IndexOf(port)), _streams.HandshakeSteps, port => CountersAt(IndexOf(port)).TxPackets);
         _stepQuiescer = new PmdQuiescer(pmds, Self);
 
         Receive<EstablishStreams>(_ => HandleEstablish());
@@ -82,13 +102,46 @@ public sealed class StreamPortActor : PortActor, IWithTimers
     public ITimerScheduler Timers { get; set; } = null!;
 
     /// <summary>Starts the actor and makes the links (ports 1 and 2, each with its own transmit pool) for <c>DatapathNode.UsePortsAsync</c>.</summary>
-    public static PortHandle Start(IActorRefFactory factory, StreamPortSettings settings, IReadOnlyList<IActorRef> pmds, ConcurrentBatchPool batches, string? name = null)
+    /// <param name="dispatcher">The dispatcher to run on (a PMD's thread); null: the default.</param>
+    public static PortHandle Start(IActorRefFactory factory, StreamPortSettings settings, IReadOnlyList<IActorRef> pmds, ConcurrentBatchPool batches, string? name = null, string? dispatcher = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
         settings.Validate();
         var pools = PortPools.PerPort(Ports, settings.ReceivePoolSize, settings.TransmitPoolSize, PacketCapacity);
         var props = Akka.Actor.Props.Create(() => new StreamPortActor(settings, pmds, batches, pools));
-        return StartActor(factory, props, name, PortNumbers, pools, TypeName);
+        return StartActor(factory, dispatcher is null ? props : props.WithDispatcher(dispatcher), name, PortNumbers, pools, TypeName);
+    }
+
+    /// <summary>
+    /// Ports 1 and 2 split by PMD, as PMD threads poll their own receive queues: one actor per PMD
+    /// (named "<paramref name="name"/>-i"), on that PMD's dispatcher, sending only the connections
+    /// its queues receive, and the links that lead each PMD's output back to its own actor. With
+    /// symmetric RSS both directions of a connection meet on one PMD, which hosts its conntrack
+    /// shard: a packet then never leaves the thread that received it.
+    /// </summary>
+    public static SplitPortHandle StartPerPmd(IActorRefFactory factory, StreamPortSettings settings, IReadOnlyList<IActorRef> pmds, IReadOnlyList<string> dispatchers, ConcurrentBatchPool batches, string name)
+    {
+        ArgumentNullException.ThrowIfNull(pmds);
+        ArgumentNullException.ThrowIfNull(dispatchers);
+        ArgumentNullException.ThrowIfNull(settings);
+        if (dispatchers.Count != pmds.Count)
+        {
+            throw new ArgumentException($"{dispatchers.Count} dispatchers for {pmds.Count} PMDs.", nameof(dispatchers));
+        }
+
+        var parts = new PortHandle[pmds.Count];
+        for (int pmd = 0; pmd < parts.Length; pmd++)
+        {
+            parts[pmd] = Start(factory, settings with { OnlyPmd = pmd }, pmds, batches, $"{name}-{pmd}", dispatchers[pmd]);
+        }
+
+        var links = new PortLink[Ports];
+        for (int i = 0; i < Ports; i++)
+        {
+            links[i] = parts[0].Links[i] with { PerPmd = parts.Select(p => new PortLane(p.Actor, p.Pools.Transmit[i])).ToArray() };
+        }
+
+        return new SplitPortHandle(parts, links);
     }
 
     /// <summary>Data frames flow only once every connection is established.</summary>
@@ -146,7 +199,15 @@ public sealed class StreamPortActor : PortActor, IWithTimers
         }
 
         _establishWaiter = Sender;
-        _queueOf = _queues.QueuesPerPort > 1 ? ClassifyConnections() : null;
+        if (ConnectionsFrom(0) == 0 && ConnectionsFrom(1) == 0)
+        {
+            // A PMD none of whose queues receives any connection: nothing to establish.
+            _phase = Phase.Established;
+            Sender.Tell(new StreamsEstablished(Statistics()));
+            _establishWaiter = null;
+            return;
+        }
+
         _phase = Phase.Handshake;
         _handshake.Begin();
         Timers.StartPeriodicTimer(nameof(Tick), Tick.Instance, _settings.IdlePollInterval);
@@ -171,7 +232,7 @@ public sealed class StreamPortActor : PortActor, IWithTimers
         var pool = Pools.Receive[portIndex];
         for (int i = 0; i < PacketBatch.MaxSize && !_handshake.StepSent && pool.TryRent(out var packet); i++)
         {
-            int connection = _handshake.TakeNext();
+            int connection = Member(portIndex, _handshake.TakeNext());
             _streams.WriteHandshake(_handshake.Step, connection, packet);
             Offer(portIndex, connection, packet, nowMs);
         }
@@ -211,11 +272,14 @@ public sealed class StreamPortActor : PortActor, IWithTimers
         uint port = PortAt(portIndex);
         var pool = Pools.Receive[portIndex];
         ref int cursor = ref _cursor[portIndex];
+        int count = ConnectionsFrom(portIndex);
         for (int i = 0; i < PacketBatch.MaxSize && pool.TryRent(out var packet); i++)
         {
-            _streams.WriteData(port, cursor, packet);
-            Offer(portIndex, cursor, packet, nowMs);
-            if (++cursor == _streams.Connections)
+            int connection = Member(portIndex, cursor);
+            _streams.WriteData(port, connection, packet);
+            Offer(portIndex, connection, packet, nowMs);
+            _dataSent[portIndex]++;
+            if (++cursor == count)
             {
                 cursor = 0;
             }
@@ -223,7 +287,47 @@ public sealed class StreamPortActor : PortActor, IWithTimers
     }
 
     private bool CanFill(int portIndex) =>
-        _queues.CanAcceptOneBatchPerQueue() && Pools.Receive[portIndex].Available >= PacketBatch.MaxSize;
+        ConnectionsFrom(portIndex) > 0 && _queues.CanAcceptOneBatchPerQueue() && Pools.Receive[portIndex].Available >= PacketBatch.MaxSize && WithinWindow(portIndex);
+
+    /// <summary>
+    /// TCP: a port whose host is ahead of the other by a window's worth of data per connection waits
+    /// for it (a loaded machine once let one side's rounds starve the other's until conntrack saw
+    /// segments beyond the window and marked them invalid). Ports with no frames of their own to
+    /// send (a PMD's share with one-sided connections) do not hold the other back.
+    /// </summary>
+    private bool WithinWindow(int portIndex)
+    {
+        int other = 1 - portIndex;
+        if (ConnectionsFrom(other) == 0)
+        {
+            return true;
+        }
+
+        long lead = _dataSent[portIndex] - _dataSent[other];
+        return lead < (long)_streams.MaxDataFramesAhead * Math.Max(1, Math.Min(ConnectionsFrom(portIndex), ConnectionsFrom(other)));
+    }
+
+    /// <summary>How many connections' frames the port at <paramref name="portIndex"/> sends.</summary>
+    private int ConnectionsFrom(int portIndex) => _members[portIndex]?.Length ?? _streams.Connections;
+
+    /// <summary>The connection that is the port's <paramref name="index"/>-th.</summary>
+    private int Member(int portIndex, int index) => _members[portIndex] is { } members ? members[index] : index;
+
+    /// <summary>The connections whose frames from the port at <paramref name="portIndex"/> reach a queue of <paramref name="pmd"/>.</summary>
+    private int[] MembersOf(int portIndex, int pmd)
+    {
+        var members = new List<int>();
+        for (int c = 0; c < _streams.Connections; c++)
+        {
+            int queue = _queueOf is { } queues ? queues[portIndex][c] : 0;
+            if (_queues.PmdOfQueue(queue) == pmd)
+            {
+                members.Add(c);
+            }
+        }
+
+        return [.. members];
+    }
 
     /// <summary>A refusal is not expected in a closed loop (a round fills only with room for it); counted, never hidden.</summary>
     private void Offer(int portIndex, int connection, Packet packet, long nowMs)

@@ -18,6 +18,13 @@ public sealed record StreamPortSettings
     /// <summary>Receive queues per port; queue q is served by PMD q mod the number of PMDs.</summary>
     public int QueuesPerPort { get; init; } = 1;
 
+    /// <summary>
+    /// Feed only the queues of this PMD (index in the PMD list): the actor sends the frames of the
+    /// connections whose queue that PMD serves and no others, as one PMD thread polling its own
+    /// queues does (<see cref="StreamPortActor.StartPerPmd"/>). Null: every queue.
+    /// </summary>
+    public int? OnlyPmd { get; init; }
+
     /// <summary>datapath.port-window (no default here: the configuration holds it): batches a PMD may have from this port actor and not yet have taken.</summary>
     public required int Window { get; init; }
 
@@ -36,6 +43,7 @@ public sealed record StreamPortSettings
         Check(Protocol is TrafficProtocol.Udp or TrafficProtocol.Tcp, nameof(Protocol), "must be UDP or TCP");
         Check(Connections is >= 1 and <= EstablishedStreams.MaxConnections, nameof(Connections), $"must be between 1 and {EstablishedStreams.MaxConnections}");
         Check(QueuesPerPort is >= 1 and <= 1024, nameof(QueuesPerPort), "must be between 1 and 1024");
+        Check(OnlyPmd is null or >= 0, nameof(OnlyPmd), "must not be negative");
         Check(Window >= 1, nameof(Window), "must be at least 1");
         Check(ReceivePoolSize >= PacketBatch.MaxSize, nameof(ReceivePoolSize), $"must be at least {PacketBatch.MaxSize}");
         Check(TransmitPoolSize >= PacketBatch.MaxSize, nameof(TransmitPoolSize), $"must be at least {PacketBatch.MaxSize}");

@@ -40,23 +40,42 @@ internal static class BenchRunner
                 QueuesPerPort = settings.QueuesPerPort,
                 Window = settings.Bridge.PortWindow,
             };
-            var ports = StreamPortActor.Start(cluster.System, portSettings, node.Pmds, node.Batches, "bench-ports");
-            await node.UsePortsAsync(ports.Links, Patience).ConfigureAwait(false);
+            // With PMD threads each PMD's queues are fed by a port actor on its thread (as a PMD polls
+            // its own queues); otherwise one actor feeds them all from the shared pool.
+            IReadOnlyList<IActorRef> ports;
+            if (node.PmdDispatchers is { } dispatchers)
+            {
+                var split = StreamPortActor.StartPerPmd(cluster.System, portSettings, node.Pmds, dispatchers, node.Batches, "bench-ports");
+                await node.UsePortsAsync(split.Links, Patience).ConfigureAwait(false);
+                ports = split.Parts.Select(p => p.Actor).ToList();
+            }
+            else
+            {
+                var one = StreamPortActor.Start(cluster.System, portSettings, node.Pmds, node.Batches, "bench-ports");
+                await node.UsePortsAsync(one.Links, Patience).ConfigureAwait(false);
+                ports = [one.Actor];
+            }
 
             // A handshake step takes about a microsecond per connection; allow far more.
             var establishing = Patience + TimeSpan.FromMilliseconds(options.Connections / 50.0);
-            var established = await ports.Actor.Ask<object>(EstablishStreams.Instance, establishing).ConfigureAwait(false);
-            if (established is PortFailed failed)
+            foreach (var established in await Task.WhenAll(ports.Select(p => p.Ask<object>(EstablishStreams.Instance, establishing))).ConfigureAwait(false))
             {
-                throw new BenchFailedException("the connections were not established: " + failed.Reason);
+                if (established is PortFailed failed)
+                {
+                    throw new BenchFailedException("the connections were not established: " + failed.Reason);
+                }
             }
 
-            ports.Actor.Tell(StartTraffic.Instance);
+            foreach (var port in ports)
+            {
+                port.Tell(StartTraffic.Instance);
+            }
+
             await Task.Delay(options.Warmup).ConfigureAwait(false);
-            var before = await SnapshotAsync(cluster, node, ports.Actor).ConfigureAwait(false);
+            var before = await SnapshotAsync(cluster, node, ports).ConfigureAwait(false);
             await Task.Delay(options.Duration).ConfigureAwait(false);
-            var after = await SnapshotAsync(cluster, node, ports.Actor).ConfigureAwait(false);
-            await ports.Actor.Ask<PortDrained>(DrainAndReport.Instance, Patience).ConfigureAwait(false);
+            var after = await SnapshotAsync(cluster, node, ports).ConfigureAwait(false);
+            await Task.WhenAll(ports.Select(p => p.Ask<PortDrained>(DrainAndReport.Instance, Patience))).ConfigureAwait(false);
             return Result(settings, options, before, after);
         }
         finally
@@ -116,7 +135,7 @@ internal static class BenchRunner
         return (process.TotalProcessorTime, GC.GetTotalAllocatedBytes(precise: false), GC.CollectionCount(0) + GC.CollectionCount(1) + GC.CollectionCount(2));
     }
 
-    private static async Task<Snapshot> SnapshotAsync(DatapathCluster cluster, DatapathNode node, IActorRef ports)
+    private static async Task<Snapshot> SnapshotAsync(DatapathCluster cluster, DatapathNode node, IReadOnlyList<IActorRef> ports)
     {
         long timestamp = Stopwatch.GetTimestamp();
         var process = ProcessCounters();
@@ -126,7 +145,8 @@ internal static class BenchRunner
             throw new BenchFailedException($"only {pmds.Count} of {node.Pmds.Count} PMDs answered for their statistics");
         }
 
-        var portStats = await ports.Ask<PortActorStatistics>(GetPortStatistics.Instance, Patience).ConfigureAwait(false);
+        var parts = await Task.WhenAll(ports.Select(p => p.Ask<PortActorStatistics>(GetPortStatistics.Instance, Patience))).ConfigureAwait(false);
+        var portStats = PortStatistics.SumByPort(parts.SelectMany(p => p.Ports));
         long invalid = 0;
         long created = 0;
         for (int shard = 0; shard < cluster.ConntrackSettings.Shards; shard++)
@@ -149,8 +169,8 @@ internal static class BenchRunner
             pmds.Sum(p => p.Pipeline.BypassHits),
             pmds.Sum(p => p.Pipeline.BypassInstalls),
             pmds.Sum(p => p.Pipeline.BypassGuardFallbacks),
-            Actors.Node.PacketLedger.From(pmds, portStats.Ports).Dropped,
-            portStats.Ports.Sum(p => p.TxPackets),
+            Actors.Node.PacketLedger.From(pmds, portStats).Dropped,
+            portStats.Sum(p => p.TxPackets),
             invalid,
             created,
             pmds.Sum(p => p.Pipeline.ProcessingNs),

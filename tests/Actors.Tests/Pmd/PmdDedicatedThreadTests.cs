@@ -1,4 +1,5 @@
-using Actors.PacketPath;
+using Actors.Cluster;
+using Actors.Node;
 using Actors.Pmd;
 using Actors.Tests.Support;
 using Akka.Actor;
@@ -6,32 +7,70 @@ using Datapath.Tests.Support;
 
 namespace Actors.Tests.Pmd;
 
-/// <summary>datapath.pmd-dedicated-threads: a PMD on a thread of its own, and the same PMD otherwise.</summary>
+/// <summary>datapath.pmd-dedicated-threads: each PMD on a thread of its own, which the port actors feeding it may share.</summary>
 public sealed class PmdDedicatedThreadTests : Akka.TestKit.Xunit2.TestKit
 {
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+
     public PmdDedicatedThreadTests()
         : base(TestConfigs.LocalVirtualTime())
     {
     }
 
     [Fact]
-    public void A_pmd_with_a_dedicated_thread_runs_on_the_pinned_dispatcher_and_answers()
+    public async Task Actors_on_one_pmds_dispatcher_share_one_thread_and_each_pmd_has_its_own()
     {
-        var settings = Defaults.PmdSettings with { DedicatedThreads = true };
-        var props = PmdActor.Props(0, settings, CreateTestProbe().Ref, shardCount: 1, PathBatch.NewPool());
-        Assert.Equal(PmdActor.DedicatedDispatcher, props.Dispatcher);
+        string first = PmdThreads.Register(Sys, 0);
+        string second = PmdThreads.Register(Sys, 1);
+        Assert.Equal(first, PmdThreads.Register(Sys, 0));
+        Assert.NotEqual(first, second);
 
-        // The embedded configuration defines the dispatcher: the PMD starts on it and answers.
-        var pmd = Sys.ActorOf(props);
-        pmd.Tell(GetPmdStatistics.Instance);
-        Assert.Equal(0, ExpectMsg<PmdStatistics>().Pmd);
+        var a = Sys.ActorOf(Props.Create(() => new ThreadReporter()).WithDispatcher(first));
+        var b = Sys.ActorOf(Props.Create(() => new ThreadReporter()).WithDispatcher(first));
+        var c = Sys.ActorOf(Props.Create(() => new ThreadReporter()).WithDispatcher(second));
+        var threadsOfFirst = new HashSet<int>();
+        var threadsOfSecond = new HashSet<int>();
+        for (int i = 0; i < 20; i++)
+        {
+            threadsOfFirst.Add(await a.Ask<int>("thread", Patience));
+            threadsOfFirst.Add(await b.Ask<int>("thread", Patience));
+            threadsOfSecond.Add(await c.Ask<int>("thread", Patience));
+        }
+
+        Assert.Single(threadsOfFirst);
+        Assert.Single(threadsOfSecond);
+        Assert.NotEqual(threadsOfFirst.Single(), threadsOfSecond.Single());
     }
 
     [Fact]
-    public void By_default_a_pmd_shares_the_default_dispatcher()
+    public async Task A_node_with_dedicated_threads_puts_each_pmd_on_its_own_dispatcher_and_the_pmds_answer()
+    {
+        await using var cluster = await DatapathCluster.StartAsync(TestConfigs.Standalone(), Defaults.ConntrackSettings, "threads");
+        var node = DatapathNode.Start(cluster, 2, Defaults.PmdSettings with { DedicatedThreads = true }, Defaults.BridgeSettings);
+
+        Assert.Equal([PmdThreads.DispatcherId(0), PmdThreads.DispatcherId(1)], node.PmdDispatchers);
+        for (int i = 0; i < 2; i++)
+        {
+            var stats = await node.Pmds[i].Ask<PmdStatistics>(GetPmdStatistics.Instance, Patience);
+            Assert.Equal(i, stats.Pmd);
+        }
+
+        await node.StopAsync();
+    }
+
+    [Fact]
+    public async Task By_default_the_pmds_share_the_default_dispatcher()
     {
         Assert.False(Defaults.PmdSettings.DedicatedThreads);
-        var props = PmdActor.Props(0, Defaults.PmdSettings, CreateTestProbe().Ref, shardCount: 1, PathBatch.NewPool());
-        Assert.NotEqual(PmdActor.DedicatedDispatcher, props.Dispatcher);
+        await using var cluster = await DatapathCluster.StartAsync(TestConfigs.Standalone(), Defaults.ConntrackSettings, "shared");
+        var node = DatapathNode.Start(cluster, 1, Defaults.PmdSettings, Defaults.BridgeSettings);
+
+        Assert.Null(node.PmdDispatchers);
+        await node.StopAsync();
+    }
+
+    private sealed class ThreadReporter : ReceiveActor
+    {
+        public ThreadReporter() => Receive<string>(_ => Sender.Tell(Environment.CurrentManagedThreadId));
     }
 }

@@ -10,7 +10,7 @@ public sealed class StreamHandshakeTests
     [Fact]
     public void Steps_alternate_ports_and_end_established_when_every_frame_was_forwarded()
     {
-        var handshake = new StreamHandshake(connections: 3, steps: 3, port => _tx[port]);
+        var handshake = new StreamHandshake(_ => 3, steps: 3, port => _tx[port]);
         handshake.Begin();
 
         var ports = new List<(uint From, uint To)>();
@@ -33,7 +33,7 @@ public sealed class StreamHandshakeTests
     public void A_frame_not_forwarded_fails_the_step_naming_it_and_the_ports()
     {
         _tx[1] = 7;
-        var handshake = new StreamHandshake(connections: 4, steps: 2, port => _tx[port]);
+        var handshake = new StreamHandshake(_ => 4, steps: 2, port => _tx[port]);
         handshake.Begin();
         TakeAll(handshake, 4);
         _tx[2] += 4;
@@ -50,7 +50,7 @@ public sealed class StreamHandshakeTests
     [Fact]
     public void No_connection_is_taken_twice_in_a_step()
     {
-        var handshake = new StreamHandshake(connections: 1, steps: 2, port => _tx[port]);
+        var handshake = new StreamHandshake(_ => 1, steps: 2, port => _tx[port]);
         handshake.Begin();
         handshake.TakeNext();
 

@@ -45,6 +45,45 @@ public sealed class StreamPortTests
     }
 
     [Fact]
+    public async Task Ports_split_by_pmd_feed_each_pmd_on_its_own_thread_and_every_packet_is_tracked_where_it_was_received()
+    {
+        // Two PMDs, each on its own thread with the conntrack shards of its queues, and a stream port
+        // actor per PMD on that thread: no packet needs a conntrack message, and each PMD's output
+        // comes back to its own part.
+        var settings = new StreamPortSettings { Connections = 500, QueuesPerPort = 2, ReceivePoolSize = 64, TransmitPoolSize = 64, Window = Defaults.PortWindow };
+        await using var cluster = await DatapathCluster.StartAsync(TestConfigs.Standalone(), Defaults.ConntrackSettings with { Shards = 8 }, "split");
+        var node = DatapathNode.Start(cluster, 2, Defaults.PmdSettings with { DedicatedThreads = true }, Defaults.BridgeSettings);
+        await node.UseFlowsAsync(ActorReplayTests.Firewall(), Patience);
+        var split = StreamPortActor.StartPerPmd(cluster.System, settings, node.Pmds, node.PmdDispatchers!, node.Batches, "split-ports");
+        await node.UsePortsAsync(split.Links, Patience);
+        await AwaitHostedEverywhere(node);
+
+        var established = await Task.WhenAll(split.Parts.Select(p => p.Actor.Ask<StreamsEstablished>(EstablishStreams.Instance, Patience)));
+        foreach (var part in split.Parts)
+        {
+            part.Actor.Tell(StartTraffic.Instance);
+        }
+
+        var drained = await Task.WhenAll(split.Parts.Select(p => p.Actor.Ask<PortDrained>(DrainAndReport.Instance, Patience)));
+        var pmdStats = await PacketAccounting.PmdStatisticsAsync(node, Patience);
+        await node.StopAsync();
+
+        // Every connection's handshake went through exactly one part, and both parts had some.
+        int handshake = settings.Connections * new EstablishedStreams(settings.Protocol, 1).HandshakeSteps;
+        Assert.Equal(handshake, established.Sum(e => e.Statistics[1].TxPackets + e.Statistics[2].TxPackets));
+        Assert.All(established, e => Assert.True(e.Statistics[1].RxPackets > 0, "a PMD's part had no connection"));
+        Assert.All(pmdStats, p => Assert.True(p.Pipeline.PacketsReceived > 0 && p.ConntrackMessages == 0, $"PMD {p.Pmd}: {p.Pipeline.PacketsReceived} packets, {p.ConntrackMessages} conntrack messages"));
+        for (int pmd = 0; pmd < 2; pmd++)
+        {
+            var ports = drained[pmd].Statistics.Ports;
+            Assert.Equal(pmdStats[pmd].Pipeline.PacketsReceived, ports.Sum(p => p.RxPackets));
+        }
+
+        PacketAccounting.AssertEveryPacketAccountedFor(PortStatistics.SumByPort(drained.SelectMany(d => d.Statistics.Ports)), pmdStats, droppedByFlows: 0);
+        Assert.All(split.Parts, PacketAccounting.AssertPoolsFull);
+    }
+
+    [Fact]
     public async Task A_warm_up_whose_replies_the_firewall_drops_fails_naming_the_step_and_the_ports()
     {
         // Without the established rule for port 2, the UDP replies (step 2) are dropped.
@@ -67,6 +106,22 @@ public sealed class StreamPortTests
         Assert.Equal("warm-up step 2 of 2: 0 of 100 frames from port 2 were forwarded to port 1", failed.Reason);
         PacketAccounting.AssertPoolsFull(port);
         Assert.Equal(0, drained.Statistics[1].TxPackets);
+    }
+
+    private static async Task AwaitHostedEverywhere(DatapathNode node)
+    {
+        var deadline = DateTime.UtcNow + Patience;
+        while (true)
+        {
+            var stats = await PacketAccounting.PmdStatisticsAsync(node, Patience);
+            if (stats.Sum(s => s.HostedShards) == node.Cluster.ConntrackSettings.Shards)
+            {
+                return;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, "the shards were not hosted by the PMDs");
+            await Task.Delay(20); // polling the condition, not waiting for a time
+        }
     }
 
     private static async Task<PortHandle> Start(DatapathNode node, StreamPortSettings settings, IReadOnlyList<FlowEntry> flows)
