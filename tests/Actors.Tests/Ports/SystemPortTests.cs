@@ -143,7 +143,7 @@ public sealed class SystemPortTests
 
     private static async Task AssertPings(LabHost from, LabHost to)
     {
-        var ping = await NetworkLab.ExecAsync(from, Patience, "ping", "-c", "3", "-i", "0.2", "-w", "5", to.Address);
+        var ping = await NetworkLab.ExecAsync(from, Patience, "ping", "-c", "3", "-i", "0.2", "-w", "10", to.Address);
         Assert.True(ping.Succeeded, $"ping {from.Address} -> {to.Address}: {ping}");
     }
 

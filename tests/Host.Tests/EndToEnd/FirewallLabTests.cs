@@ -86,7 +86,7 @@ public sealed class FirewallLabTests(FirewallLab lab) : IClassFixture<FirewallLa
     [LinuxLabFact("ethtool", "ping", "curl", "python3")]
     public async Task Ping_from_h1_to_h2_is_answered_and_ping_from_h2_to_h1_is_not()
     {
-        var outbound = await NetworkLab.ExecAsync(lab.H1, Patience, "ping", "-c", "3", "-i", "0.2", "-w", "5", lab.H2.Address);
+        var outbound = await NetworkLab.ExecAsync(lab.H1, Patience, "ping", "-c", "3", "-i", "0.2", "-w", "10", lab.H2.Address);
         var inbound = await NetworkLab.ExecAsync(lab.H2, Patience, "ping", "-c", "3", "-i", "0.2", "-w", "2", lab.H1.Address);
 
         Assert.True(outbound.Succeeded, "ping h1 -> h2: " + outbound);
