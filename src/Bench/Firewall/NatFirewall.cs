@@ -1,3 +1,4 @@
+using System.Reflection;
 using Traffic;
 
 namespace Bench.Firewall;
@@ -16,14 +17,14 @@ internal static class NatFirewall
 
     public const string Name = "snat";
 
-    /// <summary>The flow table (ovs-ofctl add-flows syntax).</summary>
-    public const string Flows = """
-        table=0, priority=100,ct_state=-trk,ip actions=ct(table=1,nat)
-        table=0, priority=10,arp actions=NORMAL
-        table=0, priority=1 actions=drop
-        table=1, ct_state=+new+trk,ip,in_port=1 actions=ct(commit,nat(src=192.0.2.100)),output:2
-        table=1, ct_state=+new+trk,ip,in_port=2 actions=drop
-        table=1, ct_state=+est+trk,ip,in_port=1 actions=output:2
-        table=1, ct_state=+est+trk,ip,in_port=2 actions=output:1
-        """;
+    /// <summary>The flow table (ovs-ofctl add-flows syntax): bench/flows_ct_snat.txt, embedded, the file Open vSwitch is given too.</summary>
+    public static string Flows { get; } = Resource("flows_ct_snat.txt");
+
+    private static string Resource(string name)
+    {
+        using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream(name)
+            ?? throw new InvalidOperationException($"The embedded {name} is missing from the build.");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
 }
