@@ -8,6 +8,8 @@ from rep to rep:
   1core-off   the same, bypass off
   2core-1pmd  unconfined (both cores), 1 PMD, bypass on
   2core-2pmd  unconfined, 2 PMDs, bypass on
+  ...-t       the same with PMD threads (bench/pmd-threads.conf: each PMD on a thread of its own,
+              fed by a port actor per PMD on that thread)
 and for TCP (ours only: the reference's pcaps are UDP) 1core-on and 1core-off.
 Prints medians, ranges and the ratios the issue asks for, and writes parity.json (every run) and
 parity.png (needs python3-matplotlib) to --out.
@@ -38,20 +40,23 @@ a = ap.parse_args()
 os.makedirs(a.out, exist_ok=True)
 dll = os.path.join(repo, 'src/Bench/bin/Release/net10.0/ovs-actors-bench.dll')
 ovs_dir = os.path.join(a.out, 'ovs')
+THREADS = os.path.join(repo, 'bench', 'pmd-threads.conf')
 CELLS = {
     '1core-on': (['taskset', '-c', '1'], 1, 'on'),
     '1core-off': (['taskset', '-c', '1'], 1, 'off'),
     '2core-1pmd': ([], 1, 'on'),
     '2core-2pmd': ([], 2, 'on'),
 }
+for name, (prefix, pmds, bypass) in list(CELLS.items()):
+    CELLS[name + '-t'] = (prefix, pmds, bypass, ['--config', THREADS])
 cells = [c for c in a.cells.split(',') if c]
 runs = []
 
 
 def ours(cell, n, protocol):
-    prefix, pmds, bypass = CELLS[cell]
+    prefix, pmds, bypass, *extra = CELLS[cell]
     cmd = prefix + ['dotnet', dll, 'bench', '--json', '--connections', str(n), '--pmds', str(pmds), '--bypass', bypass,
-                    '--protocol', protocol, '--duration', str(a.duration), '--warmup', str(a.warmup)]
+                    '--protocol', protocol, '--duration', str(a.duration), '--warmup', str(a.warmup)] + (extra[0] if extra else [])
     r = subprocess.run(cmd, capture_output=True, text=True)
     line = next((l for l in r.stdout.splitlines() if l.startswith('{')), None)
     if r.returncode or line is None:
@@ -107,7 +112,8 @@ for rep in range(a.reps):
         for cell in rotated:
             record(ours(cell, n, 'udp'))
     for n in [int(x) for x in a.tcp_ns.split(',') if x]:
-        for cell in (['1core-on', '1core-off'] if rep % 2 == 0 else ['1core-off', '1core-on']):
+        tcp_cells = [c for c in cells if c.startswith('1core')] or ['1core-on', '1core-off']
+        for cell in (tcp_cells if rep % 2 == 0 else tcp_cells[::-1]):
             record(ours(cell, n, 'tcp'))
 
 
@@ -132,6 +138,13 @@ for proto, ns in (('udp', a.ns), ('tcp', a.tcp_ns)):
         al, gc = med('ours', '1core-on', n, proto, 'alloc_b'), med('ours', '1core-on', n, proto, 'gc_per_m')
         print(f'| {n:,} | {proto} | {fmt(o)} | {fmt(on)} | {fmt(off)} | {fmt(c2)} | {fmt(p2)} | {ratio(on, o)} | {ratio(off, o)} | '
               f'{ratio(on, off)} | {ratio(p2, on)} | {co[0] if co else 0:.3f} | {cu[0] if cu else 0:.3f} | {al[0] if al else 0:.2f} | {gc[0] if gc else 0:.1f} |')
+
+print('\nEvery cell (median Mpps, range):')
+print('| N | proto | ' + ' | '.join(cells) + ' |')
+print('|---:|---|' + '---:|' * len(cells))
+for proto, ns in (('udp', a.ns), ('tcp', a.tcp_ns)):
+    for n in [int(x) for x in ns.split(',') if x]:
+        print(f'| {n:,} | {proto} | ' + ' | '.join(fmt(med('ours', c, n, proto)) for c in cells) + ' |')
 
 try:
     import matplotlib
