@@ -16,9 +16,13 @@ namespace Actors.Conntrack.Replica;
 /// </summary>
 public sealed class ReplicaKeeperActor : ReceiveActor
 {
+    // The most shards datapath.conntrack.shards allows.
+    private const int MaxShards = 4096;
+
     private readonly Dictionary<int, ShardReplica> _replicas = [];
     private readonly Dictionary<int, TableStream> _promoting = [];
     private readonly Dictionary<int, long> _seedAskedFor = [];
+    private readonly Dictionary<int, (IActorRef Owner, long Epoch)> _beforeSettings = [];
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private ConntrackSettings? _settings;
     private long _nextTransfer;
@@ -36,7 +40,18 @@ public sealed class ReplicaKeeperActor : ReceiveActor
 
     public ReplicaKeeperActor()
     {
-        Receive<UseConntrackSettings>(message => _settings = message.Settings);
+        Receive<UseConntrackSettings>(message =>
+        {
+            _settings = message.Settings;
+
+            // Owners whose chunks came before this node's conntrack started send their seed again.
+            foreach (var (shard, (owner, epoch)) in _beforeSettings)
+            {
+                owner.Tell(new ReplicaResyncNeeded(shard, epoch, "this node's conntrack had not started"));
+            }
+
+            _beforeSettings.Clear();
+        });
         Receive<ReplicaChunk>(HandleChunk);
         Receive<ForgetReplica>(message => _replicas.Remove(message.Shard));
         Receive<OfferReplica>(HandleOffer);
@@ -73,9 +88,21 @@ public sealed class ReplicaKeeperActor : ReceiveActor
     private void HandleChunk(ReplicaChunk chunk)
     {
         var now = Context.System.Scheduler.Now;
-        if (_settings is not { } settings || (uint)chunk.Shard >= (uint)settings.Shards || chunk.Data is null || chunk.Data.Length > ReplicaLimits.ChunkBytes)
+        if (_settings is not { } settings)
         {
-            Drop(chunk, _settings is null ? "this node's conntrack has not started" : "not a shard of this cluster, or larger than a chunk may be", askSeed: _settings is not null && (uint)chunk.Shard < (uint)_settings.Shards);
+            // Asked for a seed once the settings come (bounded: at most one owner per shard number a cluster may have).
+            _chunksDropped++;
+            if ((uint)chunk.Shard < MaxShards)
+            {
+                _beforeSettings[chunk.Shard] = (Sender, chunk.Epoch);
+            }
+
+            return;
+        }
+
+        if ((uint)chunk.Shard >= (uint)settings.Shards || chunk.Data is null || chunk.Data.Length > ReplicaLimits.ChunkBytes)
+        {
+            Drop(chunk, "not a shard of this cluster, or larger than a chunk may be", askSeed: (uint)chunk.Shard < (uint)settings.Shards);
             return;
         }
 

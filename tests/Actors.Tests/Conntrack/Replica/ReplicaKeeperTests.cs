@@ -141,7 +141,7 @@ public sealed class ReplicaKeeperTests : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
-    public void A_keeper_that_does_not_know_the_conntrack_settings_yet_drops_and_offers_nothing()
+    public void A_keeper_whose_conntrack_has_not_started_offers_nothing_and_asks_for_the_seed_once_it_starts()
     {
         var early = Sys.ActorOf(ReplicaKeeperActor.Props());
         var table = OwnerTable(half: 0);
@@ -152,6 +152,11 @@ public sealed class ReplicaKeeperTests : Akka.TestKit.Xunit2.TestKit
         ExpectMsg<ReplicaNotHere>();
         early.Tell(GetReplicaStatistics.Instance, TestActor);
         Assert.Equal(1, ExpectMsg<ReplicaStatistics>().ChunksDropped);
+
+        // Once the node's conntrack starts, the owner is asked for its seed again.
+        early.Tell(new UseConntrackSettings(_settings));
+        var resync = _owner.ExpectMsg<ReplicaResyncNeeded>();
+        Assert.Equal((0, 1L), (resync.Shard, resync.Epoch));
     }
 
     /// <summary>Shard 0's part of many-conns.pcap: the first half of its frames, or the second (<paramref name="half"/> 1) run on <paramref name="table"/>.</summary>
