@@ -155,6 +155,24 @@ public sealed class ShardReplicatorTests : Akka.TestKit.Xunit2.TestKit
         Assert.Equal(1, replica.Table!.Count);
     }
 
+    [Fact]
+    public void On_the_wire_an_interval_costs_its_records_and_one_envelope_of_a_few_hundred_bytes_per_96_KiB()
+    {
+        var shard = new ConntrackShard(0, _settings, Sys.Scheduler.Now);
+        var keeper = CreateTestProbe();
+        Tick(shard, keeper, NodeB);
+        keeper.ExpectMsg<ReplicaChunk>();
+        Run(shard, Udp(1, 101), repeat: 3);
+        Tick(shard, keeper, NodeB);
+        var delta = keeper.ExpectMsg<ReplicaChunk>();
+
+        byte[] wire = Sys.Serialization.FindSerializerFor(delta).ToBinary(delta);
+
+        // 100 connections, 300 packets: one message of 100 records (10.8 KB) and a Hyperion envelope (type and field names: 276 bytes when written).
+        Assert.Equal(ConnectionTable.TransferHeaderBytes + (100 * ConnectionTable.PlainConnectionRecordBytes), delta.Data.Length);
+        Assert.InRange(wire.Length - delta.Data.Length, 1, 400);
+    }
+
     private void Tick(ConntrackShard shard, TestProbe keeper, Address node) =>
         shard.Handle(new ReplicateShard(keeper.Ref, node, TestActor), TestActor, Sys.Scheduler.Now);
 

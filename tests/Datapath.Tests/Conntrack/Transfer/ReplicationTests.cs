@@ -214,6 +214,35 @@ public sealed class ReplicationTests
     }
 
     [Fact]
+    public void Tracking_costs_the_packet_path_no_allocation_once_its_list_has_grown()
+    {
+        var owner = new ConnectionTable(Defaults.ConntrackOptions);
+        var inputs = Enumerable.Range(0, 1000).Select(i => Udp("10.0.0.1", "10.0.0.2", (ushort)(1000 + i), 53)).ToArray();
+        owner.BeginReplicaSeed();
+        var chunks = new List<byte[]>();
+
+        void Interval()
+        {
+            for (int round = 0; round < 10; round++)
+            {
+                foreach (var input in inputs)
+                {
+                    owner.Execute(in input, in Commit, round);
+                }
+            }
+        }
+
+        Interval();
+        owner.DrainChanges(ChunkBytes, chunks);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        Interval();
+        long packetPath = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Equal(0, packetPath);
+        Assert.Equal(inputs.Length, owner.PendingChanges);
+    }
+
+    [Fact]
     public void Without_tracking_nothing_is_listed()
     {
         var owner = new ConnectionTable(Defaults.ConntrackOptions);
