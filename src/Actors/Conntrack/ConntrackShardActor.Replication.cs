@@ -187,8 +187,8 @@ public sealed partial class ConntrackShardActor
         string where = _replicaSource!.Path.Address.HasLocalScope ? "this node" : _replicaSource.Path.Address.ToString();
         string complete = offer.Complete ? "" : ", incomplete: it missed some of its owner's changes";
         Context.GetLogger().Warning(
-            $"conntrack shard {_shard}: {why}; started from its replica on {where} ({connections} connections{complete}, " +
-            $"its last changes {offer.AgeMs} ms old when offered: changes younger than that are lost)");
+            $"conntrack shard {_shard}: {why}; started from its replica on {where} ({connections} connections{complete}; " +
+            $"its owner's last changes reached it {offer.AgeMs} ms before it was offered, any made since are lost)");
         ShardReplicas.Get(Context.System).Keeper.Tell(new ReplicaPromoted(_shard, connections, _afterFailedHandoff));
     }
 

@@ -21,7 +21,10 @@ public sealed class ReplicaKeeperActor : ReceiveActor
 
     private readonly Dictionary<int, ShardReplica> _replicas = [];
     private readonly Dictionary<int, TableStream> _promoting = [];
-    private readonly Dictionary<int, long> _seedAskedFor = [];
+    // A request for a seed that was lost (or an owner that was busy) is made again after this long.
+    private static readonly TimeSpan AskAgainAfter = TimeSpan.FromSeconds(5);
+
+    private readonly Dictionary<int, (long Epoch, DateTimeOffset At)> _seedAskedFor = [];
     private readonly Dictionary<int, (IActorRef Owner, long Epoch)> _beforeSettings = [];
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private ConntrackSettings? _settings;
@@ -161,15 +164,16 @@ public sealed class ReplicaKeeperActor : ReceiveActor
         }
     }
 
-    /// <summary>Asks the shard's owner for a new seed, once per stream (its next chunks would say the same).</summary>
+    /// <summary>Asks the shard's owner for a new seed, once per stream (its next chunks would say the same) unless the request seems lost.</summary>
     private void AskSeed(ReplicaChunk chunk, string problem)
     {
-        if (_seedAskedFor.TryGetValue(chunk.Shard, out long asked) && asked == chunk.Epoch)
+        var now = Context.System.Scheduler.Now;
+        if (_seedAskedFor.TryGetValue(chunk.Shard, out var asked) && asked.Epoch == chunk.Epoch && now - asked.At < AskAgainAfter)
         {
             return;
         }
 
-        _seedAskedFor[chunk.Shard] = chunk.Epoch;
+        _seedAskedFor[chunk.Shard] = (chunk.Epoch, now);
         _resyncsRequested++;
         _log.Warning("conntrack shard {0}: replica chunk {1} from {2} refused ({3}); asking for a new seed", chunk.Shard, chunk.Sequence, Sender.Path.Address, problem);
         Sender.Tell(new ReplicaResyncNeeded(chunk.Shard, chunk.Epoch, problem));
