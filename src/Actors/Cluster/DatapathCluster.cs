@@ -1,5 +1,6 @@
 using Actors.Conntrack;
 using Actors.Conntrack.Handoff;
+using Actors.Conntrack.Replica;
 using Akka.Actor;
 using Akka.Configuration;
 
@@ -84,8 +85,9 @@ public sealed class DatapathCluster : IAsyncDisposable
         {
             var cluster = Akka.Cluster.Cluster.Get(system);
 
-            // The conntrack keeper answers other nodes' claims from the moment this node can join.
+            // The conntrack keepers answer other nodes' claims from the moment this node can join.
             ShardHandoff.Get(system);
+            ShardReplicas.Get(system);
             var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             cluster.RegisterOnMemberUp(() => up.TrySetResult());
             bool alone = seedNodes is not { Count: > 0 } && cluster.Settings.SeedNodes.Count == 0;

@@ -36,6 +36,13 @@ public sealed record ConntrackSettings(
     /// </summary>
     public bool FrameClock { get; init; }
 
+    /// <summary>
+    /// How often each shard sends its replica on another node what changed (replication): a node that
+    /// dies takes at most this much of its shards' changes with it. Null (off): no replicas; a shard
+    /// whose node dies starts empty elsewhere.
+    /// </summary>
+    public TimeSpan? Replication { get; init; }
+
     /// <summary>The limits are enforced per shard: each shard's table gets ceil(limit / shards) (connections spread evenly by hash).</summary>
     public ConntrackOptions ShardOptions()
     {

@@ -139,7 +139,7 @@ public sealed partial class ConntrackShard
                 return true;
 
             default:
-                return HandleClaim(message, sender, now);
+                return HandleReplication(message, now) || HandleClaim(message, sender, now);
         }
     }
 

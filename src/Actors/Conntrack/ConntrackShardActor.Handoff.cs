@@ -9,8 +9,9 @@ namespace Actors.Conntrack;
 /// from every node's keeper before it answers anything, and an entity that sharding stops
 /// (<see cref="HandOffShard"/>) takes its table back from its host and parks it with its node's keeper.
 /// Meanwhile the shard's messages wait (stash) and are answered by the owner that has the table,
-/// never from an empty one; a table that cannot be taken is retried, then given up loudly (log and
-/// counters), never silently.
+/// never from an empty one; a table that cannot be taken is retried, then the shard falls back to its
+/// replica (<see cref="ClaimReplicaOrStartEmpty"/>), and starts empty only when there is none, loudly
+/// (log and counters), never silently.
 /// </summary>
 public sealed partial class ConntrackShardActor
 {
@@ -36,6 +37,7 @@ public sealed partial class ConntrackShardActor
         }
 
         ShardHandoff.Get(Context.System);
+        Replica.ShardReplicas.Get(Context.System);
         foreach (var member in ShardHandoff.Members(Context.System))
         {
             _unanswered.Add(member);
@@ -52,10 +54,10 @@ public sealed partial class ConntrackShardActor
     {
         Receive<ShardStateNotHere>(_ =>
         {
-            _unanswered.Remove(Sender.Path.Address.HasLocalScope ? Akka.Cluster.Cluster.Get(Context.System).SelfAddress : Sender.Path.Address);
+            Answered();
             if (_unanswered.Count == 0)
             {
-                FinishClaim(null);
+                ClaimReplicaOrStartEmpty(0);
             }
         });
         Receive<ShardStateChunk>(chunk =>
@@ -66,13 +68,10 @@ public sealed partial class ConntrackShardActor
         Receive<ClaimOverdue>(_ =>
         {
             // A slow keeper may hold the table: ask again while its node is a member (not one that left or is unreachable).
-            var members = ShardHandoff.Members(Context.System).ToHashSet();
-            var unreachable = Akka.Cluster.Cluster.Get(Context.System).State.Unreachable.Select(m => m.Address).ToHashSet();
-            _unanswered.RemoveWhere(address => !members.Contains(address) || unreachable.Contains(address));
-            if (_unanswered.Count == 0)
+            if (!PruneUnanswered())
             {
-                Context.GetLogger().Warning("conntrack shard {0}: the nodes that did not answer its claim are gone; starting without their tables", _shard);
-                FinishClaim(null);
+                Context.GetLogger().Warning("conntrack shard {0}: the nodes that did not answer its claim are gone; looking for its replica", _shard);
+                ClaimReplicaOrStartEmpty(0);
                 return;
             }
 
@@ -98,6 +97,12 @@ public sealed partial class ConntrackShardActor
 
     private void HandleChunk(ShardStateChunk chunk)
     {
+        if (_replicaPhase && !Sender.Equals(_replicaSource))
+        {
+            // A late chunk of the hand-off given up: the replica chosen is the only source now.
+            return;
+        }
+
         if (chunk.Sequence == 0 && chunk.TransferId != _transferId)
         {
             // A transfer starts, or starts over (after a retry, or because a claim asked again reached the keeper).
@@ -135,12 +140,24 @@ public sealed partial class ConntrackShardActor
         if (chunk.Last)
         {
             _source.Tell(new ShardStateAccepted(_shard, _transferId, _incoming.Table.Count));
-            ShardHandoff.Get(Context.System).Keeper.Tell(new ShardStateArrived(_shard, _incoming.Table.Count, _bytes, _chunks, _chunksRejected, 0));
+            if (_replicaPhase)
+            {
+                Promoted(_incoming.Table.Count);
+            }
+            else
+            {
+                ShardHandoff.Get(Context.System).Keeper.Tell(new ShardStateArrived(_shard, _incoming.Table.Count, _bytes, _chunks, _chunksRejected, 0));
+            }
+
             FinishClaim(_incoming);
         }
     }
 
-    /// <summary>A chunk that could not be taken (or never came): counted; the table is asked for again, and given up after <see cref="HandoffLimits.Attempts"/>.</summary>
+    /// <summary>
+    /// A chunk that could not be taken (or never came): counted; the table is asked for again, and
+    /// given up after <see cref="HandoffLimits.Attempts"/>: a moved table for the shard's replica, a
+    /// replica for an empty start.
+    /// </summary>
     private void Reject(string reason)
     {
         _chunksRejected++;
@@ -158,10 +175,18 @@ public sealed partial class ConntrackShardActor
             return;
         }
 
-        log.Error("conntrack shard {0}: table hand-off from {1} failed {2} times ({3}); {4} connections lost, the shard starts empty", _shard, source.Path.Address, _attempts, reason, _expected);
         source.Tell(new ShardStateGivenUp(_shard, transfer, reason));
-        ShardHandoff.Get(Context.System).Keeper.Tell(new ShardStateArrived(_shard, 0, _bytes, 0, _chunksRejected, _expected));
-        FinishClaim(null);
+        if (!_replicaPhase)
+        {
+            log.Error("conntrack shard {0}: table hand-off from {1} failed {2} times ({3}); falling back to its replica", _shard, source.Path.Address, _attempts, reason);
+            ShardHandoff.Get(Context.System).Keeper.Tell(new ShardStateArrived(_shard, 0, _bytes, 0, _chunksRejected, 0));
+            _afterFailedHandoff = true;
+            ClaimReplicaOrStartEmpty(_expected);
+            return;
+        }
+
+        log.Error("conntrack shard {0}: taking its replica from {1} failed {2} times ({3})", _shard, source.Path.Address, _attempts, reason);
+        StartEmpty(Math.Max(_expected, _lostExpected));
     }
 
     /// <summary>The claim is over: run the table that came (or an empty one when no node had one), then what waited.</summary>
@@ -171,6 +196,8 @@ public sealed partial class ConntrackShardActor
         _unanswered.Clear();
         _incoming = null;
         _source = null;
+        _replicaSource = null;
+        _bestOffer = null;
         if (table is not null)
         {
             _state = table;
@@ -182,7 +209,21 @@ public sealed partial class ConntrackShardActor
             ScheduleSweep();
         }
 
+        StartReplicating();
         Stash.UnstashAll();
+    }
+
+    /// <summary>A keeper answered the claim (or the replica claim).</summary>
+    private void Answered() =>
+        _unanswered.Remove(Sender.Path.Address.HasLocalScope ? Akka.Cluster.Cluster.Get(Context.System).SelfAddress : Sender.Path.Address);
+
+    /// <summary>Forgets the silent nodes that left or are unreachable; false when none is left to wait for.</summary>
+    private bool PruneUnanswered()
+    {
+        var members = ShardHandoff.Members(Context.System).ToHashSet();
+        var unreachable = Akka.Cluster.Cluster.Get(Context.System).State.Unreachable.Select(m => m.Address).ToHashSet();
+        _unanswered.RemoveWhere(address => !members.Contains(address) || unreachable.Contains(address));
+        return _unanswered.Count > 0;
     }
 
     /// <summary>Sharding stops this entity to move the shard: park the table with this node's keeper, hand what waits over, stop.</summary>
@@ -191,6 +232,9 @@ public sealed partial class ConntrackShardActor
         var state = _state!;
         _state = null;
         Timers.CancelAll();
+
+        // The replica gets the last changes, should the table not reach the new owner.
+        Replicate(state);
 
         // Bypass watches name this node's PMDs: their holders drop those flows now.
         state.Table.RevokeAllBypassWatches();
@@ -231,6 +275,7 @@ public sealed partial class ConntrackShardActor
             _state = new ConntrackShard(_shard, _settings, _scheduler.Now);
             ParkAndStop();
         });
+        Receive<ReplicateTick>(_ => { });
         ReceiveAny(_ => Stash.Stash());
     }
 

@@ -155,6 +155,19 @@ public sealed partial class ConntrackShardActor : ReceiveActor, IWithTimers, IWi
         {
             ScheduleSweep();
         }
+
+        StartReplicating();
+    }
+
+    /// <summary>Restarted (an operator reset, or a failure): empty, as a restart promises; neither a moved table nor a replica is claimed, and the replica gets the empty table.</summary>
+    protected override void PostRestart(Exception reason)
+    {
+        if (!TryLend())
+        {
+            ScheduleSweep();
+        }
+
+        StartReplicating();
     }
 
     /// <summary>Stopping (hand-off, shutdown) while lent: the host lets the shard go.</summary>
@@ -170,6 +183,7 @@ public sealed partial class ConntrackShardActor : ReceiveActor, IWithTimers, IWi
         Receive<RestartShard>(_ => throw new ShardRestartRequestedException(_shard));
         Receive<FindShardHost>(_ => TryLend());
         Receive<HandOffShard>(_ => ParkAndStop());
+        Receive<ReplicateTick>(_ => HandleReplicateTick());
         ReceiveAny(message =>
         {
             if (_state!.Handle(message, Sender, _scheduler.Now))
@@ -203,6 +217,7 @@ public sealed partial class ConntrackShardActor : ReceiveActor, IWithTimers, IWi
         // once the shard is here.
         Receive<FindShardHost>(_ => Stash.Stash());
         Receive<SweepExpired>(_ => { });
+        Receive<ReplicateTick>(_ => HandleReplicateTick());
         Receive<HandOffShard>(_ => TakeBackForHandOff());
         ReceiveAny(message => _host!.Forward(new ForShard(_shard, message)));
     }
@@ -215,6 +230,7 @@ public sealed partial class ConntrackShardActor : ReceiveActor, IWithTimers, IWi
         // Lost with its host: start again empty, as when a shard's actor restarts.
         Receive<ReturnOverdue>(_ => HandleReturned(new ShardReturned(new ConntrackShard(_shard, _settings, _scheduler.Now))));
         Receive<Terminated>(_ => { });
+        Receive<ReplicateTick>(_ => { });
         ReceiveAny(_ => Stash.Stash());
     }
 

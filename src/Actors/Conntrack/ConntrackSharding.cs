@@ -21,6 +21,7 @@ public static class ConntrackSharding
         ArgumentNullException.ThrowIfNull(system);
         ArgumentNullException.ThrowIfNull(settings);
         ShardHandoff.Get(system).Keeper.Tell(new ConntrackShape(settings.Shards, Datapath.Conntrack.ConnectionTable.TransferFormat));
+        Replica.ShardReplicas.Get(system).Keeper.Tell(new Replica.UseConntrackSettings(settings));
         var sharding = ClusterSharding.Get(system);
         var shardingSettings = ClusterShardingSettings.Create(system);
         return sharding.StartAsync(

@@ -118,6 +118,7 @@ public sealed partial class ConnectionTable
         entry.Link = -1;
         LinkBucket(slot);
         _remoteOwners[reply] = original;
+        NoteReservation(true, in reply, in original);
     }
 
     /// <summary>Ends the reservation of <paramref name="reply"/> when it is held for <paramref name="original"/> (a late release of an earlier holder changes nothing).</summary>
@@ -127,10 +128,12 @@ public sealed partial class ConnectionTable
     /// <summary>Ends a reservation made by <see cref="TryReserveReplyTuple"/> (its connection left its owner).</summary>
     public bool ReleaseReplyTuple(in ConntrackKey reply)
     {
-        if (!_remoteOwners.Remove(reply))
+        if (!_remoteOwners.Remove(reply, out var original))
         {
             return false;
         }
+
+        NoteReservation(false, in reply, in original);
 
         uint hash = ConntrackInputParser.ShardHashOf(in reply);
         for (int slot = _buckets[BucketOf(hash)]; slot >= 0; slot = _entries[slot].Next)

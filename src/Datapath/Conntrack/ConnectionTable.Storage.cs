@@ -138,6 +138,7 @@ public sealed partial class ConnectionTable
     private void Remove(int slot, RemovalReason reason)
     {
         ref var entry = ref _entries[slot];
+        NoteRemoved(in entry.Key);
         UnlinkBucket(slot);
         UnlinkExpiry(slot);
         if (entry.Link >= 0)

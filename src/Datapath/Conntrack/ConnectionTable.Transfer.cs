@@ -537,6 +537,12 @@ public sealed partial class ConnectionTable
 
         public readonly bool AtEnd => _offset == _source.Length;
 
+        public readonly bool TryPeekByte(out byte value)
+        {
+            value = _offset < _source.Length ? _source[_offset] : (byte)0;
+            return _offset < _source.Length;
+        }
+
         public bool TryByte(out byte value)
         {
             value = 0;

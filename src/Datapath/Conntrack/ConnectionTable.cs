@@ -217,6 +217,7 @@ public sealed partial class ConnectionTable : IReplyTupleClaims
         result.Drop = drop;
         if (slot >= 0)
         {
+            NoteChanged(slot);
             ref var entry = ref _entries[slot];
             if (args.Commit)
             {

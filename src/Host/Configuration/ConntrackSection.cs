@@ -97,9 +97,20 @@ internal static class ConntrackSection
             timeouts)
         {
             HostOnPmds = reader.Bool(Section + ".host-on-pmds"),
+            Replication = ReadReplication(reader),
             TcpSequenceCheck = reader.Bool(Section + ".tcp-sequence-check"),
             TimeoutPolicies = policies,
             ZoneTimeoutPolicies = zonePolicies,
         };
+    }
+
+    /// <summary>`replication`: an interval (10ms..1m), or off.</summary>
+    private static TimeSpan? ReadReplication(SettingReader reader)
+    {
+        const string key = Section + ".replication";
+        string raw = reader.Text(key);
+        return raw.Equals("off", StringComparison.OrdinalIgnoreCase) || raw.Equals("false", StringComparison.OrdinalIgnoreCase)
+            ? null
+            : reader.Duration(key, TimeSpan.FromMilliseconds(10), TimeSpan.FromMinutes(1));
     }
 }

@@ -1,5 +1,6 @@
 using Actors.Conntrack;
 using Actors.Conntrack.Handoff;
+using Actors.Conntrack.Replica;
 using Actors.Node;
 using Actors.Tests.Support;
 using Actors.Wire;
@@ -69,6 +70,23 @@ public sealed class WireMessageSerializationTests : Akka.TestKit.Xunit2.TestKit
         yield return new HandoffStatistics(1, 2, 3, 4, 5, 6, 7, 8);
         yield return GetConntrackShape.Instance;
         yield return new ConntrackShape(16, ConnectionTable.TransferFormat);
+
+        // Replicas: a real delta of the table above.
+        var delta = new List<byte[]>();
+        var changing = new ConnectionTable(Defaults.ConntrackOptions);
+        changing.BeginReplicaSeed();
+        changing.Execute(inputs, in args, 1, new ConntrackResult[inputs.Length]);
+        changing.DrainChanges(4096, delta);
+        yield return new ReplicaChunk(5, 77, 3, false, false, 1_700_000_000_000, delta[0]);
+        yield return new ReplicaResyncNeeded(5, 77, "delta 4 came where 3 was due");
+        yield return new ForgetReplica(5);
+        yield return new OfferReplica(5);
+        yield return new ReplicaOffered(5, 77, true, 12, 1_700_000_000_000, 40);
+        yield return new ReplicaNotHere(5);
+        yield return GetReplicaStatistics.Instance;
+        var replica = new ReplicaState(5, "akka.tcp://datapath@127.0.0.1:4054", 77, 4, true, 12, 1_700_000_000_000, 40);
+        yield return replica;
+        yield return new ReplicaStatistics([replica], 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11);
 
         // Two-process replay.
         yield return new ReplayRun([1, 2], [1, 2], [10, 20], [[1, 2, 3], [4, 5]]);
@@ -176,6 +194,17 @@ public sealed class WireMessageSerializationTests : Akka.TestKit.Xunit2.TestKit
                 Assert.Equal((e.Shard, e.TransferId, e.Sequence, e.Last, e.ClockMs, e.Connections), (chunk.Shard, chunk.TransferId, chunk.Sequence, chunk.Last, chunk.ClockMs, chunk.Connections));
                 Assert.Equal(e.Data, chunk.Data);
                 Assert.True(new ConnectionTable(Defaults.ConntrackOptions).Import(chunk.Data).Ok);
+                break;
+            case ReplicaChunk e:
+                var replicaChunk = (ReplicaChunk)actual;
+                Assert.Equal(e with { Data = [] }, replicaChunk with { Data = [] });
+                Assert.Equal(e.Data, replicaChunk.Data);
+                Assert.True(new ConnectionTable(Defaults.ConntrackOptions).ApplyReplica(replicaChunk.Data).Ok);
+                break;
+            case ReplicaStatistics e:
+                var statistics = (ReplicaStatistics)actual;
+                Assert.Equal(e.Replicas, statistics.Replicas);
+                Assert.Equal(e with { Replicas = [] }, statistics with { Replicas = [] });
                 break;
             case ReplayRun e:
                 var run = (ReplayRun)actual;

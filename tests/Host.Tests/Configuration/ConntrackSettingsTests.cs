@@ -74,6 +74,8 @@ public sealed class ConntrackSettingsTests : IDisposable
     [InlineData("datapath.conntrack.timeouts.udp-first = forever", "datapath.conntrack.timeouts.udp-first", "not a duration")]
     [InlineData("datapath.conntrack.zone-limits { 70000 = 5 }", "datapath.conntrack.zone-limits.70000", "not a zone")]
     [InlineData("datapath.conntrack.zone-limits { 3 = lots }", "datapath.conntrack.zone-limits.3", "not a whole number")]
+    [InlineData("datapath.conntrack.replication = 1ms", "datapath.conntrack.replication", "outside")]
+    [InlineData("datapath.conntrack.replication = sometimes", "datapath.conntrack.replication", "not a duration")]
     public void A_bad_value_is_reported_with_its_file_and_key(string line, string key, string problem)
     {
         string path = Write(line + "\n");
@@ -107,6 +109,19 @@ public sealed class ConntrackSettingsTests : IDisposable
         Assert.Equal(604_800_000, options.TimeoutPolicies["long-tcp"].TcpEstablishedMs);
         Assert.Equal("short-udp", options.ZoneTimeoutPolicies[7]);
         Assert.True(DatapathSettings.From(DatapathConfig.LoadEmbedded(), DatapathConfig.EmbeddedName).Conntrack.TcpSequenceCheck);
+    }
+
+    [Theory]
+    [InlineData("", 100)]
+    [InlineData("datapath.conntrack.replication = 2s", 2000)]
+    [InlineData("datapath.conntrack.replication = off", null)]
+    public void Replicas_are_fed_every_100_ms_by_default_at_another_interval_or_not_at_all(string line, int? intervalMs)
+    {
+        string path = Write(line + "\n");
+
+        var settings = DatapathSettings.From(DatapathConfig.Load(path)).Conntrack;
+
+        Assert.Equal(intervalMs is { } ms ? TimeSpan.FromMilliseconds(ms) : null, settings.Replication);
     }
 
     [Theory]

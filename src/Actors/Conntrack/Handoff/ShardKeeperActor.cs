@@ -72,7 +72,7 @@ public sealed class ShardKeeperActor : ReceiveActor, IWithTimers
     private void HandlePark(ParkShard message)
     {
         var shard = message.Shard;
-        _parked[shard.Id] = new Parked(shard, shard.NowMs(Context.System.Scheduler.Now));
+        _parked[shard.Id] = new Parked(shard, new TableStream(shard.Id, shard.Table, shard.NowMs(Context.System.Scheduler.Now)));
         var region = ShardHandoff.LiveRegion(Context.System);
         foreach (var (waiting, sender) in message.Waiting)
         {
@@ -94,7 +94,7 @@ public sealed class ShardKeeperActor : ReceiveActor, IWithTimers
     private void WakeUnclaimed()
     {
         var region = ShardHandoff.LiveRegion(Context.System);
-        foreach (var parked in _parked.Values.Where(p => p.Claimant is null))
+        foreach (var parked in _parked.Values.Where(p => p.Stream.Claimant is null))
         {
             region.Tell(new ConntrackEnvelope(parked.Shard.Id, FindShardHost.Instance), Self);
         }
@@ -114,36 +114,20 @@ public sealed class ShardKeeperActor : ReceiveActor, IWithTimers
         }
 
         // A new claim (a first one, a retry, or a claimant that restarted) starts the table over.
-        parked.Claimant = Sender;
-        parked.TransferId = ++_nextTransfer;
-        parked.Export = parked.Shard.Table.BeginExport();
-        parked.Sequence = 0;
-        parked.InFlight = 0;
-        SendWindow(parked);
+        parked.Stream.Start(Sender, ++_nextTransfer);
     }
 
     private void HandleAck(ShardStateChunkAck message)
     {
-        if (_parked.TryGetValue(message.Shard, out var parked) && parked.TransferId == message.TransferId)
+        if (_parked.TryGetValue(message.Shard, out var parked))
         {
-            parked.InFlight--;
-            SendWindow(parked);
-        }
-    }
-
-    private void SendWindow(Parked parked)
-    {
-        var export = parked.Export!;
-        while (parked.InFlight < HandoffLimits.Window && export.TryNextChunk(HandoffLimits.ChunkBytes, out var data, out _))
-        {
-            parked.Claimant!.Tell(new ShardStateChunk(parked.Shard.Id, parked.TransferId, parked.Sequence++, export.Done, parked.ClockMs, export.Connections, data));
-            parked.InFlight++;
+            parked.Stream.Acknowledged(message.TransferId);
         }
     }
 
     private void Forget(int shard, long transferId, bool taken)
     {
-        if (!_parked.TryGetValue(shard, out var parked) || parked.TransferId != transferId)
+        if (!_parked.TryGetValue(shard, out var parked) || parked.Stream.TransferId != transferId)
         {
             return;
         }
@@ -166,22 +150,7 @@ public sealed class ShardKeeperActor : ReceiveActor, IWithTimers
         }
     }
 
-    private sealed class Parked(ConntrackShard shard, long clockMs)
-    {
-        public ConntrackShard Shard { get; } = shard;
-
-        public long ClockMs { get; } = clockMs;
-
-        public IActorRef? Claimant { get; set; }
-
-        public long TransferId { get; set; }
-
-        public ConnectionTable.TableExport? Export { get; set; }
-
-        public int Sequence { get; set; }
-
-        public int InFlight { get; set; }
-    }
+    private sealed record Parked(ConntrackShard Shard, TableStream Stream);
 
     private sealed class WakeParked : INoSerializationVerificationNeeded
     {

@@ -157,10 +157,10 @@ public sealed class TableTransferTests
         return copy;
     }
 
-    private static List<ConnectionSnapshot> Sorted(ConnectionTable table) =>
+    internal static List<ConnectionSnapshot> Sorted(ConnectionTable table) =>
         [.. table.Snapshot().OrderBy(s => ConntrackFormatter.FormatEntry(s), StringComparer.Ordinal)];
 
-    private static List<(ConntrackInput Input, long TimeMs)> Read(string capture)
+    internal static List<(ConntrackInput Input, long TimeMs)> Read(string capture)
     {
         var list = new List<(ConntrackInput, long)>();
         var stats = new ExtractionStats();
