@@ -8,8 +8,9 @@ from rep to rep:
   1core-off   the same, bypass off
   2core-1pmd  unconfined (both cores), 1 PMD, bypass on
   2core-2pmd  unconfined, 2 PMDs, bypass on
-  ...-t       the same with PMD threads (bench/pmd-threads.conf: each PMD on a thread of its own,
-              fed by a port actor per PMD on that thread)
+  ...-t       the same with PMD threads (--pmd-threads on, the bench's default: each PMD on a thread
+              of its own, fed by a port actor per PMD on that thread); the cells without -t run
+              --pmd-threads off
 and for TCP (ours only: the reference's pcaps are UDP) 1core-on and 1core-off.
 Prints medians, ranges and the ratios the issue asks for, and writes parity.json (every run) and
 parity.png (needs python3-matplotlib) to --out.
@@ -40,23 +41,22 @@ a = ap.parse_args()
 os.makedirs(a.out, exist_ok=True)
 dll = os.path.join(repo, 'src/Bench/bin/Release/net10.0/ovs-actors-bench.dll')
 ovs_dir = os.path.join(a.out, 'ovs')
-THREADS = os.path.join(repo, 'bench', 'pmd-threads.conf')
 CELLS = {
-    '1core-on': (['taskset', '-c', '1'], 1, 'on'),
-    '1core-off': (['taskset', '-c', '1'], 1, 'off'),
-    '2core-1pmd': ([], 1, 'on'),
-    '2core-2pmd': ([], 2, 'on'),
+    '1core-on': (['taskset', '-c', '1'], 1, 'on', ['--pmd-threads', 'off']),
+    '1core-off': (['taskset', '-c', '1'], 1, 'off', ['--pmd-threads', 'off']),
+    '2core-1pmd': ([], 1, 'on', ['--pmd-threads', 'off']),
+    '2core-2pmd': ([], 2, 'on', ['--pmd-threads', 'off']),
 }
-for name, (prefix, pmds, bypass) in list(CELLS.items()):
-    CELLS[name + '-t'] = (prefix, pmds, bypass, ['--config', THREADS])
+for name, (prefix, pmds, bypass, _) in list(CELLS.items()):
+    CELLS[name + '-t'] = (prefix, pmds, bypass, ['--pmd-threads', 'on'])
 cells = [c for c in a.cells.split(',') if c]
 runs = []
 
 
 def ours(cell, n, protocol):
-    prefix, pmds, bypass, *extra = CELLS[cell]
+    prefix, pmds, bypass, extra = CELLS[cell]
     cmd = prefix + ['dotnet', dll, 'bench', '--json', '--connections', str(n), '--pmds', str(pmds), '--bypass', bypass,
-                    '--protocol', protocol, '--duration', str(a.duration), '--warmup', str(a.warmup)] + (extra[0] if extra else [])
+                    '--protocol', protocol, '--duration', str(a.duration), '--warmup', str(a.warmup)] + extra
     r = subprocess.run(cmd, capture_output=True, text=True)
     line = next((l for l in r.stdout.splitlines() if l.startswith('{')), None)
     if r.returncode or line is None:

@@ -95,9 +95,9 @@ public sealed class BenchCommandTests
     }
 
     [Fact]
-    public void Two_pmds_share_the_traffic_without_drops()
+    public void Two_pmds_on_the_shared_pool_share_the_traffic_without_drops()
     {
-        var root = RunJson("--duration", "0.3", "--warmup", "0.1", "--connections", "50", "--pmds", "2");
+        var root = RunJson("--duration", "0.3", "--warmup", "0.1", "--connections", "50", "--pmds", "2", "--pmd-threads", "off");
 
         Assert.Equal(2, root.GetProperty("pmds").GetInt32());
         Assert.True(root.GetProperty("rx_packets").GetInt64() > 0);
@@ -108,12 +108,9 @@ public sealed class BenchCommandTests
     [Theory]
     [InlineData("udp")]
     [InlineData("tcp")]
-    public void Two_pmds_on_their_own_threads_are_fed_by_their_own_port_actors_and_track_every_packet_in_place(string protocol)
+    public void By_default_two_pmds_on_their_own_threads_are_fed_by_their_own_port_actors_and_track_every_packet_in_place(string protocol)
     {
-        using var scratch = new ScratchDirectory();
-        string config = scratch.Write("threads.conf", "datapath.pmd-dedicated-threads = on\n");
-
-        var root = RunJson("--config", config, "--duration", "0.3", "--warmup", "0.1", "--connections", "50", "--pmds", "2", "--protocol", protocol);
+        var root = RunJson("--duration", "0.3", "--warmup", "0.1", "--connections", "50", "--pmds", "2", "--protocol", protocol);
 
         Assert.Equal(2, root.GetProperty("pmds").GetInt32());
         Assert.True(root.GetProperty("rx_packets").GetInt64() > 0);
@@ -173,6 +170,7 @@ public sealed class BenchCommandTests
         Assert.Equal(2, Invoke("bench", "--matrix", "--connections-list", "1,x").Exit);
         Assert.Equal(2, Invoke("bench", "--matrix", "--pmds-list", "0").Exit);
         Assert.NotEqual(0, Invoke("bench", "--protocol", "icmp").Exit);
+        Assert.NotEqual(0, Invoke("bench", "--pmd-threads", "maybe").Exit);
     }
 
     [Fact]

@@ -29,6 +29,12 @@ internal static class BenchCommand
         var protocol = new Option<string>("--protocol") { Description = "udp or tcp.", DefaultValueFactory = _ => "udp" };
         protocol.AcceptOnlyFromAmong("udp", "tcp");
         var bypass = BypassOption.Create();
+        var pmdThreads = new Option<string>("--pmd-threads")
+        {
+            Description = "on: each PMD on a thread of its own, fed by a port actor per PMD on that thread (datapath.pmd-dedicated-threads; two cores then beat one); off: every actor on the shared pool.",
+            DefaultValueFactory = _ => "on",
+        };
+        pmdThreads.AcceptOnlyFromAmong("on", "off");
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of the table." };
         var nat = new Option<string?>("--nat") { Description = "The NAT cell: snat runs the firewall with every outbound connection source-translated (its own flow table; the server answers the translated address)." };
         nat.AcceptOnlyFromAmong(NatFirewall.Name);
@@ -39,7 +45,7 @@ internal static class BenchCommand
         var outDir = new Option<DirectoryInfo>("--out") { Description = "Matrix: folder for bench-matrix.json and bench-matrix.png.", DefaultValueFactory = _ => new DirectoryInfo("bench-results") };
         var command = new Command("bench", "Measure the firewall's packet rate with N established connections (bypass on or off).")
         {
-            config, duration, warmup, pmds, connections, protocol, bypass, json, matrix, connectionsList, pmdsList, reps, outDir, nat,
+            config, duration, warmup, pmds, connections, protocol, bypass, pmdThreads, json, matrix, connectionsList, pmdsList, reps, outDir, nat,
         };
         command.SetAction(async (parse, _) =>
         {
@@ -72,7 +78,7 @@ internal static class BenchCommand
 
             try
             {
-                var loaded = DatapathConfig.Load(parse.GetValue(config)?.FullName);
+                var loaded = DatapathConfig.Load(parse.GetValue(config)?.FullName).With("datapath.pmd-dedicated-threads", parse.GetValue(pmdThreads)!, "--pmd-threads");
                 var settings = DatapathSettings.From(loaded);
                 string flowsText = natCell is not null ? NatFirewall.Flows
                     : settings.FlowsPath is null ? DatapathConfig.EmbeddedFirewallFlows() : await File.ReadAllTextAsync(settings.FlowsPath).ConfigureAwait(false);
