@@ -30,6 +30,7 @@ namespace Host.Tests.Cluster;
 /// takes its shards back with their tables (and a replica of A's), and the rest of the traffic
 /// matches too.
 /// </summary>
+[Collection(NodeLossCollection.Name)]
 public sealed class NodeLossTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const int Shards = 8;
@@ -298,4 +299,15 @@ public sealed class NodeLossTests(ITestOutputHelper output) : IAsyncLifetime
             return input;
         }
     }
+}
+
+/// <summary>
+/// The node-loss test runs alone, after the parallel ones: its timings (a failure detector of a
+/// second, the downing, the shards starting from replicas) once ran past a minute while the lab and
+/// two-process replay tests shared the two cores with it.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class NodeLossCollection
+{
+    public const string Name = "node loss";
 }
