@@ -12,18 +12,24 @@ using Host.Configuration;
 namespace Host.Commands;
 
 /// <summary>
-/// `replay --nodes 2`: a capture through a cluster of two OS processes on 127.0.0.1. This process is
+/// `replay --nodes 2`: captures through a cluster of two OS processes on 127.0.0.1. This process is
 /// node A (port 1's frames, and frames of neither port); it starts node B (`replay-node`, port 2's
 /// frames) and waits until B is up with its share of the conntrack shards. Frames go in capture order
 /// as runs of consecutive frames of one node, each run finished before the next, so both nodes see the
 /// capture in order and a connection whose two directions enter different nodes is one connection in
-/// one shard. The verdicts are the single-node replay's lines. At the end B leaves gracefully (its shards
-/// hand their tables to A), then the optional flush and dump run on A.
+/// one shard. The verdicts are the single-node replay's lines. Both nodes start once for every capture
+/// given, and each node replays all its runs through one port (<see cref="ReplaySession"/>); between
+/// captures the connection table is flushed and the capture clock moves on past every timeout, so each
+/// capture runs as it would alone. At the end B leaves gracefully (its shards hand their tables to A),
+/// then the optional flush and dump run on A.
 /// </summary>
 internal static class TwoNodeReplay
 {
     private static readonly TimeSpan Patience = TimeSpan.FromMinutes(10);
     private static readonly TimeSpan StartPatience = TimeSpan.FromSeconds(90);
+
+    /// <summary>Capture time between two captures of one run: longer than any connection's timeout, so nothing of one is alive in the next.</summary>
+    private const long CaptureGapMs = 24 * 3600 * 1000;
 
     /// <summary>
     /// What both nodes of a two-process replay run on: a cluster node (the default is standalone),
@@ -35,29 +41,40 @@ internal static class TwoNodeReplay
             .WithFallback(StandardErrorLogger.Config)
             .WithFallback(config.Config);
 
-    public static async Task RunAsync(ReplayCommand.Options options, LoadedConfig config, DatapathSettings settings, IReadOnlyList<FlowEntry> flows, IReadOnlyList<ReplayFrame> frames, TextWriter writer, TextWriter output)
+    /// <summary>Replays <paramref name="captures"/> one after another on the two nodes; each capture's verdict lines go to its writer.</summary>
+    public static async Task RunAsync(ReplayCommand.Options options, LoadedConfig config, DatapathSettings settings, IReadOnlyList<FlowEntry> flows, IReadOnlyList<ReplayCapture> captures, TextWriter output)
     {
-        await using var cluster = await DatapathCluster.StartAsync(NodeConfig(config), settings.Conntrack).ConfigureAwait(false);
-        var node = DatapathNode.Start(cluster, settings.Pmds, settings.Pmd, settings.Bridge);
+        // The capture's clock alone on both nodes, as a single-node replay keeps it: no wall time between frames.
+        await using var cluster = await DatapathCluster.StartAsync(NodeConfig(config), settings.Conntrack with { FrameClock = true }).ConfigureAwait(false);
+        var node = DatapathNode.Start(cluster, settings.Pmds, settings.Pmd with { FrameClock = true }, settings.Bridge);
         await node.UseFlowsAsync(flows, Patience).ConfigureAwait(false);
+        var session = await ReplaySession.StartAsync(node, Patience).ConfigureAwait(false);
         using var child = StartNodeB(options, cluster.Address);
         try
         {
             var nodeB = await WhenNodeBReadyAsync(cluster, child).ConfigureAwait(false);
-            // Phases may take frames out of capture order (never within a connection): the lines are written in it.
-            var lines = new Dictionary<long, string>(frames.Count);
-            foreach (var (onB, run) in Runs(frames))
+            long endMs = long.MinValue;
+            for (int c = 0; c < captures.Count; c++)
             {
-                var verdicts = onB ? await ReplayOnBAsync(nodeB, run).ConfigureAwait(false) : await ActorReplay.RunAsync(node, run, Patience).ConfigureAwait(false);
-                for (int i = 0; i < run.Count; i++)
+                if (c > 0)
                 {
-                    lines[run[i].Number] = verdicts[i];
+                    await FlushAllAsync(cluster).ConfigureAwait(false);
                 }
-            }
 
-            foreach (var frame in frames)
-            {
-                await writer.WriteLineAsync(lines[frame.Number]).ConfigureAwait(false);
+                var frames = Rebased(captures[c].Frames, ref endMs);
+
+                // Phases may take frames out of capture order (never within a connection): the lines are written in it.
+                var lines = new Dictionary<long, string>(frames.Count);
+                foreach (var (onB, run) in Runs(frames))
+                {
+                    var verdicts = onB ? await ReplayOnBAsync(nodeB, run).ConfigureAwait(false) : await session.RunAsync(run, Patience).ConfigureAwait(false);
+                    for (int i = 0; i < run.Count; i++)
+                    {
+                        lines[run[i].Number] = verdicts[i];
+                    }
+                }
+
+                await captures[c].WriteVerdicts([.. frames.Select(frame => lines[frame.Number])]).ConfigureAwait(false);
             }
 
             // B leaves first: its shards come back to A with their tables, so A can flush and dump them all.
@@ -73,6 +90,7 @@ internal static class TwoNodeReplay
                 await ReplayCommand.DumpConntrackAsync(cluster, output).ConfigureAwait(false);
             }
 
+            session.Stop();
             await node.StopAsync().ConfigureAwait(false);
             await child.WaitForExitAsync().WaitAsync(StartPatience).ConfigureAwait(false);
         }
@@ -83,6 +101,30 @@ internal static class TwoNodeReplay
                 child.Kill(entireProcessTree: true);
             }
         }
+    }
+
+    /// <summary>
+    /// The frames of the next capture with their times moved on, when needed, to <see cref="CaptureGapMs"/>
+    /// after the end of the captures before (<paramref name="endMs"/>, updated): the nodes' clocks never go back.
+    /// </summary>
+    internal static List<ReplayFrame> Rebased(IReadOnlyList<ReplayFrame> frames, ref long endMs)
+    {
+        if (frames.Count == 0)
+        {
+            return [];
+        }
+
+        long shift = endMs == long.MinValue ? 0 : Math.Max(0, endMs + CaptureGapMs - frames.Min(f => f.TimeMs));
+        var rebased = shift == 0 ? [.. frames] : frames.Select(f => f with { TimeMs = f.TimeMs + shift }).ToList();
+        endMs = Math.Max(endMs, rebased.Max(f => f.TimeMs));
+        return rebased;
+    }
+
+    /// <summary>Empties every shard's table, on whichever node it lives.</summary>
+    private static async Task FlushAllAsync(DatapathCluster cluster)
+    {
+        await Task.WhenAll(Enumerable.Range(0, cluster.ConntrackSettings.Shards)
+            .Select(shard => cluster.Conntrack.Ask<ConnectionsFlushed>(new ConntrackEnvelope(shard, new FlushConnections(null)), Patience))).ConfigureAwait(false);
     }
 
     /// <summary>
