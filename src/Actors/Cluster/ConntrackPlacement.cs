@@ -27,7 +27,8 @@ public static class ConntrackPlacement
         }
 
         var cluster = Akka.Cluster.Cluster.Get(system);
-        var members = cluster.State.Members.Where(m => m.Status is MemberStatus.Up or MemberStatus.Leaving or MemberStatus.Exiting or MemberStatus.Joining)
+        // An Exiting member has handed its shards off and its keeper may be gone: not asked (it still shows if it owns a shard).
+        var members = cluster.State.Members.Where(m => m.Status is MemberStatus.Up or MemberStatus.Leaving or MemberStatus.Joining)
             .Select(m => m.Address).Append(cluster.SelfAddress).Distinct().ToList();
         var owners = AskAsync<ClusterShardingStats>(region, new GetClusterShardingStats(timeout), timeout, cancellation);
         var handoffs = members.Select(address => AskAsync<HandoffStatistics>(ShardHandoff.KeeperAt(system, address), GetHandoffStatistics.Instance, timeout, cancellation)).ToList();
@@ -43,7 +44,8 @@ public static class ConntrackPlacement
             }
         }
 
-        var nodes = members.Union(byNode.Keys).Distinct()
+        // A region of a node that left may linger in the coordinator's answer for a moment, empty.
+        var nodes = members.Union(byNode.Where(node => node.Value.Count > 0).Select(node => node.Key)).Distinct()
             .Select(address => new ConntrackNodeView(
                 address.ToString(),
                 address.Equals(cluster.SelfAddress),

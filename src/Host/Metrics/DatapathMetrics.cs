@@ -113,16 +113,21 @@ internal sealed class DatapathMetrics
         await _updating.WaitAsync(cancellation).ConfigureAwait(false);
         try
         {
-            var snapshot = await gatherer.GatherAsync(cancellation).ConfigureAwait(false);
-            PublishPmds(snapshot);
-            PublishPorts(snapshot);
-            PublishShards(snapshot);
-            PublishPlacement(snapshot.Placement);
+            Publish(await gatherer.GatherAsync(cancellation).ConfigureAwait(false));
         }
         finally
         {
             _updating.Release();
         }
+    }
+
+    /// <summary>Moves every series to what one scrape gathered.</summary>
+    internal void Publish(MetricsSnapshot snapshot)
+    {
+        PublishPmds(snapshot);
+        PublishPorts(snapshot);
+        PublishShards(snapshot);
+        PublishPlacement(snapshot.Placement);
     }
 
     private void PublishPmds(MetricsSnapshot snapshot)
