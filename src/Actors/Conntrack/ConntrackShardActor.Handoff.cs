@@ -26,6 +26,7 @@ public sealed partial class ConntrackShardActor
     private int _chunks;
     private long _bytes;
     private int _expected;
+    private long _claimedAt;
 
     /// <summary>Asks every node's keeper for this shard's table; false when there is no cluster to ask.</summary>
     private bool BeginClaim()
@@ -36,6 +37,7 @@ public sealed partial class ConntrackShardActor
         }
 
         ShardHandoff.Get(Context.System);
+        _claimedAt = System.Diagnostics.Stopwatch.GetTimestamp();
         foreach (var member in ShardHandoff.Members(Context.System))
         {
             _unanswered.Add(member);
@@ -135,7 +137,7 @@ public sealed partial class ConntrackShardActor
         if (chunk.Last)
         {
             _source.Tell(new ShardStateAccepted(_shard, _transferId, _incoming.Table.Count));
-            ShardHandoff.Get(Context.System).Keeper.Tell(new ShardStateArrived(_shard, _incoming.Table.Count, _bytes, _chunks, _chunksRejected, 0));
+            ShardHandoff.Get(Context.System).Keeper.Tell(new ShardStateArrived(_shard, _incoming.Table.Count, _bytes, _chunks, _chunksRejected, 0, ClaimMs()));
             FinishClaim(_incoming);
         }
     }
@@ -160,9 +162,11 @@ public sealed partial class ConntrackShardActor
 
         log.Error("conntrack shard {0}: table hand-off from {1} failed {2} times ({3}); {4} connections lost, the shard starts empty", _shard, source.Path.Address, _attempts, reason, _expected);
         source.Tell(new ShardStateGivenUp(_shard, transfer, reason));
-        ShardHandoff.Get(Context.System).Keeper.Tell(new ShardStateArrived(_shard, 0, _bytes, 0, _chunksRejected, _expected));
+        ShardHandoff.Get(Context.System).Keeper.Tell(new ShardStateArrived(_shard, 0, _bytes, 0, _chunksRejected, _expected, ClaimMs()));
         FinishClaim(null);
     }
+
+    private long ClaimMs() => (long)System.Diagnostics.Stopwatch.GetElapsedTime(_claimedAt).TotalMilliseconds;
 
     /// <summary>The claim is over: run the table that came (or an empty one when no node had one), then what waited.</summary>
     private void FinishClaim(ConntrackShard? table)

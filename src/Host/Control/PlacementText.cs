@@ -29,7 +29,7 @@ internal static class PlacementText
             sb.Append(C, $"  {node.Node}{(node.Self ? " (this node)" : string.Empty)}: {node.Shards.Count} shards{(node.Shards.Count > 0 ? ": " + Ranges(node.Shards) : string.Empty)}\n");
             if (node.Handoffs is { } h)
             {
-                sb.Append(C, $"     hand-offs in={h.HandoffsIn} ({h.ConnectionsIn} connections, {h.BytesIn} bytes), out={h.HandoffsOut} ({h.ConnectionsOut} connections)\n");
+                sb.Append(C, $"     hand-offs in={h.HandoffsIn} ({h.ConnectionsIn} connections, {h.BytesIn} bytes, {h.TransferMsIn} ms), out={h.HandoffsOut} ({h.ConnectionsOut} connections)\n");
                 sb.Append(C, $"     chunks rejected={h.ChunksRejected}, connections lost={h.ConnectionsLost}, tables parked={h.Parked}, messages resent={h.MessagesResent}\n");
             }
             else

@@ -50,6 +50,7 @@ internal sealed class DatapathMetrics
     private readonly Counter _handoffConnectionsLost;
     private readonly Gauge _tablesParked;
     private readonly Counter _handoffResent;
+    private readonly Counter _handoffSeconds;
     private readonly Counter _gatherFailures;
     private MetricsGatherer? _gatherer;
 
@@ -91,6 +92,7 @@ internal sealed class DatapathMetrics
         _handoffChunksRejected = NodeCounter("handoff_chunks_rejected_total", "Hand-off chunks the node could not take (undecodable or never came): each made it ask again or give up.");
         _handoffConnectionsLost = NodeCounter("handoff_connections_lost_total", "Connections of tables the node gave up on after retrying (the shard started empty, said in its log).");
         _handoffResent = NodeCounter("handoff_messages_resent_total", "Shard messages the node's region dropped when a hand-off began, sent again to the shard's new owner.");
+        _handoffSeconds = NodeCounter("handoff_transfer_seconds_total", "Seconds the tables that arrived at the node took, each from its new owner's claim to the whole table taken.");
         _tablesParked = factory.CreateGauge(Prefix + "conntrack_tables_parked", "Tables of shards that left the node and wait for their new owner to take them.", ["node"]);
         _gatherFailures = factory.CreateCounter(Prefix + "metrics_gather_failures_total", "Scrapes in which an owner (pmds, ports, conntrack) did not answer in time: its series kept their last values.", ["source"]);
         foreach (string source in new[] { "pmds", "ports", "conntrack" })
@@ -280,6 +282,14 @@ internal sealed class DatapathMetrics
             Set(_handoffChunksRejected, h.ChunksRejected, node.Node);
             Set(_handoffConnectionsLost, h.ConnectionsLost, node.Node);
             Set(_handoffResent, h.MessagesResent, node.Node);
+            var seconds = _handoffSeconds.WithLabels(node.Node);
+            if (h.TransferMsIn / 1000.0 < seconds.Value)
+            {
+                seconds.Remove();
+                seconds = _handoffSeconds.WithLabels(node.Node);
+            }
+
+            seconds.IncTo(h.TransferMsIn / 1000.0);
             _tablesParked.WithLabels(node.Node).Set(h.Parked);
         }
     }

@@ -22,7 +22,7 @@ public sealed class PlacementMetricsTests
         var registry = Prometheus.Metrics.NewCustomRegistry();
         var metrics = new DatapathMetrics(Prometheus.Metrics.WithCustomRegistry(registry));
 
-        metrics.Publish(Snapshot(new ConntrackPlacementView(4, [Node(A, [0, 2], new HandoffStatistics(2, 300, 0, 0, 0, 0, 0, 0, 1)), Node(B, [1, 3], new HandoffStatistics(0, 0, 2, 300, 32_000, 1, 0, 0))], [], true)));
+        metrics.Publish(Snapshot(new ConntrackPlacementView(4, [Node(A, [0, 2], new HandoffStatistics(2, 300, 0, 0, 0, 0, 0, 0, 1)), Node(B, [1, 3], new HandoffStatistics(0, 0, 2, 300, 32_000, 1, 0, 0, 0, 1_500))], [], true)));
         var first = await ScrapeAsync(registry);
         Assert.Equal(
             [("0", A), ("1", B), ("2", A), ("3", B)],
@@ -33,6 +33,7 @@ public sealed class PlacementMetricsTests
         Assert.Equal(32_000, Value(first, "ovs_actors_conntrack_handoff_bytes_total", B));
         Assert.Equal(1, Value(first, "ovs_actors_conntrack_handoff_chunks_rejected_total", B));
         Assert.Equal(1, Value(first, "ovs_actors_conntrack_handoff_messages_resent_total", A));
+        Assert.Equal(1.5, Value(first, "ovs_actors_conntrack_handoff_transfer_seconds_total", B));
 
         // B left: its shards came back to A.
         metrics.Publish(Snapshot(new ConntrackPlacementView(4, [Node(A, [0, 1, 2, 3], new HandoffStatistics(2, 300, 2, 310, 33_000, 0, 0, 0, 1))], [], true)));
@@ -49,7 +50,7 @@ public sealed class PlacementMetricsTests
 
         Assert.Contains(" conntrack: 8 shards on 2 nodes\n", text, StringComparison.Ordinal);
         Assert.Contains($"  {A}: 4 shards: 0-2,5\n", text, StringComparison.Ordinal);
-        Assert.Contains("     hand-offs in=0 (0 connections, 0 bytes), out=1 (10 connections)\n", text, StringComparison.Ordinal);
+        Assert.Contains("     hand-offs in=0 (0 connections, 0 bytes, 0 ms), out=1 (10 connections)\n", text, StringComparison.Ordinal);
         Assert.Contains($"  {B} (this node): 2 shards: 3-4\n     hand-offs: no answer in time\n", text, StringComparison.Ordinal);
         Assert.EndsWith("  moving or not started: 6-7\n", text, StringComparison.Ordinal);
         Assert.Equal(" conntrack: 2 shards on this node (standalone)\n", PlacementText.Format(new ConntrackPlacementView(2, [Node(A, [0, 1], null, self: true)], [], true)));

@@ -29,6 +29,7 @@ public sealed class ShardKeeperActor : ReceiveActor, IWithTimers
     private int _chunksRejected;
     private long _connectionsLost;
     private long _resent;
+    private long _transferMsIn;
 
     // Messages sent again once (weakly held): one that dies again is given up instead of going round.
     private readonly System.Runtime.CompilerServices.ConditionalWeakTable<object, object> _resentOnce = [];
@@ -52,12 +53,13 @@ public sealed class ShardKeeperActor : ReceiveActor, IWithTimers
             _bytesIn += message.Bytes;
             _chunksRejected += message.ChunksRejected;
             _connectionsLost += message.ConnectionsLost;
+            _transferMsIn += message.TransferMs;
         });
         Receive<WakeParked>(_ => WakeUnclaimed());
         Receive<ConntrackShape>(shape => _shape = shape);
         Receive<GetConntrackShape>(_ => Sender.Tell(_shape));
         Receive<GetHandoffStatistics>(_ => Sender.Tell(new HandoffStatistics(
-            _handoffsOut, _connectionsOut, _handoffsIn, _connectionsIn, _bytesIn, _chunksRejected, _connectionsLost, _parked.Count, _resent)));
+            _handoffsOut, _connectionsOut, _handoffsIn, _connectionsIn, _bytesIn, _chunksRejected, _connectionsLost, _parked.Count, _resent, _transferMsIn)));
         Receive<Dropped>(HandleDropped);
         Receive<NodeLeaving>(message =>
         {
