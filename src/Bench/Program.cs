@@ -14,6 +14,8 @@ public static class Program
         var root = new RootCommand("ovs-actors-bench: measurements of the ovs-actors datapath.");
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(CtBenchCommand.Create());
+        root.Subcommands.Add(HandoffBenchCommand.Create());
+        root.Subcommands.Add(BenchNodeCommand.Create());
         return root.Parse(args).Invoke(new InvocationConfiguration { Output = output, Error = error });
     }
 }
