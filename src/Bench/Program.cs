@@ -16,6 +16,8 @@ public static class Program
         root.Subcommands.Add(CtBenchCommand.Create());
         root.Subcommands.Add(CtMemoryCommand.Create());
         root.Subcommands.Add(ReferencePcapsCommand.Create());
+        root.Subcommands.Add(HandoffBenchCommand.Create());
+        root.Subcommands.Add(BenchNodeCommand.Create());
         return root.Parse(args).Invoke(new InvocationConfiguration { Output = output, Error = error });
     }
 }

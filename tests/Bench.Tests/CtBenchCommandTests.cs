@@ -35,6 +35,38 @@ public sealed partial class CtBenchCommandTests
         Assert.DoesNotContain("region:", output, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void With_two_nodes_the_remote_shards_are_measured_after_the_local_ones_with_the_bytes_they_put_on_the_wire()
+    {
+        var (exit, output, error) = Invoke("ct-bench", "--nodes", "2", "--senders", "1", "--shards", "2", "--packets", "640", "--connections", "10", "--route", "region");
+
+        Assert.Equal(0, exit);
+        Assert.Empty(error);
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => ResultLine().IsMatch(l)).ToList();
+        Assert.Equal(["region", "remote region"], lines.Select(l => l[..l.IndexOf(':', StringComparison.Ordinal)]));
+        var local = ResultLine().Match(lines[0]);
+        var remote = ResultLine().Match(lines[1]);
+        Assert.Equal("0.0", local.Groups["bytes"].Value);
+
+        // The same messages either way; over the wire each carries its packets' inputs or results, at least
+        // a conntrack input's worth per packet. (The sum of bytes_received of `ss`; unknown where it cannot run.)
+        Assert.Equal(local.Groups["perPacket"].Value, remote.Groups["perPacket"].Value);
+        if (remote.Groups["bytes"].Value != "unknown")
+        {
+            Assert.True(double.Parse(remote.Groups["bytes"].Value, CultureInfo.InvariantCulture) > 40, lines[1]);
+        }
+    }
+
+    [Fact]
+    public void Three_nodes_are_refused()
+    {
+        var (exit, output, error) = Invoke("ct-bench", "--nodes", "3");
+
+        Assert.Equal(2, exit);
+        Assert.Empty(output);
+        Assert.Contains("--nodes is 1 or 2", error, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("--senders", "0")]
     [InlineData("--window", "0")]
@@ -56,6 +88,6 @@ public sealed partial class CtBenchCommandTests
         return (exit, output.ToString(), error.ToString());
     }
 
-    [GeneratedRegex(@"^(region|direct): (?<packets>\d+) packets in [\d.]+ s: (?<mpps>[\d.]+) Mpps, [\d.]+ ns/packet, (?<messages>[\d.]+) messages per batch$")]
+    [GeneratedRegex(@"^(remote )?(region|direct): (?<packets>\d+) packets in [\d.]+ s: (?<mpps>[\d.]+) Mpps, [\d.]+ ns/packet, (?<messages>[\d.]+) messages per batch, (?<perPacket>[\d.]+) messages per packet \(batches and answers\), (?<bytes>[\d.]+|unknown) bytes per packet on the wire$")]
     private static partial Regex ResultLine();
 }

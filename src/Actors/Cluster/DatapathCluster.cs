@@ -3,6 +3,7 @@ using Actors.Conntrack.Handoff;
 using Actors.Conntrack.Replica;
 using Akka.Actor;
 using Akka.Configuration;
+using Akka.Event;
 
 namespace Actors.Cluster;
 
@@ -151,6 +152,54 @@ public sealed class DatapathCluster : IAsyncDisposable
     public Task WhenConntrackReadyAsync(TimeSpan timeout) =>
         Task.WhenAll(Enumerable.Range(0, ConntrackSettings.Shards)
             .Select(shard => Conntrack.Ask<ShardStatistics>(new ConntrackEnvelope(shard, GetShardStatistics.Instance), timeout)));
+
+    /// <summary>
+    /// Hands this node's conntrack shards to the other members, their tables with them, and returns once
+    /// every table was taken: the region hands off (as it does when the node leaves) while the node's PMDs
+    /// still run and answer what the shards they host were sent. A node that stops its PMDs first makes
+    /// the batches already on their way to them dead letters, lost answers for their senders. Nothing to do
+    /// on a standalone node or the last member (its conntrack ends with it). The region is gone afterwards.
+    /// </summary>
+    public async Task HandOffShardsAsync(TimeSpan timeout)
+    {
+        if (!IsClustered)
+        {
+            return;
+        }
+
+        var cluster = Akka.Cluster.Cluster.Get(System);
+        var unreachable = cluster.State.Unreachable;
+        if (!cluster.State.Members.Any(m => m.Status == Akka.Cluster.MemberStatus.Up && !m.Address.Equals(cluster.SelfAddress) && !unreachable.Contains(m)))
+        {
+            return;
+        }
+
+        var handoff = ShardHandoff.Get(System);
+        handoff.BeginLeaving();
+        try
+        {
+            // Every member learns first that this node takes no shard any more (LeavingAwareAllocationStrategy on the coordinator's node).
+            string self = cluster.SelfAddress.ToString();
+            await Task.WhenAll(cluster.State.Members.Where(m => !unreachable.Contains(m)).Select(async member =>
+            {
+                try
+                {
+                    await ShardHandoff.KeeperAt(System, member.Address).Ask<NodeLeavingNoted>(new NodeLeaving(self), TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+                }
+                catch (AskTimeoutException)
+                {
+                    System.Log.Warning("conntrack: the keeper of {0} did not note this node's leave in time", member.Address);
+                }
+            })).ConfigureAwait(false);
+
+            await Conntrack.GracefulStop(timeout, Akka.Cluster.Sharding.GracefulShutdown.Instance).ConfigureAwait(false);
+            await handoff.Keeper.Ask<NoneParked>(AwaitNoneParked.Instance, timeout).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is TaskCanceledException or AskTimeoutException or TimeoutException)
+        {
+            System.Log.Error("conntrack: this node's shards were not all handed off within {0}; the rest move when it leaves", timeout);
+        }
+    }
 
     /// <summary>Leaves the cluster (shards hand off) and terminates the actor system; a standalone node just terminates.</summary>
     public async Task ShutdownAsync()

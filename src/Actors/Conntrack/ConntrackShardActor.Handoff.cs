@@ -27,6 +27,7 @@ public sealed partial class ConntrackShardActor
     private int _chunks;
     private long _bytes;
     private int _expected;
+    private long _claimedAt;
 
     /// <summary>Asks every node's keeper for this shard's table; false when there is no cluster to ask.</summary>
     private bool BeginClaim()
@@ -38,6 +39,7 @@ public sealed partial class ConntrackShardActor
 
         ShardHandoff.Get(Context.System);
         Replica.ShardReplicas.Get(Context.System);
+        _claimedAt = System.Diagnostics.Stopwatch.GetTimestamp();
         foreach (var member in ShardHandoff.Members(Context.System))
         {
             _unanswered.Add(member);
@@ -146,7 +148,7 @@ public sealed partial class ConntrackShardActor
             }
             else
             {
-                ShardHandoff.Get(Context.System).Keeper.Tell(new ShardStateArrived(_shard, _incoming.Table.Count, _bytes, _chunks, _chunksRejected, 0));
+                ShardHandoff.Get(Context.System).Keeper.Tell(new ShardStateArrived(_shard, _incoming.Table.Count, _bytes, _chunks, _chunksRejected, 0, ClaimMs()));
             }
 
             FinishClaim(_incoming);
@@ -179,7 +181,7 @@ public sealed partial class ConntrackShardActor
         if (!_replicaPhase)
         {
             log.Error("conntrack shard {0}: table hand-off from {1} failed {2} times ({3}); falling back to its replica", _shard, source.Path.Address, _attempts, reason);
-            ShardHandoff.Get(Context.System).Keeper.Tell(new ShardStateArrived(_shard, 0, _bytes, 0, _chunksRejected, 0));
+            ShardHandoff.Get(Context.System).Keeper.Tell(new ShardStateArrived(_shard, 0, _bytes, 0, _chunksRejected, 0, ClaimMs()));
             _afterFailedHandoff = true;
             ClaimReplicaOrStartEmpty(_expected);
             return;
@@ -188,6 +190,8 @@ public sealed partial class ConntrackShardActor
         log.Error("conntrack shard {0}: taking its replica from {1} failed {2} times ({3})", _shard, source.Path.Address, _attempts, reason);
         StartEmpty(Math.Max(_expected, _lostExpected));
     }
+
+    private long ClaimMs() => (long)System.Diagnostics.Stopwatch.GetElapsedTime(_claimedAt).TotalMilliseconds;
 
     /// <summary>The claim is over: run the table that came (or an empty one when no node had one), then what waited.</summary>
     private void FinishClaim(ConntrackShard? table)

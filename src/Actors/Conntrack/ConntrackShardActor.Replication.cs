@@ -198,7 +198,7 @@ public sealed partial class ConntrackShardActor
         if (lost > 0 || _afterFailedHandoff)
         {
             Context.GetLogger().Error("conntrack shard {0}: neither its table nor a replica of it could be taken; {1} connections lost, the shard starts empty", _shard, lost);
-            ShardHandoff.Get(Context.System).Keeper.Tell(new ShardStateArrived(_shard, 0, _bytes, 0, _chunksRejected, lost));
+            ShardHandoff.Get(Context.System).Keeper.Tell(new ShardStateArrived(_shard, 0, _bytes, 0, _chunksRejected, lost, ClaimMs()));
             ShardReplicas.Get(Context.System).Keeper.Tell(new ShardStartedEmpty(_shard, lost));
         }
 

@@ -29,7 +29,7 @@ public static class ConntrackSharding
             entityId => ConntrackShardActor.Props(ConntrackMessageExtractor.ShardOfEntity(entityId), settings, () => Region(system), claimOnStart: true),
             shardingSettings,
             new ConntrackMessageExtractor(settings.Shards),
-            sharding.DefaultShardAllocationStrategy(shardingSettings),
+            new LeavingAwareAllocationStrategy(sharding.DefaultShardAllocationStrategy(shardingSettings)),
             HandOffShard.Instance);
     }
 

@@ -26,6 +26,9 @@ public sealed class DatapathNode
         Batches = batches;
     }
 
+    /// <summary>How long a stopping node waits for its shards' tables to reach the other members (as the conntrack-handoff phase of a leave).</summary>
+    private static readonly TimeSpan HandOffPatience = TimeSpan.FromSeconds(60);
+
     public DatapathCluster Cluster { get; }
 
     public IReadOnlyList<IActorRef> Pmds { get; }
@@ -87,9 +90,22 @@ public sealed class DatapathNode
     public Task UsePortsAsync(IReadOnlyList<PortLink> ports, TimeSpan timeout) =>
         Bridge.Ask<PortsChanged>(new SetPorts(ports), timeout);
 
-    /// <summary>Stops the bridge and the PMDs (their in-flight packets are counted as lost).</summary>
+    /// <summary>
+    /// Stops the bridge and the PMDs (their in-flight packets are counted as lost). A node of a larger
+    /// cluster first hands its conntrack shards to the other members while its PMDs still answer for the
+    /// shards they host (<see cref="DatapathCluster.HandOffShardsAsync"/>), so that nothing other nodes sent
+    /// them is lost. The PMDs leave this node's registry of shard hosts before they stop: the shards they
+    /// give back stay with their entities instead of being lent again to a PMD that is stopping (the table
+    /// would go to dead letters, and the entity would wait 5 s before starting empty).
+    /// </summary>
     public async Task StopAsync()
     {
+        await Cluster.HandOffShardsAsync(HandOffPatience).ConfigureAwait(false);
+        if (Cluster.ConntrackSettings.HostOnPmds)
+        {
+            ConntrackHosts.Get(Cluster.System).Register([]);
+        }
+
         await Bridge.GracefulStop(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
         foreach (var pmd in Pmds)
         {

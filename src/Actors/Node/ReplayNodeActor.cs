@@ -5,14 +5,14 @@ namespace Actors.Node;
 
 /// <summary>
 /// Node B's end of a two-process replay (/user/replay-node): replays each <see cref="ReplayRun"/> on
-/// this node's PMDs (one after another: the mailbox waits while a run is replayed) and answers its
-/// verdicts; <see cref="LeaveReplay"/> completes <paramref name="leave"/>.
+/// this node's PMDs through one <see cref="ReplaySession"/> (one after another: the mailbox waits while
+/// a run is replayed) and answers its verdicts; <see cref="LeaveReplay"/> completes <paramref name="leave"/>.
 /// </summary>
 public sealed class ReplayNodeActor : ReceiveActor
 {
     public const string Name = "replay-node";
 
-    public ReplayNodeActor(DatapathNode node, TimeSpan timeout, TaskCompletionSource leave)
+    public ReplayNodeActor(ReplaySession session, TimeSpan timeout, TaskCompletionSource leave)
     {
         ReceiveAsync<ReplayRun>(async run =>
         {
@@ -25,19 +25,23 @@ public sealed class ReplayNodeActor : ReceiveActor
 
             try
             {
-                var verdicts = await ActorReplay.RunAsync(node, frames, timeout).ConfigureAwait(false);
+                var verdicts = await session.RunAsync(frames, timeout).ConfigureAwait(false);
                 sender.Tell(new ReplayRunDone([.. verdicts]));
             }
             catch (Exception e) when (e is AskTimeoutException or TaskCanceledException)
             {
                 sender.Tell(new ReplayRunFailed($"the run did not finish within {timeout}"));
             }
+            catch (InvalidOperationException e)
+            {
+                sender.Tell(new ReplayRunFailed(e.Message));
+            }
         });
         Receive<LeaveReplay>(_ => leave.TrySetResult());
     }
 
-    public static Props Props(DatapathNode node, TimeSpan timeout, TaskCompletionSource leave) =>
-        Akka.Actor.Props.Create(() => new ReplayNodeActor(node, timeout, leave));
+    public static Props Props(ReplaySession session, TimeSpan timeout, TaskCompletionSource leave) =>
+        Akka.Actor.Props.Create(() => new ReplayNodeActor(session, timeout, leave));
 
     /// <summary>Checks a run from the other node (untrusted: bounded, consistent) and makes its frames.</summary>
     private static bool TryFrames(ReplayRun run, out List<ReplayFrame> frames, out string? reason)

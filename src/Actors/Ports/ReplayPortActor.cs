@@ -20,6 +20,14 @@ public sealed record StartReplay : INoSerializationVerificationNeeded
     }
 }
 
+/// <summary>
+/// Replays more frames on a port that stays attached to its PMDs (a session of runs, as a two-process
+/// replay makes: starting a port per run costs a port change on every PMD). Answered with the
+/// <see cref="ReplayFinished"/> of these frames alone once the last is done; the port then waits for
+/// the next. The datapath clock carries on from the runs before and never goes back.
+/// </summary>
+public sealed record ReplayMore(IReadOnlyList<ReplayFrame> Frames) : INoSerializationVerificationNeeded;
+
 /// <summary>The replay ended: every verdict line, in frame order, and the ports' counters.</summary>
 /// <param name="Statistics">Ports 1 and 2: frames sent into the datapath (rx), frames that could not enter because the receive pool was empty (rx dropped: pool empty), frames the datapath sent out (tx).</param>
 /// <param name="Transmitted">Every frame that left port 1 or 2, in order, with its port (what `replay --tx-pcap-dir` writes).</param>
@@ -40,12 +48,15 @@ public sealed class ReplayPortActor : PortActor
 
     private static readonly uint[] PortNumbers = [1, 2];
 
-    private readonly IReadOnlyList<ReplayFrame> _frames;
     private readonly ConcurrentPacketPool _receivePool;
-    private readonly List<string> _verdicts = [];
     private readonly List<uint> _sentTo = [];
-    private readonly List<(uint Port, byte[] Frame)> _transmitted = [];
     private readonly ExtractionStats _extraction = new();
+    private IReadOnlyList<ReplayFrame> _frames;
+    private List<string> _verdicts = [];
+    private List<(uint Port, byte[] Frame)> _transmitted = [];
+
+    // Runs of ReplayMore: the port stops after each instead of ending.
+    private bool _session;
     private IActorRef _requester = ActorRefs.Nobody;
     private int _next;
     private long _clockMs;
@@ -58,6 +69,7 @@ public sealed class ReplayPortActor : PortActor
         _frames = frames;
         _receivePool = pools.Receive[0];
         Receive<StartReplay>(_ => HandleStartReplay());
+        Receive<ReplayMore>(HandleReplayMore);
         Receive<ContinueReplay>(_ => SendNext());
     }
 
@@ -114,6 +126,24 @@ public sealed class ReplayPortActor : PortActor
         SendNext();
     }
 
+    private void HandleReplayMore(ReplayMore message)
+    {
+        if (Lifecycle.Phase != TrafficPhase.Stopped || _next < _frames.Count)
+        {
+            Sender.Tell(new Status.Failure(new InvalidOperationException("replay: a run is still under way, or the port has ended")));
+            return;
+        }
+
+        _session = true;
+        _requester = Sender;
+        _frames = message.Frames;
+        _next = 0;
+        _verdicts = [];
+        _transmitted = [];
+        StartTraffic();
+        SendNext();
+    }
+
     private void SendNext()
     {
         if (!Lifecycle.Running)
@@ -130,7 +160,15 @@ public sealed class ReplayPortActor : PortActor
 
         if (_next == _frames.Count)
         {
-            EndTraffic();
+            if (_session)
+            {
+                StopTraffic();
+            }
+            else
+            {
+                EndTraffic();
+            }
+
             _requester.Tell(new ReplayFinished(_verdicts, Statistics(), _transmitted));
             return;
         }

@@ -5,6 +5,7 @@ using Actors.Cluster;
 using Actors.Conntrack;
 using Akka.Actor;
 using Bench.CtBench;
+using Bench.Nodes;
 using Host.Configuration;
 
 namespace Bench.Commands;
@@ -14,7 +15,9 @@ namespace Bench.Commands;
 /// UDP packets, split by shard, through the conntrack shard actors of a single-node cluster,
 /// each keeping a window of batches outstanding, and the command prints packets per second end
 /// to end (first batch sent to last result merged), through the region and with direct shard
-/// references.
+/// references. With `--nodes 2`, then the same with every shard on a second process (node B,
+/// `bench-node`; the senders' node only has a proxy to them), back to back, with the bytes the TCP
+/// connections between the two processes carried per packet.
 /// </summary>
 internal static class CtBenchCommand
 {
@@ -27,24 +30,35 @@ internal static class CtBenchCommand
         var window = new Option<int>("--window") { Description = "Batches each sender keeps outstanding.", DefaultValueFactory = _ => 8 };
         var route = new Option<string>("--route") { Description = "region, direct, or both.", DefaultValueFactory = _ => "both" };
         route.AcceptOnlyFromAmong("region", "direct", "both");
+        var nodes = new Option<int>("--nodes") { Description = "1: shards on this process; 2: also with every shard on a second process (remote), measured right after.", DefaultValueFactory = _ => 1 };
         var command = new Command("ct-bench", "Measure conntrack through the shard actors: packets per second end to end.")
         {
-            senders, shards, connections, packets, window, route,
+            senders, shards, connections, packets, window, route, nodes,
         };
         command.SetAction(parse => Run(
-            new Options(parse.GetValue(senders), parse.GetValue(shards), parse.GetValue(connections), parse.GetValue(packets), parse.GetValue(window), parse.GetValue(route)!),
+            new Options(parse.GetValue(senders), parse.GetValue(shards), parse.GetValue(connections), parse.GetValue(packets), parse.GetValue(window), parse.GetValue(route)!) { Nodes = parse.GetValue(nodes) },
             parse.InvocationConfiguration.Output,
             parse.InvocationConfiguration.Error));
         return command;
     }
 
-    internal sealed record Options(int Senders, int Shards, int Connections, long Packets, int Window, string Route);
+    internal sealed record Options(int Senders, int Shards, int Connections, long Packets, int Window, string Route)
+    {
+        /// <summary>1, or 2 to measure remote shards too (node B, a second process).</summary>
+        public int Nodes { get; init; } = 1;
+    }
 
     internal static int Run(Options options, TextWriter output, TextWriter error)
     {
         if (options.Senders < 1 || options.Shards < 1 || options.Connections < 1 || options.Packets < 1 || options.Window < 1)
         {
             error.WriteLine("ct-bench: --senders, --shards, --connections, --packets and --window must be positive");
+            return 2;
+        }
+
+        if (options.Nodes is < 1 or > 2)
+        {
+            error.WriteLine("ct-bench: --nodes is 1 or 2");
             return 2;
         }
 
@@ -68,25 +82,55 @@ internal static class CtBenchCommand
     private static async Task<int> RunAsync(Options options, TextWriter output)
     {
         var config = DatapathConfig.Load(null).With("datapath.conntrack.shards", options.Shards.ToString(CultureInfo.InvariantCulture), "--shards");
-        await using var node = await DatapathCluster.StartAsync(config.Config, DatapathSettings.From(config).Conntrack, "ct-bench").ConfigureAwait(false);
         output.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
             $"ct-bench: {options.Senders} senders x {options.Packets} packets, batches of 32, window {options.Window}, {options.Shards} shards, {options.Connections} UDP connections per sender, {Environment.ProcessorCount} cores"));
-
-        // Warm up (JIT, shard actors started, tables grown) on a separate set of connections.
-        await Measure(node, options with { Packets = Math.Min(options.Packets, 100_000) }, direct: false, senderBase: 100).ConfigureAwait(false);
-
-        if (options.Route is "region" or "both")
+        await using (var node = await DatapathCluster.StartAsync(config.Config, DatapathSettings.From(config).Conntrack, "ct-bench").ConfigureAwait(false))
         {
-            Report(output, "region", options, await Measure(node, options, direct: false, senderBase: 0).ConfigureAwait(false));
+            await MeasureRoutesAsync(node, options, output, string.Empty, null).ConfigureAwait(false);
         }
 
-        if (options.Route is "direct" or "both")
+        if (options.Nodes == 2)
         {
-            Report(output, "direct", options, await Measure(node, options, direct: true, senderBase: 0).ConfigureAwait(false));
+            await MeasureRemoteAsync(options, output).ConfigureAwait(false);
         }
 
         return 0;
+    }
+
+    /// <summary>Every shard on node B (a second process); this process's node has only a proxy to them (it has not the shard role).</summary>
+    private static async Task MeasureRemoteAsync(Options options, TextWriter output)
+    {
+        var (process, addressB) = await BenchNodes.StartNodeBAsync(options.Shards, seed: null, TimeSpan.FromSeconds(90)).ConfigureAwait(false);
+        using var nodeB = process;
+        try
+        {
+            var config = BenchNodes.Config(options.Shards, hostsShards: false);
+            await using var node = await DatapathCluster.StartAsync(config.Config, DatapathSettings.From(config).Conntrack, seedNodes: [addressB], upTimeout: TimeSpan.FromSeconds(60)).ConfigureAwait(false);
+            await MeasureRoutesAsync(node, options, output, "remote ", (node.Address.Port ?? 0, addressB.Port ?? 0)).ConfigureAwait(false);
+        }
+        finally
+        {
+            await BenchNodes.StopNodeBAsync(nodeB, TimeSpan.FromSeconds(60)).ConfigureAwait(false);
+        }
+    }
+
+    /// <param name="ports">The two processes' remoting ports, whose TCP bytes are counted; null for one process.</param>
+    private static async Task MeasureRoutesAsync(DatapathCluster node, Options options, TextWriter output, string label, (int A, int B)? ports)
+    {
+        // Warm up (JIT, shard actors started, tables grown) on a separate set of connections.
+        await Measure(node, options with { Packets = Math.Min(options.Packets, 100_000) }, direct: false, senderBase: 100).ConfigureAwait(false);
+
+        foreach (var (route, direct) in new[] { ("region", false), ("direct", true) })
+        {
+            if (options.Route == route || options.Route == "both")
+            {
+                long? before = ports is { } p ? TcpBytes.Between(p.A, p.B) : 0;
+                var run = await Measure(node, options, direct, senderBase: 0).ConfigureAwait(false);
+                long? after = ports is { } q ? TcpBytes.Between(q.A, q.B) : 0;
+                Report(output, label + route, options, run, after - before);
+            }
+        }
     }
 
     private static async Task<(TimeSpan Elapsed, long Messages)> Measure(DatapathCluster node, Options options, bool direct, int senderBase)
@@ -123,13 +167,15 @@ internal static class CtBenchCommand
         return (clock.Elapsed, (await all.ConfigureAwait(false)).Sum());
     }
 
-    private static void Report(TextWriter output, string route, Options options, (TimeSpan Elapsed, long Messages) run)
+    /// <param name="wireBytes">Bytes the TCP connections between the processes carried meanwhile (0 in one process, null when unknown).</param>
+    private static void Report(TextWriter output, string route, Options options, (TimeSpan Elapsed, long Messages) run, long? wireBytes)
     {
         long packets = options.Packets * options.Senders;
         double seconds = run.Elapsed.TotalSeconds;
         long batches = (options.Packets + 31) / 32 * options.Senders;
+        string wire = wireBytes is { } bytes ? string.Create(CultureInfo.InvariantCulture, $"{(double)bytes / packets:F1}") : "unknown";
         output.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
-            $"{route,-6}: {packets} packets in {seconds:F3} s: {packets / seconds / 1e6:F3} Mpps, {run.Elapsed.TotalNanoseconds / packets:F1} ns/packet, {(double)run.Messages / batches:F2} messages per batch"));
+            $"{route,-6}: {packets} packets in {seconds:F3} s: {packets / seconds / 1e6:F3} Mpps, {run.Elapsed.TotalNanoseconds / packets:F1} ns/packet, {(double)run.Messages / batches:F2} messages per batch, {2.0 * run.Messages / packets:F3} messages per packet (batches and answers), {wire} bytes per packet on the wire"));
     }
 }

@@ -16,12 +16,14 @@ using Host.Configuration;
 namespace Host.Commands;
 
 /// <summary>
-/// `replay --pcap FILE [--flows FLOWFILE] [--port1-mac MAC] [--port2-mac MAC] [--verdicts FILE]`:
+/// `replay --pcap FILE [--pcap FILE...] [--flows FLOWFILE] [--port1-mac MAC] [--port2-mac MAC] [--verdicts FILE | --verdicts-dir DIR]`:
 /// frames enter port 1 or 2 by source MAC (others are reported as skipped), strictly in capture
 /// order, each finished before the next, with the datapath clock following the capture; one
 /// verdict line per frame in the format of captures/expected/*.verdict. It runs on the actor
 /// datapath (PMD actors, conntrack shard actors) unless `--inline` asks for the single-threaded
-/// reference. The default flow table is the embedded firewall (hocon/firewall.flows).
+/// reference. The default flow table is the embedded firewall (hocon/firewall.flows). Several
+/// captures (`--pcap` again) each run as if alone, their verdicts in DIR/NAME.verdict
+/// (`--verdicts-dir`); with `--nodes 2` the two processes start once for all of them.
 /// </summary>
 internal static class ReplayCommand
 {
@@ -29,11 +31,12 @@ internal static class ReplayCommand
 
     public static Command Create()
     {
-        var pcap = new Option<FileInfo>("--pcap") { Description = "A classic pcap file (Ethernet link type).", Required = true };
+        var pcap = new Option<FileInfo[]>("--pcap") { Description = "A classic pcap file (Ethernet link type); again for more captures, each replayed as if alone (with --verdicts-dir).", Required = true };
         var flows = new Option<FileInfo?>("--flows") { Description = "Flows in ovs-ofctl add-flows syntax (default: the embedded firewall)." };
         var mac1 = new Option<string>("--port1-mac") { Description = "Source MAC of the frames that enter port 1.", DefaultValueFactory = _ => "02:00:00:00:00:01" };
         var mac2 = new Option<string>("--port2-mac") { Description = "Source MAC of the frames that enter port 2.", DefaultValueFactory = _ => "02:00:00:00:00:02" };
         var verdicts = new Option<FileInfo?>("--verdicts") { Description = "Write the verdicts to this file instead of standard output." };
+        var verdictsDir = new Option<DirectoryInfo?>("--verdicts-dir") { Description = "Write each capture's verdicts to DIR/NAME.verdict (NAME: the capture's file name without .pcap)." };
         var config = new Option<FileInfo?>("--config") { Description = "A HOCON file layered over the embedded default." };
         var pmds = new Option<int?>("--pmds") { Description = "PMD actors (overrides datapath.pmds)." };
         var inline = new Option<bool>("--inline") { Description = "Run the single-threaded reference datapath instead of the actors." };
@@ -45,7 +48,7 @@ internal static class ReplayCommand
         var statistics = new Option<bool>("--statistics", "-s") { Description = "With --dump-conntrack, print each entry's seconds to expiry on the capture clock (dpctl/dump-conntrack -s; --inline)." };
         var command = new Command("replay", "Replay a capture through the datapath and print a verdict per frame.")
         {
-            pcap, flows, mac1, mac2, verdicts, config, pmds, inline, dump, flush, bypass, txDir, statistics, nodes,
+            pcap, flows, mac1, mac2, verdicts, verdictsDir, config, pmds, inline, dump, flush, bypass, txDir, statistics, nodes,
         };
         command.SetAction(async (parse, _) =>
         {
@@ -57,13 +60,16 @@ internal static class ReplayCommand
                 return 2;
             }
 
+            var captures = parse.GetValue(pcap)!;
             var options = new Options(
-                parse.GetValue(pcap)!, parse.GetValue(flows), parse.GetValue(mac1)!, parse.GetValue(mac2)!, parse.GetValue(verdicts),
+                captures[0], parse.GetValue(flows), parse.GetValue(mac1)!, parse.GetValue(mac2)!, parse.GetValue(verdicts),
                 parse.GetValue(config), parse.GetValue(pmds), parse.GetValue(inline), parse.GetValue(dump), flushZone, parse.GetValue(bypass))
             {
                 TxPcapDir = parse.GetValue(txDir),
                 Statistics = parse.GetValue(statistics),
                 Nodes = parse.GetValue(nodes),
+                Captures = captures,
+                VerdictsDir = parse.GetValue(verdictsDir),
             };
             return await RunAsync(options, output, error).ConfigureAwait(false);
         });
@@ -81,6 +87,15 @@ internal static class ReplayCommand
 
         /// <summary>Datapath processes (--nodes): 1, or 2 for <see cref="TwoNodeReplay"/>.</summary>
         public int Nodes { get; init; } = 1;
+
+        /// <summary>Every --pcap, in order (<see cref="Pcap"/> is the first); null: <see cref="Pcap"/> alone.</summary>
+        public IReadOnlyList<FileInfo>? Captures { get; init; }
+
+        /// <summary>Where each capture's verdicts go (NAME.verdict), instead of standard output or --verdicts.</summary>
+        public DirectoryInfo? VerdictsDir { get; init; }
+
+        /// <summary>The captures to replay, in order.</summary>
+        public IReadOnlyList<FileInfo> AllCaptures => Captures is { Count: > 0 } captures ? captures : [Pcap];
     }
 
     /// <summary>What --flush-conntrack flushes: every zone (Zone null) or one.</summary>
@@ -128,10 +143,19 @@ internal static class ReplayCommand
             return 2;
         }
 
-        if (!File.Exists(options.Pcap.FullName))
+        foreach (var capture in options.AllCaptures)
         {
-            error.WriteLine("replay: --pcap: " + (Directory.Exists(options.Pcap.FullName) ? $"{options.Pcap} is a directory, not a capture" : $"{options.Pcap}: no such file"));
-            return 1;
+            if (!File.Exists(capture.FullName))
+            {
+                error.WriteLine("replay: --pcap: " + (Directory.Exists(capture.FullName) ? $"{capture} is a directory, not a capture" : $"{capture}: no such file"));
+                return 1;
+            }
+        }
+
+        if (CheckCaptureOptions(options) is { } refused)
+        {
+            error.WriteLine("replay: " + refused);
+            return 2;
         }
 
         if (options.Verdicts is not null && FileErrors.CheckWritable(options.Verdicts.FullName) is { } unwritable)
@@ -179,19 +203,13 @@ internal static class ReplayCommand
             bool done = false;
             try
             {
-                if (options.Inline)
+                if (options.VerdictsDir is { } directory)
                 {
-                    RunInline(options, tables, ports, settings, writer, output);
-                }
-                else if (options.Nodes == 2)
-                {
-                    var entries = tables.AllRules().Select(r => r.Entry).ToList();
-                    await TwoNodeReplay.RunAsync(options, config, settings, entries, ReadFrames(options.Pcap, ports), writer, output).ConfigureAwait(false);
+                    await RunIntoDirectoryAsync(options, directory, tables, config, settings, ports, output).ConfigureAwait(false);
                 }
                 else
                 {
-                    var entries = tables.AllRules().Select(r => r.Entry).ToList();
-                    await RunOnActorsAsync(options, config, settings, entries, ports, writer, output).ConfigureAwait(false);
+                    await RunOneAsync(options, tables, config, settings, ports, writer, output).ConfigureAwait(false);
                 }
 
                 done = true;
@@ -228,6 +246,94 @@ internal static class ReplayCommand
         {
             error.WriteLine("replay: " + (e is FileNotFoundException or UnauthorizedAccessException ? FileErrors.Describe(options.Pcap.ToString(), e) : e.Message));
             return 1;
+        }
+    }
+
+    /// <summary>Why the capture options cannot go together, or null: several captures need --verdicts-dir, and take no per-capture output.</summary>
+    private static string? CheckCaptureOptions(Options options)
+    {
+        var captures = options.AllCaptures;
+        if (options.VerdictsDir is not null && options.Verdicts is not null)
+        {
+            return "--verdicts and --verdicts-dir are one or the other";
+        }
+
+        if (captures.Count == 1)
+        {
+            return null;
+        }
+
+        if (options.VerdictsDir is null)
+        {
+            return "more than one --pcap writes its verdicts to --verdicts-dir DIR (DIR/NAME.verdict each)";
+        }
+
+        if (options.DumpConntrack || options.Flush is not null || options.TxPcapDir is not null)
+        {
+            return "--dump-conntrack, --flush-conntrack and --tx-pcap-dir take one --pcap";
+        }
+
+        var names = captures.Select(VerdictName).ToList();
+        return names.Distinct(StringComparer.Ordinal).Count() == names.Count ? null : "two captures of one name would write one verdict file: " + string.Join(", ", names);
+    }
+
+    private static string VerdictName(FileInfo capture) => Path.GetFileNameWithoutExtension(capture.Name) + ".verdict";
+
+    /// <summary>One capture (options.Pcap), its verdicts to <paramref name="writer"/>.</summary>
+    private static async Task RunOneAsync(Options options, Datapath.OpenFlow.Tables.OpenFlowTables tables, LoadedConfig config, DatapathSettings settings, ReplayPorts ports, TextWriter writer, TextWriter output)
+    {
+        if (options.Inline)
+        {
+            RunInline(options, tables, ports, settings, writer, output);
+            return;
+        }
+
+        var entries = tables.AllRules().Select(r => r.Entry).ToList();
+        if (options.Nodes == 2)
+        {
+            var capture = new ReplayCapture(options.Pcap.Name, ReadFrames(options.Pcap, ports), async lines =>
+            {
+                foreach (var line in lines)
+                {
+                    await writer.WriteLineAsync(line).ConfigureAwait(false);
+                }
+            });
+            await TwoNodeReplay.RunAsync(options, config, settings, entries, [capture], output).ConfigureAwait(false);
+        }
+        else
+        {
+            await RunOnActorsAsync(options, config, settings, entries, ports, writer, output).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Every capture, each as if alone, its verdicts to DIR/NAME.verdict (written beside, then moved in
+    /// place once it ran). Two nodes start once for all of them; one node starts per capture.
+    /// </summary>
+    private static async Task RunIntoDirectoryAsync(Options options, DirectoryInfo directory, Datapath.OpenFlow.Tables.OpenFlowTables tables, LoadedConfig config, DatapathSettings settings, ReplayPorts ports, TextWriter output)
+    {
+        Directory.CreateDirectory(directory.FullName);
+        async Task WriteAsync(FileInfo capture, IReadOnlyList<string> lines)
+        {
+            string path = Path.Combine(directory.FullName, VerdictName(capture));
+            await File.WriteAllLinesAsync(path + ".partial", lines).ConfigureAwait(false);
+            File.Move(path + ".partial", path, overwrite: true);
+        }
+
+        if (options.Nodes == 2 && !options.Inline)
+        {
+            var captures = options.AllCaptures
+                .Select(file => new ReplayCapture(file.Name, ReadFrames(file, ports), lines => WriteAsync(file, lines)))
+                .ToList();
+            await TwoNodeReplay.RunAsync(options, config, settings, [.. tables.AllRules().Select(r => r.Entry)], captures, output).ConfigureAwait(false);
+            return;
+        }
+
+        foreach (var capture in options.AllCaptures)
+        {
+            var writer = new StringWriter();
+            await RunOneAsync(options with { Pcap = capture }, tables, config, settings, ports, writer, output).ConfigureAwait(false);
+            await WriteAsync(capture, writer.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries)).ConfigureAwait(false);
         }
     }
 

@@ -58,11 +58,12 @@ internal static class ReplayNodeCommand
         {
             var config = ReplayCommand.LoadConfig(configFile, bypass, pmds);
             var settings = DatapathSettings.From(config);
-            await using var cluster = await DatapathCluster.StartAsync(TwoNodeReplay.NodeConfig(config), settings.Conntrack, seedNodes: [seed], upTimeout: TimeSpan.FromSeconds(60)).ConfigureAwait(false);
-            var node = DatapathNode.Start(cluster, settings.Pmds, settings.Pmd, settings.Bridge);
+            await using var cluster = await DatapathCluster.StartAsync(TwoNodeReplay.NodeConfig(config), settings.Conntrack with { FrameClock = true }, seedNodes: [seed], upTimeout: TimeSpan.FromSeconds(60)).ConfigureAwait(false);
+            var node = DatapathNode.Start(cluster, settings.Pmds, settings.Pmd with { FrameClock = true }, settings.Bridge);
             await node.UseFlowsAsync([.. tables.AllRules().Select(r => r.Entry)], Patience).ConfigureAwait(false);
+            var session = await ReplaySession.StartAsync(node, Patience).ConfigureAwait(false);
             var leave = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            cluster.System.ActorOf(ReplayNodeActor.Props(node, Patience, leave), ReplayNodeActor.Name);
+            cluster.System.ActorOf(ReplayNodeActor.Props(session, Patience, leave), ReplayNodeActor.Name);
 
             // Node A gone (it crashed or was killed) ends this node too.
             await Task.WhenAny(leave.Task, cluster.System.WhenTerminated, WhenAlone(cluster)).ConfigureAwait(false);

@@ -1,10 +1,5 @@
-using System.Diagnostics;
-using Actors.Cluster;
-using Actors.Conntrack;
 using Actors.Node;
 using Actors.Ports;
-using Akka.Actor;
-using Akka.Cluster.Sharding;
 using Akka.Configuration;
 using Datapath.OpenFlow;
 using Host.Configuration;
@@ -12,77 +7,80 @@ using Host.Configuration;
 namespace Host.Commands;
 
 /// <summary>
-/// `replay --nodes 2`: a capture through a cluster of two OS processes on 127.0.0.1. This process is
+/// `replay --nodes 2`: captures through a cluster of two OS processes on 127.0.0.1. This process is
 /// node A (port 1's frames, and frames of neither port); it starts node B (`replay-node`, port 2's
 /// frames) and waits until B is up with its share of the conntrack shards. Frames go in capture order
 /// as runs of consecutive frames of one node, each run finished before the next, so both nodes see the
 /// capture in order and a connection whose two directions enter different nodes is one connection in
-/// one shard. The verdicts are the single-node replay's lines. At the end B leaves gracefully (its shards
-/// hand their tables to A), then the optional flush and dump run on A.
+/// one shard. The verdicts are the single-node replay's lines. Both nodes start once for every capture
+/// given, and each node replays all its runs through one port (<see cref="ReplaySession"/>); between
+/// captures the connection table is flushed and the capture clock moves on past every timeout, so each
+/// capture runs as it would alone. At the end B leaves gracefully (its shards hand their tables to A),
+/// then the optional flush and dump run on A.
 /// </summary>
 internal static class TwoNodeReplay
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromMinutes(10);
-    private static readonly TimeSpan StartPatience = TimeSpan.FromSeconds(90);
+    /// <summary>Capture time between two captures of one run: longer than any connection's timeout, so nothing of one is alive in the next.</summary>
+    private const long CaptureGapMs = 24 * 3600 * 1000;
 
     /// <summary>
     /// What both nodes of a two-process replay run on: a cluster node (the default is standalone),
-    /// Akka's logs on stderr, and shards that rebalance to B as soon as it joins rather than after
-    /// the default 10 s (only the coordinator, on A, reads that).
+    /// Akka's logs on stderr, shards that rebalance to B as soon as it joins rather than after the
+    /// default 10 s (only the coordinator, on A, reads that), and this build's version as the nodes'
+    /// app-version. Akka takes the entry assembly's by default, and sharding moves no shard between
+    /// members of different app-versions (a rolling update): node A hosted by a test runner would
+    /// never rebalance to B.
     /// </summary>
     public static Config NodeConfig(LoadedConfig config) =>
-        ConfigurationFactory.ParseString("akka.actor.provider = cluster\nakka.cluster.sharding.rebalance-interval = 500ms")
+        ConfigurationFactory.ParseString($"akka.actor.provider = cluster\nakka.cluster.sharding.rebalance-interval = 500ms\nakka.cluster.app-version = \"{typeof(TwoNodeReplay).Assembly.GetName().Version?.ToString(3)}\"")
             .WithFallback(StandardErrorLogger.Config)
             .WithFallback(config.Config);
 
-    public static async Task RunAsync(ReplayCommand.Options options, LoadedConfig config, DatapathSettings settings, IReadOnlyList<FlowEntry> flows, IReadOnlyList<ReplayFrame> frames, TextWriter writer, TextWriter output)
+    /// <summary>Replays <paramref name="captures"/> one after another on the two nodes; each capture's verdict lines go to its writer.</summary>
+    public static async Task RunAsync(ReplayCommand.Options options, LoadedConfig config, DatapathSettings settings, IReadOnlyList<FlowEntry> flows, IReadOnlyList<ReplayCapture> captures, TextWriter output)
     {
-        await using var cluster = await DatapathCluster.StartAsync(NodeConfig(config), settings.Conntrack).ConfigureAwait(false);
-        var node = DatapathNode.Start(cluster, settings.Pmds, settings.Pmd, settings.Bridge);
-        await node.UseFlowsAsync(flows, Patience).ConfigureAwait(false);
-        using var child = StartNodeB(options, cluster.Address);
-        try
+        await using var nodes = await TwoNodes.StartAsync(options, config, settings, flows).ConfigureAwait(false);
+        var nodeB = await nodes.WhenBReadyAsync(owningItsShare: true).ConfigureAwait(false);
+        long endMs = long.MinValue;
+        for (int c = 0; c < captures.Count; c++)
         {
-            var nodeB = await WhenNodeBReadyAsync(cluster, child).ConfigureAwait(false);
-            // Phases may take frames out of capture order (never within a connection): the lines are written in it.
-            var lines = new Dictionary<long, string>(frames.Count);
-            foreach (var (onB, run) in Runs(frames))
+            if (c > 0)
             {
-                var verdicts = onB ? await ReplayOnBAsync(nodeB, run).ConfigureAwait(false) : await ActorReplay.RunAsync(node, run, Patience).ConfigureAwait(false);
-                for (int i = 0; i < run.Count; i++)
-                {
-                    lines[run[i].Number] = verdicts[i];
-                }
+                await nodes.FlushAllAsync().ConfigureAwait(false);
             }
 
-            foreach (var frame in frames)
-            {
-                await writer.WriteLineAsync(lines[frame.Number]).ConfigureAwait(false);
-            }
-
-            // B leaves first: its shards come back to A with their tables, so A can flush and dump them all.
-            nodeB.Tell(LeaveReplay.Instance, ActorRefs.NoSender);
-            await WhenAloneAsync(cluster).ConfigureAwait(false);
-            if (options.Flush is { } flush)
-            {
-                await ReplayCommand.FlushConntrackAsync(cluster, flush.Zone, output).ConfigureAwait(false);
-            }
-
-            if (options.DumpConntrack)
-            {
-                await ReplayCommand.DumpConntrackAsync(cluster, output).ConfigureAwait(false);
-            }
-
-            await node.StopAsync().ConfigureAwait(false);
-            await child.WaitForExitAsync().WaitAsync(StartPatience).ConfigureAwait(false);
+            var lines = await nodes.ReplayAsync(Rebased(captures[c].Frames, ref endMs), () => nodeB).ConfigureAwait(false);
+            await captures[c].WriteVerdicts(lines).ConfigureAwait(false);
         }
-        finally
+
+        // B leaves first: its shards come back to A with their tables, so A can flush and dump them all.
+        await nodes.LeaveAsync(nodeB).ConfigureAwait(false);
+        if (options.Flush is { } flush)
         {
-            if (!child.HasExited)
-            {
-                child.Kill(entireProcessTree: true);
-            }
+            await ReplayCommand.FlushConntrackAsync(nodes.Cluster, flush.Zone, output).ConfigureAwait(false);
         }
+
+        if (options.DumpConntrack)
+        {
+            await ReplayCommand.DumpConntrackAsync(nodes.Cluster, output).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// The frames of the next capture with their times moved on, when needed, to <see cref="CaptureGapMs"/>
+    /// after the end of the captures before (<paramref name="endMs"/>, updated): the nodes' clocks never go back.
+    /// </summary>
+    internal static List<ReplayFrame> Rebased(IReadOnlyList<ReplayFrame> frames, ref long endMs)
+    {
+        if (frames.Count == 0)
+        {
+            return [];
+        }
+
+        long shift = endMs == long.MinValue ? 0 : Math.Max(0, endMs + CaptureGapMs - frames.Min(f => f.TimeMs));
+        var rebased = shift == 0 ? [.. frames] : frames.Select(f => f with { TimeMs = f.TimeMs + shift }).ToList();
+        endMs = Math.Max(endMs, rebased.Max(f => f.TimeMs));
+        return rebased;
     }
 
     /// <summary>
@@ -150,123 +148,5 @@ internal static class TwoNodeReplay
         var key = default(Datapath.Flow.FlowKey);
         Datapath.Flow.FlowExtractor.Extract(packet, ref key, new Datapath.Flow.ExtractionStats());
         return Datapath.Conntrack.ConntrackInput.TryParse(packet, in key, 0, out var input) ? input.ShardHash : 0;
-    }
-
-    private static async Task<IReadOnlyList<string>> ReplayOnBAsync(IActorRef nodeB, List<ReplayFrame> run)
-    {
-        var request = new ReplayRun([.. run.Select(f => f.Number)], [.. run.Select(f => f.Port)], [.. run.Select(f => f.TimeMs)], [.. run.Select(f => f.Bytes)]);
-        var answer = await nodeB.Ask<object>(request, Patience).ConfigureAwait(false);
-        return answer switch
-        {
-            ReplayRunDone done when done.Verdicts.Length == run.Count => done.Verdicts,
-            ReplayRunDone done => throw new IOException($"replay: node B answered {done.Verdicts.Length} verdicts for {run.Count} frames"),
-            ReplayRunFailed failed => throw new IOException("replay: node B: " + failed.Reason),
-            _ => throw new IOException($"replay: node B answered {answer.GetType().Name}"),
-        };
-    }
-
-    /// <summary>Starts this executable again as node B (`replay-node`), with the same flows and configuration.</summary>
-    private static Process StartNodeB(ReplayCommand.Options options, Address seed)
-    {
-        var start = new ProcessStartInfo { UseShellExecute = false, RedirectStandardOutput = true };
-        string? self = Environment.ProcessPath;
-        if (self is not null && Path.GetFileNameWithoutExtension(self).StartsWith("ovs-actors", StringComparison.Ordinal))
-        {
-            start.FileName = self;
-        }
-        else
-        {
-            // Under `dotnet ovs-actors.dll` or a test host: the same assembly through the dotnet host.
-            start.FileName = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
-            start.ArgumentList.Add(typeof(TwoNodeReplay).Assembly.Location);
-        }
-
-        start.ArgumentList.Add(ReplayNodeCommand.Name);
-        start.ArgumentList.Add("--seed");
-        start.ArgumentList.Add(seed.ToString());
-        AddFile(start, "--flows", options.Flows);
-        AddFile(start, "--config", options.Config);
-        if (options.Bypass is { } bypass)
-        {
-            start.ArgumentList.Add("--bypass");
-            start.ArgumentList.Add(bypass);
-        }
-
-        if (options.Pmds is { } pmds)
-        {
-            start.ArgumentList.Add("--pmds");
-            start.ArgumentList.Add(pmds.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        }
-
-        // Node B writes nothing on stdout; what it might is kept off ours (the verdicts).
-        var process = Process.Start(start) ?? throw new IOException("replay: could not start node B");
-        process.OutputDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        return process;
-    }
-
-    private static void AddFile(ProcessStartInfo start, string option, FileInfo? file)
-    {
-        if (file is not null)
-        {
-            start.ArgumentList.Add(option);
-            start.ArgumentList.Add(file.FullName);
-        }
-    }
-
-    /// <summary>Waits until B is up, its replay actor answers, and it owns its share of the shards (the rebalance is over before traffic).</summary>
-    private static async Task<IActorRef> WhenNodeBReadyAsync(DatapathCluster cluster, Process child)
-    {
-        var deadline = Stopwatch.StartNew();
-        var akkaCluster = Akka.Cluster.Cluster.Get(cluster.System);
-        while (true)
-        {
-            if (child.HasExited)
-            {
-                throw new IOException($"replay: node B exited with status {child.ExitCode} before the replay");
-            }
-
-            if (deadline.Elapsed > StartPatience)
-            {
-                throw new TimeoutException($"replay: node B was not ready within {StartPatience}");
-            }
-
-            var b = akkaCluster.State.Members.FirstOrDefault(m => m.Status == Akka.Cluster.MemberStatus.Up && !m.Address.Equals(cluster.Address));
-            if (b is not null)
-            {
-                var root = new RootActorPath(b.Address);
-                var identity = await cluster.System.ActorSelection(root / "user" / ReplayNodeActor.Name).Ask<ActorIdentity>(new Identify(null), TimeSpan.FromSeconds(5)).ConfigureAwait(false);
-                if (identity.Subject is { } replayNode && await OwnsItsShareAsync(cluster, root).ConfigureAwait(false))
-                {
-                    return replayNode;
-                }
-            }
-
-            await Task.Delay(200).ConfigureAwait(false);
-        }
-    }
-
-    private static async Task<bool> OwnsItsShareAsync(DatapathCluster cluster, RootActorPath nodeB)
-    {
-        try
-        {
-            var state = await cluster.System.ActorSelection(nodeB / "system" / "sharding" / ConntrackSharding.TypeName)
-                .Ask<CurrentShardRegionState>(GetShardRegionState.Instance, TimeSpan.FromSeconds(5)).ConfigureAwait(false);
-            return state.Shards.Count >= cluster.ConntrackSettings.Shards / 2;
-        }
-        catch (AskTimeoutException)
-        {
-            return false;
-        }
-    }
-
-    private static async Task WhenAloneAsync(DatapathCluster cluster)
-    {
-        var deadline = Stopwatch.StartNew();
-        var akkaCluster = Akka.Cluster.Cluster.Get(cluster.System);
-        while (akkaCluster.State.Members.Count > 1 && deadline.Elapsed < StartPatience)
-        {
-            await Task.Delay(100).ConfigureAwait(false);
-        }
     }
 }

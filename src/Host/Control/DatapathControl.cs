@@ -3,6 +3,7 @@ using System.Reflection;
 using System.Runtime.CompilerServices;
 using System.Text;
 using Actors.Bridge;
+using Actors.Cluster;
 using Actors.Conntrack;
 using Actors.Pmd;
 using Actors.Wire;
@@ -475,7 +476,14 @@ internal sealed partial class DatapathControl : IControlHandler, IAsyncDisposabl
             }
         }
 
-        return new ControlReply(sb.ToString(), shown.Ports);
+        if (_targets.System is not { } system)
+        {
+            return new ControlReply(sb.ToString(), shown.Ports);
+        }
+
+        var placement = await ConntrackPlacement.GatherAsync(system, _targets.Conntrack, _targets.ConntrackShards, _targets.Timeout, cancellation).ConfigureAwait(false);
+        sb.Append(PlacementText.Format(placement));
+        return new ControlReply(sb.ToString(), new { shown.Ports, Conntrack = placement });
     }
 
     private async Task<ControlReply> TraceAsync(IReadOnlyList<string> args, CancellationToken cancellation)

@@ -56,7 +56,7 @@ internal static class FirewallJob
             (log ?? TextWriter.Null).WriteLine($"OpenFlow: {string.Join(", ", new[] { openFlow.ManagementTarget, openFlow.ListenPort != 0 ? $"tcp:127.0.0.1:{openFlow.ListenPort}" : null }.Concat(settings.OpenFlow.Controllers.Select(c => "controller " + c)).Where(x => x is not null))}");
         }
 
-        metrics?.Serve(new MetricsGatherer(node.Bridge, cluster.Conntrack, settings.Conntrack.Shards, settings.Metrics.Timeout));
+        metrics?.Serve(new MetricsGatherer(node.Bridge, cluster.Conntrack, settings.Conntrack.Shards, settings.Metrics.Timeout, cluster.IsClustered ? cluster.System : null));
 
         // Traffic starts once conntrack answers (a node alone is ready already; in a larger cluster
         // the shards may still be placed), so that no connection waits for a shard to start.

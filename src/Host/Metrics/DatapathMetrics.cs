@@ -1,4 +1,5 @@
 using System.Globalization;
+using Actors.Cluster;
 using Actors.Pmd;
 using Prometheus;
 
@@ -41,6 +42,15 @@ internal sealed class DatapathMetrics
     private readonly Counter _portTxDropped;
     private readonly Gauge _shardConnections;
     private readonly Counter _shardPackets;
+    private readonly Gauge _shardOwner;
+    private readonly Counter _handoffs;
+    private readonly Counter _connectionsMoved;
+    private readonly Counter _handoffBytes;
+    private readonly Counter _handoffChunksRejected;
+    private readonly Counter _handoffConnectionsLost;
+    private readonly Gauge _tablesParked;
+    private readonly Counter _handoffResent;
+    private readonly Counter _handoffSeconds;
     private readonly Counter _gatherFailures;
     private MetricsGatherer? _gatherer;
 
@@ -74,6 +84,16 @@ internal sealed class DatapathMetrics
 
         _shardConnections = factory.CreateGauge(Prefix + "conntrack_connections", "Connections in the conntrack shard's table.", ["shard"]);
         _shardPackets = factory.CreateCounter(Prefix + "conntrack_packets_total", "Packets the conntrack shard looked up.", ["shard"]);
+        _shardOwner = factory.CreateGauge(Prefix + "conntrack_shard_owner", "1 for the node that owns the conntrack shard now (a cluster node's view of the sharding coordinator).", ["shard", "node"]);
+        Counter NodeCounter(string name, string help, params string[] more) => factory.CreateCounter(Prefix + "conntrack_" + name, help, ["node", .. more]);
+        _handoffs = NodeCounter("handoffs_total", "Conntrack shards whose table moved to (in) or from (out) the node with the shard (rebalance, graceful leave).", "direction");
+        _connectionsMoved = NodeCounter("connections_moved_total", "Connections in the tables that moved to (in) or from (out) the node.", "direction");
+        _handoffBytes = NodeCounter("handoff_bytes_total", "Table chunk bytes the node received in hand-offs.");
+        _handoffChunksRejected = NodeCounter("handoff_chunks_rejected_total", "Hand-off chunks the node could not take (undecodable or never came): each made it ask again or give up.");
+        _handoffConnectionsLost = NodeCounter("handoff_connections_lost_total", "Connections of tables the node gave up on after retrying (the shard started empty, said in its log).");
+        _handoffResent = NodeCounter("handoff_messages_resent_total", "Shard messages the node's region dropped when a hand-off began, sent again to the shard's new owner.");
+        _handoffSeconds = NodeCounter("handoff_transfer_seconds_total", "Seconds the tables that arrived at the node took, each from its new owner's claim to the whole table taken.");
+        _tablesParked = factory.CreateGauge(Prefix + "conntrack_tables_parked", "Tables of shards that left the node and wait for their new owner to take them.", ["node"]);
         _gatherFailures = factory.CreateCounter(Prefix + "metrics_gather_failures_total", "Scrapes in which an owner (pmds, ports, conntrack) did not answer in time: its series kept their last values.", ["source"]);
         foreach (string source in new[] { "pmds", "ports", "conntrack" })
         {
@@ -95,15 +115,21 @@ internal sealed class DatapathMetrics
         await _updating.WaitAsync(cancellation).ConfigureAwait(false);
         try
         {
-            var snapshot = await gatherer.GatherAsync(cancellation).ConfigureAwait(false);
-            PublishPmds(snapshot);
-            PublishPorts(snapshot);
-            PublishShards(snapshot);
+            Publish(await gatherer.GatherAsync(cancellation).ConfigureAwait(false));
         }
         finally
         {
             _updating.Release();
         }
+    }
+
+    /// <summary>Moves every series to what one scrape gathered.</summary>
+    internal void Publish(MetricsSnapshot snapshot)
+    {
+        PublishPmds(snapshot);
+        PublishPorts(snapshot);
+        PublishShards(snapshot);
+        PublishPlacement(snapshot.Placement);
     }
 
     private void PublishPmds(MetricsSnapshot snapshot)
@@ -213,6 +239,58 @@ internal sealed class DatapathMetrics
             string id = shard.Shard.ToString(C);
             _shardConnections.WithLabels(id).Set(shard.Connections);
             Set(_shardPackets, shard.Packets, id);
+        }
+    }
+
+    private void PublishPlacement(ConntrackPlacementView? placement)
+    {
+        if (placement is null)
+        {
+            return;
+        }
+
+        if (placement.OwnersAnswered)
+        {
+            var owners = new HashSet<(string Shard, string Node)>();
+            foreach (var node in placement.Nodes)
+            {
+                foreach (int shard in node.Shards)
+                {
+                    owners.Add((shard.ToString(C), node.Node));
+                    _shardOwner.WithLabels(shard.ToString(C), node.Node).Set(1);
+                }
+            }
+
+            foreach (string[] labels in _shardOwner.GetAllLabelValues().Where(l => !owners.Contains((l[0], l[1]))).ToArray())
+            {
+                _shardOwner.RemoveLabelled(labels);
+            }
+        }
+
+        foreach (var node in placement.Nodes)
+        {
+            if (node.Handoffs is not { } h)
+            {
+                continue;
+            }
+
+            Set(_handoffs, h.HandoffsIn, node.Node, "in");
+            Set(_handoffs, h.HandoffsOut, node.Node, "out");
+            Set(_connectionsMoved, h.ConnectionsIn, node.Node, "in");
+            Set(_connectionsMoved, h.ConnectionsOut, node.Node, "out");
+            Set(_handoffBytes, h.BytesIn, node.Node);
+            Set(_handoffChunksRejected, h.ChunksRejected, node.Node);
+            Set(_handoffConnectionsLost, h.ConnectionsLost, node.Node);
+            Set(_handoffResent, h.MessagesResent, node.Node);
+            var seconds = _handoffSeconds.WithLabels(node.Node);
+            if (h.TransferMsIn / 1000.0 < seconds.Value)
+            {
+                seconds.Remove();
+                seconds = _handoffSeconds.WithLabels(node.Node);
+            }
+
+            seconds.IncTo(h.TransferMsIn / 1000.0);
+            _tablesParked.WithLabels(node.Node).Set(h.Parked);
         }
     }
 

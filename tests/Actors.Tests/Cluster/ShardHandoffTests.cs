@@ -86,6 +86,19 @@ public sealed class ShardHandoffTests : Akka.TestKit.Xunit2.TestKit, IAsyncLifet
         Assert.Equal(0, statsB.ChunksRejected);
         Assert.Equal(statsB.ConnectionsIn, Statistics(Sys).ConnectionsOut);
 
+        // Either node says where the shards are (show, metrics): B's half and A's half, B's table arrivals.
+        foreach (var (system, region) in new[] { (Sys, _regionA), (_nodeB.System, _nodeB.Conntrack) })
+        {
+            var placement = await ConntrackPlacement.GatherAsync(system, region, Shards, Patience);
+            Assert.True(placement.OwnersAnswered);
+            Assert.Equal([SelfAddress(Sys).ToString(), _nodeB.Address.ToString()], placement.Nodes.Select(n => n.Node).Order(StringComparer.Ordinal));
+            var onB = placement.Nodes.Single(n => n.Node == _nodeB.Address.ToString());
+            Assert.Equal(Enumerable.Range(0, Shards).Where(shard => Home(_regionA, shard, Sys) == _nodeB.Address), onB.Shards);
+            Assert.Equal(Enumerable.Range(0, Shards), placement.Nodes.SelectMany(n => n.Shards).Order());
+            Assert.Equal(statsB.ConnectionsIn, onB.Handoffs!.ConnectionsIn);
+            Assert.Equal(system == Sys ? SelfAddress(Sys).ToString() : _nodeB.Address.ToString(), placement.Nodes.Single(n => n.Self).Node);
+        }
+
         // Traffic goes on from both nodes: the same answers as one table.
         int secondThird = 2 * frames.Count / 3;
         answers.AddRange(Track(_nodeB.Conntrack, _nodeB.System, frames.Skip(firstThird).Take(secondThird - firstThird)));
@@ -100,6 +113,10 @@ public sealed class ShardHandoffTests : Akka.TestKit.Xunit2.TestKit, IAsyncLifet
         Assert.Equal(middle, Dump(_regionA, Sys));
         Assert.All(Enumerable.Range(0, Shards), shard => Assert.Equal(Home(_regionA, shard, Sys), SelfAddress(Sys)));
         Assert.True(Statistics(Sys).ConnectionsIn > inBefore);
+        await AwaitAssertAsync(
+            async () => Assert.Equal(Enumerable.Range(0, Shards), Assert.Single((await ConntrackPlacement.GatherAsync(Sys, _regionA, Shards, Poll)).Nodes).Shards),
+            Patience,
+            TimeSpan.FromMilliseconds(200));
 
         answers.AddRange(Track(_regionA, Sys, frames.Skip(secondThird)));
         Assert.Equal(expected.Count, answers.Count);

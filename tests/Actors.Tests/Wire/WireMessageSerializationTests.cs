@@ -67,7 +67,9 @@ public sealed class WireMessageSerializationTests : Akka.TestKit.Xunit2.TestKit
         yield return new ShardStateAccepted(5, 9, table.Count);
         yield return new ShardStateGivenUp(5, 9, "chunk 0: chunk checksum mismatch");
         yield return GetHandoffStatistics.Instance;
-        yield return new HandoffStatistics(1, 2, 3, 4, 5, 6, 7, 8);
+        yield return new HandoffStatistics(1, 2, 3, 4, 5, 6, 7, 8, 9, 10);
+        yield return new NodeLeaving("akka.tcp://datapath@127.0.0.1:4054");
+        yield return new NodeLeavingNoted("akka.tcp://datapath@127.0.0.1:4054");
         yield return GetConntrackShape.Instance;
         yield return new ConntrackShape(16, ConnectionTable.TransferFormat);
 

@@ -51,7 +51,8 @@ public sealed record ShardStateAccepted(int Shard, long TransferId, int Connecti
 public sealed record ShardStateGivenUp(int Shard, long TransferId, string Reason) : IWireMessage;
 
 /// <summary>Local: a shard's table arrived at this node's entity (or could not be taken); the keeper counts it.</summary>
-public sealed record ShardStateArrived(int Shard, int Connections, long Bytes, int Chunks, int ChunksRejected, int ConnectionsLost) : INoSerializationVerificationNeeded;
+/// <param name="TransferMs">From the new entity's claim to the whole table taken (or given up).</param>
+public sealed record ShardStateArrived(int Shard, int Connections, long Bytes, int Chunks, int ChunksRejected, int ConnectionsLost, long TransferMs = 0) : INoSerializationVerificationNeeded;
 
 /// <summary>Asks a node's keeper for its counts; answered with <see cref="HandoffStatistics"/>.</summary>
 public sealed record GetHandoffStatistics : IWireMessage
@@ -72,7 +73,9 @@ public sealed record GetHandoffStatistics : IWireMessage
 /// <param name="ChunksRejected">Chunks that could not be decoded or never came (each one made the claimant retry or give up).</param>
 /// <param name="ConnectionsLost">Connections of tables given up after retrying (the shard started empty, said in the log).</param>
 /// <param name="Parked">Tables parked here now, waiting for their new owner.</param>
-public sealed record HandoffStatistics(int HandoffsOut, long ConnectionsOut, int HandoffsIn, long ConnectionsIn, long BytesIn, int ChunksRejected, long ConnectionsLost, int Parked) : IWireMessage;
+/// <param name="MessagesResent">Shard messages this node's region dropped at a hand-off's start (Akka.Cluster.Sharding's "avoiding reordering") that the keeper sent again.</param>
+/// <param name="TransferMsIn">Milliseconds the tables that arrived here took, each from its new entity's claim to the whole table taken, summed.</param>
+public sealed record HandoffStatistics(int HandoffsOut, long ConnectionsOut, int HandoffsIn, long ConnectionsIn, long BytesIn, int ChunksRejected, long ConnectionsLost, int Parked, long MessagesResent = 0, long TransferMsIn = 0) : IWireMessage;
 
 /// <summary>Local: answered once no table is parked on this node (a node that leaves waits for it before leaving the cluster).</summary>
 public sealed record AwaitNoneParked : INoSerializationVerificationNeeded
@@ -138,3 +141,14 @@ public sealed record GetConntrackShape : IWireMessage
 /// not started. Also sent locally by <see cref="ConntrackSharding.StartAsync"/> to its node's keeper.
 /// </summary>
 public sealed record ConntrackShape(int Shards, int TableFormat) : IWireMessage;
+
+/// <summary>
+/// To every member's keeper from a node about to hand all its shards off and leave
+/// (<c>DatapathCluster.HandOffShardsAsync</c>): give <paramref name="Node"/> no shard from now on
+/// (<see cref="LeavingAwareAllocationStrategy"/>). Answered with <see cref="NodeLeavingNoted"/>.
+/// </summary>
+/// <param name="Node">The leaving node's address (akka.tcp://SYSTEM@HOST:PORT).</param>
+public sealed record NodeLeaving(string Node) : IWireMessage;
+
+/// <summary>The keeper noted <see cref="NodeLeaving"/>.</summary>
+public sealed record NodeLeavingNoted(string Node) : IWireMessage;

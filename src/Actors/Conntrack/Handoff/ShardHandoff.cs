@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Actors.Wire;
 using Akka;
 using Akka.Actor;
@@ -51,6 +52,26 @@ public sealed class ShardHandoff : IExtension
     /// <summary>This node's keeper.</summary>
     public IActorRef Keeper { get; }
 
+    /// <summary>Whether this node hands its shards off to leave (<see cref="BeginLeaving"/>): its region is going or gone.</summary>
+    public bool Leaving => Volatile.Read(ref _leaving);
+
+    private bool _leaving;
+
+    // Nodes (this one or others) that said they leave, until their member is removed: an immutable set replaced whole.
+    private ImmutableHashSet<Address> _leavingNodes = [];
+
+    /// <summary>This node's region is about to hand every shard off (the node leaves): moving shards' messages go to another member's region from now on.</summary>
+    public void BeginLeaving() => Volatile.Write(ref _leaving, true);
+
+    /// <summary>Whether <paramref name="node"/> said it leaves (<see cref="NodeLeaving"/>) and is still a member.</summary>
+    public bool IsLeaving(Address node) => Volatile.Read(ref _leavingNodes).Contains(node);
+
+    /// <summary>Records that <paramref name="node"/> leaves (its keeper said so).</summary>
+    internal void NoteLeaving(Address node) => ImmutableInterlocked.Update(ref _leavingNodes, set => set.Add(node));
+
+    /// <summary>Forgets a node that is no longer a member (a new node at its address is not leaving).</summary>
+    internal void NoteRemoved(Address node) => ImmutableInterlocked.Update(ref _leavingNodes, set => set.Remove(node));
+
     public static ShardHandoff Get(ActorSystem system) => system.WithExtension<ShardHandoff, ShardHandoffProvider>();
 
     /// <summary>The keeper of the node at <paramref name="address"/>.</summary>
@@ -64,7 +85,7 @@ public sealed class ShardHandoff : IExtension
     public static ICanTell LiveRegion(ActorSystem system)
     {
         var cluster = Akka.Cluster.Cluster.Get(system);
-        bool leaving = CoordinatedShutdown.Get(system).ShutdownReason is not null
+        bool leaving = Get(system).Leaving || CoordinatedShutdown.Get(system).ShutdownReason is not null
             || cluster.SelfMember.Status is MemberStatus.Leaving or MemberStatus.Exiting or MemberStatus.Down;
         if (!leaving && OwnRegion(system) is { } own)
         {
