@@ -91,7 +91,7 @@ public sealed class ShardHandoffTests : Akka.TestKit.Xunit2.TestKit, IAsyncLifet
         {
             var placement = await ConntrackPlacement.GatherAsync(system, region, Shards, Patience);
             Assert.True(placement.OwnersAnswered);
-            Assert.Equal([SelfAddress(Sys).ToString(), _nodeB.Address.ToString()], placement.Nodes.Select(n => n.Node).Order(StringComparer.Ordinal));
+            Assert.Equal(new[] { SelfAddress(Sys).ToString(), _nodeB.Address.ToString() }.Order(StringComparer.Ordinal), placement.Nodes.Select(n => n.Node).Order(StringComparer.Ordinal));
             var onB = placement.Nodes.Single(n => n.Node == _nodeB.Address.ToString());
             Assert.Equal(Enumerable.Range(0, Shards).Where(shard => Home(_regionA, shard, Sys) == _nodeB.Address), onB.Shards);
             Assert.Equal(Enumerable.Range(0, Shards), placement.Nodes.SelectMany(n => n.Shards).Order());
