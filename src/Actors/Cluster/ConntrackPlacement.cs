@@ -1,6 +1,7 @@
 using System.Globalization;
 using Actors.Conntrack;
 using Actors.Conntrack.Handoff;
+using Actors.Conntrack.Replica;
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Cluster.Sharding;
@@ -9,8 +10,9 @@ namespace Actors.Cluster;
 
 /// <summary>
 /// Where the cluster's conntrack shards are and what moved them, as `show` and the metrics report it:
-/// the shards each node owns (the sharding coordinator's answer, every region asked) and each node's
-/// hand-off counts (its keeper's <see cref="HandoffStatistics"/>). Asked off the packet path, every
+/// the shards each node owns (the sharding coordinator's answer, every region asked), each node's
+/// hand-off counts (its keeper's <see cref="HandoffStatistics"/>) and the replicas it keeps for other
+/// nodes' shards (its replica keeper's <see cref="ReplicaStatistics"/>: how fresh each is). Asked off the packet path, every
 /// question with a timeout: what does not answer in time is left out and said so, never waited for.
 /// </summary>
 public static class ConntrackPlacement
@@ -23,7 +25,7 @@ public static class ConntrackPlacement
         if (system is not ExtendedActorSystem { Provider: IClusterActorRefProvider })
         {
             var self = ((ExtendedActorSystem)system).Provider.DefaultAddress;
-            return new ConntrackPlacementView(shards, [new ConntrackNodeView(self.ToString(), true, [.. Enumerable.Range(0, shards)], null)], [], true);
+            return new ConntrackPlacementView(shards, [new ConntrackNodeView(self.ToString(), true, [.. Enumerable.Range(0, shards)], null, null)], [], true);
         }
 
         var cluster = Akka.Cluster.Cluster.Get(system);
@@ -32,8 +34,10 @@ public static class ConntrackPlacement
             .Select(m => m.Address).Append(cluster.SelfAddress).Distinct().ToList();
         var owners = AskAsync<ClusterShardingStats>(region, new GetClusterShardingStats(timeout), timeout, cancellation);
         var handoffs = members.Select(address => AskAsync<HandoffStatistics>(ShardHandoff.KeeperAt(system, address), GetHandoffStatistics.Instance, timeout, cancellation)).ToList();
+        var replicas = members.Select(address => AskAsync<ReplicaStatistics>(ShardReplicas.KeeperAt(system, address), GetReplicaStatistics.Instance, timeout, cancellation)).ToList();
         var stats = await owners.ConfigureAwait(false);
         var counts = await Task.WhenAll(handoffs).ConfigureAwait(false);
+        var kept = await Task.WhenAll(replicas).ConfigureAwait(false);
 
         var byNode = new Dictionary<Address, List<int>>();
         if (stats is not null)
@@ -50,7 +54,8 @@ public static class ConntrackPlacement
                 address.ToString(),
                 address.Equals(cluster.SelfAddress),
                 byNode.TryGetValue(address, out var owned) ? owned : [],
-                members.IndexOf(address) is >= 0 and var i ? counts[i] : null))
+                members.IndexOf(address) is >= 0 and var i ? counts[i] : null,
+                members.IndexOf(address) is >= 0 and var j ? kept[j] : null))
             .OrderBy(n => n.Node, StringComparer.Ordinal)
             .ToList();
         var placed = byNode.Values.SelectMany(s => s).ToHashSet();
@@ -85,4 +90,5 @@ public sealed record ConntrackPlacementView(int Shards, IReadOnlyList<ConntrackN
 /// <param name="Self">The node that answers.</param>
 /// <param name="Shards">The shards it owns now, in order.</param>
 /// <param name="Handoffs">Its keeper's counts; null on a standalone node, or when the keeper did not answer in time.</param>
-public sealed record ConntrackNodeView(string Node, bool Self, IReadOnlyList<int> Shards, HandoffStatistics? Handoffs);
+/// <param name="Replicas">The replicas it keeps for other nodes' shards, with their age, and its replication counts; null on a standalone node, or when its replica keeper did not answer in time.</param>
+public sealed record ConntrackNodeView(string Node, bool Self, IReadOnlyList<int> Shards, HandoffStatistics? Handoffs, ReplicaStatistics? Replicas);

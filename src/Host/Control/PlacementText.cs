@@ -36,6 +36,8 @@ internal static class PlacementText
             {
                 sb.Append("     hand-offs: no answer in time\n");
             }
+
+            AppendReplicas(sb, node.Replicas);
         }
 
         if (view.OwnersAnswered && view.Unplaced.Count > 0)
@@ -44,6 +46,33 @@ internal static class PlacementText
         }
 
         return sb.ToString();
+    }
+
+    /// <summary>
+    /// The replicas a node keeps for other nodes' shards: which, how many connections, and how long ago
+    /// the freshest and the stalest were last fed (an owner sends a delta each interval its table
+    /// changes, so a quiet shard's replica ages without falling behind); then what replication did.
+    /// </summary>
+    private static void AppendReplicas(StringBuilder sb, Actors.Conntrack.Replica.ReplicaStatistics? replicas)
+    {
+        if (replicas is not { } r)
+        {
+            sb.Append("     replicas: no answer in time\n");
+            return;
+        }
+
+        if (r.Replicas.Length == 0)
+        {
+            sb.Append("     replicas held=0\n");
+        }
+        else
+        {
+            var shards = r.Replicas.Select(x => x.Shard).Order().ToList();
+            int incomplete = r.Replicas.Count(x => !x.Complete);
+            sb.Append(C, $"     replicas held={r.Replicas.Length} (shards {Ranges(shards)}), connections={r.Replicas.Sum(x => (long)x.Connections)}, seeding={incomplete}, last update {r.Replicas.Min(x => x.LagMs)}-{r.Replicas.Max(x => x.LagMs)} ms ago\n");
+        }
+
+        sb.Append(C, $"     replication chunks applied={r.ChunksApplied} ({r.BytesIn} bytes), dropped={r.ChunksDropped}, resyncs={r.ResyncsRequested}, promotions={r.Promotions} ({r.ConnectionsPromoted} connections), started empty={r.StartedEmpty} ({r.ConnectionsLost} connections lost)\n");
     }
 
     /// <summary>0-3,5,7-8.</summary>

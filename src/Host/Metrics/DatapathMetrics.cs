@@ -51,6 +51,12 @@ internal sealed class DatapathMetrics
     private readonly Gauge _tablesParked;
     private readonly Counter _handoffResent;
     private readonly Counter _handoffSeconds;
+    private readonly Gauge _replicaConnections;
+    private readonly Gauge _replicaAge;
+    private readonly Counter _replicaChunks;
+    private readonly Counter _replicaBytes;
+    private readonly Counter _replicaPromotions;
+    private readonly Counter _replicaConnectionsLost;
     private readonly Counter _gatherFailures;
     private MetricsGatherer? _gatherer;
 
@@ -94,6 +100,12 @@ internal sealed class DatapathMetrics
         _handoffResent = NodeCounter("handoff_messages_resent_total", "Shard messages the node's region dropped when a hand-off began, sent again to the shard's new owner.");
         _handoffSeconds = NodeCounter("handoff_transfer_seconds_total", "Seconds the tables that arrived at the node took, each from its new owner's claim to the whole table taken.");
         _tablesParked = factory.CreateGauge(Prefix + "conntrack_tables_parked", "Tables of shards that left the node and wait for their new owner to take them.", ["node"]);
+        _replicaConnections = factory.CreateGauge(Prefix + "conntrack_replica_connections", "Connections in the replica the node keeps of another node's conntrack shard.", ["node", "shard"]);
+        _replicaAge = factory.CreateGauge(Prefix + "conntrack_replica_update_age_seconds", "Seconds since the replica the node keeps of a shard was last fed (its owner sends a delta each replication interval in which the table changed).", ["node", "shard"]);
+        _replicaChunks = NodeCounter("replica_chunks_total", "Replication chunks (seeds and deltas) the node applied (applied) or refused and asked a new seed for (dropped).", "result");
+        _replicaBytes = NodeCounter("replica_bytes_total", "Bytes of the replication chunks the node applied.");
+        _replicaPromotions = NodeCounter("replica_promotions_total", "Shards that started on the node from its replica (their owner died, or their hand-off failed).");
+        _replicaConnectionsLost = NodeCounter("replica_connections_lost_total", "Connections of shards that started empty on the node because their table was lost and no replica was kept.");
         _gatherFailures = factory.CreateCounter(Prefix + "metrics_gather_failures_total", "Scrapes in which an owner (pmds, ports, conntrack) did not answer in time: its series kept their last values.", ["source"]);
         foreach (string source in new[] { "pmds", "ports", "conntrack" })
         {
@@ -291,6 +303,46 @@ internal sealed class DatapathMetrics
 
             seconds.IncTo(h.TransferMsIn / 1000.0);
             _tablesParked.WithLabels(node.Node).Set(h.Parked);
+        }
+
+        PublishReplicas(placement);
+    }
+
+    private void PublishReplicas(ConntrackPlacementView placement)
+    {
+        var held = new HashSet<(string Node, string Shard)>();
+        var answered = new HashSet<string>();
+        foreach (var node in placement.Nodes)
+        {
+            if (node.Replicas is not { } r)
+            {
+                continue;
+            }
+
+            answered.Add(node.Node);
+            foreach (var replica in r.Replicas)
+            {
+                string shard = replica.Shard.ToString(C);
+                held.Add((node.Node, shard));
+                _replicaConnections.WithLabels(node.Node, shard).Set(replica.Connections);
+                _replicaAge.WithLabels(node.Node, shard).Set(replica.LagMs / 1000.0);
+            }
+
+            Set(_replicaChunks, r.ChunksApplied, node.Node, "applied");
+            Set(_replicaChunks, r.ChunksDropped, node.Node, "dropped");
+            Set(_replicaBytes, r.BytesIn, node.Node);
+            Set(_replicaPromotions, r.Promotions, node.Node);
+            Set(_replicaConnectionsLost, r.ConnectionsLost, node.Node);
+        }
+
+        // A replica the node no longer keeps (its shard moved, its owner left), or a node that left: the series go. A node that did not answer keeps its last ones.
+        var nodes = placement.Nodes.Select(n => n.Node).ToHashSet();
+        foreach (var gauge in new[] { _replicaConnections, _replicaAge })
+        {
+            foreach (string[] labels in gauge.GetAllLabelValues().Where(l => !nodes.Contains(l[0]) || (answered.Contains(l[0]) && !held.Contains((l[0], l[1])))).ToArray())
+            {
+                gauge.RemoveLabelled(labels);
+            }
         }
     }
 

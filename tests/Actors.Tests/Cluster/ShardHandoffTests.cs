@@ -104,6 +104,22 @@ public sealed class ShardHandoffTests : Akka.TestKit.Xunit2.TestKit, IAsyncLifet
         answers.AddRange(Track(_nodeB.Conntrack, _nodeB.System, frames.Skip(firstThird).Take(secondThird - firstThird)));
         var middle = Dump(_regionA, Sys);
 
+        // Each node keeps a complete replica of every shard the other owns, fed by that owner (show, metrics).
+        await AwaitAssertAsync(
+            async () =>
+            {
+                var placement = await ConntrackPlacement.GatherAsync(Sys, _regionA, Shards, Poll);
+                foreach (var node in placement.Nodes)
+                {
+                    var other = placement.Nodes.Single(n => n.Node != node.Node);
+                    var replicas = Assert.IsType<Actors.Conntrack.Replica.ReplicaStatistics>(node.Replicas);
+                    Assert.Equal(other.Shards, replicas.Replicas.Select(r => r.Shard).Order());
+                    Assert.All(replicas.Replicas, r => Assert.True(r.Complete && r.Source == other.Node && r.LagMs >= 0, $"shard {r.Shard} on {node.Node}: {r}"));
+                }
+            },
+            Patience,
+            TimeSpan.FromMilliseconds(200));
+
         // B leaves gracefully: its shards come back to A with their tables.
         int movedBack = Enumerable.Range(0, Shards).Count(shard => Home(_regionA, shard, Sys) == _nodeB.Address);
         Assert.True(movedBack >= 1);

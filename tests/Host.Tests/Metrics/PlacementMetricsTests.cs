@@ -1,5 +1,6 @@
 using Actors.Cluster;
 using Actors.Conntrack.Handoff;
+using Actors.Conntrack.Replica;
 using Host.Control;
 using Host.Metrics;
 using Prometheus;
@@ -56,12 +57,49 @@ public sealed class PlacementMetricsTests
         Assert.Equal(" conntrack: 2 shards on this node (standalone)\n", PlacementText.Format(new ConntrackPlacementView(2, [Node(A, [0, 1], null, self: true)], [], true)));
     }
 
-    private static ConntrackNodeView Node(string address, int[] shards, HandoffStatistics? handoffs, bool self = false) => new(address, self, shards, handoffs);
+    [Fact]
+    public async Task Replicas_a_node_keeps_become_series_with_their_age_and_go_when_the_node_keeps_them_no_more()
+    {
+        var registry = Prometheus.Metrics.NewCustomRegistry();
+        var metrics = new DatapathMetrics(Prometheus.Metrics.WithCustomRegistry(registry));
+        var onA = Replicas([new ReplicaState(1, B, 1, 5, true, 40, 9_000, 250), new ReplicaState(3, B, 1, 2, false, 7, 9_100, 1_500)], applied: 12, dropped: 1, promotions: 0);
+
+        metrics.Publish(Snapshot(new ConntrackPlacementView(4, [Node(A, [0, 2], null, replicas: onA), Node(B, [1, 3], null, replicas: Replicas([], 0, 0, 0))], [], true)));
+        var first = await ScrapeAsync(registry);
+        Assert.Equal(40, first.Single(s => s.Name == "ovs_actors_conntrack_replica_connections" && s.Labels["node"] == A && s.Labels["shard"] == "1").Value);
+        Assert.Equal(1.5, first.Single(s => s.Name == "ovs_actors_conntrack_replica_update_age_seconds" && s.Labels["node"] == A && s.Labels["shard"] == "3").Value);
+        Assert.DoesNotContain(first, s => s.Name == "ovs_actors_conntrack_replica_connections" && s.Labels["node"] == B);
+        Assert.Equal(12, Value(first, "ovs_actors_conntrack_replica_chunks_total", A, result: "applied"));
+        Assert.Equal(1, Value(first, "ovs_actors_conntrack_replica_chunks_total", A, result: "dropped"));
+
+        // B died: A promoted its replicas and keeps none; B's series and A's replica series go.
+        metrics.Publish(Snapshot(new ConntrackPlacementView(4, [Node(A, [0, 1, 2, 3], null, replicas: Replicas([], applied: 12, dropped: 1, promotions: 2))], [], true)));
+        var second = await ScrapeAsync(registry);
+        Assert.DoesNotContain(second, s => s.Name is "ovs_actors_conntrack_replica_connections" or "ovs_actors_conntrack_replica_update_age_seconds");
+        Assert.Equal(2, Value(second, "ovs_actors_conntrack_replica_promotions_total", A));
+    }
+
+    [Fact]
+    public void Show_names_the_replicas_each_node_keeps_and_how_long_ago_they_were_fed()
+    {
+        var onA = Replicas([new ReplicaState(1, B, 1, 5, true, 40, 9_000, 250), new ReplicaState(3, B, 1, 2, false, 7, 9_100, 1_500)], applied: 12, dropped: 1, promotions: 0);
+
+        string text = PlacementText.Format(new ConntrackPlacementView(4, [Node(A, [0, 2], null, replicas: onA), Node(B, [1, 3], null, self: true)], [], true));
+
+        Assert.Contains($"  {A}: 2 shards: 0,2\n     hand-offs: no answer in time\n     replicas held=2 (shards 1,3), connections=47, seeding=1, last update 250-1500 ms ago\n", text, StringComparison.Ordinal);
+        Assert.Contains("     replication chunks applied=12 (1200 bytes), dropped=1, resyncs=0, promotions=0 (0 connections), started empty=0 (0 connections lost)\n", text, StringComparison.Ordinal);
+        Assert.Contains($"  {B} (this node): 2 shards: 1,3\n     hand-offs: no answer in time\n     replicas: no answer in time\n", text, StringComparison.Ordinal);
+    }
+
+    private static ReplicaStatistics Replicas(ReplicaState[] replicas, long applied, long dropped, int promotions) =>
+        new(replicas, applied, applied * 100, applied * 10, dropped, 0, 1, promotions, promotions * 20, 0, 0, 0);
+
+    private static ConntrackNodeView Node(string address, int[] shards, HandoffStatistics? handoffs, bool self = false, ReplicaStatistics? replicas = null) => new(address, self, shards, handoffs, replicas);
 
     private static MetricsSnapshot Snapshot(ConntrackPlacementView placement) => new(null, null, 0, []) { Placement = placement };
 
-    private static double Value(List<Sample> samples, string name, string node, string? direction = null) =>
-        samples.Single(s => s.Name == name && s.Labels["node"] == node && (direction is null || s.Labels["direction"] == direction)).Value;
+    private static double Value(List<Sample> samples, string name, string node, string? direction = null, string? result = null) =>
+        samples.Single(s => s.Name == name && s.Labels["node"] == node && (direction is null || s.Labels["direction"] == direction) && (result is null || s.Labels["result"] == result)).Value;
 
     private static async Task<List<Sample>> ScrapeAsync(CollectorRegistry registry)
     {

@@ -18,6 +18,7 @@ public sealed class ReplicaKeeperActor : ReceiveActor
 {
     // The most shards datapath.conntrack.shards allows.
     private const int MaxShards = 4096;
+    private const string NoReplicaYet = "no replica of this shard here (a seed is due)";
 
     private readonly Dictionary<int, ShardReplica> _replicas = [];
     private readonly Dictionary<int, TableStream> _promoting = [];
@@ -119,7 +120,7 @@ public sealed class ReplicaKeeperActor : ReceiveActor
         {
             if (!chunk.Seed || chunk.Sequence != 0)
             {
-                Drop(chunk, "no replica of this shard here (a seed is due)", askSeed: true);
+                Drop(chunk, NoReplicaYet, askSeed: true);
                 return;
             }
 
@@ -175,7 +176,16 @@ public sealed class ReplicaKeeperActor : ReceiveActor
 
         _seedAskedFor[chunk.Shard] = (chunk.Epoch, now);
         _resyncsRequested++;
-        _log.Warning("conntrack shard {0}: replica chunk {1} from {2} refused ({3}); asking for a new seed", chunk.Shard, chunk.Sequence, Sender.Path.Address, problem);
+        if (problem == NoReplicaYet)
+        {
+            // The usual start of a stream on a node that just joined (the owner's seed began before this keeper could take it): not a fault.
+            _log.Info("conntrack shard {0}: replica chunk {1} from {2} refused ({3}); asking for a new seed", chunk.Shard, chunk.Sequence, Sender.Path.Address, problem);
+        }
+        else
+        {
+            _log.Warning("conntrack shard {0}: replica chunk {1} from {2} refused ({3}); asking for a new seed", chunk.Shard, chunk.Sequence, Sender.Path.Address, problem);
+        }
+
         Sender.Tell(new ReplicaResyncNeeded(chunk.Shard, chunk.Epoch, problem));
     }
 
