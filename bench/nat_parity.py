@@ -22,39 +22,31 @@ Open vSwitch's memory per connection: its malloc heap in use (bench/ovs_dpdk.py 
 D(N) between the installed flows and the end of a run; (D(N max) - D(N min)) / (N max - N min), per
 table, is printed with the medians.
 
---lock FILE wraps every run in `flock FILE` (a machine shared with other measurements).
+--lock FILE wraps every run in `flock FILE` (a machine shared with other measurements); bench/benchrun.py
+holds what this script shares with bench/parity.py.
 Needs root, openvswitch-switch-dpdk, dpdk and gdb for the reference (--skip-ovs runs ours only).
 About 75 s per N and rep.
 """
-import argparse, json, os, statistics as st, subprocess, sys
+import argparse, json, os, subprocess, sys
 
-repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from benchrun import REPO as repo, DLL as dll, bench_json, build, common_args, fmt, locked, numbers, ratio, Record
+
 SNAT_ADDRESS = '192.0.2.100'
 FLOWS = {'plain': os.path.join(repo, 'hocon/firewall.flows'), 'snat': os.path.join(repo, 'bench/flows_ct_snat.txt')}
 CELLS = ['ovs-plain', 'ovs-snat', 'plain-off', 'plain-on', 'snat-off', 'snat-on']
 
 ap = argparse.ArgumentParser()
-ap.add_argument('--ns', default='100,10000')
-ap.add_argument('--reps', type=int, default=3)
-ap.add_argument('--duration', type=float, default=3)
-ap.add_argument('--warmup', type=float, default=1)
+common_args(ap, ns='100,10000', out='/tmp/nat-parity')
 ap.add_argument('--ovs-duration', type=float, default=4)
-ap.add_argument('--ovs-warmup', type=float, default=4)
 ap.add_argument('--cells', default=','.join(CELLS))
-ap.add_argument('--lock', help='flock this file around every run')
-ap.add_argument('--out', default='/tmp/nat-parity')
-ap.add_argument('--skip-ovs', action='store_true')
 a = ap.parse_args()
 
-os.makedirs(a.out, exist_ok=True)
-dll = os.path.join(repo, 'src/Bench/bin/Release/net10.0/ovs-actors-bench.dll')
-ns = [int(x) for x in a.ns.split(',') if x]
+ns = numbers(a.ns)
 cells = [c for c in a.cells.split(',') if c and not (a.skip_ovs and c.startswith('ovs'))]
 unknown = set(cells) - set(CELLS)
 if unknown:
     sys.exit(f'nat_parity.py: unknown cells {sorted(unknown)}; known: {CELLS}')
-locked = ['flock', a.lock] if a.lock else []
-runs = []
+record = Record(a, 'nat-parity.json')
 
 
 def pcaps(table, n):
@@ -67,7 +59,7 @@ def pcaps(table, n):
 
 def ovs(table, n):
     a2b, b2a = pcaps(table, n)
-    cmd = locked + [sys.executable, os.path.join(repo, 'bench/ovs_dpdk.py'), '--flows', FLOWS[table], '--a2b', a2b, '--b2a', b2a,
+    cmd = locked(a) + [sys.executable, os.path.join(repo, 'bench/ovs_dpdk.py'), '--flows', FLOWS[table], '--a2b', a2b, '--b2a', b2a,
                     '--dir', os.path.join(a.out, 'ovs'), '--warmup', str(a.ovs_warmup), '--dur', str(a.ovs_duration), '--heap']
     if table == 'snat':
         cmd += ['--snat', SNAT_ADDRESS]
@@ -97,15 +89,12 @@ def ovs(table, n):
 def ours(cell, n):
     table, bypass = cell.split('-')
     nat = ['--nat', 'snat'] if table == 'snat' else []
-    cmd = locked + ['taskset', '-c', '1', 'dotnet', dll, 'bench', '--json', '--connections', str(n), '--pmds', '1', '--bypass', bypass,
-                    '--protocol', 'udp', '--duration', str(a.duration), '--warmup', str(a.warmup), *nat]
+    cmd = locked(a) + ['taskset', '-c', '1', 'dotnet', dll, 'bench', '--json', '--connections', str(n), '--pmds', '1', '--bypass', bypass,
+                       '--protocol', 'udp', '--duration', str(a.duration), '--warmup', str(a.warmup), *nat]
     load = os.getloadavg()[0]
-    r = subprocess.run(cmd, capture_output=True, text=True)
-    line = next((l for l in r.stdout.splitlines() if l.startswith('{')), None)
-    if r.returncode or line is None:
-        print(f'{cell} N={n}: failed ({r.returncode}): {r.stderr.strip()[-300:]}', file=sys.stderr)
+    d = bench_json(f'{cell} N={n}', cmd)
+    if d is None:
         return None
-    d = json.loads(line)
     problems = []
     if d['drops'] or d['ct_invalid'] or d['upcalls']:
         problems.append(f"drops {d['drops']}, invalid {d['ct_invalid']}, upcalls {d['upcalls']}")
@@ -122,49 +111,27 @@ def ours(cell, n):
                 alloc_b=d['allocated_bytes_per_packet'], load=max(load, os.getloadavg()[0]), problems=problems)
 
 
-def record(result):
-    if result:
-        runs.append(result)
-        print(json.dumps(result), flush=True)
-        if result['problems']:
-            print(f"{result['cell']} N={result['n']}: CHECK FAILED: {'; '.join(result['problems'])}", file=sys.stderr)
-        json.dump(dict(args=vars(a), runs=runs), open(os.path.join(a.out, 'nat-parity.json'), 'w'), indent=1)
-
-
-subprocess.run(['dotnet', 'build', '-c', 'Release', os.path.join(repo, 'src/Bench/Bench.csproj')], check=True, capture_output=True)
+build()
 for rep in range(a.reps):
     for n in ns:
         for cell in cells[rep % len(cells):] + cells[:rep % len(cells)]:
-            record(ovs(cell[4:], n) if cell.startswith('ovs') else ours(cell, n))
-
-
-def values(cell, n, key='mpps'):
-    return [r[key] for r in runs if r['cell'] == cell and r['n'] == n and not r['problems']]
+            record.add(ovs(cell[4:], n) if cell.startswith('ovs') else ours(cell, n))
 
 
 def med(cell, n, key='mpps'):
-    v = values(cell, n, key)
-    return (st.median(v), min(v), max(v)) if v else None
-
-
-def fmt(m):
-    return f'{m[0]:.2f} ({m[1]:.2f}-{m[2]:.2f})' if m else '-'
-
-
-def ratio(x, y):
-    return f'{x[0] / y[0]:.2f}' if x and y else '-'
+    return record.median(key, cell=cell, n=n)
 
 
 print('\n| N | OVS plain | OVS SNAT | ours plain off | ours plain on | ours SNAT off | ours SNAT on | SNAT/plain OVS | SNAT/plain ours on | SNAT on/off | SNAT on/OVS SNAT | plain on/OVS plain | load |')
 print('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|')
 for n in ns:
     m = {c: med(c, n) for c in CELLS}
-    loads = [r['load'] for r in runs if r['n'] == n]
+    loads = [r['load'] for r in record.runs if r['n'] == n]
     print(f"| {n:,} | {fmt(m['ovs-plain'])} | {fmt(m['ovs-snat'])} | {fmt(m['plain-off'])} | {fmt(m['plain-on'])} | {fmt(m['snat-off'])} | "
           f"{fmt(m['snat-on'])} | {ratio(m['ovs-snat'], m['ovs-plain'])} | {ratio(m['snat-on'], m['plain-on'])} | {ratio(m['snat-on'], m['snat-off'])} | "
           f"{ratio(m['snat-on'], m['ovs-snat'])} | {ratio(m['plain-on'], m['ovs-plain'])} | {min(loads) if loads else 0:.1f}-{max(loads) if loads else 0:.1f} |")
-failed = [r for r in runs if r['problems']]
-print(f'{len(runs)} runs, {len(failed)} failed their check' + ''.join(f"\n  {r['cell']} N={r['n']}: {'; '.join(r['problems'])}" for r in failed))
+failed = [r for r in record.runs if r['problems']]
+print(f'{len(record.runs)} runs, {len(failed)} failed their check' + ''.join(f"\n  {r['cell']} N={r['n']}: {'; '.join(r['problems'])}" for r in failed))
 if len(ns) > 1 and not a.skip_ovs:
     lo, hi = min(ns), max(ns)
     for table in ('plain', 'snat'):

@@ -22,24 +22,17 @@ seconds over the window per million packets (its main thread is idle and not cou
 Needs root and Debian's openvswitch-switch-dpdk, python3-scapy and dpdk for the reference
 (--skip-ovs runs ours only). About 40 s per N and rep, plus the pcaps of a million connections once.
 """
-import argparse, json, os, statistics as st, subprocess, sys, time
+import argparse, json, os, subprocess, sys
 
-repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from benchrun import REPO as repo, DLL as dll, bench_json, build, common_args, fmt, locked, numbers, ratio, Record
+
 ap = argparse.ArgumentParser()
-ap.add_argument('--ns', default='1,100,10000,1000000')
+common_args(ap, ns='1,100,10000,1000000', out='/tmp/parity')
 ap.add_argument('--tcp-ns', default='100,10000')
-ap.add_argument('--reps', type=int, default=3)
-ap.add_argument('--duration', type=float, default=3)
-ap.add_argument('--warmup', type=float, default=1)
-ap.add_argument('--ovs-warmup', type=float, default=4)
 ap.add_argument('--ovs-tool', default=os.path.join(repo, '..', 'shared', 'tools', 'ovs-dpdk-bench'))
-ap.add_argument('--out', default='/tmp/parity')
-ap.add_argument('--skip-ovs', action='store_true')
 ap.add_argument('--cells', default='1core-on,1core-off,2core-1pmd,2core-2pmd')
 a = ap.parse_args()
 
-os.makedirs(a.out, exist_ok=True)
-dll = os.path.join(repo, 'src/Bench/bin/Release/net10.0/ovs-actors-bench.dll')
 ovs_dir = os.path.join(a.out, 'ovs')
 CELLS = {
     '1core-on': (['taskset', '-c', '1'], 1, 'on', ['--pmd-threads', 'off']),
@@ -50,19 +43,19 @@ CELLS = {
 for name, (prefix, pmds, bypass, _) in list(CELLS.items()):
     CELLS[name + '-t'] = (prefix, pmds, bypass, ['--pmd-threads', 'on'])
 cells = [c for c in a.cells.split(',') if c]
-runs = []
+unknown = set(cells) - set(CELLS)
+if unknown:
+    sys.exit(f'parity.py: unknown cells {sorted(unknown)}; known: {sorted(CELLS)}')
+record = Record(a, 'parity.json')
 
 
 def ours(cell, n, protocol):
     prefix, pmds, bypass, extra = CELLS[cell]
-    cmd = prefix + ['dotnet', dll, 'bench', '--json', '--connections', str(n), '--pmds', str(pmds), '--bypass', bypass,
-                    '--protocol', protocol, '--duration', str(a.duration), '--warmup', str(a.warmup)] + extra
-    r = subprocess.run(cmd, capture_output=True, text=True)
-    line = next((l for l in r.stdout.splitlines() if l.startswith('{')), None)
-    if r.returncode or line is None:
-        print(f'ours {cell} N={n} {protocol}: failed ({r.returncode}): {r.stderr.strip()[-300:]}', file=sys.stderr)
+    cmd = locked(a) + prefix + ['dotnet', dll, 'bench', '--json', '--connections', str(n), '--pmds', str(pmds), '--bypass', bypass,
+                                '--protocol', protocol, '--duration', str(a.duration), '--warmup', str(a.warmup)] + extra
+    d = bench_json(f'ours {cell} N={n} {protocol}', cmd)
+    if d is None:
         return None
-    d = json.loads(line)
     return dict(side='ours', cell=cell, n=n, protocol=protocol, mpps=d['mpps'], cpu_s_per_m=d['cpu_seconds_per_million_packets'],
                 pmd_ns=d['pmd_ns_per_packet'], alloc_b=d['allocated_bytes_per_packet'], gc_per_m=d['gc_per_million_packets'],
                 ct_msgs=d['ct_messages_per_packet'], drops=d['drops'], ct_invalid=d['ct_invalid'], load=os.getloadavg()[0])
@@ -86,7 +79,7 @@ def ovs(n, rep):
         subprocess.run([sys.executable, os.path.join(tool, 'mkpcap.py'), str(n), ovs_dir], check=True, env=env, capture_output=True)
     name = f'parity_n{n}_r{rep}'
     subprocess.run(['rm', '-rf', os.path.join(ovs_dir, 'results', name)])
-    r = subprocess.run([sys.executable, os.path.join(tool, 'bench.py'), name, 'flows_ct.txt', str(n), '--reps', '1',
+    r = subprocess.run(locked(a) + [sys.executable, os.path.join(tool, 'bench.py'), name, 'flows_ct.txt', str(n), '--reps', '1',
                         '--warmup', str(a.ovs_warmup), '--dur', str(max(a.duration, 4))], env=env, capture_output=True, text=True)
     if r.returncode:
         print(f'ovs N={n}: failed: {r.stderr.strip()[-300:]}', file=sys.stderr)
@@ -96,44 +89,31 @@ def ovs(n, rep):
                 pmd_run_pct=s['pmd_run_pct'], cyc_per_pkt=s['cyc_per_pkt'], emc_pct=s['emc_pct'], load=os.getloadavg()[0])
 
 
-def record(result):
-    if result:
-        runs.append(result)
-        print(json.dumps(result), flush=True)
-        json.dump(dict(args=vars(a), runs=runs), open(os.path.join(a.out, 'parity.json'), 'w'), indent=1)
-
-
-subprocess.run(['dotnet', 'build', '-c', 'Release', os.path.join(repo, 'src/Bench/Bench.csproj')], check=True, capture_output=True)
+build()
 for rep in range(a.reps):
-    for n in [int(x) for x in a.ns.split(',') if x]:
+    for n in numbers(a.ns):
         if not a.skip_ovs:
-            record(ovs(n, rep))
+            record.add(ovs(n, rep))
         rotated = cells[rep % len(cells):] + cells[:rep % len(cells)]
         for cell in rotated:
-            record(ours(cell, n, 'udp'))
-    for n in [int(x) for x in a.tcp_ns.split(',') if x]:
+            record.add(ours(cell, n, 'udp'))
+    for n in numbers(a.tcp_ns):
         tcp_cells = [c for c in cells if c.startswith('1core')] or ['1core-on', '1core-off']
         for cell in (tcp_cells if rep % 2 == 0 else tcp_cells[::-1]):
-            record(ours(cell, n, 'tcp'))
+            record.add(ours(cell, n, 'tcp'))
 
 
 def med(side, cell, n, protocol, key='mpps'):
-    v = [r[key] for r in runs if r['side'] == side and r['cell'] == cell and r['n'] == n and r['protocol'] == protocol]
-    return (st.median(v), min(v), max(v)) if v else None
-
-
-def fmt(m):
-    return f'{m[0]:.2f} ({m[1]:.2f}-{m[2]:.2f})' if m else '-'
+    return record.median(key, side=side, cell=cell, n=n, protocol=protocol)
 
 
 print('\n| N | proto | OVS-DPDK Mpps | ours 1 core on | ours 1 core off | 2 cores 1 PMD | 2 cores 2 PMDs | on/OVS | off/OVS | on/off | 2 PMDs/1 core | CPU s/M OVS | CPU s/M ours 1 core on | B/packet | GC/M |')
 print('|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|')
 for proto, ns in (('udp', a.ns), ('tcp', a.tcp_ns)):
-    for n in [int(x) for x in ns.split(',') if x]:
+    for n in numbers(ns):
         o = med('ovs', 'ovs', n, proto)
         on, off = med('ours', '1core-on', n, proto), med('ours', '1core-off', n, proto)
         c2, p2 = med('ours', '2core-1pmd', n, proto), med('ours', '2core-2pmd', n, proto)
-        ratio = lambda x, y: f'{x[0] / y[0]:.2f}' if x and y else '-'
         co, cu = med('ovs', 'ovs', n, proto, 'cpu_s_per_m'), med('ours', '1core-on', n, proto, 'cpu_s_per_m')
         al, gc = med('ours', '1core-on', n, proto, 'alloc_b'), med('ours', '1core-on', n, proto, 'gc_per_m')
         print(f'| {n:,} | {proto} | {fmt(o)} | {fmt(on)} | {fmt(off)} | {fmt(c2)} | {fmt(p2)} | {ratio(on, o)} | {ratio(off, o)} | '
@@ -143,14 +123,14 @@ print('\nEvery cell (median Mpps, range):')
 print('| N | proto | ' + ' | '.join(cells) + ' |')
 print('|---:|---|' + '---:|' * len(cells))
 for proto, ns in (('udp', a.ns), ('tcp', a.tcp_ns)):
-    for n in [int(x) for x in ns.split(',') if x]:
+    for n in numbers(ns):
         print(f'| {n:,} | {proto} | ' + ' | '.join(fmt(med('ours', c, n, proto)) for c in cells) + ' |')
 
 try:
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
-    ns = [int(x) for x in a.ns.split(',') if x]
+    ns = numbers(a.ns)
     series = [('ovs', 'ovs', 'Open vSwitch + DPDK (1 PMD core)')] + [('ours', c, 'ours ' + c) for c in cells]
     fig, ax = plt.subplots(figsize=(9, 4.5))
     width = 0.8 / len(series)
