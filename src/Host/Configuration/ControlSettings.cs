@@ -8,14 +8,6 @@ namespace Host.Configuration;
 /// <param name="IdleTimeout">How long a client may stay silent before its request, or leave its answer unread, before it is disconnected.</param>
 public sealed record ControlSettings(string? SocketPath, int MaxConnections, int MaxRequestBytes, TimeSpan RequestTimeout, TimeSpan IdleTimeout)
 {
-    /// <summary>The default idle timeout (datapath.control.idle-timeout).</summary>
-    public static readonly TimeSpan DefaultIdleTimeout = TimeSpan.FromSeconds(30);
-
-    public ControlSettings(string? socketPath, int maxConnections, int maxRequestBytes, TimeSpan requestTimeout)
-        : this(socketPath, maxConnections, maxRequestBytes, requestTimeout, DefaultIdleTimeout)
-    {
-    }
-
     private const string Section = "datapath.control";
 
     /// <summary>The value of `socket` (or `run --control`) that turns the control channel off.</summary>

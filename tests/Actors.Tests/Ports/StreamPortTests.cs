@@ -7,6 +7,7 @@ using Akka.Actor;
 using Datapath.OpenFlow;
 using Datapath.OpenFlow.Tables;
 using Datapath.Tests.Support;
+using TestSupport.Waiting;
 using Traffic;
 
 namespace Actors.Tests.Ports;
@@ -108,21 +109,12 @@ public sealed class StreamPortTests
         Assert.Equal(0, drained.Statistics[1].TxPackets);
     }
 
-    private static async Task AwaitHostedEverywhere(DatapathNode node)
-    {
-        var deadline = DateTime.UtcNow + Patience;
-        while (true)
-        {
-            var stats = await PacketAccounting.PmdStatisticsAsync(node, Patience);
-            if (stats.Sum(s => s.HostedShards) == node.Cluster.ConntrackSettings.Shards)
-            {
-                return;
-            }
-
-            Assert.True(DateTime.UtcNow < deadline, "the shards were not hosted by the PMDs");
-            await Task.Delay(20); // polling the condition, not waiting for a time
-        }
-    }
+    private static Task AwaitHostedEverywhere(DatapathNode node) =>
+        Eventually.Until(
+            () => PacketAccounting.PmdStatisticsAsync(node, Patience),
+            stats => stats.Sum(s => s.HostedShards) == node.Cluster.ConntrackSettings.Shards,
+            "the shards hosted by the PMDs",
+            Patience);
 
     private static async Task<PortHandle> Start(DatapathNode node, StreamPortSettings settings, IReadOnlyList<FlowEntry> flows)
     {

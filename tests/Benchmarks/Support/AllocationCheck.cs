@@ -53,7 +53,16 @@ internal static class AllocationCheck
             failures += Measure(output, $"Pipeline({megaflows}).RefillOnly", () => pipeline.RefillOnly());
         }
 
-        foreach (int connections in new[] { 100, 10_000 })
+        var conntrack = new ConntrackSingleConnectionBenchmark();
+        conntrack.Setup();
+        failures += Measure(output, "Conntrack.ParseAndExecuteBatchOf32", () => conntrack.ParseAndExecuteBatchOf32());
+
+        var million = new ConntrackMillionConnectionsBenchmark();
+        million.Setup();
+        failures += Measure(output, "ConntrackMillion.RandomEstablishedBatchOf32", () => million.RandomEstablishedBatchOf32());
+
+        // OpenFlowBenchmarks are left out: translation is the slow path and allocates by design.
+        foreach (int connections in new[] { 1, 100, 10_000, 1_000_000 })
         {
             foreach (var mode in Enum.GetValues<BypassMode>())
             {

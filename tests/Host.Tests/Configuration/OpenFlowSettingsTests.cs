@@ -36,7 +36,7 @@ public sealed class OpenFlowSettingsTests : IDisposable
 
         var openFlow = DatapathSettings.From(DatapathConfig.LoadFile(path), path).OpenFlow;
 
-        Assert.Equal("/tmp/x/switch.mgmt", openFlow.ManagementPath(new ControlSettings(null, 1, 1024, TimeSpan.FromSeconds(1))));
+        Assert.Equal("/tmp/x/switch.mgmt", openFlow.ManagementPath(new ControlSettings(null, 1, 1024, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1))));
         Assert.Equal(6653, openFlow.ListenPort);
         Assert.Equal(["tcp:127.0.0.1:6654", "tcp:127.0.0.1:6655"], openFlow.Controllers);
         Assert.Equal((TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(4), 3), (openFlow.ProbeInterval, openFlow.MaxBackoff, openFlow.MaxConnections));

@@ -50,7 +50,7 @@ public sealed class TestControllerLabTests
             Assert.Equal(new PortCreated(h2.Interface, 2), await node.Bridge.Ask<object>(new CreatePort(h2.Interface, SystemPortActor.TypeName, none, 2), Patience));
 
             var settings = Defaults.Settings.OpenFlow with { Management = ControlSettings.Off, Controllers = [$"tcp:127.0.0.1:{port}"] };
-            await using var server = OpenFlowServer.Start(cluster.System, node.Bridge, settings, new ControlSettings(ControlSettings.Off, 1, 1024, Patience));
+            await using var server = OpenFlowServer.Start(cluster.System, node.Bridge, settings, new ControlSettings(ControlSettings.Off, 1, 1024, Patience, Patience));
 
             if (version == "OpenFlow13")
             {

@@ -32,7 +32,7 @@ public sealed class ControllerConnectionTests
             Controllers = [$"tcp:127.0.0.1:{port}"],
             ProbeInterval = TimeSpan.FromMilliseconds(300),
         };
-        await using var server = OpenFlowServer.Start(system, bridge, settings, new ControlSettings(ControlSettings.Off, 1, 1024, Patience));
+        await using var server = OpenFlowServer.Start(system, bridge, settings, new ControlSettings(ControlSettings.Off, 1, 1024, Patience, Patience));
 
         using var cancel = new CancellationTokenSource(Patience);
         using (var first = await controller.AcceptSocketAsync(cancel.Token))
@@ -60,7 +60,7 @@ public sealed class ControllerConnectionTests
         using var scratch = new ScratchDirectory();
         string control = Path.Combine(scratch.Path, "run", "ovs-actors.ctl");
         using var system = ActorSystem.Create("management-socket");
-        var controlSettings = new ControlSettings(control, 1, 1024, Patience);
+        var controlSettings = new ControlSettings(control, 1, 1024, Patience, Patience);
         var server = OpenFlowServer.Start(system, system.ActorOf(Props.Empty), Defaults.Settings.OpenFlow, controlSettings);
         try
         {

@@ -1,71 +1,48 @@
 using System.Buffers.Binary;
-using System.Net;
 using System.Net.NetworkInformation;
 using PacketDotNet;
+using TestSupport.Frames;
 using PdnPacket = PacketDotNet.Packet;
 
 namespace Datapath.Tests.Conntrack.Nat;
 
 /// <summary>
-/// Frames for the NAT property tests, built and checksummed by PacketDotNet: requests, the answer
-/// a peer sends to a frame (endpoints swapped), and ICMP errors quoting a frame.
+/// Frames for the NAT property tests, built with the tests' frame builder (valid checksums):
+/// requests, the answer a peer sends to a frame (endpoints swapped), and ICMP errors quoting a
+/// frame; PacketDotNet reads frames back.
 /// </summary>
 internal static class Frames
 {
-    private static readonly PhysicalAddress Inside = PhysicalAddress.Parse("02-00-00-00-00-01");
-    private static readonly PhysicalAddress Outside = PhysicalAddress.Parse("02-00-00-00-00-02");
+    private const string Inside = "02:00:00:00:00:01";
+    private const string Outside = "02:00:00:00:00:02";
+    private static readonly PhysicalAddress OutsideMac = PhysicalAddress.Parse("02-00-00-00-00-02");
     private const int EthLength = 14;
 
-    public static byte[] Udp(string src, string dst, ushort sport, ushort dport, int payload, bool inside)
-    {
-        var udp = new UdpPacket(sport, dport) { PayloadData = Payload(payload, 0x11) };
-        return Wrap(src, dst, udp, inside, ProtocolType.Udp);
-    }
+    public static byte[] Udp(string src, string dst, ushort sport, ushort dport, int payload, bool inside) =>
+        Between(src, dst, inside).Udp(sport, dport).Payload(Payload(payload, 0x11)).Build();
 
-    public static byte[] TcpSyn(string src, string dst, ushort sport, ushort dport, uint seq, int payload, bool inside)
-    {
-        var tcp = new TcpPacket(sport, dport) { SequenceNumber = seq, Synchronize = true, WindowSize = 64240, PayloadData = Payload(payload % 40, 0x22) };
-        return Wrap(src, dst, tcp, inside, ProtocolType.Tcp);
-    }
+    public static byte[] TcpSyn(string src, string dst, ushort sport, ushort dport, uint seq, int payload, bool inside) =>
+        Between(src, dst, inside).Tcp(sport, dport, TcpFlags.Syn, seq, 0, 64240).Payload(Payload(payload % 40, 0x22)).Build();
 
-    public static byte[] Echo(string src, string dst, ushort id, int payload)
-    {
-        byte[] icmp = new byte[8 + payload];
-        icmp[0] = 8;
-        BinaryPrimitives.WriteUInt16BigEndian(icmp.AsSpan(4), id);
-        BinaryPrimitives.WriteUInt16BigEndian(icmp.AsSpan(6), 1);
-        Payload(payload, 0x33).CopyTo(icmp, 8);
-        return RawIpv4(src, dst, ProtocolType.Icmp, icmp, inside: true);
-    }
+    public static byte[] Echo(string src, string dst, ushort id, int payload) =>
+        Between(src, dst, inside: true).IcmpEcho(8, id, 1).Payload(Payload(payload, 0x33)).Build();
 
     /// <summary>What the peer answers to <paramref name="frame"/>: MACs, addresses and ports swapped; a SYN gets a SYN/ACK, an echo request a reply.</summary>
     public static byte[] AnswerTo(byte[] frame)
     {
         var ip = Parse(frame).Extract<IPPacket>();
-        bool inside = Parse(frame).Extract<EthernetPacket>().SourceHardwareAddress.Equals(Outside);
-        string src = ip.DestinationAddress.ToString();
-        string dst = ip.SourceAddress.ToString();
+        bool inside = Parse(frame).Extract<EthernetPacket>().SourceHardwareAddress.Equals(OutsideMac);
+        var answer = Between(ip.DestinationAddress.ToString(), ip.SourceAddress.ToString(), inside);
         switch (ip.PayloadPacket)
         {
             case TcpPacket t:
-                var synAck = new TcpPacket(t.DestinationPort, t.SourcePort)
-                {
-                    SequenceNumber = 7777,
-                    Synchronize = true,
-                    Acknowledgment = true,
-                    AcknowledgmentNumber = t.SequenceNumber + 1 + (uint)t.PayloadData.Length,
-                    WindowSize = 65000,
-                };
-                return Wrap(src, dst, synAck, inside, ProtocolType.Tcp);
+                uint ack = t.SequenceNumber + 1 + (uint)t.PayloadData.Length;
+                return answer.Tcp(t.DestinationPort, t.SourcePort, (ushort)(TcpFlags.Syn | TcpFlags.Ack), 7777, ack, 65000).Build();
             case UdpPacket u:
-                var answer = new UdpPacket(u.DestinationPort, u.SourcePort) { PayloadData = u.PayloadData.Reverse().Concat(new byte[] { 0x44 }).ToArray() };
-                return Wrap(src, dst, answer, inside, ProtocolType.Udp);
+                return answer.Udp(u.DestinationPort, u.SourcePort).Payload(u.PayloadData.Reverse().Concat(new byte[] { 0x44 }).ToArray()).Build();
             default:
-                byte[] icmp = L4(frame).ToArray();
-                icmp[0] = 0;
-                icmp[2] = 0;
-                icmp[3] = 0;
-                return RawIpv4(src, dst, ProtocolType.Icmp, icmp, inside);
+                var echo = L4(frame);
+                return answer.IcmpEcho(0, BinaryPrimitives.ReadUInt16BigEndian(echo[4..]), BinaryPrimitives.ReadUInt16BigEndian(echo[6..])).Payload(echo[8..].ToArray()).Build();
         }
     }
 
@@ -76,35 +53,17 @@ internal static class Frames
     public static byte[] ErrorAbout(byte[] frame, int quoteLength)
     {
         var ip = Parse(frame).Extract<IPPacket>();
-        bool inside = Parse(frame).Extract<EthernetPacket>().SourceHardwareAddress.Equals(Outside);
-        byte[] quote = Quote(frame, quoteLength);
-        byte[] icmp = new byte[8 + quote.Length];
-        quote.CopyTo(icmp, 8);
+        bool inside = Parse(frame).Extract<EthernetPacket>().SourceHardwareAddress.Equals(OutsideMac);
+        int? quoted = quoteLength == 0 ? null : quoteLength;
         if (ip is IPv4Packet)
         {
-            icmp[0] = 3;
-            icmp[1] = (byte)(quoteLength == 0 ? 3 : 4);
-            if (quoteLength != 0)
-            {
-                BinaryPrimitives.WriteUInt16BigEndian(icmp.AsSpan(6), 1400);
-            }
-
-            return RawIpv4(inside ? "10.9.9.9" : "203.0.113.254", ip.SourceAddress.ToString(), ProtocolType.Icmp, icmp, inside);
+            // Fragmentation needed (MTU 1400) for a cut quote, port unreachable for a whole one.
+            return Between(inside ? "10.9.9.9" : "203.0.113.254", ip.SourceAddress.ToString(), inside)
+                .IcmpError(3, (byte)(quoteLength == 0 ? 3 : 4), frame, quoted, rest: quoteLength == 0 ? 0u : 1400u).Build();
         }
 
-        icmp[0] = 1;
-        icmp[1] = 4;
-        var ip6 = new IPv6Packet(IPAddress.Parse(inside ? "fd00::99" : "2001:db8:ffff::1"), ip.SourceAddress)
-        {
-            PayloadData = icmp,
-            NextHeader = ProtocolType.IcmpV6,
-            HopLimit = 64,
-            PayloadLength = (ushort)icmp.Length,
-        };
-        var eth = new EthernetPacket(inside ? Inside : Outside, inside ? Outside : Inside, EthernetType.IPv6) { PayloadPacket = ip6 };
-        var parsed = Parse(eth.Bytes);
-        parsed.Extract<IcmpV6Packet>().UpdateIcmpChecksum();
-        return parsed.Bytes;
+        return Between(inside ? "fd00::99" : "2001:db8:ffff::1", ip.SourceAddress.ToString(), inside)
+            .IcmpError(1, 4, frame, quoted).Build();
     }
 
     /// <summary>The first <paramref name="length"/> bytes of the frame's IP datagram (0: all).</summary>
@@ -139,37 +98,9 @@ internal static class Frames
         return frame.AsSpan(l3 + header, total - header);
     }
 
-    private static byte[] Wrap(string src, string dst, TransportPacket l4, bool inside, ProtocolType protocol)
-    {
-        var source = IPAddress.Parse(src);
-        IPPacket ip = source.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6
-            ? new IPv6Packet(source, IPAddress.Parse(dst)) { PayloadPacket = l4, HopLimit = 64 }
-            : new IPv4Packet(source, IPAddress.Parse(dst)) { PayloadPacket = l4, TimeToLive = 64 };
-        var eth = new EthernetPacket(inside ? Inside : Outside, inside ? Outside : Inside, ip is IPv6Packet ? EthernetType.IPv6 : EthernetType.IPv4) { PayloadPacket = ip };
-        var parsed = Parse(eth.Bytes);
-        if (protocol == ProtocolType.Tcp)
-        {
-            parsed.Extract<TcpPacket>().UpdateTcpChecksum();
-        }
-        else
-        {
-            parsed.Extract<UdpPacket>().UpdateUdpChecksum();
-        }
-
-        parsed.Extract<IPv4Packet>()?.UpdateIPChecksum();
-        return parsed.Bytes;
-    }
-
-    private static byte[] RawIpv4(string src, string dst, ProtocolType protocol, byte[] payload, bool inside)
-    {
-        var ip = new IPv4Packet(IPAddress.Parse(src), IPAddress.Parse(dst)) { PayloadData = payload, Protocol = protocol, TimeToLive = 64 };
-        ip.TotalLength = ip.HeaderLength + payload.Length;
-        var eth = new EthernetPacket(inside ? Inside : Outside, inside ? Outside : Inside, EthernetType.IPv4) { PayloadPacket = ip };
-        var parsed = Parse(eth.Bytes);
-        parsed.Extract<IcmpV4Packet>().UpdateIcmpChecksum();
-        parsed.Extract<IPv4Packet>().UpdateIPChecksum();
-        return parsed.Bytes;
-    }
+    /// <summary>Ethernet from the inside host's MAC to the outside's (or back), then IP between the addresses.</summary>
+    private static FrameBuilder Between(string src, string dst, bool inside) =>
+        Frame.Ethernet(inside ? Inside : Outside, inside ? Outside : Inside).Ip(src, dst);
 
     private static byte[] Payload(int length, byte seed)
     {
