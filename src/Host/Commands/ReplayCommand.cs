@@ -199,7 +199,7 @@ internal static class ReplayCommand
             // The verdicts go to a file beside --verdicts, which replaces it only once the replay
             // succeeded: a bad capture leaves the previous verdicts as they were.
             string? pending = options.Verdicts is null ? null : options.Verdicts.FullName + ".partial";
-            var writer = pending is null ? output : new StreamWriter(pending);
+            var writer = pending is null ? output : FileErrors.CreateForOption("--verdicts", pending, () => new StreamWriter(pending));
             bool done = false;
             try
             {
@@ -238,6 +238,11 @@ internal static class ReplayCommand
             return 2;
         }
         catch (PcapFormatException e)
+        {
+            error.WriteLine("replay: " + e.Message);
+            return 1;
+        }
+        catch (OutputFileException e)
         {
             error.WriteLine("replay: " + e.Message);
             return 1;
@@ -312,11 +317,19 @@ internal static class ReplayCommand
     /// </summary>
     private static async Task RunIntoDirectoryAsync(Options options, DirectoryInfo directory, Datapath.OpenFlow.Tables.OpenFlowTables tables, LoadedConfig config, DatapathSettings settings, ReplayPorts ports, TextWriter output)
     {
-        Directory.CreateDirectory(directory.FullName);
+        FileErrors.CreateForOption("--verdicts-dir", directory.FullName, () => Directory.CreateDirectory(directory.FullName), isDirectory: true);
         async Task WriteAsync(FileInfo capture, IReadOnlyList<string> lines)
         {
             string path = Path.Combine(directory.FullName, VerdictName(capture));
-            await File.WriteAllLinesAsync(path + ".partial", lines).ConfigureAwait(false);
+            var file = FileErrors.CreateForOption("--verdicts-dir", path + ".partial", () => new StreamWriter(path + ".partial"));
+            await using (file.ConfigureAwait(false))
+            {
+                foreach (var line in lines)
+                {
+                    await file.WriteLineAsync(line).ConfigureAwait(false);
+                }
+            }
+
             File.Move(path + ".partial", path, overwrite: true);
         }
 
@@ -342,7 +355,7 @@ internal static class ReplayCommand
         using var reader = PcapReader.Open(options.Pcap.FullName);
         var translator = new Translator(tables, new RecircRegistry(), [1, 2]);
         var datapath = new InlineDatapath(translator, settings.Pmd.Core, new ConnectionTable(settings.Conntrack.SingleTableOptions()));
-        using var tx = options.TxPcapDir is null ? null : TransmitCapture.Open(options.TxPcapDir);
+        using var tx = options.TxPcapDir is not { } txDir ? null : FileErrors.CreateForOption("--tx-pcap-dir", txDir.FullName, () => TransmitCapture.Open(txDir), isDirectory: true);
         var replay = new VerdictReplay(datapath, ports) { OnTransmit = tx is null ? null : tx.Write };
         replay.Run(reader, writer);
         if (options.Flush is { } flush)

@@ -106,6 +106,34 @@ public sealed class ReplayCommandTests : IDisposable
         Assert.False(File.Exists(verdicts + ".partial"));
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_verdicts_file_that_cannot_be_written_is_named_with_its_option_not_the_capture(bool inline)
+    {
+        // A directory where the verdicts are first written: refused even to root, on any system.
+        string verdicts = Path.Combine(_scratch.Path, "out.verdict");
+        Directory.CreateDirectory(verdicts + ".partial");
+
+        var (exit, output, error) = Invoke(["replay", "--pcap", TestData.Capture("icmp.pcap"), "--verdicts", verdicts, .. inline ? new[] { "--inline" } : []]);
+
+        Assert.Equal(1, exit);
+        Assert.Empty(output);
+        Assert.Equal($"replay: --verdicts: {verdicts}.partial is a directory, not a file", error.Trim());
+        Assert.False(File.Exists(verdicts));
+    }
+
+    [Fact]
+    public void A_transmit_directory_that_is_a_file_is_named_with_its_option_not_the_capture()
+    {
+        string notDirectory = _scratch.Write("tx", "a file\n");
+
+        var (exit, _, error) = Invoke("replay", "--inline", "--pcap", TestData.Capture("icmp.pcap"), "--tx-pcap-dir", notDirectory);
+
+        Assert.Equal(1, exit);
+        Assert.Equal($"replay: --tx-pcap-dir: {notDirectory} is a file, not a directory", error.Trim());
+    }
+
     [Fact]
     public void A_directory_given_as_the_capture_is_named_as_one()
     {

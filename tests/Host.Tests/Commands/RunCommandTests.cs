@@ -201,6 +201,30 @@ public sealed class RunCommandTests : IDisposable
         Assert.Matches(@"drop action\s*\S*\s*0\s*\S*\s*" + drops.ToString(System.Globalization.CultureInfo.InvariantCulture) + @"\s*\S*\s*" + drops.ToString(System.Globalization.CultureInfo.InvariantCulture), report);
     }
 
+    /// <summary>
+    /// A bridge with no flows (an empty flow file): every packet is a table miss, dropped and counted
+    /// as Open vSwitch does; the PMDs start on the empty table and the run ends with its summary
+    /// (it used to wait for a first table that never came, then die of an AskTimeoutException).
+    /// </summary>
+    [Fact]
+    public void An_empty_flow_table_drops_every_packet_as_a_drop_action_and_the_run_ends_with_its_summary()
+    {
+        string flows = _scratch.Write("empty.flows", string.Empty);
+        string path = _scratch.Write("empty-flows.conf", $"datapath.flows = \"{flows}\"\n");
+
+        var (exit, report, error) = Invoke("run", "--config", path, "--duration", "1", "--pmds", "2", "--connections", "20", "--control", "off", "--format", "json");
+
+        Assert.True(exit == 0, error);
+        Assert.Empty(error);
+        using var summary = JsonDocument.Parse(report);
+        var packets = summary.RootElement.GetProperty("packets");
+        long received = packets.GetProperty("received").GetInt64();
+        Assert.True(received > 0, "the generator's first frames were received");
+        Assert.Equal(0, packets.GetProperty("sent").GetInt64());
+        Assert.Equal(received, summary.RootElement.GetProperty("drops").GetProperty("drop action").GetInt64());
+        Assert.True(packets.GetProperty("balances").GetBoolean());
+    }
+
     [Fact]
     public void A_run_that_received_nothing_says_so_and_exits_1()
     {
