@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Bench.Commands;
+using Host.Commands;
 
 namespace Bench;
 
@@ -18,6 +19,15 @@ public static class Program
         root.Subcommands.Add(ReferencePcapsCommand.Create());
         root.Subcommands.Add(HandoffBenchCommand.Create());
         root.Subcommands.Add(BenchNodeCommand.Create());
-        return root.Parse(args).Invoke(new InvocationConfiguration { Output = output, Error = error });
+        var parsed = root.Parse(args);
+        if (parsed.Errors.Count > 0 && !args.Any(a => a is "-h" or "-?" or "--help"))
+        {
+            // One line naming the option, in our words, as ovs-actors does (no .NET type names, no whole help page).
+            string command = parsed.CommandResult.Command is RootCommand ? "ovs-actors-bench" : parsed.CommandResult.Command.Name;
+            CommandError.Write(error, command, ParseErrors.Describe(parsed.Errors[0].Message) + $" (ovs-actors-bench {(command == "ovs-actors-bench" ? string.Empty : command + " ")}--help lists the options)", ParseErrors.WantsJson(args));
+            return 2;
+        }
+
+        return parsed.Invoke(new InvocationConfiguration { Output = output, Error = error });
     }
 }

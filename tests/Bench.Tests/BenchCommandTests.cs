@@ -152,15 +152,39 @@ public sealed class BenchCommandTests
 
     [Theory]
     [InlineData("--connections", "0")]
+    [InlineData("--connections", "2147483647")]
     [InlineData("--duration", "0")]
+    [InlineData("--duration", "NaN")]
+    [InlineData("--duration", "Infinity")]
+    [InlineData("--duration", "1e300")]
+    [InlineData("--warmup", "-1")]
     [InlineData("--pmds", "0")]
-    public void Out_of_range_sizes_are_refused(string option, string value)
+    [InlineData("--pmds", "2000")]
+    [InlineData("--reps", "0")]
+    public void Out_of_range_values_get_one_line_naming_their_option(string option, string value)
     {
         var (exit, output, error) = Invoke("bench", option, value);
 
         Assert.Equal(2, exit);
         Assert.Empty(output);
-        Assert.StartsWith("bench: ", error, StringComparison.Ordinal);
+        Assert.StartsWith($"bench: {option} must be ", error, StringComparison.Ordinal);
+        Assert.Single(error.TrimEnd('\n').Split('\n'));
+    }
+
+    [Theory]
+    [InlineData("bench", "--duration", "abc")]
+    [InlineData("bench", "--pmds", "two")]
+    [InlineData("ct-bench", "--packets", "x")]
+    public void A_value_that_does_not_parse_gets_one_line_in_our_words(string command, string option, string value)
+    {
+        var (exit, output, error) = Invoke(command, option, value);
+
+        Assert.Equal(2, exit);
+        Assert.Empty(output);
+        Assert.StartsWith($"{command}: ", error, StringComparison.Ordinal);
+        Assert.Contains(option, error, StringComparison.Ordinal);
+        Assert.DoesNotContain("System.", error, StringComparison.Ordinal);
+        Assert.Single(error.TrimEnd('\n').Split('\n'));
     }
 
     [Fact]

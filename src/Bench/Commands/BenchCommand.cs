@@ -54,20 +54,21 @@ internal static class BenchCommand
             var proto = parse.GetValue(protocol) == "tcp" ? TrafficProtocol.Tcp : TrafficProtocol.Udp;
             // Seconds checked before they become a TimeSpan (NaN, infinities and 1e300 do not convert): at most a day, as datapath.generator.duration.
             double runSeconds = parse.GetValue(duration), warmSeconds = parse.GetValue(warmup);
-            if (!double.IsFinite(runSeconds) || runSeconds is < 0.001 or > 86_400 || !double.IsFinite(warmSeconds) || warmSeconds is < 0 or > 86_400)
+            string? outOfBounds =
+                !double.IsFinite(runSeconds) || runSeconds is < 0.001 or > 86_400 ? "--duration must be 0.001 to 86400 seconds"
+                : !double.IsFinite(warmSeconds) || warmSeconds is < 0 or > 86_400 ? "--warmup must be 0 to 86400 seconds"
+                : parse.GetValue(pmds) is < 1 or > 1024 ? "--pmds must be 1 to 1024 (datapath.pmds)"
+                : parse.GetValue(reps) < 1 ? "--reps must be positive"
+                : parse.GetValue(connections) is < 1 or > EstablishedStreams.MaxConnections ? $"--connections must be 1 to {EstablishedStreams.MaxConnections}"
+                : null;
+            if (outOfBounds is not null)
             {
-                error.WriteLine("bench: --duration must be 0.001 to 86400 seconds and --warmup 0 to 86400");
+                error.WriteLine("bench: " + outOfBounds);
                 return 2;
             }
 
             var runTime = TimeSpan.FromSeconds(runSeconds);
             var warmTime = TimeSpan.FromSeconds(warmSeconds);
-            if (parse.GetValue(pmds) is < 1 or > 1024 || parse.GetValue(reps) < 1
-                || parse.GetValue(connections) is < 1 or > EstablishedStreams.MaxConnections)
-            {
-                error.WriteLine($"bench: --pmds must be 1 to 1024 (datapath.pmds), --reps positive, --connections between 1 and {EstablishedStreams.MaxConnections}");
-                return 2;
-            }
 
             string? natCell = parse.GetValue(nat);
             if (natCell is not null && (parse.GetValue(matrix) || parse.GetValue(connections) > EstablishedStreams.MaxSnatConnections))
