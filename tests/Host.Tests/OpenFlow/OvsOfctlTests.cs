@@ -147,6 +147,24 @@ public sealed partial class OvsOfctlTests(OpenFlowDatapath fixture) : IClassFixt
     }
 
     [OvsToolTheory("ovs-ofctl")]
+    [InlineData("OpenFlow10")]
+    [InlineData("OpenFlow13")]
+    public async Task A_nat_table_added_by_ovs_ofctl_is_the_table_ovs_ofctl_reads_back_and_the_control_channel_shows(string version)
+    {
+        // ovs-ofctl encodes ct(nat(...)) as Open vSwitch does; diff-flows decodes what the switch sends back and compares (1.0 cannot name tables in diff-flows).
+        string nat = TestData.Capture(Path.Combine("nat", "nat.flows"));
+        await OfctlOkAsync("-O", version, "del-flows", fixture.Target);
+        await OfctlOkAsync("-O", version, "add-flows", fixture.Target, nat);
+        var same = await OfctlAsync("-O", "OpenFlow13", "diff-flows", fixture.Target, nat);
+        Assert.True(same.Succeeded && same.Output.Trim().Length == 0, "diff-flows of nat.flows: " + same);
+
+        string table = fixture.Datapath.Ok("dump-flows");
+        Assert.Contains("actions=ct(commit,zone=1,nat(src=192.0.2.101:20000-20001)),output:2", table, StringComparison.Ordinal);
+        Assert.Contains("actions=ct(commit,zone=1,nat(src=2001:db8::100)),output:2", table, StringComparison.Ordinal);
+        await fixture.RestoreFirewallAsync();
+    }
+
+    [OvsToolTheory("ovs-ofctl")]
     [InlineData("OpenFlow13", "priority=1,check_overlap,ip actions=drop", "OFPFMFC_OVERLAP")]
     [InlineData("OpenFlow10", "priority=1,check_overlap,ip actions=drop", "OFPFMFC_OVERLAP")]
     [InlineData("OpenFlow13", "priority=5,tun_id=5 actions=drop", "OFPBMC_BAD_FIELD")]
