@@ -164,6 +164,22 @@ public sealed partial class OvsOfctlTests(OpenFlowDatapath fixture) : IClassFixt
         await fixture.RestoreFirewallAsync();
     }
 
+    [OvsToolFact("ovs-ofctl")]
+    public async Task The_ptcp_listener_on_the_loopback_serves_ovs_ofctl_as_br0_mgmt_does()
+    {
+        int port = FreeLoopbackPort();
+        await using var datapath = await RunningDatapath.StartAsync(config: $"datapath.openflow.listen-port = {port}\n");
+        string target = $"tcp:127.0.0.1:{port}";
+        var firewall = FlowParser.ParseFile(File.ReadAllText(TestData.Capture("firewall.flows")), "firewall.flows");
+        foreach (string version in (string[])["OpenFlow10", "OpenFlow13"])
+        {
+            Assert.Equal(firewall.OrderBy(e => e.ToString()), Dumped(await OfctlOkAsync("-O", version, "dump-flows", target)).Keys.OrderBy(e => e.ToString()));
+        }
+
+        await OfctlOkAsync("-O", "OpenFlow13", "add-flow", target, "table=3,priority=9,udp,tp_dst=53 actions=output:2");
+        Assert.Contains("priority=9,udp,tp_dst=53 actions=output:2", datapath.Ok("dump-flows"), StringComparison.Ordinal);
+    }
+
     [OvsToolTheory("ovs-ofctl")]
     [InlineData("OpenFlow13", "priority=1,check_overlap,ip actions=drop", "OFPFMFC_OVERLAP")]
     [InlineData("OpenFlow10", "priority=1,check_overlap,ip actions=drop", "OFPFMFC_OVERLAP")]
@@ -179,6 +195,13 @@ public sealed partial class OvsOfctlTests(OpenFlowDatapath fixture) : IClassFixt
         Assert.Contains(error, refused.Output + refused.Error, StringComparison.Ordinal);
         Assert.DoesNotContain("decode error", refused.Output + refused.Error, StringComparison.Ordinal);
         Assert.Equal(7, fixture.Datapath.Ok("dump-flows", "--no-stats").Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+    }
+
+    private static int FreeLoopbackPort()
+    {
+        using var probe = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        probe.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+        return ((System.Net.IPEndPoint)probe.LocalEndPoint!).Port;
     }
 
     /// <summary>A dump's flows (statistics left out) with their n_packets.</summary>
