@@ -164,6 +164,34 @@ public sealed partial class OvsOfctlTests(OpenFlowDatapath fixture) : IClassFixt
         await fixture.RestoreFirewallAsync();
     }
 
+    [OvsToolTheory("ovs-ofctl")]
+    [InlineData("OpenFlow10")]
+    [InlineData("OpenFlow13")]
+    public async Task A_match_on_the_connections_original_tuple_goes_both_ways_unchanged(string version)
+    {
+        // As Open vSwitch 3.1's ovs-ofctl prints these flows (parse-flow), so a dump that dropped a field would differ.
+        string[] flows =
+        [
+            "priority=9,ct_state=+est+trk,ct_nw_src=10.0.0.1,ct_nw_dst=10.1.0.0/16,ct_nw_proto=6,ct_tp_dst=80,ip actions=output:2",
+            "priority=8,ct_state=+est+trk,ct_ipv6_src=fd00::1,ct_ipv6_dst=fd00::/64,ipv6 actions=output:2",
+        ];
+        await fixture.RestoreFirewallAsync();
+        foreach (string flow in flows)
+        {
+            await OfctlOkAsync("-O", version, "add-flow", fixture.Target, "table=5," + flow);
+        }
+
+        string dumped = await OfctlOkAsync("-O", version, "--no-stats", "dump-flows", fixture.Target, "table=5");
+        string table = fixture.Datapath.Ok("dump-flows");
+        foreach (string flow in flows)
+        {
+            Assert.Contains("table=5, " + flow, dumped, StringComparison.Ordinal);
+            Assert.Contains(flow, table, StringComparison.Ordinal);
+        }
+
+        await fixture.RestoreFirewallAsync();
+    }
+
     [OvsToolFact("ovs-ofctl")]
     public async Task The_ptcp_listener_on_the_loopback_serves_ovs_ofctl_as_br0_mgmt_does()
     {
