@@ -61,7 +61,13 @@ public sealed class PmdStats
         sb.Append(c, $"  packets received: {PacketsReceived}\n");
         sb.Append(c, $"  packet recirculations: {Recirculations}\n");
         sb.Append(c, $"  avg. datapath passes per packet: {Ratio(passes, PacketsReceived):F2}\n");
+
+        // Open vSwitch's lines in its order, so scripts reading its output read ours: this datapath
+        // has no hardware offload, SIMD miniflow extract, simple-match cache or signature match
+        // cache, so those count 0 (as Open vSwitch's do with the features off).
+        sb.Append("  phwol hits: 0\n  mfex opt hits: 0\n  simple match hits: 0\n");
         sb.Append(c, $"  emc hits: {EmcHits}\n");
+        sb.Append("  smc hits: 0\n");
         sb.Append(c, $"  megaflow hits: {MegaflowHits}\n");
         sb.Append(c, $"  avg. subtable lookups per megaflow hit: {Ratio(SubtableLookups, MegaflowHits):F2}\n");
         sb.Append(c, $"  miss with success upcall: {UpcallsOk}\n");

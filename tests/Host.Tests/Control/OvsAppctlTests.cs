@@ -53,7 +53,12 @@ public sealed partial class OvsAppctlTests(SharedDatapathFixture fixture) : ICla
     public async Task Pmd_stats_show_and_clear_and_rxq_show_with_each_queues_measured_usage()
     {
         string stats = await OkAsync("dpif-netdev/pmd-stats-show");
-        Assert.Matches(@"^pmd thread numa_id 0 core_id 0:\n  packets received: \d+\n  packet recirculations: \d+\n", stats);
+        // Open vSwitch's lines in its order (lib/dpif-netdev.c, pmd_info_show_stats); ours follow them.
+        Assert.Matches(
+            @"^pmd thread numa_id 0 core_id 0:\n  packets received: \d+\n  packet recirculations: \d+\n  avg\. datapath passes per packet: \d+\.\d\d\n"
+            + @"  phwol hits: \d+\n  mfex opt hits: \d+\n  simple match hits: \d+\n  emc hits: \d+\n  smc hits: \d+\n  megaflow hits: \d+\n"
+            + @"  avg\. subtable lookups per megaflow hit: \d+\.\d\d\n  miss with success upcall: \d+\n  miss with failed upcall: \d+\n",
+            stats);
         Assert.Matches(@"pmd thread numa_id 0 core_id 0:\n  packets received: \d+", await OkAsync("dpif-netdev/pmd-stats-show", "-pmd", "0"));
         Assert.DoesNotContain("core_id 1", await OkAsync("dpif-netdev/pmd-stats-show", "-pmd", "0"), StringComparison.Ordinal);
         Assert.Equal(string.Empty, await OkAsync("dpif-netdev/pmd-stats-clear"));

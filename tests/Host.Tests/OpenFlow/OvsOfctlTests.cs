@@ -146,14 +146,90 @@ public sealed partial class OvsOfctlTests(OpenFlowDatapath fixture) : IClassFixt
         await fixture.RestoreFirewallAsync();
     }
 
-    [OvsToolFact("ovs-ofctl")]
-    public async Task A_refused_flow_is_an_openflow_error_naming_the_problem_and_the_table_is_unchanged()
+    [OvsToolTheory("ovs-ofctl")]
+    [InlineData("OpenFlow10")]
+    [InlineData("OpenFlow13")]
+    public async Task A_nat_table_added_by_ovs_ofctl_is_the_table_ovs_ofctl_reads_back_and_the_control_channel_shows(string version)
     {
+        // ovs-ofctl encodes ct(nat(...)) as Open vSwitch does; diff-flows decodes what the switch sends back and compares (1.0 cannot name tables in diff-flows).
+        string nat = TestData.Capture(Path.Combine("nat", "nat.flows"));
+        await OfctlOkAsync("-O", version, "del-flows", fixture.Target);
+        await OfctlOkAsync("-O", version, "add-flows", fixture.Target, nat);
+        var same = await OfctlAsync("-O", "OpenFlow13", "diff-flows", fixture.Target, nat);
+        Assert.True(same.Succeeded && same.Output.Trim().Length == 0, "diff-flows of nat.flows: " + same);
+
+        string table = fixture.Datapath.Ok("dump-flows");
+        Assert.Contains("actions=ct(commit,zone=1,nat(src=192.0.2.101:20000-20001)),output:2", table, StringComparison.Ordinal);
+        Assert.Contains("actions=ct(commit,zone=1,nat(src=2001:db8::100)),output:2", table, StringComparison.Ordinal);
         await fixture.RestoreFirewallAsync();
-        var overlap = await OfctlAsync("-O", "OpenFlow13", "add-flow", fixture.Target, "priority=1,check_overlap,ip actions=drop");
-        Assert.False(overlap.Succeeded);
-        Assert.Contains("OFPFMFC_OVERLAP", overlap.Output + overlap.Error, StringComparison.Ordinal);
+    }
+
+    [OvsToolTheory("ovs-ofctl")]
+    [InlineData("OpenFlow10")]
+    [InlineData("OpenFlow13")]
+    public async Task A_match_on_the_connections_original_tuple_goes_both_ways_unchanged(string version)
+    {
+        // As Open vSwitch 3.1's ovs-ofctl prints these flows (parse-flow), so a dump that dropped a field would differ.
+        string[] flows =
+        [
+            "priority=9,ct_state=+est+trk,ct_nw_src=10.0.0.1,ct_nw_dst=10.1.0.0/16,ct_nw_proto=6,ct_tp_dst=80,ip actions=output:2",
+            "priority=8,ct_state=+est+trk,ct_ipv6_src=fd00::1,ct_ipv6_dst=fd00::/64,ipv6 actions=output:2",
+        ];
+        await fixture.RestoreFirewallAsync();
+        foreach (string flow in flows)
+        {
+            await OfctlOkAsync("-O", version, "add-flow", fixture.Target, "table=5," + flow);
+        }
+
+        string dumped = await OfctlOkAsync("-O", version, "--no-stats", "dump-flows", fixture.Target, "table=5");
+        string table = fixture.Datapath.Ok("dump-flows");
+        foreach (string flow in flows)
+        {
+            Assert.Contains("table=5, " + flow, dumped, StringComparison.Ordinal);
+            Assert.Contains(flow, table, StringComparison.Ordinal);
+        }
+
+        await fixture.RestoreFirewallAsync();
+    }
+
+    [OvsToolFact("ovs-ofctl")]
+    public async Task The_ptcp_listener_on_the_loopback_serves_ovs_ofctl_as_br0_mgmt_does()
+    {
+        int port = FreeLoopbackPort();
+        await using var datapath = await RunningDatapath.StartAsync(config: $"datapath.openflow.listen-port = {port}\n");
+        string target = $"tcp:127.0.0.1:{port}";
+        var firewall = FlowParser.ParseFile(File.ReadAllText(TestData.Capture("firewall.flows")), "firewall.flows");
+        foreach (string version in (string[])["OpenFlow10", "OpenFlow13"])
+        {
+            Assert.Equal(firewall.OrderBy(e => e.ToString()), Dumped(await OfctlOkAsync("-O", version, "dump-flows", target)).Keys.OrderBy(e => e.ToString()));
+        }
+
+        await OfctlOkAsync("-O", "OpenFlow13", "add-flow", target, "table=3,priority=9,udp,tp_dst=53 actions=output:2");
+        Assert.Contains("priority=9,udp,tp_dst=53 actions=output:2", datapath.Ok("dump-flows"), StringComparison.Ordinal);
+    }
+
+    [OvsToolTheory("ovs-ofctl")]
+    [InlineData("OpenFlow13", "priority=1,check_overlap,ip actions=drop", "OFPFMFC_OVERLAP")]
+    [InlineData("OpenFlow10", "priority=1,check_overlap,ip actions=drop", "OFPFMFC_OVERLAP")]
+    [InlineData("OpenFlow13", "priority=5,tun_id=5 actions=drop", "OFPBMC_BAD_FIELD")]
+    [InlineData("OpenFlow10", "priority=5,tun_id=5 actions=drop", "OFPBMC_BAD_FIELD")]
+    [InlineData("OpenFlow10", "priority=5,pkt_mark=1 actions=drop", "OFPBMC_BAD_FIELD")]
+    public async Task A_refused_flow_is_an_openflow_error_ovs_ofctl_names_and_the_table_is_unchanged(string version, string flow, string error)
+    {
+        // In OpenFlow 1.0 Open vSwitch's extension errors come inside a Nicira vendor error; a bare one is a decode error to ovs-ofctl.
+        await fixture.RestoreFirewallAsync();
+        var refused = await OfctlAsync("-O", version, "add-flow", fixture.Target, flow);
+        Assert.False(refused.Succeeded);
+        Assert.Contains(error, refused.Output + refused.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("decode error", refused.Output + refused.Error, StringComparison.Ordinal);
         Assert.Equal(7, fixture.Datapath.Ok("dump-flows", "--no-stats").Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+    }
+
+    private static int FreeLoopbackPort()
+    {
+        using var probe = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        probe.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+        return ((System.Net.IPEndPoint)probe.LocalEndPoint!).Port;
     }
 
     /// <summary>A dump's flows (statistics left out) with their n_packets.</summary>

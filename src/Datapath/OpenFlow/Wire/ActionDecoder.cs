@@ -267,15 +267,16 @@ public static class ActionDecoder
         }
 
         ushort subtype = a.U16();
-        if (insideCt && subtype is not (7 or 33))
+        if (insideCt && subtype is not (7 or 33 or NatCodec.Subtype))
         {
-            throw new OfpException(OfpErrorKind.BadActionArgument, subtype == 36
-                ? "ct(nat): NAT is not supported by this switch"
-                : "ct: only set_field or load of ct_mark or ct_label may be nested");
+            throw new OfpException(OfpErrorKind.BadActionArgument, "ct: only nat and set_field or load of ct_mark or ct_label may be nested");
         }
 
         switch (subtype)
         {
+            case NatCodec.Subtype when insideCt:
+                actions.Add(new NestedNat(NatCodec.Decode(ref a)));
+                return;
             case 1: // NXAST_RESUBMIT
                 {
                     uint port = OfpPort.From10(a.U16());
@@ -366,7 +367,7 @@ public static class ActionDecoder
             case 34:
                 throw new OfpException(OfpErrorKind.BadActionExperimenterType, "conjunction: this switch has no conjunctive matches");
             case 36:
-                throw new OfpException(OfpErrorKind.BadActionExperimenterType, "nat: NAT is only allowed inside ct(), and not supported by this switch");
+                throw new OfpException(OfpErrorKind.BadActionExperimenterType, "nat: only allowed inside ct()");
             case 16:
                 throw new OfpException(OfpErrorKind.BadActionExperimenterType, "learn: not supported by this switch");
             default:
@@ -422,8 +423,15 @@ public static class ActionDecoder
         }
 
         var exec = new List<SetFieldOfAction>();
+        Actions.NatArgs? nat = null;
         foreach (var action in nested)
         {
+            if (action is NestedNat n)
+            {
+                nat = nat is null ? n.Nat : throw new OfpException(OfpErrorKind.BadActionArgument, "ct: nat given twice");
+                continue;
+            }
+
             if (action is not SetFieldOfAction { Field.ConntrackOnly: true } set)
             {
                 throw new OfpException(OfpErrorKind.BadActionArgument, "ct: exec() may only set ct_mark or ct_label");
@@ -438,7 +446,7 @@ public static class ActionDecoder
             throw new OfpException(OfpErrorKind.BadActionArgument, "ct: exec() needs commit");
         }
 
-        return new ConntrackAction(commit, zone, source, table == 255 ? null : table, exec);
+        return new ConntrackAction(commit, zone, source, table == 255 ? null : table, exec) { Nat = nat };
     }
 
     /// <summary>A set_field (or reg_load2) TLV: header, value and, when <paramref name="masked"/> allows, a mask.</summary>
@@ -560,6 +568,12 @@ public static class ActionDecoder
                         throw new OfpException(OfpErrorKind.BadActionMatchInconsistent, "ct: the rule must match ip or ipv6");
                     }
 
+                    if (ct.Nat is { HasAddress: true } nat
+                        && !Prerequisites.Satisfied(nat.IsIpv6 ? FieldPrerequisite.Ipv6 : FieldPrerequisite.Ipv4, in match.Value, in match.Mask))
+                    {
+                        throw new OfpException(OfpErrorKind.BadActionMatchInconsistent, $"ct: nat with an {(nat.IsIpv6 ? "IPv6" : "IPv4")} range needs a rule that matches {(nat.IsIpv6 ? "ipv6" : "ip")}");
+                    }
+
                     break;
                 case ResubmitAction { Table: { } t } when t > FlowEntry.MaxTable:
                     throw new OfpException(OfpErrorKind.BadActionArgument, $"resubmit: table {t} is not a table");
@@ -579,4 +593,7 @@ public static class ActionDecoder
             throw new OfpException(OfpErrorKind.BadActionMatchInconsistent, $"writing {field.Name} needs {Prerequisites.Describe(field.Prerequisite)} in the match");
         }
     }
+
+    /// <summary>A nat found among ct's nested actions, before it is folded into the ct action.</summary>
+    private sealed record NestedNat(Actions.NatArgs Nat) : OfAction;
 }

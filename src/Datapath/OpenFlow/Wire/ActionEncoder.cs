@@ -277,6 +277,11 @@ public static class ActionEncoder
         w.U8(ct.Table ?? 255);
         w.Zeros(3);
         w.U16(0);
+        if (ct.Nat is { } nat)
+        {
+            NatCodec.Encode(w, nat);
+        }
+
         foreach (var set in ct.Exec)
         {
             SetField(w, set, version);

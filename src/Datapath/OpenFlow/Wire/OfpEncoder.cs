@@ -31,9 +31,19 @@ public static class OfpEncoder
     {
         var (type, code) = OfpErrors.Encode(kind, version);
         var w = Begin(version, 1, xid, out int start);
+        int header = 12;
+        if (OfpErrors.IsNiciraVendorError(kind, version))
+        {
+            // NXET_VENDOR, NXVC_VENDOR_ERROR, then struct nx_vendor_error.
+            w.U16(OfpErrors.NiciraVendorErrorType);
+            w.U16(0);
+            w.U32(Nicira.VendorId);
+            header += 8;
+        }
+
         w.U16(type);
         w.U16(code);
-        w.Bytes(request[..Math.Min(request.Length, MaxMessage - 12)]);
+        w.Bytes(request[..Math.Min(request.Length, MaxMessage - header)]);
         return End(w, start);
     }
 

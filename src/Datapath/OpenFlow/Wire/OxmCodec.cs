@@ -193,6 +193,13 @@ public static class OxmCodec
         PutIf(w, OxmFields.NxmCtZone, v.Key.CtZone, m.Key.CtZone);
         PutIf(w, OxmFields.NxmCtMark, v.Key.CtMark, m.Key.CtMark);
         PutIf(w, OxmFields.NxmCtLabel, v.Key.CtLabel, m.Key.CtLabel);
+        PutIf(w, OxmFields.NxmCtNwProto, v.Key.CtNwProto, m.Key.CtNwProto);
+        PutIf(w, OxmFields.NxmCtNwSrc, v.Key.CtNwSrc, m.Key.CtNwSrc);
+        PutIf(w, OxmFields.NxmCtNwDst, v.Key.CtNwDst, m.Key.CtNwDst);
+        PutIf(w, OxmFields.NxmCtIpv6Src, v.Key.CtIpv6Src, m.Key.CtIpv6Src);
+        PutIf(w, OxmFields.NxmCtIpv6Dst, v.Key.CtIpv6Dst, m.Key.CtIpv6Dst);
+        PutIf(w, OxmFields.NxmCtTpSrc, v.Key.CtTpSrc, m.Key.CtTpSrc);
+        PutIf(w, OxmFields.NxmCtTpDst, v.Key.CtTpDst, m.Key.CtTpDst);
         PutIf(w, oxm ? OxmFields.OxmEthSrc : OxmFields.NxmEthSrc, v.Key.EthSrc, m.Key.EthSrc);
         PutIf(w, oxm ? OxmFields.OxmEthDst : OxmFields.NxmEthDst, v.Key.EthDst, m.Key.EthDst);
         PutIf(w, oxm ? OxmFields.OxmEthType : OxmFields.NxmEthType, v.Key.EthType, m.Key.EthType);

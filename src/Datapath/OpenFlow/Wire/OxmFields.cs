@@ -48,6 +48,13 @@ internal static class OxmFields
     public static readonly OxmField NxmCtZone = Add(OxmField.NxmNx, 106, 2, "NXM_NX_CT_ZONE", OfFields.CtZone, maskable: false);
     public static readonly OxmField NxmCtMark = Add(OxmField.NxmNx, 107, 4, "NXM_NX_CT_MARK", OfFields.CtMark);
     public static readonly OxmField NxmCtLabel = Add(OxmField.NxmNx, 108, 16, "NXM_NX_CT_LABEL", OfFields.CtLabel);
+    public static readonly OxmField NxmCtNwProto = Add(OxmField.NxmNx, 119, 1, "NXM_NX_CT_NW_PROTO", OfFields.CtNwProto, maskable: false);
+    public static readonly OxmField NxmCtNwSrc = Add(OxmField.NxmNx, 120, 4, "NXM_NX_CT_NW_SRC", OfFields.CtNwSrc);
+    public static readonly OxmField NxmCtNwDst = Add(OxmField.NxmNx, 121, 4, "NXM_NX_CT_NW_DST", OfFields.CtNwDst);
+    public static readonly OxmField NxmCtIpv6Src = Add(OxmField.NxmNx, 122, 16, "NXM_NX_CT_IPV6_SRC", OfFields.CtIpv6Src);
+    public static readonly OxmField NxmCtIpv6Dst = Add(OxmField.NxmNx, 123, 16, "NXM_NX_CT_IPV6_DST", OfFields.CtIpv6Dst);
+    public static readonly OxmField NxmCtTpSrc = Add(OxmField.NxmNx, 124, 2, "NXM_NX_CT_TP_SRC", OfFields.CtTpSrc);
+    public static readonly OxmField NxmCtTpDst = Add(OxmField.NxmNx, 125, 2, "NXM_NX_CT_TP_DST", OfFields.CtTpDst);
 
     // OXM_OF_* (class 0x8000): OpenFlow 1.2+.
     public static readonly OxmField OxmInPort = Add(OxmField.OxmBasic, 0, 4, "OXM_OF_IN_PORT", OfFields.InPort, maskable: false);
@@ -113,13 +120,6 @@ internal static class OxmFields
         Unsupported(OxmField.NxmNx, 35, 4, "dp_hash (NXM_NX_DP_HASH)");
         Unsupported(OxmField.NxmNx, 36, 4, "recirc_id (NXM_NX_RECIRC_ID)");
         Unsupported(OxmField.NxmNx, 37, 4, "conj_id (NXM_NX_CONJ_ID: no conjunctive matches here)");
-        Unsupported(OxmField.NxmNx, 119, 1, "ct_nw_proto (NXM_NX_CT_NW_PROTO)");
-        Unsupported(OxmField.NxmNx, 120, 4, "ct_nw_src (NXM_NX_CT_NW_SRC)");
-        Unsupported(OxmField.NxmNx, 121, 4, "ct_nw_dst (NXM_NX_CT_NW_DST)");
-        Unsupported(OxmField.NxmNx, 122, 16, "ct_ipv6_src (NXM_NX_CT_IPV6_SRC)");
-        Unsupported(OxmField.NxmNx, 123, 16, "ct_ipv6_dst (NXM_NX_CT_IPV6_DST)");
-        Unsupported(OxmField.NxmNx, 124, 2, "ct_tp_src (NXM_NX_CT_TP_SRC)");
-        Unsupported(OxmField.NxmNx, 125, 2, "ct_tp_dst (NXM_NX_CT_TP_DST)");
         Unsupported(OxmField.OxmBasic, 1, 4, "in_phy_port (OXM_OF_IN_PHY_PORT)");
         Unsupported(OxmField.OxmBasic, 34, 4, "mpls_label (OXM_OF_MPLS_LABEL)");
         Unsupported(OxmField.OxmBasic, 35, 1, "mpls_tc (OXM_OF_MPLS_TC)");
