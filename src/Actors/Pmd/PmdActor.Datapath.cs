@@ -26,6 +26,7 @@ public sealed partial class PmdActor
             // With the core's sent and output counts: the identity received + injected = sent + dropped + held holds from here.
             _packetsInjected = 0;
             _controllerDrops = 0;
+            _outputsAtClear = (_transmitter.Sent, _transmitter.BatchesSent);
             Sender.Tell(new PmdStatisticsCleared(_id));
         });
     }

@@ -122,6 +122,9 @@ public sealed partial class PmdActor : ReceiveActor, IWithTimers
     private readonly RemoteShards _remote;
     private readonly PmdConntrackStage _conntrack;
     private readonly PmdTransmitter _transmitter;
+
+    // The transmitter's counts at the last pmd-stats-clear (it is never cleared itself).
+    private (long Packets, long Batches) _outputsAtClear;
     private readonly PmdCore _core;
     private readonly Queue<(PathBatch Batch, IActorRef AckTo)> _waiting = new();
 
@@ -413,6 +416,8 @@ public sealed partial class PmdActor : ReceiveActor, IWithTimers
     private PmdStatistics Statistics()
     {
         var core = _core.Snapshot();
+        core.Pipeline.OutputPackets = _transmitter.Sent - _outputsAtClear.Packets;
+        core.Pipeline.OutputBatches = _transmitter.BatchesSent - _outputsAtClear.Batches;
         return new PmdStatistics(
             _id,
             core.Pipeline,

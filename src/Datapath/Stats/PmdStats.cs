@@ -42,13 +42,19 @@ public sealed class PmdStats
     /// <summary>Nanoseconds spent processing, measured by the owner around batches.</summary>
     public long ProcessingNs;
 
+    /// <summary>Packets the owner handed to ports (each output copy), since the last clear; filled in by the owner, which batches them.</summary>
+    public long OutputPackets;
+
+    /// <summary>Batches the owner sent to ports for <see cref="OutputPackets"/> (dp_netdev's output batching).</summary>
+    public long OutputBatches;
+
     /// <summary>A copy to hand to another owner (a statistics reply).</summary>
     public PmdStats Copy() => (PmdStats)MemberwiseClone();
 
     public void Clear()
     {
         PacketsReceived = Recirculations = EmcHits = MegaflowHits = SubtableLookups = 0;
-        UpcallsOk = UpcallsFailed = Batches = ProcessingNs = 0;
+        UpcallsOk = UpcallsFailed = Batches = ProcessingNs = OutputPackets = OutputBatches = 0;
         BypassHits = BypassInstalls = BypassRevocations = BypassGuardFallbacks = 0;
     }
 
@@ -72,6 +78,7 @@ public sealed class PmdStats
         sb.Append(c, $"  avg. subtable lookups per megaflow hit: {Ratio(SubtableLookups, MegaflowHits):F2}\n");
         sb.Append(c, $"  miss with success upcall: {UpcallsOk}\n");
         sb.Append(c, $"  miss with failed upcall: {UpcallsFailed}\n");
+        sb.Append(c, $"  avg. packets per output batch: {Ratio(OutputPackets, OutputBatches):F2}\n");
         sb.Append(c, $"  bypass hits: {BypassHits}\n");
         sb.Append(c, $"  bypass installs: {BypassInstalls}\n");
         sb.Append(c, $"  bypass revocations: {BypassRevocations}\n");

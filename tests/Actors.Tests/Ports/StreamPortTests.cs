@@ -43,6 +43,11 @@ public sealed class StreamPortTests
         Assert.Equal(0, stats[1].RxDropped + stats[2].RxDropped);
         PacketAccounting.AssertEveryPacketAccountedFor(stats.Ports, pmdStats, droppedByFlows: 0);
         PacketAccounting.AssertPoolsFull(port);
+
+        // pmd-stats-show's avg. packets per output batch: every packet a port transmitted came in one of the PMDs' batches of at most 32.
+        long outputs = pmdStats.Sum(p => p.Pipeline.OutputPackets), batches = pmdStats.Sum(p => p.Pipeline.OutputBatches);
+        Assert.Equal(stats[1].TxPackets + stats[2].TxPackets, outputs);
+        Assert.InRange(batches, (outputs + 31) / 32, outputs);
     }
 
     [Fact]

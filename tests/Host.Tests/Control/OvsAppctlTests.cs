@@ -57,8 +57,11 @@ public sealed partial class OvsAppctlTests(SharedDatapathFixture fixture) : ICla
         Assert.Matches(
             @"^pmd thread numa_id 0 core_id 0:\n  packets received: \d+\n  packet recirculations: \d+\n  avg\. datapath passes per packet: \d+\.\d\d\n"
             + @"  phwol hits: \d+\n  mfex opt hits: \d+\n  simple match hits: \d+\n  emc hits: \d+\n  smc hits: \d+\n  megaflow hits: \d+\n"
-            + @"  avg\. subtable lookups per megaflow hit: \d+\.\d\d\n  miss with success upcall: \d+\n  miss with failed upcall: \d+\n",
+            + @"  avg\. subtable lookups per megaflow hit: \d+\.\d\d\n  miss with success upcall: \d+\n  miss with failed upcall: \d+\n"
+            + @"  avg\. packets per output batch: \d+\.\d\d\n",
             stats);
+        // The transmitter's batches are counted: the generator's packets went out in some.
+        Assert.True(double.Parse(System.Text.RegularExpressions.Regex.Match(stats, @"avg\. packets per output batch: (\d+\.\d\d)").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) > 0, stats);
         Assert.Matches(@"pmd thread numa_id 0 core_id 0:\n  packets received: \d+", await OkAsync("dpif-netdev/pmd-stats-show", "-pmd", "0"));
         Assert.DoesNotContain("core_id 1", await OkAsync("dpif-netdev/pmd-stats-show", "-pmd", "0"), StringComparison.Ordinal);
         Assert.Equal(string.Empty, await OkAsync("dpif-netdev/pmd-stats-clear"));
