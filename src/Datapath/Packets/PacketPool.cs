@@ -10,23 +10,24 @@ public sealed class PacketPool : IPacketPool
     private readonly Stack<Packet> _free;
     private readonly int _packetCapacity;
 
+    // Packets made so far: the pool makes them as it is first drained, up to Size, so that a short run
+    // (a two-frame replay) does not zero megabytes of buffers it never uses; after that it only recycles.
+    private int _made;
+
     public PacketPool(int size, int packetCapacity = Packet.DefaultCapacity)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(size);
+        ArgumentOutOfRangeException.ThrowIfLessThan(packetCapacity, Packet.DefaultHeadroom + 64);
         _packetCapacity = packetCapacity;
         _free = new Stack<Packet>(size);
-        for (int i = 0; i < size; i++)
-        {
-            _free.Push(new Packet(packetCapacity) { Pool = this });
-        }
-
         Size = size;
     }
 
-    /// <summary>The number of packets this pool was created with.</summary>
+    /// <summary>The number of packets this pool holds at most.</summary>
     public int Size { get; }
 
-    public int Available => _free.Count;
+    /// <summary>Packets that may be rented now (those free, and those not made yet).</summary>
+    public int Available => _free.Count + (Size - _made);
 
     /// <summary>Times <see cref="TryRent"/> found the pool empty (the caller counts a drop).</summary>
     public long Exhausted { get; private set; }
@@ -39,6 +40,13 @@ public sealed class PacketPool : IPacketPool
             return true;
         }
 
+        if (_made < Size)
+        {
+            _made++;
+            packet = new Packet(_packetCapacity) { Pool = this };
+            return true;
+        }
+
         Exhausted++;
         packet = null!;
         return false;
@@ -46,7 +54,7 @@ public sealed class PacketPool : IPacketPool
 
     public void Return(Packet packet)
     {
-        if (_free.Count < Size)
+        if (_free.Count < _made)
         {
             _free.Push(packet);
         }
