@@ -20,11 +20,8 @@ public static class Program
         root.Subcommands.Add(HandoffBenchCommand.Create());
         root.Subcommands.Add(BenchNodeCommand.Create());
         var parsed = root.Parse(args);
-        if (parsed.Errors.Count > 0 && !args.Any(a => a is "-h" or "-?" or "--help"))
+        if (ParseErrors.Report(parsed, args, "ovs-actors-bench", error))
         {
-            // One line naming the option, in our words, as ovs-actors does (no .NET type names, no whole help page).
-            string command = parsed.CommandResult.Command is RootCommand ? "ovs-actors-bench" : parsed.CommandResult.Command.Name;
-            CommandError.Write(error, command, ParseErrors.Describe(parsed.Errors[0].Message) + $" (ovs-actors-bench {(command == "ovs-actors-bench" ? string.Empty : command + " ")}--help lists the options)", ParseErrors.WantsJson(args));
             return 2;
         }
 

@@ -32,17 +32,12 @@ public static class Program
         }
 
         var parsed = root.Parse(args);
-        if (parsed.Errors.Count > 0 && !AsksForHelp(args))
+        if (ParseErrors.Report(parsed, args, "ovs-actors", error))
         {
-            // One line naming the option, in our words (no .NET type names, no whole help page).
-            string command = parsed.CommandResult.Command is RootCommand ? "ovs-actors" : parsed.CommandResult.Command.Name;
-            CommandError.Write(error, command, ParseErrors.Describe(parsed.Errors[0].Message) + $" (ovs-actors {(command == "ovs-actors" ? string.Empty : command + " ")}--help lists the options)", ParseErrors.WantsJson(args));
             return 2;
         }
 
         // Ctrl+C cancels the running command's token; `run` then stops its ports and prints its summary, which may take longer than the default 2 s.
         return parsed.Invoke(new InvocationConfiguration { Output = output, Error = error, ProcessTerminationTimeout = TimeSpan.FromSeconds(30) });
     }
-
-    private static bool AsksForHelp(string[] args) => args.Any(a => a is "-h" or "-?" or "--help");
 }

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Text.RegularExpressions;
 
 namespace Host.Commands;
@@ -9,6 +10,26 @@ namespace Host.Commands;
 /// </summary>
 internal static partial class ParseErrors
 {
+    /// <summary>
+    /// When <paramref name="parsed"/> has errors (and help was not asked for), writes the first as one line
+    /// naming the option, in our words (no .NET type names, no whole help page), and says so.
+    /// </summary>
+    /// <param name="program">The executable's name (ovs-actors, ovs-actors-bench).</param>
+    public static bool Report(ParseResult parsed, IReadOnlyList<string> args, string program, TextWriter error)
+    {
+        ArgumentNullException.ThrowIfNull(parsed);
+        ArgumentNullException.ThrowIfNull(args);
+        ArgumentNullException.ThrowIfNull(error);
+        if (parsed.Errors.Count == 0 || args.Any(a => a is "-h" or "-?" or "--help"))
+        {
+            return false;
+        }
+
+        string command = parsed.CommandResult.Command is RootCommand ? program : parsed.CommandResult.Command.Name;
+        CommandError.Write(error, command, Describe(parsed.Errors[0].Message) + $" ({program} {(command == program ? string.Empty : command + " ")}--help lists the options)", WantsJson(args));
+        return true;
+    }
+
     public static string Describe(string message)
     {
         ArgumentNullException.ThrowIfNull(message);
