@@ -50,12 +50,13 @@ public static class ConntrackPlacement
 
         // A region of a node that left may linger in the coordinator's answer for a moment, empty.
         var nodes = members.Union(byNode.Where(node => node.Value.Count > 0).Select(node => node.Key)).Distinct()
-            .Select(address => new ConntrackNodeView(
-                address.ToString(),
-                address.Equals(cluster.SelfAddress),
-                byNode.TryGetValue(address, out var owned) ? owned : [],
-                members.IndexOf(address) is >= 0 and var i ? counts[i] : null,
-                members.IndexOf(address) is >= 0 and var j ? kept[j] : null))
+            .Select(address => (Address: address, Asked: members.IndexOf(address)))
+            .Select(node => new ConntrackNodeView(
+                node.Address.ToString(),
+                node.Address.Equals(cluster.SelfAddress),
+                byNode.TryGetValue(node.Address, out var owned) ? owned : [],
+                node.Asked >= 0 ? counts[node.Asked] : null,
+                node.Asked >= 0 ? kept[node.Asked] : null))
             .OrderBy(n => n.Node, StringComparer.Ordinal)
             .ToList();
         var placed = byNode.Values.SelectMany(s => s).ToHashSet();
