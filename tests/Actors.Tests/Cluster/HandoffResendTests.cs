@@ -33,11 +33,7 @@ public sealed class HandoffResendTests : Akka.TestKit.Xunit2.TestKit, IAsyncLife
 
     public async Task InitializeAsync()
     {
-        var cluster = Akka.Cluster.Cluster.Get(Sys);
-        var up = new TaskCompletionSource();
-        cluster.RegisterOnMemberUp(() => up.TrySetResult());
-        cluster.Join(cluster.SelfAddress);
-        await up.Task.WaitAsync(Patience);
+        await ClusterOfOne.JoinSelfAsync(Sys, Patience);
         _region = await ConntrackSharding.StartAsync(Sys, _settings);
     }
 

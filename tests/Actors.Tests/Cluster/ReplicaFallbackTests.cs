@@ -29,11 +29,7 @@ public sealed class ReplicaFallbackTests : Akka.TestKit.Xunit2.TestKit, IAsyncLi
 
     public async Task InitializeAsync()
     {
-        var cluster = Akka.Cluster.Cluster.Get(Sys);
-        var up = new TaskCompletionSource();
-        cluster.RegisterOnMemberUp(() => up.TrySetResult());
-        cluster.Join(cluster.SelfAddress);
-        await up.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        await ClusterOfOne.JoinSelfAsync(Sys, TimeSpan.FromSeconds(30));
         ShardReplicas.Get(Sys).Keeper.Tell(new UseConntrackSettings(_settings));
     }
 

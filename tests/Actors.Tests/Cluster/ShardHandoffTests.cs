@@ -44,11 +44,7 @@ public sealed class ShardHandoffTests : Akka.TestKit.Xunit2.TestKit, IAsyncLifet
 
     public async Task InitializeAsync()
     {
-        var cluster = Akka.Cluster.Cluster.Get(Sys);
-        var up = new TaskCompletionSource();
-        cluster.RegisterOnMemberUp(() => up.TrySetResult());
-        cluster.Join(cluster.SelfAddress);
-        await up.Task.WaitAsync(Patience);
+        await ClusterOfOne.JoinSelfAsync(Sys, Patience);
         _regionA = await ConntrackSharding.StartAsync(Sys, _settings);
     }
 

@@ -32,11 +32,8 @@ public sealed class TwoNodeClusterTests : Akka.TestKit.Xunit2.TestKit, IAsyncLif
 
     public async Task InitializeAsync()
     {
+        await ClusterOfOne.JoinSelfAsync(Sys, Patience);
         var cluster = Akka.Cluster.Cluster.Get(Sys);
-        var up = new TaskCompletionSource();
-        cluster.RegisterOnMemberUp(() => up.TrySetResult());
-        cluster.Join(cluster.SelfAddress);
-        await up.Task.WaitAsync(Patience);
 
         // Same system name and configuration; the seed is node A's address with its OS-chosen port.
         var settings = DatapathSettings.From(Sys.Settings.Config, "test").Conntrack;

@@ -216,11 +216,7 @@ public sealed class ClusterConntrackRegionTests() : ConntrackRegionFacts(TestCon
 {
     protected override async Task<IActorRef> StartRegionAsync()
     {
-        var cluster = Akka.Cluster.Cluster.Get(Sys);
-        var up = new TaskCompletionSource();
-        cluster.RegisterOnMemberUp(() => up.TrySetResult());
-        cluster.Join(cluster.SelfAddress);
-        await up.Task.WaitAsync(Patience);
+        await ClusterOfOne.JoinSelfAsync(Sys, Patience);
         return await ConntrackSharding.StartAsync(Sys, Settings);
     }
 }

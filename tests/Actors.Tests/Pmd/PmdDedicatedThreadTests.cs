@@ -62,7 +62,7 @@ public sealed class PmdDedicatedThreadTests : Akka.TestKit.Xunit2.TestKit
     public async Task By_default_the_pmds_share_the_default_dispatcher()
     {
         Assert.False(Defaults.PmdSettings.DedicatedThreads);
-        await using var cluster = await DatapathCluster.StartAsync(TestConfigs.Standalone(), Defaults.ConntrackSettings, "shared");
+        await using var cluster = await DatapathCluster.StartAsync(TestConfigs.Standalone(), Defaults.ConntrackSettings, "pooled");
         var node = DatapathNode.Start(cluster, 1, Defaults.PmdSettings, Defaults.BridgeSettings);
 
         Assert.Null(node.PmdDispatchers);
