@@ -238,7 +238,7 @@ public static class ActionEncoder
     }
 
     /// <summary>Writes a Nicira action header (type, length placeholder, vendor, subtype); returns where it starts.</summary>
-    private static int NxHeader(OfpWriter w, ushort subtype)
+    internal static int NxHeader(OfpWriter w, ushort subtype)
     {
         int start = w.Mark();
         w.U16(0xffff);

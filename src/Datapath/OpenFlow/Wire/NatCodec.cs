@@ -89,11 +89,7 @@ public static class NatCodec
     /// <summary>The whole action, header included, padded to 8 bytes.</summary>
     public static void Encode(OfpWriter w, NatArgs nat)
     {
-        int start = w.Mark();
-        w.U16(0xffff);
-        w.U16(0);
-        w.U32(Nicira.VendorId);
-        w.U16(Subtype);
+        int start = ActionEncoder.NxHeader(w, Subtype);
         w.Zeros(2);
         w.U16((ushort)((nat.Kind == NatKind.Source ? FlagSource : 0) | (nat.Kind == NatKind.Destination ? FlagDestination : 0)
             | ((nat.Flags & NatFlags.Persistent) != 0 ? FlagPersistent : 0) | ((nat.Flags & NatFlags.Hash) != 0 ? FlagHash : 0)
