@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Akka.Actor;
 using Akka.Configuration;
+using Host.Commands;
 using Host.Configuration;
 
 namespace Bench.Nodes;
@@ -46,19 +47,8 @@ internal static class BenchNodes
     /// <summary>Starts node B (`bench-node`) and returns once it printed its address.</summary>
     public static async Task<(Process Process, Address Address)> StartNodeBAsync(int shards, Address? seed, TimeSpan patience)
     {
-        var start = new ProcessStartInfo { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardInput = true };
-        string? self = Environment.ProcessPath;
-        if (self is not null && Path.GetFileNameWithoutExtension(self).StartsWith("ovs-actors-bench", StringComparison.Ordinal))
-        {
-            start.FileName = self;
-        }
-        else
-        {
-            // Under `dotnet ovs-actors-bench.dll` or a test host: the same assembly through the dotnet host.
-            start.FileName = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
-            start.ArgumentList.Add(typeof(BenchNodes).Assembly.Location);
-        }
-
+        var start = SelfProcess.StartInfo("ovs-actors-bench", typeof(BenchNodes).Assembly);
+        start.RedirectStandardInput = true;
         start.ArgumentList.Add("bench-node");
         start.ArgumentList.Add("--shards");
         start.ArgumentList.Add(shards.ToString(CultureInfo.InvariantCulture));

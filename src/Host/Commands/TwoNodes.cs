@@ -193,19 +193,7 @@ internal sealed class TwoNodes : IAsyncDisposable
     /// <summary>Starts this executable again as node B (`replay-node`), with the same flows and configuration.</summary>
     private static Process StartNodeB(ReplayCommand.Options options, Address seed)
     {
-        var start = new ProcessStartInfo { UseShellExecute = false, RedirectStandardOutput = true };
-        string? self = Environment.ProcessPath;
-        if (self is not null && Path.GetFileNameWithoutExtension(self).StartsWith("ovs-actors", StringComparison.Ordinal))
-        {
-            start.FileName = self;
-        }
-        else
-        {
-            // Under `dotnet ovs-actors.dll` or a test host: the same assembly through the dotnet host.
-            start.FileName = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
-            start.ArgumentList.Add(typeof(TwoNodes).Assembly.Location);
-        }
-
+        var start = SelfProcess.StartInfo("ovs-actors", typeof(TwoNodes).Assembly);
         start.ArgumentList.Add(ReplayNodeCommand.Name);
         start.ArgumentList.Add("--seed");
         start.ArgumentList.Add(seed.ToString());
