@@ -236,11 +236,5 @@ public sealed class BenchCommandTests
         return json.RootElement.Clone();
     }
 
-    private static (int Exit, string Output, string Error) Invoke(params string[] args)
-    {
-        using var output = new StringWriter { NewLine = "\n" };
-        using var error = new StringWriter();
-        int exit = Program.Run(args, output, error);
-        return (exit, output.ToString(), error.ToString());
-    }
+    private static (int Exit, string Output, string Error) Invoke(params string[] args) => BenchCli.Invoke(args);
 }

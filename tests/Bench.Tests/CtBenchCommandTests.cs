@@ -80,13 +80,7 @@ public sealed partial class CtBenchCommandTests
         Assert.StartsWith("ct-bench: ", error, StringComparison.Ordinal);
     }
 
-    private static (int Exit, string Output, string Error) Invoke(params string[] args)
-    {
-        using var output = new StringWriter { NewLine = "\n" };
-        using var error = new StringWriter();
-        int exit = Program.Run(args, output, error);
-        return (exit, output.ToString(), error.ToString());
-    }
+    private static (int Exit, string Output, string Error) Invoke(params string[] args) => BenchCli.Invoke(args);
 
     [GeneratedRegex(@"^(remote )?(region|direct): (?<packets>\d+) packets in [\d.]+ s: (?<mpps>[\d.]+) Mpps, [\d.]+ ns/packet, (?<messages>[\d.]+) messages per batch, (?<perPacket>[\d.]+) messages per packet \(batches and answers\), (?<bytes>[\d.]+|unknown) bytes per packet on the wire$")]
     private static partial Regex ResultLine();

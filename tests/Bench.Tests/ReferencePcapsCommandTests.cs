@@ -169,13 +169,7 @@ public sealed partial class ReferencePcapsCommandTests
 
     private static uint Ip(string address) => BinaryPrimitives.ReadUInt32BigEndian(IPAddress.Parse(address).GetAddressBytes());
 
-    private static (int Exit, string Output, string Error) Invoke(params string[] args)
-    {
-        using var output = new StringWriter { NewLine = "\n" };
-        using var error = new StringWriter();
-        int exit = Program.Run(args, output, error);
-        return (exit, output.ToString(), error.ToString());
-    }
+    private static (int Exit, string Output, string Error) Invoke(params string[] args) => BenchCli.Invoke(args);
 
     [GeneratedRegex(@"nat\(src=([0-9.]+)\)")]
     private static partial Regex NatTarget();
