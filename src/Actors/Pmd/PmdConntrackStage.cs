@@ -114,8 +114,16 @@ internal sealed class PmdConntrackStage : IConntrackStage, IDeferredConntrackAns
 
     private void TrackInPlace(ConntrackRequest request, ConntrackShard shard, ReadOnlySpan<int> group)
     {
-        Span<ConntrackInput> inputs = stackalloc ConntrackInput[group.Length];
         var all = request.Inputs;
+        if (group.Length == all.Length)
+        {
+            // The whole request on one shard (always, with one PMD hosting every shard): a group keeps
+            // arrival order, so it is the request's inputs as they are; no copy.
+            TrackInPlace(shard, all, request.Args, request.NowMs, request.Id, group);
+            return;
+        }
+
+        Span<ConntrackInput> inputs = stackalloc ConntrackInput[group.Length];
         for (int i = 0; i < group.Length; i++)
         {
             inputs[i] = all[group[i]];

@@ -137,6 +137,27 @@ public class ExactMatchCacheTests
     }
 
     [Fact]
+    public void Keys_that_share_a_hash_because_they_differ_only_outside_its_words_keep_their_own_flows()
+    {
+        // The EMC hash leaves the ND target out (as Open vSwitch's 5-tuple hash leaves out all but
+        // the 5-tuple): two neighbour solicitations for different targets land in the same two slots.
+        var emc = new ExactMatchCache(SmallSize);
+        FlowKey a = Key(1), b = Key(1), c = Key(1);
+        a.NdTarget = new UInt128(0xFE80_0000_0000_0000, 1);
+        b.NdTarget = new UInt128(0xFE80_0000_0000_0000, 2);
+        c.NdTarget = new UInt128(0xFE80_0000_0000_0000, 3);
+        Assert.Equal(FlowHash.Hash(in a), FlowHash.Hash(in b));
+        Megaflow fa = FlowFor(a), fb = FlowFor(b);
+
+        emc.Insert(in a, FlowHash.Hash(in a), fa);
+        emc.Insert(in b, FlowHash.Hash(in b), fb);
+
+        Assert.Same(fa, emc.Lookup(in a, FlowHash.Hash(in a)));
+        Assert.Same(fb, emc.Lookup(in b, FlowHash.Hash(in b)));
+        Assert.Null(emc.Lookup(in c, FlowHash.Hash(in c)));
+    }
+
+    [Fact]
     public void InvalidateAll_makes_every_entry_miss_until_reinserted()
     {
         var emc = new ExactMatchCache(SmallSize);

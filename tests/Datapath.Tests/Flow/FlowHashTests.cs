@@ -11,7 +11,7 @@ public sealed class FlowHashTests
 {
     private const int TableBits = 13;
 
-    public static TheoryData<string> Fields => new() { "tp_src", "nw_src", "ipv6_dst_low", "in_port", "ct_mark", "nd_target_low" };
+    public static TheoryData<string> Fields => new() { "tp_src", "nw_src", "ipv6_dst_low", "in_port", "ct_mark", "vlan_tci", "eth_src" };
 
     [Theory]
     [MemberData(nameof(Fields))]
@@ -32,7 +32,7 @@ public sealed class FlowHashTests
     }
 
     [Fact]
-    public void Flipping_any_single_bit_of_the_key_changes_about_half_of_the_hash_bits()
+    public void Flipping_any_single_bit_of_a_hashed_word_changes_about_half_of_the_hash_bits()
     {
         var rng = new Random(7);
         long flipped = 0;
@@ -48,6 +48,11 @@ public sealed class FlowHashTests
             uint h = FlowHash.Hash(in key);
             for (int bit = 0; bit < FlowKey.WordCount * 64; bit++)
             {
+                if (!FlowHash.IsHashedWord(bit / 64))
+                {
+                    continue;
+                }
+
                 var other = key;
                 other[bit / 64] ^= 1UL << (bit % 64);
                 int changed = BitOperations.PopCount(h ^ FlowHash.Hash(in other));
@@ -58,6 +63,25 @@ public sealed class FlowHashTests
         }
 
         Assert.InRange(flipped / (double)trials, 15.0, 17.0);
+    }
+
+    [Fact]
+    public void The_hash_reads_the_identifying_words_and_leaves_out_ct_label_ARP_ND_and_the_ct_tuple()
+    {
+        var key = BaseKey();
+        uint h = FlowHash.Hash(in key);
+        int hashed = 0;
+        for (int w = 0; w < FlowKey.WordCount; w++)
+        {
+            var other = key;
+            other[w] ^= 0x0101_0101_0101_0101UL;
+            bool changed = FlowHash.Hash(in other) != h;
+            Assert.Equal(FlowHash.IsHashedWord(w), changed);
+            hashed += changed ? 1 : 0;
+        }
+
+        // in_port/recirc_id, ct_state/zone/mark, Ethernet (2), VLANs, nw_proto..frag, IPv4, IPv6 (4), ports.
+        Assert.Equal(12, hashed);
     }
 
     [Fact]
@@ -92,7 +116,8 @@ public sealed class FlowHashTests
             case "ipv6_dst_low": key.Ipv6Dst = new UInt128(0xFD00_0000_0000_0000, i); break;
             case "in_port": key.InPort = i; break;
             case "ct_mark": key.CtMark = i; break;
-            case "nd_target_low": key.NdTarget = new UInt128(0, i); break;
+            case "vlan_tci": key.Vlan0Tci = (ushort)(FlowKey.VlanPresent | (i & 0x0FFF)); key.Vlan1Tci = (ushort)(FlowKey.VlanPresent | (i >> 12)); break;
+            case "eth_src": key.EthSrc = 0x0200_0000_0000UL + i; break;
             default: throw new ArgumentOutOfRangeException(nameof(field), field, null);
         }
     }
