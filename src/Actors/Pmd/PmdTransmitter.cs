@@ -16,6 +16,10 @@ internal sealed class PmdTransmitter(int pmd, ConcurrentBatchPool batches, IActo
 {
     private readonly Dictionary<uint, Link> _ports = [];
 
+    // The link found last: a batch's packets mostly go out on one port, and a dictionary probe per
+    // packet was about 1 % of a one-core run.
+    private Link? _last;
+
     public long Sent { get; private set; }
 
     public long DroppedNoPort { get; private set; }
@@ -33,6 +37,7 @@ internal sealed class PmdTransmitter(int pmd, ConcurrentBatchPool batches, IActo
     {
         Flush();
         _ports.Clear();
+        _last = null;
         foreach (var port in ports)
         {
             _ports[port.Port] = new Link(port.Port, port.LaneOf(pmd));
@@ -41,7 +46,7 @@ internal sealed class PmdTransmitter(int pmd, ConcurrentBatchPool batches, IActo
 
     public void Transmit(uint port, Packet packet)
     {
-        if (!_ports.TryGetValue(port, out var link))
+        if (!TryFind(port, out var link))
         {
             DroppedNoPort++;
             return;
@@ -66,7 +71,7 @@ internal sealed class PmdTransmitter(int pmd, ConcurrentBatchPool batches, IActo
     /// <summary>Sends the packet itself (no copy) on a known port; the port returns it to its pool.</summary>
     public bool TryTake(uint port, Packet packet)
     {
-        if (!_ports.TryGetValue(port, out var link))
+        if (!TryFind(port, out var link))
         {
             return false;
         }
@@ -92,6 +97,23 @@ internal sealed class PmdTransmitter(int pmd, ConcurrentBatchPool batches, IActo
                 Send(link);
             }
         }
+    }
+
+    private bool TryFind(uint port, out Link link)
+    {
+        if (_last is { } last && last.Port == port)
+        {
+            link = last;
+            return true;
+        }
+
+        if (_ports.TryGetValue(port, out link!))
+        {
+            _last = link;
+            return true;
+        }
+
+        return false;
     }
 
     private void Send(Link link)

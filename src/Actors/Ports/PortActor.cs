@@ -197,9 +197,9 @@ public abstract partial class PortActor : ReceiveActor
         foreach (var packet in message.Packets)
         {
             counters.Transmitted(Send(index, packet), packet.Length);
-            PortPools.Release(packet);
         }
 
+        PortPools.ReleaseAll(message.Packets);
         Batches.Return(message);
         EndTransmit();
     }
@@ -213,10 +213,7 @@ public abstract partial class PortActor : ReceiveActor
         }
 
         _strayPackets += message.Count;
-        foreach (var packet in message.Packets)
-        {
-            PortPools.Release(packet);
-        }
+        PortPools.ReleaseAll(message.Packets);
 
         Batches.Return(message);
     }

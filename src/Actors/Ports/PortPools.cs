@@ -47,4 +47,36 @@ public sealed class PortPools
 
     /// <summary>The one way a port lets go of a packet: back to the pool it came from (a packet of no pool, a scratch one, is simply left).</summary>
     internal static void Release(Packet packet) => packet.Pool?.Return(packet);
+
+    /// <summary>
+    /// <see cref="Release"/> for a whole batch: each run of packets of one concurrent pool goes back
+    /// in one operation (a transmitted batch is usually one run: the received packets of one port).
+    /// </summary>
+    internal static void ReleaseAll(ReadOnlySpan<Packet> packets)
+    {
+        int start = 0;
+        while (start < packets.Length)
+        {
+            var pool = packets[start].Pool;
+            int end = start + 1;
+            while (end < packets.Length && ReferenceEquals(packets[end].Pool, pool))
+            {
+                end++;
+            }
+
+            if (pool is ConcurrentPacketPool concurrent)
+            {
+                concurrent.ReturnMany(packets[start..end]);
+            }
+            else
+            {
+                foreach (var packet in packets[start..end])
+                {
+                    Release(packet);
+                }
+            }
+
+            start = end;
+        }
+    }
 }

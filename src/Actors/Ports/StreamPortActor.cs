@@ -53,6 +53,9 @@ public sealed class StreamPortActor : PortActor, IWithTimers
     // Data frames each port has sent (TCP: one side never runs more than a window ahead of the other).
     private readonly long[] _dataSent = new long[Ports];
 
+    // One round's packets, rented from the pool in one operation.
+    private readonly Packet[] _rented = new Packet[PacketBatch.MaxSize];
+
     // The connections whose frames each port sends, when the actor feeds one PMD only (null: all of them, by index).
     private readonly int[]?[] _members = new int[]?[Ports];
     private readonly PmdQuiescer _stepQuiescer;
@@ -273,8 +276,10 @@ public sealed class StreamPortActor : PortActor, IWithTimers
         var pool = Pools.Receive[portIndex];
         ref int cursor = ref _cursor[portIndex];
         int count = ConnectionsFrom(portIndex);
-        for (int i = 0; i < PacketBatch.MaxSize && pool.TryRent(out var packet); i++)
+        int rented = pool.RentMany(_rented);
+        for (int i = 0; i < rented; i++)
         {
+            var packet = _rented[i];
             int connection = Member(portIndex, cursor);
             _streams.WriteData(port, connection, packet);
             Offer(portIndex, connection, packet, nowMs);

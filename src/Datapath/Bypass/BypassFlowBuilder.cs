@@ -32,9 +32,15 @@ internal sealed class BypassFlowBuilder
     /// <summary>True when a first pass through <paramref name="flow"/> may lead to a bypass flow: its actions end in ct, recirc.</summary>
     public static bool EndsInConntrackRecirculation(Megaflow flow)
     {
+        // A bypass flow first: it is what established connections hit on every packet.
+        if (flow.IsBypassFlow)
+        {
+            return false;
+        }
+
         var actions = flow.Actions.Actions;
         int n = actions.Length;
-        if (n < 2 || actions[n - 1].Kind != ActionKind.Recirculate || actions[n - 2].Kind != ActionKind.Conntrack || flow.IsBypassFlow)
+        if (n < 2 || actions[n - 1].Kind != ActionKind.Recirculate || actions[n - 2].Kind != ActionKind.Conntrack)
         {
             return false;
         }

@@ -9,6 +9,7 @@ public static class ConnectionHash
     private const ulong SymmetricSeed = 0xC2B2_AE3D_27D4_EB4FUL;
     private const ulong Ipv6Tag = 1UL << 32;
     private const ulong NonIpTag = 1UL << 33;
+    private const ulong Ipv4Secret = 0x8EBC_6AF0_9C88_C6E3UL;
 
     /// <summary>
     /// A hash of (ct_zone, nw_proto, both endpoints) that is the same for both directions of a
@@ -46,12 +47,15 @@ public static class ConnectionHash
     /// </summary>
     public static uint SymmetricHash(ushort zone, byte proto, uint addressA, ushort portA, uint addressB, ushort portB)
     {
+        // Every packet pays this once (its conntrack shard): the lower and the higher endpoint, each
+        // 48 bits with the zone or the protocol above, folded by one 64x64->128 multiply (as the EMC
+        // hash does) and finished, instead of a chain of three mixing rounds.
         ulong a = ((ulong)addressA << 16) | portA;
         ulong b = ((ulong)addressB << 16) | portB;
-        ulong h = FlowHash.Add(SymmetricSeed, ((ulong)zone << 8) | proto);
-        h = FlowHash.Add(h, Math.Min(a, b));
-        h = FlowHash.Add(h, Math.Max(a, b));
-        return FlowHash.Finish(h);
+        ulong low = Math.Min(a, b) | ((ulong)zone << 48);
+        ulong high = Math.Max(a, b) | ((ulong)proto << 48);
+        ulong product = Math.BigMul(low ^ SymmetricSeed, high ^ Ipv4Secret, out ulong lowProduct);
+        return FlowHash.Finish(product ^ lowProduct);
     }
 
     /// <summary>The symmetric hash of an explicit IPv6 tuple. Swapping the endpoints gives the same value.</summary>

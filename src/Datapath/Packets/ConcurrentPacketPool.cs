@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-
 namespace Datapath.Packets;
 
 /// <summary>
@@ -7,10 +5,20 @@ namespace Datapath.Packets;
 /// packets travel to a PMD actor and come back when the PMD is done with them. Renting from an
 /// empty pool fails (the caller counts an overload drop) rather than growing memory.
 /// </summary>
+/// <remarks>
+/// A stack under a lock rather than a lock-free queue: a port rents a whole batch
+/// (<see cref="RentMany"/>) and gives a transmitted batch back whole (<see cref="ReturnMany"/>), so
+/// a batch costs one lock instead of an interlocked operation per packet (about 6 % of a
+/// one-core run at 100 connections went to the queue's per-packet operations); and last in, first
+/// out hands out the packet that came back last, whose lines are still in the cache, where a queue
+/// cycles through every packet of the pool.
+/// </remarks>
 public sealed class ConcurrentPacketPool : IPacketPool
 {
-    private readonly ConcurrentQueue<Packet> _free = new();
+    private readonly Lock _lock = new();
+    private readonly Packet[] _free;
     private readonly int _packetCapacity;
+    private int _freeCount;
 
     // Packets made so far (see PacketPool: made as the pool is first drained, up to Size).
     private int _made;
@@ -23,37 +31,88 @@ public sealed class ConcurrentPacketPool : IPacketPool
         ArgumentOutOfRangeException.ThrowIfLessThan(packetCapacity, Packet.DefaultHeadroom + 64);
         Size = size;
         _packetCapacity = packetCapacity;
+        _free = new Packet[size];
     }
 
     /// <summary>The number of packets this pool holds at most.</summary>
     public int Size { get; }
 
     /// <summary>Packets that may be rented now (those free, and those not made yet).</summary>
-    public int Available => _free.Count + (Size - Volatile.Read(ref _made));
+    public int Available => Volatile.Read(ref _freeCount) + (Size - Volatile.Read(ref _made));
 
     public bool TryRent(out Packet packet)
     {
-        if (_free.TryDequeue(out packet!))
+        lock (_lock)
         {
-            return true;
-        }
-
-        // Only the owner rents, but packets come back from any thread: the count is the one shared word.
-        for (int made = Volatile.Read(ref _made); made < Size; made = Volatile.Read(ref _made))
-        {
-            if (Interlocked.CompareExchange(ref _made, made + 1, made) == made)
+            if (_freeCount > 0)
             {
+                packet = _free[--_freeCount];
+                _free[_freeCount] = null!;
+                return true;
+            }
+
+            if (_made < Size)
+            {
+                _made++;
                 packet = new Packet(_packetCapacity) { Pool = this };
                 return true;
             }
         }
 
+        packet = null!;
         return false;
+    }
+
+    /// <summary>Rents up to <paramref name="into"/>'s length packets at once; returns how many.</summary>
+    public int RentMany(Span<Packet> into)
+    {
+        lock (_lock)
+        {
+            int taken = Math.Min(into.Length, _freeCount);
+            var free = _free.AsSpan(_freeCount - taken, taken);
+            free.CopyTo(into);
+            free.Clear();
+            _freeCount -= taken;
+            while (taken < into.Length && _made < Size)
+            {
+                _made++;
+                into[taken++] = new Packet(_packetCapacity) { Pool = this };
+            }
+
+            return taken;
+        }
     }
 
     public void Return(Packet packet)
     {
         ArgumentNullException.ThrowIfNull(packet);
-        _free.Enqueue(packet);
+        lock (_lock)
+        {
+            Push(packet);
+        }
+    }
+
+    /// <summary>Gives back every packet of <paramref name="packets"/>, all of this pool.</summary>
+    public void ReturnMany(ReadOnlySpan<Packet> packets)
+    {
+        lock (_lock)
+        {
+            foreach (var packet in packets)
+            {
+                Push(packet);
+            }
+        }
+    }
+
+    private void Push(Packet packet)
+    {
+        if (_freeCount == _free.Length)
+        {
+            // More packets back than the pool ever made: one was returned twice, which would hand
+            // the same packet to two owners.
+            throw new InvalidOperationException("A packet came back to a pool that holds all its packets already: returned twice.");
+        }
+
+        _free[_freeCount++] = packet;
     }
 }

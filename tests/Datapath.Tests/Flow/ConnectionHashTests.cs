@@ -23,6 +23,32 @@ public sealed class ConnectionHashTests
         }
     }
 
+    [Theory]
+    [InlineData("client address")]
+    [InlineData("client port")]
+    [InlineData("server port")]
+    public void Connections_differing_in_one_endpoint_field_spread_over_shards_and_tables_like_random_hashes(string field)
+    {
+        // Shards take the hash modulo their count, conntrack tables its low bits: both must spread
+        // the connections of real traffic (one client subnet, one server, ports in a row).
+        const int buckets = 1 << 13;
+        var lowBits = new bool[buckets];
+        var modulo = new bool[buckets - 1];
+        for (int i = 0; i < buckets; i++)
+        {
+            uint client = field == "client address" ? 0x0A00_0000u + (uint)i : 0x0A00_0001u;
+            ushort clientPort = field == "client port" ? (ushort)(1024 + i) : (ushort)40000;
+            ushort serverPort = field == "server port" ? (ushort)(1 + i) : (ushort)80;
+            uint hash = ConnectionHash.SymmetricHash(0, IpProtocols.Tcp, client, clientPort, 0xC0A8_0001u, serverPort);
+            lowBits[hash & (buckets - 1)] = true;
+            modulo[hash % (buckets - 1)] = true;
+        }
+
+        // Random hashing of n keys into n buckets fills 1 - 1/e (63.2 %) of them.
+        Assert.InRange(lowBits.Count(u => u) / (double)lowBits.Length, 0.61, 0.66);
+        Assert.InRange(modulo.Count(u => u) / (double)modulo.Length, 0.61, 0.66);
+    }
+
     [Fact]
     public void Placement_hash_separates_ports_of_tcp_and_udp_but_not_of_fragments_or_icmp()
     {
