@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace Datapath.Packets;
 
@@ -20,26 +21,38 @@ public static class Checksum
     /// </summary>
     public static ulong Accumulate(ulong sum, ReadOnlySpan<byte> data)
     {
-        // 32-bit words into a 64-bit accumulator cannot overflow for any frame size; the fold
-        // later reduces them modulo 0xFFFF exactly as 16-bit words would be.
+        // Summed in the machine's byte order, eight bytes a step, and byte-swapped once at the end:
+        // the one's-complement sum is the same in either order up to that swap (RFC 1071, 2.B).
+        // 32-bit halves into a 64-bit accumulator cannot overflow for any frame size; the fold
+        // reduces them modulo 0xFFFF exactly as 16-bit words would be.
+        ulong native = 0;
         int i = 0;
-        for (; i + 4 <= data.Length; i += 4)
+        for (; i + 8 <= data.Length; i += 8)
         {
-            sum += BinaryPrimitives.ReadUInt32BigEndian(data[i..]);
+            ulong x = MemoryMarshal.Read<ulong>(data[i..]);
+            native += (x & 0xFFFF_FFFF) + (x >> 32);
+        }
+
+        if (i + 4 <= data.Length)
+        {
+            native += MemoryMarshal.Read<uint>(data[i..]);
+            i += 4;
         }
 
         if (i + 2 <= data.Length)
         {
-            sum += BinaryPrimitives.ReadUInt16BigEndian(data[i..]);
+            native += MemoryMarshal.Read<ushort>(data[i..]);
             i += 2;
         }
 
         if (i < data.Length)
         {
-            sum += (uint)data[i] << 8;
+            // An odd last byte is the high byte of a big-endian word padded with zero.
+            native += BitConverter.IsLittleEndian ? data[i] : (uint)data[i] << 8;
         }
 
-        return sum;
+        ushort folded = Fold(native);
+        return sum + (BitConverter.IsLittleEndian ? BinaryPrimitives.ReverseEndianness(folded) : folded);
     }
 
     /// <summary>Folds an accumulator to the 16-bit one's-complement sum.</summary>

@@ -32,7 +32,7 @@ internal sealed class ConntrackContinuations(IContinuationRunner runner, Conntra
             {
                 for (int i = 0; i < request.Count; i++)
                 {
-                    count += request.IsAnswered(i) ? 0 : request.PacketsOf(i).Count;
+                    count += request.IsAnswered(i) ? 0 : request.PacketsOf(i).Length;
                 }
             }
 

@@ -37,14 +37,13 @@ internal sealed class ConntrackGatherer(
                 continue;
             }
 
-            var members = request.Add(in input, actions, resumeAt, packet.PassSequence);
             if (datagram is null)
             {
-                members.Add(packet);
+                request.Add(in input, actions, resumeAt, packet.PassSequence, packet);
             }
             else
             {
-                members.AddRange(datagram.Fragments);
+                request.AddDatagram(in input, actions, resumeAt, packet.PassSequence, datagram.Fragments);
                 reassembly.Release(datagram);
             }
 

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Datapath.Actions;
 using Datapath.Conntrack;
 using Datapath.Packets;
@@ -15,7 +16,12 @@ namespace Datapath.Pipeline;
 public sealed class ConntrackRequest
 {
     private readonly ConntrackInput[] _inputs = new ConntrackInput[PacketBatch.MaxSize];
-    private readonly List<Packet>[] _packets = new List<Packet>[PacketBatch.MaxSize];
+
+    // An input's packet, or for a reassembled datagram its fragments: one packet is the rule, so it
+    // is kept in a plain slot (a list per input cost a clear and an add per packet).
+    private readonly Packet?[] _packet = new Packet?[PacketBatch.MaxSize];
+    private readonly List<Packet>[] _fragments = new List<Packet>[PacketBatch.MaxSize];
+    private readonly bool[] _isDatagram = new bool[PacketBatch.MaxSize];
     private readonly bool[] _answered = new bool[PacketBatch.MaxSize];
     private readonly ActionList[] _actions = new ActionList[PacketBatch.MaxSize];
     private readonly int[] _resumeAt = new int[PacketBatch.MaxSize];
@@ -23,9 +29,9 @@ public sealed class ConntrackRequest
 
     internal ConntrackRequest()
     {
-        for (int i = 0; i < _packets.Length; i++)
+        for (int i = 0; i < _fragments.Length; i++)
         {
-            _packets[i] = new List<Packet>(1);
+            _fragments[i] = [];
         }
     }
 
@@ -55,40 +61,65 @@ public sealed class ConntrackRequest
     }
 
     /// <summary>
-    /// Adds an input whose packets continue with <paramref name="actions"/> from <paramref name="resumeAt"/>,
+    /// Adds an input whose packet continues with <paramref name="actions"/> from <paramref name="resumeAt"/>,
     /// in the order of <paramref name="sequence"/> (when its packet entered its pass): flows run one
-    /// after another, but conntrack must see the packets as they arrived. The packets are added to
-    /// the returned list.
+    /// after another, but conntrack must see the packets as they arrived.
     /// </summary>
-    internal List<Packet> Add(in ConntrackInput input, ActionList actions, int resumeAt, long sequence)
+    internal void Add(in ConntrackInput input, ActionList actions, int resumeAt, long sequence, Packet packet)
+    {
+        int at = Insert(in input, actions, resumeAt, sequence);
+        _packet[at] = packet;
+        _isDatagram[at] = false;
+    }
+
+    /// <summary><see cref="Add"/> for a reassembled datagram: every fragment continues with the input's answer.</summary>
+    internal void AddDatagram(in ConntrackInput input, ActionList actions, int resumeAt, long sequence, IReadOnlyList<Packet> fragments)
+    {
+        int at = Insert(in input, actions, resumeAt, sequence);
+        _packet[at] = null;
+        _isDatagram[at] = true;
+        var list = _fragments[at];
+        list.Clear();
+        for (int i = 0; i < fragments.Count; i++)
+        {
+            list.Add(fragments[i]);
+        }
+    }
+
+    private int Insert(in ConntrackInput input, ActionList actions, int resumeAt, long sequence)
     {
         int at = Count;
-        var packets = _packets[Count];
+        var fragments = _fragments[Count];
         while (at > 0 && _sequence[at - 1] > sequence)
         {
-            // Shift the later input up by one; its packet list object moves with it.
+            // Shift the later input up by one; its packet slot and fragment list move with it.
             _inputs[at] = _inputs[at - 1];
             _answered[at] = _answered[at - 1];
             _actions[at] = _actions[at - 1];
             _resumeAt[at] = _resumeAt[at - 1];
             _sequence[at] = _sequence[at - 1];
-            _packets[at] = _packets[at - 1];
+            _packet[at] = _packet[at - 1];
+            _isDatagram[at] = _isDatagram[at - 1];
+            _fragments[at] = _fragments[at - 1];
             at--;
         }
 
-        _packets[at] = packets;
+        _fragments[at] = fragments;
         _inputs[at] = input;
         _answered[at] = false;
         _actions[at] = actions;
         _resumeAt[at] = resumeAt;
         _sequence[at] = sequence;
-        packets.Clear();
         Count++;
         Unanswered++;
-        return packets;
+        return at;
     }
 
-    internal List<Packet> PacketsOf(int index) => _packets[index];
+    /// <summary>The packets that continue with input <paramref name="index"/>'s answer (valid until the request is recycled).</summary>
+    internal ReadOnlySpan<Packet> PacketsOf(int index) =>
+        _isDatagram[index]
+            ? CollectionsMarshal.AsSpan(_fragments[index])
+            : MemoryMarshal.CreateReadOnlySpan(ref _packet[index]!, 1);
 
     internal ActionList ActionsOf(int index) => _actions[index];
 

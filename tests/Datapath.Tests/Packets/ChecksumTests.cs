@@ -21,6 +21,33 @@ public class ChecksumTests
     }
 
     [Fact]
+    public void Accumulate_equals_a_plain_sum_of_big_endian_words_for_every_length_and_starting_sum()
+    {
+        var random = new Random(1071);
+        for (int length = 0; length <= 100; length++)
+        {
+            for (int trial = 0; trial < 20; trial++)
+            {
+                var data = new byte[length];
+                random.NextBytes(data);
+                if (trial == 0)
+                {
+                    Array.Fill(data, (byte)0xFF);
+                }
+
+                ulong start = trial % 2 == 0 ? 0 : (ulong)random.NextInt64(0, 1L << 40);
+                ulong reference = start;
+                for (int i = 0; i < length; i += 2)
+                {
+                    reference += (uint)(data[i] << 8) | (i + 1 < length ? data[i + 1] : 0u);
+                }
+
+                Assert.Equal(Checksum.Fold(reference), Checksum.Fold(Checksum.Accumulate(start, data)));
+            }
+        }
+    }
+
+    [Fact]
     public void An_odd_last_byte_is_padded_with_zero()
     {
         Assert.Equal(Checksum.Compute([0x12, 0x34, 0x56, 0x00]), Checksum.Compute([0x12, 0x34, 0x56]));
