@@ -19,6 +19,7 @@ public sealed class ShardSplitter
     private readonly int[] _shardStart;
     private readonly int[] _groupOfShard;
     private readonly int[] _touched;
+    private readonly ulong _modMultiplier;
     private int[] _order = new int[Datapath.Packets.PacketBatch.MaxSize];
     private int[] _shardOfInput = new int[Datapath.Packets.PacketBatch.MaxSize];
     private int[] _invalid = new int[Datapath.Packets.PacketBatch.MaxSize];
@@ -32,6 +33,7 @@ public sealed class ShardSplitter
         _shardStart = new int[shardCount];
         _groupOfShard = new int[shardCount];
         _touched = new int[shardCount];
+        _modMultiplier = ConntrackShards.ModMultiplier(shardCount);
         Array.Fill(_groupOfShard, -1);
     }
 
@@ -57,7 +59,7 @@ public sealed class ShardSplitter
                 continue;
             }
 
-            int shard = ConntrackShards.ShardOf(inputs[i].RoutingHash, shards);
+            int shard = ConntrackShards.ShardOf(inputs[i].RoutingHash, shards, _modMultiplier);
             _shardOfInput[i] = shard;
             if (_shardCount[shard]++ == 0)
             {

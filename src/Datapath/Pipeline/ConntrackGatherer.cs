@@ -32,18 +32,18 @@ internal sealed class ConntrackGatherer(
         var request = Gathering(in args, nowMs);
         foreach (var packet in batch.Packets)
         {
-            if (!reassembly.TryInput(packet, args.Zone, nowMs, out var input, out var datagram))
+            if (!reassembly.TryInput(packet, args.Zone, nowMs, out request.NextInput, out var datagram))
             {
                 continue;
             }
 
             if (datagram is null)
             {
-                request.Add(in input, actions, resumeAt, packet.PassSequence, packet);
+                request.Add(actions, resumeAt, packet.PassSequence, packet);
             }
             else
             {
-                request.AddDatagram(in input, actions, resumeAt, packet.PassSequence, datagram.Fragments);
+                request.AddDatagram(actions, resumeAt, packet.PassSequence, datagram.Fragments);
                 reassembly.Release(datagram);
             }
 

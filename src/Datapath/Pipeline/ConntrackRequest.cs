@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Datapath.Actions;
 using Datapath.Conntrack;
@@ -61,21 +62,28 @@ public sealed class ConntrackRequest
     }
 
     /// <summary>
-    /// Adds an input whose packet continues with <paramref name="actions"/> from <paramref name="resumeAt"/>,
-    /// in the order of <paramref name="sequence"/> (when its packet entered its pass): flows run one
-    /// after another, but conntrack must see the packets as they arrived.
+    /// Where the next input is parsed (in place: no copy of the input); <see cref="Add"/> or
+    /// <see cref="AddDatagram"/> then adds it. Valid while the request is not full.
     /// </summary>
-    internal void Add(in ConntrackInput input, ActionList actions, int resumeAt, long sequence, Packet packet)
+    internal ref ConntrackInput NextInput => ref _inputs[Count];
+
+    /// <summary>
+    /// Adds the input parsed into <see cref="NextInput"/>, whose packet continues with
+    /// <paramref name="actions"/> from <paramref name="resumeAt"/>, in the order of
+    /// <paramref name="sequence"/> (when its packet entered its pass): flows run one after another,
+    /// but conntrack must see the packets as they arrived.
+    /// </summary>
+    internal void Add(ActionList actions, int resumeAt, long sequence, Packet packet)
     {
-        int at = Insert(in input, actions, resumeAt, sequence);
+        int at = Commit(actions, resumeAt, sequence);
         _packet[at] = packet;
         _isDatagram[at] = false;
     }
 
     /// <summary><see cref="Add"/> for a reassembled datagram: every fragment continues with the input's answer.</summary>
-    internal void AddDatagram(in ConntrackInput input, ActionList actions, int resumeAt, long sequence, IReadOnlyList<Packet> fragments)
+    internal void AddDatagram(ActionList actions, int resumeAt, long sequence, IReadOnlyList<Packet> fragments)
     {
-        int at = Insert(in input, actions, resumeAt, sequence);
+        int at = Commit(actions, resumeAt, sequence);
         _packet[at] = null;
         _isDatagram[at] = true;
         var list = _fragments[at];
@@ -86,10 +94,30 @@ public sealed class ConntrackRequest
         }
     }
 
-    private int Insert(in ConntrackInput input, ActionList actions, int resumeAt, long sequence)
+    private int Commit(ActionList actions, int resumeAt, long sequence)
     {
         int at = Count;
-        var fragments = _fragments[Count];
+        if (at > 0 && _sequence[at - 1] > sequence)
+        {
+            at = MoveNextBefore(sequence);
+        }
+
+        _answered[at] = false;
+        _actions[at] = actions;
+        _resumeAt[at] = resumeAt;
+        _sequence[at] = sequence;
+        Count++;
+        Unanswered++;
+        return at;
+    }
+
+    /// <summary>Moves the next input down before the inputs that arrived after it; returns its place.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private int MoveNextBefore(long sequence)
+    {
+        int at = Count;
+        var input = _inputs[at];
+        var fragments = _fragments[at];
         while (at > 0 && _sequence[at - 1] > sequence)
         {
             // Shift the later input up by one; its packet slot and fragment list move with it.
@@ -104,14 +132,8 @@ public sealed class ConntrackRequest
             at--;
         }
 
-        _fragments[at] = fragments;
         _inputs[at] = input;
-        _answered[at] = false;
-        _actions[at] = actions;
-        _resumeAt[at] = resumeAt;
-        _sequence[at] = sequence;
-        Count++;
-        Unanswered++;
+        _fragments[at] = fragments;
         return at;
     }
 

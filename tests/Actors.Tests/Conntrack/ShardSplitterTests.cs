@@ -28,6 +28,25 @@ public sealed class ShardSplitterTests
         Assert.Empty(splitter.Invalid.ToArray());
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(7)]
+    [InlineData(64)]
+    [InlineData(1000)]
+    [InlineData(int.MaxValue)]
+    public void The_division_free_shard_of_a_hash_is_the_hash_modulo_the_shard_count(int shards)
+    {
+        var random = new Random(shards);
+        ulong multiplier = ConntrackShards.ModMultiplier(shards);
+        uint[] edges = [0, 1, (uint)shards - 1, (uint)shards, uint.MaxValue, uint.MaxValue - 1, 0x8000_0000];
+        foreach (uint hash in edges.Concat(Enumerable.Range(0, 100_000).Select(_ => (uint)random.NextInt64(0, 1L << 32))))
+        {
+            Assert.Equal(ConntrackShards.ShardOf(hash, shards), ConntrackShards.ShardOf(hash, shards, multiplier));
+        }
+    }
+
     [Fact]
     public void Invalid_inputs_belong_to_no_shard_and_are_listed_apart_in_arrival_order()
     {
