@@ -11,7 +11,7 @@ def common_args(ap, ns, out):
     ap.add_argument('--ns', default=ns, help='connection counts, comma-separated')
     ap.add_argument('--reps', type=int, default=3)
     ap.add_argument('--duration', type=float, default=3, help="seconds of each of our runs' measured window")
-    ap.add_argument('--warmup', type=float, default=1)
+    ap.add_argument('--warmup', type=float, default=2)
     ap.add_argument('--ovs-warmup', type=float, default=4)
     ap.add_argument('--lock', help='flock this file around every run (a machine shared with other measurements)')
     ap.add_argument('--out', default=out)

@@ -23,7 +23,7 @@ internal static class BenchCommand
     {
         var config = new Option<FileInfo?>("--config") { Description = "A HOCON file layered over the embedded default (hocon/datapath.conf)." };
         var duration = new Option<double>("--duration") { Description = "Seconds of the timed window of each run.", DefaultValueFactory = _ => 3 };
-        var warmup = new Option<double>("--warmup") { Description = "Seconds of steady traffic before the timed window (after the handshakes).", DefaultValueFactory = _ => 1 };
+        var warmup = new Option<double>("--warmup") { Description = "Seconds of steady traffic before the timed window (after the handshakes; the JIT's final code for the hot paths needs about 1.5 s of it on one core).", DefaultValueFactory = _ => 2 };
         var pmds = new Option<int>("--pmds") { Description = "PMD actors.", DefaultValueFactory = _ => 1 };
         var connections = new Option<int>("--connections") { Description = "Established bidirectional connections.", DefaultValueFactory = _ => 100 };
         var protocol = new Option<string>("--protocol") { Description = "udp or tcp.", DefaultValueFactory = _ => "udp" };
