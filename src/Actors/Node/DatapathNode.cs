@@ -17,9 +17,12 @@ namespace Actors.Node;
 /// </summary>
 public sealed class DatapathNode
 {
-    private DatapathNode(DatapathCluster cluster, IReadOnlyList<IActorRef> pmds, IActorRef bridge, ConcurrentBatchPool batches, IReadOnlyList<string>? pmdDispatchers)
+    private readonly IReadOnlyList<ConcurrentBatchPool>? _pmdBatches;
+
+    private DatapathNode(DatapathCluster cluster, IReadOnlyList<IActorRef> pmds, IActorRef bridge, ConcurrentBatchPool batches, IReadOnlyList<string>? pmdDispatchers, IReadOnlyList<ConcurrentBatchPool>? pmdBatches)
     {
         PmdDispatchers = pmdDispatchers;
+        _pmdBatches = pmdBatches;
         Cluster = cluster;
         Pmds = pmds;
         Bridge = bridge;
@@ -39,8 +42,17 @@ public sealed class DatapathNode
     /// <summary>The dispatcher of each PMD's own thread (datapath.pmd-dedicated-threads), for port actors that feed one PMD only; null when the PMDs share the default dispatcher.</summary>
     public IReadOnlyList<string>? PmdDispatchers { get; }
 
-    /// <summary>Batch objects shared by this node's ports and PMDs.</summary>
+    /// <summary>Batch objects shared by this node's ports and PMDs (those on the shared pool).</summary>
     public ConcurrentBatchPool Batches { get; }
+
+    /// <summary>
+    /// The batch pool of PMD <paramref name="pmd"/>'s thread, which that PMD and the port actors on
+    /// its thread rent from (with dedicated threads; the node's <see cref="Batches"/> otherwise). A
+    /// batch goes back to the pool it came from (<see cref="PathBatch.ReturnHome"/>), so a thread's
+    /// batches stay on its core: with one pool for the node, batch objects moved between the PMD
+    /// threads and their writes missed the cache.
+    /// </summary>
+    public ConcurrentBatchPool BatchesOf(int pmd) => _pmdBatches is { } pools ? pools[pmd] : Batches;
 
     /// <summary>Starts <paramref name="pmdCount"/> PMDs and a bridge that serves them (named "<paramref name="namePrefix"/>-bridge").</summary>
     public static DatapathNode Start(DatapathCluster cluster, int pmdCount, PmdSettings settings, BridgeSettings bridgeSettings, string namePrefix = "pmd")
@@ -50,9 +62,10 @@ public sealed class DatapathNode
         var batches = PathBatch.NewPool();
         var pmds = new IActorRef[pmdCount];
         var dispatchers = settings.DedicatedThreads ? new string[pmdCount] : null;
+        var pmdBatches = settings.DedicatedThreads ? Enumerable.Range(0, pmdCount).Select(_ => PathBatch.NewPool()).ToArray() : null;
         for (int i = 0; i < pmdCount; i++)
         {
-            var props = PmdActor.Props(i, settings, cluster.Conntrack, cluster.ConntrackSettings.Shards, batches);
+            var props = PmdActor.Props(i, settings, cluster.Conntrack, cluster.ConntrackSettings.Shards, pmdBatches?[i] ?? batches);
             if (dispatchers is not null)
             {
                 dispatchers[i] = PmdThreads.Register(cluster.System, i);
@@ -74,7 +87,7 @@ public sealed class DatapathNode
             }
         }
 
-        return new DatapathNode(cluster, pmds, bridge, batches, dispatchers);
+        return new DatapathNode(cluster, pmds, bridge, batches, dispatchers, pmdBatches);
     }
 
 

@@ -24,15 +24,37 @@ public sealed class PathBatch : PacketBatch, INoSerializationVerificationNeeded
     /// <summary>Frames to send: the OpenFlow port they go out of.</summary>
     public uint OutputPort { get; private set; }
 
-    /// <summary>A batch pool whose batches are path batches: the one pool of a node's ports and PMDs.</summary>
+    /// <summary>The pool this batch came from, and goes back to (<see cref="ReturnHome"/>).</summary>
+    public ConcurrentBatchPool? Home { get; private set; }
+
+    /// <summary>A batch pool whose batches are path batches: a node's, or one PMD thread's.</summary>
     public static ConcurrentBatchPool NewPool() => new(() => new PathBatch());
 
     /// <summary>The pool's batch as a path batch (every batch of <see cref="NewPool"/>'s pools is one).</summary>
     public static PathBatch Rent(ConcurrentBatchPool pool)
     {
         ArgumentNullException.ThrowIfNull(pool);
-        return pool.Rent() as PathBatch
+        var batch = pool.Rent() as PathBatch
             ?? throw new InvalidOperationException("The node's batch pool must be made by PathBatch.NewPool.");
+        batch.Home = pool;
+        return batch;
+    }
+
+    /// <summary>
+    /// Gives the emptied batch back to the pool it came from: a PMD thread's batches stay on that
+    /// thread's core (a batch that went to another thread's pool moved its cache lines with it). A
+    /// batch no pool rented (made by hand) is simply left, as a packet of no pool is.
+    /// </summary>
+    public void ReturnHome()
+    {
+        if (Home is { } home)
+        {
+            home.Return(this);
+        }
+        else
+        {
+            Clear();
+        }
     }
 
     /// <summary>Marks the batch as received frames, before it is told to a PMD.</summary>

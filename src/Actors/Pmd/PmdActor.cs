@@ -227,7 +227,7 @@ public sealed partial class PmdActor : ReceiveActor, IWithTimers
                 packet.Pool?.Return(packet);
             }
 
-            _batches.Return(waiting.Batch);
+            waiting.Batch.ReturnHome();
             Ack(waiting.AckTo);
         }
 
@@ -274,7 +274,7 @@ public sealed partial class PmdActor : ReceiveActor, IWithTimers
         long ns = (long)Stopwatch.GetElapsedTime(start).TotalNanoseconds;
         _core.AddProcessingTime(ns);
         System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_rxqNs, (port, batch.Queue), out _) += ns;
-        _batches.Return(batch);
+        batch.ReturnHome();
     }
 
     private void Ack(IActorRef ackTo)

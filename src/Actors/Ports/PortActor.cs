@@ -200,7 +200,7 @@ public abstract partial class PortActor : ReceiveActor
         }
 
         PortPools.ReleaseAll(message.Packets);
-        Batches.Return(message);
+        message.ReturnHome();
         EndTransmit();
     }
 
@@ -214,8 +214,7 @@ public abstract partial class PortActor : ReceiveActor
 
         _strayPackets += message.Count;
         PortPools.ReleaseAll(message.Packets);
-
-        Batches.Return(message);
+        message.ReturnHome();
     }
 
     private void HandleStart()

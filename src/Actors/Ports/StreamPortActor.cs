@@ -122,7 +122,7 @@ public sealed class StreamPortActor : PortActor, IWithTimers
     /// symmetric RSS both directions of a connection meet on one PMD, which hosts its conntrack
     /// shard: a packet then never leaves the thread that received it.
     /// </summary>
-    public static SplitPortHandle StartPerPmd(IActorRefFactory factory, StreamPortSettings settings, IReadOnlyList<IActorRef> pmds, IReadOnlyList<string> dispatchers, ConcurrentBatchPool batches, string name)
+    public static SplitPortHandle StartPerPmd(IActorRefFactory factory, StreamPortSettings settings, IReadOnlyList<IActorRef> pmds, IReadOnlyList<string> dispatchers, Func<int, ConcurrentBatchPool> batchesOf, string name)
     {
         ArgumentNullException.ThrowIfNull(pmds);
         ArgumentNullException.ThrowIfNull(dispatchers);
@@ -135,7 +135,7 @@ public sealed class StreamPortActor : PortActor, IWithTimers
         var parts = new PortHandle[pmds.Count];
         for (int pmd = 0; pmd < parts.Length; pmd++)
         {
-            parts[pmd] = Start(factory, settings with { OnlyPmd = pmd }, pmds, batches, $"{name}-{pmd}", dispatchers[pmd]);
+            parts[pmd] = Start(factory, settings with { OnlyPmd = pmd }, pmds, batchesOf(pmd), $"{name}-{pmd}", dispatchers[pmd]);
         }
 
         var links = new PortLink[Ports];

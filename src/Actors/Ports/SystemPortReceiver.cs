@@ -240,7 +240,7 @@ internal sealed class SystemPortReceiver : IDisposable
         else
         {
             // Nothing came after all: the slot and the batch go back unused.
-            _batches.Return(batch);
+            batch.ReturnHome();
             _window.Taken(_pmd);
         }
     }

@@ -45,7 +45,7 @@ internal static class BenchRunner
             IReadOnlyList<IActorRef> ports;
             if (node.PmdDispatchers is { } dispatchers)
             {
-                var split = StreamPortActor.StartPerPmd(cluster.System, portSettings, node.Pmds, dispatchers, node.Batches, "bench-ports");
+                var split = StreamPortActor.StartPerPmd(cluster.System, portSettings, node.Pmds, dispatchers, node.BatchesOf, "bench-ports");
                 await node.UsePortsAsync(split.Links, Patience).ConfigureAwait(false);
                 ports = split.Parts.Select(p => p.Actor).ToList();
             }

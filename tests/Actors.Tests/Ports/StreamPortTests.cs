@@ -60,7 +60,7 @@ public sealed class StreamPortTests
         await using var cluster = await DatapathCluster.StartAsync(TestConfigs.Standalone(), Defaults.ConntrackSettings with { Shards = 8 }, "split");
         var node = DatapathNode.Start(cluster, 2, Defaults.PmdSettings with { DedicatedThreads = true }, Defaults.BridgeSettings);
         await node.UseFlowsAsync(ActorReplayTests.Firewall(), Patience);
-        var split = StreamPortActor.StartPerPmd(cluster.System, settings, node.Pmds, node.PmdDispatchers!, node.Batches, "split-ports");
+        var split = StreamPortActor.StartPerPmd(cluster.System, settings, node.Pmds, node.PmdDispatchers!, node.BatchesOf, "split-ports");
         await node.UsePortsAsync(split.Links, Patience);
         await AwaitHostedEverywhere(node);
 
@@ -72,6 +72,10 @@ public sealed class StreamPortTests
 
         var drained = await Task.WhenAll(split.Parts.Select(p => p.Actor.Ask<PortDrained>(DrainAndReport.Instance, Patience)));
         var pmdStats = await PacketAccounting.PmdStatisticsAsync(node, Patience);
+
+        // Each PMD thread's batches came from its own pool and went back to it: the node's pool made none.
+        Assert.Equal(0, node.Batches.Created);
+        Assert.All(Enumerable.Range(0, 2), pmd => Assert.True(node.BatchesOf(pmd).Created > 0));
         await node.StopAsync();
 
         // Every connection's handshake went through exactly one part, and both parts had some.
