@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+
 namespace Datapath.Packets;
 
 /// <summary>
@@ -42,25 +44,8 @@ public sealed class ConcurrentPacketPool : IPacketPool
 
     public bool TryRent(out Packet packet)
     {
-        lock (_lock)
-        {
-            if (_freeCount > 0)
-            {
-                packet = _free[--_freeCount];
-                _free[_freeCount] = null!;
-                return true;
-            }
-
-            if (_made < Size)
-            {
-                _made++;
-                packet = new Packet(_packetCapacity) { Pool = this };
-                return true;
-            }
-        }
-
         packet = null!;
-        return false;
+        return RentMany(MemoryMarshal.CreateSpan(ref packet, 1)) == 1;
     }
 
     /// <summary>Rents up to <paramref name="into"/>'s length packets at once; returns how many.</summary>
@@ -86,10 +71,7 @@ public sealed class ConcurrentPacketPool : IPacketPool
     public void Return(Packet packet)
     {
         ArgumentNullException.ThrowIfNull(packet);
-        lock (_lock)
-        {
-            Push(packet);
-        }
+        ReturnMany(MemoryMarshal.CreateReadOnlySpan(ref packet, 1));
     }
 
     /// <summary>Gives back every packet of <paramref name="packets"/>, all of this pool.</summary>
@@ -97,22 +79,15 @@ public sealed class ConcurrentPacketPool : IPacketPool
     {
         lock (_lock)
         {
-            foreach (var packet in packets)
+            if (_freeCount + packets.Length > _free.Length)
             {
-                Push(packet);
+                // More packets back than the pool ever made: one was returned twice, which would
+                // hand the same packet to two owners.
+                throw new InvalidOperationException("A packet came back to a pool that holds all its packets already: returned twice.");
             }
-        }
-    }
 
-    private void Push(Packet packet)
-    {
-        if (_freeCount == _free.Length)
-        {
-            // More packets back than the pool ever made: one was returned twice, which would hand
-            // the same packet to two owners.
-            throw new InvalidOperationException("A packet came back to a pool that holds all its packets already: returned twice.");
+            packets.CopyTo(_free.AsSpan(_freeCount));
+            _freeCount += packets.Length;
         }
-
-        _free[_freeCount++] = packet;
     }
 }

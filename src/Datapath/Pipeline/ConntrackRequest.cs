@@ -18,11 +18,10 @@ public sealed class ConntrackRequest
 {
     private readonly ConntrackInput[] _inputs = new ConntrackInput[PacketBatch.MaxSize];
 
-    // An input's packet, or for a reassembled datagram its fragments: one packet is the rule, so it
-    // is kept in a plain slot (a list per input cost a clear and an add per packet).
+    // An input's packet, or (slot null) for a reassembled datagram its fragments: one packet is the
+    // rule, so it is kept in a plain slot (a list per input cost a clear and an add per packet).
     private readonly Packet?[] _packet = new Packet?[PacketBatch.MaxSize];
     private readonly List<Packet>[] _fragments = new List<Packet>[PacketBatch.MaxSize];
-    private readonly bool[] _isDatagram = new bool[PacketBatch.MaxSize];
     private readonly bool[] _answered = new bool[PacketBatch.MaxSize];
     private readonly ActionList[] _actions = new ActionList[PacketBatch.MaxSize];
     private readonly int[] _resumeAt = new int[PacketBatch.MaxSize];
@@ -77,7 +76,6 @@ public sealed class ConntrackRequest
     {
         int at = Commit(actions, resumeAt, sequence);
         _packet[at] = packet;
-        _isDatagram[at] = false;
     }
 
     /// <summary><see cref="Add"/> for a reassembled datagram: every fragment continues with the input's answer.</summary>
@@ -85,7 +83,6 @@ public sealed class ConntrackRequest
     {
         int at = Commit(actions, resumeAt, sequence);
         _packet[at] = null;
-        _isDatagram[at] = true;
         var list = _fragments[at];
         list.Clear();
         for (int i = 0; i < fragments.Count; i++)
@@ -127,7 +124,6 @@ public sealed class ConntrackRequest
             _resumeAt[at] = _resumeAt[at - 1];
             _sequence[at] = _sequence[at - 1];
             _packet[at] = _packet[at - 1];
-            _isDatagram[at] = _isDatagram[at - 1];
             _fragments[at] = _fragments[at - 1];
             at--;
         }
@@ -139,7 +135,7 @@ public sealed class ConntrackRequest
 
     /// <summary>The packets that continue with input <paramref name="index"/>'s answer (valid until the request is recycled).</summary>
     internal ReadOnlySpan<Packet> PacketsOf(int index) =>
-        _isDatagram[index]
+        _packet[index] is null
             ? CollectionsMarshal.AsSpan(_fragments[index])
             : MemoryMarshal.CreateReadOnlySpan(ref _packet[index]!, 1);
 
