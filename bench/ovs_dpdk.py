@@ -1,12 +1,21 @@
 #!/usr/bin/python3
-"""Open vSwitch with DPDK on one flow table between two net_pcap ports: one run, as JSON on stdout.
+"""Open vSwitch with DPDK on one flow table between two ports: one run, as JSON on stdout.
 
 The reference side of bench/nat_parity.py, self-contained (the same method as the team's
 ovs-dpdk-bench tool, which bench/parity.py uses): Debian's packaged ovs-vswitchd-dpdk in a private
 sandbox under --dir, no hugepages (--no-huge --legacy-mem), one PMD busy-polling core 1 (main thread
 on core 0), ports p1 and p2 of type dpdk whose net_pcap devices loop --a2b and --b2a from memory
 (infinite_rx). Port 1 starts --delay-p2 seconds before port 2, so its frames create (commit) every
-connection before the replies come. After --warmup seconds, --reps windows of --dur seconds: the
+connection before the replies come.
+
+net_pcap's infinite_rx holds every frame of a capture in an mbuf of the port's pool, and Open vSwitch's
+pool holds about 256K: a million connections (two million frames) do not fit. --source memif keeps
+the captures in a generator process instead (dpdk-testpmd on core 0, its own pool sized to the
+captures) that sends them over shared memory to two memif ports of Open vSwitch, so the PMD pays a
+copy per frame received, as net_pcap's loop does. --source stream reads each capture once from its
+file (the PMD then also pays libpcap's read of every frame; kept to measure that cost).
+
+After --warmup seconds, --reps windows of --dur seconds: the
 packet rate from `ovs-ofctl dump-ports` (both ports' received packets, and transmitted).
 
 Then, with the traffic still running, what shows that the table did what it says:
@@ -18,7 +27,8 @@ With --heap, the daemon's malloc heap in use (glibc's malloc_info, called throug
 flows are installed and before the ports exist, and again at the end: the difference over N
 connections, less the same at a small N, is Open vSwitch's memory per connection.
 
-Needs root, openvswitch-switch-dpdk and dpdk (and gdb for --heap).
+Needs root, openvswitch-switch-dpdk and dpdk (and gdb for --heap; dpdk-dev and librte-net-memif23
+for --source memif).
 """
 import argparse, json, os, re, shutil, subprocess, sys, time
 import xml.etree.ElementTree as ET
@@ -38,6 +48,11 @@ ap.add_argument('--dur', type=float, default=4.0)
 ap.add_argument('--reps', type=int, default=1)
 ap.add_argument('--snat', help='the translated address: count conntrack entries whose reply goes to it')
 ap.add_argument('--heap', action='store_true', help="measure the daemon's malloc heap in use (gdb)")
+ap.add_argument('--source', choices=('loop', 'stream', 'memif'), default='loop',
+                help='loop: net_pcap ports loop the captures from memory (infinite_rx); stream: they read each '
+                     'capture once from its file; memif: a generator process (dpdk-testpmd on core 0) loops them '
+                     'and sends them over shared memory (net_memif) to ports p1 and p2')
+ap.add_argument('--testpmd', default='dpdk-testpmd', help='the generator of --source memif (Debian: dpdk-dev)')
 a = ap.parse_args()
 
 S = os.path.join(os.path.abspath(a.dir), 'sb')
@@ -121,8 +136,67 @@ def stat(text, key):
 
 
 def add_port(name, index, pcap):
-    sh(['ovs-vsctl', 'add-port', 'br0', name, '--', 'set', 'Interface', name, 'type=dpdk', f'ofport_request={index}',
-        f'options:dpdk-devargs=net_pcap{index - 1},rx_pcap={os.path.abspath(pcap)},infinite_rx=1'], timeout=120)
+    if a.source == 'memif':
+        # Two queues: Open vSwitch transmits on the queue of its PMD thread (queue 1 beside the main
+        # thread's 0), and memif connects only the queues both sides configured.
+        device = [f'options:dpdk-devargs=net_memif{index - 1},role=server,socket={S}/memif.sock,id={index - 1}', 'options:n_rxq=2']
+    else:
+        device = [f'options:dpdk-devargs=net_pcap{index - 1},rx_pcap={os.path.abspath(pcap)}' + (',infinite_rx=1' if a.source == 'loop' else '')]
+    sh(['ovs-vsctl', 'add-port', 'br0', name, '--', 'set', 'Interface', name, 'type=dpdk', f'ofport_request={index}'] + device,
+       timeout=120)
+
+
+def pcap_halves(path):
+    """The capture split into two files, the first and the second half of its frames: one per queue of a memif port."""
+    with open(path, 'rb') as f:
+        data = f.read()
+    if len(data) < 24 or data[:4] != bytes.fromhex('d4c3b2a1'):
+        raise RuntimeError(f'{path}: not a little-endian pcap')
+    starts, at = [], 24
+    while at + 16 <= len(data):
+        starts.append(at)
+        at += 16 + int.from_bytes(data[at + 8:at + 12], 'little')
+    if at != len(data) or len(starts) < 2:
+        raise RuntimeError(f'{path}: truncated, or fewer than two frames')
+    cut = starts[len(starts) // 2]
+    names = []
+    for i, body in enumerate((data[24:cut], data[cut:])):
+        names.append(os.path.join(S, f'{os.path.basename(path)}.half{i}'))
+        with open(names[-1], 'wb') as f:
+            f.write(data[:24] + body)
+    return names, len(starts)
+
+
+generator = None
+
+
+def start_generator():
+    """dpdk-testpmd on core 0 (beside Open vSwitch's idle main thread), forwarding each capture's two halves,
+    looped from its own mbufs (infinite_rx), to the memif port of that side; what Open vSwitch sends back is
+    dropped (net_pcap with no output). It transmits as fast as the ports take frames: Open vSwitch's PMD,
+    not the generator, must be the bottleneck (busy_pct near 100)."""
+    global generator
+    (a0, a1), na = pcap_halves(a.a2b)
+    (b0, b1), nb = pcap_halves(a.b2a)
+    mbufs = na + nb + 65536
+    cmd = [a.testpmd, '--lcores=0@0,1@0', '--no-huge', '-m', str(max(1024, mbufs * 512 // 2**20 + 512)), '--no-pci', '--no-shconf',
+           '--file-prefix=ovsgen', '--iova-mode=va',
+           f'--vdev=net_pcap0,rx_pcap={a0},rx_pcap={a1},infinite_rx=1', f'--vdev=net_memif0,role=client,socket={S}/memif.sock,id=0',
+           f'--vdev=net_pcap1,rx_pcap={b0},rx_pcap={b1},infinite_rx=1', f'--vdev=net_memif1,role=client,socket={S}/memif.sock,id=1',
+           '--', '--nb-cores=1', '--rxq=2', '--txq=2', '--forward-mode=io', '--port-topology=paired',
+           f'--total-num-mbufs={mbufs}', '--mbuf-size=256', '--auto-start']
+    # testpmd runs until a line arrives on its standard input: an open pipe keeps it running.
+    generator = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=open(os.path.join(S, 'testpmd.log'), 'w'), stderr=subprocess.STDOUT)
+
+
+def stop_generator():
+    if generator is None or generator.poll() is not None:
+        return
+    try:
+        generator.communicate(b'\n', timeout=20)
+    except subprocess.TimeoutExpired:
+        generator.kill()
+        generator.wait()
 
 
 result = dict(flows=os.path.abspath(a.flows), a2b=os.path.abspath(a.a2b), b2a=os.path.abspath(a.b2a), runs=[])
@@ -133,9 +207,17 @@ try:
     if a.heap:
         result['heap_before_ports'] = heap_in_use()
     add_port('p1', 1, a.a2b)
-    time.sleep(a.delay_p2)
-    add_port('p2', 2, a.b2a)
+    if a.source == 'memif':
+        # Both sides start together: a reply that comes before its connection is committed is dropped
+        # (+new from port 2) and passes on the next loop, within the warm-up.
+        add_port('p2', 2, a.b2a)
+        start_generator()
+    else:
+        time.sleep(a.delay_p2)
+        add_port('p2', 2, a.b2a)
     time.sleep(a.warmup)
+    if generator is not None and generator.poll() is not None:
+        raise RuntimeError(f'the generator stopped (exit {generator.returncode}): see {S}/testpmd.log')
     first = ports()
     for rep in range(a.reps):
         appctl('dpif-netdev/pmd-stats-clear')
@@ -152,6 +234,7 @@ try:
             emc_pct=100 * stat(pmd, 'emc hits') / (pkts + rec), megaflow_pct=100 * stat(pmd, 'megaflow hits') / (pkts + rec),
             upcalls=stat(pmd, 'miss with success upcall'), lost=stat(pmd, 'miss with failed upcall'),
             cyc_per_pkt=stat(pmd, 'avg cycles per packet'), recirc_per_pkt=rec / pkts if pkts else None,
+            busy_pct=float(re.search(r'processing cycles: \d+ \(([\d.]+)%\)', pmd).group(1)),
             loadavg=os.getloadavg()[0]))
     last = ports()
     # The verdicts, with the traffic still running.
@@ -169,4 +252,5 @@ except Exception as e:  # one line on stderr and a non-zero exit; the sandbox is
     print(f'ovs_dpdk.py: {e}', file=sys.stderr)
     sys.exit(1)
 finally:
+    stop_generator()
     stop()

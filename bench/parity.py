@@ -15,9 +15,17 @@ and for TCP (ours only: the reference's pcaps are UDP) 1core-on and 1core-off.
 Prints medians, ranges and the ratios the issue asks for, and writes parity.json (every run) and
 parity.png (needs python3-matplotlib) to --out.
 
+Open vSwitch past 64,000 connections (and, as a cross-check of the method, at every N of --memif-ns):
+the team tool's net_pcap ports hold every frame of a capture in an mbuf of Open vSwitch's pool (about
+256K), so there a generator process (dpdk-testpmd on core 0, bench/ovs_dpdk.py --source memif) loops
+the captures (bench/mkpcap_many.py) and sends them over shared memory to two memif ports; cell
+'ovs-memif'. The generator's core is not counted against Open vSwitch; ours generates its traffic
+inside its one core.
+
 CPU per million packets: ours from /proc (the whole process's CPU time over the window, as bench
 --json reports it); Open vSwitch's PMD polls one core all the time, so its figure is one core's
-seconds over the window per million packets (its main thread is idle and not counted).
+seconds over the window per million packets (its main thread is idle and not counted); through memif,
+only the PMD's processing cycles count (the share of the window it found frames to work on).
 
 Needs root and Debian's openvswitch-switch-dpdk, python3-scapy and dpdk for the reference
 (--skip-ovs runs ours only). About 40 s per N and rep, plus the pcaps of a million connections once.
@@ -31,6 +39,8 @@ common_args(ap, ns='1,100,10000,1000000', out='/tmp/parity')
 ap.add_argument('--tcp-ns', default='100,10000')
 ap.add_argument('--ovs-tool', default=os.path.join(repo, '..', 'shared', 'tools', 'ovs-dpdk-bench'))
 ap.add_argument('--cells', default='1core-on,1core-off,2core-1pmd,2core-2pmd')
+ap.add_argument('--memif-ns', default='10000,1000000',
+                help='N at which Open vSwitch is also measured through memif (above 64,000 only that way)')
 a = ap.parse_args()
 
 ovs_dir = os.path.join(a.out, 'ovs')
@@ -61,12 +71,35 @@ def ours(cell, n, protocol):
                 ct_msgs=d['ct_messages_per_packet'], drops=d['drops'], ct_invalid=d['ct_invalid'], load=os.getloadavg()[0])
 
 
+def ovs_memif(n):
+    captures = os.path.join(ovs_dir, 'many')
+    os.makedirs(captures, exist_ok=True)
+    a2b, b2a = (os.path.join(captures, f'{side}_{n}.pcap') for side in ('a2b', 'b2a'))
+    if not os.path.exists(b2a):
+        subprocess.run([sys.executable, os.path.join(repo, 'bench/mkpcap_many.py'), str(n), captures], check=True, capture_output=True)
+    tool = os.path.abspath(a.ovs_tool)
+    # A million connections: about 2 s for the first loop to commit them all, then the table settles.
+    warmup = a.ovs_warmup if n <= 64000 else max(a.ovs_warmup, 15)
+    r = subprocess.run(locked(a) + [sys.executable, os.path.join(repo, 'bench/ovs_dpdk.py'), '--source', 'memif', '--flows',
+                        os.path.join(tool, 'flows_ct.txt'), '--a2b', a2b, '--b2a', b2a, '--dir', os.path.join(ovs_dir, 'memif'),
+                        '--warmup', str(warmup), '--dur', str(max(a.duration, 4))], capture_output=True, text=True)
+    if r.returncode:
+        print(f'ovs-memif N={n}: failed: {r.stderr.strip()[-300:]}', file=sys.stderr)
+        return None
+    d = json.loads(r.stdout)
+    s = d['runs'][0]
+    problems = [] if d['ct_entries'] >= n else [f"{d['ct_entries']} conntrack entries for {n} connections"]
+    return dict(side='ovs', cell='ovs-memif', n=n, protocol='udp', mpps=s['total_rx_Mpps'], busy_pct=s['busy_pct'],
+                cpu_s_per_m=s['busy_pct'] / 100 / s['total_rx_Mpps'], cyc_per_pkt=s['cyc_per_pkt'], emc_pct=s['emc_pct'],
+                ct_entries=d['ct_entries'], tx_drops=sum(p['tx_drop'] for p in d['ports_over_windows'].values()),
+                load=os.getloadavg()[0], problems=problems)
+
+
 def ovs(n, rep):
     if n > 64000:
         # mkpcap.py gives each connection its own 10.0.x.y address (64,000 at most), and net_pcap's
         # infinite_rx holds every frame of the capture in an mbuf of the port's pool: a million
-        # connections do not fit the reference's setup.
-        print(f'ovs N={n}: not measured (the reference tool stops at 64,000 connections)', file=sys.stderr)
+        # connections do not fit the reference's setup; they are measured through memif (ovs_memif).
         return None
     tool = os.path.abspath(a.ovs_tool)
     env = dict(os.environ, OVSBENCH_DIR=ovs_dir)
@@ -94,6 +127,8 @@ for rep in range(a.reps):
     for n in numbers(a.ns):
         if not a.skip_ovs:
             record.add(ovs(n, rep))
+            if n in numbers(a.memif_ns):
+                record.add(ovs_memif(n))
         rotated = cells[rep % len(cells):] + cells[:rep % len(cells)]
         for cell in rotated:
             record.add(ours(cell, n, 'udp'))
@@ -107,16 +142,18 @@ def med(side, cell, n, protocol, key='mpps'):
     return record.median(key, side=side, cell=cell, n=n, protocol=protocol)
 
 
-print('\n| N | proto | OVS-DPDK Mpps | ours 1 core on | ours 1 core off | 2 cores 1 PMD | 2 cores 2 PMDs | on/OVS | off/OVS | on/off | 2 PMDs/1 core | CPU s/M OVS | CPU s/M ours 1 core on | B/packet | GC/M |')
-print('|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|')
+print('\n| N | proto | OVS-DPDK Mpps | OVS via memif | ours 1 core on | ours 1 core off | 2 cores 1 PMD | 2 cores 2 PMDs | on/OVS | off/OVS | on/off | 2 PMDs/1 core | CPU s/M OVS | CPU s/M ours 1 core on | B/packet | GC/M |')
+print('|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|')
 for proto, ns in (('udp', a.ns), ('tcp', a.tcp_ns)):
     for n in numbers(ns):
-        o = med('ovs', 'ovs', n, proto)
+        o = med('ovs', 'ovs', n, proto) or med('ovs', 'ovs-memif', n, proto)
+        memif = med('ovs', 'ovs-memif', n, proto)
         on, off = med('ours', '1core-on', n, proto), med('ours', '1core-off', n, proto)
         c2, p2 = med('ours', '2core-1pmd', n, proto), med('ours', '2core-2pmd', n, proto)
-        co, cu = med('ovs', 'ovs', n, proto, 'cpu_s_per_m'), med('ours', '1core-on', n, proto, 'cpu_s_per_m')
+        co = med('ovs', 'ovs', n, proto, 'cpu_s_per_m') or med('ovs', 'ovs-memif', n, proto, 'cpu_s_per_m')
+        cu = med('ours', '1core-on', n, proto, 'cpu_s_per_m')
         al, gc = med('ours', '1core-on', n, proto, 'alloc_b'), med('ours', '1core-on', n, proto, 'gc_per_m')
-        print(f'| {n:,} | {proto} | {fmt(o)} | {fmt(on)} | {fmt(off)} | {fmt(c2)} | {fmt(p2)} | {ratio(on, o)} | {ratio(off, o)} | '
+        print(f'| {n:,} | {proto} | {fmt(o)} | {fmt(memif)} | {fmt(on)} | {fmt(off)} | {fmt(c2)} | {fmt(p2)} | {ratio(on, o)} | {ratio(off, o)} | '
               f'{ratio(on, off)} | {ratio(p2, on)} | {co[0] if co else 0:.3f} | {cu[0] if cu else 0:.3f} | {al[0] if al else 0:.2f} | {gc[0] if gc else 0:.1f} |')
 
 print('\nEvery cell (median Mpps, range):')
@@ -131,7 +168,7 @@ try:
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     ns = numbers(a.ns)
-    series = [('ovs', 'ovs', 'Open vSwitch + DPDK (1 PMD core)')] + [('ours', c, 'ours ' + c) for c in cells]
+    series = [('ovs', 'ovs', 'Open vSwitch + DPDK (1 PMD core)'), ('ovs', 'ovs-memif', 'Open vSwitch + DPDK, fed over memif')] + [('ours', c, 'ours ' + c) for c in cells]
     fig, ax = plt.subplots(figsize=(9, 4.5))
     width = 0.8 / len(series)
     for i, (side, cell, label) in enumerate(series):
