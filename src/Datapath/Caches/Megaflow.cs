@@ -94,4 +94,13 @@ public struct MegaflowStats
         TcpFlags |= tcpFlags;
         UsedMs = nowMs;
     }
+
+    /// <summary>Counts <paramref name="packets"/> packets of <paramref name="bytes"/> bytes in all at once (a batch's worth).</summary>
+    public void Add(int packets, long bytes, ushort tcpFlags, long nowMs)
+    {
+        Packets += packets;
+        Bytes += bytes;
+        TcpFlags |= tcpFlags;
+        UsedMs = nowMs;
+    }
 }

@@ -19,6 +19,13 @@ internal sealed class GuardStage(IRecirculationBypass bypass, PmdStats stats, Ex
         // Only the bypass builds guards; one cast per batch keeps the per-packet check a sealed call.
         var ct = (CtGuard)guard;
         long nowMs = clock.NowMs;
+        if (AllPass(batch, ct, nowMs))
+        {
+            // The common case (established connections): the batch continues as it is, one run.
+            queue.Continue(batch, actions, resumeAt);
+            return;
+        }
+
         PacketBatch? run = null;
         bool runPasses = false;
         foreach (var packet in batch.Packets)
@@ -51,6 +58,26 @@ internal sealed class GuardStage(IRecirculationBypass bypass, PmdStats stats, Ex
 
         batch.Clear();
         batches.Return(batch);
+    }
+
+    /// <summary>True, with the recirculated megaflow credited once for the whole batch, when every packet passes.</summary>
+    private static bool AllPass(PacketBatch batch, CtGuard guard, long nowMs)
+    {
+        long bytes = 0;
+        ushort tcpFlags = 0;
+        foreach (var packet in batch.Packets)
+        {
+            if (!guard.Passes(in packet.Metadata))
+            {
+                return false;
+            }
+
+            bytes += packet.Length;
+            tcpFlags |= packet.PassTcpFlags;
+        }
+
+        guard.Recirculated.Stats.Add(batch.Count, bytes, tcpFlags, nowMs);
+        return true;
     }
 
     private void Fallback(Packet packet, CtGuard guard)

@@ -59,6 +59,39 @@ public sealed class GuardStageTests
         Assert.Equal(0x02, recirculated.Stats.TcpFlags);
     }
 
+    [Fact]
+    public void A_batch_whose_packets_all_pass_continues_as_it_is_and_is_credited_as_each_packet_would_be()
+    {
+        var stats = new PmdStats();
+        var execution = new ExecutionStats();
+        var coreStats = new PmdCoreStats();
+        var batches = new PacketBatchPool();
+        var queue = new RecirculationQueue(8, new PmdPackets(1, batches, coreStats), coreStats);
+        var bypass = new FailureRecorder();
+        var clock = new PmdClock { NowMs = 91 };
+        var stage = new GuardStage(bypass, stats, execution, queue, batches, clock);
+        var recirculated = Recirculated();
+        var actions = new ActionList([DatapathAction.Output(2)]);
+        var packets = new[] { Established(), Established(length: 100, tcpFlags: 0x10), Established(length: 1500, tcpFlags: 0x18) };
+        var batch = batches.Rent();
+        foreach (var packet in packets)
+        {
+            batch.Add(packet);
+        }
+
+        stage.Run(batch, new CtGuard(recirculated, Fallback), actions, 3);
+
+        Assert.True(queue.TryDequeue(out var passed));
+        Assert.False(queue.TryDequeue(out _));
+        Assert.Same(batch, passed.Batch);
+        Assert.Equal(packets, passed.Batch.Packets.ToArray());
+        Assert.Same(actions, passed.Actions);
+        Assert.Equal(3, passed.ResumeAt);
+        Assert.Empty(bypass.Failed);
+        Assert.Equal((0L, 0L), (stats.BypassGuardFallbacks, execution.PacketsRecirculated));
+        Assert.Equal((3L, 64L + 100 + 1500, (ushort)0x1A, 91L), (recirculated.Stats.Packets, recirculated.Stats.Bytes, recirculated.Stats.TcpFlags, recirculated.Stats.UsedMs));
+    }
+
     private static Megaflow Recirculated()
     {
         var mask = default(FlowKey);
@@ -68,13 +101,13 @@ public sealed class GuardStageTests
         return new Megaflow(in key, in mask, new ActionList([DatapathAction.Output(2)]));
     }
 
-    private static Packet Established()
+    private static Packet Established(int length = 64, ushort tcpFlags = 0x02)
     {
         var packet = new Packet();
-        packet.SetFrame(new byte[64], 1);
+        packet.SetFrame(new byte[length], 1);
         packet.Metadata.RecircDepth = 1;
         packet.Metadata.CtState = CtState.Established | CtState.Tracked;
-        packet.PassTcpFlags = 0x02;
+        packet.PassTcpFlags = tcpFlags;
         return packet;
     }
 
