@@ -8,7 +8,7 @@ The same 60-byte frames as ../shared/tools/ovs-dpdk-bench/mkpcap.py (MACs, ports
 10.1.0.1, IPv4 checksum set, UDP checksum 0), but connection i's client is 10.16.0.0 + i, so up to
 2^20 connections each have an address of their own. Written in blocks: a million connections take a
 few seconds and two 76 MB files. LOOPS repeats the N connections that many times in the file, for a
-reader that streams the capture once instead of looping it from memory (bench/ovs_dpdk.py --stream).
+reader that streams the capture once instead of looping it from memory (bench/ovs_dpdk.py --source stream).
 """
 import struct
 import sys

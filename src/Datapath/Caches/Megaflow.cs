@@ -87,13 +87,7 @@ public struct MegaflowStats
     /// <summary>OR of the TCP flags of every packet counted.</summary>
     public ushort TcpFlags;
 
-    public void Add(int bytes, ushort tcpFlags, long nowMs)
-    {
-        Packets++;
-        Bytes += bytes;
-        TcpFlags |= tcpFlags;
-        UsedMs = nowMs;
-    }
+    public void Add(int bytes, ushort tcpFlags, long nowMs) => Add(1, bytes, tcpFlags, nowMs);
 
     /// <summary>Counts <paramref name="packets"/> packets of <paramref name="bytes"/> bytes in all at once (a batch's worth).</summary>
     public void Add(int packets, long bytes, ushort tcpFlags, long nowMs)
