@@ -361,15 +361,26 @@ public sealed class PmdPipelineTests
         }
 
         long outputsBefore = h.Sink.OutputCount;
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 2000; i++)
-        {
-            h.Process(batches[i % 2]);
-        }
+        long first = AllocatedOver(2000);
+        long second = AllocatedOver(2000);
 
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        Assert.Equal(0, allocated);
-        Assert.Equal(1000 * (PacketBatch.MaxSize + 5), h.Sink.OutputCount - outputsBefore);
+        // An allocation the pipeline makes per packet or per batch shows in both windows. Under load
+        // the runtime now and then charges this thread once for itself (one iteration of a whole run,
+        // 176-3264 bytes at a random iteration, no collection there, on main before this test knew it),
+        // which shows in one window only.
+        Assert.True(Math.Min(first, second) == 0, $"allocated {first} and {second} bytes over two windows of 2000 batches");
+        Assert.Equal(2000 * (PacketBatch.MaxSize + 5), h.Sink.OutputCount - outputsBefore);
+
+        long AllocatedOver(int iterations)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < iterations; i++)
+            {
+                h.Process(batches[i % 2]);
+            }
+
+            return GC.GetAllocatedBytesForCurrentThread() - before;
+        }
     }
 
     private static ExactMatchCache AlwaysInsertingEmc() => new(insertInverseProbability: 1);
