@@ -73,6 +73,9 @@ public sealed partial class ConntrackShard
             return true;
         }
 
+        // The results past the one waiting are written when the batch resumes; cleared so that what
+        // is kept never holds a caller's stale stack bytes (its buffers may be uninitialised).
+        results[done..inputs.Length].Clear();
         var batch = new LocalBatch(inputs.ToArray(), args, senderMs, results[..inputs.Length].ToArray(), later, requestId, indices.ToArray()) { Next = done };
         Defer(batch);
         return false;

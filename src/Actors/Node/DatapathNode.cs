@@ -59,6 +59,11 @@ public sealed class DatapathNode
     {
         ArgumentNullException.ThrowIfNull(cluster);
         ArgumentOutOfRangeException.ThrowIfLessThan(pmdCount, 1);
+        if (settings.Cpus.Count > 0 && (!settings.DedicatedThreads || settings.Cpus.Count < pmdCount))
+        {
+            throw new ArgumentException($"{settings.Cpus.Count} CPUs for {pmdCount} PMDs, dedicated threads {(settings.DedicatedThreads ? "on" : "off")}: pinning needs a thread per PMD and a CPU for each", nameof(settings));
+        }
+
         var batches = PathBatch.NewPool();
         var pmds = new IActorRef[pmdCount];
         var dispatchers = settings.DedicatedThreads ? new string[pmdCount] : null;

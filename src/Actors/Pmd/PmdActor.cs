@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Actors.Conntrack;
 using Actors.PacketPath;
 using Akka.Actor;
+using Akka.Event;
 using Datapath.OpenFlow;
 using Datapath.OpenFlow.Normal;
 using Datapath.OpenFlow.Tables;
@@ -86,6 +87,9 @@ public sealed record PmdStatistics(
 
     /// <summary>Packets a controller's packet_out put into this PMD (not received on a port; sent, dropped or held as received ones are).</summary>
     public long PacketsInjected { get; init; }
+
+    /// <summary>The CPU this PMD's thread is pinned to (datapath.pmd-cpu-mask), as the kernel reported it after pinning; null when the kernel places the thread.</summary>
+    public int? Cpu { get; init; }
 }
 
 /// <summary>Asks for the per-rule packet and byte counts this PMD has credited (after pushing its megaflows' statistics).</summary>
@@ -135,6 +139,7 @@ public sealed partial class PmdActor : ReceiveActor, IWithTimers
 
     // Processing time per receive queue (port, queue): one dictionary update per batch, never per packet.
     private readonly Dictionary<(uint Port, int Queue), long> _rxqNs = [];
+    private int? _cpu;
     private bool _revalidationPending;
 
     // A PMD (a fresh one, or one restarted empty) holds its batches until it has the bridge's tables.
@@ -201,8 +206,41 @@ public sealed partial class PmdActor : ReceiveActor, IWithTimers
         return Akka.Actor.Props.Create(() => new PmdActor(id, settings, conntrackRegion, shardCount, batches));
     }
 
-    protected override void PreStart() =>
+    protected override void PreStart()
+    {
+        PinThread();
         Timers.StartPeriodicTimer(nameof(Tick), Tick.Instance, _settings.RevalidateInterval);
+    }
+
+    /// <summary>
+    /// datapath.pmd-cpu-mask: the PMD's own thread (it runs this, on its dispatcher of one thread)
+    /// goes to its CPU; the port actors sharing the thread go with it. A restart pins again. The Host
+    /// checked the CPU against the process's own; a refusal now (a CPU taken offline) leaves the
+    /// thread where the kernel puts it, said in the log and in <see cref="PmdStatistics.Cpu"/>.
+    /// Threads started from a pinned thread inherit its CPU (Linux): the .NET pool starts a worker
+    /// from the thread that asks for one, which a PMD thread rarely does (the pool's workers exist
+    /// before the PMDs start); the other threads keep every CPU, the PMD's included, as Open
+    /// vSwitch's non-PMD threads do unless dpdk-lcore-mask keeps them off.
+    /// </summary>
+    private void PinThread()
+    {
+        if (!_settings.DedicatedThreads || _settings.Cpus.Count == 0)
+        {
+            return;
+        }
+
+        int cpu = _settings.Cpus[_id];
+        try
+        {
+            CpuAffinity.PinCurrentThread(cpu);
+            _cpu = CpuAffinity.OfCurrentThread() is [var only] ? only : null;
+        }
+        catch (Exception e) when (e is IOException or PlatformNotSupportedException)
+        {
+            _cpu = null;
+            Context.GetLogger().Error("PMD {0}: not pinned to CPU {1} (datapath.pmd-cpu-mask): {2}", _id, cpu, e.Message);
+        }
+    }
 
     /// <summary>A restarted PMD is empty: the bridge hears of it and sends the tables and ports again.</summary>
     protected override void PostRestart(Exception reason)
@@ -441,6 +479,7 @@ public sealed partial class PmdActor : ReceiveActor, IWithTimers
             ToUserspace = core.ToUserspace,
             ControllerDrops = _controllerDrops,
             PacketsInjected = _packetsInjected,
+            Cpu = _cpu,
         };
     }
 

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Actors.Conntrack;
 using Datapath.Actions;
 using Akka.Actor;
@@ -16,7 +17,12 @@ namespace Actors.Pmd;
 /// tuple is the reply tuple of a translated connection another shard owns
 /// (<see cref="ConntrackResult.OwnedElsewhere"/>) sends the packet on to that owner, in place or by
 /// message like any other (ConnectionTable.Nat). Owned by one PMD actor.
+///
+/// Its stack buffers are not zeroed (<see cref="SkipLocalsInitAttribute"/>): every one is written in
+/// full before it is read (results by <see cref="ConnectionTable"/>, which starts each from default),
+/// and zeroing them cost a 4.6 KB clear per batch of 32 (144-byte results) on the packet path.
 /// </summary>
+[SkipLocalsInit]
 internal sealed class PmdConntrackStage : IConntrackStage, IDeferredConntrackAnswers
 {
     private readonly ShardSplitter _splitter;

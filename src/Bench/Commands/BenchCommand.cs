@@ -35,6 +35,10 @@ internal static class BenchCommand
             DefaultValueFactory = _ => "on",
         };
         pmdThreads.AcceptOnlyFromAmong("on", "off");
+        var pmdCpuMask = new Option<string?>("--pmd-cpu-mask")
+        {
+            Description = "Pin PMD i's thread to the mask's i-th CPU (datapath.pmd-cpu-mask, hexadecimal as Open vSwitch's: 0x2 is CPU 1); needs --pmd-threads on.",
+        };
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of the table." };
         var nat = new Option<string?>("--nat") { Description = "The NAT cell: snat runs the firewall with every outbound connection source-translated (its own flow table; the server answers the translated address)." };
         nat.AcceptOnlyFromAmong(NatFirewall.Name);
@@ -45,7 +49,7 @@ internal static class BenchCommand
         var outDir = new Option<DirectoryInfo>("--out") { Description = "Matrix: folder for bench-matrix.json and bench-matrix.png.", DefaultValueFactory = _ => new DirectoryInfo("bench-results") };
         var command = new Command("bench", "Measure the firewall's packet rate with N established connections (bypass on or off).")
         {
-            config, duration, warmup, pmds, connections, protocol, bypass, pmdThreads, json, matrix, connectionsList, pmdsList, reps, outDir, nat,
+            config, duration, warmup, pmds, connections, protocol, bypass, pmdThreads, pmdCpuMask, json, matrix, connectionsList, pmdsList, reps, outDir, nat,
         };
         command.SetAction(async (parse, _) =>
         {
@@ -80,6 +84,11 @@ internal static class BenchCommand
             try
             {
                 var loaded = DatapathConfig.Load(parse.GetValue(config)?.FullName).With("datapath.pmd-dedicated-threads", parse.GetValue(pmdThreads)!, "--pmd-threads");
+                if (parse.GetValue(pmdCpuMask) is { } mask)
+                {
+                    loaded = loaded.With("datapath.pmd-cpu-mask", mask, "--pmd-cpu-mask");
+                }
+
                 var settings = DatapathSettings.From(loaded);
                 string flowsText = natCell is not null ? NatFirewall.Flows
                     : settings.FlowsPath is null ? DatapathConfig.EmbeddedFirewallFlows() : await File.ReadAllTextAsync(settings.FlowsPath).ConfigureAwait(false);

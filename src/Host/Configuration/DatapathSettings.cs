@@ -13,7 +13,7 @@ namespace Host.Configuration;
 /// </summary>
 public sealed record DatapathSettings
 {
-    /// <summary>datapath.pmds: PMD actors to run (a configured 0 is one per core).</summary>
+    /// <summary>datapath.pmds: PMD actors to run (a configured 0 is one per CPU of datapath.pmd-cpu-mask, or one per core without it).</summary>
     public required int Pmds { get; init; }
 
     /// <summary>What every PMD actor is configured with.</summary>
@@ -62,7 +62,10 @@ public sealed record DatapathSettings
     {
         ArgumentNullException.ThrowIfNull(config);
         var reader = new SettingReader(config);
-        int pmds = reader.Int("datapath.pmds", 0, 1024) is var p && p > 0 ? p : Environment.ProcessorCount;
+        var pmd = PmdSection.Read(reader);
+        int pmds = reader.Int("datapath.pmds", 0, 1024) is var p && p > 0 ? p
+            : pmd.Cpus.Count > 0 ? Math.Min(pmd.Cpus.Count, 1024) : Environment.ProcessorCount;
+        PmdSection.CheckCpus(reader, pmd, pmds);
         var bridge = BridgeSection.Read(reader);
         int queues = bridge.PortQueues > 0 ? bridge.PortQueues : pmds;
         string ports = reader.Text("datapath.ports");
@@ -75,8 +78,8 @@ public sealed record DatapathSettings
         return new DatapathSettings
         {
             Pmds = pmds,
-            Pmd = PmdSection.Read(reader),
-            Conntrack = ConntrackSection.Read(reader),
+            Pmd = pmd,
+            Conntrack = ConntrackSection.Read(reader, pmds),
             Bridge = bridge,
             FlowsPath = reader.Text("datapath.flows") is { Length: > 0 } path ? path : null,
             Generator = GeneratorSection.Read(reader, queues, bridge.PortWindow),

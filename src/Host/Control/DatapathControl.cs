@@ -393,11 +393,11 @@ internal sealed partial class DatapathControl : IControlHandler, IAsyncDisposabl
         int? only = ParsePmdFilter("dpif-netdev/pmd-stats-show", args);
         var gathered = await AskAsync<PmdStatisticsGathered>(_targets.Bridge, GetPmdStatistics.Instance, cancellation).ConfigureAwait(false);
         // Per-queue times are pmd-rxq-show's (and keyed by tuples, which JSON has no form for).
-        var pmds = gathered.Pmds.Where(p => only is null || p.Pmd == only).Select(p => p with { RxqProcessingNs = null }).ToList();
+        var pmds = gathered.Pmds.Where(p => only is null || CoreId(p) == only).Select(p => p with { RxqProcessingNs = null }).ToList();
         var sb = new StringBuilder();
         foreach (var pmd in pmds)
         {
-            pmd.Pipeline.Format(sb, PmdName(pmd.Pmd));
+            pmd.Pipeline.Format(sb, PmdName(CoreId(pmd)));
             sb.Append(C, $"  megaflows: {pmd.MegaflowCount}\n");
             AppendAccounting(sb, pmd);
         }
@@ -452,8 +452,9 @@ internal sealed partial class DatapathControl : IControlHandler, IAsyncDisposabl
         int pmdCount = stats.Pmds.Count + stats.PmdsMissing;
         var layout = RxqLayout.Assign(shown.Ports.Select(p => p.Number).ToArray(), _targets.QueuesPerPort, pmdCount);
         var names = shown.Ports.ToDictionary(p => p.Number, p => p.Name);
-        var pmds = stats.Pmds.Select(p => p.Pmd).Where(p => only is null || p == only).Order().ToArray();
-        var usage = RxqText.Measure(history, now, pmds, layout, names);
+        var pmds = stats.Pmds.Where(p => only is null || CoreId(p) == only).Select(p => p.Pmd).Order().ToArray();
+        var cores = stats.Pmds.ToDictionary(p => p.Pmd, CoreId);
+        var usage = RxqText.Measure(history, now, pmds, layout, names).Select(u => u with { Core = cores[u.Pmd] }).ToList();
         return new ControlReply(RxqText.Format(usage), usage);
     }
 
@@ -569,6 +570,9 @@ internal sealed partial class DatapathControl : IControlHandler, IAsyncDisposabl
         return Task.FromResult(ControlReply.Empty);
     }
 
-    /// <summary>Open vSwitch names a PMD by NUMA node and core; here the core is the PMD's number.</summary>
-    private static string PmdName(int pmd) => $"numa_id 0 core_id {pmd}";
+    /// <summary>Open vSwitch names a PMD by NUMA node and core (<see cref="CoreId"/>).</summary>
+    private static string PmdName(int core) => $"numa_id 0 core_id {core}";
+
+    /// <summary>The CPU a PMD's thread is pinned to (datapath.pmd-cpu-mask), as Open vSwitch's core_id; the PMD's number when the kernel places it.</summary>
+    private static int CoreId(PmdStatistics pmd) => pmd.Cpu ?? pmd.Pmd;
 }

@@ -34,7 +34,11 @@ internal static class RxqLayout
 internal sealed record RxqUsage(string Port, int Queue, int? UsagePercent);
 
 /// <summary>One PMD's block of pmd-rxq-show.</summary>
-internal sealed record PmdRxqUsage(int Pmd, IReadOnlyList<RxqUsage> Queues, int? OverheadPercent);
+internal sealed record PmdRxqUsage(int Pmd, IReadOnlyList<RxqUsage> Queues, int? OverheadPercent)
+{
+    /// <summary>Open vSwitch's core_id: the CPU the PMD's thread is pinned to, or the PMD's number.</summary>
+    public int Core { get; init; } = Pmd;
+}
 
 /// <summary>
 /// ovs-appctl dpif-netdev/pmd-rxq-show as Open vSwitch prints it (lib/dpif-netdev.c
@@ -80,7 +84,7 @@ internal static class RxqText
         var sb = new StringBuilder();
         foreach (var pmd in pmds)
         {
-            sb.Append(CultureInfo.InvariantCulture, $"pmd thread numa_id 0 core_id {pmd.Pmd}:\n  isolated : false\n");
+            sb.Append(CultureInfo.InvariantCulture, $"pmd thread numa_id 0 core_id {pmd.Core}:\n  isolated : false\n");
             foreach (var q in pmd.Queues)
             {
                 sb.Append(CultureInfo.InvariantCulture, $"  port: {q.Port,-16}  queue-id: {q.Queue,2} (enabled)   pmd usage: {Show(q.UsagePercent)}\n");

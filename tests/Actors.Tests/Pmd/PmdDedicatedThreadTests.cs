@@ -53,9 +53,37 @@ public sealed class PmdDedicatedThreadTests : Akka.TestKit.Xunit2.TestKit
         {
             var stats = await node.Pmds[i].Ask<PmdStatistics>(GetPmdStatistics.Instance, Patience);
             Assert.Equal(i, stats.Pmd);
+            Assert.Null(stats.Cpu);
         }
 
         await node.StopAsync();
+    }
+
+    [PinningFact]
+    public async Task A_pmd_given_a_cpu_runs_on_that_cpu_only_with_the_actors_of_its_thread_and_says_so()
+    {
+        var allowed = CpuAffinity.OfCurrentThread();
+        int cpu = allowed[^1];
+        await using var cluster = await DatapathCluster.StartAsync(TestConfigs.Standalone(), Defaults.ConntrackSettings, "pinned");
+        var node = DatapathNode.Start(cluster, 1, Defaults.PmdSettings with { DedicatedThreads = true, Cpus = [cpu] }, Defaults.BridgeSettings);
+
+        var stats = await node.Pmds[0].Ask<PmdStatistics>(GetPmdStatistics.Instance, Patience);
+        var sameThread = cluster.System.ActorOf(Props.Create(() => new AffinityReporter()).WithDispatcher(node.PmdDispatchers![0]));
+        var elsewhere = cluster.System.ActorOf(Props.Create(() => new AffinityReporter()));
+
+        Assert.Equal(cpu, stats.Cpu);
+        Assert.Equal([cpu], await sameThread.Ask<IReadOnlyList<int>>("cpus", Patience));
+        Assert.Equal(allowed, await elsewhere.Ask<IReadOnlyList<int>>("cpus", Patience));
+        await node.StopAsync();
+    }
+
+    [Fact]
+    public async Task Cpus_without_a_thread_per_pmd_or_too_few_for_the_pmds_are_refused()
+    {
+        await using var cluster = await DatapathCluster.StartAsync(TestConfigs.Standalone(), Defaults.ConntrackSettings, "unpinnable");
+
+        Assert.Throws<ArgumentException>(() => DatapathNode.Start(cluster, 1, Defaults.PmdSettings with { Cpus = [0] }, Defaults.BridgeSettings));
+        Assert.Throws<ArgumentException>(() => DatapathNode.Start(cluster, 2, Defaults.PmdSettings with { DedicatedThreads = true, Cpus = [0] }, Defaults.BridgeSettings));
     }
 
     [Fact]
@@ -72,5 +100,23 @@ public sealed class PmdDedicatedThreadTests : Akka.TestKit.Xunit2.TestKit
     private sealed class ThreadReporter : ReceiveActor
     {
         public ThreadReporter() => Receive<string>(_ => Sender.Tell(Environment.CurrentManagedThreadId));
+    }
+
+    private sealed class AffinityReporter : ReceiveActor
+    {
+        public AffinityReporter() => Receive<string>(_ => Sender.Tell(CpuAffinity.OfCurrentThread()));
+    }
+
+    /// <summary>A fact about pinning threads to CPUs: Linux only, skipped with the reason elsewhere.</summary>
+    [AttributeUsage(AttributeTargets.Method)]
+    private sealed class PinningFactAttribute : FactAttribute
+    {
+        public PinningFactAttribute()
+        {
+            if (!CpuAffinity.IsSupported)
+            {
+                Skip = "pinning threads to CPUs is done on Linux only";
+            }
+        }
     }
 }

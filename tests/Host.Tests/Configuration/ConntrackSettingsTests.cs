@@ -9,7 +9,7 @@ public sealed class ConntrackSettingsTests : IDisposable
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
     [Fact]
-    public void The_embedded_default_has_one_shard_per_core_and_Open_vSwitch_limits_and_timeouts()
+    public void The_embedded_default_has_one_shard_per_pmd_and_so_per_core_and_Open_vSwitch_limits_and_timeouts()
     {
         var settings = DatapathSettings.From(DatapathConfig.LoadEmbedded(), DatapathConfig.EmbeddedName).Conntrack;
 

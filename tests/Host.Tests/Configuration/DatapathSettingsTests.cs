@@ -1,3 +1,5 @@
+using System.Globalization;
+using Actors.Pmd;
 using Datapath.Bypass;
 using Host.Configuration;
 
@@ -58,6 +60,11 @@ public sealed class DatapathSettingsTests : IDisposable
     [InlineData("datapath.conntrack-answer-timeout = never", "datapath.conntrack-answer-timeout", "not a duration")]
     [InlineData("datapath.flow-expiry-interval = 0s", "datapath.flow-expiry-interval", "outside")]
     [InlineData("datapath.gather-timeout = 2h", "datapath.gather-timeout", "outside")]
+    [InlineData("datapath.pmd-dedicated-threads = on\ndatapath.pmd-cpu-mask = 0xg", "datapath.pmd-cpu-mask", "not a hexadecimal CPU mask")]
+    [InlineData("datapath.pmd-dedicated-threads = on\ndatapath.pmd-cpu-mask = 0x", "datapath.pmd-cpu-mask", "not a hexadecimal CPU mask")]
+    [InlineData("datapath.pmd-dedicated-threads = on\ndatapath.pmd-cpu-mask = 0x00", "datapath.pmd-cpu-mask", "names no CPU")]
+    [InlineData("datapath.pmd-cpu-mask = 1", "datapath.pmd-cpu-mask", "needs datapath.pmd-dedicated-threads = on")]
+    [InlineData("datapath.pmd-dedicated-threads = on\ndatapath.pmds = 2\ndatapath.pmd-cpu-mask = 0x1", "datapath.pmd-cpu-mask", "names 1 CPU (0) for 2 PMDs")]
     public void A_bad_value_is_reported_with_its_file_and_key(string line, string key, string problem)
     {
         string path = Write(line + "\n");
@@ -68,6 +75,71 @@ public sealed class DatapathSettingsTests : IDisposable
         Assert.Contains(path, error.Message, StringComparison.Ordinal);
         Assert.Contains(key, error.Message, StringComparison.Ordinal);
         Assert.Contains(problem, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_cpu_mask_longer_than_1024_cpus_is_refused_and_echoed_back_cut_short()
+    {
+        string path = Write("datapath.pmd-dedicated-threads = on\ndatapath.pmd-cpu-mask = 0x" + new string('f', 257) + "\n");
+
+        var error = Assert.Throws<ConfigurationException>(() => DatapathSettings.From(DatapathConfig.LoadFile(path), path));
+
+        Assert.Equal("datapath.pmd-cpu-mask", error.Key);
+        Assert.Contains("CPUs 0 to 1023", error.Message, StringComparison.Ordinal);
+        Assert.Contains(new string('f', 38) + "...", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(new string('f', 60), error.Message, StringComparison.Ordinal);
+    }
+
+    [LinuxFact]
+    public void A_cpu_mask_names_its_cpus_in_order_and_without_a_pmd_count_makes_a_pmd_for_each()
+    {
+        var allowed = CpuAffinity.OfCurrentThread();
+        ulong mask = allowed.Where(c => c < 64).Aggregate(0UL, (m, c) => m | (1UL << c));
+        string path = Write($"datapath.pmd-dedicated-threads = on\ndatapath.pmd-cpu-mask = \"0X{mask:x}\"\n");
+
+        var settings = DatapathSettings.From(DatapathConfig.LoadFile(path), path);
+
+        Assert.Equal(allowed.Where(c => c < 64), settings.Pmd.Cpus);
+        Assert.Equal(settings.Pmd.Cpus.Count, settings.Pmds);
+        Assert.Equal(settings.Pmds, settings.Conntrack.Shards);
+    }
+
+    [Theory]
+    [InlineData("0x10006", 4, "names 3 CPUs (1-2,16) for 4 PMDs")]
+    [InlineData("10006", 4, "names 3 CPUs (1-2,16) for 4 PMDs")]
+    [InlineData("0X0f", 5, "names 4 CPUs (0-3) for 5 PMDs")]
+    [InlineData("8000000000000000000000001", 3, "names 2 CPUs (0,99) for 3 PMDs")]
+    public void A_cpu_mask_reads_as_Open_vSwitch_reads_pmd_cpu_mask_bit_i_for_cpu_i(string mask, int pmds, string problem)
+    {
+        // Too few CPUs for the PMDs is said before any CPU is checked against this machine's, with the CPUs as read.
+        string path = Write($"datapath.pmd-dedicated-threads = on\ndatapath.pmds = {pmds}\ndatapath.pmd-cpu-mask = \"{mask}\"\n");
+
+        var error = Assert.Throws<ConfigurationException>(() => DatapathSettings.From(DatapathConfig.LoadFile(path), path));
+
+        Assert.Contains(problem, error.Message, StringComparison.Ordinal);
+    }
+
+    [LinuxFact]
+    public void A_cpu_the_process_may_not_run_on_is_refused_naming_the_ones_it_may()
+    {
+        var allowed = CpuAffinity.OfCurrentThread();
+        int outside = Enumerable.Range(0, CpuAffinity.MaxCpus).First(c => !allowed.Contains(c));
+        string oneCpu = "0x" + (1 << (outside % 4)).ToString(CultureInfo.InvariantCulture) + new string('0', outside / 4);
+        string path = Write($"datapath.pmd-dedicated-threads = on\ndatapath.pmds = 1\ndatapath.pmd-cpu-mask = \"{oneCpu}\"\n");
+
+        var error = Assert.Throws<ConfigurationException>(() => DatapathSettings.From(DatapathConfig.LoadFile(path), path));
+
+        Assert.Contains($"CPU {outside} is not one this process may run on ({CpuAffinity.Format(allowed)})", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Without_a_shard_count_conntrack_has_a_shard_per_pmd()
+    {
+        string path = Write("datapath.pmds = 3\n");
+        string explicitPath = Write("datapath.pmds = 3\ndatapath.conntrack.shards = 8\n");
+
+        Assert.Equal(3, DatapathSettings.From(DatapathConfig.LoadFile(path), path).Conntrack.Shards);
+        Assert.Equal(8, DatapathSettings.From(DatapathConfig.LoadFile(explicitPath), explicitPath).Conntrack.Shards);
     }
 
     [Theory]
@@ -131,6 +203,19 @@ public sealed class DatapathSettingsTests : IDisposable
         var config = DatapathConfig.LoadFile(path);
 
         Assert.Equal("DEBUG", config.GetString("akka.loglevel"));
+    }
+
+    /// <summary>A fact about pinning threads to CPUs: Linux only, skipped with the reason elsewhere.</summary>
+    [AttributeUsage(AttributeTargets.Method)]
+    private sealed class LinuxFactAttribute : FactAttribute
+    {
+        public LinuxFactAttribute()
+        {
+            if (!CpuAffinity.IsSupported)
+            {
+                Skip = "pinning threads to CPUs is done on Linux only";
+            }
+        }
     }
 
     private string Write(string text)

@@ -120,6 +120,9 @@ public sealed class OvsFormatsTests
             "  overhead: 15 %\n",
             RxqText.Format(usage));
         Assert.Contains("pmd usage: NOT AVAIL", RxqText.Format(RxqText.Measure([], now, [0], RxqLayout.Assign([1], 1, 1), new Dictionary<uint, string>())), StringComparison.Ordinal);
+
+        // A PMD pinned by datapath.pmd-cpu-mask is named by its CPU, as Open vSwitch names a PMD by its core.
+        Assert.StartsWith("pmd thread numa_id 0 core_id 3:\n", RxqText.Format([usage[0] with { Core = 3 }]), StringComparison.Ordinal);
     }
 
     private static ReadOnlySequence<byte> Sequence(string text) => new(Encoding.UTF8.GetBytes(text));
