@@ -11,6 +11,8 @@ from rep to rep:
   ...-t       the same with PMD threads (--pmd-threads on, the bench's default: each PMD on a thread
               of its own, fed by a port actor per PMD on that thread); the cells without -t run
               --pmd-threads off
+  ...-p       (2core cells) PMD threads pinned with --pmd-cpu-mask: 1 PMD on core 1 (0x2, where Open
+              vSwitch's PMD and our confined cells run), 2 PMDs on cores 0 and 1 (0x3)
 and for TCP (ours only: the reference's pcaps are UDP) 1core-on and 1core-off.
 Prints medians, ranges and the ratios the issue asks for, and writes parity.json (every run) and
 parity.png (needs python3-matplotlib) to --out.
@@ -53,6 +55,8 @@ CELLS = {
 }
 for name, (prefix, pmds, bypass, _) in list(CELLS.items()):
     CELLS[name + '-t'] = (prefix, pmds, bypass, ['--pmd-threads', 'on'])
+    if name.startswith('2core'):
+        CELLS[name + '-p'] = (prefix, pmds, bypass, ['--pmd-threads', 'on', '--pmd-cpu-mask', '0x2' if pmds == 1 else '0x3'])
 cells = [c for c in a.cells.split(',') if c]
 unknown = set(cells) - set(CELLS)
 if unknown:
