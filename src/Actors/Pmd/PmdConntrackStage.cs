@@ -76,6 +76,12 @@ internal sealed class PmdConntrackStage : IConntrackStage, IDeferredConntrackAns
         _splitter.Invalid.CopyTo(invalidAt);
 
         long requestId = request.Id;
+
+        // The groups answered in place are continued together, in group order, by one answer: one per
+        // group ran the rest of the pipeline once per group, on batches of a packet or two when a PMD
+        // hosts many shards (16 shards on one PMD: 5.4 against 7.1 Mpps with one).
+        var answered = new InPlaceAnswers(stackalloc int[inputs.Length], stackalloc ConntrackResult[inputs.Length]);
+        var now = _scheduler.Now; // once per request: a clock read per group was 2 % of the time with 16 shards on a PMD
         int start = 0;
         for (int g = 0; g < groups; g++)
         {
@@ -83,7 +89,7 @@ internal sealed class PmdConntrackStage : IConntrackStage, IDeferredConntrackAns
             start = ends[g];
             if (_hosted.TryGetActive(shardOf[g], out var shard))
             {
-                TrackInPlace(request, shard, group);
+                TrackInPlace(request, shard, group, now, ref answered);
             }
             else
             {
@@ -91,6 +97,7 @@ internal sealed class PmdConntrackStage : IConntrackStage, IDeferredConntrackAns
             }
         }
 
+        Flush(requestId, ref answered);
         if (invalid > 0)
         {
             Span<ConntrackResult> results = stackalloc ConntrackResult[invalid];
@@ -118,14 +125,14 @@ internal sealed class PmdConntrackStage : IConntrackStage, IDeferredConntrackAns
     /// <summary>Passes a hosted shard's notices on: this PMD's own bypass flows go at once, the others' by message.</summary>
     public void DeliverNotices(ConntrackShard shard) => shard.DeliverNotices(_self, _revokeLocal);
 
-    private void TrackInPlace(ConntrackRequest request, ConntrackShard shard, ReadOnlySpan<int> group)
+    private void TrackInPlace(ConntrackRequest request, ConntrackShard shard, scoped ReadOnlySpan<int> group, DateTimeOffset now, ref InPlaceAnswers answered)
     {
         var all = request.Inputs;
         if (group.Length == all.Length)
         {
             // The whole request on one shard (always, with one PMD hosting every shard): a group keeps
             // arrival order, so it is the request's inputs as they are; no copy.
-            TrackInPlace(shard, all, request.Args, request.NowMs, request.Id, group);
+            TrackInPlace(shard, all, request.Args, request.NowMs, request.Id, group, now, ref answered);
             return;
         }
 
@@ -135,22 +142,87 @@ internal sealed class PmdConntrackStage : IConntrackStage, IDeferredConntrackAns
             inputs[i] = all[group[i]];
         }
 
-        TrackInPlace(shard, inputs, request.Args, request.NowMs, request.Id, group);
+        TrackInPlace(shard, inputs, request.Args, request.NowMs, request.Id, group, now, ref answered);
     }
 
-    private void TrackInPlace(ConntrackShard shard, ReadOnlySpan<ConntrackInput> inputs, in ConntrackArgs args, long nowMs, long requestId, ReadOnlySpan<int> group)
+    private void TrackInPlace(ConntrackShard shard, scoped ReadOnlySpan<ConntrackInput> inputs, in ConntrackArgs args, long nowMs, long requestId, scoped ReadOnlySpan<int> group, DateTimeOffset now, ref InPlaceAnswers answered)
     {
-        Span<ConntrackResult> results = stackalloc ConntrackResult[group.Length];
-        bool answered = shard.TryExecute(inputs, in args, nowMs, _scheduler.Now, results, this, requestId, group);
+        var results = answered.Next(group.Length);
+        bool done = shard.TryExecute(inputs, in args, nowMs, now, results, this, requestId, group);
         LocalInputs += group.Length;
 
         // Revocations first, so a connection that just left the established state loses its bypass
         // flows before the packets behind it are looked up.
         DeliverNotices(shard);
-        if (answered)
+        if (!done)
         {
-            Answer(requestId, group, results, inputs, in args, nowMs);
+            return;
         }
+
+        if (!AnyOwnedElsewhere(results))
+        {
+            answered.Keep(group);
+            return;
+        }
+
+        // Sent on to another shard's owner: what was answered before goes on first, as it came.
+        Flush(requestId, ref answered);
+        SendOn(requestId, group, results, inputs, in args, nowMs);
+    }
+
+    private void TrackOneInPlace(ConntrackShard shard, ReadOnlySpan<ConntrackInput> input, in ConntrackArgs args, long nowMs, long requestId, ReadOnlySpan<int> index)
+    {
+        var answered = new InPlaceAnswers(stackalloc int[1], stackalloc ConntrackResult[1]);
+        TrackInPlace(shard, input, in args, nowMs, requestId, index, _scheduler.Now, ref answered);
+        Flush(requestId, ref answered);
+    }
+
+    private void Flush(long requestId, ref InPlaceAnswers answered)
+    {
+        if (answered.Count > 0)
+        {
+            _answers.Complete(requestId, answered.Indices, answered.Results);
+            answered.Clear();
+        }
+    }
+
+    private static bool AnyOwnedElsewhere(ReadOnlySpan<ConntrackResult> results)
+    {
+        int elsewhere = 0;
+        foreach (var result in results)
+        {
+            elsewhere += result.OwnedElsewhere ? 1 : 0;
+        }
+
+        return elsewhere > 0;
+    }
+
+    /// <summary>
+    /// The answers of a request's groups tracked in place, kept to be continued together (on the
+    /// stack of the one <see cref="Submit"/> they belong to: an answer runs packets on, which may
+    /// submit again, and that request keeps its own).
+    /// </summary>
+    private ref struct InPlaceAnswers(Span<int> indices, Span<ConntrackResult> results)
+    {
+        private readonly Span<int> _indices = indices;
+        private readonly Span<ConntrackResult> _results = results;
+
+        public int Count { get; private set; }
+
+        public readonly ReadOnlySpan<int> Indices => _indices[..Count];
+
+        public readonly ReadOnlySpan<ConntrackResult> Results => _results[..Count];
+
+        /// <summary>Where the next group's results go (kept only by <see cref="Keep"/>).</summary>
+        public readonly Span<ConntrackResult> Next(int length) => _results.Slice(Count, length);
+
+        public void Keep(scoped ReadOnlySpan<int> group)
+        {
+            group.CopyTo(_indices[Count..]);
+            Count += group.Length;
+        }
+
+        public void Clear() => Count = 0;
     }
 
     /// <summary>A hosted shard ran a batch of this PMD's it had kept (a claim of a translated connection was answered).</summary>
@@ -215,7 +287,7 @@ internal sealed class PmdConntrackStage : IConntrackStage, IDeferredConntrackAns
             ReadOnlySpan<ConntrackInput> inputOne = [input];
             if (_hosted.TryGetActive(shardId, out var shard))
             {
-                TrackInPlace(shard, inputOne, in args, nowMs, requestId, one);
+                TrackOneInPlace(shard, inputOne, in args, nowMs, requestId, one);
             }
             else
             {
