@@ -57,25 +57,6 @@ public static class CpuAffinity
         }
     }
 
-    /// <summary>CPUs as Linux lists them (0-3,6).</summary>
-    public static string Format(IReadOnlyList<int> cpus)
-    {
-        var parts = new List<string>();
-        for (int i = 0; i < cpus.Count;)
-        {
-            int j = i;
-            while (j + 1 < cpus.Count && cpus[j + 1] == cpus[j] + 1)
-            {
-                j++;
-            }
-
-            parts.Add(j == i ? $"{cpus[i]}" : $"{cpus[i]}-{cpus[j]}");
-            i = j + 1;
-        }
-
-        return string.Join(',', parts);
-    }
-
     private static void EnsureSupported()
     {
         if (!IsSupported)

@@ -92,7 +92,7 @@ internal static class PmdSection
 
         if (pmd.Cpus.Count < pmds)
         {
-            throw reader.Error(CpuMaskKey, $"names {pmd.Cpus.Count} CPU{(pmd.Cpus.Count == 1 ? "" : "s")} ({CpuAffinity.Format(pmd.Cpus)}) for {pmds} PMDs: one CPU per PMD (datapath.pmds = 0 makes a PMD per CPU of the mask)");
+            throw reader.Error(CpuMaskKey, $"names {pmd.Cpus.Count} CPU{(pmd.Cpus.Count == 1 ? "" : "s")} ({NumberRanges.Format(pmd.Cpus)}) for {pmds} PMDs: one CPU per PMD (datapath.pmds = 0 makes a PMD per CPU of the mask)");
         }
 
         if (!CpuAffinity.IsSupported)
@@ -105,7 +105,7 @@ internal static class PmdSection
         {
             if (!allowed.Contains(cpu))
             {
-                throw reader.Error(CpuMaskKey, $"CPU {cpu} is not one this process may run on ({CpuAffinity.Format(allowed)})");
+                throw reader.Error(CpuMaskKey, $"CPU {cpu} is not one this process may run on ({NumberRanges.Format(allowed)})");
             }
         }
     }

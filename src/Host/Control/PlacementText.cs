@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Actors.Cluster;
+using Host.Configuration;
 
 namespace Host.Control;
 
@@ -76,21 +77,5 @@ internal static class PlacementText
     }
 
     /// <summary>0-3,5,7-8.</summary>
-    internal static string Ranges(IReadOnlyList<int> sorted)
-    {
-        var parts = new List<string>();
-        for (int i = 0; i < sorted.Count;)
-        {
-            int j = i;
-            while (j + 1 < sorted.Count && sorted[j + 1] == sorted[j] + 1)
-            {
-                j++;
-            }
-
-            parts.Add(j == i ? sorted[i].ToString(C) : string.Create(C, $"{sorted[i]}-{sorted[j]}"));
-            i = j + 1;
-        }
-
-        return string.Join(',', parts);
-    }
+    internal static string Ranges(IReadOnlyList<int> sorted) => NumberRanges.Format(sorted);
 }

@@ -129,7 +129,7 @@ public sealed class DatapathSettingsTests : IDisposable
 
         var error = Assert.Throws<ConfigurationException>(() => DatapathSettings.From(DatapathConfig.LoadFile(path), path));
 
-        Assert.Contains($"CPU {outside} is not one this process may run on ({CpuAffinity.Format(allowed)})", error.Message, StringComparison.Ordinal);
+        Assert.Contains($"CPU {outside} is not one this process may run on ({NumberRanges.Format(allowed)})", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
