@@ -235,13 +235,7 @@ internal sealed class PmdConntrackStage : IConntrackStage, IDeferredConntrackAns
     /// </summary>
     public void Answer(long requestId, ReadOnlySpan<int> indices, ReadOnlySpan<ConntrackResult> results, ReadOnlySpan<ConntrackInput> inputs, in ConntrackArgs args, long nowMs)
     {
-        int elsewhere = 0;
-        foreach (var result in results)
-        {
-            elsewhere += result.OwnedElsewhere ? 1 : 0;
-        }
-
-        if (elsewhere == 0)
+        if (!AnyOwnedElsewhere(results))
         {
             _answers.Complete(requestId, indices, results);
             return;
