@@ -84,6 +84,7 @@ internal static class JobReport
             PmdStats = result.Pmds.Select(p => new
             {
                 p.Pmd,
+                CoreId = p.Cpu,
                 p.Pipeline.PacketsReceived,
                 p.Pipeline.Recirculations,
                 p.Pipeline.EmcHits,
@@ -128,7 +129,7 @@ internal static class JobReport
             var p = pmd.Pipeline;
             long passes = p.PacketsReceived + p.Recirculations;
             table.AddRow(Cells(
-                pmd.Pmd, p.PacketsReceived, p.Recirculations,
+                pmd.Cpu is { } core ? $"{pmd.Pmd} (core_id {core})" : pmd.Pmd, p.PacketsReceived, p.Recirculations,
                 $"{p.EmcHits} ({Percent(p.EmcHits, passes):F1}%)", $"{p.MegaflowHits} ({Percent(p.MegaflowHits, passes):F1}%)",
                 $"{p.BypassHits} ({Percent(p.BypassHits, passes):F1}%)",
                 p.UpcallsOk, p.UpcallsFailed, pmd.MegaflowCount, pmd.ConntrackMessages,

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using Host.Tests.Support;
 
@@ -160,6 +161,26 @@ public sealed class RunCommandTests : IDisposable
         Assert.All(pmds, p => Assert.Equal(
             p.GetProperty("packets_received").GetInt64() + p.GetProperty("recirculations").GetInt64(),
             p.GetProperty("emc_hits").GetInt64() + p.GetProperty("megaflow_hits").GetInt64() + p.GetProperty("bypass_hits").GetInt64() + p.GetProperty("upcalls_ok").GetInt64() + p.GetProperty("upcalls_failed").GetInt64()));
+    }
+
+    [PinningFact]
+    public void A_run_with_a_pmd_cpu_mask_pins_each_pmd_and_names_it_by_its_core()
+    {
+        int cpu = Actors.Pmd.CpuAffinity.OfCurrentThread()[^1];
+        string mask = "0x" + (1 << (cpu % 4)).ToString(CultureInfo.InvariantCulture) + new string('0', cpu / 4);
+        string path = _scratch.Write("pinned.conf", $"datapath.pmd-dedicated-threads = on\ndatapath.pmd-cpu-mask = \"{mask}\"\ndatapath.pmds = 0\n");
+
+        var (exit, report, error) = Invoke("run", "--config", path, "--duration", "1", "--connections", "20", "--format", "json");
+        var (textExit, text, _) = Invoke("run", "--config", path, "--duration", "1", "--connections", "20");
+
+        Assert.Equal(0, exit);
+        Assert.Empty(error);
+        using var summary = JsonDocument.Parse(report);
+        var pmd = Assert.Single(summary.RootElement.GetProperty("pmd_stats").EnumerateArray());
+        Assert.Equal(cpu, pmd.GetProperty("core_id").GetInt32());
+        Assert.True(pmd.GetProperty("packets_received").GetInt64() > 0);
+        Assert.Equal(0, textExit);
+        Assert.Contains($"0 (core_id {cpu})", text, StringComparison.Ordinal);
     }
 
     /// <summary>

@@ -2,6 +2,7 @@ using System.Globalization;
 using Actors.Pmd;
 using Datapath.Bypass;
 using Host.Configuration;
+using Host.Tests.Support;
 
 namespace Host.Tests.Configuration;
 
@@ -90,7 +91,7 @@ public sealed class DatapathSettingsTests : IDisposable
         Assert.DoesNotContain(new string('f', 60), error.Message, StringComparison.Ordinal);
     }
 
-    [LinuxFact]
+    [PinningFact]
     public void A_cpu_mask_names_its_cpus_in_order_and_without_a_pmd_count_makes_a_pmd_for_each()
     {
         var allowed = CpuAffinity.OfCurrentThread();
@@ -119,7 +120,7 @@ public sealed class DatapathSettingsTests : IDisposable
         Assert.Contains(problem, error.Message, StringComparison.Ordinal);
     }
 
-    [LinuxFact]
+    [PinningFact]
     public void A_cpu_the_process_may_not_run_on_is_refused_naming_the_ones_it_may()
     {
         var allowed = CpuAffinity.OfCurrentThread();
@@ -203,19 +204,6 @@ public sealed class DatapathSettingsTests : IDisposable
         var config = DatapathConfig.LoadFile(path);
 
         Assert.Equal("DEBUG", config.GetString("akka.loglevel"));
-    }
-
-    /// <summary>A fact about pinning threads to CPUs: Linux only, skipped with the reason elsewhere.</summary>
-    [AttributeUsage(AttributeTargets.Method)]
-    private sealed class LinuxFactAttribute : FactAttribute
-    {
-        public LinuxFactAttribute()
-        {
-            if (!CpuAffinity.IsSupported)
-            {
-                Skip = "pinning threads to CPUs is done on Linux only";
-            }
-        }
     }
 
     private string Write(string text)
