@@ -237,7 +237,6 @@ public sealed partial class PmdActor : ReceiveActor, IWithTimers
         }
         catch (Exception e) when (e is IOException or PlatformNotSupportedException)
         {
-            _cpu = null;
             Context.GetLogger().Error("PMD {0}: not pinned to CPU {1} (datapath.pmd-cpu-mask): {2}", _id, cpu, e.Message);
         }
     }
