@@ -27,7 +27,7 @@ internal static class PlacementText
 
         foreach (var node in view.Nodes)
         {
-            sb.Append(C, $"  {node.Node}{(node.Self ? " (this node)" : string.Empty)}: {node.Shards.Count} shards{(node.Shards.Count > 0 ? ": " + Ranges(node.Shards) : string.Empty)}\n");
+            sb.Append(C, $"  {node.Node}{(node.Self ? " (this node)" : string.Empty)}: {node.Shards.Count} shards{(node.Shards.Count > 0 ? ": " + NumberRanges.Format(node.Shards) : string.Empty)}\n");
             if (node.Handoffs is { } h)
             {
                 sb.Append(C, $"     hand-offs in={h.HandoffsIn} ({h.ConnectionsIn} connections, {h.BytesIn} bytes, {h.TransferMsIn} ms), out={h.HandoffsOut} ({h.ConnectionsOut} connections)\n");
@@ -43,7 +43,7 @@ internal static class PlacementText
 
         if (view.OwnersAnswered && view.Unplaced.Count > 0)
         {
-            sb.Append(C, $"  moving or not started: {Ranges(view.Unplaced)}\n");
+            sb.Append(C, $"  moving or not started: {NumberRanges.Format(view.Unplaced)}\n");
         }
 
         return sb.ToString();
@@ -70,12 +70,9 @@ internal static class PlacementText
         {
             var shards = r.Replicas.Select(x => x.Shard).Order().ToList();
             int incomplete = r.Replicas.Count(x => !x.Complete);
-            sb.Append(C, $"     replicas held={r.Replicas.Length} (shards {Ranges(shards)}), connections={r.Replicas.Sum(x => (long)x.Connections)}, seeding={incomplete}, last update {r.Replicas.Min(x => x.LagMs)}-{r.Replicas.Max(x => x.LagMs)} ms ago\n");
+            sb.Append(C, $"     replicas held={r.Replicas.Length} (shards {NumberRanges.Format(shards)}), connections={r.Replicas.Sum(x => (long)x.Connections)}, seeding={incomplete}, last update {r.Replicas.Min(x => x.LagMs)}-{r.Replicas.Max(x => x.LagMs)} ms ago\n");
         }
 
         sb.Append(C, $"     replication chunks applied={r.ChunksApplied} ({r.BytesIn} bytes), dropped={r.ChunksDropped}, resyncs={r.ResyncsRequested}, promotions={r.Promotions} ({r.ConnectionsPromoted} connections), started empty={r.StartedEmpty} ({r.ConnectionsLost} connections lost)\n");
     }
-
-    /// <summary>0-3,5,7-8.</summary>
-    internal static string Ranges(IReadOnlyList<int> sorted) => NumberRanges.Format(sorted);
 }
