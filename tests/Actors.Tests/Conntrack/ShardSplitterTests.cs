@@ -75,6 +75,43 @@ public sealed class ShardSplitterTests
         Assert.Equal(1, Enumerable.Range(0, 8).Count(s => splitter.GroupOfShard(s) >= 0));
     }
 
+    [Fact]
+    public void Inputs_that_all_reach_one_shard_are_one_group_in_arrival_order_without_the_invalid_ones()
+    {
+        var inputs = Inputs(8);
+        inputs[2].InvalidReason = ConntrackCounter.NotIp;
+        inputs[7].InvalidReason = ConntrackCounter.NotIp;
+        var splitter = new ShardSplitter(1);
+
+        int groups = splitter.Split(inputs);
+
+        Assert.Equal(1, groups);
+        Assert.Equal(0, splitter.ShardOf(0));
+        Assert.Equal(0, splitter.GroupOfShard(0));
+        Assert.Equal([0, 1, 3, 4, 5, 6], splitter.Group(0).ToArray());
+        Assert.Equal([2, 7], splitter.Invalid.ToArray());
+    }
+
+    [Fact]
+    public void A_split_over_many_shards_after_a_split_to_one_groups_as_if_it_were_the_first()
+    {
+        var inputs = Inputs(40);
+        var splitter = new ShardSplitter(4);
+        var single = inputs.Where(i => ConntrackShards.ShardOf(i.ShardHash, 4) == 3).ToArray();
+        Assert.Equal(1, splitter.Split(single));
+        Assert.Equal(3, splitter.ShardOf(0));
+
+        int groups = splitter.Split(inputs);
+
+        var fresh = new ShardSplitter(4);
+        Assert.Equal(fresh.Split(inputs), groups);
+        foreach (int g in Enumerable.Range(0, groups))
+        {
+            Assert.Equal(fresh.ShardOf(g), splitter.ShardOf(g));
+            Assert.Equal(fresh.Group(g).ToArray(), splitter.Group(g).ToArray());
+        }
+    }
+
     private static ConntrackInput[] Inputs(int count) =>
         CaptureInputs.Read("many-conns.pcap").Select(x => x.Input).Where(i => i.IsValid).DistinctBy(i => i.ShardHash).Take(count).ToArray();
 }
