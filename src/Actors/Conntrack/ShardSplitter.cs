@@ -67,25 +67,6 @@ public sealed class ShardSplitter
             }
         }
 
-        if (_touchedCount == 1)
-        {
-            // One shard (every batch of a PMD that hosts its queues' shards): the group is the valid
-            // inputs in arrival order, no counting sort needed.
-            int only = _touched[0];
-            _groupOfShard[only] = 0;
-            _shardStart[only] = 0;
-            int next = 0;
-            for (int i = 0; i < inputs.Length; i++)
-            {
-                if (_shardOfInput[i] >= 0)
-                {
-                    _order[next++] = i;
-                }
-            }
-
-            return 1;
-        }
-
         Array.Sort(_touched, 0, _touchedCount);
         int offset = 0;
         for (int g = 0; g < _touchedCount; g++)
