@@ -73,7 +73,8 @@ def ours(cell, n, protocol):
         return None
     return dict(side='ours', cell=cell, n=n, protocol=protocol, mpps=d['mpps'], cpu_s_per_m=d['cpu_seconds_per_million_packets'],
                 pmd_ns=d['pmd_ns_per_packet'], alloc_b=d['allocated_bytes_per_packet'], gc_per_m=d['gc_per_million_packets'],
-                ct_msgs=d['ct_messages_per_packet'], drops=d['drops'], ct_invalid=d['ct_invalid'], load=os.getloadavg()[0])
+                ct_msgs=d['ct_messages_per_packet'], drops=d['drops'], ct_invalid=d['ct_invalid'], load=os.getloadavg()[0],
+                per_pmd=d.get('per_pmd'))
 
 
 def ovs_memif(n):

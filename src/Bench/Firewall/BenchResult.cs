@@ -60,4 +60,10 @@ internal sealed record BenchResult(
 
     /// <summary>Garbage collections (all generations) per million received packets.</summary>
     public double GcPerMillionPackets { get; init; }
+
+    /// <summary>Each PMD's received rate and time per packet, by PMD number.</summary>
+    public IReadOnlyList<PmdRate> PerPmd { get; init; } = [];
 }
+
+/// <summary>One PMD's share of a bench window: received Mpps and PMD ns per packet.</summary>
+internal sealed record PmdRate(int Pmd, double Mpps, double NsPerPacket);

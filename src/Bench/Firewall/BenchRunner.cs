@@ -123,7 +123,22 @@ internal static class BenchRunner
             CpuSecondsPerMillionPackets = rx == 0 ? 0 : (after.CpuTime - before.CpuTime).TotalSeconds / (rx / 1e6),
             AllocatedBytesPerPacket = PerPacket(after.AllocatedBytes - before.AllocatedBytes, rx),
             GcPerMillionPackets = rx == 0 ? 0 : (after.Collections - before.Collections) / (rx / 1e6),
+            PerPmd = PerPmd(before, after, seconds),
         };
+    }
+
+    /// <summary>Each PMD's own rate and time per packet over the window, by PMD number (what pmd-stats-show gives per PMD): an uneven share or one slow core shows here.</summary>
+    private static IReadOnlyList<PmdRate> PerPmd(Snapshot before, Snapshot after, double seconds)
+    {
+        var rates = new List<PmdRate>();
+        foreach (var (pmd, end) in after.PerPmd.OrderBy(p => p.Key))
+        {
+            var start = before.PerPmd.GetValueOrDefault(pmd);
+            long rx = end.Packets - start.Packets;
+            rates.Add(new PmdRate(pmd, rx / seconds / 1e6, rx == 0 ? 0 : (end.ProcessingNs - start.ProcessingNs) / (double)rx));
+        }
+
+        return rates;
     }
 
     private static double PerPacket(long count, long packets) => packets == 0 ? 0 : count / (double)packets;
@@ -179,7 +194,8 @@ internal static class BenchRunner
             pmds.Sum(p => p.HostedShards),
             process.Cpu,
             process.Allocated,
-            process.Collections);
+            process.Collections,
+            pmds.ToDictionary(p => p.Pmd, p => (p.Pipeline.PacketsReceived, p.Pipeline.ProcessingNs)));
     }
 
     private sealed record Snapshot(
@@ -201,5 +217,6 @@ internal static class BenchRunner
         int HostedShards,
         TimeSpan CpuTime,
         long AllocatedBytes,
-        long Collections);
+        long Collections,
+        IReadOnlyDictionary<int, (long Packets, long ProcessingNs)> PerPmd);
 }
