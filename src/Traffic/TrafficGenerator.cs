@@ -50,15 +50,28 @@ public sealed partial class TrafficGenerator
     private readonly ushort _mss;
     private readonly int _clientLanes;
     private readonly int _serverLanes;
+    private readonly ConnectionShare? _share;
+    private readonly long _ratePps;
     private TrafficRandom _random;
 
-    public TrafficGenerator(TrafficProfile profile, ulong seed)
+    /// <param name="share">This generator's part of a generator split by receive side (<see cref="ConnectionShare"/>): it keeps
+    /// only the share's connections, at its share of the rate. Null: every connection.</param>
+    public TrafficGenerator(TrafficProfile profile, ulong seed, ConnectionShare? share = null)
     {
         ArgumentNullException.ThrowIfNull(profile);
         profile.Validate();
+        if (share is not null && share.Total != profile.Connections)
+        {
+            throw new ArgumentException($"The share is of {share.Total} connections; the profile has {profile.Connections}.", nameof(share));
+        }
+
         _profile = profile;
+        _share = share;
         _random = new TrafficRandom(seed);
-        int n = profile.Connections;
+        int n = share?.Slots.Count ?? profile.Connections;
+
+        // A part with connections but a share that rounds to nothing still sends (1 pps), not unpaced.
+        _ratePps = share is null || profile.RatePps == 0 ? profile.RatePps : Math.Max(n == 0 ? 0 : 1, share.ShareOf(profile.RatePps));
         _connections = new TrafficConnection[n];
         _byInitiator = new Dictionary<ulong, int>(n);
         _activity = new ActivityList(n);
@@ -74,8 +87,8 @@ public sealed partial class TrafficGenerator
 
         _timeoutNs = profile.ConnectionTimeout.Ticks * 100;
         _mss = (ushort)Math.Min(profile.Mtu - FrameWriter.Ipv4Length - FrameWriter.TcpLength, ushort.MaxValue);
-        _clientLanes = Lanes(n, profile.ClientNetwork);
-        _serverLanes = Lanes(n, profile.ServerNetwork);
+        _clientLanes = Lanes(profile.Connections, profile.ClientNetwork);
+        _serverLanes = Lanes(profile.Connections, profile.ServerNetwork);
         for (int slot = 0; slot < n; slot++)
         {
             Start(slot, 0);
@@ -86,7 +99,7 @@ public sealed partial class TrafficGenerator
 
     public TrafficStats Stats { get; } = new();
 
-    /// <summary>Connections alive now (always <see cref="TrafficProfile.Connections"/>: every ended one is replaced).</summary>
+    /// <summary>Connections alive now (always <see cref="TrafficProfile.Connections"/>, or the share's: every ended one is replaced).</summary>
     public int ActiveConnections => _byInitiator.Count;
 
     /// <summary>Frames the host behind <paramref name="port"/> has queued and not yet handed out.</summary>
@@ -109,9 +122,9 @@ public sealed partial class TrafficGenerator
 
         long budget = PacketBatch.MaxSize - batch.Count;
         ref var pacer = ref _pacers[port - 1];
-        if (_profile.RatePps > 0)
+        if (_ratePps > 0)
         {
-            budget = Math.Min(budget, pacer.Due(nowNs, _profile.RatePps));
+            budget = Math.Min(budget, pacer.Due(nowNs, _ratePps));
         }
 
         int added = 0;
@@ -141,12 +154,12 @@ public sealed partial class TrafficGenerator
             _activity.Touch(segment.Slot, nowNs);
         }
 
-        if (_profile.RatePps > 0)
+        if (_ratePps > 0)
         {
             pacer.Sent(added);
             if (queue.Count == 0)
             {
-                pacer.Forfeit(nowNs, _profile.RatePps);
+                pacer.Forfeit(nowNs, _ratePps);
             }
         }
 
@@ -196,17 +209,15 @@ public sealed partial class TrafficGenerator
         c.ResponderCloses = _random.Chance(50);
         c.Reset = c.Protocol == TrafficProtocol.Tcp && _random.Chance(_profile.ResetPercent);
 
+        // Addresses and port lanes come from the profile's slot: a split generator's parts never share one.
+        int profileSlot = _share is null ? slot : _share.Slots[slot];
         var initiatorNet = fromServer ? _profile.ServerNetwork : _profile.ClientNetwork;
         var responderNet = fromServer ? _profile.ClientNetwork : _profile.ServerNetwork;
-        c.InitiatorIp = initiatorNet.Host(slot);
-        c.ResponderIp = responderNet.Host(slot);
-        c.InitiatorL4 = AllocatePort(slot, generation, c.Protocol, c.InitiatorIp, initiatorNet.HostCount, fromServer ? _serverLanes : _clientLanes);
-        c.ResponderL4 = c.Protocol switch
-        {
-            TrafficProtocol.Tcp => _profile.TcpServicePort,
-            TrafficProtocol.Udp => _profile.UdpServicePort,
-            _ => c.InitiatorL4,
-        };
+        c.InitiatorIp = initiatorNet.Host(profileSlot);
+        c.ResponderIp = responderNet.Host(profileSlot);
+        ushort servicePort = c.Protocol == TrafficProtocol.Tcp ? _profile.TcpServicePort : _profile.UdpServicePort;
+        c.InitiatorL4 = AllocatePort(profileSlot, generation, c.Protocol, c.InitiatorIp, initiatorNet.HostCount, fromServer ? _serverLanes : _clientLanes, c.ResponderIp, servicePort);
+        c.ResponderL4 = c.Protocol == TrafficProtocol.Icmp ? c.InitiatorL4 : servicePort;
         c.InitiatorSeq = (uint)_random.Next();
         c.ResponderSeq = (uint)_random.Next();
         _byInitiator.Add(InitiatorKey(c.Protocol, c.InitiatorIp, c.InitiatorL4), slot);
@@ -220,15 +231,19 @@ public sealed partial class TrafficGenerator
     /// An initiator port no live connection of the same initiator address uses: slots sharing an
     /// address start in distinct lanes and step through the range by the number of lanes, so a
     /// slot's ports repeat only after about 64512 / lanes connections; a rare clash is probed past.
+    /// A part of a split generator also probes past ports that would put the connection in another
+    /// part's queues (one in every few, as many as there are parts).
     /// </summary>
-    private ushort AllocatePort(int slot, int generation, TrafficProtocol protocol, uint ip, int hosts, int lanes)
+    private ushort AllocatePort(int slot, int generation, TrafficProtocol protocol, uint ip, int hosts, int lanes, uint responderIp, ushort servicePort)
     {
         long start = (slot / hosts) + ((long)lanes * generation);
         int offset = (int)(start % EphemeralPorts);
         for (int i = 0; i < EphemeralPorts; i++)
         {
             ushort port = (ushort)(FirstEphemeralPort + ((offset + i) % EphemeralPorts));
-            if (port != _profile.UdpServicePort && !_byInitiator.ContainsKey(InitiatorKey(protocol, ip, port)))
+            if (port != _profile.UdpServicePort
+                && !_byInitiator.ContainsKey(InitiatorKey(protocol, ip, port))
+                && (_share is null || _share.Owns(protocol, ip, port, responderIp, protocol == TrafficProtocol.Icmp ? port : servicePort)))
             {
                 return port;
             }

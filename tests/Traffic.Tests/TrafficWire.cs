@@ -25,9 +25,9 @@ internal sealed class TrafficWire
     /// </summary>
     public static FrameSizeRange EveryLength { get; } = new(FrameSizeRange.Minimum, 1514);
 
-    public TrafficWire(TrafficProfile profile, ulong seed = 1)
+    public TrafficWire(TrafficProfile profile, ulong seed = 1, ConnectionShare? share = null)
     {
-        Generator = new TrafficGenerator(profile, seed);
+        Generator = new TrafficGenerator(profile, seed, share);
     }
 
     public TrafficGenerator Generator { get; }

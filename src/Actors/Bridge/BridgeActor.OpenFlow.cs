@@ -193,7 +193,7 @@ public sealed partial class BridgeActor
 
     private void HandleDescribePorts()
     {
-        var actors = _ports.Values.Select(l => l.Actor).Distinct().ToArray();
+        var actors = PortActors();
         long id = ++_nextRequest;
         _describeRequests[id] = Sender;
         var gatherer = Context.ActorOf(PmdGatherActor<PortActorStatistics>.Props(id, actors.Length, _settings.GatherTimeout));
@@ -211,15 +211,7 @@ public sealed partial class BridgeActor
             return false;
         }
 
-        var counters = new Dictionary<uint, PortStatistics>();
-        foreach (var answer in gathered.Answers)
-        {
-            foreach (var port in answer.Ports)
-            {
-                counters[port.Port] = port;
-            }
-        }
-
+        var counters = SumCounters(gathered);
         var uptime = DateTimeOffset.UtcNow - _started;
         var infos = _ports.Values.Select(Describe).ToArray();
         var stats = _ports.Keys.Select(n => counters.TryGetValue(n, out var c)

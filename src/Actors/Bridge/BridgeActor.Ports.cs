@@ -91,7 +91,7 @@ public sealed partial class BridgeActor
     private void HandleShowPorts()
     {
         var ports = _ports.Values.Select(l => new PortDescription(l.Port, NameOf(l), l.Type ?? "unknown", null)).ToArray();
-        var actors = _ports.Values.Select(l => l.Actor).Distinct().ToArray();
+        var actors = PortActors();
         if (actors.Length == 0)
         {
             Sender.Tell(new PortsShown(ports));
@@ -119,17 +119,17 @@ public sealed partial class BridgeActor
             return;
         }
 
-        var counters = new Dictionary<uint, PortStatistics>();
-        foreach (var answer in gathered.Answers)
-        {
-            foreach (var port in answer.Ports)
-            {
-                counters[port.Port] = port;
-            }
-        }
-
+        var counters = SumCounters(gathered);
         pending.ReplyTo.Tell(new PortsShown(pending.Ports.Select(p => p with { Counters = counters.GetValueOrDefault(p.Number) }).ToArray()));
     }
+
+    /// <summary>Every actor serving a port: a port split by PMD has one per PMD, each counting its share.</summary>
+    private IActorRef[] PortActors() =>
+        _ports.Values.SelectMany(l => l.PerPmd is { } lanes ? lanes.Select(lane => lane.Actor).Prepend(l.Actor) : [l.Actor]).Distinct().ToArray();
+
+    /// <summary>Each port's counters over the actors that serve it (the parts of a split port added up).</summary>
+    private static Dictionary<uint, PortStatistics> SumCounters(PmdAnswersGathered<PortActorStatistics> gathered) =>
+        PortStatistics.SumByPort(gathered.Answers.SelectMany(a => a.Ports)).ToDictionary(p => p.Port);
 
     private void HandleTerminated(Terminated message)
     {

@@ -21,6 +21,10 @@ namespace Actors.Ports;
 /// The datapath clock of a received <c>PathBatch</c> is the scheduler's time in Unix milliseconds
 /// (virtual under the TestKit's scheduler); the generator's clock is the same time since the start.
 /// With a frame limit the traffic is finite: a drain lets it run to the limit.
+///
+/// Split by PMD (<see cref="StartPerPmd"/>), one actor per PMD sends only the connections its PMD's
+/// queues receive (<see cref="ConnectionShare"/>), as a PMD thread polls its own queues: with the
+/// PMD's dedicated thread, a frame is then written, switched and answered on one core.
 /// </summary>
 public sealed class GeneratorPortActor : PortActor, IWithTimers
 {
@@ -45,13 +49,14 @@ public sealed class GeneratorPortActor : PortActor, IWithTimers
     private long _framesGenerated;
     private int _firstPort;
 
-    public GeneratorPortActor(GeneratorPortSettings settings, IReadOnlyList<IActorRef> pmds, ConcurrentBatchPool batches, PortPools pools)
+    /// <param name="share">The connections of this actor's part when the ports are split by PMD; null: all of them.</param>
+    public GeneratorPortActor(GeneratorPortSettings settings, IReadOnlyList<IActorRef> pmds, ConcurrentBatchPool batches, PortPools pools, ConnectionShare? share = null)
         : base(PortNumbers, pmds, batches, pools, finite: settings?.MaxFrames > 0)
     {
         ArgumentNullException.ThrowIfNull(settings);
         settings.Validate();
         _settings = settings;
-        _generator = new TrafficGenerator(settings.Profile, settings.Seed);
+        _generator = new TrafficGenerator(settings.Profile, settings.Seed, share);
         _queues = new ReceiveQueues(Ports, settings.QueuesPerPort, settings.Window, pmds, batches, Self);
         for (int i = 0; i < Ports; i++)
         {
@@ -76,6 +81,39 @@ public sealed class GeneratorPortActor : PortActor, IWithTimers
         var pools = PortPools.PerPort(Ports, settings.ReceivePoolSize, settings.TransmitPoolSize, settings.PacketCapacity);
         var props = Akka.Actor.Props.Create(() => new GeneratorPortActor(settings, pmds, batches, pools));
         return StartActor(factory, props, name, PortNumbers, pools, TypeName);
+    }
+
+    /// <summary>
+    /// Ports 1 and 2 split by PMD: one actor per PMD (named "<paramref name="name"/>-i"), on that PMD's
+    /// dispatcher when it has its own thread (<paramref name="dispatchers"/>; null: the default
+    /// dispatcher), each with the connections its PMD's queues receive, its share of the rate and of
+    /// the frame limit, its own pools, and the links that lead that PMD's output back to it. With
+    /// symmetric RSS both directions of a connection meet on one PMD, which hosts its conntrack shard.
+    /// </summary>
+    public static SplitPortHandle StartPerPmd(IActorRefFactory factory, GeneratorPortSettings settings, IReadOnlyList<IActorRef> pmds, IReadOnlyList<string>? dispatchers, Func<int, ConcurrentBatchPool> batchesOf, string name)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(pmds);
+        ArgumentNullException.ThrowIfNull(batchesOf);
+        settings.Validate();
+        if (dispatchers is not null && dispatchers.Count != pmds.Count)
+        {
+            throw new ArgumentException($"{dispatchers.Count} dispatchers for {pmds.Count} PMDs.", nameof(dispatchers));
+        }
+
+        var shares = ConnectionShare.Split(settings.Profile, pmds.Count, ReceiveQueues.PmdPlacement(settings.QueuesPerPort, pmds.Count));
+        var parts = new PortHandle[pmds.Count];
+        for (int pmd = 0; pmd < parts.Length; pmd++)
+        {
+            var share = shares[pmd];
+            var part = settings with { MaxFrames = share.ShareOf(settings.MaxFrames) };
+            var pools = PortPools.PerPort(Ports, part.ReceivePoolSize, part.TransmitPoolSize, part.PacketCapacity);
+            var batches = batchesOf(pmd);
+            var props = Akka.Actor.Props.Create(() => new GeneratorPortActor(part, pmds, batches, pools, share));
+            parts[pmd] = StartActor(factory, dispatchers is null ? props : props.WithDispatcher(dispatchers[pmd]), $"{name}-{pmd}", PortNumbers, pools, TypeName);
+        }
+
+        return SplitPortHandle.Join(parts);
     }
 
     private protected override bool OnStart()

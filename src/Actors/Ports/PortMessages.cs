@@ -11,7 +11,22 @@ namespace Actors.Ports;
 public sealed record PortHandle(IActorRef Actor, IReadOnlyList<PortLink> Links, PortPools Pools);
 
 /// <summary>Ports split by PMD: one port actor per PMD (<see cref="Parts"/>, at the PMD's index), each on its PMD's thread; <see cref="Links"/> lead each PMD to its own part.</summary>
-public sealed record SplitPortHandle(IReadOnlyList<PortHandle> Parts, IReadOnlyList<PortLink> Links);
+public sealed record SplitPortHandle(IReadOnlyList<PortHandle> Parts, IReadOnlyList<PortLink> Links)
+{
+    /// <summary>The parts (at their PMD's index, each serving the same ports) joined: each port's link names part 0 and leads PMD i to part i.</summary>
+    public static SplitPortHandle Join(IReadOnlyList<PortHandle> parts)
+    {
+        ArgumentNullException.ThrowIfNull(parts);
+        ArgumentOutOfRangeException.ThrowIfZero(parts.Count, nameof(parts));
+        var links = new PortLink[parts[0].Links.Count];
+        for (int i = 0; i < links.Length; i++)
+        {
+            links[i] = parts[0].Links[i] with { PerPmd = parts.Select(p => new PortLane(p.Actor, p.Pools.Transmit[i])).ToArray() };
+        }
+
+        return new SplitPortHandle(parts, links);
+    }
+}
 
 /// <summary>Starts (or resumes) feeding frames to the PMDs.</summary>
 public sealed record StartTraffic : INoSerializationVerificationNeeded

@@ -2,6 +2,7 @@ using Actors.PacketPath;
 using Akka.Actor;
 using Datapath.Flow;
 using Datapath.Packets;
+using Traffic;
 
 namespace Actors.Ports;
 
@@ -87,6 +88,27 @@ internal sealed class ReceiveQueues
 
     /// <summary>The PMD serving queue <paramref name="queue"/> of any port.</summary>
     public int PmdOfQueue(int queue) => queue % _pmds.Count;
+
+    /// <summary>
+    /// The PMD whose queues receive a connection's frames (either direction), as <see cref="QueueOf"/>
+    /// places its frames: for a generator split by PMD (<see cref="ConnectionShare"/>).
+    /// </summary>
+    public static ConnectionPlacement PmdPlacement(int queuesPerPort, int pmds)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(queuesPerPort, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(pmds, 1);
+        return (protocol, addressA, portA, addressB, portB) =>
+        {
+            if (queuesPerPort == 1)
+            {
+                return 0;
+            }
+
+            bool ports = ConnectionHash.PlacesByPorts(protocol);
+            uint hash = ConnectionHash.SymmetricHash(0, protocol, addressA, ports ? portA : (ushort)0, addressB, ports ? portB : (ushort)0);
+            return (int)(hash % (uint)queuesPerPort) % pmds;
+        };
+    }
 
     /// <summary>The receive queue of a frame: its RSS hash (Toeplitz, as a NIC) modulo the queues.</summary>
     public int QueueOf(ReadOnlySpan<byte> frame, uint inPort)

@@ -138,13 +138,7 @@ public sealed class StreamPortActor : PortActor, IWithTimers
             parts[pmd] = Start(factory, settings with { OnlyPmd = pmd }, pmds, batchesOf(pmd), $"{name}-{pmd}", dispatchers[pmd]);
         }
 
-        var links = new PortLink[Ports];
-        for (int i = 0; i < Ports; i++)
-        {
-            links[i] = parts[0].Links[i] with { PerPmd = parts.Select(p => new PortLane(p.Actor, p.Pools.Transmit[i])).ToArray() };
-        }
-
-        return new SplitPortHandle(parts, links);
+        return SplitPortHandle.Join(parts);
     }
 
     /// <summary>Data frames flow only once every connection is established.</summary>

@@ -5,6 +5,12 @@ namespace Actors.Ports;
 /// <summary>Connections of one protocol by outcome (a copy of <see cref="TrafficStats"/>' counters).</summary>
 public sealed record ProtocolCounts(long Opened, long Completed, long Reset, long TimedOut)
 {
+    public ProtocolCounts Add(ProtocolCounts other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        return new(Opened + other.Opened, Completed + other.Completed, Reset + other.Reset, TimedOut + other.TimedOut);
+    }
+
     internal static ProtocolCounts From(TrafficStats stats, TrafficProtocol protocol) =>
         new(stats.Opened(protocol), stats.Completed(protocol), stats.Reset(protocol), stats.TimedOut(protocol));
 }
@@ -26,6 +32,30 @@ public sealed record TrafficSummary(
     public long Completed => Tcp.Completed + Udp.Completed + Icmp.Completed;
 
     public long TimedOut => Tcp.TimedOut + Udp.TimedOut + Icmp.TimedOut;
+
+    /// <summary>The generators of a port split by PMD taken together; null when none of the parts has a generator.</summary>
+    public static TrafficSummary? Sum(IEnumerable<TrafficSummary?> parts)
+    {
+        ArgumentNullException.ThrowIfNull(parts);
+        TrafficSummary? sum = null;
+        foreach (var part in parts)
+        {
+            if (part is null)
+            {
+                continue;
+            }
+
+            sum = sum is null ? part : new TrafficSummary(
+                sum.Tcp.Add(part.Tcp),
+                sum.Udp.Add(part.Udp),
+                sum.Icmp.Add(part.Icmp),
+                sum.RepliesSent + part.RepliesSent,
+                sum.Ignored + part.Ignored,
+                sum.QueueOverflows + part.QueueOverflows);
+        }
+
+        return sum;
+    }
 
     public static TrafficSummary From(TrafficStats stats)
     {

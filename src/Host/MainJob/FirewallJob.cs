@@ -125,11 +125,18 @@ internal static class FirewallJob
             return new BridgePorts(node.Bridge);
         }
 
-        var handle = settings.Pcap is { } pcap
-            ? PcapPortActor.Start(cluster.System, pcap, node.Pmds, node.Batches, "pcap")
-            : GeneratorPortActor.Start(cluster.System, settings.Generator, node.Pmds, node.Batches, "generator");
-        await node.UsePortsAsync(handle.Links, Patience).ConfigureAwait(false);
-        return new ActorPorts(handle.Actor);
+        if (settings.Pcap is { } pcap)
+        {
+            var handle = PcapPortActor.Start(cluster.System, pcap, node.Pmds, node.Batches, "pcap");
+            await node.UsePortsAsync(handle.Links, Patience).ConfigureAwait(false);
+            return new ActorPorts([handle.Actor]);
+        }
+
+        // A generator per PMD, each sending the connections its PMD receives (on the PMD's thread when
+        // it has one): one generator for all PMDs was the job's bottleneck, and every frame crossed cores.
+        var split = GeneratorPortActor.StartPerPmd(cluster.System, settings.Generator, node.Pmds, node.PmdDispatchers, node.BatchesOf, "generator");
+        await node.UsePortsAsync(split.Links, Patience).ConfigureAwait(false);
+        return new ActorPorts(split.Parts.Select(p => p.Actor).ToArray());
     }
 
     private abstract class JobPorts
@@ -142,14 +149,35 @@ internal static class FirewallJob
         public abstract Task<object?> DrainAsync();
     }
 
-    /// <summary>One port actor serving both ports (generator, pcap).</summary>
-    private sealed class ActorPorts(IActorRef actor) : JobPorts
+    /// <summary>Port actors serving both ports: a pcap port, or a generator's parts (one per PMD), whose counters add up.</summary>
+    private sealed class ActorPorts(IReadOnlyList<IActorRef> actors) : JobPorts
     {
-        public override void Start() => actor.Tell(StartTraffic.Instance);
+        public override void Start()
+        {
+            foreach (var actor in actors)
+            {
+                actor.Tell(StartTraffic.Instance);
+            }
+        }
 
-        public override Task<PortActorStatistics> StatisticsAsync() => actor.Ask<PortActorStatistics>(GetPortStatistics.Instance, Patience);
+        public override async Task<PortActorStatistics> StatisticsAsync() =>
+            Sum(await Task.WhenAll(actors.Select(a => a.Ask<PortActorStatistics>(GetPortStatistics.Instance, Patience))).ConfigureAwait(false));
 
-        public override async Task<object?> DrainAsync() => await actor.Ask<object>(DrainAndReport.Instance, Patience).ConfigureAwait(false);
+        /// <summary>Every part drained: their statistics added up; otherwise the first other answer (a failure).</summary>
+        public override async Task<object?> DrainAsync()
+        {
+            var answers = await Task.WhenAll(actors.Select(a => a.Ask<object>(DrainAndReport.Instance, Patience))).ConfigureAwait(false);
+            if (answers.FirstOrDefault(a => a is not PortDrained) is { } notDrained)
+            {
+                return notDrained;
+            }
+
+            return new PortDrained(Sum(answers.Cast<PortDrained>().Select(d => d.Statistics).ToArray()));
+        }
+
+        private static PortActorStatistics Sum(IReadOnlyList<PortActorStatistics> parts) => parts.Count == 1
+            ? parts[0]
+            : new PortActorStatistics(PortStatistics.SumByPort(parts.SelectMany(p => p.Ports)), TrafficSummary.Sum(parts.Select(p => p.Traffic)), null);
     }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using Actors.Bridge;
 using Actors.Cluster;
 using Actors.Node;
 using Actors.Pmd;
@@ -92,6 +93,58 @@ public sealed class GeneratorFirewallTests
         Assert.Equal(0, stats[1].RxDropped + stats[2].RxDropped);
         PacketAccounting.AssertEveryPacketAccountedFor(stats.Ports, pmdStats, droppedByFlows: 0);
         PacketAccounting.AssertPoolsFull(port);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Split_by_PMD_each_generator_feeds_only_its_own_PMD_and_the_parts_together_keep_the_profile(bool dedicatedThreads)
+    {
+        // 40 connections over two PMDs (one queue each per port), a frame limit of 6,001 to share.
+        var profile = Defaults.TrafficProfile with { Connections = 40, ConnectionTimeout = TimeSpan.FromSeconds(30) };
+        var settings = Defaults.GeneratorPortSettings with { Profile = profile, QueuesPerPort = 2, MaxFrames = 6001 };
+        await using var cluster = await DatapathCluster.StartAsync(TestConfigs.Cluster(), Defaults.ConntrackSettings, upTimeout: Patience);
+        var node = DatapathNode.Start(cluster, 2, Defaults.PmdSettings with { DedicatedThreads = dedicatedThreads }, Defaults.BridgeSettings);
+        var split = GeneratorPortActor.StartPerPmd(cluster.System, settings, node.Pmds, node.PmdDispatchers, node.BatchesOf, "split-generator");
+        await node.UsePortsAsync(split.Links, Patience);
+        await node.UseFlowsAsync(ActorReplayTests.Firewall(), Patience);
+        foreach (var part in split.Parts)
+        {
+            part.Actor.Tell(StartTraffic.Instance);
+        }
+
+        var drained = await Task.WhenAll(split.Parts.Select(p => p.Actor.Ask<PortDrained>(DrainAndReport.Instance, Patience)));
+        var pmdStats = await PacketAccounting.PmdStatisticsAsync(node, Patience);
+        var shown = await node.Bridge.Ask<PortsShown>(ShowPorts.Instance, Patience);
+
+        // Every connection is one part's: each part's frames reached its own PMD only, and every answer
+        // came back to the part that opened the connection (none ignored, none timed out).
+        for (int pmd = 0; pmd < 2; pmd++)
+        {
+            var part = drained[pmd].Statistics;
+            Assert.True(part.Traffic!.Opened > 0, $"part {pmd} opened no connection");
+            Assert.Equal(part[1].RxPackets + part[2].RxPackets, pmdStats.Single(p => p.Pmd == pmd).Pipeline.PacketsReceived);
+            Assert.Equal(0, part.Traffic.Ignored);
+            Assert.Equal(0, part.Traffic.TimedOut);
+            PacketAccounting.AssertPoolsFull(split.Parts[pmd]);
+        }
+
+        // The parts' connections are the profile's, and the frame limit was shared, not multiplied.
+        var generated = drained.Sum(d => d.Statistics.Traffic!.Opened - d.Statistics.Traffic.Completed);
+        Assert.Equal(profile.Connections, generated);
+        long received = drained.Sum(d => d.Statistics[1].RxPackets + d.Statistics[2].RxPackets);
+        Assert.InRange(received, settings.MaxFrames, settings.MaxFrames + (2 * 2 * 32));
+
+        // ovs-ofctl show adds the parts up: each port's counters are the sum over its actors.
+        var summed = PortStatistics.SumByPort(drained.SelectMany(d => d.Statistics.Ports));
+        foreach (var port in shown.Ports)
+        {
+            Assert.Equal(summed.Single(s => s.Port == port.Number), port.Counters);
+        }
+
+        PacketAccounting.AssertEveryPacketAccountedFor(summed, pmdStats, droppedByFlows: 0);
+        await Task.WhenAll(split.Parts.Select(p => p.Actor.GracefulStop(Patience)));
+        await node.StopAsync();
     }
 
     /// <summary>Runs the generator on a fresh node to its frame limit and drains it.</summary>
