@@ -106,7 +106,7 @@ public sealed class GeneratorPortActor : PortActor, IWithTimers
         for (int pmd = 0; pmd < parts.Length; pmd++)
         {
             var share = shares[pmd];
-            var part = settings with { MaxFrames = share.ShareOf(settings.MaxFrames) };
+            var part = settings with { MaxFrames = PartFrameLimit(settings.MaxFrames, share) };
             var pools = PortPools.PerPort(Ports, part.ReceivePoolSize, part.TransmitPoolSize, part.PacketCapacity);
             var batches = batchesOf(pmd);
             var props = Akka.Actor.Props.Create(() => new GeneratorPortActor(part, pmds, batches, pools, share));
@@ -114,6 +114,17 @@ public sealed class GeneratorPortActor : PortActor, IWithTimers
         }
 
         return SplitPortHandle.Join(parts);
+    }
+
+    /// <summary>
+    /// A part's share of the frame limit. A limit of 0 means none, so a part with connections whose
+    /// share rounds to 0 gets 1; a part without connections gets none: it sends nothing, and a
+    /// drain must not wait for a limit it can never reach.
+    /// </summary>
+    internal static long PartFrameLimit(long maxFrames, ConnectionShare share)
+    {
+        ArgumentNullException.ThrowIfNull(share);
+        return maxFrames > 0 && share.Slots.Count > 0 ? Math.Max(1, share.ShareOf(maxFrames)) : 0;
     }
 
     private protected override bool OnStart()

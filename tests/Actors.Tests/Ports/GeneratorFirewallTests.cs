@@ -147,6 +147,33 @@ public sealed class GeneratorFirewallTests
         await node.StopAsync();
     }
 
+    [Theory]
+    [InlineData(1, 5)]
+    [InlineData(3, 2)]
+    public async Task Split_by_PMD_with_fewer_connections_or_frames_than_parts_every_part_still_drains(int connections, long maxFrames)
+    {
+        // One connection leaves a part without any; a limit of 2 over three connections rounds a share to 0.
+        var profile = Defaults.TrafficProfile with { Connections = connections, ConnectionTimeout = TimeSpan.FromSeconds(30) };
+        var settings = Defaults.GeneratorPortSettings with { Profile = profile, QueuesPerPort = 2, MaxFrames = maxFrames };
+        await using var cluster = await DatapathCluster.StartAsync(TestConfigs.Cluster(), Defaults.ConntrackSettings, upTimeout: Patience);
+        var node = DatapathNode.Start(cluster, 2, Defaults.PmdSettings, Defaults.BridgeSettings);
+        var split = GeneratorPortActor.StartPerPmd(cluster.System, settings, node.Pmds, null, node.BatchesOf, "small-split");
+        await node.UsePortsAsync(split.Links, Patience);
+        await node.UseFlowsAsync(ActorReplayTests.Firewall(), Patience);
+        foreach (var part in split.Parts)
+        {
+            part.Actor.Tell(StartTraffic.Instance);
+        }
+
+        var drained = await Task.WhenAll(split.Parts.Select(p => p.Actor.Ask<PortDrained>(DrainAndReport.Instance, Patience)));
+
+        long received = drained.Sum(d => d.Statistics[1].RxPackets + d.Statistics[2].RxPackets);
+        Assert.InRange(received, maxFrames, maxFrames + (2 * 2 * 32));
+        Assert.Equal(connections, drained.Sum(d => d.Statistics.Traffic!.Opened - d.Statistics.Traffic.Completed - d.Statistics.Traffic.TimedOut));
+        await Task.WhenAll(split.Parts.Select(p => p.Actor.GracefulStop(Patience)));
+        await node.StopAsync();
+    }
+
     /// <summary>Runs the generator on a fresh node to its frame limit and drains it.</summary>
     private static async Task<(PortActorStatistics Port, IReadOnlyList<PmdStatistics> Pmds, PortHandle Handle)> Run(int pmdCount, GeneratorPortSettings settings)
     {

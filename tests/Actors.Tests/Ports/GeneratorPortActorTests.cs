@@ -226,6 +226,18 @@ public sealed class GeneratorPortActorTests : Akka.TestKit.Xunit2.TestKit
         return received;
     }
 
+    [Fact]
+    public void A_split_part_s_frame_limit_is_its_share_at_least_one_frame_and_none_for_a_part_without_connections()
+    {
+        // Slot 0 (client address .1) in part 0, slots 1 and 2 in part 1, nothing in part 2.
+        var profile = Defaults.TrafficProfile with { Connections = 3 };
+        var shares = ConnectionShare.Split(profile, 3, (_, a, _, b, _) => (Math.Min(a, b) & 0xFF) == 1 ? 0 : 1);
+
+        Assert.Equal([1L, 2L, 0L], shares.Select(s => GeneratorPortActor.PartFrameLimit(2, s)));
+        Assert.Equal([100L, 200L, 0L], shares.Select(s => GeneratorPortActor.PartFrameLimit(300, s)));
+        Assert.All(shares, s => Assert.Equal(0, GeneratorPortActor.PartFrameLimit(0, s)));
+    }
+
     private PortHandle Start(GeneratorPortSettings settings, IReadOnlyList<TestProbe> pmds) =>
         GeneratorPortActor.Start(Sys, settings, pmds.Select(p => p.Ref).ToArray(), _batches);
 
