@@ -82,19 +82,22 @@ public sealed class PmdDedicatedThreadTests : Akka.TestKit.Xunit2.TestKit
     {
         await using var cluster = await DatapathCluster.StartAsync(TestConfigs.Standalone(), Defaults.ConntrackSettings, "unpinnable");
 
-        Assert.Throws<ArgumentException>(() => DatapathNode.Start(cluster, 1, Defaults.PmdSettings with { Cpus = [0] }, Defaults.BridgeSettings));
+        Assert.Throws<ArgumentException>(() => DatapathNode.Start(cluster, 1, Defaults.PmdSettings with { DedicatedThreads = false, Cpus = [0] }, Defaults.BridgeSettings));
         Assert.Throws<ArgumentException>(() => DatapathNode.Start(cluster, 2, Defaults.PmdSettings with { DedicatedThreads = true, Cpus = [0] }, Defaults.BridgeSettings));
     }
 
     [Fact]
-    public async Task By_default_the_pmds_share_the_default_dispatcher()
+    public async Task By_default_each_pmd_has_a_thread_of_its_own_and_without_them_the_pmds_share_the_default_dispatcher()
     {
-        Assert.False(Defaults.PmdSettings.DedicatedThreads);
+        Assert.True(Defaults.PmdSettings.DedicatedThreads);
         await using var cluster = await DatapathCluster.StartAsync(TestConfigs.Standalone(), Defaults.ConntrackSettings, "pooled");
-        var node = DatapathNode.Start(cluster, 1, Defaults.PmdSettings, Defaults.BridgeSettings);
+        var threaded = DatapathNode.Start(cluster, 2, Defaults.PmdSettings, Defaults.BridgeSettings, "threaded");
+        var pooled = DatapathNode.Start(cluster, 1, Defaults.PmdSettings with { DedicatedThreads = false }, Defaults.BridgeSettings, "pooled");
 
-        Assert.Null(node.PmdDispatchers);
-        await node.StopAsync();
+        Assert.Equal([PmdThreads.DispatcherId(0), PmdThreads.DispatcherId(1)], threaded.PmdDispatchers);
+        Assert.Null(pooled.PmdDispatchers);
+        await pooled.StopAsync();
+        await threaded.StopAsync();
     }
 
     private sealed class ThreadReporter : ReceiveActor

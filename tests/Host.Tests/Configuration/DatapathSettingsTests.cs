@@ -64,7 +64,7 @@ public sealed class DatapathSettingsTests : IDisposable
     [InlineData("datapath.pmd-dedicated-threads = on\ndatapath.pmd-cpu-mask = 0xg", "datapath.pmd-cpu-mask", "not a hexadecimal CPU mask")]
     [InlineData("datapath.pmd-dedicated-threads = on\ndatapath.pmd-cpu-mask = 0x", "datapath.pmd-cpu-mask", "not a hexadecimal CPU mask")]
     [InlineData("datapath.pmd-dedicated-threads = on\ndatapath.pmd-cpu-mask = 0x00", "datapath.pmd-cpu-mask", "names no CPU")]
-    [InlineData("datapath.pmd-cpu-mask = 1", "datapath.pmd-cpu-mask", "needs datapath.pmd-dedicated-threads = on")]
+    [InlineData("datapath.pmd-dedicated-threads = off\ndatapath.pmd-cpu-mask = 1", "datapath.pmd-cpu-mask", "needs datapath.pmd-dedicated-threads = on")]
     [InlineData("datapath.pmd-dedicated-threads = on\ndatapath.pmds = 2\ndatapath.pmd-cpu-mask = 0x1", "datapath.pmd-cpu-mask", "names 1 CPU (0) for 2 PMDs")]
     public void A_bad_value_is_reported_with_its_file_and_key(string line, string key, string problem)
     {

@@ -22,12 +22,22 @@ public sealed partial class MetricsEndpointTests : IDisposable
         int port = TcpListeners.FreePort();
         string config = _scratch.Write("metrics.conf", $"datapath.metrics {{ enabled = on, port = {port} }}\n");
         var (output, error) = (new StringWriter(), new StringWriter());
-        var run = Task.Run(() => Program.Run(["run", "--config", config, "--control", "off", "--duration", "5", "--pmds", "2", "--connections", "20"], output, error));
+        // Ended by the control channel once both scrapes are in (a fixed duration was too short on a loaded machine).
+        string socket = Path.Combine(_scratch.Path, "ctl", "ovs-actors.ctl");
+        var run = Task.Run(() => Program.Run(["run", "--config", config, "--control", socket, "--duration", "120", "--pmds", "2", "--connections", "20"], output, error));
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(20) };
 
-        var first = await ScrapeUntilAsync(http, port, run, HasTraffic, "traffic in the metrics");
-        Assert.Equal([IPAddress.Loopback], TcpListeners.On(port));
-        var later = await ScrapeUntilAsync(http, port, run, s => EveryPmdCounted(s) && Total(s) > Total(first), "every PMD counting, more than at the first scrape");
+        List<Sample> first, later;
+        try
+        {
+            first = await ScrapeUntilAsync(http, port, run, HasTraffic, "traffic in the metrics");
+            Assert.Equal([IPAddress.Loopback], TcpListeners.On(port));
+            later = await ScrapeUntilAsync(http, port, run, s => EveryPmdCounted(s) && Total(s) > Total(first), "every PMD counting, more than at the first scrape");
+        }
+        finally
+        {
+            await Eventually.Until(() => run.IsCompleted || Call("exit", "--target", socket) == 0, "the run told to exit", Patience);
+        }
 
         Assert.Equal(0, await run.WaitAsync(Patience));
         string summary = output.ToString();
