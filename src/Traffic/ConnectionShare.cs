@@ -1,3 +1,5 @@
+using Datapath.Flow;
+
 namespace Traffic;
 
 /// <summary>
@@ -19,10 +21,6 @@ public delegate int ConnectionPlacement(byte ipProtocol, uint addressA, ushort p
 /// </summary>
 public sealed class ConnectionShare
 {
-    private const byte IcmpProtocol = 1;
-    private const byte TcpProtocol = 6;
-    private const byte UdpProtocol = 17;
-
     private readonly ConnectionPlacement _placement;
 
     // Slots of the parts before this one: where its share of a whole starts.
@@ -65,7 +63,7 @@ public sealed class ConnectionShare
 
         for (int slot = 0; slot < profile.Connections; slot++)
         {
-            int part = placement(IcmpProtocol, profile.ClientNetwork.Host(slot), 0, profile.ServerNetwork.Host(slot), 0);
+            int part = placement(IpProtocols.Icmp, profile.ClientNetwork.Host(slot), 0, profile.ServerNetwork.Host(slot), 0);
             if ((uint)part >= (uint)parts)
             {
                 throw new ArgumentException($"The placement put slot {slot} in part {part}; there are {parts}.", nameof(placement));
@@ -97,8 +95,8 @@ public sealed class ConnectionShare
     /// <summary>True when the connection (initiator and responder address and port) is this part's.</summary>
     internal bool Owns(TrafficProtocol protocol, uint initiatorIp, ushort initiatorL4, uint responderIp, ushort responderL4) =>
         protocol == TrafficProtocol.Icmp
-            ? _placement(IcmpProtocol, initiatorIp, 0, responderIp, 0) == Part
-            : _placement(protocol == TrafficProtocol.Tcp ? TcpProtocol : UdpProtocol, initiatorIp, initiatorL4, responderIp, responderL4) == Part;
+            ? _placement(IpProtocols.Icmp, initiatorIp, 0, responderIp, 0) == Part
+            : _placement(protocol == TrafficProtocol.Tcp ? IpProtocols.Tcp : IpProtocols.Udp, initiatorIp, initiatorL4, responderIp, responderL4) == Part;
 
     private static long Floor(long whole, long part, long total) => (long)((Int128)whole * part / total);
 }

@@ -120,10 +120,7 @@ public class ConnectionShareTests
 
     /// <summary>A port's symmetric RSS with one queue per part, as the generator port's is.</summary>
     private static ConnectionPlacement Placement(int parts) => (protocol, a, portA, b, portB) =>
-    {
-        bool ports = ConnectionHash.PlacesByPorts(protocol);
-        return (int)(ConnectionHash.SymmetricHash(0, protocol, a, ports ? portA : (ushort)0, b, ports ? portB : (ushort)0) % (uint)parts);
-    };
+        (int)(ConnectionHash.PlacementHash(protocol, a, portA, b, portB) % (uint)parts);
 
     private static List<string> Frames(TrafficWire wire)
     {

@@ -98,16 +98,7 @@ internal sealed class ReceiveQueues
         ArgumentOutOfRangeException.ThrowIfLessThan(queuesPerPort, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(pmds, 1);
         return (protocol, addressA, portA, addressB, portB) =>
-        {
-            if (queuesPerPort == 1)
-            {
-                return 0;
-            }
-
-            bool ports = ConnectionHash.PlacesByPorts(protocol);
-            uint hash = ConnectionHash.SymmetricHash(0, protocol, addressA, ports ? portA : (ushort)0, addressB, ports ? portB : (ushort)0);
-            return (int)(hash % (uint)queuesPerPort) % pmds;
-        };
+            QueueOfHash(ConnectionHash.PlacementHash(protocol, addressA, portA, addressB, portB), queuesPerPort) % pmds;
     }
 
     /// <summary>The receive queue of a frame: its RSS hash (Toeplitz, as a NIC) modulo the queues.</summary>
@@ -121,8 +112,10 @@ internal sealed class ReceiveQueues
         var metadata = default(PacketMetadata);
         metadata.Reset(inPort);
         FlowExtractor.Extract(frame, in metadata, ref _key, _extraction, out _, out _);
-        return (int)(ConnectionHash.PlacementHash(in _key) % (uint)QueuesPerPort);
+        return QueueOfHash(ConnectionHash.PlacementHash(in _key), QueuesPerPort);
     }
+
+    private static int QueueOfHash(uint placementHash, int queuesPerPort) => (int)(placementHash % (uint)queuesPerPort);
 
     /// <summary>
     /// True when one frame for each queue of a port could be accepted without a refusal: every PMD

@@ -97,6 +97,16 @@ public static class ConnectionHash
         return key.IsIpv6 ? SymmetricHash(0, key.NwProto, key.Ipv6Src, sport, key.Ipv6Dst, dport) : 0;
     }
 
+    /// <summary>
+    /// <see cref="PlacementHash(in FlowKey)"/> of an unfragmented IPv4 connection given by its endpoints
+    /// (either order): the ports count only where the protocol has them (<see cref="PlacesByPorts"/>).
+    /// </summary>
+    public static uint PlacementHash(byte protocol, uint addressA, ushort portA, uint addressB, ushort portB)
+    {
+        bool ports = PlacesByPorts(protocol);
+        return SymmetricHash(0, protocol, addressA, ports ? portA : (ushort)0, addressB, ports ? portB : (ushort)0);
+    }
+
     /// <summary>True for the protocols whose ports are part of a connection's placement (TCP, UDP, SCTP).</summary>
     public static bool PlacesByPorts(byte protocol) => protocol is IpProtocols.Tcp or IpProtocols.Udp or IpProtocols.Sctp;
 

@@ -49,6 +49,21 @@ public sealed class ConnectionHashTests
         Assert.InRange(modulo.Count(u => u) / (double)modulo.Length, 0.61, 0.66);
     }
 
+    [Theory]
+    [InlineData(IpProtocols.Tcp, (ushort)40000, (ushort)80)]
+    [InlineData(IpProtocols.Udp, (ushort)5001, (ushort)1024)]
+    [InlineData(IpProtocols.Sctp, (ushort)9, (ushort)9)]
+    [InlineData(IpProtocols.Icmp, (ushort)8, (ushort)0)]
+    public void Placement_hash_of_an_ipv4_tuple_is_the_placement_hash_of_its_key_either_way_round(byte protocol, ushort portA, ushort portB)
+    {
+        // ICMP's key holds type and code where the ports would be: the tuple's ports must not count there either.
+        var key = new FlowKey { EthType = EtherTypes.Ipv4, NwSrc = 0x0A00_0001, NwDst = 0x0A01_0001, NwProto = protocol, TpSrc = portA, TpDst = portB };
+        uint expected = ConnectionHash.PlacementHash(in key);
+
+        Assert.Equal(expected, ConnectionHash.PlacementHash(protocol, 0x0A00_0001, portA, 0x0A01_0001, portB));
+        Assert.Equal(expected, ConnectionHash.PlacementHash(protocol, 0x0A01_0001, portB, 0x0A00_0001, portA));
+    }
+
     [Fact]
     public void Placement_hash_separates_ports_of_tcp_and_udp_but_not_of_fragments_or_icmp()
     {
