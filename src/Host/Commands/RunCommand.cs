@@ -146,14 +146,16 @@ internal static class RunCommand
                         1);
                 }
 
-                // Fewer packets than connections opened: most never got one through, so the rates
-                // above say nothing of a warmed-up datapath.
-                if (result.Ports.Traffic is { } traffic && result.Ledger.Received < traffic.Opened)
+                // Fewer packets than the generator's connections: most never got one through, so the
+                // rates above say nothing of a warmed-up datapath. (Not connections opened: that count
+                // includes replacements opened as the run ended, before their first frame left.)
+                int concurrent = settings.Generator.Profile.Connections;
+                if (result.Ports.Traffic is not null && result.Ledger.Received < concurrent)
                 {
                     CommandError.Write(
                         error,
                         "run",
-                        string.Create(CultureInfo.InvariantCulture, $"warning: only {result.Ledger.Received} packets for {traffic.Opened} connections opened in {result.Elapsed.TotalSeconds:F1} s: the run ended before its traffic warmed up; give a longer --duration or fewer --connections"),
+                        string.Create(CultureInfo.InvariantCulture, $"warning: only {result.Ledger.Received} packets for {concurrent} connections in {result.Elapsed.TotalSeconds:F1} s: the run ended before its traffic warmed up; give a longer --duration or fewer --connections"),
                         json);
                 }
 

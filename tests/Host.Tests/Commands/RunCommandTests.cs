@@ -247,6 +247,24 @@ public sealed class RunCommandTests : IDisposable
     }
 
     [Fact]
+    public void A_run_too_short_for_its_connections_warns_that_its_traffic_did_not_warm_up()
+    {
+        // Paced at 100 frames a second, a second cannot give 1,000 connections a frame each.
+        string path = _scratch.Write("slow.conf", "datapath.generator.rate-pps = 100\n");
+
+        var (exit, report, error) = Invoke("run", "--config", path, "--duration", "1", "--pmds", "2", "--connections", "1000", "--control", "off", "--format", "json");
+
+        Assert.True(exit == 0, error);
+        using var summary = JsonDocument.Parse(report);
+        long received = summary.RootElement.GetProperty("packets").GetProperty("received").GetInt64();
+        Assert.InRange(received, 1, 999);
+        using var warning = JsonDocument.Parse(error);
+        string message = warning.RootElement.GetProperty("error").GetProperty("message").GetString()!;
+        Assert.StartsWith($"warning: only {received} packets for 1000 connections in ", message, StringComparison.Ordinal);
+        Assert.EndsWith(" s: the run ended before its traffic warmed up; give a longer --duration or fewer --connections", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_run_that_received_nothing_says_so_and_exits_1()
     {
         // A capture with its header and no frame: nothing can go through.
