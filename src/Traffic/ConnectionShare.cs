@@ -26,20 +26,17 @@ public sealed class ConnectionShare
     // Slots of the parts before this one: where its share of a whole starts.
     private readonly int _slotsBefore;
 
-    private ConnectionShare(int part, int parts, int[] slots, int slotsBefore, int total, ConnectionPlacement placement)
+    private ConnectionShare(int part, int[] slots, int slotsBefore, int total, ConnectionPlacement placement)
     {
         Total = total;
         Part = part;
-        Parts = parts;
         Slots = slots;
         _slotsBefore = slotsBefore;
         _placement = placement;
     }
 
-    /// <summary>This part's number, 0 to <see cref="Parts"/> - 1.</summary>
+    /// <summary>This part's number, from 0: the part the placement names.</summary>
     public int Part { get; }
-
-    public int Parts { get; }
 
     /// <summary>The connections of all parts together (the profile's).</summary>
     public int Total { get; }
@@ -76,7 +73,7 @@ public sealed class ConnectionShare
         int before = 0;
         for (int part = 0; part < parts; part++)
         {
-            shares[part] = new ConnectionShare(part, parts, slots[part].ToArray(), before, profile.Connections, placement);
+            shares[part] = new ConnectionShare(part, slots[part].ToArray(), before, profile.Connections, placement);
             before += slots[part].Count;
         }
 

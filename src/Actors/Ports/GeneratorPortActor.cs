@@ -74,13 +74,18 @@ public sealed class GeneratorPortActor : PortActor, IWithTimers
     private bool LimitReached => _settings.MaxFrames > 0 && _framesGenerated >= _settings.MaxFrames;
 
     /// <summary>Starts the actor and makes the links (ports 1 and 2, each with its own transmit pool) for <c>DatapathNode.UsePorts</c>.</summary>
-    public static PortHandle Start(IActorRefFactory factory, GeneratorPortSettings settings, IReadOnlyList<IActorRef> pmds, ConcurrentBatchPool batches, string? name = null)
+    public static PortHandle Start(IActorRefFactory factory, GeneratorPortSettings settings, IReadOnlyList<IActorRef> pmds, ConcurrentBatchPool batches, string? name = null) =>
+        Start(factory, settings, pmds, batches, name, dispatcher: null, share: null);
+
+    /// <param name="dispatcher">The dispatcher to run on (a PMD's thread); null: the default.</param>
+    /// <param name="share">The connections of this part of a split port; null: all of them.</param>
+    private static PortHandle Start(IActorRefFactory factory, GeneratorPortSettings settings, IReadOnlyList<IActorRef> pmds, ConcurrentBatchPool batches, string? name, string? dispatcher, ConnectionShare? share)
     {
         ArgumentNullException.ThrowIfNull(settings);
         settings.Validate();
         var pools = PortPools.PerPort(Ports, settings.ReceivePoolSize, settings.TransmitPoolSize, settings.PacketCapacity);
-        var props = Akka.Actor.Props.Create(() => new GeneratorPortActor(settings, pmds, batches, pools));
-        return StartActor(factory, props, name, PortNumbers, pools, TypeName);
+        var props = Akka.Actor.Props.Create(() => new GeneratorPortActor(settings, pmds, batches, pools, share));
+        return StartActor(factory, dispatcher is null ? props : props.WithDispatcher(dispatcher), name, PortNumbers, pools, TypeName);
     }
 
     /// <summary>
@@ -105,12 +110,8 @@ public sealed class GeneratorPortActor : PortActor, IWithTimers
         var parts = new PortHandle[pmds.Count];
         for (int pmd = 0; pmd < parts.Length; pmd++)
         {
-            var share = shares[pmd];
-            var part = settings with { MaxFrames = PartFrameLimit(settings.MaxFrames, share) };
-            var pools = PortPools.PerPort(Ports, part.ReceivePoolSize, part.TransmitPoolSize, part.PacketCapacity);
-            var batches = batchesOf(pmd);
-            var props = Akka.Actor.Props.Create(() => new GeneratorPortActor(part, pmds, batches, pools, share));
-            parts[pmd] = StartActor(factory, dispatchers is null ? props : props.WithDispatcher(dispatchers[pmd]), $"{name}-{pmd}", PortNumbers, pools, TypeName);
+            var part = settings with { MaxFrames = PartFrameLimit(settings.MaxFrames, shares[pmd]) };
+            parts[pmd] = Start(factory, part, pmds, batchesOf(pmd), $"{name}-{pmd}", dispatchers?[pmd], shares[pmd]);
         }
 
         return SplitPortHandle.Join(parts);

@@ -175,6 +175,7 @@ internal static class FirewallJob
             return new PortDrained(Sum(answers.Cast<PortDrained>().Select(d => d.Statistics).ToArray()));
         }
 
+        // One actor's statistics as they are: a pcap port's progress has no sum over parts.
         private static PortActorStatistics Sum(IReadOnlyList<PortActorStatistics> parts) => parts.Count == 1
             ? parts[0]
             : new PortActorStatistics(PortStatistics.SumByPort(parts.SelectMany(p => p.Ports)), TrafficSummary.Sum(parts.Select(p => p.Traffic)), null);
