@@ -50,6 +50,11 @@ public sealed class ShardSplitter
     {
         Reset(inputs.Length);
         int shards = _shardCount.Length;
+        if (shards == 1)
+        {
+            return SplitOne(inputs);
+        }
+
         for (int i = 0; i < inputs.Length; i++)
         {
             if (!inputs[i].IsValid)
@@ -89,6 +94,40 @@ public sealed class ShardSplitter
         }
 
         return _touchedCount;
+    }
+
+    /// <summary>
+    /// One shard (one per PMD, the default, on a one-PMD node): every valid input is in group 0 in
+    /// arrival order, so no shard is computed and nothing sorted (the general split was 3 % of a
+    /// one-core run's time).
+    /// </summary>
+    private int SplitOne(ReadOnlySpan<ConntrackInput> inputs)
+    {
+        int valid = 0;
+        for (int i = 0; i < inputs.Length; i++)
+        {
+            if (inputs[i].IsValid)
+            {
+                _order[valid++] = i;
+            }
+            else
+            {
+                _shardOfInput[i] = -1;
+                _invalid[_invalidCount++] = i;
+            }
+        }
+
+        if (valid == 0)
+        {
+            return 0;
+        }
+
+        _shardCount[0] = valid;
+        _shardStart[0] = 0;
+        _groupOfShard[0] = 0;
+        _touched[0] = 0;
+        _touchedCount = 1;
+        return 1;
     }
 
     /// <summary>The shard of group <paramref name="group"/>.</summary>

@@ -93,6 +93,27 @@ public sealed class ShardSplitterTests
     }
 
     [Fact]
+    public void A_one_shard_split_of_invalid_inputs_only_has_no_group_and_the_next_split_groups_again()
+    {
+        var inputs = Inputs(4);
+        var splitter = new ShardSplitter(1);
+        splitter.Split(inputs);
+        var invalid = inputs.ToArray();
+        for (int i = 0; i < invalid.Length; i++)
+        {
+            invalid[i].InvalidReason = ConntrackCounter.NotIp;
+        }
+
+        Assert.Equal(0, splitter.Split(invalid));
+        Assert.Equal(-1, splitter.GroupOfShard(0));
+        Assert.Equal([0, 1, 2, 3], splitter.Invalid.ToArray());
+
+        Assert.Equal(1, splitter.Split(inputs.AsSpan(1, 2)));
+        Assert.Equal([0, 1], splitter.Group(0).ToArray());
+        Assert.Empty(splitter.Invalid.ToArray());
+    }
+
+    [Fact]
     public void A_split_over_many_shards_after_a_split_to_one_groups_as_if_it_were_the_first()
     {
         var inputs = Inputs(40);
