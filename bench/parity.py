@@ -45,6 +45,12 @@ ap.add_argument('--render', metavar='PARITY_JSON', help="measure nothing: print 
 ap.add_argument('--memif-ns', default='10000,1000000',
                 help='N at which Open vSwitch is also measured through memif (above 64,000 only that way)')
 a = ap.parse_args()
+if a.render:
+    # Drawn again as it was measured: the run's own N and cells, unless given here.
+    recorded = json.load(open(a.render)).get('args', {})
+    for key in ('ns', 'tcp_ns', 'cells', 'memif_ns'):
+        if key in recorded and '--' + key.replace('_', '-') not in sys.argv:
+            setattr(a, key, recorded[key])
 
 ovs_dir = os.path.join(a.out, 'ovs')
 CELLS = {
@@ -206,6 +212,8 @@ try:
     import matplotlib.pyplot as plt
     ns = numbers(a.ns)
     series = [('ovs', 'ovs', 'Open vSwitch + DPDK (1 PMD core)'), ('ovs', 'ovs-memif', 'Open vSwitch + DPDK, fed over memif')] + [('ours', c, 'ours ' + c) for c in cells]
+    # A series no run measured (memif cells not asked for, --skip-ovs) gets no bar and no legend entry.
+    series = [s for s in series if any(med(s[0], s[1], n, 'udp') for n in ns)]
     fig, ax = plt.subplots(figsize=(9, 4.5))
     width = 0.8 / len(series)
     for i, (side, cell, label) in enumerate(series):
@@ -222,4 +230,5 @@ try:
     print(f"wrote {os.path.join(a.out, 'parity.png')}")
 except ImportError:
     print('no python3-matplotlib: no chart', file=sys.stderr)
-print(f"wrote {os.path.join(a.out, 'parity.json')}")
+if not a.render:
+    print(f"wrote {os.path.join(a.out, 'parity.json')}")
