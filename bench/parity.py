@@ -172,6 +172,8 @@ else:
     if not a.skip_ovs:
         check_ovs_prerequisites()
     build()
+
+
 def add(result, rep):
     if result:
         result['rep'] = rep + 1
@@ -218,7 +220,6 @@ print('|---:|---|' + '---:|' * len(cells))
 for proto, ns in (('udp', a.ns), ('tcp', a.tcp_ns)):
     for n in numbers(ns):
         print(f'| {n:,} | {proto} | ' + ' | '.join(fmt(med('ours', c, n, proto)) for c in cells) + ' |')
-
 
 
 def per_rep():

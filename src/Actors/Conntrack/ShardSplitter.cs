@@ -112,7 +112,6 @@ public sealed class ShardSplitter
             }
             else
             {
-                _shardOfInput[i] = -1;
                 _invalid[_invalidCount++] = i;
             }
         }
