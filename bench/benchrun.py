@@ -1,6 +1,6 @@
 """What bench/parity.py and bench/nat_parity.py share: their common options, the bench build, one
 `bench --json` run, the record of runs (printed and saved as they come) and the medians they print."""
-import json, os, statistics as st, subprocess, sys
+import json, os, shutil, statistics as st, subprocess, sys
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DLL = os.path.join(REPO, 'src/Bench/bin/Release/net10.0/ovs-actors-bench.dll')
@@ -28,6 +28,28 @@ def locked(a):
 
 def build():
     subprocess.run(['dotnet', 'build', '-c', 'Release', os.path.join(REPO, 'src/Bench/Bench.csproj')], check=True, capture_output=True)
+
+
+def check_ovs_dpdk(memif=False, tools=()):
+    """Stops before any run when Open vSwitch with DPDK cannot run here: without DPDK's pcap driver
+    and ring mempool (recommended by Debian's dpdk package, so left out by --no-install-recommends)
+    every Open vSwitch run fails only once its ports are added, and a sitting would measure ours alone.
+    memif: the memif cells' generator too (dpdk-testpmd, Debian's dpdk-dev, over DPDK's memif driver)."""
+    # Open vSwitch's daemons are in /usr/sbin, which is not on a user's PATH on Debian.
+    path = os.environ.get('PATH', '') + ':/usr/sbin:/sbin'
+    missing = [tool for tool in ('ovs-vsctl', 'ovsdb-tool', 'ovsdb-server', 'ovs-appctl', 'ovs-ofctl') + tuple(tools) if shutil.which(tool, path=path) is None]
+    if not os.access('/usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk', os.X_OK):
+        missing.append('ovs-vswitchd-dpdk')
+    libraries = subprocess.run([shutil.which('ldconfig', path=path) or 'ldconfig', '-p'], capture_output=True, text=True).stdout
+    missing += [lib for lib in ('librte_net_pcap.so', 'librte_mempool_ring.so') if lib not in libraries]
+    if memif:
+        missing += [need for need, present in (('librte_net_memif.so', 'librte_net_memif.so' in libraries),
+                                               ('dpdk-testpmd', shutil.which('dpdk-testpmd') is not None)) if not present]
+    if missing:
+        sys.exit(f'{os.path.basename(sys.argv[0])}: Open vSwitch with DPDK cannot run here (missing: ' + ', '.join(missing) + '); install: '
+                 'apt-get install -y openvswitch-switch-dpdk dpdk librte-net-pcap23 librte-mempool-ring23 python3-scapy'
+                 + ''.join(' ' + tool for tool in tools) + ', and for memif '
+                 'cells dpdk-dev librte-net-memif23 (or pass --skip-ovs)')
 
 
 def bench_json(label, cmd):

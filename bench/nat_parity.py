@@ -29,7 +29,7 @@ About 75 s per N and rep.
 """
 import argparse, json, os, subprocess, sys
 
-from benchrun import REPO as repo, DLL as dll, bench_json, build, common_args, fmt, locked, numbers, ratio, Record
+from benchrun import REPO as repo, DLL as dll, bench_json, build, check_ovs_dpdk, common_args, fmt, locked, numbers, ratio, Record
 
 SNAT_ADDRESS = '192.0.2.100'
 FLOWS = {'plain': os.path.join(repo, 'hocon/firewall.flows'), 'snat': os.path.join(repo, 'bench/flows_ct_snat.txt')}
@@ -111,6 +111,8 @@ def ours(cell, n):
                 alloc_b=d['allocated_bytes_per_packet'], load=max(load, os.getloadavg()[0]), problems=problems)
 
 
+if any(c.startswith('ovs') for c in cells):
+    check_ovs_dpdk(tools=('gdb',))  # gdb: Open vSwitch's heap (ovs_dpdk.py --heap)
 build()
 for rep in range(a.reps):
     for n in ns:

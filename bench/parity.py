@@ -35,9 +35,9 @@ only the PMD's processing cycles count (the share of the window it found frames 
 Needs root and Debian's openvswitch-switch-dpdk, python3-scapy and dpdk for the reference
 (--skip-ovs runs ours only). About 40 s per N and rep, plus the pcaps of a million connections once.
 """
-import argparse, json, os, shutil, subprocess, sys
+import argparse, json, os, subprocess, sys
 
-from benchrun import REPO as repo, DLL as dll, bench_json, build, common_args, fmt, locked, numbers, ratio, Record
+from benchrun import REPO as repo, DLL as dll, bench_json, build, check_ovs_dpdk, common_args, fmt, locked, numbers, ratio, Record
 
 ap = argparse.ArgumentParser()
 common_args(ap, ns='1,100,10000,1000000', out='/tmp/parity')
@@ -116,25 +116,6 @@ def ovs_memif(n):
                 load=os.getloadavg()[0], problems=problems)
 
 
-def check_ovs_prerequisites():
-    """Stops before any run when Open vSwitch with DPDK cannot run here: without DPDK's pcap driver
-    and ring mempool (recommended by Debian's dpdk package, so left out by --no-install-recommends)
-    every Open vSwitch run fails only once its ports are added, and the sitting would measure ours alone."""
-    missing = [tool for tool in ('ovs-vsctl', 'ovsdb-tool', 'ovsdb-server', 'ovs-appctl', 'ovs-ofctl') if shutil.which(tool) is None]
-    if not os.access('/usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk', os.X_OK):
-        missing.append('ovs-vswitchd-dpdk')
-    libraries = subprocess.run(['ldconfig', '-p'], capture_output=True, text=True).stdout
-    missing += [lib for lib in ('librte_net_pcap.so', 'librte_mempool_ring.so') if lib not in libraries]
-    if a.memif_ns:
-        # The memif cells' generator: dpdk-testpmd (Debian's dpdk-dev) over DPDK's memif driver.
-        missing += [need for need, present in (('librte_net_memif.so', 'librte_net_memif.so' in libraries),
-                                               ('dpdk-testpmd', shutil.which('dpdk-testpmd') is not None)) if not present]
-    if missing:
-        sys.exit('parity.py: Open vSwitch with DPDK cannot run here (missing: ' + ', '.join(missing) + '); install: apt-get install -y '
-                 'openvswitch-switch-dpdk dpdk librte-net-pcap23 librte-mempool-ring23 python3-scapy, and for --memif-ns '
-                 'dpdk-dev librte-net-memif23 (or pass --skip-ovs)')
-
-
 def ovs(n, rep):
     if n > 64000:
         # mkpcap.py gives each connection its own 10.0.x.y address (64,000 at most), and net_pcap's
@@ -170,7 +151,7 @@ if a.render:
             r['problems'] = []
 else:
     if not a.skip_ovs:
-        check_ovs_prerequisites()
+        check_ovs_dpdk(memif=bool(a.memif_ns))
     build()
 
 
@@ -254,14 +235,16 @@ def per_rep():
 
 per_rep()
 
+ns = numbers(a.ns)
+series = [('ovs', 'ovs', 'Open vSwitch + DPDK (1 PMD core)'), ('ovs', 'ovs-memif', 'Open vSwitch + DPDK, fed over memif')] + [('ours', c, 'ours ' + c) for c in cells]
+# A series no run measured (memif cells not asked for, --skip-ovs) gets no bar and no legend entry.
+series = [s for s in series if any(med(s[0], s[1], n, 'udp') for n in ns)]
 try:
+    if not series:
+        raise LookupError('no run to draw')
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
-    ns = numbers(a.ns)
-    series = [('ovs', 'ovs', 'Open vSwitch + DPDK (1 PMD core)'), ('ovs', 'ovs-memif', 'Open vSwitch + DPDK, fed over memif')] + [('ours', c, 'ours ' + c) for c in cells]
-    # A series no run measured (memif cells not asked for, --skip-ovs) gets no bar and no legend entry.
-    series = [s for s in series if any(med(s[0], s[1], n, 'udp') for n in ns)]
     fig, ax = plt.subplots(figsize=(9, 4.5))
     width = 0.8 / len(series)
     for i, (side, cell, label) in enumerate(series):
@@ -278,5 +261,7 @@ try:
     print(f"wrote {os.path.join(a.out, 'parity.png')}")
 except ImportError:
     print('no python3-matplotlib: no chart', file=sys.stderr)
+except LookupError:
+    print('no run measured: no chart', file=sys.stderr)
 if not a.render:
     print(f"wrote {os.path.join(a.out, 'parity.json')}")
