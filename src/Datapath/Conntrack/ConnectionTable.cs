@@ -95,6 +95,7 @@ public sealed partial class ConnectionTable : IReplyTupleClaims
     public void Execute(ReadOnlySpan<ConntrackInput> inputs, in ConntrackArgs args, long nowMs, Span<ConntrackResult> results)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(results.Length, inputs.Length);
+        Prefetch(inputs);
         for (int i = 0; i < inputs.Length; i++)
         {
             Execute(in inputs[i], in args, nowMs, ref results[i]);
@@ -110,6 +111,7 @@ public sealed partial class ConnectionTable : IReplyTupleClaims
     public int ExecuteUntilClaim(ReadOnlySpan<ConntrackInput> inputs, in ConntrackArgs args, long nowMs, Span<ConntrackResult> results)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(results.Length, inputs.Length);
+        Prefetch(inputs);
         for (int i = 0; i < inputs.Length; i++)
         {
             _claimPending = false;

@@ -375,6 +375,52 @@ public class ConnectionTableTests
     }
 
     [Fact]
+    public void Batches_that_fill_and_grow_the_table_answer_as_one_by_one_does()
+    {
+        // A batch's lookups first ask the cache for their buckets and slots (Prefetch): new, known,
+        // reply and untrackable inputs in batches of 32, on a table of 16 slots that grows mid-batch.
+        var options = Defaults.ConntrackOptions with { InitialCapacity = 16 };
+        var batched = new ConnectionTable(options);
+        var single = new ConnectionTable(options);
+        var args = new ConntrackArgs { Commit = true };
+        byte[] arp = Frame.Ethernet(Frame.Mac1, "ff:ff:ff:ff:ff:ff").Arp(1, Frame.Mac1, H1, "00:00:00:00:00:00", H2).Build();
+        var inputs = new ConntrackInput[32];
+        var results = new ConntrackResult[32];
+        var states = new HashSet<CtState>();
+        for (int round = 0; round < 40; round++)
+        {
+            for (int i = 0; i < inputs.Length; i++)
+            {
+                // Every connection in turn: from the client in the first sweep of all 300, from the server in the second, and so on.
+                int packet = (round * inputs.Length) + i;
+                ushort client = (ushort)(1 + (packet % 300));
+                bool fromServer = packet / 300 % 2 == 1;
+                inputs[i] = Parse(i == 5 ? arp : fromServer ? Frame.Ip(H2, H1).Udp(53, client).Build() : Frame.Ip(H1, H2).Udp(client, 53).Build());
+            }
+
+            if (round % 2 == 0)
+            {
+                batched.Execute(inputs, in args, round, results);
+            }
+            else
+            {
+                Assert.Equal(inputs.Length, batched.ExecuteUntilClaim(inputs, in args, round, results));
+            }
+
+            for (int i = 0; i < inputs.Length; i++)
+            {
+                var expected = single.Execute(in inputs[i], in args, round);
+                Assert.Equal(expected, results[i]);
+                states.Add(expected.State);
+            }
+        }
+
+        Assert.Equal(300, single.Count);
+        Assert.Equal(single.Count, batched.Count);
+        Assert.Superset(new HashSet<CtState> { S("new|trk"), S("est|trk"), S("est|rpl|trk"), S("inv|trk") }, states);
+    }
+
+    [Fact]
     public void Dump_formats_tcp_like_dpctl_dump_conntrack()
     {
         var ct = new CtHarness();
