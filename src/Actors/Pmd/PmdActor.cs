@@ -304,10 +304,12 @@ public sealed partial class PmdActor : ReceiveActor, IWithTimers
         Advance(batch.ClockMs);
         uint port = batch.Count > 0 ? batch[0].Metadata.InPort : 0;
         long start = Stopwatch.GetTimestamp();
+        _conntrack.BatchNow = _nowSetAt;
         _core.Process(batch, _nowMs);
 
         // As the inline datapath does after each batch: fragment expiry on the batches' clock.
         _core.ExpireFragments(_nowMs);
+        _conntrack.BatchNow = null;
         long ns = (long)Stopwatch.GetElapsedTime(start).TotalNanoseconds;
         _core.AddProcessingTime(ns);
         System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_rxqNs, (port, batch.Queue), out _) += ns;
