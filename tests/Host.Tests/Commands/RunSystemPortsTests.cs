@@ -35,7 +35,7 @@ public sealed class RunSystemPortsTests : IDisposable
         string path = _scratch.Write("lab.conf", $"datapath {{ ports = system, system {{ port1 = {h1.Interface}, port2 = {h2.Interface} }} }}\n");
         using var ping = lab.Start(h1, "ping", "-i", "0.2", "-w", "12", h2.Address);
 
-        var (exit, report, error) = await Task.Run(() => Invoke("run", "--config", path, "--duration", "6", "--pmds", "1", "--control", "off"));
+        var (exit, report, error) = await OwnThread.Run(() => Invoke("run", "--config", path, "--duration", "6", "--pmds", "1", "--control", "off"));
 
         Assert.Equal(0, exit);
         Assert.Empty(error);

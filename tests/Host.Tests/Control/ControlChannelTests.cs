@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Host.Tests.Support;
 
 namespace Host.Tests.Control;
 
@@ -251,7 +252,7 @@ public sealed partial class ControlChannelTests(SharedDatapathFixture fixture) :
     {
         var (output, error) = (new StringWriter(), new StringWriter());
 
-        int exit = await Task.Run(() => Program.Run(["run", "--control", _datapath.Socket, "--duration", "1", "--pmds", "1"], output, error));
+        int exit = await OwnThread.Run(() => Program.Run(["run", "--control", _datapath.Socket, "--duration", "1", "--pmds", "1"], output, error));
 
         Assert.Equal(1, exit);
         Assert.Contains($"another datapath is listening on {_datapath.Socket}", error.ToString(), StringComparison.Ordinal);

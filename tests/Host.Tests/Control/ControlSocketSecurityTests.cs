@@ -53,7 +53,7 @@ public sealed class ControlSocketSecurityTests : IDisposable
         Assert.Equal(0, Syscall.mkfifo(fifo, FilePermissions.S_IRUSR | FilePermissions.S_IWUSR));
 
         // Opening a FIFO for reading blocks until a writer comes: a run that did would never end.
-        var (exit, error) = await Task.Run(() => Run(fifo)).WaitAsync(TimeSpan.FromSeconds(60));
+        var (exit, error) = await OwnThread.Run(() => Run(fifo)).WaitAsync(TimeSpan.FromSeconds(60));
 
         Assert.Equal(1, exit);
         Assert.Contains($"{fifo} exists and is not a socket (it is a FIFO)", error, StringComparison.Ordinal);

@@ -44,7 +44,7 @@ public sealed partial class RunningDatapath : IAsyncDisposable
         return datapath;
     }
 
-    public Task<int> StartRun() => Task.Run(() => Program.Run(
+    public Task<int> StartRun() => OwnThread.Run(() => Program.Run(
         ["run", "--config", ConfigPath, "--control", Socket, "--duration", "120", "--pmds", "2", "--connections", "20"], _output, _error));
 
     /// <summary>Runs one client command against this datapath's socket.</summary>

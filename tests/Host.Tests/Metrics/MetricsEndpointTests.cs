@@ -24,7 +24,7 @@ public sealed partial class MetricsEndpointTests : IDisposable
         var (output, error) = (new StringWriter(), new StringWriter());
         // Ended by the control channel once both scrapes are in (a fixed duration was too short on a loaded machine).
         string socket = Path.Combine(_scratch.Path, "ctl", "ovs-actors.ctl");
-        var run = Task.Run(() => Program.Run(["run", "--config", config, "--control", socket, "--duration", "120", "--pmds", "2", "--connections", "20"], output, error));
+        var run = OwnThread.Run(() => Program.Run(["run", "--config", config, "--control", socket, "--duration", "120", "--pmds", "2", "--connections", "20"], output, error));
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(20) };
 
         List<Sample> first, later;
@@ -98,7 +98,7 @@ public sealed partial class MetricsEndpointTests : IDisposable
         int port = TcpListeners.FreePort();
         string config = _scratch.Write("metrics-off.conf", $"datapath.metrics {{ enabled = off, port = {port} }}\n");
         string socket = Path.Combine(_scratch.Path, "ctl", "ovs-actors.ctl");
-        var run = Task.Run(() => Program.Run(["run", "--config", config, "--control", socket, "--duration", "60", "--pmds", "1", "--connections", "5"], new StringWriter(), new StringWriter()));
+        var run = OwnThread.Run(() => Program.Run(["run", "--config", config, "--control", socket, "--duration", "60", "--pmds", "1", "--connections", "5"], new StringWriter(), new StringWriter()));
         try
         {
             // Up once the control channel answers: the datapath has started everything it starts.
@@ -126,7 +126,7 @@ public sealed partial class MetricsEndpointTests : IDisposable
         // the clear would have to wait as long to see as many again (a loaded machine once took long
         // enough with unpaced traffic).
         string paced = _scratch.Write("paced.conf", "datapath.generator.rate-pps = 5000\n");
-        var run = Task.Run(() => Program.Run(["run", "--config", paced, "--control", socket, "--metrics-port", port.ToString(CultureInfo.InvariantCulture), "--duration", "60", "--pmds", "1", "--connections", "20"], new StringWriter(), new StringWriter()));
+        var run = OwnThread.Run(() => Program.Run(["run", "--config", paced, "--control", socket, "--metrics-port", port.ToString(CultureInfo.InvariantCulture), "--duration", "60", "--pmds", "1", "--connections", "20"], new StringWriter(), new StringWriter()));
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(20) };
         try
         {

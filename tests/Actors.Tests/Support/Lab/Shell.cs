@@ -27,8 +27,13 @@ public static class Shell
         }
         catch (OperationCanceledException)
         {
-            timedOut = true;
-            process.Kill(entireProcessTree: true);
+            // A process that ended as the limit came (its exit seen late on a busy machine) did not time out.
+            if (!process.HasExited)
+            {
+                timedOut = true;
+                process.Kill(entireProcessTree: true);
+            }
+
             await process.WaitForExitAsync();
         }
 
