@@ -16,8 +16,8 @@ public static class OvsTools
             : $"needs Debian's {string.Join(", ", absent)} (packages openvswitch-common, openvswitch-testcontroller; .ci/run installs them)";
     }
 
-    /// <summary>Runs ovs-ofctl with <paramref name="args"/> (10 s at most).</summary>
-    public static Task<ShellResult> OfctlAsync(params string[] args) => Shell.RunAsync(TimeSpan.FromSeconds(10), ["ovs-ofctl", .. args]);
+    /// <summary>Runs ovs-ofctl with <paramref name="args"/> (30 s at most: a guard against a hang, long enough for a loaded machine).</summary>
+    public static Task<ShellResult> OfctlAsync(params string[] args) => Shell.RunAsync(TimeSpan.FromSeconds(30), ["ovs-ofctl", .. args]);
 
     /// <summary>ovs-ofctl that must succeed; its output.</summary>
     public static async Task<string> OfctlOkAsync(params string[] args)
