@@ -42,6 +42,7 @@ public sealed class NodeLossTests(ITestOutputHelper output) : IAsyncLifetime
     private readonly ScratchDirectory _scratch = new();
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly StringBuilder _nodeBLog = new();
+    private readonly StringBuilder _nodeALog = new();
     private DatapathCluster? _nodeA;
     private Process? _nodeB;
     private string _configFile = "";
@@ -69,10 +70,19 @@ public sealed class NodeLossTests(ITestOutputHelper output) : IAsyncLifetime
         var config = DatapathConfig.Load(_configFile);
         var settings = DatapathSettings.From(config);
         _nodeA = await DatapathCluster.StartAsync(TwoNodeReplay.NodeConfig(config), settings.Conntrack);
+        // Node A's warnings and errors (moves of shards, claims, downing), for a failure's report.
+        var collector = _nodeA.System.ActorOf(Props.Create(() => new LogCollector(_nodeALog, _clock)));
+        _nodeA.System.EventStream.Subscribe(collector, typeof(Akka.Event.Warning));
+        _nodeA.System.EventStream.Subscribe(collector, typeof(Akka.Event.Error));
     }
 
     public async Task DisposeAsync()
     {
+        lock (_nodeALog)
+        {
+            output.WriteLine("node A's warnings:\n" + _nodeALog);
+        }
+
         output.WriteLine("node B's log:\n" + NodeBLog());
         StopNodeB();
         if (_nodeA is not null)
@@ -123,9 +133,13 @@ public sealed class NodeLossTests(ITestOutputHelper output) : IAsyncLifetime
         await Eventually.Until(() => cluster.State.Members.Count == 1, "node B downed and removed", Patience);
         Log("node B removed from the cluster");
 
-        // Later packets of every connection: B's shards start on A from their replicas.
+        // Later packets of every connection: B's shards start on A from their replicas. A's region may
+        // learn that B's region is gone a moment after the cluster's state says B was removed: a batch
+        // it sent to B meanwhile is lost, as it would be on a wire, and is sent again (a batch that a
+        // shard holds and never answers is not: it times out again). 15 s: longer than a new shard may
+        // wait for a keeper's answer before it takes its replica.
         var everyone = old.Concat(late).ToList();
-        await StepAsync(region, reference, everyone, c => c.Data(0), differ);
+        await StepAsync(region, reference, everyone, c => c.Data(0), differ, resendAfter: TimeSpan.FromSeconds(15));
         await StepAsync(region, reference, everyone, c => c.DataAck(0), differ);
         var promoted = await ReplicasAsync(nodeA.System, nodeA.Address);
         Log($"after the kill: {promoted.Promotions} shards started from replicas ({promoted.ConnectionsPromoted} connections); " +
@@ -152,15 +166,19 @@ public sealed class NodeLossTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.All(differ.Keys, id => Assert.Contains(id, lostEarlier));
     }
 
-    /// <summary>One packet of each connection, in one batch per shard, through <paramref name="region"/>; the verdicts that differ from <paramref name="reference"/> are counted per connection.</summary>
-    private async Task StepAsync(IActorRef region, ConnectionTable reference, List<Connection> connections, Func<Connection, ConntrackInput> packet, Dictionary<int, int> differ)
+    /// <summary>
+    /// One packet of each connection, in one batch per shard, through <paramref name="region"/>; the
+    /// verdicts that differ from <paramref name="reference"/> are counted per connection. With
+    /// <paramref name="resendAfter"/>, a batch unanswered that long is sent again, within the test's patience.
+    /// </summary>
+    private async Task StepAsync(IActorRef region, ConnectionTable reference, List<Connection> connections, Func<Connection, ConntrackInput> packet, Dictionary<int, int> differ, TimeSpan? resendAfter = null)
     {
         long now = 1_000_000 + _clock.ElapsedMilliseconds;
         var asks = connections.GroupBy(c => c.Shard).Select(async group =>
         {
             var members = group.ToList();
             var inputs = members.Select(packet).ToArray();
-            var answer = await region.Ask<ConnectionsTracked>(new TrackConnections(group.Key, Interlocked.Increment(ref _batch), now, Commit, inputs), Patience);
+            var answer = await AskAsync(() => new TrackConnections(group.Key, Interlocked.Increment(ref _batch), now, Commit, inputs));
             return (members, inputs, answer.Results);
         });
         foreach (var (members, inputs, results) in await Task.WhenAll(asks))
@@ -171,6 +189,24 @@ public sealed class NodeLossTests(ITestOutputHelper output) : IAsyncLifetime
                 if (!expected.Equals(results[i]))
                 {
                     differ[members[i].Id] = differ.GetValueOrDefault(members[i].Id) + 1;
+                }
+            }
+        }
+
+        async Task<ConnectionsTracked> AskAsync(Func<TrackConnections> batch)
+        {
+            var deadline = _clock.Elapsed + Patience;
+            while (true)
+            {
+                var message = batch();
+                var limit = resendAfter is { } after && _clock.Elapsed + after < deadline ? after : deadline - _clock.Elapsed;
+                try
+                {
+                    return await region.Ask<ConnectionsTracked>(message, limit);
+                }
+                catch (AskTimeoutException) when (_clock.Elapsed < deadline)
+                {
+                    Log($"shard {message.Shard}: batch {message.BatchId} unanswered after {limit.TotalSeconds:F0} s, sent again");
                 }
             }
         }
@@ -299,6 +335,21 @@ public sealed class NodeLossTests(ITestOutputHelper output) : IAsyncLifetime
             return input;
         }
     }
+}
+
+/// <summary>Keeps the log events it is sent, stamped with the test's clock.</summary>
+internal sealed class LogCollector : ReceiveActor
+{
+    public LogCollector(StringBuilder log, Stopwatch clock) =>
+        Receive<Akka.Event.LogEvent>(e =>
+        {
+            lock (log)
+            {
+                log.AppendLine($"{clock.Elapsed.TotalSeconds,6:F1} s  {e.LogLevel()} {e.LogSource}: {FirstLine(e.Message)}");
+            }
+        });
+
+    private static string? FirstLine(object? message) => message?.ToString()?.Split('\n', 2)[0];
 }
 
 /// <summary>

@@ -19,12 +19,14 @@ public sealed partial class MetricsEndpointTests : IDisposable
     [System.Runtime.Versioning.SupportedOSPlatform("linux")]
     public async Task A_run_with_metrics_on_serves_pmd_port_and_shard_series_on_loopback_consistent_with_its_summary()
     {
-        int port = TcpListeners.FreePort();
-        string config = _scratch.Write("metrics.conf", $"datapath.metrics {{ enabled = on, port = {port} }}\n");
-        var (output, error) = (new StringWriter(), new StringWriter());
         // Ended by the control channel once both scrapes are in (a fixed duration was too short on a loaded machine).
         string socket = Path.Combine(_scratch.Path, "ctl", "ovs-actors.ctl");
-        var run = OwnThread.Run(() => Program.Run(["run", "--config", config, "--control", socket, "--duration", "120", "--pmds", "2", "--connections", "20"], output, error));
+        var run = await ServingAsync(port =>
+        {
+            string config = _scratch.Write("metrics.conf", $"datapath.metrics {{ enabled = on, port = {port} }}\n");
+            return ["run", "--config", config, "--control", socket, "--duration", "120", "--pmds", "2", "--connections", "20"];
+        });
+        int port = run.Port;
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(20) };
 
         List<Sample> first, later;
@@ -36,11 +38,11 @@ public sealed partial class MetricsEndpointTests : IDisposable
         }
         finally
         {
-            await Eventually.Until(() => run.IsCompleted || Call("exit", "--target", socket) == 0, "the run told to exit", Patience);
+            await Eventually.Until(() => run.Job.IsCompleted || Call("exit", "--target", socket) == 0, "the run told to exit", Patience);
         }
 
-        Assert.Equal(0, await run.WaitAsync(Patience));
-        string summary = output.ToString();
+        Assert.Equal(0, await run.Job.WaitAsync(Patience));
+        string summary = run.Output.ToString();
 
         // Per PMD: the same PMDs as the summary, counting up between scrapes, never past the final count.
         var firstPackets = first.By("ovs_actors_pmd_packets_received_total", "pmd");
@@ -120,13 +122,13 @@ public sealed partial class MetricsEndpointTests : IDisposable
     [Fact]
     public async Task Pmd_stats_clear_shows_as_a_counter_reset_in_the_next_scrape()
     {
-        int port = TcpListeners.FreePort();
         string socket = Path.Combine(_scratch.Path, "ctl", "ovs-actors.ctl");
         // Paced at 5,000 frames a second: 20,000 packets take 4 s to come, and the scrape right after
         // the clear would have to wait as long to see as many again (a loaded machine once took long
         // enough with unpaced traffic).
         string paced = _scratch.Write("paced.conf", "datapath.generator.rate-pps = 5000\n");
-        var run = OwnThread.Run(() => Program.Run(["run", "--config", paced, "--control", socket, "--metrics-port", port.ToString(CultureInfo.InvariantCulture), "--duration", "60", "--pmds", "1", "--connections", "20"], new StringWriter(), new StringWriter()));
+        var run = await ServingAsync(port => ["run", "--config", paced, "--control", socket, "--metrics-port", port.ToString(CultureInfo.InvariantCulture), "--duration", "60", "--pmds", "1", "--connections", "20"]);
+        int port = run.Port;
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(20) };
         try
         {
@@ -140,7 +142,7 @@ public sealed partial class MetricsEndpointTests : IDisposable
         finally
         {
             Call("exit", "--target", socket);
-            Assert.Equal(0, await run.WaitAsync(Patience));
+            Assert.Equal(0, await run.Job.WaitAsync(Patience));
         }
     }
 
@@ -176,12 +178,34 @@ public sealed partial class MetricsEndpointTests : IDisposable
 
     private static int Call(params string[] args) => Program.Run(args, new StringWriter(), new StringWriter());
 
+    /// <summary>
+    /// Starts a `run` (<paramref name="args"/> of its metrics port) on a port free when chosen and
+    /// returns once the run has bound it. Another test's socket may take the port before the run
+    /// binds it (the run then ends at once with "cannot serve metrics"): it starts again on another.
+    /// </summary>
+    private static async Task<ServingRun> ServingAsync(Func<int, string[]> args)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            int port = TcpListeners.FreePort();
+            var (output, error) = (new StringWriter(), new StringWriter());
+            var run = new ServingRun(OwnThread.Run(() => Program.Run(args(port), output, error)), port, output, error);
+            await Eventually.Until(() => run.Job.IsCompleted || TcpListeners.On(port).Count > 0, "the run listening on its metrics port", Patience);
+            if (!run.Job.IsCompleted)
+            {
+                return run;
+            }
+
+            Assert.True(attempt < 5 && error.ToString().Contains("cannot serve metrics", StringComparison.Ordinal), run.Ended());
+        }
+    }
+
     /// <summary>Scrapes until <paramref name="holds"/> (the endpoint opens before the datapath is attached); fails if the run ends first.</summary>
-    private static async Task<List<Sample>> ScrapeUntilAsync(HttpClient http, int port, Task<int> run, Func<List<Sample>, bool> holds, string what)
+    private static async Task<List<Sample>> ScrapeUntilAsync(HttpClient http, int port, ServingRun run, Func<List<Sample>, bool> holds, string what)
     {
         async Task<List<Sample>?> Scrape()
         {
-            Assert.False(run.IsCompleted, $"run ended before the metrics showed {what}");
+            Assert.False(run.Job.IsCompleted, $"run ended before the metrics showed {what}: {run.Ended()}");
             try
             {
                 return PrometheusText.Parse(await http.GetStringAsync(Url(port)));
@@ -228,4 +252,10 @@ public sealed partial class MetricsEndpointTests : IDisposable
 
     [GeneratedRegex(@"(\d+) conntrack shard\(s\)")]
     private static partial Regex ShardCount();
+
+    /// <summary>A `run` in this process serving metrics on <paramref name="Port"/>; its writers are read only once it has ended.</summary>
+    private sealed record ServingRun(Task<int> Job, int Port, StringWriter Output, StringWriter Error)
+    {
+        public string Ended() => Job.IsCompleted ? $"exit {Job.Result}, stderr: {Error}" : "still running";
+    }
 }
