@@ -32,9 +32,9 @@ public sealed partial class MetricsEndpointTests : IDisposable
         List<Sample> first, later;
         try
         {
-            first = await ScrapeUntilAsync(http, port, run, HasTraffic, "traffic in the metrics");
+            first = await ScrapeUntilAsync(http, run, HasTraffic, "traffic in the metrics");
             Assert.Equal([IPAddress.Loopback], TcpListeners.On(port));
-            later = await ScrapeUntilAsync(http, port, run, s => EveryPmdCounted(s) && Total(s) > Total(first), "every PMD counting, more than at the first scrape");
+            later = await ScrapeUntilAsync(http, run, s => EveryPmdCounted(s) && Total(s) > Total(first), "every PMD counting, more than at the first scrape");
         }
         finally
         {
@@ -132,7 +132,7 @@ public sealed partial class MetricsEndpointTests : IDisposable
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(20) };
         try
         {
-            double before = (await ScrapeUntilAsync(http, port, run, s => Total(s) >= 20_000, "20,000 packets in the metrics")).By("ovs_actors_pmd_packets_received_total", "pmd")["0"];
+            double before = (await ScrapeUntilAsync(http, run, s => Total(s) >= 20_000, "20,000 packets in the metrics")).By("ovs_actors_pmd_packets_received_total", "pmd")["0"];
 
             Assert.Equal(0, Call("pmd-stats-clear", "--target", socket));
             double after = PrometheusText.Parse(await http.GetStringAsync(Url(port))).By("ovs_actors_pmd_packets_received_total", "pmd")["0"];
@@ -201,14 +201,14 @@ public sealed partial class MetricsEndpointTests : IDisposable
     }
 
     /// <summary>Scrapes until <paramref name="holds"/> (the endpoint opens before the datapath is attached); fails if the run ends first.</summary>
-    private static async Task<List<Sample>> ScrapeUntilAsync(HttpClient http, int port, ServingRun run, Func<List<Sample>, bool> holds, string what)
+    private static async Task<List<Sample>> ScrapeUntilAsync(HttpClient http, ServingRun run, Func<List<Sample>, bool> holds, string what)
     {
         async Task<List<Sample>?> Scrape()
         {
             Assert.False(run.Job.IsCompleted, $"run ended before the metrics showed {what}: {run.Ended()}");
             try
             {
-                return PrometheusText.Parse(await http.GetStringAsync(Url(port)));
+                return PrometheusText.Parse(await http.GetStringAsync(Url(run.Port)));
             }
             catch (HttpRequestException)
             {
