@@ -78,12 +78,8 @@ public sealed class NodeLossTests(ITestOutputHelper output) : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        lock (_nodeALog)
-        {
-            output.WriteLine("node A's warnings:\n" + _nodeALog);
-        }
-
-        output.WriteLine("node B's log:\n" + NodeBLog());
+        output.WriteLine("node A's warnings:\n" + Read(_nodeALog));
+        output.WriteLine("node B's log:\n" + Read(_nodeBLog));
         StopNodeB();
         if (_nodeA is not null)
         {
@@ -243,7 +239,7 @@ public sealed class NodeLossTests(ITestOutputHelper output) : IAsyncLifetime
             m => m is not null || _nodeB.HasExited,
             "node B joins",
             Patience);
-        Assert.False(_nodeB.HasExited, "node B exited: " + NodeBLog());
+        Assert.False(_nodeB.HasExited, "node B exited: " + Read(_nodeBLog));
         return member!.Address;
     }
 
@@ -275,11 +271,12 @@ public sealed class NodeLossTests(ITestOutputHelper output) : IAsyncLifetime
         _nodeB = null;
     }
 
-    private string NodeBLog()
+    /// <summary>A log as written so far (its writers append under its lock).</summary>
+    private static string Read(StringBuilder log)
     {
-        lock (_nodeBLog)
+        lock (log)
         {
-            return _nodeBLog.ToString();
+            return log.ToString();
         }
     }
 
