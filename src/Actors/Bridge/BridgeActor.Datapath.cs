@@ -26,11 +26,7 @@ public sealed partial class BridgeActor
     {
         long id = ++_nextRequest;
         _datapathRequests[id] = Sender;
-        var gatherer = Context.ActorOf(PmdGatherActor<T>.Props(id, _pmds.Count, _settings.GatherTimeout));
-        foreach (var pmd in _pmds)
-        {
-            pmd.Tell(question, gatherer);
-        }
+        AskThroughGatherer<T>(id, _pmds, question);
     }
 
     private void ReplyDatapath(long requestId, object answer)

@@ -174,12 +174,8 @@ public sealed partial class BridgeActor
 
     private void GatherRuleStatistics(long id)
     {
-        var gatherer = Context.ActorOf(PmdGatherActor<RuleStatistics>.Props(id, _pmds.Count, _settings.GatherTimeout));
         _pending[id] = new Pending(PendingKind.OpenFlowStatistics, ActorRefs.Nobody, _flows.Version, true);
-        foreach (var pmd in _pmds)
-        {
-            pmd.Tell(GetRuleStatistics.Instance, gatherer);
-        }
+        AskThroughGatherer<RuleStatistics>(id, _pmds, GetRuleStatistics.Instance);
     }
 
     /// <summary>The PMDs' counters are in: the statistics request gets the selected flows and the tables' counters.</summary>
@@ -196,11 +192,7 @@ public sealed partial class BridgeActor
         var actors = PortActors();
         long id = ++_nextRequest;
         _describeRequests[id] = Sender;
-        var gatherer = Context.ActorOf(PmdGatherActor<PortActorStatistics>.Props(id, actors.Length, _settings.GatherTimeout));
-        foreach (var actor in actors)
-        {
-            actor.Tell(GetPortStatistics.Instance, gatherer);
-        }
+        AskThroughGatherer<PortActorStatistics>(id, actors, GetPortStatistics.Instance);
     }
 
     /// <summary>Port counters gathered for an OpenFlow request; false when <paramref name="gathered"/> answers something else.</summary>

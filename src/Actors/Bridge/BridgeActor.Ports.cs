@@ -100,11 +100,7 @@ public sealed partial class BridgeActor
 
         long id = ++_nextRequest;
         _pendingShows[id] = new PendingShow(Sender, ports);
-        var gatherer = Context.ActorOf(PmdGatherActor<PortActorStatistics>.Props(id, actors.Length, _settings.GatherTimeout));
-        foreach (var actor in actors)
-        {
-            actor.Tell(GetPortStatistics.Instance, gatherer);
-        }
+        AskThroughGatherer<PortActorStatistics>(id, actors, GetPortStatistics.Instance);
     }
 
     private void HandlePortStatistics(PmdAnswersGathered<PortActorStatistics> gathered)

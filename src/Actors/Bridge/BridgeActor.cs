@@ -254,10 +254,20 @@ public sealed partial class BridgeActor : ReceiveActor, IWithTimers
     {
         long id = ++_nextRequest;
         _pending[id] = pending;
-        var gatherer = Context.ActorOf(PmdGatherActor<T>.Props(id, _pmds.Count, _settings.GatherTimeout));
-        foreach (var pmd in _pmds)
+        AskThroughGatherer<T>(id, _pmds, question);
+    }
+
+    /// <summary>
+    /// Sends <paramref name="question"/> to each of <paramref name="asked"/> with a new gatherer
+    /// child as sender; it tells this actor what it collected under <paramref name="requestId"/>.
+    /// </summary>
+    private void AskThroughGatherer<T>(long requestId, IReadOnlyCollection<IActorRef> asked, object question)
+    {
+        var targets = asked.ToArray();
+        var gatherer = Context.ActorOf(PmdGatherActor<T>.Props(requestId, targets, _settings.GatherTimeout));
+        foreach (var target in targets)
         {
-            pmd.Tell(question, gatherer);
+            target.Tell(question, gatherer);
         }
     }
 
