@@ -1,6 +1,6 @@
 using Datapath.Tests.Support;
-using System.Net;
-using System.Net.Sockets;
+using System.Globalization;
+using System.Text.RegularExpressions;
 using Actors.Bridge;
 using Actors.Cluster;
 using Host.Configuration;
@@ -23,7 +23,7 @@ namespace Host.Tests.EndToEnd;
 /// namespaces behind system ports ping each other through it. Needs root, iproute2, ethtool, ping
 /// and ovs-testcontroller; skipped with the reason otherwise.
 /// </summary>
-public sealed class TestControllerLabTests
+public sealed partial class TestControllerLabTests
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
 
@@ -36,8 +36,11 @@ public sealed class TestControllerLabTests
         using var scratch = new ScratchDirectory();
         var h1 = await lab.AddHostAsync("ta", "10.0.0.1");
         var h2 = await lab.AddHostAsync("tb", "10.0.0.2");
-        int port = FreePort();
-        using var controller = new BackgroundProcess("ovs-testcontroller", "-O", version, $"--unixctl={Path.Combine(scratch.Path, "tc.ctl")}", $"ptcp:{port}:127.0.0.1");
+        // Port 0: the kernel picks a free one and the controller logs it, so no other test can take
+        // it between choosing and binding.
+        using var controller = new BackgroundProcess("ovs-testcontroller", "-O", version, $"--unixctl={Path.Combine(scratch.Path, "tc.ctl")}", "ptcp:0:127.0.0.1");
+        Assert.True(await controller.WaitForOutputAsync("listening on port", Patience), "ovs-testcontroller listening: " + controller.Output);
+        int port = int.Parse(ListeningPort().Match(controller.Output).Groups[1].Value, CultureInfo.InvariantCulture);
 
         await using var cluster = await DatapathCluster.StartAsync(DatapathConfig.LoadEmbedded(), Defaults.ConntrackSettings, upTimeout: Patience);
         var node = DatapathNode.Start(cluster, 2, Defaults.PmdSettings, Defaults.BridgeSettings with { PortQueues = 2 });
@@ -82,12 +85,8 @@ public sealed class TestControllerLabTests
     private static Task Eventually(Func<Task<bool>> condition, string what) =>
         TestSupport.Waiting.Eventually.Until(condition, holds => holds, what, Patience);
 
-    private static int FreePort()
-    {
-        using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)probe.LocalEndPoint!).Port;
-    }
+    [GeneratedRegex(@"listening on port (\d+)")]
+    private static partial Regex ListeningPort();
 }
 
 /// <summary>The namespace lab plus ovs-testcontroller: skipped with whichever reason applies.</summary>
