@@ -46,7 +46,7 @@ internal sealed class OpenFlowServer : IAsyncDisposable
 
     /// <summary>Binds the listeners (failing before anything starts when one is taken) and starts serving and connecting.</summary>
     /// <exception cref="ControlSocketException">br0.mgmt cannot be created (taken by a live switch, unsafe directory...).</exception>
-    /// <exception cref="SocketException">The TCP port is taken.</exception>
+    /// <exception cref="IOException">The TCP port is taken (the message names it and the key that chose it).</exception>
     public static OpenFlowServer Start(ActorSystem system, IActorRef bridge, OpenFlowSettings settings, ControlSettings control, int? listenPort = null)
     {
         string? management = settings.ManagementPath(control);
@@ -62,8 +62,17 @@ internal sealed class OpenFlowServer : IAsyncDisposable
             if (port != 0 || listenPort == 0)
             {
                 var tcp = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-                tcp.Bind(new IPEndPoint(IPAddress.Loopback, port));
-                tcp.Listen(16);
+                try
+                {
+                    tcp.Bind(new IPEndPoint(IPAddress.Loopback, port));
+                    tcp.Listen(16);
+                }
+                catch (SocketException e)
+                {
+                    tcp.Dispose();
+                    throw new IOException($"cannot listen on ptcp:{port}:127.0.0.1 (datapath.openflow.listen-port, --openflow-port): {e.Message}", e);
+                }
+
                 server.ListenPort = ((IPEndPoint)tcp.LocalEndPoint!).Port;
                 server._listeners.Add((tcp, $"ptcp:{server.ListenPort}:127.0.0.1"));
             }

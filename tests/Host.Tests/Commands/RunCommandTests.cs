@@ -52,6 +52,20 @@ public sealed class RunCommandTests : IDisposable
     }
 
     [Fact]
+    public void An_openflow_port_already_taken_ends_the_run_at_once_naming_the_port_and_the_key()
+    {
+        using var holder = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        holder.Start();
+        int port = ((System.Net.IPEndPoint)holder.LocalEndpoint).Port;
+
+        var (exit, report, error) = Invoke("run", "--duration", "5", "--pmds", "1", "--openflow-port", port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+        Assert.Equal(1, exit);
+        Assert.Empty(report);
+        Assert.Contains($"cannot listen on ptcp:{port}:127.0.0.1 (datapath.openflow.listen-port, --openflow-port): Address already in use", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Connections_opened_from_port_2_are_dropped_by_the_firewall_and_time_out()
     {
         string path = _scratch.Write("inbound.conf", "datapath.generator { server-initiated-percent = 50, connection-timeout = 100ms }\n");

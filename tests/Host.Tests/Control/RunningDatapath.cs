@@ -123,7 +123,8 @@ public sealed partial class RunningDatapath : IAsyncDisposable
         Scratch.Dispose();
     }
 
-    private async Task StartAndWaitAsync()
+    /// <summary>Starts the run and returns once it serves its control socket and traffic flows; fails the test if the run ends first.</summary>
+    public async Task StartAndWaitAsync()
     {
         _run = StartRun();
         // Up once the socket answers and the generator's traffic is flowing through the tables.

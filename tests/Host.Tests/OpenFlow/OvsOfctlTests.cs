@@ -195,8 +195,8 @@ public sealed partial class OvsOfctlTests(OpenFlowDatapath fixture) : IClassFixt
     [OvsToolFact("ovs-ofctl")]
     public async Task The_ptcp_listener_on_the_loopback_serves_ovs_ofctl_as_br0_mgmt_does()
     {
-        int port = FreeLoopbackPort();
-        await using var datapath = await RunningDatapath.StartAsync(config: $"datapath.openflow.listen-port = {port}\n");
+        var (datapath, port) = await ListeningOnFreePortAsync();
+        await using var _ = datapath;
         string target = $"tcp:127.0.0.1:{port}";
         var firewall = FlowParser.ParseFile(File.ReadAllText(TestData.Capture("firewall.flows")), "firewall.flows");
         foreach (string version in (string[])["OpenFlow10", "OpenFlow13"])
@@ -223,6 +223,28 @@ public sealed partial class OvsOfctlTests(OpenFlowDatapath fixture) : IClassFixt
         Assert.Contains(error, refused.Output + refused.Error, StringComparison.Ordinal);
         Assert.DoesNotContain("decode error", refused.Output + refused.Error, StringComparison.Ordinal);
         Assert.Equal(7, fixture.Datapath.Ok("dump-flows", "--no-stats").Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+    }
+
+    /// <summary>
+    /// A datapath listening on a port that was free a moment before: another test may bind it in
+    /// between (the run then fails at start, naming the port), so that case tries another port.
+    /// </summary>
+    private static async Task<(RunningDatapath Datapath, int Port)> ListeningOnFreePortAsync()
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            int port = FreeLoopbackPort();
+            var datapath = new RunningDatapath(config: $"datapath.openflow.listen-port = {port}\n");
+            try
+            {
+                await datapath.StartAndWaitAsync();
+                return (datapath, port);
+            }
+            catch (Exception) when (attempt < 5 && datapath.Error.Contains($"cannot listen on ptcp:{port}:", StringComparison.Ordinal))
+            {
+                await datapath.DisposeAsync();
+            }
+        }
     }
 
     private static int FreeLoopbackPort()
