@@ -2,6 +2,7 @@ using Actors.Conntrack;
 using Actors.Conntrack.Handoff;
 using Akka.Actor;
 using Akka.Cluster;
+using Akka.Event;
 using Datapath.Conntrack;
 
 namespace Actors.Cluster;
@@ -30,7 +31,10 @@ public static class ClusterCompatibility
             }
             catch (AskTimeoutException)
             {
-                // A member without conntrack (or not started yet) has nothing to disagree with.
+                // Every node starts its keeper before it joins, so an Up member that does not
+                // answer is unreachable or stalled: joining anyway keeps a node's start from
+                // depending on every other member, and the warning says what was not checked.
+                system.Log.Warning("Cluster check: {0} did not answer within {1}; its conntrack shard count was not compared with this node's.", member.Address, timeout);
                 continue;
             }
 

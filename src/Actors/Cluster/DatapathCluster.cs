@@ -112,7 +112,9 @@ public sealed class DatapathCluster : IAsyncDisposable
             // stalled its hand-over under Akka.NET 1.5.73).
             if (!alone)
             {
-                await ClusterCompatibility.CheckAsync(system, conntrack, TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+                // As patient as the join: a member that answers late on a loaded machine must not
+                // let a node with another shard count in.
+                await ClusterCompatibility.CheckAsync(system, conntrack, timeout).ConfigureAwait(false);
             }
 
             var region = await ConntrackSharding.StartAsync(system, conntrack).ConfigureAwait(false);
