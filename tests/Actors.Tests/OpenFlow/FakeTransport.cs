@@ -25,10 +25,10 @@ internal sealed class FakeTransport : IOpenFlowTransport
 
     public void Close() => Closed = true;
 
-    /// <summary>The next message sent (fails the test after 5 s).</summary>
+    /// <summary>The next message sent (fails the test after 20 s).</summary>
     public byte[] Next()
     {
-        Assert.True(_sent.TryTake(out var message, TimeSpan.FromSeconds(5)), "the connection sent nothing");
+        Assert.True(_sent.TryTake(out var message, TimeSpan.FromSeconds(20)), "the connection sent nothing within 20 s");
         return message!;
     }
 

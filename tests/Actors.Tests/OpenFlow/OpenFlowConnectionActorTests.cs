@@ -2,6 +2,7 @@ using Actors.Pmd;
 using System.Buffers.Binary;
 using Actors.Bridge;
 using Actors.OpenFlow;
+using Actors.Tests.Support;
 using Akka.Actor;
 using Akka.TestKit.Xunit2;
 using Datapath.OpenFlow;
@@ -14,6 +15,11 @@ namespace Actors.Tests.OpenFlow;
 public sealed class OpenFlowConnectionActorTests : TestKit
 {
     private readonly FakeTransport _transport = new();
+
+    public OpenFlowConnectionActorTests()
+        : base(TestConfigs.TestKitDefaults())
+    {
+    }
 
     [Fact]
     public void The_highest_common_version_is_negotiated_and_features_come_from_the_bridge_in_it()
@@ -141,7 +147,7 @@ public sealed class OpenFlowConnectionActorTests : TestKit
         var (connection, _) = Negotiated(OfpVersion.Of10, TimeSpan.FromMilliseconds(200));
         Watch(connection);
         Assert.Equal(2, _transport.Next(2)[1]);
-        ExpectTerminated(connection, TimeSpan.FromSeconds(5));
+        ExpectTerminated(connection);
         Assert.True(_transport.Closed);
     }
 

@@ -12,6 +12,9 @@ internal static class TestConfigs
         akka.loggers = ["Akka.TestKit.TestEventListener, Akka.TestKit"]
         """;
 
+    /// <summary>The TestKit's own defaults (no datapath configuration), with this suite's patience.</summary>
+    public static Config TestKitDefaults() => ConfigurationFactory.ParseString(Patience);
+
     /// <summary>The embedded default as the product runs it (a standalone node: local conntrack shards) with serialize-messages on.</summary>
     public static Config Standalone(string extra = "") =>
         ConfigurationFactory.ParseString(extra + TestKitLogger + """
@@ -54,12 +57,14 @@ internal static class TestConfigs
             """ + Patience).WithFallback(DatapathConfig.LoadEmbedded());
 
     /// <summary>
-    /// How long ExpectMsg, AwaitCondition and AwaitAssert wait by default (TestKit: 3 s). A loaded
-    /// machine (the whole suite beside other builds) can take seconds to start an actor and hand
-    /// it its first batch; an expectation that is met never waits for this.
+    /// How long ExpectMsg, AwaitCondition and AwaitAssert (single-expect-default), and an
+    /// EventFilter's ExpectOne without a timeout (filter-leeway), wait by default (TestKit: 3 s
+    /// each). A loaded machine (the whole suite beside other builds) can take seconds to start an
+    /// actor and hand it its first batch; an expectation that is met never waits for this.
     /// </summary>
     private const string Patience = """
 
         akka.test.single-expect-default = 20s
+        akka.test.filter-leeway = 20s
         """;
 }

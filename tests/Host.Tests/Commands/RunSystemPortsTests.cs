@@ -33,7 +33,9 @@ public sealed class RunSystemPortsTests : IDisposable
         var h1 = await lab.AddHostAsync("ra", "10.0.0.1");
         var h2 = await lab.AddHostAsync("rb", "10.0.0.2");
         string path = _scratch.Write("lab.conf", $"datapath {{ ports = system, system {{ port1 = {h1.Interface}, port2 = {h2.Interface} }} }}\n");
-        using var ping = lab.Start(h1, "ping", "-i", "0.2", "-w", "12", h2.Address);
+        // Pinging from before the run starts until the test ends (disposing stops it): however
+        // long the run takes to start on a loaded machine, its 6 s of forwarding see pings.
+        using var ping = lab.Start(h1, "ping", "-i", "0.2", "-w", "120", h2.Address);
 
         var (exit, report, error) = await OwnThread.Run(() => Invoke("run", "--config", path, "--duration", "6", "--pmds", "1", "--control", "off"));
 

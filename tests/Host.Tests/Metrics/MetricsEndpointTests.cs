@@ -97,7 +97,10 @@ public sealed partial class MetricsEndpointTests : IDisposable
     [System.Runtime.Versioning.SupportedOSPlatform("linux")]
     public async Task With_metrics_off_nothing_listens_on_the_metrics_port()
     {
-        int port = TcpListeners.FreePort();
+        // The port stays bound, not listening, for the whole test: no other test can start
+        // listening on it meanwhile, and a run that did serve metrics there would fail to start.
+        using var reserved = TcpListeners.Reserve();
+        int port = ((IPEndPoint)reserved.LocalEndPoint!).Port;
         string config = _scratch.Write("metrics-off.conf", $"datapath.metrics {{ enabled = off, port = {port} }}\n");
         string socket = Path.Combine(_scratch.Path, "ctl", "ovs-actors.ctl");
         var run = OwnThread.Run(() => Program.Run(["run", "--config", config, "--control", socket, "--duration", "60", "--pmds", "1", "--connections", "5"], new StringWriter(), new StringWriter()));

@@ -23,6 +23,14 @@ public static class TcpListeners
         return port;
     }
 
+    /// <summary>A loopback socket bound to a port the kernel picks and not listening: the port is taken (no one else can bind it) but refuses connections.</summary>
+    public static Socket Reserve()
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return socket;
+    }
+
     private static IEnumerable<IPAddress> Read(string table, int port)
     {
         if (!File.Exists(table))
