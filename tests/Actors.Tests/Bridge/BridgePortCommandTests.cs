@@ -24,8 +24,6 @@ public sealed class BridgePortCommandTests : Akka.TestKit.Xunit2.TestKit
 
     private static IReadOnlyDictionary<string, string> NoOptions => new Dictionary<string, string>();
 
-    private TestScheduler Scheduler => (TestScheduler)Sys.Scheduler;
-
     [Fact]
     public void A_system_port_on_a_missing_interface_is_refused_as_no_such_interface_and_the_ports_stay_as_they_were()
     {
@@ -130,7 +128,8 @@ public sealed class BridgePortCommandTests : Akka.TestKit.Xunit2.TestKit
         answering.Reply(new PortActorStatistics([new PortStatistics(1, 5, 320, 0, 0, 0, 0)], null, null));
         silent.ExpectMsg<GetPortStatistics>();
         Assert.False(HasMessages, "answered before the gather timeout");
-        AdvanceUntilAnswered(TimeSpan.FromSeconds(2));
+        // The gatherer starts its timer when it starts, after the bridge sent the questions.
+        this.AdvanceUntilMessage(TimeSpan.FromSeconds(2));
 
         var shown = ExpectMsg<PortsShown>().Ports;
         Assert.Equal(5, shown[0].Counters!.RxPackets);
@@ -156,16 +155,4 @@ public sealed class BridgePortCommandTests : Akka.TestKit.Xunit2.TestKit
         bridge.Tell(new DestroyPort("p2"));
         Assert.Equal("no such port: p2", ExpectMsg<PortCommandFailed>().Error);
     }
-
-    /// <summary>
-    /// Moves the clock on by <paramref name="step"/> until the test actor has an answer. The
-    /// gatherer starts its timer when it starts, after the bridge has sent the questions, which the
-    /// test cannot see; each step fires that timer at most once.
-    /// </summary>
-    private void AdvanceUntilAnswered(TimeSpan step) =>
-        AwaitAssert(() =>
-        {
-            Scheduler.Advance(step);
-            Assert.True(HasMessages);
-        });
 }

@@ -1,7 +1,6 @@
 using Actors.Bridge;
 using Actors.Tests.Support;
 using Akka.Actor;
-using Akka.TestKit;
 
 namespace Actors.Tests.Bridge;
 
@@ -17,8 +16,6 @@ public sealed class PmdGatherActorTests : Akka.TestKit.Xunit2.TestKit
         : base(TestConfigs.LocalVirtualTime())
     {
     }
-
-    private TestScheduler Scheduler => (TestScheduler)Sys.Scheduler;
 
     [Fact]
     public void An_actor_that_stopped_before_it_was_asked_counts_as_missing_without_waiting_for_the_timeout()
@@ -65,13 +62,7 @@ public sealed class PmdGatherActorTests : Akka.TestKit.Xunit2.TestKit
         var gatherer = ChildActorOf(PmdGatherActor<string>.Props(2, [silent.Ref, live.Ref], Timeout));
         live.Send(gatherer, "live's answer");
 
-        // The timer starts when the gatherer does, which the test cannot see: move the clock on
-        // until the gatherer has ended (each advance fires the timer at most once).
-        AwaitAssert(() =>
-        {
-            Scheduler.Advance(Timeout);
-            Assert.True(HasMessages);
-        });
+        this.AdvanceUntilMessage(Timeout);
         var gathered = ExpectMsg<PmdAnswersGathered<string>>();
         Assert.Equal(["live's answer"], gathered.Answers);
         Assert.Equal(1, gathered.Missing);

@@ -233,7 +233,7 @@ public sealed partial class OvsOfctlTests(OpenFlowDatapath fixture) : IClassFixt
     {
         for (int attempt = 1; ; attempt++)
         {
-            int port = FreeLoopbackPort();
+            int port = Metrics.TcpListeners.FreePort();
             var datapath = new RunningDatapath(config: $"datapath.openflow.listen-port = {port}\n");
             try
             {
@@ -245,13 +245,6 @@ public sealed partial class OvsOfctlTests(OpenFlowDatapath fixture) : IClassFixt
                 await datapath.DisposeAsync();
             }
         }
-    }
-
-    private static int FreeLoopbackPort()
-    {
-        using var probe = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
-        probe.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
-        return ((System.Net.IPEndPoint)probe.LocalEndPoint!).Port;
     }
 
     /// <summary>A dump's flows (statistics left out) with their n_packets.</summary>
