@@ -356,7 +356,7 @@ internal sealed class LogCollector : ReceiveActor
 
 /// <summary>
 /// The node-loss test runs alone, after the parallel ones: its timings (a failure detector of a
-/// second, the downing, the shards starting from replicas) once ran past a minute while the lab and
+/// few seconds, the downing, the shards starting from replicas) once ran past a minute while the lab and
 /// two-process replay tests shared the two cores with it.
 /// </summary>
 [CollectionDefinition(Name, DisableParallelization = true)]
