@@ -183,23 +183,44 @@ public sealed partial class MetricsEndpointTests : IDisposable
 
     /// <summary>
     /// Starts a `run` (<paramref name="args"/> of its metrics port) on a port free when chosen and
-    /// returns once the run has bound it. Another test's socket may take the port before the run
-    /// binds it (the run then ends at once with "cannot serve metrics"): it starts again on another.
+    /// returns once the run serves it. Another test's socket may take the port before the run binds
+    /// it (the run then ends at once with "cannot serve metrics"): it starts again on another. Only
+    /// an HTTP answer on /metrics counts as the run's, not a listener on the port: the interloper
+    /// may be listening itself, and it answers no HTTP.
     /// </summary>
     private static async Task<ServingRun> ServingAsync(Func<int, string[]> args)
     {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         for (int attempt = 1; ; attempt++)
         {
             int port = TcpListeners.FreePort();
             var (output, error) = (new StringWriter(), new StringWriter());
             var run = new ServingRun(OwnThread.Run(() => Program.Run(args(port), output, error)), port, output, error);
-            await Eventually.Until(() => run.Job.IsCompleted || TcpListeners.On(port).Count > 0, "the run listening on its metrics port", Patience);
-            if (!run.Job.IsCompleted)
+            bool serving = await Eventually.Until(
+                async () => !run.Job.IsCompleted && await AnswersHttpAsync(http, port),
+                answered => answered || run.Job.IsCompleted,
+                "the run serving its metrics port",
+                Patience);
+            if (serving)
             {
                 return run;
             }
 
             Assert.True(attempt < 5 && error.ToString().Contains("cannot serve metrics", StringComparison.Ordinal), run.Ended());
+        }
+    }
+
+    /// <summary>Whether GET /metrics on <paramref name="port"/> gets an HTTP success (the metrics endpoint, not just any listener).</summary>
+    private static async Task<bool> AnswersHttpAsync(HttpClient http, int port)
+    {
+        try
+        {
+            using var response = await http.GetAsync(Url(port));
+            return response.IsSuccessStatusCode;
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        {
+            return false; // Nothing listening yet, a listener that speaks no HTTP, or a slow first answer: look again.
         }
     }
 
