@@ -76,6 +76,18 @@ public sealed class FlowFilterTests
         Assert.Equal("del:1:4: unknown field 'bogus'", badField.Errors.Single().ToString());
     }
 
+    [Theory]
+    [InlineData("cookie=0x10000000000000001", 8, "cookie 0x10000000000000001 out of range (0..18446744073709551615)")]
+    [InlineData("cookie=18446744073709551616", 8, "cookie 18446744073709551616 out of range (0..18446744073709551615)")]
+    [InlineData("cookie=1/0x10000000000000001", 10, "cookie mask 0x10000000000000001 out of range (0..18446744073709551615)")]
+    public void A_cookie_or_cookie_mask_wider_than_64_bits_is_refused_not_cut_to_its_low_bits(string filter, int column, string message)
+    {
+        // Cut to 64 bits, cookie=0x10000000000000001 would have selected (and deleted) the flows of cookie 1.
+        var e = Assert.Throws<FlowSyntaxException>(() => FlowParser.ParseFilter(filter, "del"));
+
+        Assert.Equal($"del:1:{column}: {message}", e.Errors.Single().ToString());
+    }
+
     [Fact]
     public void A_modification_checks_its_actions_against_each_selected_rule()
     {

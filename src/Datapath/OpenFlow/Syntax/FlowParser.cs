@@ -205,15 +205,22 @@ public static partial class FlowParser
 
         int slash = token.Value.IndexOf('/', StringComparison.Ordinal);
         string valueText = slash < 0 ? token.Value : token.Value[..slash];
-        ulong value = (ulong)FieldText.ParseInteger(valueText, token.ValueOffset, "cookie");
+        ulong value = Cookie64(valueText, token.ValueOffset, "cookie");
         if (slash < 0)
         {
             return (value, ulong.MaxValue);
         }
 
         string maskText = token.Value[(slash + 1)..];
-        ulong mask = maskText == "-1" ? ulong.MaxValue : (ulong)FieldText.ParseInteger(maskText, token.ValueOffset + slash + 1, "cookie mask");
+        ulong mask = maskText == "-1" ? ulong.MaxValue : Cookie64(maskText, token.ValueOffset + slash + 1, "cookie mask");
         return (value & mask, mask);
+    }
+
+    /// <summary>A 64-bit cookie or cookie mask: a wider number is refused, not cut to its low bits (which would select other flows).</summary>
+    private static ulong Cookie64(string text, int offset, string what)
+    {
+        UInt128 v = FieldText.ParseInteger(text, offset, what);
+        return v <= ulong.MaxValue ? (ulong)v : throw new LineSyntaxException(offset, $"{what} {text} out of range (0..{ulong.MaxValue})");
     }
 
     private static uint OutPort(in Token token)
