@@ -38,6 +38,8 @@ public class FlowSyntaxErrorTests
     [InlineData("ipv6 actions=ct(commit,nat(src=10.0.0.1))", 24, "ct: nat with an IPv4 range needs a rule that matches ip")]
     [InlineData("ip actions=ct(commit,exec(nat))", 27, "ct: nat is an argument of ct, not an action of exec()")]
     [InlineData("actions=resubmit(,)", 18, "resubmit: at least one of port and table must be given")]
+    [InlineData("actions=resubmit:in_port", 18, "resubmit: at least one of port and table must be given (in_port alone is neither)")]
+    [InlineData("actions=resubmit(in_port,)", 18, "resubmit: at least one of port and table must be given (in_port alone is neither)")]
     [InlineData("actions=resubmit(1,2,3)", 18, "resubmit: expected at most PORT,TABLE")]
     [InlineData("actions=resubmit(,300)", 19, "resubmit: table 300 out of range")]
     [InlineData("in_port=1", 10, "expected 'actions=...'")]

@@ -355,7 +355,10 @@ internal static class ActionParser
                 throw new LineSyntaxException(s, "resubmit: expected resubmit:PORT, resubmit(PORT,TABLE) or resubmit(,TABLE)");
             }
 
-            return new ResubmitAction(ResubmitPort(arg, a), null);
+            // As in Open vSwitch, resubmit:in_port names neither a port nor a table; it would print as resubmit(,), which no parser takes back.
+            return ResubmitPort(arg, a) is { } only
+                ? new ResubmitAction(only, null)
+                : throw new LineSyntaxException(a, "resubmit: at least one of port and table must be given (in_port alone is neither)");
         }
 
         string[] fields = arg.Split(',');
@@ -373,6 +376,11 @@ internal static class ActionParser
 
         uint? port = portText.Length == 0 ? null : ResubmitPort(portText, a);
         byte? table = tableText.Length == 0 ? null : Table(tableText, a + fields[0].Length + 1, "resubmit");
+        if (port is null && table is null)
+        {
+            throw new LineSyntaxException(a, "resubmit: at least one of port and table must be given (in_port alone is neither)");
+        }
+
         _ = line;
         return new ResubmitAction(port, table);
     }
