@@ -456,7 +456,8 @@ internal static class ActionParser
                     exec = Exec(line, va, vb, match);
                     break;
                 case "nat":
-                    nat = NatSyntax.Parse(parenthesised ? value : string.Empty, va);
+                    // nat(ARGS), nat:ARGS and nat=ARGS alike, as ofputil_parse_key_value reads them; dropping ARGS would lose the range.
+                    nat = NatSyntax.Parse(value, va);
                     CheckNatFamily(nat, ps, match);
                     break;
                 case "timeout":
