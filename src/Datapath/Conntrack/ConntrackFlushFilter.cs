@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
@@ -208,14 +209,12 @@ public sealed record ConntrackFlushFilter
                         throw new FormatException($"the L3 protocol does not match {value}");
                     }
 
-                    if (!IPAddress.TryParse(value, out var address)
-                        || address.AddressFamily != (wantV6 ? AddressFamily.InterNetworkV6 : AddressFamily.InterNetwork))
+                    if (!TryParseAddress(value, wantV6, out UInt128 number))
                     {
                         throw new FormatException($"failed to parse field {key}");
                     }
 
                     ipv6 = wantV6;
-                    UInt128 number = ToNumber(address);
                     bool source = key.EndsWith("_src", StringComparison.Ordinal);
                     if ((source ? tuple.Src : tuple.Dst) is not null)
                     {
@@ -261,17 +260,51 @@ public sealed record ConntrackFlushFilter
         return tuple;
     }
 
-    private static UInt128 ToNumber(IPAddress address)
+    /// <summary>
+    /// a.b.c.d of four decimal parts (as the flow syntax reads them), or IPv6 of hex digits, colons and dots. <see cref="IPAddress.TryParse(string?, out IPAddress?)"/>
+    /// alone also takes inet_aton's forms ("10.1", octal "010.0.0.1", "167772161") and IPv6 scopes, and
+    /// would flush the connections of an address nobody typed.
+    /// </summary>
+    private static bool TryParseAddress(string text, bool v6, out UInt128 number)
     {
-        byte[] bytes = address.GetAddressBytes();
-        UInt128 n = 0;
-        foreach (byte b in bytes)
+        number = 0;
+        if (!v6)
         {
-            n = (n << 8) | b;
+            string[] parts = text.Split('.');
+            if (parts.Length != 4)
+            {
+                return false;
+            }
+
+            foreach (string part in parts)
+            {
+                if (part.Length is < 1 or > 3 || !byte.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out byte b))
+                {
+                    number = 0;
+                    return false;
+                }
+
+                number = (number << 8) | b;
+            }
+
+            return true;
         }
 
-        return n;
+        if (!text.Contains(':', StringComparison.Ordinal) || text.AsSpan().ContainsAnyExcept(Ipv6Characters)
+            || !IPAddress.TryParse(text, out var address) || address.AddressFamily != AddressFamily.InterNetworkV6)
+        {
+            return false;
+        }
+
+        foreach (byte b in address.GetAddressBytes())
+        {
+            number = (number << 8) | b;
+        }
+
+        return true;
     }
+
+    private static readonly SearchValues<char> Ipv6Characters = SearchValues.Create("0123456789abcdefABCDEF:.");
 
     private static byte ParseByte(string text, string key) =>
         byte.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out byte b) ? b : throw new FormatException($"failed to parse field {key}");

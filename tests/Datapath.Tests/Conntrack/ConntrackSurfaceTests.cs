@@ -130,10 +130,24 @@ public sealed class ConntrackSurfaceTests
     [InlineData("ct_nw_src=10.0.0.999", "failed to parse field ct_nw_src")]
     [InlineData("icmp_id=3", "invalid L4 fields")]
     [InlineData("bogus=1", "invalid conntrack tuple field: bogus")]
+    [InlineData("ct_nw_src=10.1", "failed to parse field ct_nw_src")]
+    [InlineData("ct_nw_src=167772161", "failed to parse field ct_nw_src")]
+    [InlineData("ct_nw_dst=0x0a.0.0.1", "failed to parse field ct_nw_dst")]
+    [InlineData("ct_ipv6_src=fe80::1%eth0", "failed to parse field ct_ipv6_src")]
+    [InlineData("ct_ipv6_dst=[fd00::1]", "failed to parse field ct_ipv6_dst")]
     public void A_bad_flush_tuple_is_refused_with_Open_vSwitch_words(string tuple, string message)
     {
         var error = Assert.Throws<FormatException>(() => ConntrackFlushFilter.Parse([tuple]));
         Assert.Equal(message, error.Message);
+    }
+
+    [Fact]
+    public void A_flush_address_with_leading_zeros_is_read_in_decimal_not_octal()
+    {
+        // IPAddress.TryParse reads "010.0.0.1" as 8.0.0.1, and the flush would remove another host's connections.
+        var filter = ConntrackFlushFilter.Parse(["ct_nw_src=010.0.0.1"]);
+
+        Assert.Equal((UInt128)0x0a000001, filter.Original?.Src);
     }
 
     [Fact]

@@ -24,6 +24,8 @@ public class FlowSyntaxErrorTests
     [InlineData("priority=70000 actions=drop", 10, "priority 70000 out of range (0..65535)")]
     [InlineData("ip,nw_src=10.0.0.300 actions=drop", 11, "expected an IPv4 address a.b.c.d, got '10.0.0.300'")]
     [InlineData("ipv6,ipv6_dst=fd00::g actions=drop", 15, "expected an IPv6 address")]
+    [InlineData("ipv6,ipv6_dst=fe80::1%eth0 actions=drop", 15, "expected an IPv6 address, got 'fe80::1%eth0'")]
+    [InlineData("ipv6,ipv6_dst=[fd00::1] actions=drop", 15, "expected an IPv6 address, got '[fd00::1]'")]
     [InlineData("dl_src=00:11:22:33:44 actions=drop", 8, "expected an Ethernet address")]
     [InlineData("ct_state=+foo actions=drop", 11, "ct_state: unknown flag 'foo'")]
     [InlineData("ct_state=+trk+trk actions=drop", 15, "ct_state: flag 'trk' given twice")]

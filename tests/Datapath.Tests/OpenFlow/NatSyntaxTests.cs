@@ -28,6 +28,7 @@ public sealed class NatSyntaxTests
     [InlineData("ip actions=ct(commit,nat(src))", "ip actions=ct(commit,nat(src))")]
     [InlineData("ip actions=ct(commit,nat:src=10.0.0.1)", "ip actions=ct(commit,nat(src=10.0.0.1))")]
     [InlineData("ip actions=ct(commit,nat=dst=10.0.0.1:80)", "ip actions=ct(commit,nat(dst=10.0.0.1:80))")]
+    [InlineData("ip actions=ct(commit,nat(src=010.0.0.1-010.0.0.2))", "ip actions=ct(commit,nat(src=10.0.0.1-10.0.0.2))")]
     [InlineData("ip actions=ct(commit,zone=5,timeout=short,exec(set_field:0x1->ct_mark),nat(src=1.2.3.4))", "ip actions=ct(commit,zone=5,nat(src=1.2.3.4),timeout=short,exec(set_field:0x1->ct_mark))")]
     [InlineData("ct_state=+est+trk,ip,ct_nw_src=10.0.0.0/8,ct_nw_dst=192.0.2.1,ct_nw_proto=6,ct_tp_src=1000,ct_tp_dst=80 actions=drop", "ct_state=+est+trk,ct_nw_src=10.0.0.0/8,ct_nw_dst=192.0.2.1,ct_nw_proto=6,ct_tp_src=1000,ct_tp_dst=80,ip actions=drop")]
     [InlineData("ct_state=+trk-inv,ipv6,ct_ipv6_src=fd00::/64 actions=drop", "ct_state=-inv+trk,ct_ipv6_src=fd00::/64,ipv6 actions=drop")]
@@ -48,6 +49,7 @@ public sealed class NatSyntaxTests
     [InlineData("ip actions=ct(commit,nat(src=10.0.0.1x))", "garbage (x) after nat range")]
     [InlineData("ip actions=ct(commit,nat(src=10.0.0.1,bogus))", "invalid key \"bogus\" in \"nat\" argument")]
     [InlineData("ip actions=ct(commit,nat:bogus)", "invalid key \"bogus\" in \"nat\" argument")]
+    [InlineData("ipv6 actions=ct(commit,nat(src=[fe80::1%1]:80))", "invalid nat range \"[fe80::1%1]:80\"")]
     [InlineData("ip actions=ct(commit,timeout=)", "ct: timeout= needs a policy name")]
     public void Bad_NAT_syntax_is_refused(string line, string message)
     {

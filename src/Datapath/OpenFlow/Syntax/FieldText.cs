@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Globalization;
 using System.Net;
@@ -93,39 +94,59 @@ internal static class FieldText
             ? mac
             : throw new LineSyntaxException(offset, $"expected an Ethernet address xx:xx:xx:xx:xx:xx, got '{text}'");
 
-    public static uint ParseIpv4(string text, int offset)
+    public static uint ParseIpv4(string text, int offset) =>
+        TryParseIpv4(text, out uint ip) ? ip : throw new LineSyntaxException(offset, $"expected an IPv4 address a.b.c.d, got '{text}'");
+
+    /// <summary>
+    /// a.b.c.d, four decimal parts 0..255. Not <see cref="IPAddress.TryParse(string?, out IPAddress?)"/>:
+    /// it takes inet_aton's forms too ("10.1", octal "010.0.0.1" as 8.0.0.1), which would silently name another address.
+    /// </summary>
+    public static bool TryParseIpv4(string text, out uint ip)
     {
+        ip = 0;
         string[] parts = text.Split('.');
         if (parts.Length != 4)
         {
-            throw new LineSyntaxException(offset, $"expected an IPv4 address a.b.c.d, got '{text}'");
+            return false;
         }
 
-        uint ip = 0;
         foreach (string p in parts)
         {
             if (p.Length is < 1 or > 3 || !byte.TryParse(p, NumberStyles.None, CultureInfo.InvariantCulture, out byte b))
             {
-                throw new LineSyntaxException(offset, $"expected an IPv4 address a.b.c.d, got '{text}'");
+                ip = 0;
+                return false;
             }
 
             ip = (ip << 8) | b;
         }
 
-        return ip;
+        return true;
     }
 
-    public static UInt128 ParseIpv6(string text, int offset)
+    public static UInt128 ParseIpv6(string text, int offset) =>
+        TryParseIpv6(text, out UInt128 address) ? address : throw new LineSyntaxException(offset, $"expected an IPv6 address, got '{text}'");
+
+    /// <summary>
+    /// An IPv6 address of hex digits, colons and dots only: <see cref="IPAddress"/> alone would also
+    /// take brackets and a scope ("fe80::1%eth0") and drop the scope silently.
+    /// </summary>
+    public static bool TryParseIpv6(string text, out UInt128 address)
     {
-        if (!text.Contains(':', StringComparison.Ordinal) || !IPAddress.TryParse(text, out var address) || address.AddressFamily != AddressFamily.InterNetworkV6)
+        address = 0;
+        if (!text.Contains(':', StringComparison.Ordinal) || text.AsSpan().ContainsAnyExcept(Ipv6Characters)
+            || !IPAddress.TryParse(text, out var ip) || ip.AddressFamily != AddressFamily.InterNetworkV6)
         {
-            throw new LineSyntaxException(offset, $"expected an IPv6 address, got '{text}'");
+            return false;
         }
 
         Span<byte> bytes = stackalloc byte[16];
-        address.TryWriteBytes(bytes, out _);
-        return BinaryPrimitives.ReadUInt128BigEndian(bytes);
+        ip.TryWriteBytes(bytes, out _);
+        address = BinaryPrimitives.ReadUInt128BigEndian(bytes);
+        return true;
     }
+
+    private static readonly SearchValues<char> Ipv6Characters = SearchValues.Create("0123456789abcdefABCDEF:.");
 
     private static bool IsPrefixLength(string text) => text.Length is > 0 and <= 3 && text.All(char.IsAsciiDigit);
 

@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using Datapath.Actions;
 using Datapath.Flow;
@@ -173,24 +171,16 @@ internal static class NatSyntax
             n = end;
         }
 
+        // The match syntax's strict spellings: no "010.0.0.1" read as octal, no IPv6 scope dropped.
         string text = s[start..end];
-        if (!IPAddress.TryParse(text, out var ip) || (bracket && ip.AddressFamily != AddressFamily.InterNetworkV6))
+        if (!bracket && FieldText.TryParseIpv4(text, out uint ipv4))
         {
-            return false;
+            address = ipv4;
+            return true;
         }
 
-        v6 = ip.AddressFamily == AddressFamily.InterNetworkV6;
-        if (!v6 && text.Count(c => c == '.') != 3)
-        {
-            return false;
-        }
-
-        foreach (byte b in ip.GetAddressBytes())
-        {
-            address = (address << 8) | b;
-        }
-
-        return true;
+        v6 = FieldText.TryParseIpv6(text, out address);
+        return v6;
     }
 
     private static bool TryPort(string s, ref int n, out ushort port)
