@@ -46,6 +46,7 @@ public sealed class NatSyntaxTests
     [InlineData("ct_state=+trk,ip,ct_nw_src=10.0.0.1 actions=drop", "ct_nw_src: prerequisites not met")]
     [InlineData("ip actions=ct(commit,nat(src=10.0.0.1:))", "invalid nat range")]
     [InlineData("ip actions=ct(commit,nat(src=10.0.0.9-10.0.0.1))", "invalid nat range")]
+    [InlineData("ip actions=ct(commit,nat(src=10.0.0.1-10.0.0.5:000-2000,persistent,random))", "invalid nat range \"10.0.0.1-10.0.0.5:000-2000\" (a port range starts at port 1)")]
     [InlineData("ip actions=ct(commit,nat(src=10.0.0.1x))", "garbage (x) after nat range")]
     [InlineData("ip actions=ct(commit,nat(src=10.0.0.1,bogus))", "invalid key \"bogus\" in \"nat\" argument")]
     [InlineData("ip actions=ct(commit,nat:bogus)", "invalid key \"bogus\" in \"nat\" argument")]

@@ -120,6 +120,13 @@ internal static class NatSyntax
                 {
                     throw new LineSyntaxException(offset, $"invalid nat range \"{s}\"");
                 }
+
+                // Port 0 means "no ports": 0-N would keep an upper port that dumps, the wire and the
+                // port choice ignore, yet the tuple hash counts; the flow would not print as it behaves.
+                if (minPort == 0 && maxPort != 0)
+                {
+                    throw new LineSyntaxException(offset, $"invalid nat range \"{s}\" (a port range starts at port 1)");
+                }
             }
         }
 
