@@ -414,10 +414,19 @@ internal static class ActionParser
         Actions.NatArgs? nat = null;
         string? timeout = null;
         IReadOnlyList<SetFieldOfAction> exec = [];
+        var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (ps, pe) in a < b ? Split(line, a, b) : [])
         {
             string name = ActionName(line, ps, pe, out int va, out int vb, out bool parenthesised);
             string value = line[va..vb];
+
+            // A second zone=, table=, nat, timeout= or exec() would replace the first one silently
+            // (zone=NXM_NX_REG0[0..15],zone=2 even kept the register and dropped the 2).
+            if (name is "zone" or "table" or "nat" or "timeout" or "exec" && !seen.Add(name))
+            {
+                throw new LineSyntaxException(ps, $"ct: {name} given twice");
+            }
+
             switch (name)
             {
                 case "commit":
