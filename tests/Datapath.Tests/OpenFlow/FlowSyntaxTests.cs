@@ -66,6 +66,8 @@ public class FlowSyntaxTests
     [InlineData("table=2, hard_timeout=30, idle_timeout=10, actions=push_vlan:0x8100,mod_vlan_vid:5,note:01.02,goto_table:4", "table=2, idle_timeout=10, hard_timeout=30, actions=push_vlan:0x8100,mod_vlan_vid:5,note:01.02,goto_table:4")]
     [InlineData("actions=ct_clear,resubmit:3,resubmit(4,5)", "actions=ct_clear,resubmit(3,),resubmit(4,5)")]
     [InlineData("dl_type=0x88cc actions=drop", "dl_type=0x88cc actions=drop")]
+    [InlineData("tcp,tcp_flags=0xfff actions=drop", "tcp,tcp_flags=fin|syn|rst|psh|ack|urg|ece|cwr|ns|[200]|[400]|[800] actions=drop")]
+    [InlineData("tcp,tcp_flags=0x201/0x201 actions=drop", "tcp,tcp_flags=+fin+[200] actions=drop")]
     public void Lines_normalise_as_ovs_ofctl_prints_them(string line, string expected)
     {
         var entry = FlowParser.ParseLine(line);

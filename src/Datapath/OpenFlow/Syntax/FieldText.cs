@@ -16,7 +16,8 @@ internal static class FieldText
 {
     public static readonly string[] CtStateNames = ["new", "est", "rel", "rpl", "inv", "trk", "snat", "dnat"];
 
-    public static readonly string[] TcpFlagNames = ["fin", "syn", "rst", "psh", "ack", "urg", "ece", "cwr", "ns"];
+    // packet_tcp_flag_to_string: the three reserved bits are named [200] [400] [800], so a flow that matches them prints (and parses back) by name.
+    public static readonly string[] TcpFlagNames = ["fin", "syn", "rst", "psh", "ack", "urg", "ece", "cwr", "ns", "[200]", "[400]", "[800]"];
 
     /// <summary>Parses "value[/mask]" for <paramref name="field"/>; throws <see cref="LineSyntaxException"/>.</summary>
     public static (UInt128 Value, UInt128 Mask) ParseMasked(OfField field, string text, int offset)
