@@ -414,10 +414,36 @@ public static partial class FlowParser
                 : field == OfFields.NwEcn ? 0x03
                 : field == OfFields.IcmpType || field == OfFields.IcmpCode ? ushort.MaxValue
                 : mask;
+
+            // Fields that share bits (reg0 and xreg0, nw_tos and ip_dscp, vlan_tci and vlan_vid): the
+            // later would overwrite the earlier silently (reg0=1,xreg0=0x5 matched reg0=0). eth_type
+            // and nw_proto have their own conflict check above, which lets the same value repeat.
+            if (field != OfFields.EthType && field != OfFields.NwProto && (field.Get(in _mask) & fieldMask) != 0)
+            {
+                throw new LineSyntaxException(token.KeyOffset, Overlapping(field, fieldMask) is var (earlier, at)
+                    ? $"{token.Key} conflicts with {earlier} at column {at + 1} (both set bits of {field.Name})"
+                    : $"{token.Key} conflicts with a field given before it (both set bits of {field.Name})");
+            }
             field.Set(ref _mask, field.Get(in _mask) | fieldMask);
             field.Set(ref _value, value);
             _set.Add((field, token.KeyOffset));
             return true;
+        }
+
+        /// <summary>The field given before whose bits <paramref name="field"/>'s <paramref name="fieldMask"/> would overwrite.</summary>
+        private (string Name, int Offset)? Overlapping(OfField field, UInt128 fieldMask)
+        {
+            foreach (var (earlier, offset) in _set)
+            {
+                var probe = default(OfFlow);
+                earlier.Set(ref probe, earlier.AllOnes);
+                if ((field.Get(in probe) & fieldMask) != 0)
+                {
+                    return (earlier.Name, offset);
+                }
+            }
+
+            return null;
         }
 
         public OfMatch Build()
