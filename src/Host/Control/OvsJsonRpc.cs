@@ -43,6 +43,12 @@ internal static class OvsJsonRpc
         using (document)
         {
             var root = document.RootElement;
+            if (!JsonText.IsReadable(root))
+            {
+                // lib/json.c refuses such a string as it parses ("invalid UTF-8"...): EPROTO too.
+                throw new OvsProtocolException("error parsing stream: " + JsonText.Unreadable);
+            }
+
             if (root.ValueKind != JsonValueKind.Object)
             {
                 throw new OvsProtocolException("message is not a JSON object");

@@ -23,6 +23,30 @@ public sealed class JsonRpcTests
         Assert.Equal(code, e.Code);
     }
 
+    [Theory]
+    [InlineData("{\"jsonrpc\":\"2.0\",\"method\":\"echo\",\"params\":[\"\\ude00\"],\"id\":1}")]
+    [InlineData("{\"jsonrpc\":\"2.0\",\"method\":\"echo\",\"params\":[],\"id\":\"\\ud800\"}")]
+    [InlineData("{\"id\":null,\"js\\ud800onrpc\":\"2.0\",\"method\":\"echo\"}")]
+    public void A_request_escaping_a_lone_surrogate_is_a_parse_error(string line)
+    {
+        // The parser accepts the escape; reading the string threw InvalidOperationException and dropped the client.
+        var e = Assert.Throws<ControlException>(() => JsonRpc.Parse(Sequence(line), out _));
+
+        Assert.Equal(JsonRpcCodes.ParseError, e.Code);
+        Assert.Contains("lone surrogate", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_request_with_bytes_that_are_not_utf8_in_a_string_is_a_parse_error()
+    {
+        // {"jsonrpc":"2.0","method":"echo","params":[],"id":"<e7>"}: the id, echoed raw, could not even be read.
+        byte[] line = [.. "{\"jsonrpc\":\"2.0\",\"method\":\"echo\",\"params\":[],\"id\":\""u8, 0xe7, .. "\"}"u8];
+
+        var e = Assert.Throws<ControlException>(() => JsonRpc.Parse(new ReadOnlySequence<byte>(line), out _));
+
+        Assert.Equal(JsonRpcCodes.ParseError, e.Code);
+    }
+
     [Fact]
     public void A_request_round_trips_with_its_method_params_and_id()
     {

@@ -36,6 +36,26 @@ public sealed class OvsFormatsTests
         Assert.Throws<OvsProtocolException>(() => OvsJsonRpc.Parse(Sequence(json)));
     }
 
+    [Theory]
+    [InlineData("{\"method\":\"echo\",\"params\":[\"\\ud800\"],\"id\":1}")]
+    [InlineData("{\"m\\udc00ethod\":\"echo\",\"params\":[],\"id\":1}")]
+    public void A_string_escaping_a_lone_surrogate_is_a_protocol_error(string json)
+    {
+        // Reading it threw InvalidOperationException, which dropped the client as a bug of ours.
+        var e = Assert.Throws<OvsProtocolException>(() => OvsJsonRpc.Parse(Sequence(json)));
+
+        Assert.Contains("lone surrogate", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Bytes_that_are_not_utf8_in_a_string_are_a_protocol_error()
+    {
+        // {"method":"echo","params":["<ff>"],"id":1}
+        byte[] json = [.. "{\"method\":\"echo\",\"params\":[\""u8, 0xff, .. "\"],\"id\":1}"u8];
+
+        Assert.Throws<OvsProtocolException>(() => OvsJsonRpc.Parse(new ReadOnlySequence<byte>(json)));
+    }
+
     [Fact]
     public void The_scanner_finds_the_end_of_an_object_split_over_reads_with_braces_in_strings()
     {
