@@ -196,6 +196,12 @@ internal sealed class ControlConnection
             // Not JSON at all: our line framing answers that with a parse error.
             return true;
         }
+        catch (InvalidOperationException)
+        {
+            // A member name that is no text (a \u escape of a lone surrogate): comparing it throws.
+            // Our line framing answers that with a parse error too.
+            return true;
+        }
     }
 
     private static bool HasTopLevelMember(ref System.Text.Json.Utf8JsonReader reader, ReadOnlySpan<byte> name)

@@ -144,6 +144,20 @@ public sealed class ControlServerTests : IAsyncDisposable
         Assert.Equal("{\"id\":5,\"result\":\"a\\n\",\"error\":null}{\"id\":6,\"result\":null,\"error\":\"no such command nosuch\\n\"}", text);
     }
 
+    [Fact]
+    public async Task A_first_request_whose_member_name_escapes_a_lone_surrogate_gets_a_parse_error()
+    {
+        Start(maxConnections: 16, idle: TimeSpan.FromMinutes(10));
+        using var client = await ConnectAsync();
+
+        // Telling the framing compared this name with "jsonrpc", which threw and dropped the client unanswered.
+        await client.SendAsync("{\"jsonrp\\udc00c\":\"2.0\",\"method\":\"echo\",\"params\":[],\"id\":1}\n"u8.ToArray());
+        var lines = await ReadLinesAsync(client, until: _ => true);
+
+        using var answer = JsonDocument.Parse(lines[0]);
+        Assert.Equal(JsonRpcCodes.ParseError, answer.RootElement.GetProperty("error").GetProperty("code").GetInt32());
+    }
+
     private void Start(int maxConnections, TimeSpan idle)
     {
         var listener = ControlSocket.Listen(SocketPath, 128);
