@@ -167,6 +167,13 @@ internal sealed class ControlConnection
                     return Framing.Lines;
                 }
             }
+            else if (buffer.Length > _options.MaxRequestBytes)
+            {
+                // Only whitespace so far: both framings skip it, but kept here it would grow without
+                // bound. The line framing bounds it (a blank line is dropped, a longer run is too large).
+                reader.AdvanceTo(buffer.Start);
+                return Framing.Lines;
+            }
 
             if (read.IsCompleted)
             {

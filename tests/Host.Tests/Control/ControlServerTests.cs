@@ -158,6 +158,22 @@ public sealed class ControlServerTests : IAsyncDisposable
         Assert.Equal(JsonRpcCodes.ParseError, answer.RootElement.GetProperty("error").GetProperty("code").GetInt32());
     }
 
+    [Fact]
+    public async Task A_first_request_of_nothing_but_whitespace_is_bounded_like_any_request()
+    {
+        Start(maxConnections: 16, idle: TimeSpan.FromMinutes(10));
+        using var client = await ConnectAsync();
+
+        // Telling the framing waited for a first non-blank byte and kept every blank one meanwhile.
+        var blanks = new byte[(1 << 20) + 4096];
+        Array.Fill(blanks, (byte)' ');
+        await client.SendAsync(blanks);
+        var lines = await ReadLinesAsync(client, until: _ => true);
+
+        using var answer = JsonDocument.Parse(lines[0]);
+        Assert.Equal(JsonRpcCodes.RequestTooLarge, answer.RootElement.GetProperty("error").GetProperty("code").GetInt32());
+    }
+
     private void Start(int maxConnections, TimeSpan idle)
     {
         var listener = ControlSocket.Listen(SocketPath, 128);
