@@ -11,8 +11,9 @@ namespace Datapath.Tests.Packets;
 /// Pcap files come from the command line and from pcap ports: 20,000 files mutated from the real
 /// captures (seeded, so a failure reproduces), in either byte order and either timestamp
 /// resolution, must each read to a clean end or be refused with <see cref="PcapFormatException"/>;
-/// every frame read also goes through extraction and conntrack parsing, as a replay does. Any other
-/// exception, or a read that does not end, is a defect.
+/// every frame read also goes through extraction and conntrack parsing, as a replay does. And
+/// 20,000 captures whose frames' headers are mutated replay through conntrack and fragment
+/// reassembly. Any other exception, or a read that does not end, is a defect.
 /// </summary>
 public sealed class PcapReaderFuzzTests
 {
@@ -63,6 +64,76 @@ public sealed class PcapReaderFuzzTests
         Assert.True(read > Inputs / 10, $"{read} read");
         Assert.True(refused > Inputs / 10, $"{refused} refused");
         Assert.True(frames > Inputs, $"{frames} frames");
+    }
+
+    [Fact]
+    public void Twenty_thousand_captures_with_mutated_frame_headers_replay_through_conntrack_never_throw()
+    {
+        // The headers a capture's frames carry (Ethernet, VLAN, IP, fragments, ports, TCP flags and
+        // options, ICMP errors) go through extraction, fragment reassembly and conntrack as test-conntrack's replay.
+        var captures = TestData.AllCapturePcaps()
+            .Concat(Directory.EnumerateFiles(Path.Combine(TestData.Captures, "fragments"), "*.pcap"))
+            .Concat(Directory.EnumerateFiles(Path.Combine(TestData.Captures, "nat"), "*.pcap"))
+            .Select(ReadRecords)
+            .ToArray();
+        var random = new Random(25);
+        long frames = 0;
+        for (int i = 0; i < 20_000; i++)
+        {
+            var records = captures[random.Next(captures.Length)];
+            int first = random.Next(records.Count);
+            var builder = new PcapFileBuilder();
+            foreach (var (header, frame) in records.Skip(first).Take(1 + random.Next(24)))
+            {
+                byte[] mutated = (byte[])frame.Clone();
+                for (int m = random.Next(3); m >= 0 && mutated.Length > 0; m--)
+                {
+                    // Mostly within the first 80 bytes: the headers, not the payload.
+                    int at = random.Next(Math.Min(mutated.Length, random.Next(4) == 0 ? mutated.Length : 80));
+                    mutated[at] = (byte)(random.Next(4) switch { 0 => 0, 1 => 0xff, _ => random.Next(256) });
+                }
+
+                if (random.Next(6) == 0)
+                {
+                    mutated = mutated.AsSpan(0, random.Next(mutated.Length + 1)).ToArray();
+                }
+
+                // Sent twice now and then: duplicate fragments and retransmissions.
+                int copies = random.Next(8) == 0 ? 2 : 1;
+                for (int c = 0; c < copies; c++)
+                {
+                    builder.Record((uint)(header.TimestampNs / 1_000_000_000), (uint)(header.TimestampNs % 1_000_000_000 / 1000), mutated);
+                }
+            }
+
+            byte[] file = builder.ToArray();
+            try
+            {
+                long clock = 0;
+                using var reader = new PcapReader(new MemoryStream(file), "fuzz.pcap");
+                var replay = new ConntrackReplay(() => clock += 1 + random.Next(40_000), new ConnectionTable(Defaults.ConntrackOptions));
+                replay.Run(reader, 1 + random.Next(32), (_, _) => frames++);
+                replay.Table.Sweep(long.MaxValue / 2, int.MaxValue);
+            }
+            catch (Exception e) when (e is not Xunit.Sdk.XunitException)
+            {
+                Assert.Fail($"capture {i} threw {e.GetType().Name}: {e.Message}\n{e.StackTrace}\n{Convert.ToHexString(file)}");
+            }
+        }
+
+        Assert.True(frames > 80_000, $"{frames} frames");
+    }
+
+    private static List<(PcapRecordHeader Header, byte[] Frame)> ReadRecords(string path)
+    {
+        var records = new List<(PcapRecordHeader, byte[])>();
+        using var reader = PcapReader.Open(path);
+        while (records.Count < 400 && reader.TryReadNext(out var header))
+        {
+            records.Add((header, reader.CurrentFrame.ToArray()));
+        }
+
+        return records;
     }
 
     /// <summary>The first records of every capture, rewritten in both byte orders and both resolutions.</summary>
