@@ -64,6 +64,14 @@ public sealed partial class ConntrackShardActor
         });
         Receive<ShardStateChunk>(chunk =>
         {
+            // Only a transfer's first chunk starts taking a table. Any other (a late one, or one naming
+            // no transfer) is ignored, as Receiving ignores it: taken for a start, it left Receiving with
+            // no source to ask again, and the claim ended in a NullReferenceException.
+            if (!StartsTransfer(chunk))
+            {
+                return;
+            }
+
             Become(Receiving);
             HandleChunk(chunk);
         });
@@ -105,7 +113,7 @@ public sealed partial class ConntrackShardActor
             return;
         }
 
-        if (chunk.Sequence == 0 && chunk.TransferId != _transferId)
+        if (StartsTransfer(chunk))
         {
             // A transfer starts, or starts over (after a retry, or because a claim asked again reached the keeper).
             _transferId = chunk.TransferId;
@@ -115,7 +123,9 @@ public sealed partial class ConntrackShardActor
             _incoming = ConntrackShard.Continuing(_shard, _settings, _scheduler.Now, chunk.ClockMs);
         }
 
-        if (chunk.TransferId != _transferId || chunk.Shard != _shard)
+        // _incoming is null between transfers (none yet, or one rejected): a chunk naming the
+        // "no transfer" id (-1) there has no table to go into.
+        if (chunk.TransferId != _transferId || chunk.Shard != _shard || _incoming is null)
         {
             return;
         }
@@ -154,6 +164,9 @@ public sealed partial class ConntrackShardActor
             FinishClaim(_incoming);
         }
     }
+
+    /// <summary>The first chunk of a transfer other than the current one (keepers number transfers from 1; -1 is "none").</summary>
+    private bool StartsTransfer(ShardStateChunk chunk) => chunk.Sequence == 0 && chunk.TransferId != _transferId && chunk.TransferId > 0;
 
     /// <summary>
     /// A chunk that could not be taken (or never came): counted; the table is asked for again, and
