@@ -159,7 +159,28 @@ public sealed class JsonRpcFuzzTests : IAsyncDisposable
             int total = 0;
             try
             {
-                await client.SendAsync(ovs ? request : [.. request, (byte)'\n']);
+                byte[] bytes = ovs ? request : [.. request, (byte)'\n'];
+                if (random.Next(4) == 0)
+                {
+                    // A second request behind it, as a client that does not wait for answers sends.
+                    var next = corpus[random.Next(corpus.Length)];
+                    bytes = [.. bytes, .. next, .. (ovs ? Array.Empty<byte>() : "\n"u8.ToArray())];
+                }
+
+                if (random.Next(6) == 0)
+                {
+                    // In small pieces: the framing resumes its scan across reads.
+                    for (int at = 0; at < bytes.Length;)
+                    {
+                        int n = Math.Min(bytes.Length - at, 1 + random.Next(7));
+                        await client.SendAsync(bytes.AsMemory(at, n));
+                        at += n;
+                    }
+                }
+                else
+                {
+                    await client.SendAsync(bytes);
+                }
 
                 // Our client's framing answers every line; ovs-appctl's answers or closes. Either way the
                 // client's end of sending lets a cut request finish.
