@@ -221,7 +221,7 @@ public sealed class ShardKeeperActor : ReceiveActor, IWithTimers
     {
         if (_parked.TryGetValue(message.Shard, out var parked))
         {
-            parked.Stream.Acknowledged(message.TransferId);
+            parked.Stream.Acknowledged(message.TransferId, message.Sequence);
         }
     }
 

@@ -13,7 +13,7 @@ public sealed class TableStream(int shard, ConnectionTable table, long clockMs)
 {
     private ConnectionTable.TableExport? _export;
     private int _sequence;
-    private int _inFlight;
+    private int _acked;
 
     public int Shard { get; } = shard;
 
@@ -34,16 +34,20 @@ public sealed class TableStream(int shard, ConnectionTable table, long clockMs)
         TransferId = transferId;
         _export = Table.BeginExport();
         _sequence = 0;
-        _inFlight = 0;
+        _acked = 0;
         SendWindow();
     }
 
-    /// <summary>The claimant took a chunk: another may go.</summary>
-    public void Acknowledged(long transferId)
+    /// <summary>
+    /// The claimant took chunk <paramref name="sequence"/>, and so every one before it (it takes them in
+    /// order): more may go. An acknowledgement of a chunk not sent, or one already covered, changes
+    /// nothing, so a repeated or made-up one cannot open the window past its bound.
+    /// </summary>
+    public void Acknowledged(long transferId, int sequence)
     {
-        if (_export is not null && transferId == TransferId)
+        if (_export is not null && transferId == TransferId && sequence >= _acked && sequence < _sequence)
         {
-            _inFlight--;
+            _acked = sequence + 1;
             SendWindow();
         }
     }
@@ -51,10 +55,9 @@ public sealed class TableStream(int shard, ConnectionTable table, long clockMs)
     private void SendWindow()
     {
         var export = _export!;
-        while (_inFlight < HandoffLimits.Window && export.TryNextChunk(HandoffLimits.ChunkBytes, out var data, out _))
+        while (_sequence - _acked < HandoffLimits.Window && export.TryNextChunk(HandoffLimits.ChunkBytes, out var data, out _))
         {
             Claimant!.Tell(new ShardStateChunk(Shard, TransferId, _sequence++, export.Done, ClockMs, export.Connections, data));
-            _inFlight++;
         }
     }
 }

@@ -64,7 +64,7 @@ public sealed class ReplicaKeeperActor : ReceiveActor
         {
             if (_promoting.TryGetValue(message.Shard, out var stream))
             {
-                stream.Acknowledged(message.TransferId);
+                stream.Acknowledged(message.TransferId, message.Sequence);
             }
         });
         Receive<ShardStateAccepted>(message => ForgetPromoted(message.Shard, message.TransferId));
