@@ -127,9 +127,15 @@ public sealed partial class ConnectionTable
     /// (whatever held it), a removal or release of a tuple it does not hold changes nothing.
     /// <paramref name="belongs"/>, when given, must accept the symmetric hash of every tuple the
     /// copy would index. Nothing is counted, notified or queued for release: the copy only mirrors.
+    /// <paramref name="clockMs"/>, when given, bounds the records' expiry times as <see cref="Import"/>'s does.
     /// </summary>
-    public TransferImportResult ApplyReplica(ReadOnlySpan<byte> chunk, Func<uint, bool>? belongs = null)
+    public TransferImportResult ApplyReplica(ReadOnlySpan<byte> chunk, Func<uint, bool>? belongs = null, long? clockMs = null)
     {
+        if (ClockError(clockMs) is { } clockError)
+        {
+            return TransferImportResult.Failed(clockError);
+        }
+
         if (!TryReadChunkBody(chunk, DeltaMagic, out var body, out int records, out string? headerError))
         {
             return TransferImportResult.Failed(headerError!);
@@ -152,6 +158,11 @@ public sealed partial class ConnectionTable
             if (!ok)
             {
                 return TransferImportResult.Failed($"record {i}: {error}");
+            }
+
+            if (ExpiryError(in record, clockMs) is { } expiryError)
+            {
+                return TransferImportResult.Failed($"record {i}: {expiryError}");
             }
 
             bool indexedHere = belongs is null

@@ -60,12 +60,27 @@ public sealed partial class ConnectionTable
     }
 
     /// <summary>
+    /// The largest owner's clock a moved table may come with (2^52 ms, 142,000 years): far beyond any
+    /// real clock (frame clocks read Unix milliseconds), and far enough from <see cref="long.MaxValue"/>
+    /// that the clock plus any timeout or elapsed time cannot wrap.
+    /// </summary>
+    public const long MaxTransferClockMs = 1L << 52;
+
+    /// <summary>
     /// Adds one chunk of another table's export. The chunk is checked whole first; on any error nothing
     /// is added and the error says what was wrong. <paramref name="belongs"/>, when given, must accept
     /// the symmetric hash of every tuple (a shard refuses connections that are not its own).
+    /// <paramref name="clockMs"/>, when given, is the owner's clock the chunk's expiry times are on: a
+    /// connection expiring later than it plus the longest timeout any node allows is refused (another
+    /// node's chunk could otherwise keep a connection forever).
     /// </summary>
-    public TransferImportResult Import(ReadOnlySpan<byte> chunk, Func<uint, bool>? belongs = null)
+    public TransferImportResult Import(ReadOnlySpan<byte> chunk, Func<uint, bool>? belongs = null, long? clockMs = null)
     {
+        if (ClockError(clockMs) is { } clockError)
+        {
+            return TransferImportResult.Failed(clockError);
+        }
+
         if (chunk.Length < TransferHeaderBytes)
         {
             return TransferImportResult.Failed("chunk shorter than its header");
@@ -102,6 +117,11 @@ public sealed partial class ConnectionTable
             if (!TryReadRecord(ref reader, out var record, out string? error))
             {
                 return TransferImportResult.Failed($"record {i}: {error}");
+            }
+
+            if (ExpiryError(in record, clockMs) is { } expiryError)
+            {
+                return TransferImportResult.Failed($"record {i}: {expiryError}");
             }
 
             // A reservation's other key is the owner's tuple (another table's); a reply tuple claimed
@@ -236,6 +256,18 @@ public sealed partial class ConnectionTable
         }
 
         return true;
+    }
+
+    private static string? ClockError(long? clockMs) =>
+        clockMs is < 0 or > MaxTransferClockMs ? $"owner's clock {clockMs} ms out of range (0..{MaxTransferClockMs})" : null;
+
+    /// <summary>Why a connection's expiry times cannot be on <paramref name="clockMs"/> (a reservation has none), or null.</summary>
+    private static string? ExpiryError(in TransferRecord record, long? clockMs)
+    {
+        long latest = (clockMs ?? 0) + ConntrackTimeouts.MaxTimeoutMs;
+        return clockMs is null || record.IsReservation || (record.Expiration <= latest && record.QueuedExpiration <= latest)
+            ? null
+            : $"expiry {Math.Max(record.Expiration, record.QueuedExpiration)} ms is past the owner's clock {clockMs} ms plus the longest timeout";
     }
 
     private void Restore(in TransferRecord record)

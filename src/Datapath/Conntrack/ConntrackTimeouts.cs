@@ -7,6 +7,12 @@ namespace Datapath.Conntrack;
 /// </summary>
 public sealed record ConntrackTimeouts
 {
+    /// <summary>
+    /// The longest timeout a configuration may give (30 days): what bounds a moved connection's expiry
+    /// against the clock it came with, since every node's configuration is read with this bound.
+    /// </summary>
+    public const long MaxTimeoutMs = 30L * 24 * 60 * 60 * 1000;
+
     public required long TcpSynSentMs { get; init; }
     public required long TcpSynRecvMs { get; init; }
     public required long TcpEstablishedMs { get; init; }

@@ -39,7 +39,7 @@ internal static class ConntrackSection
         }
 
         var minTimeout = TimeSpan.FromMilliseconds(1);
-        var maxTimeout = TimeSpan.FromDays(30);
+        var maxTimeout = TimeSpan.FromMilliseconds(ConntrackTimeouts.MaxTimeoutMs);
         TimeSpan Timeout(string name) => reader.Duration(Section + ".timeouts." + name, minTimeout, maxTimeout);
         var timeouts = new ConntrackTimeouts
         {

@@ -72,7 +72,7 @@ public sealed class ShardReplica
             return ReplicaApplied.Refused($"seed chunk {chunk.Sequence} of stream {chunk.Epoch} came out of order");
         }
 
-        var result = _building.ApplyReplica(chunk.Data, Belongs);
+        var result = _building.ApplyReplica(chunk.Data, Belongs, chunk.ClockMs);
         if (!result.Ok)
         {
             _building = null;
@@ -100,12 +100,18 @@ public sealed class ShardReplica
             return ReplicaApplied.Refused($"a delta of stream {chunk.Epoch}, whose seed this replica does not have");
         }
 
+        if (chunk.Sequence == long.MaxValue)
+        {
+            // The sequence after it would wrap to the most negative, and every later delta would look due.
+            return ReplicaApplied.Refused($"delta {chunk.Sequence}: sequence out of range");
+        }
+
         if (chunk.Sequence < NextSequence)
         {
             return ReplicaApplied.Refused($"delta {chunk.Sequence} came again (or late): {NextSequence} was due", askSeed: false);
         }
 
-        var result = Table.ApplyReplica(chunk.Data, Belongs);
+        var result = Table.ApplyReplica(chunk.Data, Belongs, chunk.ClockMs);
         if (!result.Ok)
         {
             Complete = false;

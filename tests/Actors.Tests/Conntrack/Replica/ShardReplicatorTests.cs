@@ -60,6 +60,36 @@ public sealed class ShardReplicatorTests : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public void A_delta_whose_sequence_would_wrap_or_whose_clock_no_node_can_have_is_refused_and_changes_nothing()
+    {
+        var keeper = CreateTestProbe();
+        var shard = new ConntrackShard(0, _settings, Sys.Scheduler.Now);
+        var replica = new ShardReplica(0, _settings);
+        Run(shard, Udp(1000, 1010), repeat: 1);
+        Tick(shard, keeper, NodeB);
+        Assert.True(replica.Apply(keeper.ExpectMsg<ReplicaChunk>(), Sys.Scheduler.Now).Ok);
+        Run(shard, Udp(1000, 1020), repeat: 1);
+        Tick(shard, keeper, NodeB);
+        var delta = keeper.ExpectMsg<ReplicaChunk>();
+        var (sequenceBefore, clockBefore, dumpBefore) = (replica.NextSequence, replica.ClockMs, Dump(replica.Table!));
+
+        // The sequence after long.MaxValue would wrap, and every later delta would look due.
+        var wrapping = replica.Apply(delta with { Sequence = long.MaxValue }, Sys.Scheduler.Now);
+        Assert.False(wrapping.Ok);
+        Assert.Contains("sequence out of range", wrapping.Problem, StringComparison.Ordinal);
+
+        // A clock near long.MaxValue would wrap when the replica's age is added (ClockAt).
+        var farClock = replica.Apply(delta with { ClockMs = long.MaxValue }, Sys.Scheduler.Now);
+        Assert.False(farClock.Ok);
+        Assert.Contains("out of range", farClock.Problem, StringComparison.Ordinal);
+
+        Assert.Equal((sequenceBefore, clockBefore), (replica.NextSequence, replica.ClockMs));
+        Assert.Equal(dumpBefore, Dump(replica.Table!));
+        Assert.True(replica.Apply(delta, Sys.Scheduler.Now).Ok);
+        Assert.Equal(Dump(shard.Table), Dump(replica.Table!));
+    }
+
+    [Fact]
     public void A_new_replica_node_gets_a_full_copy_of_a_new_stream_and_the_old_one_is_told_to_forget()
     {
         var (b, c) = (CreateTestProbe(), CreateTestProbe());

@@ -258,6 +258,26 @@ public sealed class ReplicationTests
         Assert.Equal(0, owner.PendingChanges);
     }
 
+    [Fact]
+    public void A_replica_chunk_whose_expiry_is_past_its_clock_plus_the_longest_timeout_is_refused_whole()
+    {
+        const long day100 = 100L * 24 * 3600 * 1000;
+        var owner = new ConnectionTable(Defaults.ConntrackOptions);
+        owner.Execute(Udp("10.0.0.1", "10.0.0.2", 5000, 53), in Commit, day100);
+        Assert.True(owner.BeginReplicaSeed().TryNextChunk(ChunkBytes, out var seed));
+        var copy = new ConnectionTable(Defaults.ConntrackOptions);
+
+        var early = copy.ApplyReplica(seed, clockMs: 0);
+        Assert.False(early.Ok);
+        Assert.Contains("past the owner's clock 0 ms plus the longest timeout", early.Error, StringComparison.Ordinal);
+        Assert.Contains("out of range", copy.ApplyReplica(seed, clockMs: long.MaxValue).Error, StringComparison.Ordinal);
+        Assert.Equal(0, copy.Count);
+
+        var onTime = copy.ApplyReplica(seed, clockMs: day100);
+        Assert.True(onTime.Ok, onTime.Error);
+        Assert.Equal(1, copy.Count);
+    }
+
     private static void Run(ConnectionTable table, IEnumerable<(ConntrackInput Input, long TimeMs)> frames)
     {
         foreach (var (input, time) in frames)

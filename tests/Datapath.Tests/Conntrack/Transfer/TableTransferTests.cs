@@ -118,6 +118,34 @@ public sealed class TableTransferTests
     }
 
     [Fact]
+    public void A_chunk_whose_expiry_is_past_its_clock_plus_the_longest_timeout_is_refused_whole()
+    {
+        // Committed on day 100 of the owner's clock: expiring then plus a UDP timeout.
+        const long day100 = 100L * 24 * 3600 * 1000;
+        var original = new ConnectionTable(Defaults.ConntrackOptions);
+        original.Execute(Parse(Frame.Ip("10.0.0.1", "10.0.0.2").Udp(5000, 53).Payload(12).Build()), in Commit, day100);
+        Assert.True(original.BeginExport().TryNextChunk(4096, out var chunk, out _));
+        var copy = new ConnectionTable(Defaults.ConntrackOptions);
+
+        // On a clock of day 0 that expiry is 100 days away, more than any node's timeouts allow:
+        // a chunk that says so could keep a connection forever.
+        var early = copy.Import(chunk, clockMs: 0);
+        Assert.False(early.Ok);
+        Assert.Contains("past the owner's clock 0 ms plus the longest timeout", early.Error, StringComparison.Ordinal);
+        Assert.Equal(0, copy.Count);
+
+        // A clock no node can have, or one that would wrap when time is added: refused before the records.
+        Assert.Contains("out of range", copy.Import(chunk, clockMs: -1).Error, StringComparison.Ordinal);
+        Assert.Contains("out of range", copy.Import(chunk, clockMs: ConnectionTable.MaxTransferClockMs + 1).Error, StringComparison.Ordinal);
+        Assert.Equal(0, copy.Count);
+
+        // The clock it was exported on, or one up to the longest timeout before it: taken.
+        var onTime = copy.Import(chunk, clockMs: day100 - ConntrackTimeouts.MaxTimeoutMs + 60_000);
+        Assert.True(onTime.Ok, onTime.Error);
+        Assert.Equal(1, copy.Count);
+    }
+
+    [Fact]
     public void Chunks_are_never_larger_than_asked_and_a_connection_costs_about_a_hundred_bytes()
     {
         var original = new ConnectionTable(Defaults.ConntrackOptions);
