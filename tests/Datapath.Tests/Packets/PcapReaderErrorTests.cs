@@ -110,17 +110,25 @@ public sealed class PcapReaderErrorTests : IDisposable
     }
 
     [Fact]
-    public void A_captured_length_above_the_snapshot_length_is_refused()
+    public void A_record_above_the_snapshot_length_is_cut_to_it_and_the_next_one_read_as_libpcap_does()
     {
+        // libpcap 1.10 (pcap_next_ex) gives this file's second record as caplen 128, len 200.
+        byte[] over = PcapFileBuilder.Frame(200, 2);
         byte[] bytes = new PcapFileBuilder(snapLength: 128)
             .Record(1, 0, PcapFileBuilder.Frame(60, 1))
-            .Record(2, 0, PcapFileBuilder.Frame(200, 2))
+            .Record(2, 0, over)
+            .Record(3, 0, PcapFileBuilder.Frame(70, 3))
             .ToArray();
         string path = _dir.Write("over-snap.pcap", bytes);
 
-        var e = SecondRecordFails(path);
-
-        Assert.Equal($"{path}: record 2 at byte offset 100: captured length 200 is larger than the snapshot length 128", e.Message);
+        using var reader = PcapReader.Open(path);
+        Assert.True(reader.TryReadNext(out _));
+        Assert.True(reader.TryReadNext(out var cut));
+        Assert.Equal((128, 200), (cut.CapturedLength, cut.OriginalLength));
+        Assert.Equal(over[..128], reader.CurrentFrame.ToArray());
+        Assert.True(reader.TryReadNext(out var next));
+        Assert.Equal((3L, 60 + 16 + 200 + 16 + 24L, 70), (next.RecordNumber, next.Offset, next.CapturedLength));
+        Assert.False(reader.TryReadNext(out _));
     }
 
     [Theory]

@@ -125,7 +125,7 @@ public sealed class PcapReader : IDisposable
         uint fraction = ReadUInt32(h[4..]);
         uint capturedLength = ReadUInt32(h[8..]);
         uint originalLength = ReadUInt32(h[12..]);
-        if (capturedLength > PcapFormat.MaxCaptureLength || (SnapLength != 0 && capturedLength > SnapLength))
+        if (capturedLength > PcapFormat.MaxCaptureLength)
         {
             throw BadCapturedLength(recordNumber, recordOffset, capturedLength);
         }
@@ -142,7 +142,9 @@ public sealed class PcapReader : IDisposable
             throw TruncatedRecordData(recordNumber, recordOffset, length, data);
         }
 
-        _frameLength = length;
+        // A record longer than the file's snapshot length is read whole and cut to it, as libpcap
+        // does (writers that got the header's snapshot length wrong exist; tcpdump reads their files).
+        _frameLength = SnapLength != 0 && capturedLength > SnapLength ? (int)SnapLength : length;
         _position += PcapFormat.RecordHeaderLength + length;
         _recordsRead = recordNumber;
         long fractionNs = Resolution == PcapResolution.Nanoseconds ? fraction : fraction * 1000L;
@@ -150,7 +152,7 @@ public sealed class PcapReader : IDisposable
             recordNumber,
             recordOffset,
             (seconds * PcapFormat.NanosecondsPerSecond) + fractionNs,
-            length,
+            _frameLength,
             (int)Math.Min(originalLength, int.MaxValue));
         return true;
     }
@@ -234,7 +236,5 @@ public sealed class PcapReader : IDisposable
         new(FileName, recordNumber, offset, $"truncated record data ({got} of {expected} captured bytes)");
 
     private PcapFormatException BadCapturedLength(long recordNumber, long offset, uint capturedLength) =>
-        capturedLength > PcapFormat.MaxCaptureLength
-            ? new(FileName, recordNumber, offset, $"captured length {capturedLength} is larger than the {PcapFormat.MaxCaptureLength}-byte limit (corrupt record header)")
-            : new(FileName, recordNumber, offset, $"captured length {capturedLength} is larger than the snapshot length {SnapLength}");
+        new(FileName, recordNumber, offset, $"captured length {capturedLength} is larger than the {PcapFormat.MaxCaptureLength}-byte limit (corrupt record header)");
 }
