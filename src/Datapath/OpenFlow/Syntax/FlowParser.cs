@@ -424,6 +424,7 @@ public static partial class FlowParser
                     ? $"{token.Key} conflicts with {earlier} at column {at + 1} (both set bits of {field.Name})"
                     : $"{token.Key} conflicts with a field given before it (both set bits of {field.Name})");
             }
+
             field.Set(ref _mask, field.Get(in _mask) | fieldMask);
             field.Set(ref _value, value);
             _set.Add((field, token.KeyOffset));
@@ -470,6 +471,15 @@ public static partial class FlowParser
             UInt128 v = FieldText.ParseInteger(token.Value, token.ValueOffset, token.Key);
             ushort tci = _value.Key.Vlan0Tci;
             ushort mask = _mask.Key.Vlan0Tci;
+
+            // dl_vlan and dl_vlan_pcp combine (both set the tag-present bit), but either one again, or
+            // after vlan_tci, vlan_vid or vlan_pcp, would overwrite bits already matched; and "no tag"
+            // (dl_vlan=0xffff) contradicts a priority. Open vSwitch keeps whichever came last.
+            int bits = pcp ? 0xe000 : v == 0xffff ? 0xefff : 0x0fff;
+            if ((mask & bits) != 0)
+            {
+                throw new LineSyntaxException(token.KeyOffset, $"{token.Key} conflicts with a field given before it (both set bits of vlan_tci)");
+            }
             if (pcp)
             {
                 if (v > 7)
