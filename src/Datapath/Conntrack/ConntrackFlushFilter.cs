@@ -1,7 +1,5 @@
-using System.Buffers;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
+using Datapath.Packets;
 
 namespace Datapath.Conntrack;
 
@@ -260,51 +258,18 @@ public sealed record ConntrackFlushFilter
         return tuple;
     }
 
-    /// <summary>
-    /// a.b.c.d of four decimal parts (as the flow syntax reads them), or IPv6 of hex digits, colons and dots. <see cref="IPAddress.TryParse(string?, out IPAddress?)"/>
-    /// alone also takes inet_aton's forms ("10.1", octal "010.0.0.1", "167772161") and IPv6 scopes, and
-    /// would flush the connections of an address nobody typed.
-    /// </summary>
+    /// <summary>The strict spelling of <see cref="AddressText"/>: a loose one would flush the connections of an address nobody typed.</summary>
     private static bool TryParseAddress(string text, bool v6, out UInt128 number)
     {
-        number = 0;
-        if (!v6)
+        if (v6)
         {
-            string[] parts = text.Split('.');
-            if (parts.Length != 4)
-            {
-                return false;
-            }
-
-            foreach (string part in parts)
-            {
-                if (part.Length is < 1 or > 3 || !byte.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out byte b))
-                {
-                    number = 0;
-                    return false;
-                }
-
-                number = (number << 8) | b;
-            }
-
-            return true;
+            return AddressText.TryParseIpv6(text, out number);
         }
 
-        if (!text.Contains(':', StringComparison.Ordinal) || text.AsSpan().ContainsAnyExcept(Ipv6Characters)
-            || !IPAddress.TryParse(text, out var address) || address.AddressFamily != AddressFamily.InterNetworkV6)
-        {
-            return false;
-        }
-
-        foreach (byte b in address.GetAddressBytes())
-        {
-            number = (number << 8) | b;
-        }
-
-        return true;
+        bool ok = AddressText.TryParseIpv4(text, out uint ipv4);
+        number = ipv4;
+        return ok;
     }
-
-    private static readonly SearchValues<char> Ipv6Characters = SearchValues.Create("0123456789abcdefABCDEF:.");
 
     private static byte ParseByte(string text, string key) =>
         byte.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out byte b) ? b : throw new FormatException($"failed to parse field {key}");

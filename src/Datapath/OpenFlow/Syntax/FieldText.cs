@@ -1,10 +1,7 @@
-using System.Buffers;
-using System.Buffers.Binary;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using Datapath.Flow;
+using Datapath.Packets;
 
 namespace Datapath.OpenFlow.Syntax;
 
@@ -96,58 +93,10 @@ internal static class FieldText
             : throw new LineSyntaxException(offset, $"expected an Ethernet address xx:xx:xx:xx:xx:xx, got '{text}'");
 
     public static uint ParseIpv4(string text, int offset) =>
-        TryParseIpv4(text, out uint ip) ? ip : throw new LineSyntaxException(offset, $"expected an IPv4 address a.b.c.d, got '{text}'");
-
-    /// <summary>
-    /// a.b.c.d, four decimal parts 0..255. Not <see cref="IPAddress.TryParse(string?, out IPAddress?)"/>:
-    /// it takes inet_aton's forms too ("10.1", octal "010.0.0.1" as 8.0.0.1), which would silently name another address.
-    /// </summary>
-    public static bool TryParseIpv4(string text, out uint ip)
-    {
-        ip = 0;
-        string[] parts = text.Split('.');
-        if (parts.Length != 4)
-        {
-            return false;
-        }
-
-        foreach (string p in parts)
-        {
-            if (p.Length is < 1 or > 3 || !byte.TryParse(p, NumberStyles.None, CultureInfo.InvariantCulture, out byte b))
-            {
-                ip = 0;
-                return false;
-            }
-
-            ip = (ip << 8) | b;
-        }
-
-        return true;
-    }
+        AddressText.TryParseIpv4(text, out uint ip) ? ip : throw new LineSyntaxException(offset, $"expected an IPv4 address a.b.c.d, got '{text}'");
 
     public static UInt128 ParseIpv6(string text, int offset) =>
-        TryParseIpv6(text, out UInt128 address) ? address : throw new LineSyntaxException(offset, $"expected an IPv6 address, got '{text}'");
-
-    /// <summary>
-    /// An IPv6 address of hex digits, colons and dots only: <see cref="IPAddress"/> alone would also
-    /// take brackets and a scope ("fe80::1%eth0") and drop the scope silently.
-    /// </summary>
-    public static bool TryParseIpv6(string text, out UInt128 address)
-    {
-        address = 0;
-        if (!text.Contains(':', StringComparison.Ordinal) || text.AsSpan().ContainsAnyExcept(Ipv6Characters)
-            || !IPAddress.TryParse(text, out var ip) || ip.AddressFamily != AddressFamily.InterNetworkV6)
-        {
-            return false;
-        }
-
-        Span<byte> bytes = stackalloc byte[16];
-        ip.TryWriteBytes(bytes, out _);
-        address = BinaryPrimitives.ReadUInt128BigEndian(bytes);
-        return true;
-    }
-
-    private static readonly SearchValues<char> Ipv6Characters = SearchValues.Create("0123456789abcdefABCDEF:.");
+        AddressText.TryParseIpv6(text, out UInt128 address) ? address : throw new LineSyntaxException(offset, $"expected an IPv6 address, got '{text}'");
 
     private static bool IsPrefixLength(string text) => text.Length is > 0 and <= 3 && text.All(char.IsAsciiDigit);
 

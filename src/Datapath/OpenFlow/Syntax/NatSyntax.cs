@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using Datapath.Actions;
 using Datapath.Flow;
+using Datapath.Packets;
 
 namespace Datapath.OpenFlow.Syntax;
 
@@ -180,13 +181,13 @@ internal static class NatSyntax
 
         // The match syntax's strict spellings: no "010.0.0.1" read as octal, no IPv6 scope dropped.
         string text = s[start..end];
-        if (!bracket && FieldText.TryParseIpv4(text, out uint ipv4))
+        if (!bracket && AddressText.TryParseIpv4(text, out uint ipv4))
         {
             address = ipv4;
             return true;
         }
 
-        v6 = FieldText.TryParseIpv6(text, out address);
+        v6 = AddressText.TryParseIpv6(text, out address);
         return v6;
     }
 
