@@ -118,13 +118,22 @@ public static class DatapathConfig
 
     private static Config Parse(string text, string source)
     {
+        if (HoconGuard.CheckText(text) is { } problem)
+        {
+            throw new ConfigurationException(source, null, "it is not valid HOCON: " + problem);
+        }
+
+        Config config;
         try
         {
-            return ConfigurationFactory.ParseString(text);
+            config = ConfigurationFactory.ParseString(text);
         }
         catch (Exception e) when (e is not ConfigurationException)
         {
             throw new ConfigurationException(source, null, "it is not valid HOCON: " + e.Message);
         }
+
+        HoconGuard.CheckTree(config.Root, source);
+        return config;
     }
 }

@@ -183,7 +183,7 @@ public sealed class DatapathSettingsTests : IDisposable
     [InlineData("datapath.generator.conections = 5", "datapath.generator.conections", "unknown key")]
     [InlineData("emc-entries = 4096", "emc-entries", "unknown key")]
     [InlineData("datapath emc-entries 4096", "datapath emc-entries 4096", "unknown key")]
-    [InlineData("datapath { emc-entries = \n", "datapath.emc-entries", "has no value")]
+    [InlineData("datapath { emc-entries = \n}", "datapath.emc-entries", "has no value")]
     [InlineData("datapath.recirc-bypass-megaflows = on", "datapath.recirc-bypass-megaflows", "unknown key")]
     [InlineData("datapath.recirc-bypass-emc-only = on", "datapath.recirc-bypass-emc-only", "unknown key")]
     public void A_broken_or_misspelt_line_is_an_error_not_ignored(string text, string key, string problem)
@@ -194,6 +194,53 @@ public sealed class DatapathSettingsTests : IDisposable
 
         Assert.StartsWith(path + ": " + key + ":", error.Message, StringComparison.Ordinal);
         Assert.Contains(problem, error.Message, StringComparison.Ordinal);
+    }
+
+    // Akka's parser overflows the stack (killing the process) on deep nesting and substitution
+    // cycles, loops forever on an unclosed '[', and stops at a stray '}' without a word.
+    [Theory]
+    [InlineData("datapath.pmds = ${datapath.pmds}\n", "a substitution refers back")]
+    [InlineData("akka.a = ${akka.b}\nakka.b = ${akka.a}\n", "a substitution refers back")]
+    [InlineData("datapath.pmds = ${?nowhere}\n", "a substitution refers back")]
+    [InlineData("datapath.pmds = [1, 2\ndatapath.emc-entries = 1024\n", "line 1: this '[' is never closed")]
+    [InlineData("datapath { pmds = 1\n", "line 1: this '{' is never closed")]
+    [InlineData("datapath.pmds = 1 }\ndatapath.emc-entries = 1000\n", "line 1: '}' closes nothing")]
+    [InlineData("datapath { pmds = [1 }\n", "line 1: '}' closes the '[' of line 1")]
+    [InlineData("datapath.flows = \"open\n", "line 1: a quoted string is not closed")]
+    public void Text_the_HOCON_parser_would_crash_on_hang_on_or_cut_short_is_refused(string text, string problem)
+    {
+        string path = Write(text);
+
+        var error = Assert.Throws<ConfigurationException>(() => DatapathConfig.LoadFile(path));
+
+        Assert.StartsWith(path + ": ", error.Message, StringComparison.Ordinal);
+        Assert.Contains(problem, error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(100_000, "{", "}")]
+    [InlineData(100_000, "[", "]")]
+    [InlineData(100_000, ".", "")]
+    public void Nesting_deeper_than_the_limit_is_refused_not_a_stack_overflow(int levels, string open, string close)
+    {
+        string text = open == "."
+            ? "akka" + string.Concat(Enumerable.Repeat(".a", levels)) + " = 1\n"
+            : "akka.a = " + string.Concat(Enumerable.Repeat(open == "{" ? "{ a = " : "[", levels)) + "1" + string.Concat(Enumerable.Repeat(close, levels)) + "\n";
+        string path = Write(text);
+
+        var error = Assert.Throws<ConfigurationException>(() => DatapathConfig.LoadFile(path));
+
+        Assert.Contains("nested deeper than 64 levels", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_long_chain_of_substitutions_or_one_that_multiplies_is_refused()
+    {
+        string chain = Write(string.Concat(Enumerable.Range(1, 10_000).Select(i => $"akka.k{i} = ${{akka.k{i - 1}}}\n")).Replace("${akka.k0}", "generator", StringComparison.Ordinal) + "datapath.ports = ${akka.k10000}\n");
+        string laughs = Write("akka.a0 = xxxxxxxxxx\n" + string.Concat(Enumerable.Range(1, 12).Select(i => $"akka.a{i} = " + string.Concat(Enumerable.Repeat($"${{akka.a{i - 1}}}", 10)) + "\n")) + "datapath.ports = ${akka.a12}\n");
+
+        Assert.Contains("nested deeper than 64 levels (counting the substitutions followed)", Assert.Throws<ConfigurationException>(() => DatapathConfig.LoadFile(chain)).Message, StringComparison.Ordinal);
+        Assert.Contains("characters through its substitutions", Assert.Throws<ConfigurationException>(() => DatapathConfig.LoadFile(laughs)).Message, StringComparison.Ordinal);
     }
 
     [Fact]
