@@ -39,15 +39,55 @@ public static class DatapathConfig
     /// <summary>A user file over the embedded default: keys it sets win, the rest fall back.</summary>
     public static Config LoadFile(string path)
     {
+        var user = Parse(ReadFile(path), path);
+        var embedded = LoadEmbedded();
+        RejectUnknownKeys(user, embedded, path);
+        return user.WithFallback(embedded);
+    }
+
+    /// <summary>The largest configuration file read (the embedded default is about 20 KiB).</summary>
+    public const int MaxFileBytes = 1 << 20;
+
+    /// <summary>
+    /// The file's text, read up to <see cref="MaxFileBytes"/>: a device such as /dev/zero would
+    /// otherwise be read until memory runs out. A directory or an unreadable file is a configuration
+    /// error like any other, so that every command reports it the same way (exit 2).
+    /// </summary>
+    private static string ReadFile(string path)
+    {
+        if (Directory.Exists(path))
+        {
+            throw new ConfigurationException(path, null, "is a directory, not a configuration file");
+        }
+
         if (!File.Exists(path))
         {
             throw new ConfigurationException(path, null, "the file does not exist");
         }
 
-        var user = Parse(File.ReadAllText(path), path);
-        var embedded = LoadEmbedded();
-        RejectUnknownKeys(user, embedded, path);
-        return user.WithFallback(embedded);
+        try
+        {
+            using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            using var bytes = new MemoryStream();
+            var buffer = new byte[64 * 1024];
+            int read;
+            while ((read = file.Read(buffer, 0, buffer.Length)) > 0)
+            {
+                bytes.Write(buffer, 0, read);
+                if (bytes.Length > MaxFileBytes)
+                {
+                    throw new ConfigurationException(path, null, $"is larger than {MaxFileBytes / 1024} KiB: not a configuration file");
+                }
+            }
+
+            bytes.Position = 0;
+            using var reader = new StreamReader(bytes, detectEncodingFromByteOrderMarks: true);
+            return reader.ReadToEnd();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ConfigurationException(path, null, "cannot be read: " + e.Message);
+        }
     }
 
     /// <summary>

@@ -178,6 +178,25 @@ public sealed class DatapathSettingsTests : IDisposable
         Assert.Contains("does not exist", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void A_directory_is_reported_as_one()
+    {
+        var error = Assert.Throws<ConfigurationException>(() => DatapathConfig.LoadFile(_dir));
+
+        Assert.Equal($"{_dir}: is a directory, not a configuration file", error.Message);
+    }
+
+    [Fact]
+    public void A_file_larger_than_a_configuration_is_refused_not_read_to_the_end()
+    {
+        // /dev/zero never ends: it used to be read until memory ran out.
+        string path = OperatingSystem.IsLinux() ? "/dev/zero" : Write(new string('#', DatapathConfig.MaxFileBytes + 1));
+
+        var error = Assert.Throws<ConfigurationException>(() => DatapathConfig.LoadFile(path));
+
+        Assert.Equal($"{path}: is larger than 1024 KiB: not a configuration file", error.Message);
+    }
+
     [Theory]
     [InlineData("datapath { emc-entires = 4096 }", "datapath.emc-entires", "unknown key")]
     [InlineData("datapath.generator.conections = 5", "datapath.generator.conections", "unknown key")]
