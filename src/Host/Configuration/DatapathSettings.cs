@@ -95,8 +95,8 @@ public sealed record DatapathSettings
     /// <summary>Seed nodes on a standalone node would be ignored silently: say which key is missing instead.</summary>
     private static void CheckClusterProvider(LoadedConfig config, SettingReader reader)
     {
-        if (config.Config.HasPath("akka.cluster.seed-nodes")
-            && config.Config.GetStringList("akka.cluster.seed-nodes").Count > 0
+        // Read as the other lists are: seed nodes that are not strings would fail only when the cluster starts.
+        if (reader.List("akka.cluster.seed-nodes").Count > 0
             && !Actors.Cluster.DatapathCluster.IsClusterProvider(config.Config))
         {
             throw reader.Error("akka.cluster.seed-nodes", "seed nodes need akka.actor.provider = cluster (see hocon/two-node.conf)");

@@ -74,14 +74,26 @@ internal sealed class SettingReader(LoadedConfig loaded)
             return [];
         }
 
+        var value = _config.GetValue(key);
+        if (value.IsString() || value.IsObject())
+        {
+            // Akka reads a single string as an empty list: the value would be dropped without a word.
+            // (Its IsArray() is false for an empty list, hence the test the other way round.)
+            throw Error(key, "must be a list of strings, such as [\"a\", \"b\"]");
+        }
+
+        IList<string> list;
         try
         {
-            return _config.GetStringList(key).ToArray();
+            list = _config.GetStringList(key);
         }
         catch (Exception e)
         {
             throw Error(key, "must be a list of strings: " + e.Message);
         }
+
+        // Akka gives a nested list or object as a null entry.
+        return list.Any(entry => entry is null) ? throw Error(key, "must be a list of strings, not of lists, objects or nulls") : [.. list];
     }
 
     /// <summary>The entries of a map (an object of single values), in key order; empty when absent.</summary>
@@ -149,13 +161,23 @@ internal sealed class SettingReader(LoadedConfig loaded)
             throw Error(key, "missing");
         }
 
+        string? raw;
         try
         {
-            return _config.GetString(key);
+            var value = _config.GetValue(key);
+            if (!value.IsString())
+            {
+                // Akka reads a list or an object as a null string, which every caller took for text.
+                throw Error(key, value.IsArray() ? "must be a single value, not a list" : "must be a single value, not an object");
+            }
+
+            raw = value.GetString();
         }
-        catch (Exception e)
+        catch (Exception e) when (e is not ConfigurationException)
         {
             throw Error(key, "not a single value: " + e.Message);
         }
+
+        return raw ?? throw Error(key, "has no value (null)");
     }
 }

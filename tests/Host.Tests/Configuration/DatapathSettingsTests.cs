@@ -66,6 +66,13 @@ public sealed class DatapathSettingsTests : IDisposable
     [InlineData("datapath.pmd-dedicated-threads = on\ndatapath.pmd-cpu-mask = 0x00", "datapath.pmd-cpu-mask", "names no CPU")]
     [InlineData("datapath.pmd-dedicated-threads = off\ndatapath.pmd-cpu-mask = 1", "datapath.pmd-cpu-mask", "needs datapath.pmd-dedicated-threads = on")]
     [InlineData("datapath.pmd-dedicated-threads = on\ndatapath.pmds = 2\ndatapath.pmd-cpu-mask = 0x1", "datapath.pmd-cpu-mask", "names 1 CPU (0) for 2 PMDs")]
+    // Akka reads a list or an object as a null string: a switch crashed on it, a number or a word said ''.
+    [InlineData("datapath.metrics.enabled = [on]", "datapath.metrics.enabled", "must be a single value, not a list")]
+    [InlineData("datapath.metrics.enabled {}", "datapath.metrics.enabled", "must be a single value, not an object")]
+    [InlineData("datapath.pmds = [1, 2]", "datapath.pmds", "must be a single value, not a list")]
+    [InlineData("datapath.ports = null", "datapath.ports", "has no value (null)")]
+    [InlineData("akka.actor.provider = cluster\nakka.cluster.seed-nodes = [[1]]", "akka.cluster.seed-nodes", "must be a list of strings")]
+    [InlineData("akka.cluster.seed-nodes = \"akka.tcp://datapath@127.0.0.1:4053\"", "akka.cluster.seed-nodes", "must be a list of strings")]
     public void A_bad_value_is_reported_with_its_file_and_key(string line, string key, string problem)
     {
         string path = Write(line + "\n");

@@ -47,6 +47,10 @@ public sealed class OpenFlowSettingsTests : IDisposable
     [InlineData("datapath.openflow.controllers = [\"ssl:1.2.3.4:6653\"]", "datapath.openflow.controllers", "tcp:HOST:PORT")]
     [InlineData("datapath.openflow.controllers = [\"tcp:127.0.0.1:0\"]", "datapath.openflow.controllers", "tcp:HOST:PORT")]
     [InlineData("datapath.openflow.probe-interval = often", "datapath.openflow.probe-interval", "not a duration")]
+    // A single string was read as an empty list (the controller dropped without a word); a nested list crashed.
+    [InlineData("datapath.openflow.controllers = \"tcp:127.0.0.1:6653\"", "datapath.openflow.controllers", "must be a list of strings, such as")]
+    [InlineData("datapath.openflow.controllers = [[\"tcp:127.0.0.1:6653\"]]", "datapath.openflow.controllers", "not of lists, objects or nulls")]
+    [InlineData("datapath.openflow.controllers = [null]", "datapath.openflow.controllers", "not of lists, objects or nulls")]
     public void A_bad_openflow_value_is_reported_with_its_key(string line, string key, string problem)
     {
         string path = Write(line + "\n");
