@@ -20,6 +20,6 @@ internal static class BridgeSection
         string text = reader.Text(key);
         return text.Length == 16 && ulong.TryParse(text, System.Globalization.NumberStyles.AllowHexSpecifier, System.Globalization.CultureInfo.InvariantCulture, out ulong id)
             ? id
-            : throw reader.Error(key, $"'{text}' is not 16 hex digits");
+            : throw reader.Error(key, $"'{SettingReader.Shown(text)}' is not 16 hex digits");
     }
 }

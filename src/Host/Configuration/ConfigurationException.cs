@@ -4,7 +4,7 @@ namespace Host.Configuration;
 public sealed class ConfigurationException : Exception
 {
     public ConfigurationException(string source, string? key, string problem)
-        : base(key is null ? $"{source}: {problem}" : $"{source}: {key}: {problem}")
+        : base(key is null ? $"{source}: {problem}" : $"{source}: {SettingReader.Shown(key, 100)}: {problem}")
     {
         Source = source;
         Key = key;

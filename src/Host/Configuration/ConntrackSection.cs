@@ -27,12 +27,12 @@ internal static class ConntrackSection
             string key = Section + ".zone-limits." + name;
             if (!ushort.TryParse(name, NumberStyles.None, CultureInfo.InvariantCulture, out ushort zone))
             {
-                throw reader.Error(key, $"'{name}' is not a zone (0..65535)");
+                throw reader.Error(key, $"'{SettingReader.Shown(name)}' is not a zone (0..65535)");
             }
 
             if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int limit))
             {
-                throw reader.Error(key, $"'{value}' is not a whole number of connections");
+                throw reader.Error(key, $"'{SettingReader.Shown(value)}' is not a whole number of connections");
             }
 
             zones[zone] = limit;
@@ -65,11 +65,11 @@ internal static class ConntrackSection
                 string key = $"{Section}.timeout-policies.{name}.{attribute}";
                 if (!uint.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out uint seconds) || seconds == 0)
                 {
-                    throw reader.Error(key, $"'{value}' is not a whole number of seconds (1 or more)");
+                    throw reader.Error(key, $"'{SettingReader.Shown(value)}' is not a whole number of seconds (1 or more)");
                 }
 
                 policy = policy.With(attribute, seconds * 1000L)
-                    ?? throw reader.Error(key, $"'{attribute}' is not a timeout policy attribute ({string.Join(", ", ConntrackTimeouts.AttributeNames)})");
+                    ?? throw reader.Error(key, $"'{SettingReader.Shown(attribute)}' is not a timeout policy attribute ({string.Join(", ", ConntrackTimeouts.AttributeNames)})");
             }
 
             policies[name] = policy;
@@ -81,12 +81,12 @@ internal static class ConntrackSection
             string key = Section + ".zone-timeout-policies." + name;
             if (!ushort.TryParse(name, NumberStyles.None, CultureInfo.InvariantCulture, out ushort zone))
             {
-                throw reader.Error(key, $"'{name}' is not a zone (0..65535)");
+                throw reader.Error(key, $"'{SettingReader.Shown(name)}' is not a zone (0..65535)");
             }
 
             if (!policies.ContainsKey(value))
             {
-                throw reader.Error(key, $"no timeout policy named '{value}' in {Section}.timeout-policies");
+                throw reader.Error(key, $"no timeout policy named '{SettingReader.Shown(value)}' in {Section}.timeout-policies");
             }
 
             zonePolicies[zone] = value;

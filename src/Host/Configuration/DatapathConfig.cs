@@ -170,7 +170,7 @@ public static class DatapathConfig
         }
         catch (Exception e) when (e is not ConfigurationException)
         {
-            throw new ConfigurationException(source, null, "it is not valid HOCON: " + e.Message);
+            throw new ConfigurationException(source, null, "it is not valid HOCON: " + SettingReader.Shown(e.Message, 200));
         }
 
         HoconGuard.CheckTree(config.Root, source);

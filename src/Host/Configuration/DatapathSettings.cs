@@ -71,7 +71,7 @@ public sealed record DatapathSettings
         string ports = reader.Text("datapath.ports");
         if (ports is not ("generator" or "pcap" or "system"))
         {
-            throw reader.Error("datapath.ports", $"'{ports}' is not a port type (generator, pcap or system)");
+            throw reader.Error("datapath.ports", $"'{SettingReader.Shown(ports)}' is not a port type (generator, pcap or system)");
         }
 
         CheckClusterProvider(config, reader);

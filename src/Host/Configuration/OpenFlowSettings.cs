@@ -48,7 +48,7 @@ public sealed record OpenFlowSettings(
         if (parts.Length != 3 || parts[0] != "tcp" || parts[1].Length == 0
             || !int.TryParse(parts[2], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int port) || port is < 1 or > 65535)
         {
-            throw new FormatException($"'{target}' is not a controller target (tcp:HOST:PORT, e.g. tcp:127.0.0.1:6653)");
+            throw new FormatException($"'{SettingReader.Shown(target)}' is not a controller target (tcp:HOST:PORT, e.g. tcp:127.0.0.1:6653)");
         }
 
         return (parts[1], port);

@@ -55,7 +55,7 @@ internal static class PmdSection
         string digits = text.StartsWith("0x", StringComparison.OrdinalIgnoreCase) ? text[2..] : text;
         if (digits.Length is 0 or > CpuAffinity.MaxCpus / 4 || !digits.All(char.IsAsciiHexDigit))
         {
-            throw reader.Error(key, $"'{Shown(text)}' is not a hexadecimal CPU mask of CPUs 0 to {CpuAffinity.MaxCpus - 1} (as Open vSwitch's pmd-cpu-mask: 0x6 is CPUs 1 and 2)");
+            throw reader.Error(key, $"'{SettingReader.Shown(text)}' is not a hexadecimal CPU mask of CPUs 0 to {CpuAffinity.MaxCpus - 1} (as Open vSwitch's pmd-cpu-mask: 0x6 is CPUs 1 and 2)");
         }
 
         var cpus = new List<int>();
@@ -71,7 +71,7 @@ internal static class PmdSection
             }
         }
 
-        return cpus.Count > 0 ? cpus : throw reader.Error(key, $"'{text}' names no CPU");
+        return cpus.Count > 0 ? cpus : throw reader.Error(key, $"'{SettingReader.Shown(text)}' names no CPU");
     }
 
     /// <summary>
@@ -110,15 +110,12 @@ internal static class PmdSection
         }
     }
 
-    // A bad value is echoed back at a bounded length (it came from outside).
-    private static string Shown(string text) => text.Length <= 40 ? text : text[..40] + "...";
-
     /// <summary>datapath.recirc-bypass: one of <see cref="BypassModes.Names"/> (on is megaflow).</summary>
     private static BypassMode Bypass(SettingReader reader, string key)
     {
         string text = reader.Text(key);
         return BypassModes.TryParse(text, out var mode)
             ? mode
-            : throw reader.Error(key, $"'{text}' is not one of {string.Join(", ", BypassModes.Names)}");
+            : throw reader.Error(key, $"'{SettingReader.Shown(text)}' is not one of {string.Join(", ", BypassModes.Names)}");
     }
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using Akka.Configuration;
 
 namespace Host.Configuration;
@@ -7,6 +8,29 @@ namespace Host.Configuration;
 internal sealed class SettingReader(LoadedConfig loaded)
 {
     private readonly Config _config = loaded.Config;
+
+    /// <summary>
+    /// A value from outside as an error message shows it: on one line (control characters escaped,
+    /// a quoted "a\nb" would break the message in two) and at most <paramref name="max"/> characters.
+    /// </summary>
+    public static string Shown(string text, int max = 40)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var shown = new StringBuilder();
+        foreach (char c in text.Length <= max ? text : text[..max])
+        {
+            _ = c switch
+            {
+                '\n' => shown.Append("\\n"),
+                '\r' => shown.Append("\\r"),
+                '\t' => shown.Append("\\t"),
+                _ when char.IsControl(c) => shown.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture)),
+                _ => shown.Append(c),
+            };
+        }
+
+        return text.Length <= max ? shown.ToString() : shown.Append("...").ToString();
+    }
 
     /// <summary>An error about <paramref name="key"/>'s value, naming where the value came from.</summary>
     public ConfigurationException Error(string key, string problem) => new(loaded.SourceOf(key), key, problem);
@@ -18,7 +42,7 @@ internal sealed class SettingReader(LoadedConfig loaded)
         string raw = Raw(key);
         if (!long.TryParse(raw, NumberStyles.Integer, CultureInfo.InvariantCulture, out long value))
         {
-            throw Error(key, $"'{raw}' is not a whole number");
+            throw Error(key, $"'{Shown(raw)}' is not a whole number");
         }
 
         if (value < min || value > max)
@@ -40,7 +64,7 @@ internal sealed class SettingReader(LoadedConfig loaded)
         {
             "on" or "true" or "yes" => true,
             "off" or "false" or "no" => false,
-            _ => throw Error(key, $"'{raw}' is not on or off"),
+            _ => throw Error(key, $"'{Shown(raw)}' is not on or off"),
         };
     }
 
@@ -55,12 +79,12 @@ internal sealed class SettingReader(LoadedConfig loaded)
         }
         catch (Exception e) when (e is not ConfigurationException)
         {
-            throw Error(key, $"'{raw}' is not a duration (such as 30s, 15m, 24h)");
+            throw Error(key, $"'{Shown(raw)}' is not a duration (such as 30s, 15m, 24h)");
         }
 
         if (value < min || value > max)
         {
-            throw Error(key, $"{raw} is outside {min}..{max}");
+            throw Error(key, $"{Shown(raw)} is outside {min}..{max}");
         }
 
         return value;

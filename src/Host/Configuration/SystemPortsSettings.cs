@@ -14,7 +14,7 @@ public sealed record SystemPortsSettings(string Port1, string Port2)
         string port2 = Interface(reader, Section + ".port2");
         if (port1 == port2)
         {
-            throw reader.Error(Section + ".port2", $"'{port2}' is already port1: each port needs its own interface");
+            throw reader.Error(Section + ".port2", $"'{SettingReader.Shown(port2)}' is already port1: each port needs its own interface");
         }
 
         return new SystemPortsSettings(port1, port2);
@@ -31,7 +31,7 @@ public sealed record SystemPortsSettings(string Port1, string Port2)
         // IFNAMSIZ is 16 with the terminating zero; names never hold '/' or blanks.
         if (name.Length > 15 || name.Any(c => c == '/' || char.IsWhiteSpace(c)))
         {
-            throw reader.Error(key, $"'{name}' is not a Linux interface name (at most 15 characters, no '/' or spaces)");
+            throw reader.Error(key, $"'{SettingReader.Shown(name)}' is not a Linux interface name (at most 15 characters, no '/' or spaces)");
         }
 
         return name;

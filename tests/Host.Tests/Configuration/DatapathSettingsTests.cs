@@ -269,6 +269,34 @@ public sealed class DatapathSettingsTests : IDisposable
         Assert.Contains("characters through its substitutions", Assert.Throws<ConfigurationException>(() => DatapathConfig.LoadFile(laughs)).Message, StringComparison.Ordinal);
     }
 
+    // A quoted "\n" broke the message in two, and a long value was echoed whole.
+    [Theory]
+    [InlineData("datapath.ports = \"gen\\nerator\"", "datapath.ports: 'gen\\nerator' is not a port type")]
+    [InlineData("datapath.generator.duration = \"1\\u0007s\"", "datapath.generator.duration: '1\\u0007s' is not a duration")]
+    [InlineData("datapath.conntrack.zone-limits { \"5\\n6\" = 1 }", "datapath.conntrack.zone-limits.5\\n6: '5\\n6' is not a zone")]
+    public void A_bad_value_is_shown_on_one_line(string line, string expected)
+    {
+        string path = Write(line + "\n");
+
+        var error = Assert.Throws<ConfigurationException>(() => DatapathSettings.From(DatapathConfig.LoadFile(path), path));
+
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', error.Message);
+    }
+
+    [Fact]
+    public void A_long_bad_value_or_key_is_shown_cut_short()
+    {
+        string value = Write($"datapath.ports = \"{new string('x', 100_000)}\"\n");
+        string key = Write($"datapath.{new string('k', 100_000)} = 1\n");
+
+        var valueError = Assert.Throws<ConfigurationException>(() => DatapathSettings.From(DatapathConfig.LoadFile(value), value));
+        var keyError = Assert.Throws<ConfigurationException>(() => DatapathConfig.LoadFile(key));
+
+        Assert.Equal($"{value}: datapath.ports: '{new string('x', 40)}...' is not a port type (generator, pcap or system)", valueError.Message);
+        Assert.Equal($"{key}: datapath.{new string('k', 91)}...: unknown key (see hocon/datapath.conf for the keys there are)", keyError.Message);
+    }
+
     [Fact]
     public void Akka_settings_pass_through_untouched()
     {
