@@ -166,7 +166,8 @@ public static class DatapathConfig
         Config config;
         try
         {
-            config = ConfigurationFactory.ParseString(text);
+            // Akka resolves an include through this callback, and without one fails with a NullReferenceException.
+            config = ConfigurationFactory.ParseString(text, include => throw new ConfigurationException(source, null, $"include \"{SettingReader.Shown(include)}\": includes are not read (write the settings in this file)"));
         }
         catch (Exception e) when (e is not ConfigurationException)
         {

@@ -297,6 +297,19 @@ public sealed class DatapathSettingsTests : IDisposable
         Assert.Equal($"{key}: datapath.{new string('k', 91)}...: unknown key (see hocon/datapath.conf for the keys there are)", keyError.Message);
     }
 
+    // Without an include callback Akka failed with "Object reference not set to an instance of an object".
+    [Theory]
+    [InlineData("include \"other.conf\"\n")]
+    [InlineData("datapath {\n  include \"other.conf\"\n}\n")]
+    public void An_include_is_refused_by_name(string text)
+    {
+        string path = Write(text);
+
+        var error = Assert.Throws<ConfigurationException>(() => DatapathConfig.LoadFile(path));
+
+        Assert.Equal($"{path}: include \"other.conf\": includes are not read (write the settings in this file)", error.Message);
+    }
+
     [Fact]
     public void Akka_settings_pass_through_untouched()
     {
