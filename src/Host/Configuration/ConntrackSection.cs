@@ -68,6 +68,13 @@ internal static class ConntrackSection
                     throw reader.Error(key, $"'{SettingReader.Shown(value)}' is not a whole number of seconds (1 or more)");
                 }
 
+                // The bound of the timeouts above: a moved connection's expiry is checked against it,
+                // so a longer policy would have its connections refused on every hand-off.
+                if (seconds > maxTimeout.TotalSeconds)
+                {
+                    throw reader.Error(key, $"{seconds} is outside 1..{(long)maxTimeout.TotalSeconds} seconds (30 days, the longest timeout)");
+                }
+
                 policy = policy.With(attribute, seconds * 1000L)
                     ?? throw reader.Error(key, $"'{SettingReader.Shown(attribute)}' is not a timeout policy attribute ({string.Join(", ", ConntrackTimeouts.AttributeNames)})");
             }

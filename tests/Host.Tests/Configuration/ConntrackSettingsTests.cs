@@ -127,6 +127,9 @@ public sealed class ConntrackSettingsTests : IDisposable
     [Theory]
     [InlineData("datapath.conntrack.timeout-policies { p { udp_frist = 5 } }", "datapath.conntrack.timeout-policies.p.udp_frist", "not a timeout policy attribute")]
     [InlineData("datapath.conntrack.timeout-policies { p { udp_first = 0 } }", "datapath.conntrack.timeout-policies.p.udp_first", "whole number of seconds")]
+    // Accepted up to 2^32 - 1 s, past the 30 days a moved connection's expiry is checked against.
+    [InlineData("datapath.conntrack.timeout-policies { p { udp_first = 2592001 } }", "datapath.conntrack.timeout-policies.p.udp_first", "2592001 is outside 1..2592000 seconds")]
+    [InlineData("datapath.conntrack.timeout-policies { p { tcp_established = 4294967295 } }", "datapath.conntrack.timeout-policies.p.tcp_established", "outside 1..2592000 seconds")]
     [InlineData("datapath.conntrack.zone-timeout-policies { 3 = nonesuch }", "datapath.conntrack.zone-timeout-policies.3", "no timeout policy named")]
     [InlineData("datapath.conntrack.tcp-sequence-check = maybe", "datapath.conntrack.tcp-sequence-check", "not on or off")]
     public void A_bad_timeout_policy_is_reported_with_its_key(string line, string key, string problem)
