@@ -30,6 +30,11 @@ internal static class HoconGuard
             char c = text[i];
             switch (c)
             {
+                case '$' when i + 2 < text.Length && text[i + 1] == '{' && text[i + 2] != '?':
+                    break;
+                case '=' or ':' or '$' or '?' or '@' or '`' or '^' or '!' or '*' or '&' or '\\' when open.Count > 0 && open.Peek().Bracket == '[':
+                    // Akka's parser never gets past these in a list (nor past an optional ${?x} there): it loops forever.
+                    return string.Create(CultureInfo.InvariantCulture, $"line {line}: '{c}' cannot stand unquoted in a list (quote the entry: \"...\")");
                 case '\n':
                     line++;
                     dots = 0;

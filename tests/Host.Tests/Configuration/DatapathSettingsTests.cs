@@ -228,11 +228,15 @@ public sealed class DatapathSettingsTests : IDisposable
     [InlineData("datapath.pmds = ${datapath.pmds}\n", "a substitution refers back")]
     [InlineData("akka.a = ${akka.b}\nakka.b = ${akka.a}\n", "a substitution refers back")]
     [InlineData("datapath.pmds = ${?nowhere}\n", "a substitution refers back")]
-    [InlineData("datapath.pmds = [1, 2\ndatapath.emc-entries = 1024\n", "line 1: this '[' is never closed")]
+    [InlineData("datapath.pmds = [1, 2\n# the rest\n", "line 1: this '[' is never closed")]
     [InlineData("datapath { pmds = 1\n", "line 1: this '{' is never closed")]
     [InlineData("datapath.pmds = 1 }\ndatapath.emc-entries = 1000\n", "line 1: '}' closes nothing")]
     [InlineData("datapath { pmds = [1 }\n", "line 1: '}' closes the '[' of line 1")]
     [InlineData("datapath.flows = \"open\n", "line 1: a quoted string is not closed")]
+    [InlineData("akka.x = [a = 1]\n", "line 1: '=' cannot stand unquoted in a list")]
+    [InlineData("akka.cluster.seed-nodes = [akka.tcp://datapath@127.0.0.1:4053]\n", "line 1: ':' cannot stand unquoted in a list")]
+    [InlineData("akka.x = [a@b]\n", "line 1: '@' cannot stand unquoted in a list")]
+    [InlineData("akka.x = [${?akka.loglevel}]\n", "line 1: '$' cannot stand unquoted in a list")]
     public void Text_the_HOCON_parser_would_crash_on_hang_on_or_cut_short_is_refused(string text, string problem)
     {
         string path = Write(text);
