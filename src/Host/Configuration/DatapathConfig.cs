@@ -116,12 +116,15 @@ public static class DatapathConfig
                 throw new ConfigurationException(source, key, "unknown key (see hocon/datapath.conf for the keys there are)");
             }
 
-            if (!akka && !value.IsString() && !value.IsArray() && !(value.IsObject() && known.Contains(key)))
+            if (!akka && !value.IsString() && !IsList(value) && !(value.IsObject() && known.Contains(key)))
             {
                 throw new ConfigurationException(source, key, "has no value");
             }
         }
     }
+
+    /// <summary>A list, empty or not: Akka's IsArray() is false for an empty one, which `controllers = []` (the embedded default's own line) is.</summary>
+    private static bool IsList(HoconValue value) => value.IsArray() || (value.Values.Count > 0 && value.Values.All(element => element is HoconArray));
 
     /// <summary>True when <paramref name="key"/> names an entry of a map the embedded default leaves empty (such as zone-limits).</summary>
     private static bool UnderMap(string key, List<string> maps)

@@ -31,6 +31,17 @@ public sealed class DatapathSettingsTests : IDisposable
     }
 
     [Fact]
+    public void The_embedded_default_written_as_a_user_file_is_read()
+    {
+        // Its `controllers = []` was refused as "has no value": Akka's IsArray() is false for an empty list.
+        string path = Write(DatapathConfig.EmbeddedText());
+
+        var settings = DatapathSettings.From(DatapathConfig.LoadFile(path), path);
+
+        Assert.Empty(settings.OpenFlow.Controllers);
+    }
+
+    [Fact]
     public void A_user_file_overrides_only_the_keys_it_sets()
     {
         string path = Write("datapath.emc-entries = 1024\n");
