@@ -197,9 +197,11 @@ internal static class ReplayCommand
             var settings = DatapathSettings.From(config);
             var ports = new ReplayPorts(mac1, mac2);
             // The verdicts go to a file beside --verdicts, which replaces it only once the replay
-            // succeeded: a bad capture leaves the previous verdicts as they were.
-            string? pending = options.Verdicts is null ? null : options.Verdicts.FullName + ".partial";
-            var writer = pending is null ? output : FileErrors.CreateForOption("--verdicts", pending, () => new StreamWriter(pending));
+            // succeeded: a bad capture leaves the previous verdicts as they were. A device or FIFO
+            // is written as it is (see OutputPath).
+            string? target = options.Verdicts?.FullName;
+            string? pending = target is not null && OutputPath.IsReplaceable(target) ? target + ".partial" : null;
+            var writer = target is null ? output : FileErrors.CreateForOption("--verdicts", pending ?? target, () => new StreamWriter(pending ?? target));
             bool done = false;
             try
             {
@@ -216,12 +218,16 @@ internal static class ReplayCommand
             }
             finally
             {
-                if (pending is not null)
+                if (target is not null)
                 {
                     await writer.DisposeAsync().ConfigureAwait(false);
+                }
+
+                if (pending is not null)
+                {
                     if (done)
                     {
-                        File.Move(pending, options.Verdicts!.FullName, overwrite: true);
+                        File.Move(pending, target!, overwrite: true);
                     }
                     else
                     {
@@ -321,7 +327,8 @@ internal static class ReplayCommand
         async Task WriteAsync(FileInfo capture, IReadOnlyList<string> lines)
         {
             string path = Path.Combine(directory.FullName, VerdictName(capture));
-            var file = FileErrors.CreateForOption("--verdicts-dir", path + ".partial", () => new StreamWriter(path + ".partial"));
+            string written = OutputPath.IsReplaceable(path) ? path + ".partial" : path;
+            var file = FileErrors.CreateForOption("--verdicts-dir", written, () => new StreamWriter(written));
             await using (file.ConfigureAwait(false))
             {
                 foreach (var line in lines)
@@ -330,7 +337,10 @@ internal static class ReplayCommand
                 }
             }
 
-            File.Move(path + ".partial", path, overwrite: true);
+            if (written != path)
+            {
+                File.Move(written, path, overwrite: true);
+            }
         }
 
         if (options.Nodes == 2 && !options.Inline)

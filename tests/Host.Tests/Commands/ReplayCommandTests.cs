@@ -124,6 +124,24 @@ public sealed class ReplayCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Verdicts_to_a_named_pipe_go_down_the_pipe_which_stays_a_pipe()
+    {
+        // A device or FIFO is written as it is: moving the verdicts' file over it, as a file is
+        // replaced, turned it into a regular file (run as root, even /dev/null).
+        string fifo = Path.Combine(_scratch.Path, "verdicts.fifo");
+        Assert.Equal(0, Mono.Unix.Native.Syscall.mkfifo(fifo, Mono.Unix.Native.FilePermissions.S_IRUSR | Mono.Unix.Native.FilePermissions.S_IWUSR));
+        var reading = Task.Run(() => File.ReadAllText(fifo));
+
+        var (exit, _, error) = Invoke("replay", "--pcap", TestData.Capture("icmp.pcap"), "--inline", "--verdicts", fifo);
+
+        Assert.True(exit == 0, error);
+        Assert.Equal(File.ReadAllText(TestData.Capture(Path.Combine("expected", "icmp.verdict"))), (await reading.WaitAsync(TimeSpan.FromSeconds(60))).ReplaceLineEndings("\n"));
+        Assert.Equal(0, Mono.Unix.Native.Syscall.stat(fifo, out var stat));
+        Assert.Equal(Mono.Unix.Native.FilePermissions.S_IFIFO, stat.st_mode & Mono.Unix.Native.FilePermissions.S_IFMT);
+        Assert.False(File.Exists(fifo + ".partial"));
+    }
+
+    [Fact]
     public void A_transmit_directory_that_is_a_file_is_named_with_its_option_not_the_capture()
     {
         string notDirectory = _scratch.Write("tx", "a file\n");
