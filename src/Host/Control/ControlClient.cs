@@ -87,6 +87,11 @@ internal static class ControlClient
     /// <summary>Connects and checks who listens there.</summary>
     public static async Task<Socket> ConnectAsync(string path, TimeSpan patience)
     {
+        if (ControlSocketPath.Problem(path) is { } problem)
+        {
+            throw new ControlUnreachableException(problem);
+        }
+
         using var cancel = new CancellationTokenSource(patience);
         var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try

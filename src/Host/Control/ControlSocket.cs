@@ -29,11 +29,23 @@ internal static class ControlSocket
         }
 
         path = Path.GetFullPath(path);
+        if (ControlSocketPath.Problem(path) is { } problem)
+        {
+            throw new ControlSocketException(problem);
+        }
+
         string directory = Path.GetDirectoryName(path) ?? throw new ControlSocketException($"{path}: not a file path");
+
+        // The socket is bound in the staging directory first, so its path is limited too: a short
+        // name (the process and 8 random hex digits) leaves the target's directory the most room.
+        string staging = Path.Combine(directory, $".{Environment.ProcessId}.{Random.Shared.Next():x8}");
+        if (ControlSocketPath.Problem(Path.Combine(staging, "s")) is not null)
+        {
+            throw new ControlSocketException($"{path}: its directory is too long for a unix socket (the socket is first bound in {staging}/s, at most {ControlSocketPath.MaxBytes} bytes)");
+        }
+
         PrivateDirectory.Prepare(directory);
         RemoveStale(path);
-
-        string staging = Path.Combine(directory, $".{Path.GetFileName(path)}.{Environment.ProcessId}.{Guid.NewGuid():N}");
         Directory.CreateDirectory(staging, OwnerOnlyDirectory);
         var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try

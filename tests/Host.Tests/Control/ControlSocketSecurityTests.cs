@@ -47,6 +47,46 @@ public sealed class ControlSocketSecurityTests : IDisposable
     }
 
     [Fact]
+    public void A_socket_path_longer_than_a_unix_socket_takes_is_refused_by_its_length()
+    {
+        string path = Path.Combine(_scratch.Path, new string('a', 120));
+
+        var (exit, error) = Run(path);
+
+        Assert.Equal(1, exit);
+        Assert.Contains($"a unix socket path is at most 107 bytes, this one is {path.Length}", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", error, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFileSystemEntries(_scratch.Path));
+    }
+
+    [Fact]
+    public void A_socket_path_of_the_most_bytes_a_unix_socket_takes_is_served()
+    {
+        // The socket is bound in a staging directory beside the target first; with the target's
+        // name in the staging directory's, a path of 62 bytes or more ended in an ArgumentOutOfRangeException.
+        string path = Path.Combine(_scratch.Path, new string('a', 107 - _scratch.Path.Length - 1));
+        Assert.Equal(107, path.Length);
+
+        var (exit, error) = Run(path);
+
+        Assert.True(exit == 0, error);
+        Assert.Empty(Directory.GetFileSystemEntries(_scratch.Path));
+    }
+
+    [Theory]
+    [InlineData("", "no socket path given (an empty path)")]
+    [InlineData("/tmp/a-socket-path-that-is-far-too-long-for-sockaddr_un-which-holds-one-hundred-and-seven-bytes-and-a-nul.ct", "a unix socket path is at most 107 bytes, this one is 108")]
+    public void A_client_given_a_path_no_socket_can_have_says_so(string target, string problem)
+    {
+        var (output, error) = (new StringWriter(), new StringWriter());
+
+        int exit = Program.Run(["show", "--target", target], output, error);
+
+        Assert.Equal(2, exit);
+        Assert.Equal($"show: {(target.Length > 0 ? target + ": " : "")}{problem}", error.ToString().Trim());
+    }
+
+    [Fact]
     public async Task A_fifo_at_the_socket_path_is_refused_at_once_and_left_in_place()
     {
         string fifo = Path.Combine(_scratch.Path, "x.ctl");
