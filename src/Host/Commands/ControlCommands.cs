@@ -168,7 +168,7 @@ internal static class ControlCommands
             string text;
             try
             {
-                text = path == "-" ? Console.In.ReadToEnd() : File.ReadAllText(path);
+                text = path == "-" ? FlowFileText.Read(Console.OpenStandardInput()) : FlowFileText.Read(path);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {

@@ -75,7 +75,7 @@ internal static class DumpFlowsCommand
         string text;
         try
         {
-            text = File.ReadAllText(file.FullName);
+            text = FlowFileText.Read(file.FullName);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -15,6 +15,7 @@ internal static class FileErrors
         ArgumentNullException.ThrowIfNull(error);
         return error switch
         {
+            _ when path.Length == 0 => "no file named (an empty path)",
             _ when Directory.Exists(path) => $"{path} is a directory, not a file",
             FileNotFoundException => $"{path}: no such file",
             DirectoryNotFoundException => $"{path}: no such file (a directory on the way is missing)",

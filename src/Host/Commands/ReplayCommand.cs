@@ -32,6 +32,16 @@ internal static class ReplayCommand
     public static Command Create()
     {
         var pcap = new Option<FileInfo[]>("--pcap") { Description = "A classic pcap file (Ethernet link type); again for more captures, each replayed as if alone (with --verdicts-dir).", Required = true };
+
+        // An empty path cannot become a FileInfo; for a list System.CommandLine says so only when the
+        // value is read, by throwing, so it is refused here with the other parse errors.
+        pcap.Validators.Add(result =>
+        {
+            if (result.Tokens.Any(token => token.Value.Length == 0))
+            {
+                result.AddError("--pcap: no file named (an empty path)");
+            }
+        });
         var flows = new Option<FileInfo?>("--flows") { Description = "Flows in ovs-ofctl add-flows syntax (default: the embedded firewall)." };
         var mac1 = new Option<string>("--port1-mac") { Description = "Source MAC of the frames that enter port 1.", DefaultValueFactory = _ => "02:00:00:00:00:01" };
         var mac2 = new Option<string>("--port2-mac") { Description = "Source MAC of the frames that enter port 2.", DefaultValueFactory = _ => "02:00:00:00:00:02" };

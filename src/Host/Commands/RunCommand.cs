@@ -95,7 +95,7 @@ internal static class RunCommand
                 string flowsText;
                 try
                 {
-                    flowsText = settings.FlowsPath is null ? DatapathConfig.EmbeddedFirewallFlows() : await File.ReadAllTextAsync(settings.FlowsPath).ConfigureAwait(false);
+                    flowsText = settings.FlowsPath is null ? DatapathConfig.EmbeddedFirewallFlows() : FlowFileText.Read(settings.FlowsPath);
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {

@@ -16,7 +16,7 @@ public sealed class CommandLineFuzzTests : IClassFixture<CommandLineFuzzTests.Sc
     private static readonly string Flows = TestData.Capture("firewall.flows");
     private static readonly string NoSocket = "/nonexistent/ovs-actors.ctl";
 
-    /// <summary>Where the output options (--verdicts, --verdicts-dir, --tx-pcap-dir) may write: they get no other path, since an odd one would be written (run as root, `--verdicts /dev/null` replaced the device).</summary>
+    /// <summary>Where the output options (--verdicts, --verdicts-dir, --tx-pcap-dir) may write: they get no other path, since an odd one would really be written (run as root, anywhere).</summary>
     private static readonly string Outputs = Directory.CreateTempSubdirectory("cli-fuzz-").FullName;
 
     /// <summary>Removes <see cref="Outputs"/> once every case ran.</summary>
@@ -76,28 +76,20 @@ public sealed class CommandLineFuzzTests : IClassFixture<CommandLineFuzzTests.Sc
             cases.Add(["parse-pcap", value]);
             cases.Add(["ct-pcap", value]);
             cases.Add(["ct-pcap", Capture, value]);
-            // Left out, still crashing (see the report of the fuzz-config branch): a flow file or
-            // add-flows FILE of /dev/zero is read until memory runs out, add-flows FILE '' and
-            // replay --pcap '' throw, a --target of '' or over 108 bytes throws.
+            // A flow file of /dev/zero is read up to FlowFileText's bound (256 MiB) once per command
+            // that reads one: twice here, not for every command, to keep the test's memory low.
             if (value != "/dev/zero")
             {
-                cases.Add(["dump-flows", value]);
                 cases.Add(["trace", value, "in_port=1,ip"]);
                 cases.Add(["replay", "--pcap", Capture, "--inline", "--flows", value]);
-            }
-
-            if (value.Length is > 0 and < 100)
-            {
-                cases.Add(["dump-flows", "in_port=1", "--target", value]);
-                cases.Add(["show", "--target", value]);
-            }
-
-            if (value is not ("" or "/dev/zero"))
-            {
-                cases.Add(["add-flows", value, "--target", NoSocket]);
                 cases.Add(["replace-flows", value, "--target", NoSocket]);
-                cases.Add(["replay", "--pcap", value, "--inline"]);
             }
+
+            cases.Add(["dump-flows", value]);
+            cases.Add(["dump-flows", "in_port=1", "--target", value]);
+            cases.Add(["show", "--target", value]);
+            cases.Add(["add-flows", value, "--target", NoSocket]);
+            cases.Add(["replay", "--pcap", value, "--inline"]);
 
             cases.Add(["dump-flows", Flows, "--format", value]);
             cases.Add(["trace", Flows, value]);
