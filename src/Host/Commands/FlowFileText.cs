@@ -1,4 +1,4 @@
-using System.Text;
+using Host.Configuration;
 
 namespace Host.Commands;
 
@@ -26,24 +26,8 @@ internal static class FlowFileText
 
     /// <summary>The text of <paramref name="stream"/> (standard input for "-").</summary>
     /// <exception cref="IOException">It is larger than <see cref="MaxBytes"/>.</exception>
-    public static string Read(Stream stream)
-    {
-        ArgumentNullException.ThrowIfNull(stream);
-        using var bytes = new MemoryStream();
-        var buffer = new byte[64 * 1024];
-        int read;
-        while ((read = stream.Read(buffer, 0, buffer.Length)) > 0)
-        {
-            if (bytes.Length + read > MaxBytes)
-            {
-                throw new IOException($"larger than {MaxBytes / (1024 * 1024)} MiB, too large for a flow file");
-            }
-
-            bytes.Write(buffer, 0, read);
-        }
-
-        bytes.Position = 0;
-        using var reader = new StreamReader(bytes, Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
-        return reader.ReadToEnd();
-    }
+    public static string Read(Stream stream) =>
+        BoundedText.TryRead(stream, MaxBytes, out string text)
+            ? text
+            : throw new IOException($"larger than {MaxBytes / (1024 * 1024)} MiB, too large for a flow file");
 }

@@ -68,21 +68,9 @@ public static class DatapathConfig
         try
         {
             using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-            using var bytes = new MemoryStream();
-            var buffer = new byte[64 * 1024];
-            int read;
-            while ((read = file.Read(buffer, 0, buffer.Length)) > 0)
-            {
-                bytes.Write(buffer, 0, read);
-                if (bytes.Length > MaxFileBytes)
-                {
-                    throw new ConfigurationException(path, null, $"is larger than {MaxFileBytes / 1024} KiB: not a configuration file");
-                }
-            }
-
-            bytes.Position = 0;
-            using var reader = new StreamReader(bytes, detectEncodingFromByteOrderMarks: true);
-            return reader.ReadToEnd();
+            return BoundedText.TryRead(file, MaxFileBytes, out string text)
+                ? text
+                : throw new ConfigurationException(path, null, $"is larger than {MaxFileBytes / 1024} KiB: not a configuration file");
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
