@@ -137,7 +137,7 @@ public sealed partial class ConntrackShardActor
         }
 
         int shards = _settings.Shards;
-        var result = _incoming!.Table.Import(chunk.Data, hash => ConntrackShards.ShardOf(hash, shards) == _shard, chunk.ClockMs);
+        var result = _incoming.Table.Import(chunk.Data, hash => ConntrackShards.ShardOf(hash, shards) == _shard, chunk.ClockMs);
         if (!result.Ok)
         {
             Reject($"chunk {chunk.Sequence}: {result.Error}");

@@ -264,10 +264,13 @@ public sealed partial class ConnectionTable
     /// <summary>Why a connection's expiry times cannot be on <paramref name="clockMs"/> (a reservation has none), or null.</summary>
     private static string? ExpiryError(in TransferRecord record, long? clockMs)
     {
-        long latest = (clockMs ?? 0) + ConntrackTimeouts.MaxTimeoutMs;
-        return clockMs is null || record.IsReservation || (record.Expiration <= latest && record.QueuedExpiration <= latest)
-            ? null
-            : $"expiry {Math.Max(record.Expiration, record.QueuedExpiration)} ms is past the owner's clock {clockMs} ms plus the longest timeout";
+        if (clockMs is not { } clock || record.IsReservation)
+        {
+            return null;
+        }
+
+        long expiry = Math.Max(record.Expiration, record.QueuedExpiration);
+        return expiry <= clock + ConntrackTimeouts.MaxTimeoutMs ? null : $"expiry {expiry} ms is past the owner's clock {clock} ms plus the longest timeout";
     }
 
     private void Restore(in TransferRecord record)

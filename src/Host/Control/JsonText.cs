@@ -13,12 +13,13 @@ internal static class JsonText
 {
     public const string Unreadable = "a string is not valid UTF-8 or escapes a lone surrogate";
 
-    /// <summary>Walks the document (its depth is bounded by the parser's MaxDepth).</summary>
+    /// <summary>Reads every string and member name once (the document's depth is bounded by the parser's MaxDepth).</summary>
     public static bool IsReadable(JsonElement element)
     {
         try
         {
-            return Walk(element);
+            Walk(element);
+            return true;
         }
         catch (InvalidOperationException)
         {
@@ -26,36 +27,28 @@ internal static class JsonText
         }
     }
 
-    private static bool Walk(JsonElement element)
+    private static void Walk(JsonElement element)
     {
         switch (element.ValueKind)
         {
             case JsonValueKind.String:
                 _ = element.GetString();
-                return true;
+                break;
             case JsonValueKind.Array:
                 foreach (var item in element.EnumerateArray())
                 {
-                    if (!Walk(item))
-                    {
-                        return false;
-                    }
+                    Walk(item);
                 }
 
-                return true;
+                break;
             case JsonValueKind.Object:
                 foreach (var member in element.EnumerateObject())
                 {
                     _ = member.Name;
-                    if (!Walk(member.Value))
-                    {
-                        return false;
-                    }
+                    Walk(member.Value);
                 }
 
-                return true;
-            default:
-                return true;
+                break;
         }
     }
 }

@@ -480,6 +480,7 @@ public static partial class FlowParser
             {
                 throw new LineSyntaxException(token.KeyOffset, $"{token.Key} conflicts with a field given before it (both set bits of vlan_tci)");
             }
+
             if (pcp)
             {
                 if (v > 7)
